@@ -1,0 +1,114 @@
+// The runner's exit codes and error types, in one table: code, docs (README) and tests read from here.
+
+export const ExitCode = {
+  ok: 0,
+  functionFailed: 1,
+  usage: 2,
+  prepare: 3,
+  payload: 4,
+  timeout: 124,
+} as const;
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** 128 + signal number, as shells report a process stopped by a signal. */
+export function signalExitCode(signal: NodeJS.Signals): number {
+  const numbers: Partial<Record<NodeJS.Signals, number>> = {
+    SIGHUP: 1,
+    SIGINT: 2,
+    SIGQUIT: 3,
+    SIGKILL: 9,
+    SIGTERM: 15,
+  };
+  return 128 + (numbers[signal] ?? 15);
+}
+
+/** Base of every error the runner reports; `exitCode` decides how the process ends. */
+export class RunnerError extends Error {
+  readonly exitCode: number = ExitCode.functionFailed;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** Bad arguments, bad URL, a payload that is not JSON. Exit 2. */
+export class UsageError extends RunnerError {
+  override name = 'UsageError';
+  override readonly exitCode = ExitCode.usage;
+}
+
+/** The payload is not valid JSON. Exit 2. */
+export class InvalidPayloadError extends RunnerError {
+  override name = 'InvalidPayloadError';
+  override readonly exitCode = ExitCode.usage;
+}
+
+/** The function could not be prepared: not found, denied, bad checksum, unsafe archive, no runtime. Exit 3. */
+export class FunctionPrepareError extends RunnerError {
+  override name = 'FunctionPrepareError';
+  override readonly exitCode = ExitCode.prepare;
+}
+
+export class FunctionNotFoundError extends FunctionPrepareError {
+  override name = 'FunctionNotFoundError';
+}
+
+export class ChecksumMismatchError extends FunctionPrepareError {
+  override name = 'ChecksumMismatchError';
+}
+
+export class UnsafeArchiveError extends FunctionPrepareError {
+  override name = 'UnsafeArchiveError';
+}
+
+export class RuntimeNotAvailableError extends FunctionPrepareError {
+  override name = 'RuntimeNotAvailableError';
+}
+
+/** The payload could not be read or the result could not be written. Exit 4. */
+export class PayloadIOError extends RunnerError {
+  override name = 'PayloadIOError';
+  override readonly exitCode = ExitCode.payload;
+}
+
+/** The deadline passed and the runtime was killed. Exit 124. */
+export class TimeoutError extends RunnerError {
+  override name = 'TimeoutError';
+  override readonly exitCode = ExitCode.timeout;
+}
+
+/** The runner was stopped by a signal. Exit 128+N. */
+export class StoppedBySignalError extends RunnerError {
+  override name = 'StoppedBySignalError';
+  override readonly exitCode: number;
+  constructor(readonly signal: NodeJS.Signals) {
+    super(`stopped by ${signal}`);
+    this.exitCode = signalExitCode(signal);
+  }
+}
+
+/**
+ * The function itself failed (handler threw, or init failed). Exit 1. `name` is the function's own error
+ * type (e.g. `ValueError`, `Runtime.ImportModuleError`), so the last line reads `<ErrorType>: <message>`.
+ */
+export class FunctionError extends RunnerError {
+  override readonly exitCode = ExitCode.functionFailed;
+  constructor(errorType: string, message: string) {
+    super(message);
+    this.name = errorType;
+  }
+}
+
+/** The last line on stderr: `<ErrorType>: <message>`, one line, type matching `[.\w]+`. */
+export function lastLine(err: unknown): string {
+  const e = err instanceof Error ? err : new Error(String(err));
+  const type = /^[.\w]+$/.test(e.name) ? e.name : 'Error';
+  const message = String(e.message)
+    .replace(/\s*[\r\n]+\s*/g, ' ')
+    .trim();
+  return `${type}: ${message}`;
+}
+
+/** Maps any error to its exit code (unknown errors are the runner's own failure: exit 1). */
+export function exitCodeOf(err: unknown): number {
+  return err instanceof RunnerError ? err.exitCode : ExitCode.functionFailed;
+}

@@ -1,0 +1,25 @@
+// What the runner knows about the function it runs, however it got it (a local folder, or GetFunction).
+
+/** A function whose code (and layers) are on local disk, ready for a runtime to load. */
+export interface PreparedFunction {
+  /** Folder with the function's code: LAMBDA_TASK_ROOT. */
+  taskRoot: string;
+  /** Folder with the extracted layers (Lambda's /opt); may not exist when there are no layers. */
+  optDir: string;
+  /** Lambda handler string, e.g. `lambda_function.lambda_handler` or `src/index.handler`. */
+  handler: string;
+  /** Lambda runtime identifier, e.g. `python3.12`, `nodejs20.x`, `provided.al2023`. */
+  runtime: string;
+  functionName: string;
+  /** `$LATEST` or a version number. */
+  functionVersion: string;
+  /** The ARN the function was invoked with (qualified when it was asked for with a qualifier). */
+  invokedFunctionArn: string;
+  memorySizeMb: number;
+  /** The function's own configured timeout in seconds (reported, not enforced). */
+  timeoutSeconds?: number;
+  /** The function's own environment variables (Environment.Variables). */
+  environment: Record<string, string>;
+  /** Region the function lives in (from its ARN), when known. */
+  region?: string;
+}
