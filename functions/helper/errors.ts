@@ -1,0 +1,7 @@
+// Errors the helper raises itself (dispatcher errors are revived from lib/errors.ts by name).
+import { DispatchError } from '../../lib/errors.js';
+
+/** The request is too large for a synchronous Lambda invoke and no payload bucket is configured. */
+export class PayloadTooLargeError extends DispatchError {
+  override name = 'PayloadTooLargeError';
+}

@@ -1,0 +1,81 @@
+// cirrus-batch: lets a Lambda function (a Cirrus feeder, say) re-submit itself as an AWS Batch job via the dispatcher.
+import type { BatchJobAnswer } from '../../lib/request.js';
+import { type BatchJobOptions, createBatchHelper, type InvokedContext } from './helper.js';
+
+export type { Env } from '../../lib/env.js';
+export { ConfigError } from '../../lib/env.js';
+export {
+  DispatchError,
+  FunctionNotAllowedError,
+  FunctionNotFoundError,
+  InvalidRequestError,
+  PayloadStoreError,
+  SubmitJobError,
+} from '../../lib/errors.js';
+export type { BatchJobAnswer, ImageName, JobOptions } from '../../lib/request.js';
+export { MAX_INVOKE_BYTES } from './config.js';
+export { PayloadTooLargeError } from './errors.js';
+export type { BatchHelper, BatchJobOptions, InvokedContext } from './helper.js';
+export { createBatchHelper } from './helper.js';
+
+// The one place the helper reads the process environment; it is read again on every call.
+const helper = createBatchHelper(process.env);
+
+/**
+ * Asks the dispatcher (`options.dispatcher`, else `BATCH_DISPATCHER_FUNCTION`) to run `functionArn` on
+ * `payload` as a Batch job, with a synchronous Invoke, and returns its answer. A request too large for
+ * Lambda's 6 MB invoke limit is first written to `PAYLOAD_BUCKET` and passed as `url`. A dispatcher
+ * error is thrown as an `Error` whose `name` is the dispatcher's `errorType` (e.g. `InvalidRequestError`).
+ *
+ * @example
+ * ```ts
+ * import { submitBatchJob } from 'cirrus-batch';
+ * const job = await submitBatchJob({ items }, 'arn:aws:lambda:us-east-1:123456789012:function:my-task', {
+ *   memory: 8192,
+ * });
+ * console.log(job.job_id, job.url_out);
+ * ```
+ */
+export function submitBatchJob(
+  payload: unknown,
+  functionArn: string,
+  options?: BatchJobOptions,
+): Promise<BatchJobAnswer> {
+  return helper.submitBatchJob(payload, functionArn, options);
+}
+
+/**
+ * The guard for a function that should run in Batch: inside a Batch job (`AWS_BATCH_JOB_ID` set) it
+ * returns `undefined` and the caller carries on inline; in Lambda it submits `context.invokedFunctionArn`
+ * with `event` as the payload and returns the job. Without it a feeder would re-submit itself forever.
+ *
+ * @example
+ * ```ts
+ * import { runAsBatchJob } from 'cirrus-batch';
+ * export const handler = async (event, context) => {
+ *   const job = await runAsBatchJob(event, context, { vcpus: 4, memory: 16384 });
+ *   if (job) return job; // submitted; Batch runs this same handler again, inline
+ *   return doTheHeavyWork(event);
+ * };
+ * ```
+ */
+export function runAsBatchJob(
+  event: unknown,
+  context: InvokedContext,
+  options?: BatchJobOptions,
+): Promise<BatchJobAnswer | undefined> {
+  return helper.runAsBatchJob(event, context, options);
+}
+
+/**
+ * True inside an AWS Batch job (Batch sets `AWS_BATCH_JOB_ID` in every job's container).
+ *
+ * @example
+ * ```ts
+ * import { isBatchJob } from 'cirrus-batch';
+ * const limit = isBatchJob() ? Number.POSITIVE_INFINITY : 1000;
+ * ```
+ */
+export function isBatchJob(): boolean {
+  return helper.isBatchJob();
+}

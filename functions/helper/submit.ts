@@ -1,0 +1,108 @@
+// The AWS half of the helper, loaded only when a job is submitted: S3 for oversized payloads, then the dispatcher.
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { S3Client } from '@aws-sdk/client-s3';
+import { awsClientConfig, endpointFor, regionFromArn } from '../../lib/aws-config.js';
+import { type Env, envString } from '../../lib/env.js';
+import { DispatchError, reviveDispatchError } from '../../lib/errors.js';
+import { deletePayload, type PayloadRef, payloadRef, putPayload } from '../../lib/payload-store.js';
+import { type BatchJobAnswer, type BatchJobRequest, functionParts } from '../../lib/request.js';
+import { type HelperConfig, MAX_INVOKE_BYTES } from './config.js';
+import { PayloadTooLargeError } from './errors.js';
+
+// Explicit credentials only when the given env carries them; otherwise the SDK's own chain (in Lambda,
+// the same variables) applies.
+function credentials(env: Env) {
+  const accessKeyId = envString(env, 'AWS_ACCESS_KEY_ID');
+  const secretAccessKey = envString(env, 'AWS_SECRET_ACCESS_KEY');
+  if (!accessKeyId || !secretAccessKey) return undefined;
+  return { accessKeyId, secretAccessKey, sessionToken: envString(env, 'AWS_SESSION_TOKEN') };
+}
+
+function region(env: Env): string | undefined {
+  return envString(env, 'AWS_REGION') ?? envString(env, 'AWS_DEFAULT_REGION');
+}
+
+/** Sends requests to the dispatcher; keeps its SDK clients for the life of the Lambda container. */
+export class Submitter {
+  readonly #env: Env;
+  readonly #lambda = new Map<string, LambdaClient>();
+  #s3: S3Client | undefined;
+
+  constructor(env: Env) {
+    this.#env = env;
+  }
+
+  #lambdaFor(dispatcher: string): LambdaClient {
+    // A dispatcher given as an ARN may live in another region than the feeder.
+    const r = regionFromArn(dispatcher) ?? region(this.#env);
+    const key = r ?? '';
+    let client = this.#lambda.get(key);
+    if (!client) {
+      client = new LambdaClient({
+        region: r,
+        endpoint: endpointFor(this.#env, 'lambda'),
+        credentials: credentials(this.#env),
+      });
+      this.#lambda.set(key, client);
+    }
+    return client;
+  }
+
+  #s3Client(): S3Client {
+    this.#s3 ??= new S3Client({
+      region: region(this.#env),
+      endpoint: endpointFor(this.#env, 's3'),
+      credentials: credentials(this.#env),
+      ...awsClientConfig(this.#env, 's3'),
+    });
+    return this.#s3;
+  }
+
+  /** Submits `request` through `dispatcher`, moving its payload to S3 first when the invoke would be too large. */
+  async submit(request: BatchJobRequest, dispatcher: string, config: HelperConfig): Promise<BatchJobAnswer> {
+    let body = JSON.stringify(request);
+    let stored: PayloadRef | undefined;
+    const size = Buffer.byteLength(body);
+    if (size > MAX_INVOKE_BYTES) {
+      if (!config.payloadBucket)
+        throw new PayloadTooLargeError(
+          `the batch request is ${size} bytes, over the ${MAX_INVOKE_BYTES}-byte limit of a synchronous ` +
+            'Lambda invoke; set PAYLOAD_BUCKET so the helper can pass the payload through S3',
+        );
+      const place = { bucket: config.payloadBucket, prefix: config.payloadPrefix };
+      stored = payloadRef(place, functionParts(request.lambda_function).name);
+      await putPayload(this.#s3Client(), stored, JSON.stringify(request.payload));
+      const { payload: _, ...rest } = request;
+      body = JSON.stringify({ ...rest, url: stored.url });
+    }
+    try {
+      return await this.#invoke(dispatcher, body);
+    } catch (err) {
+      // The dispatcher wrote and submitted nothing; do not leave the payload behind either.
+      if (stored) await deletePayload(this.#s3Client(), stored).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  async #invoke(dispatcher: string, body: string): Promise<BatchJobAnswer> {
+    const out = await this.#lambdaFor(dispatcher).send(
+      new InvokeCommand({
+        FunctionName: dispatcher,
+        InvocationType: 'RequestResponse',
+        Payload: Buffer.from(body),
+      }),
+    );
+    const text = out.Payload ? Buffer.from(out.Payload).toString('utf8') : '';
+    let answer: unknown;
+    try {
+      answer = JSON.parse(text);
+    } catch {
+      throw new DispatchError(`dispatcher ${dispatcher} answered with something that is not JSON`);
+    }
+    if (out.FunctionError) {
+      const e = (answer ?? {}) as { errorType?: unknown; errorMessage?: unknown };
+      throw reviveDispatchError(String(e.errorType ?? 'DispatchError'), String(e.errorMessage ?? ''));
+    }
+    return answer as BatchJobAnswer;
+  }
+}

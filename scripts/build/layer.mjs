@@ -1,0 +1,89 @@
+// dist/layer/: the helper layer as Lambda unpacks it under /opt (nodejs/node_modules/cirrus-batch/, python/cirrus_batch.py).
+import { spawnSync } from 'node:child_process';
+import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import * as esbuild from 'esbuild';
+
+const root = new URL('../../', import.meta.url);
+const path = (rel) => new URL(rel, root).pathname;
+const pkgDir = path('dist/layer/nodejs/node_modules/cirrus-batch/');
+
+// The Lambda Node.js runtimes (18+) ship the AWS SDK v3, so the layer does not carry it: a few KB, not MBs.
+const common = {
+  entryPoints: { index: path('functions/helper/index.ts') },
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  external: ['@aws-sdk/*'],
+  keepNames: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+};
+
+// Declarations from the source itself (the helper re-exports lib/ types), so they cannot drift from it.
+async function emitTypes() {
+  const tmp = path('dist/.layer-types/');
+  await rm(tmp, { recursive: true, force: true });
+  await mkdir(tmp, { recursive: true });
+  const tsconfig = {
+    extends: path('tsconfig.json'),
+    compilerOptions: {
+      noEmit: false,
+      declaration: true,
+      emitDeclarationOnly: true,
+      rootDir: path('.'),
+      outDir: `${tmp}out`,
+    },
+    files: [path('functions/helper/index.ts')],
+    include: [],
+  };
+  await writeFile(`${tmp}tsconfig.json`, JSON.stringify(tsconfig));
+  const r = spawnSync(
+    process.execPath,
+    [path('node_modules/typescript/bin/tsc'), '-p', `${tmp}tsconfig.json`],
+    {
+      encoding: 'utf8',
+    },
+  );
+  if (r.status !== 0) throw new Error(`declaration emit for the layer failed:\n${r.stdout}${r.stderr}`);
+  for (const dir of ['functions/helper', 'lib'])
+    await cp(`${tmp}out/${dir}`, `${pkgDir}types/${dir}`, { recursive: true });
+  await writeFile(`${pkgDir}index.d.ts`, "export * from './types/functions/helper/index.js';\n");
+  await rm(tmp, { recursive: true, force: true });
+}
+
+export async function build() {
+  await rm(path('dist/layer/'), { recursive: true, force: true });
+  const version = JSON.parse(await readFile(path('package.json'), 'utf8')).version;
+  await Promise.all([
+    // ESM with splitting: the AWS half (and its SDK imports) stays in a chunk loaded on first submit.
+    esbuild.build({
+      ...common,
+      format: 'esm',
+      splitting: true,
+      outdir: pkgDir,
+      outExtension: { '.js': '.mjs' },
+      chunkNames: 'chunks/[name]-[hash]',
+    }),
+    esbuild.build({ ...common, format: 'cjs', outfile: `${pkgDir}index.cjs` }),
+    emitTypes(),
+  ]);
+  const manifest = {
+    name: 'cirrus-batch',
+    version,
+    description: 'Re-submit a Lambda function as an AWS Batch job through the lambda-as-batch dispatcher.',
+    license: 'Apache-2.0',
+    type: 'module',
+    main: './index.cjs',
+    module: './index.mjs',
+    types: './index.d.ts',
+    exports: {
+      '.': { types: './index.d.ts', import: './index.mjs', require: './index.cjs' },
+      './package.json': './package.json',
+    },
+    peerDependencies: { '@aws-sdk/client-lambda': '>=3', '@aws-sdk/client-s3': '>=3' },
+    sideEffects: false,
+  };
+  await writeFile(`${pkgDir}package.json`, `${JSON.stringify(manifest, null, 2)}\n`);
+  await mkdir(path('dist/layer/python/'), { recursive: true });
+  await cp(path('functions/helper/python/cirrus_batch.py'), path('dist/layer/python/cirrus_batch.py'));
+}

@@ -1,0 +1,65 @@
+"""Unit tests of cirrus_batch that need no AWS: definition mapping, error classes, the guard, config errors."""
+
+import os
+import unittest
+from unittest import mock
+
+import cirrus_batch
+
+
+class ImageForDefinition(unittest.TestCase):
+    def test_geolambda_definitions_pick_the_geolambda_image(self):
+        for d in ("geolambda-as-batch", "mystack-geolambda-as-batch", "GeoLambda"):
+            self.assertEqual(cirrus_batch.image_for_definition(d), "geolambda", d)
+
+    def test_lambda_as_batch_definitions_pick_the_plain_image(self):
+        self.assertEqual(cirrus_batch.image_for_definition("mystack-lambda-as-batch"), "lambda")
+
+    def test_other_definitions_leave_the_choice_to_the_dispatcher_with_a_warning(self):
+        with self.assertLogs("cirrus_batch", level="WARNING") as logs:
+            self.assertIsNone(cirrus_batch.image_for_definition("my-custom-def"))
+        self.assertIn("my-custom-def", logs.output[0])
+        self.assertIsNone(cirrus_batch.image_for_definition(None))
+
+
+class ErrorClasses(unittest.TestCase):
+    def test_a_class_is_named_after_the_error_type_and_made_once(self):
+        cls = cirrus_batch.error_class("InvalidRequestError")
+        self.assertEqual(cls.__name__, "InvalidRequestError")
+        self.assertTrue(issubclass(cls, cirrus_batch.BatchDispatchError))
+        self.assertIs(cls, cirrus_batch.error_class("InvalidRequestError"))
+
+    def test_error_classes_can_be_imported_by_name(self):
+        from cirrus_batch import FunctionNotAllowedError
+
+        self.assertIs(FunctionNotAllowedError, cirrus_batch.error_class("FunctionNotAllowedError"))
+        with self.assertRaises(AttributeError):
+            cirrus_batch.not_an_error  # noqa: B018
+
+    def test_an_unusable_error_type_falls_back_to_the_base_class(self):
+        self.assertIs(cirrus_batch.error_class(""), cirrus_batch.BatchDispatchError)
+        self.assertIs(cirrus_batch.error_class("bad type!"), cirrus_batch.BatchDispatchError)
+
+
+class Guard(unittest.TestCase):
+    def test_is_batch_job_follows_aws_batch_job_id(self):
+        self.assertTrue(cirrus_batch.is_batch_job({"AWS_BATCH_JOB_ID": "abc"}))
+        self.assertFalse(cirrus_batch.is_batch_job({"AWS_BATCH_JOB_ID": ""}))
+        self.assertFalse(cirrus_batch.is_batch_job({}))
+
+
+class ConfigErrors(unittest.TestCase):
+    def test_without_a_dispatcher_the_helper_names_the_variable(self):
+        with mock.patch.dict(os.environ, {"BATCH_DISPATCHER_FUNCTION": ""}):
+            with self.assertRaisesRegex(cirrus_batch.ConfigError, "BATCH_DISPATCHER_FUNCTION"):
+                cirrus_batch.submit_batch_job({}, "arn:aws:lambda:us-east-1:123456789012:function:f")
+
+    def test_an_oversized_payload_without_a_bucket_says_to_set_payload_bucket(self):
+        env = {"BATCH_DISPATCHER_FUNCTION": "d", "PAYLOAD_BUCKET": "", "CIRRUS_PAYLOAD_BUCKET": ""}
+        with mock.patch.dict(os.environ, env):
+            with self.assertRaisesRegex(cirrus_batch.PayloadTooLargeError, "set PAYLOAD_BUCKET"):
+                cirrus_batch.submit_batch_job({"x": "a" * 6_100_000}, "f")
+
+
+if __name__ == "__main__":
+    unittest.main()
