@@ -1,0 +1,28 @@
+// SDK clients pointed straight at moto (not through the front), for test setup and inspection.
+import { BatchClient } from '@aws-sdk/client-batch';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { S3Client } from '@aws-sdk/client-s3';
+
+export interface AwsClients {
+  s3: S3Client;
+  lambda: LambdaClient;
+  batch: BatchClient;
+}
+
+export const TEST_CREDENTIALS = { accessKeyId: 'testing', secretAccessKey: 'testing' } as const;
+
+/** Clients for `endpoint` (moto or the front) in us-east-1 with test credentials, S3 path style. */
+export function makeClients(endpoint: string): AwsClients {
+  const base = { endpoint, region: 'us-east-1', credentials: TEST_CREDENTIALS, maxAttempts: 1 };
+  return {
+    s3: new S3Client({ ...base, forcePathStyle: true }),
+    lambda: new LambdaClient(base),
+    batch: new BatchClient(base),
+  };
+}
+
+export function destroyClients(c: AwsClients): void {
+  c.s3.destroy();
+  c.lambda.destroy();
+  c.batch.destroy();
+}
