@@ -1,0 +1,58 @@
+// Errors of the dispatcher and the feeder helper: one base class, one subclass per failure a caller can act on.
+import { ConfigError } from './env.js';
+
+/** Base of every dispatcher/helper error; `name` is what Lambda reports as `errorType`. */
+export class DispatchError extends Error {
+  override name = 'DispatchError';
+}
+
+/** The request is malformed; the message names the field. Nothing was written or submitted. */
+export class InvalidRequestError extends DispatchError {
+  override name = 'InvalidRequestError';
+}
+
+/** The target Lambda function does not exist (GetFunction said so). */
+export class FunctionNotFoundError extends DispatchError {
+  override name = 'FunctionNotFoundError';
+}
+
+/** The target exists but is not matched by ALLOWED_FUNCTIONS. */
+export class FunctionNotAllowedError extends DispatchError {
+  override name = 'FunctionNotAllowedError';
+}
+
+/** Writing (or removing) a payload object in S3 failed. */
+export class PayloadStoreError extends DispatchError {
+  override name = 'PayloadStoreError';
+}
+
+/** Batch refused the job (unknown queue or definition, throttling, access…). */
+export class SubmitJobError extends DispatchError {
+  override name = 'SubmitJobError';
+}
+
+/** Every class by name, so a caller can re-raise what the dispatcher reported as `errorType`. */
+export const DispatchErrors = {
+  DispatchError,
+  InvalidRequestError,
+  FunctionNotFoundError,
+  FunctionNotAllowedError,
+  PayloadStoreError,
+  SubmitJobError,
+  // A bad dispatcher env value (lib/env.ts throws it); listed so callers can re-raise it too.
+  ConfigError,
+} as const;
+
+export type DispatchErrorName = keyof typeof DispatchErrors;
+
+/**
+ * Rebuilds the error a dispatcher invoke reported (`{errorType, errorMessage}` of a FunctionError answer):
+ * one of the classes above when the name is known, otherwise a DispatchError whose `name` is `errorType`.
+ */
+export function reviveDispatchError(errorType: string, errorMessage: string): Error {
+  const Known = (DispatchErrors as Record<string, (new (m: string) => Error) | undefined>)[errorType];
+  if (Known) return new Known(errorMessage);
+  const err = new DispatchError(errorMessage);
+  err.name = errorType || 'DispatchError';
+  return err;
+}
