@@ -1,0 +1,62 @@
+// AWS SDK clients for the runner, made on first use: endpoint, region and credentials come from the env object.
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { S3Client } from '@aws-sdk/client-s3';
+import { type AwsService, awsClientConfig, endpointFor } from '../../lib/aws-config.js';
+import { type Env, envString } from '../../lib/env.js';
+
+interface CommonConfig {
+  region?: string;
+  endpoint?: string;
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+}
+
+/**
+ * The SDK reads AWS_ENDPOINT_URL[_<SERVICE>] and the credential variables from process.env by itself; we pass
+ * them from `env` explicitly so the env object handed to the runner is the one source (a spawned runner's
+ * process.env and its env object are the same thing, so nothing changes in production).
+ */
+function commonConfig(env: Env, service: AwsService, region: string | undefined): CommonConfig {
+  const config: CommonConfig = {};
+  const r = region ?? envString(env, 'AWS_REGION') ?? envString(env, 'AWS_DEFAULT_REGION');
+  if (r) config.region = r;
+  const endpoint = endpointFor(env, service);
+  if (endpoint) config.endpoint = endpoint;
+  const accessKeyId = envString(env, 'AWS_ACCESS_KEY_ID');
+  const secretAccessKey = envString(env, 'AWS_SECRET_ACCESS_KEY');
+  if (accessKeyId && secretAccessKey) {
+    const sessionToken = envString(env, 'AWS_SESSION_TOKEN');
+    config.credentials = { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) };
+  }
+  return config;
+}
+
+const lambdaClients = new Map<string, LambdaClient>();
+const s3Clients = new Map<string, S3Client>();
+
+/** One Lambda client per region for the life of the process. */
+export function lambdaClient(env: Env, region: string): LambdaClient {
+  let client = lambdaClients.get(region);
+  if (!client) {
+    client = new LambdaClient({ ...commonConfig(env, 'lambda', region), ...awsClientConfig(env, 'lambda') });
+    lambdaClients.set(region, client);
+  }
+  return client;
+}
+
+/** One S3 client (path style against local endpoints); region from the env, else us-east-1 for bucket lookups. */
+export function s3Client(env: Env): S3Client {
+  const key = endpointFor(env, 's3') ?? '';
+  let client = s3Clients.get(key);
+  if (!client) {
+    const common = commonConfig(env, 's3', undefined);
+    // followRegionRedirects: a payload bucket in another region than the job still works.
+    client = new S3Client({
+      region: 'us-east-1',
+      ...common,
+      ...awsClientConfig(env, 's3'),
+      followRegionRedirects: true,
+    });
+    s3Clients.set(key, client);
+  }
+  return client;
+}

@@ -1,0 +1,138 @@
+// Prepares a deployed Lambda function to run here: GetFunction, verified code and layer downloads, cache, /opt.
+import { GetFunctionCommand, type GetFunctionCommandOutput, type LambdaClient } from '@aws-sdk/client-lambda';
+import { regionFromArn } from '../../lib/aws-config.js';
+import type { Env } from '../../lib/env.js';
+import { envString } from '../../lib/env.js';
+import { FunctionPrepareError, UsageError } from '../errors.js';
+import type { PreparedFunction } from '../function.js';
+import type { Logger } from '../log.js';
+import { describeAwsError } from './aws-errors.js';
+import { lambdaClient } from './clients.js';
+import { downloadVerified } from './download.js';
+import { type FunctionRef, hostArchitecture, parseFunctionRef, unqualifiedArn } from './function-ref.js';
+import { materializeLayers, overlayLayers } from './layers.js';
+import { materialize, openStore, sharedExtractor } from './store.js';
+
+export interface RemoteFunctionOptions {
+  cacheDir: string;
+  useCache: boolean;
+  optDir: string;
+  log: Logger;
+  env: Env;
+  signal?: AbortSignal;
+}
+
+export type RemoteFunction = PreparedFunction & { cleanup(): Promise<void> };
+
+/**
+ * Resolves `ref` (name, ARN, qualified ARN) with GetFunction and puts its code and layers on disk. The code
+ * folder is the cache folder itself (Lambda's task root is read-only, so functions do not write there); the
+ * layers are copied into `optDir` in the function's order.
+ */
+export async function prepareRemoteFunction(
+  ref: string,
+  opts: RemoteFunctionOptions,
+): Promise<RemoteFunction> {
+  const { log } = opts;
+  const target = parseFunctionRef(ref);
+  // An ARN's own region is the only one GetFunction can find it in; AWS_REGION is for bare names.
+  const region =
+    target.region ?? envString(opts.env, 'AWS_REGION') ?? envString(opts.env, 'AWS_DEFAULT_REGION');
+  if (!region) {
+    throw new UsageError(`no AWS region for ${ref}: set AWS_REGION or give the function as an ARN`);
+  }
+  const lambda = lambdaClient(opts.env, region);
+  const fn = await getFunction(lambda, target, ref);
+  const config = fn.Configuration ?? {};
+  const name = config.FunctionName ?? target.functionName;
+  if (config.PackageType === 'Image') {
+    const image = fn.Code?.ImageUri ? ` (${fn.Code.ImageUri})` : '';
+    throw new FunctionPrepareError(
+      `${name} is a container image function${image}: run that image itself as the Batch job, or deploy the function as a zip package`,
+    );
+  }
+  const arch = config.Architectures?.[0] ?? 'x86_64';
+  if (arch !== hostArchitecture()) {
+    log.warn(
+      `${name} is built for ${arch} but this machine is ${hostArchitecture()}; native code may fail to load`,
+    );
+  }
+  const codeSha = config.CodeSha256;
+  if (!fn.Code?.Location || !codeSha || !config.Handler || !config.Runtime) {
+    throw new FunctionPrepareError(
+      `GetFunction for ${name} returned no code location, checksum, handler or runtime`,
+    );
+  }
+  const store = await openStore(opts.cacheDir, opts.useCache);
+  try {
+    const extract = sharedExtractor();
+    const signal = opts.signal ? { signal: opts.signal } : {};
+    const codeLocation = fn.Code.Location;
+    const [code, layers] = await Promise.all([
+      materialize(
+        store,
+        'code',
+        codeSha,
+        (zipPath) =>
+          downloadVerified(codeLocation, zipPath, {
+            label: `code of ${name}`,
+            sha256Base64: codeSha,
+            ...(config.CodeSize ? { expectedSize: config.CodeSize } : {}),
+            refreshUrl: async () => (await getFunction(lambda, target, ref)).Code?.Location ?? codeLocation,
+            log,
+            ...signal,
+          }),
+        extract,
+      ),
+      materializeLayers(
+        (config.Layers ?? []).flatMap((l) => (l.Arn ? [l.Arn] : [])),
+        { lambda, store, functionName: name, extract, log, ...signal },
+      ),
+    ]);
+    const fetched = [code, ...layers].filter((m) => m.downloaded).length;
+    log.debug(`${name}: ${fetched} of ${1 + layers.length} archives downloaded, the rest from ${store.dir}`);
+    await overlayLayers(
+      layers.map((l) => l.dir),
+      opts.optDir,
+    );
+    const functionArn = unqualifiedArn(config.FunctionArn ?? target.functionName);
+    return {
+      taskRoot: code.dir,
+      optDir: opts.optDir,
+      handler: config.Handler,
+      runtime: config.Runtime,
+      functionName: name,
+      functionVersion: config.Version ?? '$LATEST',
+      invokedFunctionArn: target.qualifier ? `${functionArn}:${target.qualifier}` : functionArn,
+      memorySizeMb: config.MemorySize ?? 128,
+      ...(config.Timeout ? { timeoutSeconds: config.Timeout } : {}),
+      environment: { ...(config.Environment?.Variables ?? {}) },
+      region: regionFromArn(functionArn) ?? region,
+      cleanup: () => store.cleanup(),
+    };
+  } catch (err) {
+    await store.cleanup();
+    throw err;
+  }
+}
+
+async function getFunction(
+  lambda: LambdaClient,
+  target: FunctionRef,
+  ref: string,
+): Promise<GetFunctionCommandOutput> {
+  try {
+    return await lambda.send(
+      new GetFunctionCommand({
+        FunctionName: target.functionName,
+        ...(target.qualifier ? { Qualifier: target.qualifier } : {}),
+      }),
+    );
+  } catch (err) {
+    throw describeAwsError(err, {
+      what: `function ${ref}`,
+      permission: 'lambda:GetFunction',
+      notFound: 'function',
+    });
+  }
+}

@@ -1,0 +1,102 @@
+// A function's layers: GetLayerVersion for each, verified download into the store, then overlay into the opt dir.
+import { constants as fsc } from 'node:fs';
+import { cp, mkdir } from 'node:fs/promises';
+import { GetLayerVersionCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import type { ExtractResult } from '../archive/extract.js';
+import { FunctionPrepareError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { describeAwsError } from './aws-errors.js';
+import { downloadVerified } from './download.js';
+import { type Materialized, materialize, type Store } from './store.js';
+
+export interface LayerRef {
+  arn: string;
+  /** The layer's ARN without the version: GetLayerVersion's LayerName (works across accounts). */
+  layerName: string;
+  version: number;
+}
+
+/** Splits `arn:aws:lambda:<region>:<account>:layer:<name>:<version>`. */
+export function parseLayerArn(arn: string): LayerRef {
+  const m = /^(arn:aws[\w-]*:lambda:[a-z0-9-]+:\d{12}:layer:[\w-]+):(\d+)$/.exec(arn);
+  if (!m?.[1] || !m[2]) throw new FunctionPrepareError(`not a layer version ARN: ${arn}`);
+  return { arn, layerName: m[1], version: Number(m[2]) };
+}
+
+async function layerContent(lambda: LambdaClient, layer: LayerRef, functionName: string) {
+  try {
+    const out = await lambda.send(
+      new GetLayerVersionCommand({ LayerName: layer.layerName, VersionNumber: layer.version }),
+    );
+    const c = out.Content;
+    if (!c?.Location || !c.CodeSha256)
+      throw new FunctionPrepareError(`layer ${layer.arn} has no downloadable content`);
+    return { location: c.Location, sha256: c.CodeSha256, size: c.CodeSize };
+  } catch (err) {
+    throw describeAwsError(err, {
+      what: `layer ${layer.arn} of ${functionName}`,
+      permission: 'lambda:GetLayerVersion',
+    });
+  }
+}
+
+/** Downloads (or finds in the cache) every layer, concurrently; returns their folders in the function's order. */
+export function materializeLayers(
+  layerArns: string[],
+  opts: {
+    lambda: LambdaClient;
+    store: Store;
+    functionName: string;
+    extract: (zipPath: string, dir: string) => Promise<ExtractResult>;
+    log: Logger;
+    signal?: AbortSignal;
+  },
+): Promise<Materialized[]> {
+  return Promise.all(
+    layerArns.map(async (arn) => {
+      const layer = parseLayerArn(arn);
+      const content = await layerContent(opts.lambda, layer, opts.functionName);
+      const label = `layer ${layer.layerName.split(':').pop()}:${layer.version}`;
+      return materialize(
+        opts.store,
+        'layer',
+        content.sha256,
+        (zipPath) =>
+          downloadVerified(content.location, zipPath, {
+            label,
+            sha256Base64: content.sha256,
+            ...(content.size ? { expectedSize: content.size } : {}),
+            refreshUrl: async () => (await layerContent(opts.lambda, layer, opts.functionName)).location,
+            log: opts.log,
+            ...(opts.signal ? { signal: opts.signal } : {}),
+          }),
+        opts.extract,
+      );
+    }),
+  );
+}
+
+/**
+ * Copies the layer folders into `optDir` in order, a later layer's files over an earlier one's, as Lambda
+ * overlays them in /opt. Copies rather than hard links or symlinks: a function that writes under /opt must not
+ * change the cache. FICLONE makes the copy a reflink where the filesystem can (btrfs, XFS), a plain copy elsewhere.
+ */
+export async function overlayLayers(dirs: string[], optDir: string): Promise<void> {
+  if (dirs.length === 0) return;
+  try {
+    await mkdir(optDir, { recursive: true });
+    for (const dir of dirs) {
+      await cp(dir, optDir, {
+        recursive: true,
+        force: true,
+        verbatimSymlinks: true,
+        mode: fsc.COPYFILE_FICLONE,
+      });
+    }
+  } catch (err) {
+    throw new FunctionPrepareError(
+      `could not put the layers into ${optDir}: ${(err as Error).message} (choose another folder with --opt-dir)`,
+      { cause: err },
+    );
+  }
+}

@@ -1,0 +1,111 @@
+// Payloads and results on S3: streamed download to a file, upload from a file (multipart when large).
+import { createReadStream, createWriteStream } from 'node:fs';
+import { rm, stat } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import type { Env } from '../../lib/env.js';
+import { parseS3Url, type S3Location } from '../../lib/s3-url.js';
+import { PayloadIOError, UsageError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { s3Client } from './clients.js';
+
+/** Results up to this size go in one PutObject; larger ones as a multipart upload. */
+export const MULTIPART_THRESHOLD = 16 * 1024 * 1024;
+const PART_SIZE = 16 * 1024 * 1024;
+const PROGRESS_THRESHOLD = 10 * 1024 * 1024;
+
+export interface S3IOOptions {
+  log: Logger;
+  env: Env;
+  signal?: AbortSignal;
+}
+
+function locate(url: string): S3Location {
+  try {
+    return parseS3Url(url);
+  } catch (err) {
+    throw new UsageError((err as Error).message, { cause: err });
+  }
+}
+
+/** Streams `s3://bucket/key` to `destPath`. */
+export async function downloadS3Payload(
+  url: string,
+  destPath: string,
+  opts: S3IOOptions,
+): Promise<{ bytes: number }> {
+  const loc = locate(url);
+  const s3 = s3Client(opts.env);
+  const signal = opts.signal ? { abortSignal: opts.signal } : {};
+  try {
+    const out = await s3.send(new GetObjectCommand({ Bucket: loc.bucket, Key: loc.key }), signal);
+    const body = out.Body as Readable | undefined;
+    if (!body) throw new Error('the object has no body');
+    const total = out.ContentLength ?? 0;
+    let bytes = 0;
+    let nextMark = 0.25;
+    body.on('data', (chunk: Buffer) => {
+      bytes += chunk.length;
+      if (total > PROGRESS_THRESHOLD && bytes / total >= nextMark) {
+        opts.log.info(`downloading the payload: ${Math.floor((bytes / total) * 100)}% of ${mb(total)}`);
+        while (bytes / total >= nextMark) nextMark += 0.25;
+      }
+    });
+    await pipeline(body, createWriteStream(destPath), opts.signal ? { signal: opts.signal } : {});
+    return { bytes };
+  } catch (err) {
+    await rm(destPath, { force: true });
+    throw payloadError('read', loc, err);
+  }
+}
+
+/** Writes the file at `srcPath` to `s3://bucket/key`; the SDK retries each request (and each part). */
+export async function uploadS3Result(url: string, srcPath: string, opts: S3IOOptions): Promise<void> {
+  const loc = locate(url);
+  const s3 = s3Client(opts.env);
+  try {
+    const { size } = await stat(srcPath);
+    const common = { Bucket: loc.bucket, Key: loc.key, ContentType: 'application/json' };
+    if (size <= MULTIPART_THRESHOLD) {
+      await s3.send(
+        new PutObjectCommand({ ...common, Body: createReadStream(srcPath), ContentLength: size }),
+        opts.signal ? { abortSignal: opts.signal } : {},
+      );
+      return;
+    }
+    opts.log.info(`uploading the result (${mb(size)}) in parts to ${url}`);
+    const upload = new Upload({
+      client: s3,
+      params: { ...common, Body: createReadStream(srcPath) },
+      partSize: PART_SIZE,
+      queueSize: 4,
+      leavePartsOnError: false,
+    });
+    opts.signal?.addEventListener('abort', () => void upload.abort(), { once: true });
+    await upload.done();
+  } catch (err) {
+    throw payloadError('write', loc, err);
+  }
+}
+
+const WHY: Record<string, string> = {
+  NoSuchBucket: 'the bucket does not exist',
+  NoSuchKey: 'the object does not exist',
+  NotFound: 'the object does not exist',
+  AccessDenied: 'access denied (the job role needs s3:GetObject / s3:PutObject on it)',
+  Forbidden: 'access denied (the job role needs s3:GetObject / s3:PutObject on it)',
+};
+
+function payloadError(op: 'read' | 'write', loc: S3Location, err: unknown): PayloadIOError {
+  const e = err as { name?: string; message?: string; Code?: string };
+  const code = e.Code ?? e.name ?? 'Error';
+  const why = WHY[code] ?? `${code}: ${e.message ?? String(err)}`;
+  const what = op === 'read' ? 'read the payload' : 'write the result to';
+  return new PayloadIOError(`could not ${what} s3://${loc.bucket}/${loc.key}: ${why}`, { cause: err });
+}
+
+function mb(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}

@@ -1,0 +1,207 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import yazl from 'yazl';
+import { downloadVerified } from '../../runner/aws/download.js';
+import { overlayLayers } from '../../runner/aws/layers.js';
+import { folderFor, materialize, openStore, sharedExtractor } from '../../runner/aws/store.js';
+import { ChecksumMismatchError, exitCodeOf, FunctionPrepareError } from '../../runner/errors.js';
+import { createLogger } from '../../runner/log.js';
+
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('base64');
+
+async function zipOf(files: Record<string, string>): Promise<Buffer> {
+  const z = new yazl.ZipFile();
+  for (const [name, data] of Object.entries(files)) z.addBuffer(Buffer.from(data), name);
+  z.end();
+  const chunks: Buffer[] = [];
+  for await (const c of z.outputStream as AsyncIterable<Buffer>) chunks.push(c);
+  return Buffer.concat(chunks);
+}
+
+/** A tiny server: path → bytes; `/expired-once/…` answers 403 the first time; counts requests per path. */
+const routes = new Map<string, Buffer>();
+const hits = new Map<string, number>();
+let server: Server;
+let base: string;
+let dir: string;
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'download-test-'));
+  server = createServer((req, res) => {
+    const path = req.url ?? '';
+    const count = (hits.get(path) ?? 0) + 1;
+    hits.set(path, count);
+    const body = routes.get(path.replace(/^\/expired-once/, ''));
+    if (path.startsWith('/expired-once') && count === 1) {
+      res
+        .writeHead(403)
+        .end('<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>');
+    } else if (!body) res.writeHead(404).end();
+    else res.writeHead(200, { 'content-length': body.length }).end(body);
+  });
+  server.listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+after(async () => {
+  server.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+function quietLog(lines: string[] = []) {
+  return createLogger('info', (l) => lines.push(l));
+}
+
+test('a download whose SHA-256 matches CodeSha256 is kept', async () => {
+  const body = Buffer.from('code bytes');
+  routes.set('/ok', body);
+  const dest = join(dir, 'ok.zip');
+  const bytes = await downloadVerified(`${base}/ok`, dest, {
+    label: 'code of f',
+    sha256Base64: sha(body),
+    log: quietLog(),
+  });
+  assert.equal(bytes, body.length);
+  assert.deepEqual(await readFile(dest), body);
+});
+
+test('a download whose SHA-256 differs is refused with exit 3 and removed', async () => {
+  routes.set('/tampered', Buffer.from('tampered bytes'));
+  const dest = join(dir, 'tampered.zip');
+  await assert.rejects(
+    downloadVerified(`${base}/tampered`, dest, {
+      label: 'code of f',
+      sha256Base64: sha(Buffer.from('original bytes')),
+      log: quietLog(),
+    }),
+    (err: Error) =>
+      err instanceof ChecksumMismatchError && exitCodeOf(err) === 3 && /code of f/.test(err.message),
+  );
+  assert.equal(existsSync(dest), false);
+});
+
+test('an expired URL (403) is retried once with a fresh URL', async () => {
+  const body = Buffer.from('layer bytes');
+  routes.set('/layer', body);
+  let refreshed = 0;
+  const dest = join(dir, 'layer.zip');
+  await downloadVerified(`${base}/expired-once/layer`, dest, {
+    label: 'layer l:1',
+    sha256Base64: sha(body),
+    refreshUrl: async () => {
+      refreshed += 1;
+      return `${base}/layer`;
+    },
+    log: quietLog(),
+  });
+  assert.equal(refreshed, 1);
+  assert.deepEqual(await readFile(dest), body);
+});
+
+test('a URL that is still refused after the refresh fails with the status', async () => {
+  const dest = join(dir, 'gone.zip');
+  await assert.rejects(
+    downloadVerified(`${base}/missing`, dest, {
+      label: 'code of f',
+      sha256Base64: 'x',
+      refreshUrl: async () => `${base}/missing-too`,
+      log: quietLog(),
+    }),
+    (err: Error) => err instanceof FunctionPrepareError && /HTTP 404/.test(err.message),
+  );
+  assert.equal(existsSync(dest), false);
+});
+
+test('large downloads log progress every 25%', async () => {
+  const body = Buffer.alloc(12 * 1024 * 1024, 7);
+  routes.set('/big', body);
+  const lines: string[] = [];
+  await downloadVerified(`${base}/big`, join(dir, 'big.zip'), {
+    label: 'code of big',
+    sha256Base64: sha(body),
+    log: quietLog(lines),
+  });
+  assert.deepEqual(
+    lines.map((l) => /(\d+)%/.exec(l)?.[1]),
+    ['25', '50', '75', '100'],
+  );
+});
+
+test('the cache extracts a version once; the second run downloads nothing', async () => {
+  const zip = await zipOf({ 'index.py': 'x = 1\n' });
+  routes.set('/cached', zip);
+  const store = await openStore(join(dir, 'cache1'), true);
+  const fetch = (zipPath: string) =>
+    downloadVerified(`${base}/cached`, zipPath, { label: 'code', sha256Base64: sha(zip), log: quietLog() });
+  const first = await materialize(store, 'code', sha(zip), fetch, sharedExtractor());
+  const second = await materialize(store, 'code', sha(zip), fetch, sharedExtractor());
+  assert.equal(first.downloaded, true);
+  assert.equal(second.downloaded, false);
+  assert.equal(hits.get('/cached'), 1);
+  assert.equal(first.dir, join(dir, 'cache1', folderFor('code', sha(zip))));
+  assert.match(first.dir, /code-[0-9a-f]{64}$/);
+  // Only the extracted folder is left: no temp zip, no temp folder.
+  assert.deepEqual(await readdir(join(dir, 'cache1')), [folderFor('code', sha(zip))]);
+});
+
+test('two runners filling the cache at once both get the complete folder', async () => {
+  const zip = await zipOf({ 'a.txt': 'a', 'b/c.txt': 'c' });
+  routes.set('/race', zip);
+  const cacheDir = join(dir, 'cache2');
+  const run = async () => {
+    const store = await openStore(cacheDir, true);
+    return materialize(
+      store,
+      'layer',
+      sha(zip),
+      (p) => downloadVerified(`${base}/race`, p, { label: 'layer', sha256Base64: sha(zip), log: quietLog() }),
+      sharedExtractor(),
+    );
+  };
+  const results = await Promise.all([run(), run(), run()]);
+  // All three saw an empty cache and downloaded, so the rename race really happened.
+  assert.equal(hits.get('/race'), 3);
+  for (const r of results) assert.equal(await readFile(join(r.dir, 'b/c.txt'), 'utf8'), 'c');
+  assert.deepEqual(await readdir(cacheDir), [folderFor('layer', sha(zip))]);
+});
+
+test('without the cache, the store is a temp folder that cleanup removes', async () => {
+  const store = await openStore(join(dir, 'unused'), false);
+  assert.equal(existsSync(join(dir, 'unused')), false);
+  await writeFile(join(store.dir, 'x'), 'x');
+  await store.cleanup();
+  assert.equal(existsSync(store.dir), false);
+});
+
+test('the code and layers share one unzipped-size budget', async () => {
+  const a = await zipOf({ 'a.bin': 'x'.repeat(600) });
+  const b = await zipOf({ 'b.bin': 'y'.repeat(600) });
+  await writeFile(join(dir, 'a.zip'), a);
+  await writeFile(join(dir, 'b.zip'), b);
+  const extract = sharedExtractor(1000);
+  await extract(join(dir, 'a.zip'), join(dir, 'budget-a'));
+  await assert.rejects(extract(join(dir, 'b.zip'), join(dir, 'budget-b')), /more than the 400 bytes/);
+});
+
+test('layers are overlaid into the opt dir in order, a later layer over an earlier one', async () => {
+  const l1 = join(dir, 'l1');
+  const l2 = join(dir, 'l2');
+  await mkdir(join(l1, 'python'), { recursive: true });
+  await mkdir(join(l2, 'python'), { recursive: true });
+  await writeFile(join(l1, 'python/shared.py'), 'first');
+  await writeFile(join(l1, 'python/only1.py'), '1');
+  await writeFile(join(l2, 'python/shared.py'), 'second');
+  const opt = join(dir, 'opt');
+  await mkdir(opt);
+  await writeFile(join(opt, 'from-image'), 'kept');
+  await overlayLayers([l1, l2], opt);
+  assert.equal(await readFile(join(opt, 'python/shared.py'), 'utf8'), 'second');
+  assert.equal(await readFile(join(opt, 'python/only1.py'), 'utf8'), '1');
+  assert.equal(await readFile(join(opt, 'from-image'), 'utf8'), 'kept');
+});
