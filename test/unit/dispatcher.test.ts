@@ -1,0 +1,170 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { readConfig } from '../../functions/dispatcher/config.js';
+import {
+  checkAllowed,
+  globToRegExp,
+  ownAccountGlobs,
+  type TargetFunction,
+} from '../../functions/dispatcher/functions.js';
+import { isSqsEvent } from '../../functions/dispatcher/handler.js';
+import { chooseImage } from '../../functions/dispatcher/image.js';
+import {
+  jobNameFor,
+  RETRY_ON_EXIT,
+  submitJobInput,
+  withStackPrefix,
+} from '../../functions/dispatcher/job.js';
+import { ConfigError } from '../../lib/env.js';
+import { FunctionNotAllowedError, InvalidRequestError, reviveDispatchError } from '../../lib/errors.js';
+import { inlinePayloadUrl, payloadKey, payloadRef } from '../../lib/payload-store.js';
+
+const ENV = { JOB_DEFINITION_LAMBDA: 'run-lambda', JOB_DEFINITION_GEOLAMBDA: 'run-geolambda' };
+const GEO = /gdal|geolambda|lambgeo/i;
+
+function fn(over: Partial<TargetFunction> = {}): TargetFunction {
+  const arn = 'arn:aws:lambda:us-east-1:123456789012:function:task';
+  return { arn, name: 'task', qualifier: undefined, jobArn: arn, layerArns: [], tags: {}, ...over };
+}
+
+test('config defaults: prefix batch/, inline 8192, GDAL pattern, own-account allow-list, 5-minute cache', () => {
+  const c = readConfig(ENV);
+  assert.equal(c.payloadPrefix, 'batch/');
+  assert.equal(c.inlinePayloadLimit, 8192);
+  assert.ok(c.geoLayerPattern.test('arn:aws:lambda:us-east-1:552188055668:layer:GeoLambda-Python:1'));
+  assert.deepEqual(c.allowedFunctions, []);
+  assert.equal(c.functionCacheMs, 300_000);
+  assert.deepEqual(c.jobDefinitions, { lambda: 'run-lambda', geolambda: 'run-geolambda' });
+});
+
+test('config reads CIRRUS_PAYLOAD_BUCKET when PAYLOAD_BUCKET is unset, and the list of globs', () => {
+  const c = readConfig({ ...ENV, CIRRUS_PAYLOAD_BUCKET: 'cirrus', ALLOWED_FUNCTIONS: 'arn:a:*, arn:b:*' });
+  assert.equal(c.payloadBucket, 'cirrus');
+  assert.deepEqual(c.allowedFunctions, ['arn:a:*', 'arn:b:*']);
+  assert.equal(readConfig({ ...ENV, CIRRUS_PAYLOAD_BUCKET: 'c', PAYLOAD_BUCKET: 'p' }).payloadBucket, 'p');
+});
+
+test('config refuses missing job definitions, a bad pattern and an inline limit Batch cannot carry', () => {
+  assert.throws(() => readConfig({ JOB_DEFINITION_LAMBDA: 'x' }), {
+    message: 'JOB_DEFINITION_GEOLAMBDA is required',
+  });
+  assert.throws(() => readConfig({ ...ENV, GEO_LAYER_PATTERN: '(' }), ConfigError);
+  assert.throws(() => readConfig({ ...ENV, INLINE_PAYLOAD_LIMIT: '40000' }), /at most 16384/);
+  assert.equal(readConfig({ ...ENV, INLINE_PAYLOAD_LIMIT: '0' }).inlinePayloadLimit, 0);
+});
+
+test('job names drop $LATEST, keep other qualifiers, and stay within Batch rules', () => {
+  assert.equal(jobNameFor('my-task', '$LATEST'), 'my-task');
+  assert.equal(jobNameFor('my-task', undefined), 'my-task');
+  assert.equal(jobNameFor('my-task', 'prod'), 'my-task-prod');
+  assert.equal(jobNameFor('_x.y', undefined), 'x-y');
+  assert.equal(jobNameFor('a'.repeat(64), 'b'.repeat(128)).length, 128);
+  assert.equal(jobNameFor('___', undefined), 'lambda-job');
+});
+
+test('CIRRUS_STACK prefixes bare names only, once', () => {
+  assert.equal(withStackPrefix('basic-ondemand', 'cirrus-dev'), 'cirrus-dev-basic-ondemand');
+  assert.equal(withStackPrefix('cirrus-dev-basic-ondemand', 'cirrus-dev'), 'cirrus-dev-basic-ondemand');
+  const arn = 'arn:aws:batch:us-east-1:123456789012:job-queue/q';
+  assert.equal(withStackPrefix(arn, 'cirrus-dev'), arn);
+  assert.equal(withStackPrefix('q', undefined), 'q');
+});
+
+test('image: request first, then the batch:image tag, then a GDAL layer, else lambda', () => {
+  const geoLayer = 'arn:aws:lambda:us-west-2:552188055668:layer:geolambda:4';
+  const tagged = fn({ tags: { 'batch:image': 'lambda' }, layerArns: [geoLayer] });
+  assert.deepEqual(chooseImage('geolambda', tagged, GEO), { image: 'geolambda', reason: 'request' });
+  assert.equal(chooseImage(undefined, tagged, GEO).image, 'lambda');
+  assert.match(chooseImage(undefined, tagged, GEO).reason, /tag batch:image=lambda/);
+  assert.deepEqual(chooseImage(undefined, fn({ layerArns: [geoLayer] }), GEO), {
+    image: 'geolambda',
+    reason: `layer ${geoLayer}`,
+  });
+  assert.deepEqual(chooseImage(undefined, fn({ layerArns: ['arn:…:layer:numpy:1'] }), GEO), {
+    image: 'lambda',
+    reason: 'default',
+  });
+  assert.equal(chooseImage(undefined, fn({ tags: { 'batch:image': 'GeoLambda' } }), GEO).image, 'geolambda');
+  assert.match(chooseImage(undefined, fn({ tags: { 'batch:image': 'rust' } }), GEO).reason, /not an image/);
+});
+
+test('globs: * spans anything, ? one character, dots and other regex characters are literal', () => {
+  assert.ok(
+    globToRegExp('arn:aws:lambda:us-east-1:1:function:*').test('arn:aws:lambda:us-east-1:1:function:x:prod'),
+  );
+  assert.ok(globToRegExp('arn:*:function:task-?').test('arn:aws:function:task-1'));
+  assert.ok(!globToRegExp('arn:*:function:task-?').test('arn:aws:function:task-12'));
+  assert.ok(!globToRegExp('a.c').test('abc'));
+});
+
+test('the default allow-list is the own account and region; a foreign function is refused', () => {
+  const own = ownAccountGlobs('arn:aws:lambda:us-east-1:123456789012:function:dispatcher');
+  assert.deepEqual(own, ['arn:aws:lambda:us-east-1:123456789012:function:*']);
+  checkAllowed(fn(), own);
+  const foreign = 'arn:aws:lambda:us-east-1:999999999999:function:task';
+  assert.throws(() => checkAllowed(fn({ arn: foreign, jobArn: foreign }), own), FunctionNotAllowedError);
+  assert.throws(() => checkAllowed(fn(), ownAccountGlobs(undefined)), /account is unknown/);
+  // A glob naming the unqualified function also allows its versions and aliases.
+  checkAllowed(fn({ qualifier: 'prod', jobArn: `${fn().arn}:prod` }), [fn().arn]);
+});
+
+test('SubmitJob input carries resources, timeout and a retry strategy that never retries exit 1-3', () => {
+  const input = submitJobInput({
+    jobName: 'task',
+    jobQueue: 'q',
+    jobDefinition: 'd',
+    parameters: { lambda_function: 'arn', url: 's3://bkt/k.json', url_out: 's3://bkt/k_out.json' },
+    options: { vcpus: 0.5, memory: 1024, gpus: 1, timeout: 600, attempts: 3 },
+  });
+  assert.deepEqual(input.containerOverrides?.resourceRequirements, [
+    { type: 'VCPU', value: '0.5' },
+    { type: 'MEMORY', value: '1024' },
+    { type: 'GPU', value: '1' },
+  ]);
+  assert.deepEqual(input.timeout, { attemptDurationSeconds: 600 });
+  assert.equal(input.retryStrategy?.attempts, 3);
+  assert.deepEqual(input.retryStrategy?.evaluateOnExit, RETRY_ON_EXIT);
+  const bare = submitJobInput({
+    ...{ jobName: 'n', jobQueue: 'q', jobDefinition: 'd' },
+    parameters: input.parameters as never,
+    options: { gpus: 0 },
+  });
+  assert.equal(bare.containerOverrides, undefined);
+  assert.equal(bare.retryStrategy, undefined);
+  assert.equal(bare.timeout, undefined);
+});
+
+test('payload keys follow <prefix><function>/<id>.json, with _out.json beside them', () => {
+  assert.equal(payloadKey('batch/', 'task', 'id1'), 'batch/task/id1.json');
+  assert.equal(payloadKey('batch', 'task', 'id1'), 'batch/task/id1.json');
+  assert.equal(payloadKey('', 'task', 'id1'), 'task/id1.json');
+  const ref = payloadRef({ bucket: 'bkt', prefix: 'batch/' }, 'task', 'id1');
+  assert.equal(ref.url, 's3://bkt/batch/task/id1.json');
+  assert.equal(ref.url_out, 's3://bkt/batch/task/id1_out.json');
+  assert.notEqual(
+    payloadRef({ bucket: 'bkt', prefix: '' }, 't').id,
+    payloadRef({ bucket: 'bkt', prefix: '' }, 't').id,
+  );
+});
+
+test('inline payloads are base64 data: URLs that decode to the same JSON', () => {
+  const json = JSON.stringify({ ü: 'ñ', n: [1, 2] });
+  const url = inlinePayloadUrl(json);
+  assert.ok(url.startsWith('data:application/json;base64,'));
+  assert.equal(Buffer.from(url.split(',')[1]!, 'base64').toString('utf8'), json);
+});
+
+test('SQS events are told apart from direct requests', () => {
+  assert.ok(isSqsEvent({ Records: [{ eventSource: 'aws:sqs', body: '{}', messageId: '1' }] }));
+  assert.ok(!isSqsEvent({ Records: [{ eventSource: 'aws:s3' }] }));
+  assert.ok(!isSqsEvent({ lambda_function: 'f', payload: { Records: [] } }));
+  assert.ok(!isSqsEvent(null));
+});
+
+test('a reported errorType is re-raised as its class, unknown ones keep their name', () => {
+  const e = reviveDispatchError('InvalidRequestError', 'vcpus: bad');
+  assert.ok(e instanceof InvalidRequestError);
+  assert.equal(e.message, 'vcpus: bad');
+  assert.ok(reviveDispatchError('ConfigError', 'x') instanceof ConfigError);
+  assert.equal(reviveDispatchError('Runtime.ImportModuleError', 'm').name, 'Runtime.ImportModuleError');
+});

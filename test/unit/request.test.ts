@@ -1,0 +1,146 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { InvalidRequestError } from '../../lib/errors.js';
+import { functionParts, parseRequest, parseRequestBody } from '../../lib/request.js';
+
+const FN = 'arn:aws:lambda:us-east-1:123456789012:function:my-task';
+
+test('a payload request keeps every given option and drops absent ones', () => {
+  const req = parseRequest({
+    lambda_function: FN,
+    payload: { a: 1 },
+    image: 'geolambda',
+    queue: 'q',
+    name: 'job_1',
+    vcpus: 2,
+    memory: 4096,
+    gpus: 0,
+    timeout: 7200,
+    attempts: 3,
+    url_out: 's3://bkt/out.json',
+  });
+  assert.deepEqual(req, {
+    lambda_function: FN,
+    payload: { a: 1 },
+    image: 'geolambda',
+    queue: 'q',
+    name: 'job_1',
+    vcpus: 2,
+    memory: 4096,
+    gpus: 0,
+    timeout: 7200,
+    attempts: 3,
+    url_out: 's3://bkt/out.json',
+  });
+  assert.deepEqual(parseRequest({ lambda_function: 'my-task', payload: [] }), {
+    lambda_function: 'my-task',
+    payload: [],
+  });
+});
+
+test('a url request (Cirrus pre-batch output plus the function) parses unchanged', () => {
+  const raw = {
+    lambda_function: `${FN}:$LATEST`,
+    url: 's3://bkt/batch/x.json',
+    url_out: 's3://bkt/batch/x_out.json',
+  };
+  assert.deepEqual(parseRequest(raw), raw);
+});
+
+test('fractional vCPUs of Fargate and payloads that are falsy but not null are accepted', () => {
+  assert.equal(parseRequest({ lambda_function: 'f', payload: 0, vcpus: 0.25 }).vcpus, 0.25);
+  assert.equal(parseRequest({ lambda_function: 'f', payload: false, vcpus: 0.5 }).payload, false);
+  assert.equal(parseRequest({ lambda_function: 'f', payload: '', vcpus: 16 }).payload, '');
+});
+
+test('queue ARNs, alias and version qualifiers and partial ARNs are valid', () => {
+  for (const lambda_function of ['my-task:prod', 'my-task:42', '123456789012:function:my-task', FN]) {
+    assert.equal(parseRequest({ lambda_function, url: 's3://bkt/k.json' }).lambda_function, lambda_function);
+  }
+  const queue = 'arn:aws:batch:us-east-1:123456789012:job-queue/my-queue';
+  assert.equal(parseRequest({ lambda_function: 'f', url: 's3://bkt/k', queue }).queue, queue);
+});
+
+// Each case: the raw request, the field its message must start with, and a word the message must contain.
+const invalid: [string, unknown, string, RegExp][] = [
+  ['not an object', 'hello', 'request', /JSON object/],
+  ['null', null, 'request', /null/],
+  ['an array', [{ lambda_function: 'f' }], 'request', /array/],
+  ['an unknown field', { lambda_function: 'f', payload: {}, vcpu: 2 }, 'vcpu', /unknown field/],
+  ['no function', { payload: {} }, 'lambda_function', /required/],
+  ['function not a string', { lambda_function: 42, payload: {} }, 'lambda_function', /string/],
+  ['function with spaces', { lambda_function: 'my task', payload: {} }, 'lambda_function', /not a Lambda/],
+  [
+    'function ARN of another service',
+    { lambda_function: 'arn:aws:s3:::b', payload: {} },
+    'lambda_function',
+    /not a Lambda/,
+  ],
+  ['empty function', { lambda_function: '', payload: {} }, 'lambda_function', /empty/],
+  ['both payload and url', { lambda_function: 'f', payload: {}, url: 's3://bkt/k' }, 'payload', /not both/],
+  ['neither payload nor url', { lambda_function: 'f' }, 'payload', /required/],
+  ['null payload', { lambda_function: 'f', payload: null }, 'payload', /null/],
+  ['an https url', { lambda_function: 'f', url: 'https://b.s3.amazonaws.com/k' }, 'url', /s3:\/\//],
+  ['an s3 url without key', { lambda_function: 'f', url: 's3://bucket' }, 'url', /key/],
+  ['an s3 url with a bad bucket', { lambda_function: 'f', url: 's3://B_ad/k' }, 'url', /bucket/],
+  ['a url that is a number', { lambda_function: 'f', url: 5 }, 'url', /string/],
+  [
+    'a file url_out',
+    { lambda_function: 'f', url: 's3://bkt/k', url_out: 'file:///tmp/o.json' },
+    'url_out',
+    /s3/,
+  ],
+  ['an unknown image', { lambda_function: 'f', payload: {}, image: 'python' }, 'image', /lambda, geolambda/],
+  ['a bad queue name', { lambda_function: 'f', payload: {}, queue: 'my queue!' }, 'queue', /queue/],
+  ['a job name with a dollar', { lambda_function: 'f', payload: {}, name: 'f-$LATEST' }, 'name', /letters/],
+  ['a job name starting with -', { lambda_function: 'f', payload: {}, name: '-job' }, 'name', /starting/],
+  ['a job name of 129 chars', { lambda_function: 'f', payload: {}, name: 'a'.repeat(129) }, 'name', /1-128/],
+  ['zero vcpus', { lambda_function: 'f', payload: {}, vcpus: 0 }, 'vcpus', /0\.25/],
+  ['1.5 vcpus', { lambda_function: 'f', payload: {}, vcpus: 1.5 }, 'vcpus', /whole/],
+  ['vcpus as a string', { lambda_function: 'f', payload: {}, vcpus: '2' }, 'vcpus', /number/],
+  ['memory below 4 MiB', { lambda_function: 'f', payload: {}, memory: 2 }, 'memory', /between 4/],
+  ['fractional memory', { lambda_function: 'f', payload: {}, memory: 512.5 }, 'memory', /whole/],
+  ['negative gpus', { lambda_function: 'f', payload: {}, gpus: -1 }, 'gpus', /between 0/],
+  [
+    'timeout under Batch minimum',
+    { lambda_function: 'f', payload: {}, timeout: 59 },
+    'timeout',
+    /between 60/,
+  ],
+  ['zero attempts', { lambda_function: 'f', payload: {}, attempts: 0 }, 'attempts', /between 1 and 10/],
+  ['eleven attempts', { lambda_function: 'f', payload: {}, attempts: 11 }, 'attempts', /between 1 and 10/],
+  ['NaN-like timeout', { lambda_function: 'f', payload: {}, timeout: 'soon' }, 'timeout', /whole number/],
+];
+
+for (const [what, raw, field, detail] of invalid) {
+  test(`invalid request (${what}) throws InvalidRequestError naming ${field}`, () => {
+    assert.throws(
+      () => parseRequest(raw),
+      (err: Error) => {
+        assert.ok(err instanceof InvalidRequestError, `${err.name}: ${err.message}`);
+        assert.equal(err.name, 'InvalidRequestError');
+        assert.ok(err.message.startsWith(`${field}: `), err.message);
+        assert.match(err.message, detail);
+        return true;
+      },
+    );
+  });
+}
+
+test('an SQS body that is not JSON is an InvalidRequestError naming body', () => {
+  assert.throws(() => parseRequestBody('{"lambda_function":'), {
+    name: 'InvalidRequestError',
+    message: /^body: /,
+  });
+  assert.deepEqual(parseRequestBody('{"lambda_function":"f","url":"s3://bkt/k.json"}'), {
+    lambda_function: 'f',
+    url: 's3://bkt/k.json',
+  });
+});
+
+test('functionParts splits name and qualifier of names and ARNs', () => {
+  assert.deepEqual(functionParts(FN), { name: 'my-task' });
+  assert.deepEqual(functionParts(`${FN}:$LATEST`), { name: 'my-task', qualifier: '$LATEST' });
+  assert.deepEqual(functionParts('my-task:prod'), { name: 'my-task', qualifier: 'prod' });
+  assert.deepEqual(functionParts('123456789012:function:my-task:7'), { name: 'my-task', qualifier: '7' });
+});
