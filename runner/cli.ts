@@ -1,0 +1,55 @@
+// run-lambda's entry point: parse arguments, run once, end with DESIGN.md's exit code and `<ErrorType>: <message>`.
+import { spawn } from 'node:child_process';
+import { exitCodeOf, lastLine, UsageError } from './errors.js';
+import { createLogger } from './log.js';
+import { parseArgs, USAGE } from './options.js';
+import { run } from './run.js';
+
+declare const __RUNNER_VERSION__: string | undefined;
+const VERSION = typeof __RUNNER_VERSION__ === 'string' ? __RUNNER_VERSION__ : '0.0.0-dev';
+
+const stopSignals = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
+
+async function main(argv: string[]): Promise<number> {
+  const env = process.env;
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs(argv, env);
+  } catch (err) {
+    process.stderr.write(`${USAGE}\n\n${lastLine(err)}\n`);
+    return exitCodeOf(err);
+  }
+  if (parsed.kind === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (parsed.kind === 'version') {
+    process.stdout.write(`run-lambda ${VERSION}\n`);
+    return 0;
+  }
+  const opts = parsed.options;
+  const log = createLogger(opts.logLevel);
+  const controller = new AbortController();
+  for (const sig of stopSignals) process.on(sig, () => controller.abort(sig));
+  try {
+    await run(opts, {
+      env,
+      cwd: process.cwd(),
+      stdin: process.stdin,
+      stdout: process.stdout,
+      log,
+      spawn,
+      signal: controller.signal,
+    });
+    return 0;
+  } catch (err) {
+    if (log.level === 'debug' && err instanceof Error && err.stack) log.debug(err.stack);
+    if (err instanceof UsageError) process.stderr.write(`${USAGE}\n\n`);
+    process.stderr.write(`${lastLine(err)}\n`);
+    return exitCodeOf(err);
+  }
+}
+
+const code = await main(process.argv.slice(2));
+// Exit explicitly (stdin or a parked socket may still hold the loop), once stdout and stderr have drained.
+process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));

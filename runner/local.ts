@@ -1,0 +1,115 @@
+// Local mode: a folder or .zip of function code becomes a PreparedFunction (runtime and handler found from the files).
+import { existsSync, statSync } from 'node:fs';
+import { homedir, totalmem } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import type { Env } from '../lib/env.js';
+import { envString } from '../lib/env.js';
+import { extractZip } from './archive/extract.js';
+import { FunctionNotFoundError, FunctionPrepareError } from './errors.js';
+import type { PreparedFunction } from './function.js';
+import type { Logger } from './log.js';
+import type { Compat } from './options.js';
+import { runtimeFamily } from './runtime/families.js';
+
+/** Handlers tried in order when none is given (Cirrus tasks, feeders, the console's default, Node's default). */
+export const defaultHandlers = [
+  'task.handler',
+  'feeder.handler',
+  'lambda_function.lambda_handler',
+  'index.handler',
+] as const;
+/** cirrusgeo/run-lambda 0.2 looked for these only. */
+export const compatHandlers = defaultHandlers.slice(0, 3);
+
+/** A `<function>` argument is local when it is an existing path or looks like one; otherwise it is a Lambda name/ARN. */
+export function isLocalRef(ref: string, cwd: string): boolean {
+  return (
+    /^(\/|\.\/|\.\.\/|~)/.test(ref) ||
+    ref === '.' ||
+    ref === '..' ||
+    ref.endsWith('.zip') ||
+    existsSync(resolve(cwd, ref))
+  );
+}
+
+export interface LocalOptions {
+  handler?: string;
+  runtime?: string;
+  compat?: Compat;
+  optDir: string;
+  /** Scratch folder (removed at exit) where a .zip is extracted. */
+  workDir: string;
+  cwd: string;
+  env: Env;
+  log: Logger;
+}
+
+const pythonRuntime = 'python3.12';
+const nodeRuntime = () => `nodejs${process.versions.node.split('.')[0]}.x`;
+
+/** The runtime a handler's module file implies, if the module is in the task root. */
+export function runtimeOfHandler(taskRoot: string, handler: string): string | undefined {
+  const slash = handler.lastIndexOf('/');
+  const dot = handler.indexOf('.', slash + 1);
+  if (dot === -1) return undefined;
+  const mod = join(taskRoot, handler.slice(0, dot));
+  if (['.js', '.mjs', '.cjs'].some((ext) => existsSync(mod + ext))) return nodeRuntime();
+  const pyMod = join(taskRoot, handler.slice(0, handler.lastIndexOf('.')));
+  if (existsSync(`${pyMod}.py`) || existsSync(join(pyMod, '__init__.py'))) return pythonRuntime;
+  return undefined;
+}
+
+export async function prepareLocalFunction(ref: string, opts: LocalOptions): Promise<PreparedFunction> {
+  const home = envString(opts.env, 'HOME') ?? homedir();
+  const path = resolve(opts.cwd, ref.startsWith('~') ? home + ref.slice(1) : ref);
+  const s = existsSync(path) ? statSync(path) : undefined;
+  if (!s) throw new FunctionNotFoundError(`no function code at ${path}`);
+  let taskRoot = path;
+  if (s.isFile()) {
+    if (!path.endsWith('.zip')) throw new FunctionPrepareError(`${path} is neither a folder nor a .zip`);
+    taskRoot = join(opts.workDir, 'task');
+    const { entries, bytes } = await opts.log.step('extract the code', () => extractZip(path, taskRoot));
+    opts.log.debug(`extracted ${entries} entries (${bytes} bytes) to ${taskRoot}`);
+  } else if (!s.isDirectory()) {
+    throw new FunctionPrepareError(`${path} is neither a folder nor a .zip`);
+  }
+  const hasBootstrap = existsSync(join(taskRoot, 'bootstrap'));
+  let handler = opts.handler;
+  let runtime = opts.runtime;
+  if (runtime) runtimeFamily(runtime); // refuse an unknown runtime before anything starts
+  if (!handler) {
+    const candidates = opts.compat ? compatHandlers : defaultHandlers;
+    handler = candidates.find((h) => runtimeOfHandler(taskRoot, h));
+    if (!handler && !hasBootstrap) {
+      throw new FunctionPrepareError(
+        `no handler found in ${taskRoot} (tried ${candidates.join(', ')}); pass --handler`,
+      );
+    }
+    handler ??= 'handler';
+  }
+  runtime ??= hasBootstrap ? 'provided.al2023' : runtimeOfHandler(taskRoot, handler);
+  if (!runtime) {
+    throw new FunctionPrepareError(
+      `handler ${handler} not found in ${taskRoot} (no module file for it); check --handler or pass --runtime`,
+    );
+  }
+  const name =
+    basename(path)
+      .replace(/\.zip$/, '')
+      .replace(/[^A-Za-z0-9_-]/g, '-') || 'function';
+  const region =
+    envString(opts.env, 'AWS_REGION') ?? envString(opts.env, 'AWS_DEFAULT_REGION') ?? 'us-east-1';
+  return {
+    taskRoot,
+    optDir: opts.optDir,
+    handler,
+    runtime,
+    functionName: name,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:${region}:000000000000:function:${name}`,
+    // A local run has the machine's memory (capped at Lambda's 10 GB maximum).
+    memorySizeMb: Math.min(Math.floor(totalmem() / 1048576), 10240),
+    environment: {},
+    region,
+  };
+}

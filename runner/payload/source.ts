@@ -1,0 +1,108 @@
+// Payload URLs → a local file the runtime reads the event from: files in place, data:/stdin/s3 to a temp file.
+import { createWriteStream } from 'node:fs';
+import { stat, writeFile } from 'node:fs/promises';
+import { isAbsolute, join, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { fileURLToPath } from 'node:url';
+import type { Env } from '../../lib/env.js';
+import { PayloadIOError, UsageError } from '../errors.js';
+import type { Logger } from '../log.js';
+
+export type PayloadSource =
+  | { kind: 'file'; path: string }
+  | { kind: 'data'; bytes: Buffer }
+  | { kind: 'stdin' }
+  | { kind: 's3'; url: string };
+
+/** Classifies a payload URL; throws UsageError for schemes the runner does not read. */
+export function parsePayloadUrl(url: string, cwd: string): PayloadSource {
+  if (url === '-') return { kind: 'stdin' };
+  if (url.startsWith('s3://')) return { kind: 's3', url };
+  if (url.startsWith('data:')) return { kind: 'data', bytes: decodeDataUrl(url) };
+  if (url.startsWith('file:')) return { kind: 'file', path: fileUrlPath(url) };
+  if (/^[a-z][a-z0-9+.-]+:\/\//i.test(url)) {
+    throw new UsageError(`unsupported payload URL scheme in ${url} (use s3://, file://, data:, a path or -)`);
+  }
+  return { kind: 'file', path: isAbsolute(url) ? url : resolve(cwd, url) };
+}
+
+export function fileUrlPath(url: string): string {
+  try {
+    return fileURLToPath(url);
+  } catch (err) {
+    throw new UsageError(`bad file URL ${url}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** `data:[<type>][;base64],<data>`: base64 or percent-encoded. */
+export function decodeDataUrl(url: string): Buffer {
+  const comma = url.indexOf(',');
+  if (comma === -1) throw new UsageError('bad data: URL (no comma before the data)');
+  const meta = url.slice(5, comma);
+  const data = url.slice(comma + 1);
+  if (/;base64$/i.test(meta)) {
+    if (!/^[A-Za-z0-9+/_-]*=*$/.test(data)) throw new UsageError('bad data: URL (invalid base64)');
+    return Buffer.from(data, 'base64');
+  }
+  try {
+    return Buffer.from(decodeURIComponent(data), 'utf8');
+  } catch (err) {
+    throw new UsageError('bad data: URL (invalid percent-encoding)', { cause: err });
+  }
+}
+
+export interface PayloadFile {
+  /** Where the event is (or will be, once `ready` resolves). */
+  path: string;
+  /** Resolves when the whole payload is on disk; rejects with PayloadIOError. */
+  ready: Promise<void>;
+}
+
+export interface FetchPayloadDeps {
+  workDir: string;
+  stdin: Readable;
+  log: Logger;
+  env: Env;
+  signal?: AbortSignal;
+}
+
+/** Starts getting the payload to a local file; the runtime may start before `ready` resolves. */
+export function fetchPayload(source: PayloadSource, deps: FetchPayloadDeps): PayloadFile {
+  const tmp = join(deps.workDir, 'payload.json');
+  switch (source.kind) {
+    case 'file':
+      return { path: source.path, ready: checkReadable(source.path) };
+    case 'data':
+      return { path: tmp, ready: writeFile(tmp, source.bytes).catch(ioError('write the data: payload')) };
+    case 'stdin':
+      return {
+        path: tmp,
+        ready: pipeline(deps.stdin, createWriteStream(tmp), { signal: deps.signal }).catch(
+          ioError('read the payload from stdin'),
+        ),
+      };
+    case 's3':
+      return { path: tmp, ready: downloadS3(source.url, tmp, deps) };
+  }
+}
+
+async function downloadS3(url: string, path: string, deps: FetchPayloadDeps): Promise<void> {
+  const { downloadS3Payload } = await import('../aws/s3-payload.js');
+  const { bytes } = await downloadS3Payload(url, path, { log: deps.log, env: deps.env, signal: deps.signal });
+  deps.log.debug(`payload: ${bytes} bytes from ${url}`);
+}
+
+async function checkReadable(path: string): Promise<void> {
+  const s = await stat(path).catch(ioError(`read the payload ${path}`));
+  if (!s.isFile()) throw new PayloadIOError(`cannot read the payload ${path}: not a file`);
+}
+
+function ioError(what: string) {
+  return (err: unknown): never => {
+    if (err instanceof PayloadIOError || (err as Error)?.name === 'AbortError') throw err;
+    const code = (err as NodeJS.ErrnoException)?.code;
+    const why = code === 'ENOENT' ? 'no such file' : (err as Error)?.message;
+    throw new PayloadIOError(`cannot ${what}: ${why}`, { cause: err });
+  };
+}

@@ -1,0 +1,139 @@
+// One run, in order: read the URLs, fetch the payload while the function is prepared, invoke once, commit the result.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import type { Env } from '../lib/env.js';
+import { StoppedBySignalError } from './errors.js';
+import type { PreparedFunction } from './function.js';
+import { isLocalRef, prepareLocalFunction } from './local.js';
+import type { Logger } from './log.js';
+import type { RunOptions } from './options.js';
+import { fetchPayload, parsePayloadUrl } from './payload/source.js';
+import { defaultOutputUrl, parseOutputUrl, prepareResultSlot } from './payload/target.js';
+import { invokeOnce } from './runtime/invoke.js';
+import type { SpawnFn } from './runtime/process.js';
+import { selectRuntime } from './runtime/select.js';
+
+export interface RunDeps {
+  env: Env;
+  cwd: string;
+  stdin: Readable;
+  stdout: Writable;
+  log: Logger;
+  spawn: SpawnFn;
+  /** Aborted with the signal name (e.g. 'SIGTERM') as its reason. */
+  signal?: AbortSignal;
+  /** The Lambda base images' runtime folder (default /var/runtime). */
+  imageRuntimeDir?: string;
+}
+
+export interface RunResult {
+  /** Where the result went: a path, an s3:// URL or "stdout". */
+  where: string;
+  bytes: number;
+}
+
+/** Rejects with StoppedBySignalError as soon as `signal` aborts (for steps that cannot be interrupted). */
+function abortable<T>(p: Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (!signal) return p;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new StoppedBySignalError((signal.reason as NodeJS.Signals) ?? 'SIGTERM'));
+    if (signal.aborted) onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+export async function run(opts: RunOptions, deps: RunDeps): Promise<RunResult> {
+  const { log, env, signal } = deps;
+  const outputUrl = opts.outputUrl ?? defaultOutputUrl(opts.payloadUrl, opts.compat);
+  const source = parsePayloadUrl(opts.payloadUrl, deps.cwd);
+  const target = parseOutputUrl(outputUrl, deps.cwd);
+  const local = isLocalRef(opts.functionRef, deps.cwd);
+  const workDir = await mkdtemp(join(tmpdir(), 'run-lambda-'));
+  let cleanupRemote: (() => Promise<void>) | undefined;
+  let discard: (() => Promise<void>) | undefined;
+  try {
+    const payload = fetchPayload(source, { workDir, stdin: deps.stdin, log, env, signal });
+    // Awaited later (by the Runtime API's `next`); a failure before then must not be an unhandled rejection.
+    payload.ready.catch(() => {});
+    const slot = await log.step('check the output', () => prepareResultSlot(target, { ...deps, workDir }));
+    discard = slot.discard;
+    const fn = await abortable(
+      log.step('prepare the function', () => prepare(opts, deps, workDir, local)),
+      signal,
+    ).then((f) => {
+      if ('cleanup' in f) cleanupRemote = f.cleanup;
+      return f;
+    });
+    if (opts.handler) fn.handler = opts.handler;
+    if (opts.runtime) fn.runtime = opts.runtime;
+    const command = await log.step('select the runtime', () =>
+      selectRuntime({
+        runtime: fn.runtime,
+        taskRoot: fn.taskRoot,
+        optDir: fn.optDir,
+        env,
+        imageRuntimeDir: deps.imageRuntimeDir,
+        clientDirs: opts.useCache ? [opts.cacheDir, workDir] : [workDir],
+      }),
+    );
+    log.info(`${fn.functionName}: ${fn.handler} on ${fn.runtime}, served by ${command.label}`);
+    const { bytes } = await log.step('invoke', () =>
+      invokeOnce({
+        fn,
+        command,
+        payload,
+        resultPath: slot.resultPath,
+        timeoutSeconds: opts.timeoutSeconds,
+        compat: opts.compat,
+        env,
+        spawn: deps.spawn,
+        log,
+        signal,
+      }),
+    );
+    const where = await abortable(
+      log.step('write the result', () => slot.commit()),
+      signal,
+    );
+    discard = undefined;
+    log.info(`result (${bytes} bytes) written to ${where}`);
+    return { where, bytes };
+  } finally {
+    await discard?.().catch(() => {});
+    await cleanupRemote?.().catch(() => {});
+    await rm(workDir, { recursive: true, force: true }).catch(() => {});
+  }
+}
+
+async function prepare(
+  opts: RunOptions,
+  deps: RunDeps,
+  workDir: string,
+  local: boolean,
+): Promise<PreparedFunction | (PreparedFunction & { cleanup(): Promise<void> })> {
+  if (local) {
+    return prepareLocalFunction(opts.functionRef, {
+      handler: opts.handler,
+      runtime: opts.runtime,
+      compat: opts.compat,
+      optDir: opts.optDir,
+      workDir,
+      cwd: deps.cwd,
+      env: deps.env,
+      log: deps.log,
+    });
+  }
+  // Loaded only here: a local run never pays for the AWS SDK.
+  const { prepareRemoteFunction } = await import('./aws/function.js');
+  return prepareRemoteFunction(opts.functionRef, {
+    cacheDir: opts.cacheDir,
+    useCache: opts.useCache,
+    optDir: opts.optDir,
+    log: deps.log,
+    env: deps.env,
+    signal: deps.signal,
+  });
+}

@@ -1,0 +1,46 @@
+// POST /runtime/invocation/{id}/response: streams the result to disk (never parsed), then 202.
+import { createWriteStream } from 'node:fs';
+import { unlink } from 'node:fs/promises';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { ApiErrorType, sendAccepted, sendError } from './render.js';
+import { checkInvocationCall, type RouteContext, refuseDeclaredTooLarge } from './state.js';
+
+class TooLargeError extends Error {
+  override name = 'TooLargeError';
+}
+
+export async function handleResponse(ctx: RouteContext): Promise<void> {
+  const { state, req, res } = ctx;
+  if (!checkInvocationCall(ctx)) return;
+  const limit = state.limits.maxResponseBytes;
+  if (refuseDeclaredTooLarge(ctx, limit)) return;
+  const path = state.invocation.resultPath;
+  let bytes = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      bytes += chunk.length;
+      done(bytes > limit ? new TooLargeError() : null, chunk);
+    },
+  });
+  try {
+    await pipeline(req, counter, createWriteStream(path));
+  } catch (err) {
+    await unlink(path).catch(() => {});
+    if (err instanceof TooLargeError) {
+      sendError(res, 413, ApiErrorType.tooLarge, `response exceeds the ${limit}-byte limit`);
+    } else {
+      // The runtime went away mid-body: no outcome yet; the runner will see the runtime exit.
+      res.destroy();
+    }
+    return;
+  }
+  if (state.phase !== 'invoking') {
+    // Another post won the race while this body streamed in.
+    sendError(res, 403, ApiErrorType.invalidState, `no invocation in flight (state: ${state.phase})`);
+    return;
+  }
+  state.phase = 'done';
+  state.settle({ kind: 'response', bytes });
+  sendAccepted(res);
+}

@@ -1,0 +1,79 @@
+// Lambda's environment for the runtime process: the container's env, the function's variables, Lambda's reserved ones.
+import { randomBytes } from 'node:crypto';
+import { readdirSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import type { Env } from '../../lib/env.js';
+import { envString } from '../../lib/env.js';
+import type { PreparedFunction } from '../function.js';
+import type { Compat } from '../options.js';
+
+export interface RuntimeEnvInput {
+  fn: PreparedFunction;
+  /** The runner's own environment: passed through (container credentials, AWS_BATCH_JOB_ID, HOME…). */
+  base: Env;
+  runtimeApi: string;
+  runtimeDir: string;
+  compat?: Compat;
+  now?: () => Date;
+}
+
+const join2 = (...parts: (string | undefined)[]) => parts.filter(Boolean).join(delimiter);
+
+/** Layers put Python packages under /opt/python and /opt/python/lib/pythonX.Y/site-packages. */
+function pythonLayerPaths(optDir: string): string[] {
+  const paths = [join(optDir, 'python')];
+  try {
+    for (const d of readdirSync(join(optDir, 'python', 'lib'))) {
+      if (d.startsWith('python')) paths.push(join(optDir, 'python', 'lib', d, 'site-packages'));
+    }
+  } catch {
+    // no python layer
+  }
+  return paths;
+}
+
+export function logStreamName(now: Date, version: string): string {
+  const day = now.toISOString().slice(0, 10).replace(/-/g, '/');
+  return `${day}/[${version}]${randomBytes(16).toString('hex')}`;
+}
+
+export function runtimeEnv(input: RuntimeEnvInput): Record<string, string> {
+  const { fn, base } = input;
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(base)) {
+    // The runner's own options are not the function's business (compat is re-set below when on).
+    if (v !== undefined && !k.startsWith('RUN_LAMBDA_')) env[k] = v;
+  }
+  const region =
+    fn.region ?? envString(base, 'AWS_REGION') ?? envString(base, 'AWS_DEFAULT_REGION') ?? 'us-east-1';
+  const opt = fn.optDir;
+  const nodeMajor = process.versions.node.split('.')[0];
+  Object.assign(env, { LANG: env.LANG ?? 'en_US.UTF-8' }, fn.environment, {
+    _HANDLER: fn.handler,
+    LAMBDA_TASK_ROOT: fn.taskRoot,
+    LAMBDA_RUNTIME_DIR: input.runtimeDir,
+    AWS_LAMBDA_RUNTIME_API: input.runtimeApi,
+    AWS_LAMBDA_FUNCTION_NAME: fn.functionName,
+    AWS_LAMBDA_FUNCTION_VERSION: fn.functionVersion,
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memorySizeMb),
+    AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${fn.functionName}`,
+    AWS_LAMBDA_LOG_STREAM_NAME: logStreamName((input.now ?? (() => new Date()))(), fn.functionVersion),
+    AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+    AWS_REGION: region,
+    AWS_DEFAULT_REGION: region,
+    AWS_EXECUTION_ENV: `AWS_Lambda_${fn.runtime}`,
+    TZ: ':UTC',
+    // Lambda puts /opt/bin last on the PATH and the layer library folders after the system ones.
+    PATH: join2(base.PATH ?? '/usr/local/bin:/usr/bin:/bin', join(opt, 'bin')),
+    LD_LIBRARY_PATH: join2(base.LD_LIBRARY_PATH, fn.taskRoot, join(fn.taskRoot, 'lib'), join(opt, 'lib')),
+    PYTHONPATH: join2(...pythonLayerPaths(opt), base.PYTHONPATH),
+    NODE_PATH: join2(
+      join(opt, 'nodejs', `node${nodeMajor}`, 'node_modules'),
+      join(opt, 'nodejs', 'node_modules'),
+      fn.taskRoot,
+      base.NODE_PATH,
+    ),
+  });
+  if (input.compat) env.RUN_LAMBDA_COMPAT = input.compat;
+  return env;
+}

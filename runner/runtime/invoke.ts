@@ -1,0 +1,158 @@
+// One invocation: Runtime API up, runtime started, then the first of result, error, runtime exit, deadline or signal.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import type { Env } from '../../lib/env.js';
+import {
+  FunctionError,
+  InvalidPayloadError,
+  RuntimeNotAvailableError,
+  StoppedBySignalError,
+  TimeoutError,
+} from '../errors.js';
+import type { PreparedFunction } from '../function.js';
+import type { Logger } from '../log.js';
+import type { Compat } from '../options.js';
+import type { PayloadFile } from '../payload/source.js';
+import { type Outcome, startRuntimeApi } from '../runtime-api/server.js';
+import type { ApiLimits } from '../runtime-api/state.js';
+import { runtimeEnv } from './env.js';
+import { describeExit, type SpawnFn, startRuntime } from './process.js';
+import type { RuntimeCommand } from './select.js';
+
+/**
+ * Without --timeout nothing is enforced, but handlers still need a deadline to compute the remaining time from:
+ * they see one 24 h away (longer than any Batch job is likely to be meant to run, and finite, unlike "no limit").
+ */
+export const NO_TIMEOUT_DEADLINE_MS = 24 * 3600 * 1000;
+/** How long a runtime gets to exit after a forwarded SIGTERM/SIGINT before its group is killed. */
+export const STOP_GRACE_MS = 2000;
+
+export interface InvokeInput {
+  fn: PreparedFunction;
+  command: RuntimeCommand;
+  payload: PayloadFile;
+  resultPath: string;
+  timeoutSeconds?: number;
+  compat?: Compat;
+  env: Env;
+  spawn: SpawnFn;
+  log: Logger;
+  signal?: AbortSignal;
+  /** Epoch milliseconds (deadlines are wall-clock, as in Lambda's header). */
+  now?: () => number;
+  limits?: Partial<ApiLimits>;
+  stopGraceMs?: number;
+}
+
+export function traceId(nowMs: number): string {
+  const epoch = Math.floor(nowMs / 1000).toString(16);
+  return `Root=1-${epoch}-${randomBytes(12).toString('hex')};Parent=${randomBytes(8).toString('hex')};Sampled=0`;
+}
+
+/** Serves exactly one invocation; resolves with the result size, or rejects with the run's error. */
+export async function invokeOnce(input: InvokeInput): Promise<{ bytes: number }> {
+  const { fn, log } = input;
+  const now = input.now ?? Date.now;
+  const started = now();
+  const timeoutMs = input.timeoutSeconds === undefined ? undefined : input.timeoutSeconds * 1000;
+  const deadlineMs = started + (timeoutMs ?? NO_TIMEOUT_DEADLINE_MS);
+  const api = await startRuntimeApi({
+    invocation: {
+      requestId: randomUUID(),
+      deadlineMs,
+      invokedFunctionArn: fn.invokedFunctionArn,
+      traceId: traceId(started),
+      resultPath: input.resultPath,
+      async openEvent() {
+        await input.payload.ready;
+        return createReadStream(input.payload.path);
+      },
+    },
+    limits: input.limits,
+    log: (m) => log.debug(m),
+  });
+  log.debug(`runtime API listening on ${api.address}`);
+  const env = runtimeEnv({
+    fn,
+    base: input.env,
+    runtimeApi: api.address,
+    runtimeDir: input.command.runtimeDir,
+    compat: input.compat,
+  });
+  const cleanups: (() => void)[] = [];
+  let proc: Awaited<ReturnType<typeof startRuntime>> | undefined;
+  try {
+    proc = await startRuntime({
+      command: input.command.command,
+      args: input.command.args,
+      env,
+      cwd: fn.taskRoot,
+      spawn: input.spawn,
+    }).catch((err: Error) => {
+      throw new RuntimeNotAvailableError(`cannot start ${input.command.command}: ${err.message}`, {
+        cause: err,
+      });
+    });
+    log.debug(
+      `runtime started (pid ${proc.pid}): ${[input.command.command, ...input.command.args].join(' ')}`,
+    );
+    const running = proc;
+    let settled: Outcome | undefined;
+    const outcome = api.outcome.then((o) => {
+      settled = o;
+      return o;
+    });
+    const failures = new Promise<never>((_, reject) => {
+      input.payload.ready.catch(reject);
+      void running.exited.then(async (exit) => {
+        await api.settled();
+        if (!settled) {
+          reject(
+            new FunctionError(
+              'Runtime.ExitError',
+              `runtime ${describeExit(exit)} before it returned a result`,
+            ),
+          );
+        }
+      });
+      if (timeoutMs !== undefined) {
+        const timer = setTimeout(
+          () => {
+            running.signalGroup('SIGKILL');
+            reject(new TimeoutError(`the function timed out after ${input.timeoutSeconds} s`));
+          },
+          Math.max(deadlineMs - now(), 0),
+        );
+        cleanups.push(() => clearTimeout(timer));
+      }
+      const onAbort = () => {
+        const sig = (input.signal?.reason as NodeJS.Signals) ?? 'SIGTERM';
+        log.info(`received ${sig}; passing it to the runtime`);
+        running.signalGroup(sig);
+        const grace = setTimeout(() => running.signalGroup('SIGKILL'), input.stopGraceMs ?? STOP_GRACE_MS);
+        void running.exited.then(() => {
+          clearTimeout(grace);
+          reject(new StoppedBySignalError(sig));
+        });
+      };
+      if (input.signal?.aborted) onAbort();
+      else input.signal?.addEventListener('abort', onAbort, { once: true });
+      cleanups.push(() => input.signal?.removeEventListener('abort', onAbort));
+    });
+    const result = await Promise.race([outcome, failures]);
+    return toResult(result);
+  } finally {
+    for (const c of cleanups) c();
+    // One invocation per run: whatever the runtime left running goes with it.
+    proc?.signalGroup('SIGKILL');
+    await api.close();
+  }
+}
+
+function toResult(o: Outcome): { bytes: number } {
+  if (o.kind === 'response') return { bytes: o.bytes };
+  if (o.errorType === 'Runtime.UnmarshalError') {
+    throw new InvalidPayloadError(`the payload is not JSON: ${o.errorMessage}`);
+  }
+  throw new FunctionError(o.errorType, o.errorMessage);
+}
