@@ -29,6 +29,7 @@ export interface ExtractResult {
 const S_IFMT = 0o170000;
 const S_IFLNK = 0o120000;
 const S_IFDIR = 0o040000;
+const S_IFREG = 0o100000;
 const MADE_BY_UNIX = 3;
 
 /**
@@ -142,8 +143,7 @@ async function extractEntries(
         );
       }
     }
-    const unixMode =
-      entry.versionMadeBy >> 8 === MADE_BY_UNIX ? (entry.externalFileAttributes >>> 16) & 0xffff : 0;
+    const unixMode = unixModeOf(entry);
     const type = unixMode & S_IFMT;
     const dest = join(root, name);
     if (rawName.endsWith('/') || type === S_IFDIR) {
@@ -185,6 +185,17 @@ async function extractEntries(
   // Deepest first, so a read-only folder does not stop us fixing its children.
   for (const [dir, mode] of dirModes.reverse()) await chmod(dir, mode);
   return { entries, bytes };
+}
+
+/**
+ * The Unix mode in the high half of the external attributes. Zips made on Unix say so in `versionMadeBy`; some
+ * tools that do not still store a mode there, recognisable by its file-type bits.
+ */
+function unixModeOf(entry: yauzl.Entry): number {
+  const mode = (entry.externalFileAttributes >>> 16) & 0xffff;
+  if (entry.versionMadeBy >> 8 === MADE_BY_UNIX) return mode;
+  const type = mode & S_IFMT;
+  return type === S_IFREG || type === S_IFDIR || type === S_IFLNK ? mode : 0;
 }
 
 function tooLarge(zipPath: string, entry: string, maxBytes: number): UnsafeArchiveError {

@@ -33,12 +33,13 @@ function commonConfig(env: Env, service: AwsService, region: string | undefined)
 const lambdaClients = new Map<string, LambdaClient>();
 const s3Clients = new Map<string, S3Client>();
 
-/** One Lambda client per region for the life of the process. */
+/** One Lambda client per region (and endpoint) for the life of the process. */
 export function lambdaClient(env: Env, region: string): LambdaClient {
-  let client = lambdaClients.get(region);
+  const key = `${region} ${endpointFor(env, 'lambda') ?? ''}`;
+  let client = lambdaClients.get(key);
   if (!client) {
     client = new LambdaClient({ ...commonConfig(env, 'lambda', region), ...awsClientConfig(env, 'lambda') });
-    lambdaClients.set(region, client);
+    lambdaClients.set(key, client);
   }
   return client;
 }

@@ -1,0 +1,217 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { prepareRemoteFunction, type RemoteFunctionOptions } from '../../runner/aws/function.js';
+import { exitCodeOf } from '../../runner/errors.js';
+import { createLogger } from '../../runner/log.js';
+import {
+  ACCOUNT_ID,
+  createAlias,
+  createFunction,
+  createLayer,
+  publishVersion,
+  REGION,
+} from './harness/fixtures.js';
+import { type Harness, startHarness } from './harness/index.js';
+import { unsafeZip } from './harness/zip.js';
+
+let h: Harness;
+let dir: string;
+before(async () => {
+  h = await startHarness();
+  dir = await mkdtemp(join(tmpdir(), 'runner-aws-prepare-'));
+});
+after(async () => {
+  await h?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+let n = 0;
+function options(extra: Partial<RemoteFunctionOptions> = {}, lines: string[] = []): RemoteFunctionOptions {
+  n += 1;
+  return {
+    cacheDir: join(dir, `cache-${n}`),
+    useCache: true,
+    optDir: join(dir, `opt-${n}`),
+    log: createLogger('info', (l) => lines.push(l)),
+    env: h.env,
+    ...extra,
+  };
+}
+
+const arnOf = (name: string) => `arn:aws:lambda:${REGION}:${ACCOUNT_ID}:function:${name}`;
+
+test('a Python function with a layer: code, layer in the opt dir, env, memory and ARN from GetFunction', async () => {
+  const layer = await createLayer(h, 'prep-deps', { 'python/dep.py': 'VALUE = 42\n' });
+  await createFunction(h, {
+    name: 'prep-py',
+    env: { GREETING: 'hello' },
+    layers: [layer],
+    memory: 512,
+    timeout: 90,
+  });
+  const opts = options();
+  const fn = await prepareRemoteFunction('prep-py', opts);
+  assert.match(await readFile(join(fn.taskRoot, 'lambda_function.py'), 'utf8'), /def lambda_handler/);
+  assert.equal(await readFile(join(opts.optDir, 'python/dep.py'), 'utf8'), 'VALUE = 42\n');
+  assert.equal(fn.functionName, 'prep-py');
+  assert.equal(fn.functionVersion, '$LATEST');
+  assert.equal(fn.invokedFunctionArn, arnOf('prep-py'));
+  assert.equal(fn.handler, 'lambda_function.lambda_handler');
+  assert.equal(fn.runtime, 'python3.12');
+  assert.equal(fn.memorySizeMb, 512);
+  assert.equal(fn.timeoutSeconds, 90);
+  assert.deepEqual(fn.environment, { GREETING: 'hello' });
+  assert.equal(fn.region, REGION);
+  // GetLayerVersion with the name and number from the ARN, never GetLayerVersionByArn.
+  assert.equal(h.front.calls('lambda', 'GetLayerVersion').length, 1);
+  assert.equal(h.front.calls('lambda', 'GetLayerVersionByArn').length, 0);
+  await fn.cleanup();
+});
+
+test('a second run of the same version downloads nothing', async () => {
+  await createFunction(h, { name: 'prep-cached', files: { 'lambda_function.py': '# cached\n' } });
+  const opts = options();
+  await prepareRemoteFunction('prep-cached', opts);
+  h.front.clear();
+  const again = await prepareRemoteFunction('prep-cached', { ...opts, optDir: join(dir, 'opt-again') });
+  assert.equal(h.front.downloads().length, 0);
+  assert.equal(h.front.calls('lambda', 'GetFunction').length, 1);
+  assert.equal(await readFile(join(again.taskRoot, 'lambda_function.py'), 'utf8'), '# cached\n');
+});
+
+test('two runs of a new version at once both succeed', async () => {
+  await createFunction(h, {
+    name: 'prep-race',
+    files: { 'lambda_function.py': '# race\n', 'lib/x.py': 'x' },
+  });
+  const opts = options();
+  const [a, b] = await Promise.all([
+    prepareRemoteFunction('prep-race', opts),
+    prepareRemoteFunction('prep-race', { ...opts, optDir: join(dir, 'opt-race-b') }),
+  ]);
+  assert.equal(a.taskRoot, b.taskRoot);
+  assert.equal(await readFile(join(b.taskRoot, 'lib/x.py'), 'utf8'), 'x');
+  assert.equal((await readdir(opts.cacheDir)).length, 1);
+});
+
+test('a qualified ARN asks GetFunction with the Qualifier and reports the qualified ARN', async () => {
+  await createFunction(h, { name: 'prep-versioned', files: { 'lambda_function.py': '# v1\n' } });
+  const version = await publishVersion(h, 'prep-versioned');
+  await createAlias(h, 'prep-versioned', 'live', version);
+  h.front.clear();
+  const byAlias = await prepareRemoteFunction(`${arnOf('prep-versioned')}:live`, options());
+  const call = h.front.calls('lambda', 'GetFunction')[0];
+  assert.equal(call?.query.get('Qualifier'), 'live');
+  assert.equal(byAlias.invokedFunctionArn, `${arnOf('prep-versioned')}:live`);
+  assert.equal(byAlias.functionVersion, version);
+  const byVersion = await prepareRemoteFunction(`prep-versioned:${version}`, options());
+  assert.equal(byVersion.invokedFunctionArn, `${arnOf('prep-versioned')}:${version}`);
+});
+
+test('tampered code is refused with exit 3 and nothing is extracted', async () => {
+  await createFunction(h, { name: 'prep-tampered', files: { 'lambda_function.py': '# t\n' } });
+  h.front.codeFault('prep-tampered', { kind: 'wrong-bytes' });
+  const opts = options();
+  await assert.rejects(prepareRemoteFunction('prep-tampered', opts), (err: Error) => {
+    assert.equal(err.name, 'ChecksumMismatchError');
+    assert.equal(exitCodeOf(err), 3);
+    return true;
+  });
+  assert.deepEqual(await readdir(opts.cacheDir), []);
+});
+
+for (const kind of ['dotdot', 'symlink-escape', 'through-symlink'] as const) {
+  test(`an unsafe zip (${kind}) is refused with exit 3 and nothing is written`, async () => {
+    const name = `prep-unsafe-${kind}`;
+    const zip = unsafeZip(kind);
+    await createFunction(h, { name, zip });
+    const opts = options();
+    await assert.rejects(prepareRemoteFunction(name, opts), (err: Error) => {
+      assert.equal(err.name, 'UnsafeArchiveError');
+      assert.equal(exitCodeOf(err), 3);
+      return true;
+    });
+    assert.deepEqual(await readdir(opts.cacheDir), []);
+    assert.equal(existsSync(join(dir, 'escaped.txt')), false);
+  });
+}
+
+test('an expired code URL gets one fresh GetFunction and the download passes', async () => {
+  await createFunction(h, { name: 'prep-expired', files: { 'lambda_function.py': '# e\n' } });
+  h.front.codeFault('prep-expired', { kind: 'expire-once' });
+  h.front.clear();
+  const lines: string[] = [];
+  const fn = await prepareRemoteFunction('prep-expired', options({}, lines));
+  assert.equal(h.front.calls('lambda', 'GetFunction').length, 2);
+  assert.deepEqual(
+    h.front.downloads().map((d) => d.status),
+    [403, 200],
+  );
+  assert.ok(existsSync(join(fn.taskRoot, 'lambda_function.py')));
+  assert.ok(lines.some((l) => /expired/.test(l)));
+});
+
+test('an unknown function fails with exit 3 naming it', async () => {
+  await assert.rejects(prepareRemoteFunction('prep-no-such-function', options()), (err: Error) => {
+    assert.equal(err.name, 'FunctionNotFoundError');
+    assert.equal(exitCodeOf(err), 3);
+    assert.match(err.message, /prep-no-such-function/);
+    return true;
+  });
+});
+
+test('access denied names the function and the missing permission', async () => {
+  await createFunction(h, { name: 'prep-denied' });
+  const f = h.front.fault({
+    match: (r) => r.operation === 'GetFunction',
+    kind: 'error',
+    status: 403,
+    code: 'AccessDeniedException',
+  });
+  try {
+    await assert.rejects(prepareRemoteFunction('prep-denied', options()), (err: Error) => {
+      assert.equal(err.name, 'FunctionPrepareError');
+      assert.match(err.message, /prep-denied.*lambda:GetFunction/);
+      return true;
+    });
+  } finally {
+    f.remove();
+  }
+});
+
+test('with the cache off, the code goes to a temp folder that cleanup removes', async () => {
+  await createFunction(h, { name: 'prep-nocache' });
+  const opts = options({ useCache: false });
+  const fn = await prepareRemoteFunction('prep-nocache', opts);
+  assert.ok((await stat(fn.taskRoot)).isDirectory());
+  assert.equal(existsSync(opts.cacheDir), false);
+  await fn.cleanup();
+  assert.equal(existsSync(fn.taskRoot), false);
+});
+
+test('a later layer overrides an earlier one in the opt dir, in the function order', async () => {
+  const first = await createLayer(h, 'prep-first', { 'python/which.py': 'first', 'python/a.py': 'a' });
+  const second = await createLayer(h, 'prep-second', { 'python/which.py': 'second' });
+  await createFunction(h, { name: 'prep-layers', layers: [first, second] });
+  const opts = options();
+  await prepareRemoteFunction('prep-layers', opts);
+  assert.equal(await readFile(join(opts.optDir, 'python/which.py'), 'utf8'), 'second');
+  assert.equal(await readFile(join(opts.optDir, 'python/a.py'), 'utf8'), 'a');
+});
+
+test('an architecture other than the host one is a warning, not a failure', async () => {
+  const other = process.arch === 'arm64' ? 'x86_64' : 'arm64';
+  await createFunction(h, { name: 'prep-arch', architectures: [other] });
+  const lines: string[] = [];
+  await prepareRemoteFunction('prep-arch', options({}, lines));
+  assert.ok(lines.some((l) => l.includes(`built for ${other}`)));
+});
+
+test('without a region in the env or the ARN, the error says how to give one', async () => {
+  const env = { ...h.env, AWS_REGION: '', AWS_DEFAULT_REGION: '' };
+  await assert.rejects(prepareRemoteFunction('prep-py', options({ env })), /AWS_REGION/);
+});
