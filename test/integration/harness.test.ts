@@ -2,9 +2,16 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import { GetFunctionCommand, GetLayerVersionCommand } from '@aws-sdk/client-lambda';
+import { CreateFunctionCommand, GetFunctionCommand, GetLayerVersionCommand } from '@aws-sdk/client-lambda';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { createBucket, createFunction, createLayer, getObject } from './harness/fixtures.js';
+import {
+  createBucket,
+  createFunction,
+  createLayer,
+  createRole,
+  getObject,
+  putObject,
+} from './harness/fixtures.js';
 import { type Harness, startHarness } from './harness/index.js';
 import { buildZip } from './harness/zip.js';
 
@@ -83,4 +90,24 @@ test('code uploaded through the front as ZipFile is kept and served without regi
   const fn = await h.frontClients.lambda.send(new GetFunctionCommand({ FunctionName: 'through-front' }));
   const bytes = Buffer.from(await (await fetch(fn.Code?.Location ?? '')).arrayBuffer());
   assert.deepEqual(bytes, zip);
+});
+
+test('code created through the front from an S3 object is read from moto and served', async () => {
+  const zip = await buildZip({ 'lambda_function.py': '# from s3\n' });
+  await createBucket(h, 'code-src');
+  await putObject(h, 'code-src', 'fn/code.zip', zip);
+  const role = await createRole(h);
+  await h.frontClients.lambda.send(
+    new CreateFunctionCommand({
+      FunctionName: 'from-s3',
+      Runtime: 'python3.12',
+      Handler: 'lambda_function.lambda_handler',
+      Role: role,
+      Code: { S3Bucket: 'code-src', S3Key: 'fn/code.zip' },
+    }),
+  );
+  const fn = await h.frontClients.lambda.send(new GetFunctionCommand({ FunctionName: 'from-s3' }));
+  const res = await fetch(fn.Code?.Location ?? '');
+  assert.equal(res.status, 200);
+  assert.deepEqual(Buffer.from(await res.arrayBuffer()), zip);
 });

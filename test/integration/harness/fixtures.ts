@@ -9,7 +9,7 @@ import {
   type Runtime,
 } from '@aws-sdk/client-lambda';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import type { AwsClients } from './clients.js';
+import { type AwsClients, fakeAuth } from './clients.js';
 import type { Front } from './front.js';
 import { buildZip, type ZipSpec } from './zip.js';
 
@@ -34,10 +34,9 @@ export async function iamCall(
   action: string,
   params: Record<string, string>,
 ): Promise<string> {
-  const auth = `AWS4-HMAC-SHA256 Credential=testing/20240101/${REGION}/iam/aws4_request, SignedHeaders=host, Signature=0`;
   const res = await fetch(`${motoEndpoint}/`, {
     method: 'POST',
-    headers: { authorization: auth, 'content-type': 'application/x-www-form-urlencoded' },
+    headers: { ...fakeAuth('iam'), 'content-type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({ Action: action, Version: '2010-05-08', ...params }),
   });
   const text = await res.text();

@@ -1,4 +1,5 @@
 // The Lambda-specific parts of the front: keep uploaded code bytes, rewrite code locations to the front's URLs.
+import { fakeAuth } from './clients.js';
 import type { CodeStore } from './front-code.js';
 import type { RecordedRequest } from './front-log.js';
 
@@ -20,7 +21,7 @@ function sourceOf(rec: RecordedRequest): CodeSource | undefined {
 
 /**
  * Keeps the zip of a CreateFunction / UpdateFunctionCode / PublishLayerVersion as it passes, from the
- * base64 `ZipFile` or by reading the named S3 object from moto (unsigned: moto does not check signatures).
+ * base64 `ZipFile` or by reading the named S3 object from moto.
  */
 export async function keepUploadedCode(
   rec: RecordedRequest,
@@ -36,9 +37,9 @@ export async function keepUploadedCode(
   if (src.S3Bucket && src.S3Key) {
     const key = src.S3Key.split('/').map(encodeURIComponent).join('/');
     const version = src.S3ObjectVersion ? `?versionId=${encodeURIComponent(src.S3ObjectVersion)}` : '';
-    const res = await fetch(`${upstream}/${encodeURIComponent(src.S3Bucket)}/${key}${version}`).catch(
-      () => undefined,
-    );
+    const res = await fetch(`${upstream}/${encodeURIComponent(src.S3Bucket)}/${key}${version}`, {
+      headers: fakeAuth('s3'),
+    }).catch(() => undefined);
     if (res?.ok) code.register(Buffer.from(await res.arrayBuffer()));
     else await res?.arrayBuffer();
   }
