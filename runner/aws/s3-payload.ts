@@ -1,6 +1,6 @@
 // Payloads and results on S3: streamed download to a file, upload from a file (multipart when large).
 import { createReadStream, createWriteStream } from 'node:fs';
-import { rm, stat } from 'node:fs/promises';
+import { readFile, rm, stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
@@ -69,8 +69,9 @@ export async function uploadS3Result(url: string, srcPath: string, opts: S3IOOpt
     const { size } = await stat(srcPath);
     const common = { Bucket: loc.bucket, Key: loc.key, ContentType: 'application/json' };
     if (size <= MULTIPART_THRESHOLD) {
+      // A Buffer, not a stream: the SDK can only retry a request whose body it can send again.
       await s3.send(
-        new PutObjectCommand({ ...common, Body: createReadStream(srcPath), ContentLength: size }),
+        new PutObjectCommand({ ...common, Body: await readFile(srcPath) }),
         opts.signal ? { abortSignal: opts.signal } : {},
       );
       return;

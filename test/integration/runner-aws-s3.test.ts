@@ -1,0 +1,128 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { downloadS3Payload, MULTIPART_THRESHOLD, uploadS3Result } from '../../runner/aws/s3-payload.js';
+import { exitCodeOf } from '../../runner/errors.js';
+import { createLogger } from '../../runner/log.js';
+import { createBucket, getObject, putObject } from './harness/fixtures.js';
+import { type Harness, startHarness } from './harness/index.js';
+
+let h: Harness;
+let dir: string;
+before(async () => {
+  h = await startHarness();
+  dir = await mkdtemp(join(tmpdir(), 'runner-aws-s3-'));
+  await createBucket(h, 'payloads');
+});
+after(async () => {
+  await h?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const opts = () => ({ log: createLogger('warn', () => {}), env: h.env });
+
+test('a payload object is streamed to a file', async () => {
+  await putObject(h, 'payloads', 'in/a.json', { hello: 'world' });
+  const dest = join(dir, 'a.json');
+  const { bytes } = await downloadS3Payload('s3://payloads/in/a.json', dest, opts());
+  assert.equal(bytes, 17);
+  assert.deepEqual(JSON.parse(await readFile(dest, 'utf8')), { hello: 'world' });
+});
+
+test('a missing key fails with exit 4 naming the bucket and key, and leaves no file', async () => {
+  const dest = join(dir, 'missing.json');
+  await assert.rejects(downloadS3Payload('s3://payloads/in/none.json', dest, opts()), (err: Error) => {
+    assert.equal(err.name, 'PayloadIOError');
+    assert.equal(exitCodeOf(err), 4);
+    assert.match(err.message, /s3:\/\/payloads\/in\/none\.json: the object does not exist/);
+    return true;
+  });
+  assert.equal(existsSync(dest), false);
+});
+
+test('a missing bucket fails with exit 4 saying so', async () => {
+  await assert.rejects(
+    downloadS3Payload('s3://no-such-bucket/k.json', join(dir, 'x'), opts()),
+    (err: Error) => {
+      assert.equal(exitCodeOf(err), 4);
+      assert.match(err.message, /s3:\/\/no-such-bucket\/k\.json: the bucket does not exist/);
+      return true;
+    },
+  );
+});
+
+test('a denied read fails with exit 4 naming the permission', async () => {
+  await putObject(h, 'payloads', 'in/denied.json', {});
+  const f = h.front.fault({
+    match: (r) => r.operation === 'GetObject',
+    kind: 'error',
+    status: 403,
+    code: 'AccessDenied',
+  });
+  try {
+    await assert.rejects(
+      downloadS3Payload('s3://payloads/in/denied.json', join(dir, 'd'), opts()),
+      (err: Error) => {
+        assert.equal(exitCodeOf(err), 4);
+        assert.match(err.message, /access denied.*s3:GetObject/);
+        return true;
+      },
+    );
+  } finally {
+    f.remove();
+  }
+});
+
+test('a small result is written with one PutObject', async () => {
+  const src = join(dir, 'out.json');
+  await writeFile(src, '{"ok":true}');
+  h.front.clear();
+  await uploadS3Result('s3://payloads/out/small_out.json', src, opts());
+  assert.equal((await getObject(h, 'payloads', 'out/small_out.json'))?.toString(), '{"ok":true}');
+  assert.equal(h.front.calls('s3', 'PutObject').length, 1);
+  assert.equal(h.front.calls('s3', 'CreateMultipartUpload').length, 0);
+});
+
+test('a large result is written as a multipart upload', async () => {
+  const src = join(dir, 'big.json');
+  const big = Buffer.alloc(MULTIPART_THRESHOLD + 1024 * 1024, 0x20);
+  big.write('{"a":1}', 0);
+  await writeFile(src, big);
+  h.front.clear();
+  await uploadS3Result('s3://payloads/out/big_out.json', src, opts());
+  const back = await getObject(h, 'payloads', 'out/big_out.json');
+  assert.equal(back?.length, big.length);
+  assert.ok(back?.equals(big));
+  assert.equal(h.front.calls('s3', 'CreateMultipartUpload').length, 1);
+  assert.equal(h.front.calls('s3', 'UploadPart').length, 2);
+});
+
+test('a transient 503 on PutObject is retried by the SDK', async () => {
+  const src = join(dir, 'retry.json');
+  await writeFile(src, '{"r":1}');
+  const f = h.front.fault({
+    match: (r) => r.operation === 'PutObject',
+    kind: 'error',
+    status: 503,
+    times: 1,
+  });
+  await uploadS3Result('s3://payloads/out/retry_out.json', src, opts());
+  assert.equal(f.hits, 1);
+  assert.equal((await getObject(h, 'payloads', 'out/retry_out.json'))?.toString(), '{"r":1}');
+});
+
+test('a write to a missing bucket fails with exit 4 naming it', async () => {
+  const src = join(dir, 'w.json');
+  await writeFile(src, '{}');
+  await assert.rejects(uploadS3Result('s3://no-such-bucket/out.json', src, opts()), (err: Error) => {
+    assert.equal(exitCodeOf(err), 4);
+    assert.match(
+      err.message,
+      /write the result to s3:\/\/no-such-bucket\/out\.json: the bucket does not exist/,
+    );
+    return true;
+  });
+});
