@@ -1,0 +1,138 @@
+// template.yaml's permissions and payload bucket: least privilege for the job and the dispatcher, a private TLS-only bucket.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { type CfnTemplate, loadTemplate, resource } from '../support/cfn-yaml.js';
+
+const template: CfnTemplate = loadTemplate();
+
+interface Statement {
+  Sid?: string;
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: Record<string, Record<string, unknown>>;
+  Principal?: unknown;
+}
+
+const actionsOf = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+
+function inlineStatements(policies: unknown): Statement[] {
+  return (policies as { PolicyDocument?: { Statement: Statement[] }; Statement?: Statement[] }[]).flatMap(
+    (p) => p.PolicyDocument?.Statement ?? p.Statement ?? [],
+  );
+}
+
+const prefixSub = (s: Statement) => JSON.stringify(s.Resource);
+
+test('the job role allows only lambda:GetFunction and lambda:GetLayerVersion among Lambda actions', () => {
+  const role = resource(template, 'JobRole', 'AWS::IAM::Role').Properties ?? {};
+  const statements = inlineStatements(role.Policies);
+  const lambda = statements.flatMap(actionsOf).filter((a) => a.startsWith('lambda:'));
+  assert.deepEqual([...new Set(lambda)].sort(), ['lambda:GetFunction', 'lambda:GetLayerVersion']);
+  assert.ok(statements.every((s) => s.Effect === 'Allow' && !actionsOf(s).some((a) => a.includes('*'))));
+  const trust = JSON.stringify(role.AssumeRolePolicyDocument);
+  assert.match(trust, /ecs-tasks\.amazonaws\.com/);
+});
+
+test('the job role reaches S3 only under the payload prefix (ListBucket only with a prefix condition)', () => {
+  const statements = inlineStatements(resource(template, 'JobRole').Properties?.Policies);
+  const s3 = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('s3:')));
+  const objectActions = s3.filter((s) => !actionsOf(s).includes('s3:ListBucket'));
+  assert.deepEqual(objectActions.flatMap(actionsOf).sort(), [
+    's3:AbortMultipartUpload',
+    's3:GetObject',
+    's3:PutObject',
+  ]);
+  for (const s of objectActions) assert.match(prefixSub(s), /\$\{Bucket\}\/\$\{PayloadPrefix\}\*/);
+  const list = s3.find((s) => actionsOf(s).includes('s3:ListBucket'));
+  assert.ok(list, 'ListBucket statement');
+  assert.deepEqual(list.Condition?.StringLike?.['s3:prefix'], { 'Fn::Sub': `\${PayloadPrefix}*` });
+});
+
+test('the job role fetches only the allowed functions (and their qualified versions), layers of the account by default', () => {
+  const statements = inlineStatements(resource(template, 'JobRole').Properties?.Policies);
+  const getFunction = statements.find((s) => actionsOf(s).includes('lambda:GetFunction'));
+  assert.ok(getFunction);
+  assert.match(JSON.stringify(getFunction.Resource), /HasAllowedFunctions/);
+  assert.match(JSON.stringify(getFunction.Resource), /:\*,/, 'the :* (qualified) variant of each glob');
+  const layers = statements.find((s) => actionsOf(s).includes('lambda:GetLayerVersion'));
+  assert.ok(layers);
+  assert.match(JSON.stringify(layers.Resource), /layer:\*:\*/);
+  assert.match(JSON.stringify(layers.Resource), /AWS::AccountId/);
+});
+
+test('the dispatcher role has exactly what the dispatcher uses', () => {
+  const statements = inlineStatements(resource(template, 'Dispatcher').Properties?.Policies);
+  assert.deepEqual([...new Set(statements.flatMap(actionsOf))].sort(), [
+    'batch:SubmitJob',
+    'lambda:GetFunction',
+    'lambda:ListTags',
+    's3:DeleteObject',
+    's3:PutObject',
+  ]);
+  const submit = statements.find((s) => actionsOf(s).includes('batch:SubmitJob'));
+  const resources = JSON.stringify(submit?.Resource);
+  assert.match(resources, /job-definition\/\$\{AWS::StackName\}-lambda:\*/);
+  assert.match(resources, /job-definition\/\$\{AWS::StackName\}-geolambda:\*/);
+  assert.match(resources, /JobQueue/);
+  const s3 = statements.find((s) => actionsOf(s).includes('s3:PutObject'));
+  assert.ok(s3);
+  assert.match(prefixSub(s3), /\$\{Bucket\}\/\$\{PayloadPrefix\}\*/);
+});
+
+test('the job definitions are named as the dispatcher role allows', () => {
+  for (const [id, suffix] of [
+    ['LambdaJobDefinition', 'lambda'],
+    ['GeoLambdaJobDefinition', 'geolambda'],
+  ]) {
+    const p = resource(template, id as string).Properties ?? {};
+    assert.deepEqual(p.JobDefinitionName, { 'Fn::Sub': `\${AWS::StackName}-${suffix}` });
+  }
+});
+
+test('the payload bucket blocks all public access and is encrypted', () => {
+  const p = resource(template, 'PayloadBucket', 'AWS::S3::Bucket').Properties ?? {};
+  assert.deepEqual(p.PublicAccessBlockConfiguration, {
+    BlockPublicAcls: true,
+    BlockPublicPolicy: true,
+    IgnorePublicAcls: true,
+    RestrictPublicBuckets: true,
+  });
+  const enc = p.BucketEncryption as { ServerSideEncryptionConfiguration: unknown[] };
+  assert.ok(enc.ServerSideEncryptionConfiguration.length > 0);
+});
+
+test('the payload bucket policy denies every request not made over TLS', () => {
+  const policy = resource(template, 'PayloadBucketPolicy', 'AWS::S3::BucketPolicy').Properties ?? {};
+  const statements = (policy.PolicyDocument as { Statement: Statement[] }).Statement;
+  const deny = statements.find((s) => s.Effect === 'Deny');
+  assert.ok(deny, 'a Deny statement');
+  assert.deepEqual(deny.Condition, { Bool: { 'aws:SecureTransport': 'false' } });
+  assert.equal(deny.Principal, '*');
+  assert.deepEqual(actionsOf(deny), ['s3:*']);
+  const res = JSON.stringify(deny.Resource);
+  assert.match(res, /PayloadBucket","Arn"/);
+  assert.match(res, /\$\{PayloadBucket\.Arn\}\/\*/);
+});
+
+test('objects under the payload prefix expire after PayloadExpiryDays', () => {
+  const p = resource(template, 'PayloadBucket').Properties ?? {};
+  const rules = (p.LifecycleConfiguration as { Rules: Record<string, unknown>[] }).Rules;
+  const rule = rules.find((r) => JSON.stringify(r.Prefix) === JSON.stringify({ Ref: 'PayloadPrefix' }));
+  assert.ok(rule, 'a lifecycle rule on the payload prefix');
+  assert.equal(rule.Status, 'Enabled');
+  assert.deepEqual(rule.ExpirationInDays, { Ref: 'PayloadExpiryDays' });
+});
+
+test('without a queue ARN the stack creates a Fargate compute environment and queue by default', () => {
+  assert.equal(template.Parameters?.ComputeType?.Default, 'FARGATE');
+  assert.deepEqual(template.Parameters?.ComputeType?.AllowedValues, [
+    'FARGATE',
+    'FARGATE_SPOT',
+    'EC2',
+    'SPOT',
+  ]);
+  assert.equal(resource(template, 'ComputeEnvironment').Condition, 'CreateQueue');
+  assert.equal(resource(template, 'JobQueue').Condition, 'CreateQueue');
+  assert.deepEqual(template.Conditions?.CreateQueue, { 'Fn::Equals': [{ Ref: 'JobQueueArn' }, ''] });
+});

@@ -1,0 +1,208 @@
+// template.yaml: cfn-lint is clean, and the job definitions, retry rules and outputs do what DESIGN.md promises.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { readConfig } from '../../functions/dispatcher/config.js';
+import { RETRY_ON_EXIT } from '../../functions/dispatcher/job.js';
+import { jobDefinitions, loadTemplate, resource, substituteCommand } from '../support/cfn-yaml.js';
+
+const root = new URL('../../', import.meta.url);
+const template = loadTemplate();
+const defs = jobDefinitions(template);
+
+test('cfn-lint template.yaml prints nothing and exits 0 (it runs the SAM transform)', () => {
+  const r = spawnSync('cfn-lint', ['template.yaml'], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+  if (r.error && (r.error as NodeJS.ErrnoException).code === 'ENOENT') {
+    assert.fail('cfn-lint is not on PATH: install it (pip install cfn-lint) to check template.yaml');
+  }
+  assert.equal(`${r.stdout}${r.stderr}`, '', 'cfn-lint reported problems');
+  assert.equal(r.status, 0);
+});
+
+type Rule = { Action: string; OnExitCode?: string; OnReason?: string; OnStatusReason?: string };
+type Exit = { exitCode?: number; statusReason?: string; reason?: string };
+
+// Batch's globs: an exact string, or a prefix ending in `*`. A value that is absent matches nothing.
+function globMatches(pattern: string, value: string | undefined): boolean {
+  if (value === undefined) return false;
+  return pattern.endsWith('*') ? value.startsWith(pattern.slice(0, -1)) : value === pattern;
+}
+
+// As Batch evaluates EvaluateOnExit: the first entry whose every condition matches decides; none matching retries.
+function batchAction(rules: readonly Rule[], exit: Exit): 'RETRY' | 'EXIT' {
+  for (const rule of rules) {
+    const checks: [string | undefined, string | undefined][] = [
+      [rule.OnExitCode, exit.exitCode === undefined ? undefined : String(exit.exitCode)],
+      [rule.OnStatusReason, exit.statusReason],
+      [rule.OnReason, exit.reason],
+    ];
+    if (checks.every(([pattern, value]) => pattern === undefined || globMatches(pattern, value))) {
+      return rule.Action.toUpperCase() as 'RETRY' | 'EXIT';
+    }
+  }
+  return 'RETRY';
+}
+
+const exits: [string, Exit, 'RETRY' | 'EXIT'][] = [
+  ['the function failed (1)', { exitCode: 1, statusReason: 'Essential container in task exited' }, 'EXIT'],
+  ['bad usage or input (2)', { exitCode: 2, statusReason: 'Essential container in task exited' }, 'EXIT'],
+  ['the function could not be prepared (3)', { exitCode: 3 }, 'EXIT'],
+  [
+    'payload or result I/O failed (4)',
+    { exitCode: 4, statusReason: 'Essential container in task exited' },
+    'RETRY',
+  ],
+  ['the runner deadline passed (124)', { exitCode: 124 }, 'EXIT'],
+  [
+    'out of memory (137)',
+    { exitCode: 137, reason: 'OutOfMemoryError: Container killed due to memory usage' },
+    'EXIT',
+  ],
+  ['stopped by SIGTERM on its own (143)', { exitCode: 143 }, 'EXIT'],
+  [
+    'EC2 host lost, container got SIGTERM',
+    { exitCode: 143, statusReason: 'Host EC2 (instance i-0abc) terminated.' },
+    'RETRY',
+  ],
+  ['EC2 host lost, no exit code', { statusReason: 'Host EC2 (instance i-0abc) terminated.' }, 'RETRY'],
+  [
+    'Fargate Spot task interrupted',
+    { exitCode: 143, statusReason: 'Your Spot Task was interrupted.' },
+    'RETRY',
+  ],
+];
+
+for (const [image, def] of Object.entries(defs)) {
+  test(`${image} job definition: retries host and Spot loss and exit code 4, never 1, 2 or 3`, () => {
+    const rules = def.retryStrategy.EvaluateOnExit;
+    for (const [what, exit, expected] of exits) assert.equal(batchAction(rules, exit), expected, what);
+  });
+
+  test(`${image} job definition: EvaluateOnExit has at most 5 entries, each a pattern Batch accepts`, () => {
+    const rules = def.retryStrategy.EvaluateOnExit;
+    assert.ok(rules.length >= 1 && rules.length <= 5, `${rules.length} entries`);
+    for (const r of rules) {
+      assert.match(r.Action, /^(RETRY|EXIT)$/i);
+      if (r.OnExitCode !== undefined) assert.match(r.OnExitCode, /^[0-9]*\*?$/);
+      for (const p of [r.OnStatusReason, r.OnReason])
+        if (p !== undefined) assert.match(p, /^[A-Za-z0-9.: \t]*\*?$/);
+    }
+    assert.deepEqual(def.retryStrategy.Attempts, { Ref: 'JobAttempts' });
+  });
+
+  test(`${image} job definition: Command is exactly run Ref::lambda_function Ref::url Ref::url_out`, () => {
+    assert.deepEqual(def.command, ['run', 'Ref::lambda_function', 'Ref::url', 'Ref::url_out']);
+  });
+
+  test(`${image} job definition: every Ref:: has a default, so no literal placeholder reaches the runner`, () => {
+    assert.deepEqual(substituteCommand(def.command, def.parameters, {}), ['run', '', '', '']);
+    const submitted = { lambda_function: 'fn', url: 's3://b/k.json', url_out: 's3://b/k_out.json' };
+    assert.deepEqual(substituteCommand(def.command, def.parameters, submitted), [
+      'run',
+      'fn',
+      's3://b/k.json',
+      's3://b/k_out.json',
+    ]);
+  });
+
+  test(`${image} job definition: a timeout, resource requirements and the job and execution roles`, () => {
+    assert.deepEqual(def.timeoutSeconds, { Ref: 'JobTimeoutSeconds' });
+    const p =
+      resource(template, `${image === 'lambda' ? 'Lambda' : 'GeoLambda'}JobDefinition`).Properties ?? {};
+    const c = p.ContainerProperties as Record<string, unknown>;
+    const types = (c.ResourceRequirements as { Type: string }[]).map((r) => r.Type).sort();
+    assert.deepEqual(types, ['MEMORY', 'VCPU']);
+    assert.deepEqual(c.JobRoleArn, { 'Fn::GetAtt': ['JobRole', 'Arn'] });
+    assert.deepEqual(c.ExecutionRoleArn, { 'Fn::GetAtt': ['JobExecutionRole', 'Arn'] });
+    assert.deepEqual(p.PlatformCapabilities, [{ 'Fn::If': ['IsFargate', 'FARGATE', 'EC2'] }]);
+  });
+}
+
+test('the dispatcher re-sends the same EvaluateOnExit when it overrides attempts (SubmitJob replaces it whole)', () => {
+  const fromTemplate = defs.lambda.retryStrategy.EvaluateOnExit.map((r) => ({
+    ...(r.OnStatusReason !== undefined ? { onStatusReason: r.OnStatusReason } : {}),
+    ...(r.OnReason !== undefined ? { onReason: r.OnReason } : {}),
+    ...(r.OnExitCode !== undefined ? { onExitCode: r.OnExitCode } : {}),
+    action: r.Action,
+  }));
+  assert.deepEqual(
+    RETRY_ON_EXIT.map((e) => ({ ...e })),
+    fromTemplate,
+    'functions/dispatcher/job.ts RETRY_ON_EXIT must equal the job definitions’ EvaluateOnExit in template.yaml',
+  );
+});
+
+test('the dispatcher is nodejs22.x on arm64, built by SAM with esbuild (ESM, source maps) from its entry point', () => {
+  const fn = resource(template, 'Dispatcher', 'AWS::Serverless::Function');
+  const p = fn.Properties ?? {};
+  assert.equal(p.Runtime, 'nodejs22.x');
+  assert.deepEqual(p.Architectures, ['arm64']);
+  assert.equal(p.Handler, 'index.handler');
+  const build = fn.Metadata as { BuildMethod: string; BuildProperties: Record<string, unknown> };
+  assert.equal(build.BuildMethod, 'esbuild');
+  assert.equal(build.BuildProperties.Format, 'esm');
+  assert.deepEqual(build.BuildProperties.OutExtension, ['.js=.mjs']);
+  assert.equal(build.BuildProperties.Sourcemap, true);
+  for (const entry of build.BuildProperties.EntryPoints as string[]) {
+    assert.ok(existsSync(new URL(entry, root)), `${entry} (EntryPoints) does not exist`);
+  }
+});
+
+test('the dispatcher environment the template sets is a configuration the dispatcher accepts', () => {
+  const env = resource(template, 'Dispatcher').Properties?.Environment as {
+    Variables: Record<string, unknown>;
+  };
+  const vars = env.Variables;
+  // Stand-ins for what CloudFormation resolves; the point is the names and which ones are present.
+  const stand: Record<string, string> = {
+    PAYLOAD_BUCKET: 'payload-bucket',
+    PAYLOAD_PREFIX: 'batch/',
+    JOB_QUEUE: 'arn:aws:batch:us-west-2:123456789012:job-queue/q',
+    JOB_DEFINITION_LAMBDA: 'arn:aws:batch:us-west-2:123456789012:job-definition/s-lambda:1',
+    JOB_DEFINITION_GEOLAMBDA: 'arn:aws:batch:us-west-2:123456789012:job-definition/s-geolambda:1',
+    INLINE_PAYLOAD_LIMIT: '16384',
+    ALLOWED_FUNCTIONS: '',
+    LOG_LEVEL: 'info',
+    NODE_OPTIONS: '--enable-source-maps',
+  };
+  assert.deepEqual(Object.keys(vars).sort(), Object.keys(stand).sort());
+  const config = readConfig(stand);
+  assert.equal(config.payloadBucket, 'payload-bucket');
+  assert.equal(config.jobQueue, stand.JOB_QUEUE);
+  assert.equal(config.jobDefinitions.geolambda, stand.JOB_DEFINITION_GEOLAMBDA);
+  assert.equal(config.inlinePayloadLimit, 16384);
+  assert.equal(template.Parameters?.InlinePayloadLimit?.MaxValue, 16384, 'parameter cap = dispatcher cap');
+});
+
+test('the helper layer is packaged from dist/layer, which npm run build lays out as Lambda unpacks it', () => {
+  const layer = resource(template, 'HelperLayer', 'AWS::Serverless::LayerVersion');
+  assert.equal(layer.Properties?.ContentUri, 'dist/layer');
+  if (!existsSync(new URL('dist/layer/', root))) {
+    const b = spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: root, encoding: 'utf8' });
+    assert.equal(b.status, 0, `npm run build failed: ${b.stderr}`);
+  }
+  assert.ok(existsSync(new URL('dist/layer/nodejs/node_modules/cirrus-batch/package.json', root)));
+  assert.ok(existsSync(new URL('dist/layer/python/cirrus_batch.py', root)));
+});
+
+test('the image parameters default to cirrusgeo images tagged with package.json’s version', () => {
+  const { version } = JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as { version: string };
+  assert.equal(template.Parameters?.LambdaImage?.Default, `cirrusgeo/run-lambda:${version}`);
+  assert.equal(template.Parameters?.GeoLambdaImage?.Default, `cirrusgeo/run-geolambda:${version}`);
+});
+
+test('outputs: dispatcher ARN and name, layer ARN, bucket, queue and both job definitions', () => {
+  const outputs = Object.keys(template.Outputs ?? {});
+  for (const name of [
+    'DispatcherArn',
+    'DispatcherName',
+    'HelperLayerArn',
+    'PayloadBucket',
+    'JobQueue',
+    'LambdaJobDefinitionArn',
+    'GeoLambdaJobDefinitionArn',
+  ]) {
+    assert.ok(outputs.includes(name), `output ${name} is missing`);
+  }
+});
