@@ -18,6 +18,8 @@ export interface RecordedRequest {
   operation: string;
   /** parsed JSON body for Lambda and Batch requests (undefined when empty or not JSON) */
   body?: unknown;
+  /** parsed JSON answer, kept for Batch requests (SubmitJob → jobId) */
+  response?: unknown;
   /** response status once answered (undefined while in flight or when dropped before headers) */
   status?: number;
   /** the fault that answered this request, if any */

@@ -173,7 +173,9 @@ export async function startFront(upstream: string): Promise<Front> {
       if (service === 'lambda' && raw) await keepUploadedCode(rec, code, upstream);
       const upRes = await proxy(req, raw);
       const rewrite = service === 'lambda' && (upRes.statusCode ?? 500) < 300 && rewritable(rec.operation);
-      if (!rewrite && !fault) {
+      // Batch answers are small; keeping them lets tests tie a SubmitJob request to its jobId.
+      const keep = service === 'batch';
+      if (!rewrite && !fault && !keep) {
         res.writeHead(upRes.statusCode ?? 502, upRes.rawHeaders);
         upRes.pipe(res);
         return;
@@ -183,6 +185,7 @@ export async function startFront(upstream: string): Promise<Front> {
       delete headers['transfer-encoding'];
       let body = await readAll(upRes);
       if (rewrite) body = rewriteCodeLocation(body, code, endpoint);
+      if (keep) rec.response = parseJson(body);
       answer = { status: upRes.statusCode ?? 502, headers, body };
     }
     if (fault?.kind === 'drop') dropMidBody(res, answer, fault.afterBytes);
