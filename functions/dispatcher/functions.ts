@@ -7,8 +7,9 @@ export interface TargetFunction {
   /** Unqualified ARN as Lambda reports it. */
   arn: string;
   name: string;
+  /** The request's alias or version; `undefined` for unqualified and `$LATEST`. */
   qualifier: string | undefined;
-  /** The ARN the job runs: `arn` plus the request's qualifier, so the runner resolves exactly this version. */
+  /** The ARN the job runs: `arn` plus the request's qualifier (none for `$LATEST`), so the runner resolves exactly this version. */
   jobArn: string;
   layerArns: string[];
   tags: Record<string, string>;
@@ -30,10 +31,14 @@ export function createFunctionLookup(
 ): FunctionLookup {
   const cache = new Map<string, { until: number; value: Promise<TargetFunction> }>();
   const fetchOne = async (ref: string): Promise<TargetFunction> => {
-    const { name, qualifier } = functionParts(ref);
+    const parts = functionParts(ref);
+    // An unqualified reference means $LATEST in Lambda; dropping it keeps `$` out of the URL path, which
+    // some endpoints (moto) do not route, and gives the runner the plain ARN.
+    const qualifier = parts.qualifier === '$LATEST' ? undefined : parts.qualifier;
+    const lookupRef = parts.qualifier === '$LATEST' ? ref.slice(0, -':$LATEST'.length) : ref;
     let out: GetFunctionCommandOutput;
     try {
-      out = await lambda.send(new GetFunctionCommand({ FunctionName: ref }));
+      out = await lambda.send(new GetFunctionCommand({ FunctionName: lookupRef }));
     } catch (err) {
       if (NOT_FOUND.has((err as Error).name))
         throw new FunctionNotFoundError(`function ${ref} not found: ${(err as Error).message}`, {
@@ -45,7 +50,7 @@ export function createFunctionLookup(
     const arn = unqualified(cfg?.FunctionArn ?? ref);
     return {
       arn,
-      name,
+      name: parts.name,
       qualifier,
       jobArn: qualifier === undefined ? arn : `${arn}:${qualifier}`,
       layerArns: (cfg?.Layers ?? []).flatMap((l) => (l.Arn ? [l.Arn] : [])),

@@ -1,0 +1,183 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { BUCKET, CONTEXT, fnArn, startWorld, type World } from './dispatcher-fixtures.js';
+
+let w: World;
+before(async () => {
+  w = await startWorld();
+});
+after(() => w?.h.stop());
+
+/** Records the front's calls made by `fn` and asserts no payload write and no job came of them. */
+async function nothingWritten<T>(fn: () => Promise<T>): Promise<T> {
+  w.h.front.clear();
+  const keysBefore = await w.keysUnder('');
+  const out = await fn();
+  assert.equal(w.h.front.calls('s3', 'PutObject').length, 0, 'a payload was written');
+  assert.equal(w.h.front.calls('batch', 'SubmitJob').length, 0, 'a job was submitted');
+  assert.deepEqual(await w.keysUnder(''), keysBefore);
+  return out;
+}
+
+const big = { blob: 'x'.repeat(10_000) };
+
+// Each: the request and the field the InvalidRequestError must name first.
+const invalid: [Record<string, unknown> | unknown[] | string, string][] = [
+  ['not an object', 'request'],
+  [[{ lambda_function: 'plain-task', payload: big }], 'request'],
+  [{ payload: big }, 'lambda_function'],
+  [{ lambda_function: 'plain task', payload: big }, 'lambda_function'],
+  [{ lambda_function: 'plain-task', payload: big, extra: 1 }, 'extra'],
+  [{ lambda_function: 'plain-task', payload: big, url: 's3://bkt/k.json' }, 'payload'],
+  [{ lambda_function: 'plain-task' }, 'payload'],
+  [{ lambda_function: 'plain-task', payload: null }, 'payload'],
+  [{ lambda_function: 'plain-task', url: 'https://example.com/k.json' }, 'url'],
+  [{ lambda_function: 'plain-task', url: 's3://bkt' }, 'url'],
+  [{ lambda_function: 'plain-task', payload: big, url_out: '/tmp/out.json' }, 'url_out'],
+  [{ lambda_function: 'plain-task', payload: big, image: 'docker' }, 'image'],
+  [{ lambda_function: 'plain-task', payload: big, queue: 'no such queue' }, 'queue'],
+  [{ lambda_function: 'plain-task', payload: big, name: 'plain-task:$LATEST' }, 'name'],
+  [{ lambda_function: 'plain-task', payload: big, vcpus: 0 }, 'vcpus'],
+  [{ lambda_function: 'plain-task', payload: big, vcpus: 3.5 }, 'vcpus'],
+  [{ lambda_function: 'plain-task', payload: big, memory: 1 }, 'memory'],
+  [{ lambda_function: 'plain-task', payload: big, gpus: 0.5 }, 'gpus'],
+  [{ lambda_function: 'plain-task', payload: big, timeout: 30 }, 'timeout'],
+  [{ lambda_function: 'plain-task', payload: big, attempts: 11 }, 'attempts'],
+];
+
+test(`each of ${invalid.length} invalid requests fails with InvalidRequestError naming the field; nothing is called`, async () => {
+  const handler = w.handlerWith();
+  for (const [req, field] of invalid) {
+    await nothingWritten(async () => {
+      await assert.rejects(handler(req, CONTEXT), (err: Error) => {
+        assert.equal(err.name, 'InvalidRequestError', `${JSON.stringify(req).slice(0, 60)} → ${err.message}`);
+        assert.ok(err.message.startsWith(`${field}: `), `${field} expected in: ${err.message}`);
+        return true;
+      });
+      // Validation comes before any AWS call, so not even GetFunction was made.
+      assert.equal(w.h.front.requests.length, 0);
+    });
+  }
+});
+
+test('a request without queue when JOB_QUEUE is unset names the queue field', async () => {
+  const handler = w.handlerWith({ JOB_QUEUE: '' });
+  await nothingWritten(() =>
+    assert.rejects(handler({ lambda_function: 'plain-task', payload: big }, CONTEXT), {
+      name: 'InvalidRequestError',
+      message: /^queue: /,
+    }),
+  );
+});
+
+test('an unknown function fails with FunctionNotFoundError and nothing is written', async () => {
+  await nothingWritten(() =>
+    assert.rejects(w.handlerWith()({ lambda_function: 'no-such-task', payload: big }, CONTEXT), {
+      name: 'FunctionNotFoundError',
+      message: /no-such-task/,
+    }),
+  );
+});
+
+test('a function outside ALLOWED_FUNCTIONS fails with FunctionNotAllowedError and nothing is written', async () => {
+  const handler = w.handlerWith({ ALLOWED_FUNCTIONS: `${fnArn('geo-*')},${fnArn('tagged-?ask')}` });
+  await nothingWritten(() =>
+    assert.rejects(handler({ lambda_function: 'plain-task', payload: big }, CONTEXT), {
+      name: 'FunctionNotAllowedError',
+      message: /plain-task.*ALLOWED_FUNCTIONS/,
+    }),
+  );
+  const ok = await w.invoke(handler, { lambda_function: 'tagged-task', url: 's3://bkt/k.json' });
+  assert.ok(ok.job_id);
+});
+
+test('by default only the dispatcher account functions are allowed', async () => {
+  const foreign = {
+    ...CONTEXT,
+    invokedFunctionArn: 'arn:aws:lambda:us-east-1:999999999999:function:dispatcher',
+  };
+  await nothingWritten(() =>
+    assert.rejects(w.handlerWith()({ lambda_function: 'plain-task', payload: big }, foreign), {
+      name: 'FunctionNotAllowedError',
+    }),
+  );
+});
+
+test('SubmitJob failing (unknown queue) removes the written payload and says which queue', async () => {
+  w.h.front.clear();
+  const handler = w.handlerWith();
+  await assert.rejects(
+    handler({ lambda_function: 'plain-task', payload: big, queue: 'missing-queue' }, CONTEXT),
+    {
+      name: 'SubmitJobError',
+      message: /queue missing-queue.*does not exist/,
+    },
+  );
+  const puts = w.h.front.calls('s3', 'PutObject');
+  assert.equal(puts.length, 1, 'the payload was written before SubmitJob');
+  const deletes = w.h.front.calls('s3', 'DeleteObject');
+  assert.deepEqual(
+    deletes.map((r) => r.path),
+    puts.map((r) => r.path),
+  );
+  assert.match(puts[0]!.path, new RegExp(`^/${BUCKET}/batch/plain-task/[0-9a-f-]{36}\\.json$`));
+  assert.deepEqual(await w.keysUnder(puts[0]!.path.slice(`/${BUCKET}/`.length)), []);
+});
+
+function sqsEvent(bodies: string[]): SQSEvent {
+  return {
+    Records: bodies.map((body, i) => ({
+      messageId: `m${i}`,
+      receiptHandle: `r${i}`,
+      body,
+      attributes: {} as SQSEvent['Records'][number]['attributes'],
+      messageAttributes: {},
+      md5OfBody: '',
+      eventSource: 'aws:sqs',
+      eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:dispatch',
+      awsRegion: 'us-east-1',
+    })),
+  };
+}
+
+test('an SQS batch of 10 with 2 bad records reports exactly those 2 and submits 8 jobs', async () => {
+  const bodies = Array.from({ length: 10 }, (_, i) =>
+    JSON.stringify({
+      lambda_function: i % 2 ? 'geo-task' : 'plain-task',
+      payload: { i, blob: 'y'.repeat(i * 2000) },
+    }),
+  );
+  bodies[3] = '{"lambda_function": "plain-task", "payload": ';
+  bodies[7] = JSON.stringify({ lambda_function: 'plain-task', payload: {}, vcpus: -1 });
+  w.h.front.clear();
+  const out = (await w.handlerWith()(sqsEvent(bodies), CONTEXT)) as SQSBatchResponse;
+  assert.deepEqual(out, { batchItemFailures: [{ itemIdentifier: 'm3' }, { itemIdentifier: 'm7' }] });
+  assert.equal(w.h.front.calls('batch', 'SubmitJob').length, 8);
+});
+
+test('function lookups are cached per container: two requests, one GetFunction', async () => {
+  const handler = w.handlerWith();
+  w.h.front.clear();
+  await w.invoke(handler, { lambda_function: 'tagged-lambda', url: 's3://bkt/a.json' });
+  await w.invoke(handler, { lambda_function: 'tagged-lambda', url: 's3://bkt/b.json' });
+  assert.equal(w.h.front.calls('lambda', 'GetFunction').length, 1);
+});
+
+test('log lines name the request, function, job, image, payload size and place, never the payload', async () => {
+  w.logLines.length = 0;
+  const secret = 'do-not-log-this-value';
+  const a = await w.invoke(w.handlerWith(), {
+    lambda_function: 'geo-task',
+    payload: { secret, pad: 'p'.repeat(9000) },
+  });
+  const line = w.logLines.find((l) => l.message === 'job submitted');
+  assert.ok(line, JSON.stringify(w.logLines));
+  assert.equal(line.function_request_id, 'req-1');
+  assert.equal(line.lambda_function, fnArn('geo-task'));
+  assert.equal(line.job_id, a.job_id);
+  assert.equal(line.image, 'geolambda');
+  assert.equal(line.payload_location, 's3');
+  assert.ok((line.payload_size as number) > 9000);
+  assert.ok(!JSON.stringify(w.logLines).includes(secret));
+});
