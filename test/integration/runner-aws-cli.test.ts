@@ -1,0 +1,274 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import {
+  ACCOUNT_ID,
+  createBucket,
+  createFunction,
+  createLayer,
+  getJson,
+  getObject,
+  publishVersion,
+  putObject,
+  REGION,
+} from './harness/fixtures.js';
+import { type Harness, startHarness } from './harness/index.js';
+import { unsafeZip } from './harness/zip.js';
+
+// The built runner, as the images run it (`npm test` builds first).
+const RUNNER = new URL('../../dist/run-lambda.mjs', import.meta.url).pathname;
+const BUCKET = 'cli-payloads';
+const arnOf = (name: string) => `arn:aws:lambda:${REGION}:${ACCOUNT_ID}:function:${name}`;
+
+let h: Harness;
+let dir: string;
+before(async () => {
+  assert.ok(existsSync(RUNNER), 'dist/run-lambda.mjs is missing: run `npm run build` first');
+  h = await startHarness();
+  dir = await mkdtemp(join(tmpdir(), 'runner-aws-cli-'));
+  await createBucket(h, BUCKET);
+});
+after(async () => {
+  await h?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+interface Ran {
+  code: number | null;
+  stderr: string;
+  lastLine: string;
+}
+
+/** Runs the built runner asynchronously (the harness front answers from this process). */
+function runLambda(args: string[], cacheDir: string, optDir = join(cacheDir, 'opt')): Promise<Ran> {
+  const child = spawn(process.execPath, [RUNNER, '--cache-dir', cacheDir, '--opt-dir', optDir, ...args], {
+    env: { ...process.env, ...h.env, RUN_LAMBDA_LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  return new Promise((resolve) => {
+    child.on('close', (code) => {
+      const lines = stderr.trimEnd().split('\n');
+      resolve({ code, stderr, lastLine: lines[lines.length - 1] ?? '' });
+    });
+  });
+}
+
+let n = 0;
+const freshCache = () => join(dir, `cache-${++n}`);
+
+const PY_HANDLER = `import os
+import dep
+
+def lambda_handler(event, context):
+    return {
+        "echo": event,
+        "greeting": os.environ.get("GREETING"),
+        "dep": dep.VALUE,
+        "arn": context.invoked_function_arn,
+        "name": context.function_name,
+        "memory": int(context.memory_limit_in_mb),
+    }
+`;
+
+test('a Python function with its layer runs, sees its env var and ARN, and its result replaces the payload', async () => {
+  const layer = await createLayer(h, 'cli-deps', { 'python/dep.py': 'VALUE = 7\n' });
+  await createFunction(h, {
+    name: 'cli-py',
+    files: { 'lambda_function.py': PY_HANDLER },
+    env: { GREETING: 'hi' },
+    layers: [layer],
+    memory: 256,
+  });
+  await putObject(h, BUCKET, 'py/in.json', { n: 1 });
+  const r = await runLambda([arnOf('cli-py'), `s3://${BUCKET}/py/in.json`], freshCache());
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(await getJson(h, BUCKET, 'py/in.json'), {
+    echo: { n: 1 },
+    greeting: 'hi',
+    dep: 7,
+    arn: arnOf('cli-py'),
+    name: 'cli-py',
+    memory: 256,
+  });
+});
+
+test('a Node.js function runs and its result goes to the output URL, leaving the input as it was', async () => {
+  await createFunction(h, {
+    name: 'cli-node',
+    runtime: 'nodejs20.x',
+    handler: 'index.handler',
+    files: {
+      'index.mjs':
+        'export const handler = async (event, context) => ({ doubled: event.n * 2, arn: context.invokedFunctionArn });\n',
+    },
+  });
+  await putObject(h, BUCKET, 'node/in.json', { n: 21 });
+  const r = await runLambda(
+    ['cli-node', `s3://${BUCKET}/node/in.json`, `s3://${BUCKET}/node/in_out.json`],
+    freshCache(),
+  );
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(await getJson(h, BUCKET, 'node/in_out.json'), { doubled: 42, arn: arnOf('cli-node') });
+  assert.deepEqual(await getJson(h, BUCKET, 'node/in.json'), { n: 21 });
+});
+
+const BOOTSTRAP = `#!/bin/sh
+exec node "$LAMBDA_TASK_ROOT/runtime.mjs"
+`;
+const CUSTOM_RUNTIME = `const api = 'http://' + process.env.AWS_LAMBDA_RUNTIME_API + '/2018-06-01/runtime/invocation/';
+const next = await fetch(api + 'next');
+const id = next.headers.get('lambda-runtime-aws-request-id');
+const event = await next.json();
+await fetch(api + id + '/response', { method: 'POST', body: JSON.stringify({ custom: event.n, handler: process.env._HANDLER }) });
+`;
+
+test('a custom runtime (bootstrap in the code) runs', async () => {
+  await createFunction(h, {
+    name: 'cli-custom',
+    runtime: 'provided.al2023',
+    handler: 'my.handler',
+    files: { bootstrap: { content: BOOTSTRAP, mode: 0o755 }, 'runtime.mjs': CUSTOM_RUNTIME },
+  });
+  await putObject(h, BUCKET, 'custom/in.json', { n: 5 });
+  const r = await runLambda(['cli-custom', `s3://${BUCKET}/custom/in.json`], freshCache());
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(await getJson(h, BUCKET, 'custom/in.json'), { custom: 5, handler: 'my.handler' });
+});
+
+test('a qualified ARN runs that version and the handler sees the qualified ARN', async () => {
+  await createFunction(h, {
+    name: 'cli-versioned',
+    files: {
+      'lambda_function.py':
+        'def lambda_handler(event, context):\n    return {"arn": context.invoked_function_arn, "v": context.function_version}\n',
+    },
+  });
+  const version = await publishVersion(h, 'cli-versioned');
+  await putObject(h, BUCKET, 'v/in.json', {});
+  const r = await runLambda(
+    [`${arnOf('cli-versioned')}:${version}`, `s3://${BUCKET}/v/in.json`],
+    freshCache(),
+  );
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(await getJson(h, BUCKET, 'v/in.json'), {
+    arn: `${arnOf('cli-versioned')}:${version}`,
+    v: version,
+  });
+});
+
+test('tampered code exits 3 with ChecksumMismatchError and nothing is extracted', async () => {
+  await createFunction(h, { name: 'cli-tampered' });
+  h.front.codeFault('cli-tampered', { kind: 'wrong-bytes' });
+  await putObject(h, BUCKET, 't/in.json', { n: 1 });
+  const cache = freshCache();
+  const r = await runLambda(['cli-tampered', `s3://${BUCKET}/t/in.json`], cache);
+  assert.equal(r.code, 3, r.stderr);
+  assert.match(r.lastLine, /^ChecksumMismatchError: /);
+  assert.deepEqual(
+    (await readdir(cache)).filter((f) => f.startsWith('code-')),
+    [],
+  );
+  assert.deepEqual(await getJson(h, BUCKET, 't/in.json'), { n: 1 });
+});
+
+for (const kind of ['dotdot', 'symlink-escape'] as const) {
+  test(`an unsafe zip (${kind}) exits 3 and nothing is written outside`, async () => {
+    await createFunction(h, { name: `cli-unsafe-${kind}`, zip: unsafeZip(kind) });
+    await putObject(h, BUCKET, `u/${kind}.json`, {});
+    const cache = freshCache();
+    const r = await runLambda([`cli-unsafe-${kind}`, `s3://${BUCKET}/u/${kind}.json`], cache);
+    assert.equal(r.code, 3, r.stderr);
+    assert.match(r.lastLine, /^UnsafeArchiveError: /);
+    assert.deepEqual(
+      (await readdir(cache)).filter((f) => !f.startsWith('runtime') && f !== 'opt'),
+      [],
+    );
+    assert.equal(existsSync(join(dir, 'escaped.txt')), false);
+  });
+}
+
+test('an expired code URL is asked for again and the run passes', async () => {
+  await createFunction(h, { name: 'cli-expired' });
+  h.front.codeFault('cli-expired', { kind: 'expire-once' });
+  await putObject(h, BUCKET, 'e/in.json', { e: 1 });
+  h.front.clear();
+  const r = await runLambda(['cli-expired', `s3://${BUCKET}/e/in.json`], freshCache());
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(
+    h.front.downloads().map((d) => d.status),
+    [403, 200],
+  );
+  assert.deepEqual(await getJson(h, BUCKET, 'e/in.json'), { e: 1 });
+});
+
+test('an unknown function exits 3 naming it', async () => {
+  await putObject(h, BUCKET, 'x/in.json', {});
+  const r = await runLambda(['cli-no-such-fn', `s3://${BUCKET}/x/in.json`], freshCache());
+  assert.equal(r.code, 3, r.stderr);
+  assert.match(r.lastLine, /^FunctionNotFoundError: .*cli-no-such-fn/);
+});
+
+test('a missing payload object exits 4 naming it', async () => {
+  await createFunction(h, { name: 'cli-nopayload' });
+  const r = await runLambda(['cli-nopayload', `s3://${BUCKET}/missing/in.json`], freshCache());
+  assert.equal(r.code, 4, r.stderr);
+  assert.match(r.lastLine, /^PayloadIOError: .*s3:\/\/cli-payloads\/missing\/in\.json/);
+  assert.equal(await getObject(h, BUCKET, 'missing/in.json'), undefined);
+});
+
+test('the second run of the same version downloads no code', async () => {
+  await createFunction(h, {
+    name: 'cli-cached',
+    layers: [await createLayer(h, 'cli-c-l', { 'python/c.py': '' })],
+  });
+  await putObject(h, BUCKET, 'c/in.json', { c: 1 });
+  const cache = freshCache();
+  const first = await runLambda(
+    ['cli-cached', `s3://${BUCKET}/c/in.json`, `s3://${BUCKET}/c/out1.json`],
+    cache,
+  );
+  assert.equal(first.code, 0, first.stderr);
+  h.front.clear();
+  const second = await runLambda(
+    ['cli-cached', `s3://${BUCKET}/c/in.json`, `s3://${BUCKET}/c/out2.json`],
+    cache,
+  );
+  assert.equal(second.code, 0, second.stderr);
+  assert.equal(h.front.downloads().length, 0);
+  assert.deepEqual(await getJson(h, BUCKET, 'c/out2.json'), { c: 1 });
+});
+
+test('two concurrent runs of a new version both succeed', async () => {
+  await createFunction(h, {
+    name: 'cli-concurrent',
+    files: { 'lambda_function.py': PY_HANDLER, 'dep.py': 'VALUE = 3\n' },
+  });
+  await putObject(h, BUCKET, 'cc/in.json', { k: 1 });
+  const cache = freshCache();
+  h.front.clear();
+  const [a, b] = await Promise.all([
+    runLambda(
+      ['cli-concurrent', `s3://${BUCKET}/cc/in.json`, `s3://${BUCKET}/cc/a.json`],
+      cache,
+      join(dir, 'opt-a'),
+    ),
+    runLambda(
+      ['cli-concurrent', `s3://${BUCKET}/cc/in.json`, `s3://${BUCKET}/cc/b.json`],
+      cache,
+      join(dir, 'opt-b'),
+    ),
+  ]);
+  assert.equal(a.code, 0, a.stderr);
+  assert.equal(b.code, 0, b.stderr);
+  assert.equal(((await getJson(h, BUCKET, 'cc/a.json')) as { dep: number }).dep, 3);
+  assert.equal(((await getJson(h, BUCKET, 'cc/b.json')) as { dep: number }).dep, 3);
+  assert.equal((await readdir(cache)).filter((f) => f.startsWith('code-')).length, 1);
+});
