@@ -1,0 +1,244 @@
+// The layer helper (Node and Python) against a real Lambda Invoke endpoint running the built dispatcher, on moto.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { after, before, test } from 'node:test';
+import { DescribeJobsCommand } from '@aws-sdk/client-batch';
+import type { Context } from 'aws-lambda';
+import { createBatchHelper } from '../../functions/helper/index.js';
+import { parseS3Url } from '../../lib/s3-url.js';
+import { createBatchEnvironment, registerJobDefinition } from './harness/batch-fixtures.js';
+import { type AwsClients, destroyClients, makeClients } from './harness/clients.js';
+import { createBucket, createFunction, type FixtureTarget, getJson } from './harness/fixtures.js';
+import { type Front, startFront } from './harness/front.js';
+import { type Moto, startMoto } from './harness/moto.js';
+
+const DISPATCHER = new URL('../../dist/dispatcher/index.mjs', import.meta.url).pathname;
+const LAYER_PYTHON = new URL('../../dist/layer/python', import.meta.url).pathname;
+const CASES_PY = new URL('../python/submit_cases.py', import.meta.url).pathname;
+const FEEDER = 'arn:aws:lambda:us-east-1:123456789012:function:feeder';
+
+let moto: Moto;
+let front: Front;
+let clients: AwsClients;
+let helperEnv: Record<string, string>;
+
+before(async () => {
+  assert.ok(existsSync(DISPATCHER) && existsSync(LAYER_PYTHON), 'run `npm run build` first');
+  moto = await startMoto();
+  front = await startFront(moto.endpoint);
+  // The dispatcher's SDK clients read endpoint and credentials from this process's environment.
+  Object.assign(process.env, moto.env, { AWS_ENDPOINT_URL: front.endpoint });
+  clients = makeClients(moto.endpoint);
+  const h: FixtureTarget = { clients, motoEndpoint: moto.endpoint, front };
+  await createBucket(h, 'payloads');
+  await createBatchEnvironment(h);
+  await registerJobDefinition(h, { name: 'lambda-as-batch' });
+  await registerJobDefinition(h, { name: 'geolambda-as-batch', image: 'cirrusgeo/run-geolambda' });
+  await createFunction(h, { name: 'feeder' });
+  const { handlerFromEnv } = (await import(DISPATCHER)) as {
+    handlerFromEnv(env: Record<string, string | undefined>): (e: unknown, c: Context) => Promise<unknown>;
+  };
+  const dispatcher = handlerFromEnv({
+    ...process.env,
+    PAYLOAD_BUCKET: 'payloads',
+    JOB_QUEUE: 'harness-queue',
+    JOB_DEFINITION_LAMBDA: 'lambda-as-batch',
+    JOB_DEFINITION_GEOLAMBDA: 'geolambda-as-batch',
+    LOG_LEVEL: 'critical',
+  });
+  front.serveInvoke('dispatcher', (event, ctx) => dispatcher(event, ctx as unknown as Context));
+  helperEnv = {
+    ...moto.env,
+    AWS_ENDPOINT_URL: front.endpoint,
+    BATCH_DISPATCHER_FUNCTION: 'dispatcher',
+    PAYLOAD_BUCKET: 'payloads',
+  };
+});
+
+after(async () => {
+  if (clients) destroyClients(clients);
+  await front?.stop();
+  await moto?.stop();
+});
+
+interface SubmitJobBody {
+  jobName: string;
+  jobQueue: string;
+  jobDefinition: string;
+  parameters: Record<string, string>;
+  containerOverrides?: { resourceRequirements?: { type: string; value: string }[] };
+  timeout?: { attemptDurationSeconds: number };
+  retryStrategy?: { attempts: number };
+}
+
+/** The SubmitJob requests Batch (moto) received since the last `front.clear()`. */
+function submitted(): SubmitJobBody[] {
+  return front.calls('batch', 'SubmitJob').map((r) => r.body as SubmitJobBody);
+}
+
+function resourcesOf(job: SubmitJobBody): Record<string, string> {
+  return Object.fromEntries(
+    (job.containerOverrides?.resourceRequirements ?? []).map((r) => [r.type, r.value]),
+  );
+}
+
+// Async on purpose: the Invoke endpoint python calls is served by this very process.
+function python(script: string, input: string, env: Record<string, string>) {
+  return new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+    const child = spawn('python3', [script], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+    child.stdin.end(input);
+  });
+}
+
+async function describe(jobId: string) {
+  const out = await clients.batch.send(new DescribeJobsCommand({ jobs: [jobId] }));
+  assert.equal(out.jobs?.length, 1, `job ${jobId} is in Batch`);
+  return out.jobs![0]!;
+}
+
+test('submitBatchJob passes every option through the dispatcher to the job in Batch', async () => {
+  front.clear();
+  const helper = createBatchHelper(helperEnv);
+  const answer = await helper.submitBatchJob({ items: [1, 2, 3] }, FEEDER, {
+    queue: 'harness-queue',
+    image: 'geolambda',
+    name: 'big-feed',
+    vcpus: 2,
+    memory: 4096,
+    gpus: 1,
+    timeout: 600,
+    attempts: 3,
+  });
+  assert.equal(answer.image, 'geolambda');
+  assert.equal(answer.job_name, 'big-feed');
+  const [job, ...more] = submitted();
+  assert.equal(more.length, 0);
+  assert.equal(job!.jobName, 'big-feed');
+  assert.equal(job!.jobQueue, 'harness-queue');
+  assert.match(job!.jobDefinition, /geolambda-as-batch/);
+  assert.deepEqual(resourcesOf(job!), { VCPU: '2', MEMORY: '4096', GPU: '1' });
+  assert.equal(job!.timeout?.attemptDurationSeconds, 600);
+  assert.equal(job!.retryStrategy?.attempts, 3);
+  assert.equal(job!.parameters.lambda_function, FEEDER);
+  assert.equal(job!.parameters.url, answer.url);
+  const landed = await describe(answer.job_id);
+  assert.equal(landed.jobName, 'big-feed');
+  assert.equal(landed.parameters?.url_out, answer.url_out);
+});
+
+test('submitBatchJob without options lets the dispatcher choose queue, image and an inline payload', async () => {
+  front.clear();
+  const answer = await createBatchHelper(helperEnv).submitBatchJob({ small: true }, FEEDER);
+  assert.equal(answer.image, 'lambda');
+  assert.match(answer.url, /^data:application\/json;base64,/);
+  const [job] = submitted();
+  assert.match(job!.jobDefinition, /(^|[:/])lambda-as-batch/);
+  assert.equal(job!.containerOverrides, undefined);
+  assert.equal((await describe(answer.job_id)).jobName, 'feeder');
+});
+
+test('a payload over the invoke limit goes to S3 under the dispatcher key layout and travels as url', async () => {
+  front.clear();
+  const payload = { blob: 'x'.repeat(6_100_000) };
+  const answer = await createBatchHelper(helperEnv).submitBatchJob(payload, FEEDER);
+  assert.match(answer.url, /^s3:\/\/payloads\/batch\/feeder\/[0-9a-f-]{36}\.json$/);
+  const invoke = front.calls('lambda', 'Invoke')[0]!;
+  assert.deepEqual(Object.keys(invoke.body as object).sort(), ['lambda_function', 'url']);
+  const loc = parseS3Url(answer.url);
+  assert.deepEqual(
+    await getJson({ clients, motoEndpoint: moto.endpoint, front }, loc.bucket, loc.key),
+    payload,
+  );
+  assert.equal(submitted()[0]!.parameters.url, answer.url);
+});
+
+test('a payload over the invoke limit without PAYLOAD_BUCKET fails with PayloadTooLargeError and invokes nothing', async () => {
+  front.clear();
+  const helper = createBatchHelper({ ...helperEnv, PAYLOAD_BUCKET: '' });
+  await assert.rejects(helper.submitBatchJob({ blob: 'x'.repeat(6_100_000) }, FEEDER), {
+    name: 'PayloadTooLargeError',
+    message: /over the 6000000-byte limit.*set PAYLOAD_BUCKET/,
+  });
+  assert.equal(front.calls('lambda', 'Invoke').length, 0);
+});
+
+test('a dispatcher error surfaces with its type and message and nothing is submitted', async () => {
+  front.clear();
+  const helper = createBatchHelper(helperEnv);
+  await assert.rejects(helper.submitBatchJob({}, FEEDER, { memory: 1 }), {
+    name: 'InvalidRequestError',
+    message: /^memory: must be between/,
+  });
+  await assert.rejects(helper.submitBatchJob({}, 'arn:aws:lambda:us-east-1:123456789012:function:nope'), {
+    name: 'FunctionNotFoundError',
+    message: /nope/,
+  });
+  assert.equal(submitted().length, 0);
+});
+
+test('runAsBatchJob submits the invoked function outside Batch and returns undefined inside it', async () => {
+  front.clear();
+  const context = { invokedFunctionArn: FEEDER };
+  const inside = createBatchHelper({ ...helperEnv, AWS_BATCH_JOB_ID: 'job-1' });
+  assert.equal(await inside.runAsBatchJob({ n: 1 }, context), undefined);
+  assert.equal(front.calls('lambda', 'Invoke').length, 0);
+  const job = await createBatchHelper(helperEnv).runAsBatchJob({ n: 1 }, context, { memory: 2048 });
+  assert.ok(job?.job_id);
+  assert.equal(submitted()[0]!.parameters.lambda_function, FEEDER);
+  assert.deepEqual(resourcesOf(submitted()[0]!), { MEMORY: '2048' });
+});
+
+test('the Python helper submits through the same dispatcher, maps definitions and raises typed errors', async () => {
+  front.clear();
+  const cases = [
+    {
+      payload: { a: 1 },
+      arn: FEEDER,
+      kwargs: {
+        definition: 'stack-geolambda-as-batch',
+        queue: 'harness-queue',
+        name: 'py-geo',
+        vcpus: 2,
+        memory: 3072,
+      },
+    },
+    { payload: { a: 2 }, arn: FEEDER, kwargs: { definition: 'stack-lambda-as-batch', name: 'py-plain' } },
+    { big: 6_100_000, arn: FEEDER, kwargs: { name: 'py-big' } },
+    { payload: { a: 3 }, arn: 'arn:aws:lambda:us-east-1:123456789012:function:nope' },
+  ];
+  const run = await python(CASES_PY, JSON.stringify(cases), {
+    PATH: process.env.PATH ?? '',
+    PYTHONPATH: LAYER_PYTHON,
+    ...helperEnv,
+    AWS_ENDPOINT_URL_LAMBDA: front.endpoint,
+  });
+  assert.equal(run.status, 0, run.stderr);
+  const [geo, plain, big, missing] = JSON.parse(run.stdout) as {
+    answer?: Record<string, string>;
+    error?: { type: string; message: string; dispatch_error: boolean };
+  }[];
+  assert.equal(geo!.answer?.image, 'geolambda', JSON.stringify(geo));
+  assert.equal(plain!.answer?.image, 'lambda', JSON.stringify(plain));
+  assert.match(big!.answer?.url ?? '', /^s3:\/\/payloads\/batch\/feeder\/[0-9a-f-]{36}\.json$/);
+  assert.deepEqual(missing!.error && { type: missing!.error.type, base: missing!.error.dispatch_error }, {
+    type: 'FunctionNotFoundError',
+    base: true,
+  });
+  const byName = new Map(submitted().map((j) => [j.jobName, j]));
+  assert.deepEqual(resourcesOf(byName.get('py-geo')!), { VCPU: '2', MEMORY: '3072' });
+  assert.match(byName.get('py-geo')!.jobDefinition, /geolambda-as-batch/);
+  assert.match(byName.get('py-plain')!.jobDefinition, /(^|[:/])lambda-as-batch/);
+  assert.equal(byName.get('py-big')!.parameters.url, big!.answer?.url);
+  assert.equal((await describe(geo!.answer!.job_id!)).jobName, 'py-geo');
+});
