@@ -6,6 +6,7 @@ import { envString } from '../../lib/env.js';
 import { RuntimeNotAvailableError } from '../errors.js';
 import { ClientKind, clientPath } from './clients.js';
 import { baseImageFor, RuntimeFamily, runtimeFamily } from './families.js';
+import { resolvePython } from './python.js';
 
 export interface RuntimeCommand {
   /** Human name for logs: "bootstrap in the task root", "the image's runtime client", … */
@@ -54,8 +55,9 @@ export async function selectRuntime(input: SelectInput): Promise<RuntimeCommand>
     return { label: "the image's runtime client", command: imageBootstrap, args: [], runtimeDir: imageDir };
   }
   if (family === RuntimeFamily.python) {
-    const python = findOnPath('python3', input.env);
-    if (!python) throw notAvailable(input.runtime, 'python3 is not on the PATH');
+    const onPath = findOnPath('python3', input.env);
+    if (!onPath) throw notAvailable(input.runtime, 'python3 is not on the PATH');
+    const python = resolvePython(onPath, input.taskRoot, input.env);
     const client = await clientPath(ClientKind.python, input.clientDirs);
     return {
       label: "the runner's Python client",

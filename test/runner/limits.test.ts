@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict';
+import { createWriteStream, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { fx, runCli } from './helpers.js';
+
+const py = fx('python-fn');
+const payload = fx('payload.json');
+
+/** Running, that is: a zombie waiting for a reaper (PID 1 in some containers never reaps) counts as gone. */
+function alive(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) [ZX]/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+const pidsIn = (stderr: string) =>
+  (/handler sleeping pids=([\d,]+)/.exec(stderr)?.[1] ?? '').split(',').filter(Boolean).map(Number);
+
+/** Leftover run-lambda-* temp folders (the runner removes its own on every exit path). */
+const tempDirs = () =>
+  new Set(readdirSync(tmpdir()).filter((d) => d.startsWith('run-lambda-') && !d.includes('test')));
+
+test('--timeout is enforced: exit 124, last line says so, the whole process group is killed', async () => {
+  const r = await runCli(['--timeout', '1', '--handler', 'handlers.sleep', py, 'data:,{}']);
+  assert.equal(r.code, 124, r.stderr);
+  assert.equal(r.last, 'TimeoutError: the function timed out after 1 s');
+  const pids = pidsIn(r.stderr);
+  assert.equal(pids.length, 2, r.stderr);
+  for (const pid of pids) assert.equal(alive(pid), false, `pid ${pid} still alive`);
+  assert.equal(r.stdout, '');
+});
+
+test('SIGTERM is passed to the runtime, the group ends, the runner exits 143 and leaves no temp files', async () => {
+  const before = tempDirs();
+  let sent = false;
+  const r = await runCli(['--handler', 'handlers.sleep', py, '-'], {
+    input: '{"seconds": 30}',
+    onStderr(text, child) {
+      if (!sent && /handler sleeping/.test(text)) {
+        sent = true;
+        child.kill('SIGTERM');
+      }
+    },
+  });
+  assert.equal(r.code, 143, r.stderr);
+  assert.equal(r.last, 'StoppedBySignalError: stopped by SIGTERM');
+  for (const pid of pidsIn(r.stderr)) assert.equal(alive(pid), false, `pid ${pid} still alive`);
+  const leftover = [...tempDirs()].filter((d) => !before.has(d));
+  assert.deepEqual(leftover, []);
+});
+
+test('SIGINT stops a Node.js handler with exit 130', async () => {
+  let sent = false;
+  const r = await runCli(['--handler', 'esm.sleep', fx('node-fn'), payload, '-'], {
+    onStderr(text, child) {
+      if (!sent && /handler sleeping/.test(text)) {
+        sent = true;
+        child.kill('SIGINT');
+      }
+    },
+  });
+  assert.equal(r.code, 130, r.stderr);
+  assert.equal(r.last, 'StoppedBySignalError: stopped by SIGINT');
+});
+
+test('a payload of more than 100 MB streams through to the handler', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'big-payload-'));
+  const path = join(dir, 'big.json');
+  const item = JSON.stringify('x'.repeat(1000));
+  const count = 105_000;
+  const out = createWriteStream(path);
+  out.write('{"items": [');
+  for (let i = 0; i < count; i++) {
+    const ok = out.write(i === 0 ? item : `,${item}`);
+    if (!ok) await new Promise((r) => out.once('drain', r));
+  }
+  out.write(']}');
+  await new Promise((r) => out.end(r));
+  try {
+    const r = await runCli(['--handler', 'handlers.size', py, path, '-']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).items, count);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a multi-megabyte result comes back whole (sent in chunks by the Python client)', async () => {
+  const chars = 3_000_000;
+  const r = await runCli(['--handler', 'handlers.big_result', py, `data:,{"chars":${chars}}`]);
+  assert.equal(r.code, 0, r.stderr.slice(-500));
+  const blob = JSON.parse(r.stdout).blob as string;
+  assert.equal(blob.length, chars);
+  assert.equal(blob, 'é'.repeat(chars));
+});

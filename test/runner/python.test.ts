@@ -1,0 +1,145 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { fx, parseLastLine, runCli } from './helpers.js';
+
+const fn = fx('python-fn');
+const payload = fx('payload.json');
+const h = (name: string) => ['--handler', `handlers.${name}`];
+
+test('python: the default handler is found, and the result goes to the output file', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'py-out-'));
+  const out = join(dir, 'out.json');
+  const r = await runCli([fn, payload, out]);
+  assert.equal(r.code, 0, r.stderr);
+  const result = JSON.parse(readFileSync(out, 'utf8'));
+  assert.equal(result.handler, 'lambda_function.lambda_handler');
+  assert.deepEqual(result.event, { a: 1 });
+  assert.match(r.last, /result \(\d+ bytes\) written to .*out\.json$/);
+  assert.equal(r.stdout, '');
+});
+
+test('python: the handler sees a real Lambda context and environment', async () => {
+  const r = await runCli([...h('context'), '--timeout', '60', fn, payload, '-']);
+  assert.equal(r.code, 0, r.stderr);
+  const c = JSON.parse(r.stdout);
+  assert.match(c.aws_request_id, /^[0-9a-f-]{36}$/);
+  assert.equal(c.function_name, 'python-fn');
+  assert.equal(c.function_version, '$LATEST');
+  assert.match(c.invoked_function_arn, /^arn:aws:lambda:[\w-]+:\d{12}:function:python-fn$/);
+  assert.match(c.memory_limit_in_mb, /^\d+$/);
+  assert.equal(c.log_group_name, '/aws/lambda/python-fn');
+  assert.match(c.log_stream_name, /^\d{4}\/\d\d\/\d\d\/\[\$LATEST\][0-9a-f]{32}$/);
+  assert.ok(c.remaining > 50_000 && c.remaining <= 60_000, `remaining ${c.remaining}`);
+  assert.equal(c.identity, null);
+  assert.equal(c.env._HANDLER, 'handlers.context');
+  assert.equal(c.env.LAMBDA_TASK_ROOT, fn);
+  assert.equal(c.env.TZ, ':UTC');
+  assert.equal(c.env.AWS_EXECUTION_ENV, 'AWS_Lambda_python3.12');
+  assert.equal(c.env.RUN_LAMBDA_COMPAT, null);
+  assert.equal(c.cwd, fn);
+  assert.equal(c.sys_path0, fn);
+});
+
+test('python: without --timeout the handler sees a deadline 24 h away', async () => {
+  const r = await runCli([...h('context'), fn, payload, '-']);
+  const { remaining } = JSON.parse(r.stdout);
+  assert.ok(remaining > 86_000_000 && remaining <= 86_400_000, `remaining ${remaining}`);
+});
+
+test('python: a pkg/module.func handler resolves as Lambda resolves it', async () => {
+  const r = await runCli(['--handler', 'pkg/sub/mod.handler', fn, payload, '-']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout), { handler: 'pkg/sub/mod.handler' });
+});
+
+test('python: a thrown error exits 1 with `Type: message` as the last line, and writes nothing', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'py-fail-'));
+  const out = join(dir, 'out.json');
+  const r = await runCli([...h('fail'), fn, payload, out]);
+  assert.equal(r.code, 1);
+  assert.deepEqual(parseLastLine(r.last), {
+    type: 'TaskFailed',
+    message: "could not process item-42: missing asset 'B04'",
+  });
+  assert.match(r.stderr, /Traceback/);
+  assert.equal(existsSync(out), false);
+  const r2 = await runCli([...h('value_error'), fn, payload, '-']);
+  assert.equal(r2.last, 'ValueError: bad value');
+});
+
+test('python: a missing module is an init error: Runtime.ImportModuleError, exit 1', async () => {
+  const r = await runCli(['--handler', 'broken_import.handler', fn, payload, '-']);
+  assert.equal(r.code, 1);
+  const { type, message } = parseLastLine(r.last);
+  assert.equal(type, 'Runtime.ImportModuleError');
+  assert.match(
+    message,
+    /Unable to import module 'broken_import': No module named 'module_that_does_not_exist'/,
+  );
+});
+
+test('python: a missing function is an init error: Runtime.HandlerNotFound, exit 1', async () => {
+  const r = await runCli([...h('no_such_function'), fn, payload, '-']);
+  assert.equal(r.code, 1);
+  assert.equal(r.last, "Runtime.HandlerNotFound: Handler 'no_such_function' missing on module 'handlers'");
+  const r2 = await runCli([...h('not_callable'), fn, payload, '-']);
+  assert.equal(parseLastLine(r2.last).type, 'Runtime.HandlerNotFound');
+});
+
+test('python: a result that is not JSON-serializable is Runtime.MarshalError; Decimals are serialized', async () => {
+  const r = await runCli([...h('not_serializable'), fn, payload, '-']);
+  assert.equal(r.code, 1);
+  assert.match(r.last, /^Runtime\.MarshalError: Unable to marshal response: .*not JSON serializable$/);
+  const d = await runCli([...h('decimals'), fn, payload, '-']);
+  assert.deepEqual(JSON.parse(d.stdout), { int: 3, float: 2.5 });
+});
+
+test('python: a null result is written as null', async () => {
+  const r = await runCli([...h('none'), fn, payload, '-']);
+  assert.equal(r.code, 0);
+  assert.equal(r.stdout, 'null');
+});
+
+test('python: unicode survives the round trip, from stdin to stdout', async () => {
+  const event = { text: 'Zürich ✓ 東京 🚀', nested: ['é', '\u0000'] };
+  const r = await runCli([...h('echo'), fn, '-'], { input: JSON.stringify(event) });
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout), event);
+});
+
+test('python: a data: payload (base64 and percent-encoded) defaults to stdout', async () => {
+  const b64 = Buffer.from('{"k": "v ✓"}').toString('base64');
+  const r = await runCli([...h('echo'), fn, `data:application/json;base64,${b64}`]);
+  assert.deepEqual(JSON.parse(r.stdout), { k: 'v ✓' });
+  const r2 = await runCli([...h('echo'), fn, `data:application/json,${encodeURIComponent('[1, "two"]')}`]);
+  assert.deepEqual(JSON.parse(r2.stdout), [1, 'two']);
+});
+
+test('python: what the handler prints goes to stderr, never into the result on stdout', async () => {
+  const r = await runCli([...h('prints'), fn, payload, '-']);
+  assert.equal(r.code, 0);
+  assert.deepEqual(JSON.parse(r.stdout), { printed: true });
+  assert.match(r.stderr, /this line goes to the log, not to the result/);
+});
+
+test('python: a runtime killed mid-invocation is Runtime.ExitError, exit 1, no output', async () => {
+  const r = await runCli([...h('exits'), fn, payload, '-']);
+  assert.equal(r.code, 1);
+  assert.equal(r.last, 'Runtime.ExitError: runtime was killed with SIGKILL before it returned a result');
+  assert.equal(r.stdout, '');
+});
+
+test('python: the default output is the payload URL; the input is replaced only on success', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'py-default-'));
+  const p = join(dir, 'item.json');
+  writeFileSync(p, '{"n": 1}');
+  const failed = await runCli([...h('fail'), fn, `file://${p}`]);
+  assert.equal(failed.code, 1);
+  assert.equal(readFileSync(p, 'utf8'), '{"n": 1}');
+  const ok = await runCli(['--handler', 'lambda_function.lambda_handler', fn, `file://${p}`]);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.deepEqual(JSON.parse(readFileSync(p, 'utf8')).event, { n: 1 });
+});

@@ -1,0 +1,247 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { test } from 'node:test';
+import { type RuntimeApi, startRuntimeApi } from '../../runner/runtime-api/server.js';
+import type { ApiLimits } from '../../runner/runtime-api/state.js';
+
+const PREFIX = '/2018-06-01/runtime';
+const REQUEST_ID = 'req-1';
+
+interface Reply {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+function call(
+  api: RuntimeApi,
+  method: string,
+  path: string,
+  body?: string | Buffer[],
+  headers = {},
+): Promise<Reply> {
+  const [host, port] = api.address.split(':');
+  return new Promise((resolve, reject) => {
+    const req = request({ host, port, method, path: PREFIX + path, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          body: Buffer.concat(chunks).toString(),
+        }),
+      );
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    if (Array.isArray(body)) {
+      // Chunked, no Content-Length: the limit must be enforced while streaming.
+      for (const b of body) req.write(b);
+      req.end();
+    } else req.end(body);
+  });
+}
+
+async function startApi(opts: { event?: () => Promise<Readable>; limits?: Partial<ApiLimits> } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'rapi-test-'));
+  const resultPath = join(dir, 'result.json');
+  const api = await startRuntimeApi({
+    invocation: {
+      requestId: REQUEST_ID,
+      deadlineMs: 1_700_000_000_000,
+      invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:f',
+      traceId: 'Root=1-abc-def;Parent=1;Sampled=0',
+      resultPath,
+      openEvent: opts.event ?? (async () => Readable.from([Buffer.from('{"a":1}')])),
+    },
+    limits: opts.limits,
+  });
+  return { api, resultPath };
+}
+
+test('next hands out the event with the request id, deadline, function ARN and trace id headers', async () => {
+  const { api } = await startApi();
+  const r = await call(api, 'GET', '/invocation/next');
+  assert.equal(r.status, 200);
+  assert.equal(r.body, '{"a":1}');
+  assert.equal(r.headers['lambda-runtime-aws-request-id'], REQUEST_ID);
+  assert.equal(r.headers['lambda-runtime-deadline-ms'], '1700000000000');
+  assert.equal(
+    r.headers['lambda-runtime-invoked-function-arn'],
+    'arn:aws:lambda:us-east-1:000000000000:function:f',
+  );
+  assert.equal(r.headers['lambda-runtime-trace-id'], 'Root=1-abc-def;Parent=1;Sampled=0');
+  await api.close();
+});
+
+test('next waits for the payload to arrive before answering', async () => {
+  let arrive!: () => void;
+  const arrived = new Promise<void>((r) => {
+    arrive = r;
+  });
+  let answered = false;
+  const { api } = await startApi({
+    event: async () => {
+      await arrived;
+      return Readable.from([Buffer.from('[1,2]')]);
+    },
+  });
+  const next = call(api, 'GET', '/invocation/next').then((r) => {
+    answered = true;
+    return r;
+  });
+  // A full round trip on another connection completes while next is still held.
+  assert.equal((await call(api, 'GET', '/nowhere')).status, 404);
+  assert.equal(answered, false);
+  arrive();
+  assert.equal((await next).body, '[1,2]');
+  await api.close();
+});
+
+test('a response for the request id is streamed to the result file and answered 202', async () => {
+  const { api, resultPath } = await startApi();
+  await call(api, 'GET', '/invocation/next');
+  const r = await call(api, 'POST', `/invocation/${REQUEST_ID}/response`, [
+    Buffer.from('{"ok":'),
+    Buffer.from('true}'),
+  ]);
+  assert.equal(r.status, 202);
+  assert.deepEqual(await api.outcome, { kind: 'response', bytes: 11 });
+  assert.equal(readFileSync(resultPath, 'utf8'), '{"ok":true}');
+  await api.close();
+});
+
+test('a response with a wrong request id is refused with 400', async () => {
+  const { api } = await startApi();
+  await call(api, 'GET', '/invocation/next');
+  const r = await call(api, 'POST', '/invocation/other-id/response', '{}');
+  assert.equal(r.status, 400);
+  assert.equal(JSON.parse(r.body).errorType, 'InvalidRequestID');
+  await api.close();
+});
+
+test('a response before next, or a second one, is refused with 403', async () => {
+  const { api } = await startApi();
+  const early = await call(api, 'POST', `/invocation/${REQUEST_ID}/response`, '{}');
+  assert.equal(early.status, 403);
+  assert.equal(JSON.parse(early.body).errorType, 'InvalidStateTransition');
+  await call(api, 'GET', '/invocation/next');
+  assert.equal((await call(api, 'POST', `/invocation/${REQUEST_ID}/response`, '1')).status, 202);
+  assert.equal((await call(api, 'POST', `/invocation/${REQUEST_ID}/response`, '2')).status, 403);
+  assert.equal((await call(api, 'POST', `/invocation/${REQUEST_ID}/error`, '{}')).status, 403);
+  await api.close();
+});
+
+test('a response larger than the limit is refused with 413, declared or streamed, and leaves no file', async () => {
+  const { api, resultPath } = await startApi({ limits: { maxResponseBytes: 10 } });
+  await call(api, 'GET', '/invocation/next');
+  const declared = await call(api, 'POST', `/invocation/${REQUEST_ID}/response`, 'x'.repeat(11));
+  assert.equal(declared.status, 413);
+  const streamed = await call(api, 'POST', `/invocation/${REQUEST_ID}/response`, [
+    Buffer.from('x'.repeat(6)),
+    Buffer.from('x'.repeat(6)),
+  ]);
+  assert.equal(streamed.status, 413);
+  assert.equal(JSON.parse(streamed.body).errorType, 'RequestEntityTooLarge');
+  assert.equal(existsSync(resultPath), false);
+  // The invocation is still open: a result within the limit is accepted.
+  assert.equal((await call(api, 'POST', `/invocation/${REQUEST_ID}/response`, '"ok"')).status, 202);
+  await api.close();
+});
+
+test('an error post is answered 202 and its type comes from the body errorType', async () => {
+  const { api } = await startApi();
+  await call(api, 'GET', '/invocation/next');
+  const body = JSON.stringify({ errorType: 'ValueError', errorMessage: 'bad value', stackTrace: ['x'] });
+  const r = await call(api, 'POST', `/invocation/${REQUEST_ID}/error`, body, {
+    'Lambda-Runtime-Function-Error-Type': 'Unhandled',
+  });
+  assert.equal(r.status, 202);
+  assert.deepEqual(await api.outcome, {
+    kind: 'error',
+    errorType: 'ValueError',
+    errorMessage: 'bad value',
+    stackTrace: ['x'],
+  });
+  await api.close();
+});
+
+test('an error post without errorType falls back to the error-type header', async () => {
+  const { api } = await startApi();
+  await call(api, 'GET', '/invocation/next');
+  await call(api, 'POST', `/invocation/${REQUEST_ID}/error`, 'not json', {
+    'Lambda-Runtime-Function-Error-Type': 'Custom.Failure',
+  });
+  const o = await api.outcome;
+  assert.equal(o.kind, 'error');
+  assert.equal(o.kind === 'error' && o.errorType, 'Custom.Failure');
+  assert.equal(o.kind === 'error' && o.errorMessage, 'not json');
+  await api.close();
+});
+
+test('an error body larger than the error limit is refused with 413', async () => {
+  const { api } = await startApi({ limits: { maxErrorBytes: 16 } });
+  await call(api, 'GET', '/invocation/next');
+  const r = await call(
+    api,
+    'POST',
+    `/invocation/${REQUEST_ID}/error`,
+    JSON.stringify({ errorMessage: 'x'.repeat(50) }),
+  );
+  assert.equal(r.status, 413);
+  await api.close();
+});
+
+test('an init error is accepted before next and settles the outcome', async () => {
+  const { api } = await startApi();
+  const body = JSON.stringify({
+    errorType: 'Runtime.ImportModuleError',
+    errorMessage: "No module named 'x'",
+  });
+  assert.equal((await call(api, 'POST', '/init/error', body)).status, 202);
+  assert.deepEqual(await api.outcome, {
+    kind: 'init-error',
+    errorType: 'Runtime.ImportModuleError',
+    errorMessage: "No module named 'x'",
+    stackTrace: undefined,
+  });
+  await api.close();
+});
+
+test('an init error after the event was handed out is refused with 403', async () => {
+  const { api } = await startApi();
+  await call(api, 'GET', '/invocation/next');
+  assert.equal((await call(api, 'POST', '/init/error', '{}')).status, 403);
+  await api.close();
+});
+
+test('a second next is held (no second event) until the server closes', async () => {
+  const { api } = await startApi();
+  await call(api, 'GET', '/invocation/next');
+  let answered = false;
+  const second = call(api, 'GET', '/invocation/next').then(
+    () => {
+      answered = true;
+    },
+    () => 'closed',
+  );
+  assert.equal((await call(api, 'POST', `/invocation/${REQUEST_ID}/response`, '{}')).status, 202);
+  assert.equal((await call(api, 'GET', '/nowhere')).status, 404);
+  assert.equal(answered, false);
+  await api.close();
+  assert.equal(await second, 'closed');
+  assert.equal(answered, false);
+});
+
+test('unknown paths get 404 and a wrong method 405', async () => {
+  const { api } = await startApi();
+  assert.equal((await call(api, 'GET', '/invocation/x/nothing')).status, 404);
+  assert.equal((await call(api, 'POST', '/invocation/next', '{}')).status, 405);
+  assert.equal((await call(api, 'GET', '/init/error')).status, 405);
+  await api.close();
+});
