@@ -1,11 +1,10 @@
 // Safe zip extraction for function code and layers: no path or symlink out of the target, caps on entries and size.
 import { randomBytes } from 'node:crypto';
-import { constants as fsc } from 'node:fs';
-import { chmod, mkdir, open, rename, rm, rmdir, symlink } from 'node:fs/promises';
+import { chmod, mkdir, rename, rm, rmdir, symlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import type { Readable } from 'node:stream';
 import yauzl from 'yauzl';
 import { UnsafeArchiveError } from '../errors.js';
+import { readAll, S_IFDIR, S_IFLNK, S_IFMT, unixModeOf, writeEntry } from './entry-io.js';
 import { normalizeEntryName, resolvesInside } from './paths.js';
 
 /** Lambda's limit on unzipped code plus layers. */
@@ -25,12 +24,6 @@ export interface ExtractResult {
   entries: number;
   bytes: number;
 }
-
-const S_IFMT = 0o170000;
-const S_IFLNK = 0o120000;
-const S_IFDIR = 0o040000;
-const S_IFREG = 0o100000;
-const MADE_BY_UNIX = 3;
 
 /**
  * Extracts `zipPath` into `targetDir` (which must not exist, or be an empty folder). Entries are streamed one
@@ -187,77 +180,8 @@ async function extractEntries(
   return { entries, bytes };
 }
 
-/**
- * The Unix mode in the high half of the external attributes. Zips made on Unix say so in `versionMadeBy`; some
- * tools that do not still store a mode there, recognisable by its file-type bits.
- */
-function unixModeOf(entry: yauzl.Entry): number {
-  const mode = (entry.externalFileAttributes >>> 16) & 0xffff;
-  if (entry.versionMadeBy >> 8 === MADE_BY_UNIX) return mode;
-  const type = mode & S_IFMT;
-  return type === S_IFREG || type === S_IFDIR || type === S_IFLNK ? mode : 0;
-}
-
 function tooLarge(zipPath: string, entry: string, maxBytes: number): UnsafeArchiveError {
   return new UnsafeArchiveError(
     `${basename(zipPath)} unzips to more than the ${maxBytes} bytes allowed (at entry ${JSON.stringify(entry)})`,
   );
-}
-
-async function readAll(stream: Readable, limit: number, entry: string): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) {
-      stream.destroy();
-      throw new UnsafeArchiveError(
-        `symlink ${JSON.stringify(entry)} has a target longer than ${limit} bytes`,
-      );
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
-}
-
-/** Streams one entry to a new file, counting real bytes (declared sizes can lie). Returns the byte count. */
-async function writeEntry(
-  openStream: () => Promise<Readable>,
-  dest: string,
-  mode: number,
-  budget: number,
-  entryName: string,
-  onTooLarge: () => Error,
-): Promise<number> {
-  // O_EXCL: never follow or reuse whatever is already at dest; a duplicate entry replaces a plain file only.
-  const flags = fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW;
-  const fh = await open(dest, flags, 0o600).catch(async (err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EEXIST') throw err;
-    await rm(dest);
-    return open(dest, flags, 0o600);
-  });
-  let written = 0;
-  try {
-    const stream = await openStream();
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      written += chunk.length;
-      if (written > budget) {
-        stream.destroy();
-        throw onTooLarge();
-      }
-      await fh.write(chunk);
-    }
-    await fh.chmod(mode);
-  } catch (err) {
-    if (err instanceof UnsafeArchiveError) throw err;
-    const message = (err as Error).message;
-    // yauzl's own check that an entry does not inflate past its declared size (a lying zip bomb).
-    if (/too many bytes|too few bytes|invalid|size mismatch/i.test(message)) {
-      throw new UnsafeArchiveError(`entry ${JSON.stringify(entryName)}: ${message}`, { cause: err });
-    }
-    throw err;
-  } finally {
-    await fh.close();
-  }
-  return written;
 }

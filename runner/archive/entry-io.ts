@@ -1,0 +1,81 @@
+// Reading and writing single zip entries: mode bits, symlink targets, file contents with a byte budget.
+import { constants as fsc } from 'node:fs';
+import { open, rm } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import type yauzl from 'yauzl';
+import { UnsafeArchiveError } from '../errors.js';
+
+export const S_IFMT = 0o170000;
+export const S_IFLNK = 0o120000;
+export const S_IFDIR = 0o040000;
+const S_IFREG = 0o100000;
+const MADE_BY_UNIX = 3;
+
+/**
+ * The Unix mode in the high half of the external attributes. Zips made on Unix say so in `versionMadeBy`; some
+ * tools that do not still store a mode there, recognisable by its file-type bits.
+ */
+export function unixModeOf(entry: yauzl.Entry): number {
+  const mode = (entry.externalFileAttributes >>> 16) & 0xffff;
+  if (entry.versionMadeBy >> 8 === MADE_BY_UNIX) return mode;
+  const type = mode & S_IFMT;
+  return type === S_IFREG || type === S_IFDIR || type === S_IFLNK ? mode : 0;
+}
+
+export async function readAll(stream: Readable, limit: number, entry: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) {
+      stream.destroy();
+      throw new UnsafeArchiveError(
+        `symlink ${JSON.stringify(entry)} has a target longer than ${limit} bytes`,
+      );
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** Streams one entry to a new file, counting real bytes (declared sizes can lie). Returns the byte count. */
+export async function writeEntry(
+  openStream: () => Promise<Readable>,
+  dest: string,
+  mode: number,
+  budget: number,
+  entryName: string,
+  onTooLarge: () => Error,
+): Promise<number> {
+  // O_EXCL: never follow or reuse whatever is already at dest; a duplicate entry replaces a plain file only.
+  const flags = fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW;
+  const fh = await open(dest, flags, 0o600).catch(async (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EEXIST') throw err;
+    await rm(dest);
+    return open(dest, flags, 0o600);
+  });
+  let written = 0;
+  try {
+    const stream = await openStream();
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      written += chunk.length;
+      if (written > budget) {
+        stream.destroy();
+        throw onTooLarge();
+      }
+      await fh.write(chunk);
+    }
+    await fh.chmod(mode);
+  } catch (err) {
+    if (err instanceof UnsafeArchiveError) throw err;
+    const message = (err as Error).message;
+    // yauzl's own check that an entry does not inflate past its declared size (a lying zip bomb).
+    if (/too many bytes|not enough bytes|invalid|size mismatch/i.test(message)) {
+      throw new UnsafeArchiveError(`entry ${JSON.stringify(entryName)}: ${message}`, { cause: err });
+    }
+    throw err;
+  } finally {
+    await fh.close();
+  }
+  return written;
+}
