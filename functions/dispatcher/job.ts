@@ -11,12 +11,14 @@ export interface JobParameters {
 }
 
 /**
- * When a SubmitJob carries its own retryStrategy it replaces the definition's entirely, so the template's rule
- * travels with it: retry a lost host (spot reclaim) and exit code 4 (payload I/O), stop on anything else
- * (1 function failed, 2 bad input, 3 function not preparable, 124 timeout, 143 cancelled).
+ * When a SubmitJob carries its own retryStrategy it replaces the definition's entirely, so the template's
+ * rule (the list in template.yaml's job definitions) travels with it: retry a lost EC2 host or Fargate Spot
+ * task and exit code 4 (payload I/O); stop on anything else (1 function failed, 2 bad input, 3 function not
+ * preparable, 124 timeout, 143 cancelled).
  */
 export const RETRY_ON_EXIT = [
   { onStatusReason: 'Host EC2*', action: 'RETRY' },
+  { onStatusReason: 'Your Spot Task was interrupted*', action: 'RETRY' },
   { onExitCode: '4', action: 'RETRY' },
   { onExitCode: '*', action: 'EXIT' },
 ] as const;

@@ -168,3 +168,12 @@ test('a reported errorType is re-raised as its class, unknown ones keep their na
   assert.ok(reviveDispatchError('ConfigError', 'x') instanceof ConfigError);
   assert.equal(reviveDispatchError('Runtime.ImportModuleError', 'm').name, 'Runtime.ImportModuleError');
 });
+
+test('a container with a bad config answers every invoke with the ConfigError instead of crashing at import', async () => {
+  const { handlerFromEnv } = await import('../../functions/dispatcher/index.js');
+  const handler = handlerFromEnv({ ...ENV, INLINE_PAYLOAD_LIMIT: 'lots' });
+  await assert.rejects(handler({}, {} as never), {
+    name: 'ConfigError',
+    message: /INLINE_PAYLOAD_LIMIT must be a non-negative integer/,
+  });
+});
