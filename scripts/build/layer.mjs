@@ -1,6 +1,7 @@
 // dist/layer/: the helper layer as Lambda unpacks it under /opt (nodejs/node_modules/cirrus-batch/, python/cirrus_batch.py).
 import { spawnSync } from 'node:child_process';
 import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { posix } from 'node:path';
 import * as esbuild from 'esbuild';
 
 const root = new URL('../../', import.meta.url);
@@ -18,6 +19,20 @@ const common = {
   legalComments: 'none',
   logLevel: 'warning',
 };
+
+// Only the declarations the public entry reaches: the AWS half (submit.ts, payload-store.ts) stays private.
+async function reachable(base, entry) {
+  const seen = new Set();
+  const visit = async (rel) => {
+    if (seen.has(rel)) return;
+    seen.add(rel);
+    const text = await readFile(`${base}${rel}`, 'utf8');
+    for (const m of text.matchAll(/from '(\.{1,2}\/[^']+)\.js'/g))
+      await visit(posix.normalize(posix.join(posix.dirname(rel), `${m[1]}.d.ts`)));
+  };
+  await visit(entry);
+  return [...seen];
+}
 
 // Declarations from the source itself (the helper re-exports lib/ types), so they cannot drift from it.
 async function emitTypes() {
@@ -45,8 +60,8 @@ async function emitTypes() {
     },
   );
   if (r.status !== 0) throw new Error(`declaration emit for the layer failed:\n${r.stdout}${r.stderr}`);
-  for (const dir of ['functions/helper', 'lib'])
-    await cp(`${tmp}out/${dir}`, `${pkgDir}types/${dir}`, { recursive: true });
+  for (const rel of await reachable(`${tmp}out/`, 'functions/helper/index.d.ts'))
+    await cp(`${tmp}out/${rel}`, `${pkgDir}types/${rel}`);
   await writeFile(`${pkgDir}index.d.ts`, "export * from './types/functions/helper/index.js';\n");
   await rm(tmp, { recursive: true, force: true });
 }

@@ -48,6 +48,19 @@ class Guard(unittest.TestCase):
         self.assertFalse(cirrus_batch.is_batch_job({}))
 
 
+class FunctionNames(unittest.TestCase):
+    def test_every_function_reference_form_yields_the_bare_name(self):
+        for ref in (
+            "feeder",
+            "feeder:live",
+            "123456789012:function:feeder",
+            "arn:aws:lambda:us-east-1:123456789012:function:feeder:$LATEST",
+        ):
+            self.assertEqual(cirrus_batch._function_name(ref), "feeder", ref)
+        with self.assertRaises(ValueError):
+            cirrus_batch._function_name("not a function")
+
+
 class ConfigErrors(unittest.TestCase):
     def test_without_a_dispatcher_the_helper_names_the_variable(self):
         with mock.patch.dict(os.environ, {"BATCH_DISPATCHER_FUNCTION": ""}):

@@ -19,6 +19,7 @@ __all__ = [
     "error_class",
     "image_for_definition",
     "is_batch_job",
+    "payload_key",
     "submit_batch_job",
 ]
 
@@ -100,12 +101,26 @@ def image_for_definition(definition):
     return None
 
 
+# Lambda's FunctionName forms: name, name:qualifier, 123456789012:function:name, or a full ARN.
+_FUNCTION = re.compile(
+    r"^(?:arn:aws[a-zA-Z-]*:lambda:)?(?:[a-z]{2}(?:-gov)?-[a-z]+-\d:)?(?:\d{12}:)?(?:function:)?"
+    r"([a-zA-Z0-9_-]{1,64})(?::(?:\$LATEST|[a-zA-Z0-9_-]{1,128}))?$"
+)
+
+
 def _function_name(arn):
-    # arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>] or a bare name[:qualifier]
-    parts = arn.split(":")
-    if len(parts) >= 7 and parts[0] == "arn":
-        return parts[6]
-    return parts[0]
+    m = _FUNCTION.match(arn)
+    if not m:
+        raise ValueError(f"not a Lambda function name or ARN: {arn!r}")
+    return m.group(1)
+
+
+def payload_key(prefix, function_name, payload_id):
+    """``<prefix><function-name>/<id>.json``, the dispatcher's layout (lib/payload-store.ts), never ``//``."""
+    p = prefix.lstrip("/")
+    if p and not p.endswith("/"):
+        p += "/"
+    return f"{p}{function_name}/{payload_id}.json"
 
 
 def _payload_bucket(env):
@@ -113,8 +128,7 @@ def _payload_bucket(env):
 
 
 def _store_payload(s3, bucket, prefix, arn, body):
-    # Same key layout as the dispatcher: <PAYLOAD_PREFIX><function-name>/<id>.json
-    key = f"{prefix}{_function_name(arn)}/{uuid.uuid4()}.json"
+    key = payload_key(prefix, _function_name(arn), uuid.uuid4())
     s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/json")
     return f"s3://{bucket}/{key}"
 
