@@ -44,6 +44,14 @@ export function createFunctionLookup(
         throw new FunctionNotFoundError(`function ${ref} not found: ${(err as Error).message}`, {
           cause: err,
         });
+      // The dispatcher's role only reaches the functions it may run, so a refusal means "not allowed".
+      if ((err as Error).name === 'AccessDeniedException')
+        throw new FunctionNotAllowedError(
+          `the dispatcher may not read function ${ref}: ${(err as Error).message}`,
+          {
+            cause: err,
+          },
+        );
       throw err;
     }
     const cfg = out.Configuration;

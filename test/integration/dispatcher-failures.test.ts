@@ -181,3 +181,24 @@ test('log lines name the request, function, job, image, payload size and place, 
   assert.ok((line.payload_size as number) > 9000);
   assert.ok(!JSON.stringify(w.logLines).includes(secret));
 });
+
+test('GetFunction refused by IAM is FunctionNotAllowedError; a transient failure is not cached', async () => {
+  const fault = w.h.front.fault({
+    match: (r) => r.operation === 'GetFunction',
+    kind: 'error',
+    status: 403,
+    code: 'AccessDeniedException',
+    message: 'not authorized to perform lambda:GetFunction',
+    times: 1,
+  });
+  const handler = w.handlerWith();
+  await nothingWritten(() =>
+    assert.rejects(handler({ lambda_function: 'geo-task', payload: big }, CONTEXT), {
+      name: 'FunctionNotAllowedError',
+      message: /may not read function geo-task.*not authorized/,
+    }),
+  );
+  assert.equal(fault.hits, 1);
+  const a = await w.invoke(handler, { lambda_function: 'geo-task', url: 's3://bkt/k.json' });
+  assert.equal(a.image, 'geolambda');
+});
