@@ -105,10 +105,8 @@ test('outside Batch the same local run submits itself through the dispatcher ins
   assert.equal(submitted.job_name, 'node-feeder');
   const [job, ...more] = h.front.calls('batch', 'SubmitJob');
   assert.equal(more.length, 0);
-  assert.match(
-    (job!.body as { parameters: Record<string, string> }).parameters.lambda_function,
-    /:function:node-feeder$/,
-  );
+  const { parameters } = job!.body as { parameters: { lambda_function: string } };
+  assert.match(parameters.lambda_function, /:function:node-feeder$/);
 });
 
 test('deployed with the layer, the feeder submits from Lambda and its Batch job runs it inline to S3', async () => {
