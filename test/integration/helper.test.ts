@@ -8,29 +8,28 @@ import type { Context } from 'aws-lambda';
 import { createBatchHelper } from '../../functions/helper/index.js';
 import { parseS3Url } from '../../lib/s3-url.js';
 import { createBatchEnvironment, registerJobDefinition } from './harness/batch-fixtures.js';
-import { type AwsClients, destroyClients, makeClients } from './harness/clients.js';
-import { createBucket, createFunction, type FixtureTarget, getJson } from './harness/fixtures.js';
-import { type Front, startFront } from './harness/front.js';
-import { type Moto, startMoto } from './harness/moto.js';
+import type { AwsClients } from './harness/clients.js';
+import { createBucket, createFunction, getJson } from './harness/fixtures.js';
+import type { Front } from './harness/front.js';
+import { type Harness, startHarness } from './harness/index.js';
 
 const DISPATCHER = new URL('../../dist/dispatcher/index.mjs', import.meta.url).pathname;
 const LAYER_PYTHON = new URL('../../dist/layer/python', import.meta.url).pathname;
 const CASES_PY = new URL('../python/submit_cases.py', import.meta.url).pathname;
 const FEEDER = 'arn:aws:lambda:us-east-1:123456789012:function:feeder';
 
-let moto: Moto;
+let h: Harness;
 let front: Front;
 let clients: AwsClients;
 let helperEnv: Record<string, string>;
 
 before(async () => {
   assert.ok(existsSync(DISPATCHER) && existsSync(LAYER_PYTHON), 'run `npm run build` first');
-  moto = await startMoto();
-  front = await startFront(moto.endpoint);
+  h = await startHarness();
+  front = h.front;
+  clients = h.clients;
   // The dispatcher's SDK clients read endpoint and credentials from this process's environment.
-  Object.assign(process.env, moto.env, { AWS_ENDPOINT_URL: front.endpoint });
-  clients = makeClients(moto.endpoint);
-  const h: FixtureTarget = { clients, motoEndpoint: moto.endpoint, front };
+  Object.assign(process.env, h.env);
   await createBucket(h, 'payloads');
   await createBatchEnvironment(h);
   await registerJobDefinition(h, { name: 'lambda-as-batch' });
@@ -49,17 +48,14 @@ before(async () => {
   });
   front.serveInvoke('dispatcher', (event, ctx) => dispatcher(event, ctx as unknown as Context));
   helperEnv = {
-    ...moto.env,
-    AWS_ENDPOINT_URL: front.endpoint,
+    ...h.env,
     BATCH_DISPATCHER_FUNCTION: 'dispatcher',
     PAYLOAD_BUCKET: 'payloads',
   };
 });
 
 after(async () => {
-  if (clients) destroyClients(clients);
-  await front?.stop();
-  await moto?.stop();
+  await h?.stop();
 });
 
 interface SubmitJobBody {
@@ -156,10 +152,7 @@ test('a payload over the invoke limit goes to S3 under the dispatcher key layout
   const invoke = front.calls('lambda', 'Invoke')[0]!;
   assert.deepEqual(Object.keys(invoke.body as object).sort(), ['lambda_function', 'url']);
   const loc = parseS3Url(answer.url);
-  assert.deepEqual(
-    await getJson({ clients, motoEndpoint: moto.endpoint, front }, loc.bucket, loc.key),
-    payload,
-  );
+  assert.deepEqual(await getJson(h, loc.bucket, loc.key), payload);
   assert.equal(submitted()[0]!.parameters.url, answer.url);
 });
 
