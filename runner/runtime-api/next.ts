@@ -17,11 +17,13 @@ export async function handleNext(ctx: RouteContext): Promise<void> {
   const event = await inv.openEvent();
   res.writeHead(200, {
     'Content-Type': 'application/json',
+    // A known length spares clients chunked decoding (slow in Python's http.client for large bodies).
+    ...(event.size === undefined ? {} : { 'Content-Length': String(event.size) }),
     'Lambda-Runtime-Aws-Request-Id': inv.requestId,
     'Lambda-Runtime-Deadline-Ms': String(inv.deadlineMs),
     'Lambda-Runtime-Invoked-Function-Arn': inv.invokedFunctionArn,
     'Lambda-Runtime-Trace-Id': inv.traceId,
   });
   state.log(`event handed to the runtime (request ${inv.requestId})`);
-  await pipeline(event, res);
+  await pipeline(event.stream, res);
 }

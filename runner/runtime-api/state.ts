@@ -11,7 +11,7 @@ export interface Invocation {
   invokedFunctionArn: string;
   traceId: string;
   /** Opens the event; may wait until the payload has arrived (so the runtime can start before it). */
-  openEvent(): Promise<Readable>;
+  openEvent(): Promise<{ stream: Readable; size?: number }>;
   /** Where the response body is streamed to (created by the `response` endpoint). */
   resultPath: string;
 }

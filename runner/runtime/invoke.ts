@@ -1,6 +1,7 @@
 // One invocation: Runtime API up, runtime started, then the first of result, error, runtime exit, deadline or signal.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import type { Env } from '../../lib/env.js';
 import {
   FunctionError,
@@ -65,7 +66,8 @@ export async function invokeOnce(input: InvokeInput): Promise<{ bytes: number }>
       resultPath: input.resultPath,
       async openEvent() {
         await input.payload.ready;
-        return createReadStream(input.payload.path);
+        const { size } = await stat(input.payload.path);
+        return { stream: createReadStream(input.payload.path, { highWaterMark: 1 << 20 }), size };
       },
     },
     limits: input.limits,

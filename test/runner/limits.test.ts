@@ -1,5 +1,14 @@
 import assert from 'node:assert/strict';
-import { createWriteStream, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import {
+  closeSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -71,19 +80,20 @@ test('a payload of more than 100 MB streams through to the handler', async () =>
   const dir = mkdtempSync(join(tmpdir(), 'big-payload-'));
   const path = join(dir, 'big.json');
   const item = JSON.stringify('x'.repeat(1000));
-  const count = 105_000;
-  const out = createWriteStream(path);
-  out.write('{"items": [');
-  for (let i = 0; i < count; i++) {
-    const ok = out.write(i === 0 ? item : `,${item}`);
-    if (!ok) await new Promise((r) => out.once('drain', r));
-  }
-  out.write(']}');
-  await new Promise((r) => out.end(r));
+  const perBlock = 1000;
+  const blocks = 105;
+  const count = perBlock * blocks;
+  const block = Buffer.from(`,${Array(perBlock).fill(item).join(',')}`);
+  const fd = openSync(path, 'w');
+  writeSync(fd, `{"items": [${item}`);
+  for (let i = 0; i < blocks; i++) writeSync(fd, block);
+  writeSync(fd, ']}');
+  closeSync(fd);
+  assert.ok(statSync(path).size > 100 * 1024 * 1024);
   try {
     const r = await runCli(['--handler', 'handlers.size', py, path, '-']);
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(JSON.parse(r.stdout).items, count);
+    assert.equal(JSON.parse(r.stdout).items, count + 1);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -47,7 +47,9 @@ function call(
   });
 }
 
-async function startApi(opts: { event?: () => Promise<Readable>; limits?: Partial<ApiLimits> } = {}) {
+async function startApi(
+  opts: { event?: () => Promise<{ stream: Readable; size?: number }>; limits?: Partial<ApiLimits> } = {},
+) {
   const dir = mkdtempSync(join(tmpdir(), 'rapi-test-'));
   const resultPath = join(dir, 'result.json');
   const api = await startRuntimeApi({
@@ -57,7 +59,7 @@ async function startApi(opts: { event?: () => Promise<Readable>; limits?: Partia
       invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:f',
       traceId: 'Root=1-abc-def;Parent=1;Sampled=0',
       resultPath,
-      openEvent: opts.event ?? (async () => Readable.from([Buffer.from('{"a":1}')])),
+      openEvent: opts.event ?? (async () => ({ stream: Readable.from([Buffer.from('{"a":1}')]), size: 7 })),
     },
     limits: opts.limits,
   });
@@ -88,7 +90,7 @@ test('next waits for the payload to arrive before answering', async () => {
   const { api } = await startApi({
     event: async () => {
       await arrived;
-      return Readable.from([Buffer.from('[1,2]')]);
+      return { stream: Readable.from([Buffer.from('[1,2]')]) };
     },
   });
   const next = call(api, 'GET', '/invocation/next').then((r) => {

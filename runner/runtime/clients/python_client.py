@@ -1,34 +1,81 @@
 # run-lambda's Python runtime client: loads the handler as Lambda does and serves invocations over the Runtime API.
 # Standard library only; runs on any python3 >= 3.8.
-import decimal
-import http.client
+# Imports are kept few and cheap (no http.client: it pulls in ssl and email, ~40 ms): this runs on every start.
 import importlib
 import json
 import os
+import socket
 import sys
 import time
-import traceback
 
 API = os.environ["AWS_LAMBDA_RUNTIME_API"]
 PREFIX = "/2018-06-01/runtime"
 CHUNK = 1 << 20
 
 
-def _post(conn, path, body, headers=None):
-    """POST bytes, or an iterable of bytes sent chunked so a large result is not copied again."""
-    hdrs = {"Content-Type": "application/json"}
-    hdrs.update(headers or {})
-    if isinstance(body, (bytes, bytearray)):
-        conn.request("POST", PREFIX + path, body=body, headers=hdrs)
-    else:
-        conn.request("POST", PREFIX + path, body=body, headers=hdrs, encode_chunked=True)
-    resp = conn.getresponse()
-    resp.read()
-    if resp.status != 202:
-        sys.stderr.write("run-lambda python client: POST %s answered %d\n" % (path, resp.status))
+class Api(object):
+    """A minimal HTTP/1.1 keep-alive client for the Runtime API (the runner's own server, on 127.0.0.1)."""
+
+    def __init__(self, address):
+        host, port = address.rsplit(":", 1)
+        self.addr = (host, int(port))
+        self.sock = None
+
+    def request(self, method, path, body=b"", headers=None):
+        """`body` is bytes, or an iterable of bytes sent chunked. Returns (status, headers, body)."""
+        if self.sock is None:
+            self.sock = socket.create_connection(self.addr)
+            self.file = self.sock.makefile("rb")
+        head = "%s %s%s HTTP/1.1\r\nHost: %s:%d\r\nContent-Type: application/json\r\n" % (
+            (method, PREFIX, path) + self.addr)
+        for k, v in (headers or {}).items():
+            head += "%s: %s\r\n" % (k, v)
+        if isinstance(body, (bytes, bytearray)):
+            self.sock.sendall(("%sContent-Length: %d\r\n\r\n" % (head, len(body))).encode("latin-1") + body)
+        else:
+            self.sock.sendall((head + "Transfer-Encoding: chunked\r\n\r\n").encode("latin-1"))
+            for part in body:
+                if part:
+                    self.sock.sendall(b"%x\r\n" % len(part) + part + b"\r\n")
+            self.sock.sendall(b"0\r\n\r\n")
+        status = int(self.file.readline().split()[1])
+        hdrs = {}
+        while True:
+            line = self.file.readline()
+            if line in (b"\r\n", b"\n", b""):
+                break
+            k, _, v = line.decode("latin-1").partition(":")
+            hdrs[k.strip().lower()] = v.strip()
+        if "content-length" in hdrs:
+            data = self.file.read(int(hdrs["content-length"]))
+        elif hdrs.get("transfer-encoding", "").lower() == "chunked":
+            parts = []
+            while True:
+                size = int(self.file.readline().split(b";")[0], 16)
+                if size == 0:
+                    self.file.readline()
+                    break
+                parts.append(self.file.read(size))
+                self.file.readline()
+            data = b"".join(parts)
+        else:
+            data = self.file.read()
+        if hdrs.get("connection", "").lower() == "close":
+            self.file.close()
+            self.sock.close()
+            self.sock = None
+        return status, hdrs, data
+
+
+def _post(api, path, body, headers=None):
+    status, _, _ = api.request("POST", path, body, headers)
+    if status != 202:
+        sys.stderr.write("run-lambda python client: POST %s answered %d\n" % (path, status))
 
 
 def _error_body(error_type, message, tb=None):
+    import traceback
+
     stack = traceback.format_list(traceback.extract_tb(tb)) if tb is not None else []
     return json.dumps(
         {"errorType": error_type, "errorMessage": message, "stackTrace": stack}
@@ -39,6 +86,8 @@ def _report(exc_type_name, message, tb):
     # Lambda prints the failure to the function's log before reporting it.
     sys.stderr.write("[ERROR] %s: %s\n" % (exc_type_name, message))
     if tb is not None:
+        import traceback
+
         sys.stderr.write("Traceback (most recent call last):\n" + "".join(traceback.format_tb(tb)))
     sys.stderr.flush()
 
@@ -89,6 +138,8 @@ class LambdaContext(object):
 
 
 def _json_default(o):
+    import decimal
+
     if isinstance(o, decimal.Decimal):
         return int(o) if o == o.to_integral_value() else float(o)
     raise TypeError("Object of type %s is not JSON serializable" % type(o).__name__)
@@ -100,15 +151,13 @@ def _chunks(text):
 
 
 def serve(handler_fn, compat):
-    conn = http.client.HTTPConnection(API)
+    conn = Api(API)
     while True:
-        conn.request("GET", PREFIX + "/invocation/next")
-        resp = conn.getresponse()
-        body = resp.read()
-        request_id = resp.getheader("Lambda-Runtime-Aws-Request-Id")
-        deadline = int(resp.getheader("Lambda-Runtime-Deadline-Ms") or 0)
-        arn = resp.getheader("Lambda-Runtime-Invoked-Function-Arn")
-        trace = resp.getheader("Lambda-Runtime-Trace-Id")
+        _, headers, body = conn.request("GET", "/invocation/next")
+        request_id = headers.get("lambda-runtime-aws-request-id")
+        deadline = int(headers.get("lambda-runtime-deadline-ms") or 0)
+        arn = headers.get("lambda-runtime-invoked-function-arn")
+        trace = headers.get("lambda-runtime-trace-id")
         if trace:
             os.environ["_X_AMZN_TRACE_ID"] = trace
         base = "/invocation/%s" % request_id
@@ -151,8 +200,7 @@ def main():
     if err is not None:
         error_type, message, tb = err
         _report(error_type, message, tb)
-        conn = http.client.HTTPConnection(API)
-        _post(conn, "/init/error", _error_body(error_type, message, tb),
+        _post(Api(API), "/init/error", _error_body(error_type, message, tb),
               {"Lambda-Runtime-Function-Error-Type": error_type})
         sys.exit(1)
     serve(handler_fn, os.environ.get("RUN_LAMBDA_COMPAT") == "cirrus-v0")
