@@ -1,10 +1,20 @@
 // Safe zip extraction for function code and layers: no path or symlink out of the target, caps on entries and size.
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, rename, rm, rmdir, symlink } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rename, rm, rmdir, stat, symlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import yauzl from 'yauzl';
 import { UnsafeArchiveError } from '../errors.js';
-import { readAll, S_IFDIR, S_IFLNK, S_IFMT, unixModeOf, writeEntry } from './entry-io.js';
+import {
+  type EntryContent,
+  inflateSmall,
+  readAll,
+  S_IFDIR,
+  S_IFLNK,
+  S_IFMT,
+  SMALL_ENTRY,
+  unixModeOf,
+  writeEntry,
+} from './entry-io.js';
 import { normalizeEntryName, resolvesInside } from './paths.js';
 
 /** Lambda's limit on unzipped code plus layers. */
@@ -57,19 +67,15 @@ async function extractTo(
 ): Promise<ExtractResult> {
   let zip: yauzl.ZipFile | undefined;
   try {
-    // decodeStrings off: we decode and validate names ourselves so the refusal names the entry.
-    zip = await yauzl.openPromise(zipPath, {
-      lazyEntries: true,
-      decodeStrings: false,
-      validateEntrySizes: true,
-    });
+    const opened = await openZip(zipPath);
+    zip = opened.zip;
     if (zip.entryCount > maxEntries) {
       throw new UnsafeArchiveError(
         `${basename(zipPath)} has ${zip.entryCount} entries, more than the limit of ${maxEntries}`,
       );
     }
     await mkdir(tmp, { recursive: true });
-    return await extractEntries(zip, tmp, zipPath, maxEntries, maxBytes);
+    return await extractEntries(opened, tmp, zipPath, maxEntries, maxBytes);
   } catch (err) {
     if (err instanceof UnsafeArchiveError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
@@ -84,6 +90,30 @@ async function extractTo(
   } finally {
     zip?.close();
   }
+}
+
+/** Zips up to this size are read into memory first: one read instead of several per entry. */
+const IN_MEMORY_LIMIT = 64 * 1024 * 1024;
+
+interface OpenedZip {
+  zip: yauzl.ZipFile;
+  /** The whole archive, when it was small enough to read at once. */
+  bytes?: Buffer;
+}
+
+async function openZip(zipPath: string): Promise<OpenedZip> {
+  const options: yauzl.Options = {
+    lazyEntries: true,
+    // Entries are read while later ones are listed; we close the file ourselves.
+    autoClose: false,
+    // Off: we decode and validate names ourselves so that a refusal names the entry.
+    decodeStrings: false,
+    validateEntrySizes: true,
+  };
+  const { size } = await stat(zipPath);
+  if (size > IN_MEMORY_LIMIT) return { zip: await yauzl.openPromise(zipPath, options) };
+  const bytes = await readFile(zipPath);
+  return { zip: await yauzl.fromBufferPromise(bytes, options), bytes };
 }
 
 async function moveIntoPlace(tmp: string, targetDir: string): Promise<void> {
@@ -101,73 +131,119 @@ async function moveIntoPlace(tmp: string, targetDir: string): Promise<void> {
   }
 }
 
+/** Files written at once: small files are dominated by syscalls, which overlap well. */
+const PARALLEL_WRITES = 8;
+
 async function extractEntries(
-  zip: yauzl.ZipFile,
+  { zip, bytes: archive }: OpenedZip,
   root: string,
   zipPath: string,
   maxEntries: number,
   maxBytes: number,
 ): Promise<ExtractResult> {
   const links = new Map<string, string>();
-  let entries = 0;
-  let bytes = 0;
+  const seen = new Set<string>();
+  const madeDirs = new Set<string>();
   const dirModes: Array<[string, number]> = [];
-  for await (const entry of zip.eachEntry()) {
-    entries += 1;
-    if (entries > maxEntries) {
-      throw new UnsafeArchiveError(`${basename(zipPath)} has more than ${maxEntries} entries`);
-    }
-    const rawName = yauzl.getFileNameLowLevel(
-      entry.generalPurposeBitFlag,
-      entry.fileNameRaw as unknown as Buffer,
-      entry.extraFields,
-      false,
-    );
-    const name = normalizeEntryName(rawName);
-    if (typeof name !== 'string')
-      throw new UnsafeArchiveError(`entry ${JSON.stringify(rawName)}: ${name.reason}`);
-    if (name === '') continue;
-    // Writing through a symlink we made earlier would land wherever the link points.
-    const parts = name.split('/');
-    for (let i = 1; i <= parts.length; i++) {
-      if (links.has(parts.slice(0, i).join('/'))) {
-        throw new UnsafeArchiveError(
-          `entry ${JSON.stringify(rawName)} goes through the symlink ${parts.slice(0, i).join('/')}`,
-        );
+  const inflight = new Set<Promise<void>>();
+  let failure: { error: unknown } | undefined;
+  let entries = 0;
+  // Reserved from declared sizes before writing; each write may not exceed its declared size, so the
+  // real total cannot pass the budget even with writes running side by side.
+  let reserved = 0;
+  let bytes = 0;
+  const ensureDir = async (dir: string) => {
+    if (madeDirs.has(dir)) return;
+    await mkdir(dir, { recursive: true });
+    madeDirs.add(dir);
+  };
+  const drain = async () => {
+    await Promise.allSettled(inflight);
+    if (failure) throw failure.error;
+  };
+  try {
+    for await (const entry of zip.eachEntry()) {
+      if (failure) break;
+      entries += 1;
+      if (entries > maxEntries) {
+        throw new UnsafeArchiveError(`${basename(zipPath)} has more than ${maxEntries} entries`);
       }
-    }
-    const unixMode = unixModeOf(entry);
-    const type = unixMode & S_IFMT;
-    const dest = join(root, name);
-    if (rawName.endsWith('/') || type === S_IFDIR) {
-      await mkdir(dest, { recursive: true });
-      dirModes.push([dest, unixMode & 0o777 ? (unixMode & 0o777) | 0o700 : 0o755]);
-      continue;
-    }
-    if (entry.isEncrypted()) throw new UnsafeArchiveError(`entry ${JSON.stringify(rawName)} is encrypted`);
-    if (entry.uncompressedSize > maxBytes - bytes) throw tooLarge(zipPath, rawName, maxBytes);
-    await mkdir(dirname(dest), { recursive: true });
-    // Opened only when we read it at once: yauzl starts inflating and may fail before anyone listens.
-    const openStream = () => zip.openReadStreamPromise(entry);
-    if (type === S_IFLNK) {
-      const target = (await readAll(await openStream(), MAX_LINK_BYTES, rawName)).toString('utf8');
-      bytes += target.length;
-      if (target === '' || target.startsWith('/') || target.includes('\0')) {
-        throw new UnsafeArchiveError(
-          `symlink ${JSON.stringify(rawName)} points outside the archive: ${target}`,
-        );
+      const rawName = yauzl.getFileNameLowLevel(
+        entry.generalPurposeBitFlag,
+        entry.fileNameRaw as unknown as Buffer,
+        entry.extraFields,
+        false,
+      );
+      const name = normalizeEntryName(rawName);
+      if (typeof name !== 'string')
+        throw new UnsafeArchiveError(`entry ${JSON.stringify(rawName)}: ${name.reason}`);
+      if (name === '') continue;
+      // Writing through a symlink we made earlier would land wherever the link points.
+      const parts = name.split('/');
+      for (let i = 1; i <= parts.length; i++) {
+        if (links.has(parts.slice(0, i).join('/'))) {
+          throw new UnsafeArchiveError(
+            `entry ${JSON.stringify(rawName)} goes through the symlink ${parts.slice(0, i).join('/')}`,
+          );
+        }
       }
-      links.set(name, target);
-      await symlink(target, dest).catch((err: NodeJS.ErrnoException) => {
-        if (err.code !== 'EEXIST') throw err;
-        throw new UnsafeArchiveError(`symlink ${JSON.stringify(rawName)} would replace an earlier entry`);
-      });
-      continue;
+      // A name seen before replaces the earlier entry, which must be finished first.
+      if (seen.has(name)) await drain();
+      seen.add(name);
+      const unixMode = unixModeOf(entry);
+      const type = unixMode & S_IFMT;
+      const dest = join(root, name);
+      if (rawName.endsWith('/') || type === S_IFDIR) {
+        await ensureDir(dest);
+        dirModes.push([dest, unixMode & 0o777 ? (unixMode & 0o777) | 0o700 : 0o755]);
+        continue;
+      }
+      if (entry.isEncrypted()) throw new UnsafeArchiveError(`entry ${JSON.stringify(rawName)} is encrypted`);
+      if (entry.uncompressedSize > maxBytes - reserved) throw tooLarge(zipPath, rawName, maxBytes);
+      reserved += entry.uncompressedSize;
+      await ensureDir(dirname(dest));
+      // Opened only when we read it at once: yauzl starts inflating and may fail before anyone listens.
+      const openContent = (): Promise<EntryContent> =>
+        archive && entry.compressedSize <= SMALL_ENTRY
+          ? inflateSmall(zip, archive, entry, rawName)
+          : zip.openReadStreamPromise(entry);
+      if (type === S_IFLNK) {
+        const target = (await readAll(await openContent(), MAX_LINK_BYTES, rawName)).toString('utf8');
+        bytes += target.length;
+        if (target === '' || target.startsWith('/') || target.includes('\0')) {
+          throw new UnsafeArchiveError(
+            `symlink ${JSON.stringify(rawName)} points outside the archive: ${target}`,
+          );
+        }
+        links.set(name, target);
+        await symlink(target, dest).catch((err: NodeJS.ErrnoException) => {
+          if (err.code !== 'EEXIST') throw err;
+          throw new UnsafeArchiveError(`symlink ${JSON.stringify(rawName)} would replace an earlier entry`);
+        });
+        continue;
+      }
+      const mode = unixMode & 0o777 ? (unixMode & 0o777) | 0o400 : 0o644;
+      const declared = entry.uncompressedSize;
+      const task: Promise<void> = writeEntry(openContent, dest, mode, declared, rawName, () =>
+        lyingSize(rawName, declared),
+      ).then(
+        (n) => {
+          bytes += n;
+          inflight.delete(task);
+        },
+        (error: unknown) => {
+          failure ??= { error };
+          inflight.delete(task);
+        },
+      );
+      inflight.add(task);
+      if (inflight.size >= PARALLEL_WRITES) await Promise.race(inflight);
     }
-    const mode = unixMode & 0o777 ? (unixMode & 0o777) | 0o400 : 0o644;
-    bytes += await writeEntry(openStream, dest, mode, maxBytes - bytes, rawName, () =>
-      tooLarge(zipPath, rawName, maxBytes),
-    );
+    await drain();
+  } catch (err) {
+    // Let running writes finish before the caller removes the folder under them.
+    await Promise.allSettled(inflight);
+    throw err;
   }
   // Checked once every link exists: a link can point through another one made after it.
   for (const [name, target] of links) {
@@ -178,6 +254,12 @@ async function extractEntries(
   // Deepest first, so a read-only folder does not stop us fixing its children.
   for (const [dir, mode] of dirModes.reverse()) await chmod(dir, mode);
   return { entries, bytes };
+}
+
+function lyingSize(entry: string, declared: number): UnsafeArchiveError {
+  return new UnsafeArchiveError(
+    `entry ${JSON.stringify(entry)} unzips to more than its declared ${declared} bytes`,
+  );
 }
 
 function tooLarge(zipPath: string, entry: string, maxBytes: number): UnsafeArchiveError {

@@ -1,11 +1,11 @@
 // A function's layers: GetLayerVersion for each, verified download into the store, then overlay into the opt dir.
-import { constants as fsc } from 'node:fs';
-import { cp, mkdir } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { GetLayerVersionCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import type { ExtractResult } from '../archive/extract.js';
 import { FunctionPrepareError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { describeAwsError } from './aws-errors.js';
+import { copyTree } from './copy-tree.js';
 import { downloadVerified } from './download.js';
 import { type Materialized, materialize, type Store } from './store.js';
 
@@ -79,19 +79,14 @@ export function materializeLayers(
 /**
  * Copies the layer folders into `optDir` in order, a later layer's files over an earlier one's, as Lambda
  * overlays them in /opt. Copies rather than hard links or symlinks: a function that writes under /opt must not
- * change the cache. FICLONE makes the copy a reflink where the filesystem can (btrfs, XFS), a plain copy elsewhere.
+ * change the cache. Each file is a reflink where the filesystem can (btrfs, XFS), a plain copy elsewhere.
  */
 export async function overlayLayers(dirs: string[], optDir: string): Promise<void> {
   if (dirs.length === 0) return;
   try {
     await mkdir(optDir, { recursive: true });
     for (const dir of dirs) {
-      await cp(dir, optDir, {
-        recursive: true,
-        force: true,
-        verbatimSymlinks: true,
-        mode: fsc.COPYFILE_FICLONE,
-      });
+      await copyTree(dir, optDir);
     }
   } catch (err) {
     throw new FunctionPrepareError(

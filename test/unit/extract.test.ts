@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -191,6 +192,24 @@ test('refuses a zip bomb whose declared sizes lie, before writing it out', async
   lied.writeUInt32LE(10, central + 24);
   assert.ok(compressedLen < 100_000);
   await refused(lied, /bomb\.bin/, { maxBytes: 1_000_000 });
+});
+
+test('a large entry (streamed, not inflated in memory) comes out byte for byte', async () => {
+  const random = randomBytes(1536 * 1024);
+  const { zipPath, target } = await setup(
+    await zipOf([{ name: 'lib/native.so', data: random, mode: 0o100755 }]),
+  );
+  const res = await extractZip(zipPath, target);
+  assert.equal(res.bytes, random.length);
+  assert.ok((await readFile(join(target, 'lib/native.so'))).equals(random));
+  assert.equal((await stat(join(target, 'lib/native.so'))).mode & 0o777, 0o755);
+});
+
+test('a large streamed entry whose declared size lies is refused', async () => {
+  const zip = Buffer.from(await zipOf([{ name: 'big.bin', data: randomBytes(1536 * 1024) }]));
+  zip.writeUInt32LE(10, zip.indexOf(Buffer.from([0x50, 0x4b, 0x03, 0x04])) + 22);
+  zip.writeUInt32LE(10, zip.indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02])) + 24);
+  await refused(zip, /big\.bin/);
 });
 
 test('a refused archive leaves an empty target folder made by the caller untouched', async () => {
