@@ -1,12 +1,14 @@
 // dist/layer/: the helper layer as Lambda unpacks it under /opt (nodejs/node_modules/cirrus-batch/, python/cirrus_batch.py).
 import { spawnSync } from 'node:child_process';
-import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { posix } from 'node:path';
 import * as esbuild from 'esbuild';
 
 const root = new URL('../../', import.meta.url);
 const path = (rel) => new URL(rel, root).pathname;
-const pkgDir = path('dist/layer/nodejs/node_modules/cirrus-batch/');
+// Built beside dist/layer and swapped in at the end, so a test reading the layer never sees it half-written.
+const stage = path(`dist/.layer-${process.pid}/`);
+const pkgDir = `${stage}nodejs/node_modules/cirrus-batch/`;
 
 // The Lambda Node.js runtimes (18+) ship the AWS SDK v3, so the layer does not carry it: a few KB, not MBs.
 const common = {
@@ -36,7 +38,7 @@ async function reachable(base, entry) {
 
 // Declarations from the source itself (the helper re-exports lib/ types), so they cannot drift from it.
 async function emitTypes() {
-  const tmp = path('dist/.layer-types/');
+  const tmp = path(`dist/.layer-types-${process.pid}/`);
   await rm(tmp, { recursive: true, force: true });
   await mkdir(tmp, { recursive: true });
   const tsconfig = {
@@ -67,7 +69,7 @@ async function emitTypes() {
 }
 
 export async function build() {
-  await rm(path('dist/layer/'), { recursive: true, force: true });
+  await rm(stage, { recursive: true, force: true });
   const version = JSON.parse(await readFile(path('package.json'), 'utf8')).version;
   await Promise.all([
     // ESM with splitting: the AWS half (and its SDK imports) stays in a chunk loaded on first submit.
@@ -99,6 +101,23 @@ export async function build() {
     sideEffects: false,
   };
   await writeFile(`${pkgDir}package.json`, `${JSON.stringify(manifest, null, 2)}\n`);
-  await mkdir(path('dist/layer/python/'), { recursive: true });
-  await cp(path('functions/helper/python/cirrus_batch.py'), path('dist/layer/python/cirrus_batch.py'));
+  await mkdir(`${stage}python/`, { recursive: true });
+  await cp(path('functions/helper/python/cirrus_batch.py'), `${stage}python/cirrus_batch.py`);
+  await swapIn(stage, path('dist/layer'));
+}
+
+// Another build may swap its own layer in between our two renames; then move that one aside too.
+async function swapIn(from, to) {
+  const old = `${to}.old-${process.pid}`;
+  for (let i = 0; ; i++) {
+    await rm(old, { recursive: true, force: true });
+    await rename(to, old).catch(() => undefined);
+    try {
+      await rename(from, to);
+      break;
+    } catch (err) {
+      if (i >= 3 || !['ENOTEMPTY', 'EEXIST'].includes(err.code)) throw err;
+    }
+  }
+  await rm(old, { recursive: true, force: true });
 }

@@ -200,7 +200,7 @@ test('the Python helper submits through the same dispatcher, maps definitions an
       arn: FEEDER,
       kwargs: {
         definition: 'stack-geolambda-as-batch',
-        queue: 'harness-queue',
+        queue: 'queue',
         name: 'py-geo',
         vcpus: 2,
         memory: 3072,
@@ -215,6 +215,8 @@ test('the Python helper submits through the same dispatcher, maps definitions an
     PYTHONPATH: LAYER_PYTHON,
     ...helperEnv,
     AWS_ENDPOINT_URL_LAMBDA: front.endpoint,
+    // cirrus-lib naming: the bare queue 'queue' becomes 'harness-queue'.
+    CIRRUS_STACK: 'harness',
   });
   assert.equal(run.status, 0, run.stderr);
   const [geo, plain, big, missing] = JSON.parse(run.stdout) as {
@@ -231,6 +233,7 @@ test('the Python helper submits through the same dispatcher, maps definitions an
   const byName = new Map(submitted().map((j) => [j.jobName, j]));
   assert.deepEqual(resourcesOf(byName.get('py-geo')!), { VCPU: '2', MEMORY: '3072' });
   assert.match(byName.get('py-geo')!.jobDefinition, /geolambda-as-batch/);
+  assert.equal(byName.get('py-geo')!.jobQueue, 'harness-queue');
   assert.match(byName.get('py-plain')!.jobDefinition, /(^|[:/])lambda-as-batch/);
   assert.equal(byName.get('py-big')!.parameters.url, big!.answer?.url);
   assert.equal((await describe(geo!.answer!.job_id!)).jobName, 'py-geo');

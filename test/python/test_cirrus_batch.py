@@ -61,6 +61,17 @@ class FunctionNames(unittest.TestCase):
             cirrus_batch._function_name("not a function")
 
 
+class StackQueue(unittest.TestCase):
+    def test_a_bare_queue_gets_the_cirrus_stack_prefix_once(self):
+        env = {"CIRRUS_STACK": "prod"}
+        self.assertEqual(cirrus_batch.stack_queue("basic-ondemand", env), "prod-basic-ondemand")
+        self.assertEqual(cirrus_batch.stack_queue("prod-basic-ondemand", env), "prod-basic-ondemand")
+        arn = "arn:aws:batch:us-east-1:123456789012:job-queue/q"
+        self.assertEqual(cirrus_batch.stack_queue(arn, env), arn)
+        self.assertEqual(cirrus_batch.stack_queue("q", {}), "q")
+        self.assertIsNone(cirrus_batch.stack_queue(None, env))
+
+
 class ConfigErrors(unittest.TestCase):
     def test_without_a_dispatcher_the_helper_names_the_variable(self):
         with mock.patch.dict(os.environ, {"BATCH_DISPATCHER_FUNCTION": ""}):

@@ -20,6 +20,7 @@ __all__ = [
     "image_for_definition",
     "is_batch_job",
     "payload_key",
+    "stack_queue",
     "submit_batch_job",
 ]
 
@@ -123,6 +124,18 @@ def payload_key(prefix, function_name, payload_id):
     return f"{p}{function_name}/{payload_id}.json"
 
 
+def stack_queue(queue, env=None):
+    """cirrus-lib's naming: a bare queue name gets the feeder's ``${CIRRUS_STACK}-`` prefix.
+
+    ARNs and names that already carry the prefix pass unchanged, so the dispatcher (which applies the same
+    rule with its own CIRRUS_STACK) never doubles it.
+    """
+    stack = (os.environ if env is None else env).get("CIRRUS_STACK")
+    if not queue or not stack or queue.startswith("arn:") or queue.startswith(f"{stack}-"):
+        return queue
+    return f"{stack}-{queue}"
+
+
 def _payload_bucket(env):
     return env.get("PAYLOAD_BUCKET") or env.get("CIRRUS_PAYLOAD_BUCKET") or None
 
@@ -177,7 +190,7 @@ def submit_batch_job(
     """Submits ``payload`` to run function ``arn`` as a Batch job; returns the dispatcher's answer (a dict).
 
     The positional signature is cirrus-lib's. ``definition`` selects the image (see image_for_definition);
-    ``queue`` is passed as given and the dispatcher adds the ``CIRRUS_STACK`` prefix to a bare name.
+    A bare ``queue`` name gets the ``CIRRUS_STACK`` prefix, as cirrus-lib did (see stack_queue).
     The dispatcher is ``dispatcher`` or ``$BATCH_DISPATCHER_FUNCTION``. A request too large for a Lambda
     invoke is written to ``$PAYLOAD_BUCKET`` first and passed as ``url``. A dispatcher error is raised as
     a BatchDispatchError subclass named after its ``errorType``.
@@ -198,7 +211,7 @@ def submit_batch_job(
     request = {"lambda_function": arn, "payload": payload}
     options = {
         "image": image or image_for_definition(definition),
-        "queue": queue,
+        "queue": stack_queue(queue, env),
         "name": name,
         "vcpus": vcpus,
         "memory": memory,
