@@ -4,6 +4,7 @@ import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { CreateFunctionCommand } from '@aws-sdk/client-lambda';
 import { prepareRemoteFunction, type RemoteFunctionOptions } from '../../runner/aws/function.js';
 import { exitCodeOf } from '../../runner/errors.js';
 import { createLogger } from '../../runner/log.js';
@@ -12,6 +13,7 @@ import {
   createAlias,
   createFunction,
   createLayer,
+  createRole,
   publishVersion,
   REGION,
 } from './harness/fixtures.js';
@@ -214,4 +216,22 @@ test('an architecture other than the host one is a warning, not a failure', asyn
 test('without a region in the env or the ARN, the error says how to give one', async () => {
   const env = { ...h.env, AWS_REGION: '', AWS_DEFAULT_REGION: '' };
   await assert.rejects(prepareRemoteFunction('prep-py', options({ env })), /AWS_REGION/);
+});
+
+test('a container image function is refused with exit 3 saying what to do instead', async () => {
+  const role = await createRole(h);
+  await h.clients.lambda.send(
+    new CreateFunctionCommand({
+      FunctionName: 'prep-image',
+      Role: role,
+      PackageType: 'Image',
+      Code: { ImageUri: `${ACCOUNT_ID}.dkr.ecr.${REGION}.amazonaws.com/my-task:latest` },
+    }),
+  );
+  await assert.rejects(prepareRemoteFunction('prep-image', options()), (err: Error) => {
+    assert.equal(err.name, 'FunctionPrepareError');
+    assert.equal(exitCodeOf(err), 3);
+    assert.match(err.message, /container image.*my-task:latest.*run that image itself.*zip package/);
+    return true;
+  });
 });

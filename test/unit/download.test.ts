@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import yazl from 'yazl';
 import { downloadVerified } from '../../runner/aws/download.js';
-import { overlayLayers } from '../../runner/aws/layers.js';
+import { parseFunctionRef, unqualifiedArn } from '../../runner/aws/function-ref.js';
+import { overlayLayers, parseLayerArn } from '../../runner/aws/layers.js';
 import { folderFor, materialize, openStore, sharedExtractor } from '../../runner/aws/store.js';
 import { ChecksumMismatchError, exitCodeOf, FunctionPrepareError } from '../../runner/errors.js';
 import { createLogger } from '../../runner/log.js';
@@ -204,4 +205,51 @@ test('layers are overlaid into the opt dir in order, a later layer over an earli
   assert.equal(await readFile(join(opt, 'python/shared.py'), 'utf8'), 'second');
   assert.equal(await readFile(join(opt, 'python/only1.py'), 'utf8'), '1');
   assert.equal(await readFile(join(opt, 'from-image'), 'utf8'), 'kept');
+});
+
+test('function references: names, ARNs and qualifiers become FunctionName, Qualifier and region', () => {
+  const arn = 'arn:aws:lambda:eu-west-1:123456789012:function:my-task';
+  assert.deepEqual(parseFunctionRef('my-task'), { functionName: 'my-task' });
+  assert.deepEqual(parseFunctionRef('my-task:live'), { functionName: 'my-task', qualifier: 'live' });
+  assert.deepEqual(parseFunctionRef(arn), { functionName: arn, region: 'eu-west-1' });
+  assert.deepEqual(parseFunctionRef(`${arn}:42`), {
+    functionName: arn,
+    qualifier: '42',
+    region: 'eu-west-1',
+  });
+  assert.deepEqual(parseFunctionRef(`${arn}:$LATEST`), {
+    functionName: arn,
+    qualifier: '$LATEST',
+    region: 'eu-west-1',
+  });
+  assert.equal(unqualifiedArn(`${arn}:7`), arn);
+  for (const bad of ['', 'a:b:c', 'my task', `${arn}:1:2`]) {
+    assert.throws(
+      () => parseFunctionRef(bad),
+      (err: Error) => err.name === 'UsageError',
+      bad,
+    );
+  }
+});
+
+test('layer version ARNs split into the layer ARN (GetLayerVersion LayerName) and the version', () => {
+  const layer = 'arn:aws:lambda:us-west-2:552188055668:layer:geolambda';
+  assert.deepEqual(parseLayerArn(`${layer}:4`), { arn: `${layer}:4`, layerName: layer, version: 4 });
+  assert.throws(() => parseLayerArn(layer), FunctionPrepareError);
+});
+
+test('a later layer replaces an earlier layer symlink instead of writing through it', async () => {
+  const l1 = join(dir, 'sl1');
+  const l2 = join(dir, 'sl2');
+  await mkdir(join(l1, 'lib'), { recursive: true });
+  await mkdir(join(l2, 'lib'), { recursive: true });
+  await writeFile(join(l1, 'lib/real.so'), 'real');
+  await symlink('real.so', join(l1, 'lib/alias.so'));
+  await writeFile(join(l2, 'lib/alias.so'), 'replacement');
+  const opt = join(dir, 'opt-links');
+  await overlayLayers([l1, l2], opt);
+  assert.equal((await lstat(join(opt, 'lib/alias.so'))).isSymbolicLink(), false);
+  assert.equal(await readFile(join(opt, 'lib/alias.so'), 'utf8'), 'replacement');
+  assert.equal(await readFile(join(opt, 'lib/real.so'), 'utf8'), 'real');
+  assert.equal(await readFile(join(l1, 'lib/real.so'), 'utf8'), 'real');
 });
