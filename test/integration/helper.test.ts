@@ -213,6 +213,8 @@ test('the Python helper submits through the same dispatcher, maps definitions an
   const run = await python(CASES_PY, JSON.stringify(cases), {
     PATH: process.env.PATH ?? '',
     PYTHONPATH: LAYER_PYTHON,
+    // No __pycache__ inside dist/layer: SAM would ship it in the layer.
+    PYTHONDONTWRITEBYTECODE: '1',
     ...helperEnv,
     AWS_ENDPOINT_URL_LAMBDA: front.endpoint,
     // cirrus-lib naming: the bare queue 'queue' becomes 'harness-queue'.

@@ -19,6 +19,7 @@ test('the layer holds the Node package and the Python module where Lambda looks 
     require: './index.cjs',
   });
   for (const f of ['index.mjs', 'index.cjs', 'index.d.ts']) assert.ok(existsSync(`${pkg}${f}`), f);
+  assert.deepEqual(await readdir(`${root}dist/layer/python`), ['cirrus_batch.py']);
   assert.equal(
     await readFile(`${root}dist/layer/python/cirrus_batch.py`, 'utf8'),
     await readFile(`${root}functions/helper/python/cirrus_batch.py`, 'utf8'),

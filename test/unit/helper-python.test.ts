@@ -10,7 +10,7 @@ const TESTS = new URL('../python', import.meta.url).pathname;
 test('the cirrus_batch unittest suite passes with the machine python3', () => {
   const run = spawnSync('python3', ['-m', 'unittest', 'discover', '-s', TESTS, '-p', 'test_*.py'], {
     encoding: 'utf8',
-    env: { PATH: process.env.PATH, PYTHONPATH },
+    env: { PATH: process.env.PATH, PYTHONPATH, PYTHONDONTWRITEBYTECODE: '1' },
   });
   assert.equal(run.status, 0, run.stderr);
   assert.match(run.stderr, /Ran [1-9]\d* tests/);
@@ -30,7 +30,7 @@ test('Python payload keys follow the same layout as the dispatcher for every pre
   const run = spawnSync('python3', ['-c', script], {
     input: JSON.stringify(cases),
     encoding: 'utf8',
-    env: { PATH: process.env.PATH, PYTHONPATH },
+    env: { PATH: process.env.PATH, PYTHONPATH, PYTHONDONTWRITEBYTECODE: '1' },
   });
   assert.equal(run.status, 0, run.stderr);
   assert.deepEqual(
