@@ -65,30 +65,29 @@ export async function prepareRemoteFunction(
   }
   const store = await openStore(opts.cacheDir, opts.useCache);
   try {
-    const extract = sharedExtractor();
-    const signal = opts.signal ? { signal: opts.signal } : {};
     const codeLocation = fn.Code.Location;
-    const [code, layers] = await Promise.all([
-      materialize(
-        store,
-        'code',
-        codeSha,
-        (zipPath) =>
-          downloadVerified(codeLocation, zipPath, {
-            label: `code of ${name}`,
-            sha256Base64: codeSha,
-            ...(config.CodeSize ? { expectedSize: config.CodeSize } : {}),
-            refreshUrl: async () => (await getFunction(lambda, target, ref)).Code?.Location ?? codeLocation,
-            log,
-            ...signal,
-          }),
-        extract,
-      ),
-      materializeLayers(
-        (config.Layers ?? []).flatMap((l) => (l.Arn ? [l.Arn] : [])),
-        { lambda, store, functionName: name, extract, log, ...signal },
-      ),
-    ]);
+    const layerArns = (config.Layers ?? []).flatMap((l) => (l.Arn ? [l.Arn] : []));
+    const [code, layers] = await allOrNothing(opts.signal, (signal) => {
+      const extract = sharedExtractor();
+      return [
+        materialize(
+          store,
+          'code',
+          codeSha,
+          (zipPath) =>
+            downloadVerified(codeLocation, zipPath, {
+              label: `code of ${name}`,
+              sha256Base64: codeSha,
+              ...(config.CodeSize ? { expectedSize: config.CodeSize } : {}),
+              refreshUrl: async () => (await getFunction(lambda, target, ref)).Code?.Location ?? codeLocation,
+              log,
+              signal,
+            }),
+          extract,
+        ),
+        materializeLayers(layerArns, { lambda, store, functionName: name, extract, log, signal }),
+      ] as const;
+    });
     const fetched = [code, ...layers].filter((m) => m.downloaded).length;
     log.debug(`${name}: ${fetched} of ${1 + layers.length} archives downloaded, the rest from ${store.dir}`);
     await overlayLayers(
@@ -111,8 +110,31 @@ export async function prepareRemoteFunction(
       cleanup: () => store.cleanup(),
     };
   } catch (err) {
-    await store.cleanup();
+    await store.cleanup().catch(() => {});
     throw err;
+  }
+}
+
+/**
+ * Runs the code and layer downloads side by side; when one fails, the others are aborted and awaited, so
+ * nothing is still writing into the store when the caller cleans it up.
+ */
+async function allOrNothing<A, B>(
+  outer: AbortSignal | undefined,
+  start: (signal: AbortSignal) => readonly [Promise<A>, Promise<B>],
+): Promise<[A, B]> {
+  const controller = new AbortController();
+  const forward = () => controller.abort(outer?.reason);
+  outer?.addEventListener('abort', forward, { once: true });
+  const tasks = start(controller.signal);
+  try {
+    return await Promise.all(tasks);
+  } catch (err) {
+    controller.abort();
+    await Promise.allSettled(tasks);
+    throw err;
+  } finally {
+    outer?.removeEventListener('abort', forward);
   }
 }
 

@@ -235,3 +235,20 @@ test('a container image function is refused with exit 3 saying what to do instea
     return true;
   });
 });
+
+test('a tampered layer is refused with exit 3 naming the layer, and no layer is extracted', async () => {
+  const layer = await createLayer(h, 'prep-bad-layer', { 'python/bad.py': 'x = 1\n' });
+  await createFunction(h, { name: 'prep-bad-layer-fn', layers: [layer] });
+  h.front.codeFault('prep-bad-layer', { kind: 'wrong-bytes' });
+  const opts = options();
+  await assert.rejects(prepareRemoteFunction('prep-bad-layer-fn', opts), (err: Error) => {
+    assert.equal(err.name, 'ChecksumMismatchError');
+    assert.match(err.message, /layer prep-bad-layer:1/);
+    return true;
+  });
+  assert.deepEqual(
+    (await readdir(opts.cacheDir)).filter((f) => !f.startsWith('code-')),
+    [],
+  );
+  assert.equal(existsSync(opts.optDir), false);
+});
