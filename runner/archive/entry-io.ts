@@ -1,6 +1,6 @@
 // Reading and writing single zip entries: mode bits, symlink targets, file contents with a byte budget.
 import { constants as fsc } from 'node:fs';
-import { open, rm } from 'node:fs/promises';
+import { open, rm, symlink } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { crc32, inflateRawSync } from 'node:zlib';
 import type yauzl from 'yauzl';
@@ -65,7 +65,26 @@ export async function inflateSmall(
   return data;
 }
 
-export async function readAll(content: EntryContent, limit: number, entry: string): Promise<Buffer> {
+/** A symlink's target is its entry's content; anything longer than PATH_MAX is not a real link. */
+const MAX_LINK_BYTES = 4096;
+
+/**
+ * Makes the symlink an entry describes and returns its target. Absolute targets are refused here; relative
+ * ones are checked once the whole archive is out (a link can point through another one made later).
+ */
+export async function makeSymlink(content: EntryContent, dest: string, name: string): Promise<string> {
+  const target = (await readAll(content, MAX_LINK_BYTES, name)).toString('utf8');
+  if (target === '' || target.startsWith('/') || target.includes('\0')) {
+    throw new UnsafeArchiveError(`symlink ${JSON.stringify(name)} points outside the archive: ${target}`);
+  }
+  await symlink(target, dest).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EEXIST') throw err;
+    throw new UnsafeArchiveError(`symlink ${JSON.stringify(name)} would replace an earlier entry`);
+  });
+  return target;
+}
+
+async function readAll(content: EntryContent, limit: number, entry: string): Promise<Buffer> {
   if (Buffer.isBuffer(content)) {
     if (content.length > limit) {
       throw new UnsafeArchiveError(

@@ -1,13 +1,13 @@
 // Safe zip extraction for function code and layers: no path or symlink out of the target, caps on entries and size.
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile, rename, rm, rmdir, stat, symlink } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import yauzl from 'yauzl';
 import { UnsafeArchiveError } from '../errors.js';
 import {
   type EntryContent,
   inflateSmall,
-  readAll,
+  makeSymlink,
   S_IFDIR,
   S_IFLNK,
   S_IFMT,
@@ -15,14 +15,12 @@ import {
   unixModeOf,
   writeEntry,
 } from './entry-io.js';
-import { normalizeEntryName, resolvesInside } from './paths.js';
+import { checkedEntryName, resolvesInside } from './paths.js';
 
 /** Lambda's limit on unzipped code plus layers. */
 export const LAMBDA_UNZIPPED_LIMIT = 262_144_000;
 /** A zip with more entries than this is refused (Lambda itself has no documented cap; this stops entry floods). */
 export const DEFAULT_MAX_ENTRIES = 100_000;
-/** A symlink's target is its entry's content; anything longer than PATH_MAX is not a real link. */
-const MAX_LINK_BYTES = 4096;
 
 export interface ExtractOptions {
   maxEntries?: number;
@@ -174,19 +172,8 @@ async function extractEntries(
         entry.extraFields,
         false,
       );
-      const name = normalizeEntryName(rawName);
-      if (typeof name !== 'string')
-        throw new UnsafeArchiveError(`entry ${JSON.stringify(rawName)}: ${name.reason}`);
+      const name = checkedEntryName(rawName, links);
       if (name === '') continue;
-      // Writing through a symlink we made earlier would land wherever the link points.
-      const parts = name.split('/');
-      for (let i = 1; i <= parts.length; i++) {
-        if (links.has(parts.slice(0, i).join('/'))) {
-          throw new UnsafeArchiveError(
-            `entry ${JSON.stringify(rawName)} goes through the symlink ${parts.slice(0, i).join('/')}`,
-          );
-        }
-      }
       // A name seen before replaces the earlier entry, which must be finished first.
       if (seen.has(name)) await drain();
       seen.add(name);
@@ -208,18 +195,9 @@ async function extractEntries(
           ? inflateSmall(zip, archive, entry, rawName)
           : zip.openReadStreamPromise(entry);
       if (type === S_IFLNK) {
-        const target = (await readAll(await openContent(), MAX_LINK_BYTES, rawName)).toString('utf8');
+        const target = await makeSymlink(await openContent(), dest, rawName);
         bytes += target.length;
-        if (target === '' || target.startsWith('/') || target.includes('\0')) {
-          throw new UnsafeArchiveError(
-            `symlink ${JSON.stringify(rawName)} points outside the archive: ${target}`,
-          );
-        }
         links.set(name, target);
-        await symlink(target, dest).catch((err: NodeJS.ErrnoException) => {
-          if (err.code !== 'EEXIST') throw err;
-          throw new UnsafeArchiveError(`symlink ${JSON.stringify(rawName)} would replace an earlier entry`);
-        });
         continue;
       }
       const mode = unixMode & 0o777 ? (unixMode & 0o777) | 0o400 : 0o644;

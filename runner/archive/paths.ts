@@ -1,4 +1,5 @@
 // Path rules for zip entries: which names are safe, and where a symlink really points once other links are followed.
+import { UnsafeArchiveError } from '../errors.js';
 
 /** Why a name was refused. */
 export interface UnsafeName {
@@ -48,4 +49,22 @@ export function resolvesInside(linkName: string, links: ReadonlyMap<string, stri
     queue = [...target.split('/'), ...queue];
   }
   return true;
+}
+
+/**
+ * The entry's safe relative path ('' for the root itself), or UnsafeArchiveError naming it: a path out of the
+ * target, or one that goes through a symlink made by an earlier entry (writing there lands wherever it points).
+ */
+export function checkedEntryName(rawName: string, links: ReadonlyMap<string, string>): string {
+  const name = normalizeEntryName(rawName);
+  if (typeof name !== 'string')
+    throw new UnsafeArchiveError(`entry ${JSON.stringify(rawName)}: ${name.reason}`);
+  const parts = name.split('/');
+  for (let i = 1; i <= parts.length && name !== ''; i++) {
+    const prefix = parts.slice(0, i).join('/');
+    if (links.has(prefix)) {
+      throw new UnsafeArchiveError(`entry ${JSON.stringify(rawName)} goes through the symlink ${prefix}`);
+    }
+  }
+  return name;
 }
