@@ -72,6 +72,14 @@ class StackQueue(unittest.TestCase):
         self.assertIsNone(cirrus_batch.stack_queue(None, env))
 
 
+class Clients(unittest.TestCase):
+    def test_the_lambda_client_uses_the_dispatcher_arn_region_else_aws_region(self):
+        env = {"AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY": "s"}
+        with mock.patch.dict(os.environ, env):
+            self.assertEqual(cirrus_batch._client("lambda", env, "eu-west-1").meta.region_name, "eu-west-1")
+            self.assertEqual(cirrus_batch._client("lambda", env).meta.region_name, "us-east-1")
+
+
 class ConfigErrors(unittest.TestCase):
     def test_without_a_dispatcher_the_helper_names_the_variable(self):
         with mock.patch.dict(os.environ, {"BATCH_DISPATCHER_FUNCTION": ""}):

@@ -156,7 +156,7 @@ def _raise_dispatcher_error(raw):
     raise error_class(str(err.get("errorType") or "BatchDispatchError"))(str(err.get("errorMessage", "")))
 
 
-def _client(service, env):
+def _client(service, env, region=None):
     import boto3
     from botocore.config import Config
 
@@ -167,7 +167,8 @@ def _client(service, env):
     # Virtual-hosted bucket names cannot resolve on a local emulator or a bare IP.
     if service == "s3" and endpoint and _LOCAL_HOST.match(urlparse(endpoint).hostname or ""):
         config = config.merge(Config(s3={"addressing_style": "path"}))
-    return boto3.client(service, config=config)
+    region = region or env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None
+    return boto3.client(service, config=config, region_name=region)
 
 
 def submit_batch_job(
@@ -234,7 +235,9 @@ def submit_batch_job(
         del request["payload"]
         request["url"] = _store_payload(s3, bucket, prefix, arn, payload_body)
         body = json.dumps(request, separators=(",", ":")).encode("utf-8")
-    client = lambda_client or _client("lambda", env)
+    # A dispatcher given as an ARN may live in another region than the feeder.
+    arn_region = re.match(r"^arn:aws[\w-]*:lambda:([a-z0-9-]+):", target)
+    client = lambda_client or _client("lambda", env, arn_region.group(1) if arn_region else None)
     logger.debug("asking dispatcher %s to run %s as a Batch job", target, arn)
     resp = client.invoke(FunctionName=target, InvocationType="RequestResponse", Payload=body)
     raw = resp["Payload"].read()
