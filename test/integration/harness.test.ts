@@ -2,7 +2,12 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import { CreateFunctionCommand, GetFunctionCommand, GetLayerVersionCommand } from '@aws-sdk/client-lambda';
+import {
+  CreateFunctionCommand,
+  GetFunctionCommand,
+  GetLayerVersionByArnCommand,
+  GetLayerVersionCommand,
+} from '@aws-sdk/client-lambda';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import {
   createBucket,
@@ -110,4 +115,15 @@ test('code created through the front from an S3 object is read from moto and ser
   const res = await fetch(fn.Code?.Location ?? '');
   assert.equal(res.status, 200);
   assert.deepEqual(Buffer.from(await res.arrayBuffer()), zip);
+});
+
+test('GetLayerVersionByArn through the front answers like GetLayerVersion (moto alone answers ListLayers)', async () => {
+  const arn = await createLayer(h, 'by-arn-layer', { 'python/by_arn.py': 'Y = 2\n' });
+  await createLayer(h, 'by-arn-layer', { 'python/by_arn.py': 'Y = 3\n' });
+  const out = await h.frontClients.lambda.send(new GetLayerVersionByArnCommand({ Arn: arn }));
+  assert.equal(out.LayerVersionArn, arn);
+  assert.equal(out.Version, 1);
+  const bytes = Buffer.from(await (await fetch(out.Content?.Location ?? '')).arrayBuffer());
+  assert.equal(sha256b64(bytes), out.Content?.CodeSha256);
+  assert.equal(h.front.calls('lambda', 'GetLayerVersionByArn').length, 1);
 });

@@ -74,3 +74,14 @@ export function rewriteCodeLocation(raw: Buffer, code: CodeStore, base: string):
   }
   return Buffer.from(JSON.stringify(json));
 }
+
+/**
+ * The URL to send moto for this request. moto answers GetLayerVersionByArn (`/layers?find=LayerVersion&Arn=…`)
+ * as if it were ListLayers, so the front asks for the same layer version by name and number instead.
+ */
+export function upstreamUrl(rec: RecordedRequest, url: string): string {
+  if (rec.operation !== 'GetLayerVersionByArn') return url;
+  const m = /^arn:aws[\w-]*:lambda:[\w-]+:\d{12}:layer:([^:]+):(\d+)$/.exec(rec.query.get('Arn') ?? '');
+  if (!m) return url;
+  return url.replace(/\/layers\/?\?.*$/, `/layers/${encodeURIComponent(m[1] ?? '')}/versions/${m[2]}`);
+}

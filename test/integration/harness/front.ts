@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { type CodeFaultHandle, type CodeFaultMode, CodeStore, sendAnswer } from './front-code.js';
 import { errorAnswer, type FaultHandle, type FaultSpec, Faults } from './front-faults.js';
 import { type InvokeHandler, invokePathRef, parseFunctionRef, runInvoke } from './front-invoke.js';
-import { keepUploadedCode, rewriteCodeLocation } from './front-lambda.js';
+import { keepUploadedCode, rewriteCodeLocation, upstreamUrl } from './front-lambda.js';
 import {
   buffersBody,
   guessOperation,
@@ -98,7 +98,7 @@ export async function startFront(upstream: string): Promise<Front> {
   let endpoint = '';
 
   /** Passes the request to moto; `body` is the buffered request body, or undefined to stream `req`. */
-  function proxy(req: IncomingMessage, body: Buffer | undefined): Promise<IncomingMessage> {
+  function proxy(req: IncomingMessage, path: string, body: Buffer | undefined): Promise<IncomingMessage> {
     const headers = { ...req.headers };
     // We answer 100-continue ourselves (node's default) and stream the body straight on.
     delete headers.expect;
@@ -108,7 +108,7 @@ export async function startFront(upstream: string): Promise<Front> {
     }
     return new Promise((resolve, reject) => {
       const out = request(
-        { host: up.hostname, port: up.port, method: req.method, path: req.url, headers, agent },
+        { host: up.hostname, port: up.port, method: req.method, path, headers, agent },
         resolve,
       );
       out.on('error', reject);
@@ -171,7 +171,7 @@ export async function startFront(upstream: string): Promise<Front> {
     }
     if (!answer) {
       if (service === 'lambda' && raw) await keepUploadedCode(rec, code, upstream);
-      const upRes = await proxy(req, raw);
+      const upRes = await proxy(req, upstreamUrl(rec, req.url ?? '/'), raw);
       const rewrite = service === 'lambda' && (upRes.statusCode ?? 500) < 300 && rewritable(rec.operation);
       // Batch answers are small; keeping them lets tests tie a SubmitJob request to its jobId.
       const keep = service === 'batch';
