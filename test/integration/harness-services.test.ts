@@ -124,3 +124,25 @@ test('boto3 in a child process reaches the front through AWS_ENDPOINT_URL alone'
     ['s3 PutObject /env-py/k 200', 'lambda ListFunctions /2015-03-31/functions 200'],
   );
 });
+
+test('AWS_ENDPOINT_URL_S3 wins over AWS_ENDPOINT_URL in both the SDK v3 and boto3', async () => {
+  await createBucket(h, 'env-svc');
+  h.front.clear();
+  // Port 9 (discard) is closed here: a client that used AWS_ENDPOINT_URL would fail to connect.
+  const env = {
+    ...process.env,
+    ...h.env,
+    AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
+    AWS_ENDPOINT_URL_S3: h.endpoint,
+  };
+  const js = `
+    import { S3Client, PutObjectCommand } from '@aws-sdk/client-s3';
+    await new S3Client({ maxAttempts: 1 }).send(new PutObjectCommand({ Bucket: 'env-svc', Key: 'js', Body: 'x' }));`;
+  await run(process.execPath, ['--input-type=module', '-e', js], { env });
+  const py = "import boto3\nboto3.client('s3').put_object(Bucket='env-svc', Key='py', Body=b'x')";
+  await run('python3', ['-c', py], { env });
+  assert.deepEqual(
+    h.front.calls('s3', 'PutObject').map((r) => `${r.path} ${r.status}`),
+    ['/env-svc/js 200', '/env-svc/py 200'],
+  );
+});
