@@ -6,11 +6,18 @@ import { get as httpGet, type IncomingMessage } from 'node:http';
 import { get as httpsGet } from 'node:https';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ChecksumMismatchError, FunctionPrepareError } from '../errors.js';
 import type { Logger } from '../log.js';
 
 /** Downloads above this size log progress every 25%. */
 export const PROGRESS_THRESHOLD = 10 * 1024 * 1024;
+/**
+ * Tries per URL. Presigned S3 URLs get no SDK retries, yet S3 answers 500/503 SlowDown now and then and a
+ * connection can drop mid-body; each retry starts the file over, since the hash covers the whole body.
+ */
+export const DOWNLOAD_ATTEMPTS = 3;
+const RETRY_DELAY_MS = 200;
 
 export interface DownloadOptions {
   /** What is being downloaded, for messages: `code of my-fn`, `layer my-layer:3`. */
@@ -41,11 +48,11 @@ export async function downloadVerified(
 ): Promise<number> {
   try {
     try {
-      return await downloadOnce(url, destPath, opts);
+      return await downloadRetrying(url, destPath, opts);
     } catch (err) {
       if (!(err instanceof HttpStatusError && err.status === 403 && opts.refreshUrl)) throw err;
       opts.log.info(`the download URL for the ${opts.label} expired; asking for a fresh one`);
-      return await downloadOnce(await opts.refreshUrl(), destPath, opts);
+      return await downloadRetrying(await opts.refreshUrl(), destPath, opts);
     }
   } catch (err) {
     await rm(destPath, { force: true });
@@ -53,6 +60,26 @@ export async function downloadVerified(
     const why =
       err instanceof HttpStatusError ? `the server answered ${err.message}` : (err as Error).message;
     throw new FunctionPrepareError(`could not download the ${opts.label}: ${why}`, { cause: err });
+  }
+}
+
+/** A server error, throttling or a lost connection may pass on a second try; a 4xx or a bad checksum will not. */
+function worthRetrying(err: unknown): boolean {
+  if (err instanceof HttpStatusError) return err.status >= 500 || err.status === 429;
+  return !(err instanceof FunctionPrepareError);
+}
+
+async function downloadRetrying(url: string, destPath: string, opts: DownloadOptions): Promise<number> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await downloadOnce(url, destPath, opts);
+    } catch (err) {
+      if (attempt >= DOWNLOAD_ATTEMPTS || opts.signal?.aborted || !worthRetrying(err)) throw err;
+      const why =
+        err instanceof HttpStatusError ? `the server answered ${err.message}` : (err as Error).message;
+      opts.log.info(`the download of the ${opts.label} failed (${why}); trying again`);
+      await sleep(RETRY_DELAY_MS * 2 ** (attempt - 1), undefined, opts.signal ? { signal: opts.signal } : {});
+    }
   }
 }
 
