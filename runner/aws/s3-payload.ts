@@ -30,6 +30,17 @@ function locate(url: string): S3Location {
   }
 }
 
+/**
+ * Reads of a payload body: the SDK retries a request until its answer's headers arrive, but not a connection
+ * lost mid-body, so that is retried here (from the start: the file is rewritten whole).
+ */
+export const BODY_ATTEMPTS = 3;
+
+/** Thrown inside when the body stream failed after GetObject itself succeeded. */
+class BodyCutError extends Error {
+  override name = 'BodyCutError';
+}
+
 /** Streams `s3://bucket/key` to `destPath`. */
 export async function downloadS3Payload(
   url: string,
@@ -38,27 +49,49 @@ export async function downloadS3Payload(
 ): Promise<{ bytes: number }> {
   const loc = locate(url);
   const s3 = s3Client(opts.env);
-  const signal = opts.signal ? { abortSignal: opts.signal } : {};
-  try {
-    const out = await s3.send(new GetObjectCommand({ Bucket: loc.bucket, Key: loc.key }), signal);
-    const body = out.Body as Readable | undefined;
-    if (!body) throw new Error('the object has no body');
-    const total = out.ContentLength ?? 0;
-    let bytes = 0;
-    let nextMark = 0.25;
-    body.on('data', (chunk: Buffer) => {
-      bytes += chunk.length;
-      if (total > PROGRESS_THRESHOLD && bytes / total >= nextMark) {
-        opts.log.info(`downloading the payload: ${Math.floor((bytes / total) * 100)}% of ${mb(total)}`);
-        while (bytes / total >= nextMark) nextMark += 0.25;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await readOnce(s3, loc, destPath, opts);
+    } catch (err) {
+      if (err instanceof BodyCutError && attempt < BODY_ATTEMPTS && !opts.signal?.aborted) {
+        opts.log.info(`reading the payload ${url} failed (${(err.cause as Error)?.message}); trying again`);
+        continue;
       }
-    });
-    await pipeline(body, createWriteStream(destPath), opts.signal ? { signal: opts.signal } : {});
-    return { bytes };
-  } catch (err) {
-    await rm(destPath, { force: true });
-    throw payloadError('read', loc, err);
+      await rm(destPath, { force: true });
+      throw payloadError('read', loc, err instanceof BodyCutError ? err.cause : err);
+    }
   }
+}
+
+async function readOnce(
+  s3: ReturnType<typeof s3Client>,
+  loc: S3Location,
+  destPath: string,
+  opts: S3IOOptions,
+): Promise<{ bytes: number }> {
+  const signal = opts.signal ? { abortSignal: opts.signal } : {};
+  const out = await s3.send(new GetObjectCommand({ Bucket: loc.bucket, Key: loc.key }), signal);
+  const body = out.Body as Readable | undefined;
+  if (!body) throw new Error('the object has no body');
+  const total = out.ContentLength ?? 0;
+  let bytes = 0;
+  let nextMark = 0.25;
+  body.on('data', (chunk: Buffer) => {
+    bytes += chunk.length;
+    if (total > PROGRESS_THRESHOLD && bytes / total >= nextMark) {
+      opts.log.info(`downloading the payload: ${Math.floor((bytes / total) * 100)}% of ${mb(total)}`);
+      while (bytes / total >= nextMark) nextMark += 0.25;
+    }
+  });
+  try {
+    await pipeline(body, createWriteStream(destPath), opts.signal ? { signal: opts.signal } : {});
+  } catch (err) {
+    // Our own disk failing is not worth a second read.
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOSPC' || code === 'EACCES' || code === 'EROFS' || code === 'EDQUOT') throw err;
+    throw new BodyCutError('the payload body was cut', { cause: err });
+  }
+  return { bytes };
 }
 
 /** Writes the file at `srcPath` to `s3://bucket/key`; the SDK retries each request (and each part). */
