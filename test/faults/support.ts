@@ -1,0 +1,112 @@
+// Shared pieces of the fault tests: spawning the built runner with its own TMPDIR, waiting on the front's log.
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Harness, RecordedRequest } from '../integration/harness/index.js';
+
+/** The built runner, as the images run it (`npm test` builds first). */
+export const RUNNER = new URL('../../dist/run-lambda.mjs', import.meta.url).pathname;
+
+export function assertBuilt(): void {
+  assert.ok(existsSync(RUNNER), 'dist/run-lambda.mjs is missing: run `npm run build` first');
+}
+
+export interface Ran {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  lastLine: string;
+}
+
+export interface RunSpec {
+  h: Harness;
+  args: string[];
+  /** the runner's TMPDIR: a folder of the test's own, so leftovers can be asserted */
+  tmp: string;
+  cacheDir: string;
+  optDir?: string;
+  env?: Record<string, string>;
+  /** called once the child is spawned (e.g. to send it a signal later) */
+  onSpawn?: (child: ChildProcess) => void;
+  /** called with the whole stderr so far after each chunk */
+  onStderr?: (text: string, child: ChildProcess) => void;
+}
+
+/** Runs the built runner asynchronously (the harness front answers from this process). */
+export async function runLambda(spec: RunSpec): Promise<Ran> {
+  await mkdir(spec.tmp, { recursive: true });
+  const child = spawn(
+    process.execPath,
+    [
+      RUNNER,
+      '--cache-dir',
+      spec.cacheDir,
+      '--opt-dir',
+      spec.optDir ?? join(spec.tmp, 'opt'),
+      '--log-level',
+      'debug',
+      ...spec.args,
+    ],
+    {
+      env: { ...process.env, ...spec.h.env, TMPDIR: spec.tmp, ...spec.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  spec.onSpawn?.(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (d: Buffer) => {
+    stdout += d.toString();
+  });
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString();
+    spec.onStderr?.(stderr, child);
+  });
+  return new Promise((resolve) => {
+    child.on('close', (code, signal) => {
+      const lines = stderr.split('\n').filter((l) => l.trim() !== '');
+      resolve({ code, signal, stdout, stderr, lastLine: lines.at(-1) ?? '' });
+    });
+  });
+}
+
+/** Polls the front's log until a request matches (no fixed sleeps); rejects after `timeoutMs`. */
+export async function waitForRequest(
+  h: Harness,
+  pred: (r: RecordedRequest) => boolean,
+  timeoutMs = 15_000,
+): Promise<RecordedRequest> {
+  const until = Date.now() + timeoutMs;
+  for (let delay = 5; ; delay = Math.min(delay * 2, 50)) {
+    const hit = h.front.find(pred);
+    if (hit) return hit;
+    if (Date.now() > until) throw new Error('timed out waiting for a request at the front');
+    await new Promise((r) => setTimeout(r, delay));
+  }
+}
+
+/** Everything under `dir`, relative, sorted (folders end in /). */
+export async function listTree(dir: string): Promise<string[]> {
+  if (!existsSync(dir)) return [];
+  const out: string[] = [];
+  const walk = async (d: string, rel: string) => {
+    for (const e of await readdir(d, { withFileTypes: true })) {
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) {
+        out.push(`${r}/`);
+        await walk(join(d, e.name), r);
+      } else out.push(r);
+    }
+  };
+  await walk(dir, '');
+  return out.sort();
+}
+
+/** Entries of a cache dir other than finished archives and the runner's client scripts (temp zips, half folders…). */
+export async function cacheLeftovers(cacheDir: string): Promise<string[]> {
+  const kept = /^((code|layer)-[0-9a-f]{64}\/.*|clients\/|clients\/[0-9a-f]{16}-[\w.-]+)$/;
+  return (await listTree(cacheDir)).filter((f) => !kept.test(f) && !/^(code|layer)-[0-9a-f]{64}\/$/.test(f));
+}
