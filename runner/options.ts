@@ -1,6 +1,6 @@
 // The runner's options: one usage text, one parser; precedence is flag, then RUN_LAMBDA_<NAME> env twin, then default.
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { ConfigError, type Env, envBool, envString } from '../lib/env.js';
 import { UsageError } from './errors.js';
 import { isLogLevel, type LogLevel, LogLevels } from './log.js';
@@ -117,9 +117,10 @@ export function parseArgs(argv: readonly string[], env: Env): ParsedArgs {
       handler: pick('handler'),
       runtime: pick('runtime'),
       timeoutSeconds: parseTimeout(pick('timeout')),
-      cacheDir: pick('cache-dir') ?? defaultCacheDir(env),
+      // Absolute, so that the runtime (started in the task root) sees the same folders.
+      cacheDir: resolve(pick('cache-dir') ?? defaultCacheDir(env)),
       useCache: !(noCache ?? envBool(env, envName('no-cache'), false)),
-      optDir: pick('opt-dir') ?? '/opt',
+      optDir: resolve(pick('opt-dir') ?? '/opt'),
       compat: parseCompat(pick('compat')),
       logLevel: parseLogLevel(pick('log-level') ?? 'info'),
     };

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import type { Env } from '../lib/env.js';
+import { loadAws } from './aws-module.js';
 import { StoppedBySignalError } from './errors.js';
 import type { PreparedFunction } from './function.js';
 import { isLocalRef, prepareLocalFunction } from './local.js';
@@ -127,7 +128,7 @@ async function prepare(
     });
   }
   // Loaded only here: a local run never pays for the AWS SDK.
-  const { prepareRemoteFunction } = await import('./aws/function.js');
+  const { prepareRemoteFunction } = await loadAws(workDir);
   return prepareRemoteFunction(opts.functionRef, {
     cacheDir: opts.cacheDir,
     useCache: opts.useCache,

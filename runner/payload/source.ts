@@ -6,6 +6,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import type { Env } from '../../lib/env.js';
+import { loadAws } from '../aws-module.js';
 import { PayloadIOError, UsageError } from '../errors.js';
 import type { Logger } from '../log.js';
 
@@ -88,7 +89,7 @@ export function fetchPayload(source: PayloadSource, deps: FetchPayloadDeps): Pay
 }
 
 async function downloadS3(url: string, path: string, deps: FetchPayloadDeps): Promise<void> {
-  const { downloadS3Payload } = await import('../aws/s3-payload.js');
+  const { downloadS3Payload } = await loadAws(deps.workDir);
   const { bytes } = await downloadS3Payload(url, path, { log: deps.log, env: deps.env, signal: deps.signal });
   deps.log.debug(`payload: ${bytes} bytes from ${url}`);
 }

@@ -5,6 +5,7 @@ import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Env } from '../../lib/env.js';
+import { loadAws } from '../aws-module.js';
 import { PayloadIOError, UsageError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Compat } from '../options.js';
@@ -88,7 +89,7 @@ export async function prepareResultSlot(target: OutputTarget, deps: SlotDeps): P
       return {
         resultPath: inWorkDir,
         async commit() {
-          const { uploadS3Result } = await import('../aws/s3-payload.js');
+          const { uploadS3Result } = await loadAws(deps.workDir);
           await uploadS3Result(target.url, inWorkDir, { log: deps.log, env: deps.env, signal: deps.signal });
           return target.url;
         },

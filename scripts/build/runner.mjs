@@ -1,36 +1,80 @@
 // dist/run-lambda.mjs: the runner as one self-contained ESM file (no node_modules at run time).
+// The AWS half (runner/aws/entry.ts and the SDK) is bundled separately and embedded gzipped: local runs
+// never compile it (see runner/aws-module.ts).
 import { readFile } from 'node:fs/promises';
+import { gzipSync } from 'node:zlib';
 import * as esbuild from 'esbuild';
 
 const root = new URL('../../', import.meta.url);
+const path = (p) => new URL(p, root).pathname;
+const errorsFile = path('runner/errors.ts');
+const requireBanner =
+  "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);";
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  minify: true,
+  keepNames: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+};
+
+/** In the AWS half, runner/errors.ts is the main bundle's own module (so `instanceof` works across both). */
+async function sharedErrorsPlugin() {
+  const source = await readFile(errorsFile, 'utf8');
+  const names = [...source.matchAll(/^export (?:class|function|const) (\w+)/gm)].map((m) => m[1]);
+  return {
+    name: 'shared-errors',
+    setup(b) {
+      b.onResolve({ filter: /\/errors\.js$/ }, async (args) => {
+        const resolved = await b.resolve(args.path.replace(/\.js$/, '.ts'), {
+          resolveDir: args.resolveDir,
+          kind: args.kind,
+        });
+        return resolved.path === errorsFile ? { path: 'errors', namespace: 'shared-errors' } : undefined;
+      });
+      b.onLoad({ filter: /.*/, namespace: 'shared-errors' }, () => ({
+        contents: `const m = globalThis[Symbol.for('run-lambda.errors')];\nexport const { ${names.join(', ')} } = m;\n`,
+        loader: 'js',
+      }));
+    },
+  };
+}
+
+const awsEntryExternal = {
+  name: 'aws-entry-external',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/aws\/entry\.js$/ }, (args) => ({ path: args.path, external: true }));
+  },
+};
 
 export async function build() {
-  const pkg = JSON.parse(await readFile(new URL('package.json', root), 'utf8'));
-  const clients = {
-    __RUNNER_VERSION__: JSON.stringify(pkg.version),
-    __PYTHON_CLIENT__: JSON.stringify(
-      await readFile(new URL('runner/runtime/clients/python_client.py', root), 'utf8'),
-    ),
-    __NODE_CLIENT__: JSON.stringify(
-      await readFile(new URL('runner/runtime/clients/node-client.mjs', root), 'utf8'),
-    ),
-  };
+  const pkg = JSON.parse(await readFile(path('package.json'), 'utf8'));
+  const aws = await esbuild.build({
+    ...common,
+    entryPoints: [path('runner/aws/entry.ts')],
+    write: false,
+    outfile: 'aws.mjs',
+    banner: { js: requireBanner },
+    plugins: [await sharedErrorsPlugin()],
+  });
+  const awsCode = aws.outputFiles[0].contents;
   await esbuild.build({
-    entryPoints: [new URL('runner/cli.ts', root).pathname],
-    outfile: new URL('dist/run-lambda.mjs', root).pathname,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    minify: true,
-    keepNames: true,
-    sourcemap: false,
-    legalComments: 'none',
-    define: clients,
-    // The SDK is CommonJS inside; give the ESM bundle a require() for it.
-    banner: {
-      js: "#!/usr/bin/env node\nimport { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+    ...common,
+    entryPoints: [path('runner/cli.ts')],
+    outfile: path('dist/run-lambda.mjs'),
+    define: {
+      __RUNNER_VERSION__: JSON.stringify(pkg.version),
+      __PYTHON_CLIENT__: JSON.stringify(
+        await readFile(path('runner/runtime/clients/python_client.py'), 'utf8'),
+      ),
+      __NODE_CLIENT__: JSON.stringify(await readFile(path('runner/runtime/clients/node-client.mjs'), 'utf8')),
+      __AWS_MODULE_GZ__: JSON.stringify(gzipSync(awsCode, { level: 9 }).toString('base64')),
     },
-    logLevel: 'warning',
+    banner: { js: `#!/usr/bin/env node\n${requireBanner}` },
+    plugins: [awsEntryExternal],
   });
 }

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { resolve } from 'node:path';
 import { test } from 'node:test';
 import { UsageError } from '../../runner/errors.js';
 import { isLocalRef } from '../../runner/local.js';
@@ -45,6 +46,12 @@ test('options: defaults, then env twins, then flags (flag wins)', () => {
 test('options: the cache dir follows XDG_CACHE_HOME', () => {
   assert.equal(defaultCacheDir({ XDG_CACHE_HOME: '/xdg', HOME: '/h' }), '/xdg/run-lambda');
   assert.equal(run(['--cache-dir', '/c', 'fn', 'p']).cacheDir, '/c');
+});
+
+test('options: relative --opt-dir and --cache-dir are made absolute from the working directory', () => {
+  const o = run(['--opt-dir', 'dist/layer', '--cache-dir', 'cache', 'fn', 'p.json']);
+  assert.equal(o.optDir, resolve('dist/layer'));
+  assert.equal(o.cacheDir, resolve('cache'));
 });
 
 test('options: positionals after -- may look like flags; - is a positional', () => {

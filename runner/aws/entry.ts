@@ -1,0 +1,3 @@
+// The AWS half of the runner in one module: what runner/aws-module.ts loads on first use.
+export { prepareRemoteFunction } from './function.js';
+export { downloadS3Payload, uploadS3Result } from './s3-payload.js';
