@@ -64,3 +64,12 @@ test('node: the example function runs and reports where its result went', async 
   assert.equal(JSON.parse(r.stdout).sum, 15);
   assert.equal(r.last, 'run-lambda: result (' + Buffer.byteLength(r.stdout) + ' bytes) written to stdout');
 });
+
+test('node: an ES module handler imports a package from a layer (/opt/nodejs/node_modules), as Lambda allows', async () => {
+  const r = await runCli(['--opt-dir', fx('esm-layer-opt'), fx('esm-layer-fn'), 'data:,{"name":"esm"}']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout), { greeting: 'hello esm from a layer' });
+  const without = await runCli(['--opt-dir', fx('empty-fn'), fx('esm-layer-fn'), 'data:,{"name":"esm"}']);
+  assert.equal(without.code, 1);
+  assert.match(without.last, /^Runtime\.ImportModuleError: .*layerpkg/);
+});

@@ -1,8 +1,35 @@
 // run-lambda's Node.js runtime client: loads the handler as Lambda does and serves invocations over the Runtime API.
 import { existsSync } from 'node:fs';
 import { request } from 'node:http';
+import { register } from 'node:module';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+
+// ES modules ignore NODE_PATH, but Lambda's Node.js runtimes (18+) let `import` find packages in layers
+// (/opt/nodejs/node_modules…). A resolve hook gives bare specifiers that fall through the same NODE_PATH folders.
+const layerResolver = `
+import { pathToFileURL } from 'node:url';
+let dirs = [];
+export function initialize(data) { dirs = data.dirs; }
+export async function resolve(specifier, context, next) {
+  try {
+    return await next(specifier, context);
+  } catch (err) {
+    if (err?.code !== 'ERR_MODULE_NOT_FOUND' || /^(\\.|\\/|[a-z]+:)/.test(specifier)) throw err;
+    for (const dir of dirs) {
+      try {
+        return await next(specifier, { ...context, parentURL: pathToFileURL(dir + '/__layer__.mjs').href });
+      } catch {}
+    }
+    throw err;
+  }
+}`;
+const nodePath = (process.env.NODE_PATH ?? '').split(':').filter((d) => d && existsSync(d));
+if (nodePath.length > 0 && typeof register === 'function') {
+  register(`data:text/javascript,${encodeURIComponent(layerResolver)}`, import.meta.url, {
+    data: { dirs: nodePath },
+  });
+}
 
 const [host, port] = (process.env.AWS_LAMBDA_RUNTIME_API ?? '').split(':');
 const PREFIX = '/2018-06-01/runtime';
