@@ -1,0 +1,166 @@
+// End to end on one machine: template deployed on moto → built dispatcher → Batch job → built runner → result in S3.
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { createFunction, createLayer } from '../integration/harness/fixtures.js';
+import { type E2eWorld, fnArn, retryAction, startE2e } from './world.js';
+
+// Lambda's Python clients serialise with ensure_ascii=False, so these reach S3 as raw UTF-8, not \u escapes.
+const TEXT = 'Grüße, 世界 🌍 — "quoted" \\ back\tslash, line\u2028separator';
+
+/** Shared by both functions: a result with unicode and nesting; the handler keeps its own serialisation of it. */
+const RESULT_PY = `import json, os
+
+def build(event, context, extra):
+    features = event["features"]
+    result = {
+        "id": event["id"],
+        "count": len(features),
+        "features": features,
+        "text": ${JSON.stringify(TEXT)},
+        "nested": {"list": [1, 2.5, -3, True, None, {"deep": [[], {}]}], "empty": ""},
+        "job": os.environ.get("AWS_BATCH_JOB_ID"),
+        "function": context.function_name,
+        **extra,
+    }
+    # What the runtime client will send, kept so the test can compare the bytes that reach S3.
+    path = os.path.join(os.environ["RESULT_COPIES"], os.environ["AWS_BATCH_JOB_ID"] + ".json")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(json.dumps(result, ensure_ascii=False))
+    return result
+`;
+
+const PLAIN_PY = `from result import build
+
+def lambda_handler(event, context):
+    return build(event, context, {"gdal": None})
+`;
+
+// Imported at init, as a GDAL task imports osgeo: the function cannot even start without its layer.
+const GEO_PY = `import gdal_e2e
+from result import build
+
+def lambda_handler(event, context):
+    return build(event, context, {"gdal": gdal_e2e.version()})
+`;
+
+const FAILING_PY = `def lambda_handler(event, context):
+    raise ValueError("tile %s has no bands: ünïcödé" % event["id"])
+`;
+
+const IMAGES = { lambda: 'e2e-plain', geolambda: 'e2e-geo' } as const;
+
+/** A payload of about `bytes` of JSON, with unicode in every feature. */
+function payloadOf(id: string, bytes: number) {
+  const feature = (i: number) => ({
+    i,
+    name: `tuile ${i} — ß 東京 🛰`,
+    bbox: [i, -(i + 1) / 2, i + 0.25, 1e-7],
+  });
+  const each = Buffer.byteLength(JSON.stringify(feature(100_000))) + 1;
+  return {
+    id,
+    features: Array.from({ length: Math.max(1, Math.floor(bytes / each)) }, (_, i) => feature(i)),
+  };
+}
+
+let w: E2eWorld;
+before(async () => {
+  w = await startE2e('e2e');
+  const env = { RESULT_COPIES: w.dir };
+  const code = (handler: string) => ({ 'lambda_function.py': handler, 'result.py': RESULT_PY });
+  const gdal = await createLayer(w.h, 'gdal-e2e', {
+    'python/gdal_e2e.py': 'def version():\n    return "3.8.4-e2e"\n',
+  });
+  await createFunction(w.h, { name: IMAGES.lambda, runtime: 'python3.12', files: code(PLAIN_PY), env });
+  await createFunction(w.h, {
+    name: IMAGES.geolambda,
+    runtime: 'python3.12',
+    files: code(GEO_PY),
+    env,
+    layers: [gdal],
+  });
+  await createFunction(w.h, { name: 'e2e-failing', files: { 'lambda_function.py': FAILING_PY } });
+});
+after(() => w?.stop());
+
+const limit = () => Number(w.deployment.dispatcherEnv.INLINE_PAYLOAD_LIMIT);
+const sizes = {
+  'a large payload through S3': () => 300_000,
+  'a small inline payload': () => limit() / 2,
+} as const;
+
+for (const [image, functionName] of Object.entries(IMAGES) as [keyof typeof IMAGES, string][]) {
+  for (const [sizeName, bytes] of Object.entries(sizes)) {
+    test(`${image} definition, ${sizeName}: the handler's result lands at url_out byte for byte`, async () => {
+      const payload = payloadOf(`${image}-${bytes()}`, bytes());
+      const size = Buffer.byteLength(JSON.stringify(payload));
+      const answer = await w.dispatch({ lambda_function: functionName, payload });
+
+      // The dispatcher chose the image (from the layer ARN alone) and placed the payload by its size.
+      const { bucket, jobQueueArn, jobDefinitionArns, dispatcherEnv } = w.deployment;
+      assert.equal(answer.image, image);
+      assert.equal(answer.job_definition, jobDefinitionArns[image]);
+      assert.equal(answer.job_queue, jobQueueArn);
+      const prefix = `s3://${bucket}/${dispatcherEnv.PAYLOAD_PREFIX}${functionName}/`;
+      assert.ok(answer.url_out.startsWith(prefix), answer.url_out);
+      if (size > limit()) {
+        assert.ok(answer.url.startsWith(prefix), answer.url);
+        assert.deepEqual(JSON.parse(String(await w.read(answer.url))), payload);
+      } else {
+        assert.match(answer.url, /^data:application\/json;base64,/);
+        assert.ok(size < 8192);
+      }
+
+      // Batch has the job as submitted: the template's definition and queue, the three parameters.
+      const job = await w.describeJob(answer.job_id);
+      assert.equal(job.jobDefinition, jobDefinitionArns[image]);
+      assert.equal(job.jobQueue, jobQueueArn);
+      assert.deepEqual(job.parameters, {
+        lambda_function: fnArn(functionName),
+        url: answer.url,
+        url_out: answer.url_out,
+      });
+
+      const r = await w.runJob(answer.job_id);
+      assert.equal(r.exitCode, 0, r.stderr);
+      assert.deepEqual(r.command, ['run', fnArn(functionName), answer.url, answer.url_out]);
+      assert.equal(r.batchEnv.RUN_LAMBDA_LOG_LEVEL, dispatcherEnv.LOG_LEVEL);
+
+      const bytesOut = await w.read(answer.url_out);
+      assert.ok(bytesOut, `nothing at ${answer.url_out}`);
+      const produced = await readFile(join(w.dir, `${answer.job_id}.json`));
+      assert.ok(bytesOut.equals(produced), 'the object differs from the runtime client serialisation');
+      assert.ok(bytesOut.includes(Buffer.from('世界 🌍')), 'unicode reached S3 escaped, not as UTF-8');
+      assert.deepEqual(JSON.parse(bytesOut.toString('utf8')), {
+        id: payload.id,
+        count: payload.features.length,
+        features: payload.features,
+        text: TEXT,
+        nested: { list: [1, 2.5, -3, true, null, { deep: [[], {}] }], empty: '' },
+        job: answer.job_id,
+        function: functionName,
+        gdal: image === 'geolambda' ? '3.8.4-e2e' : null,
+      });
+      if (size > limit()) assert.deepEqual(JSON.parse(String(await w.read(answer.url))), payload);
+    });
+  }
+}
+
+test('a failing handler ends the job with exit 1, a Type: message last line, nothing at url_out, no retry', async () => {
+  const payload = payloadOf('failing-7', 100_000);
+  const answer = await w.dispatch({ lambda_function: 'e2e-failing', payload });
+  assert.equal(answer.image, 'lambda');
+  const r = await w.runJob(answer.job_id);
+  assert.equal(r.exitCode, 1, r.stderr);
+  // Cirrus's post-batch step re-raises the error from exactly this line.
+  const m = /^(?:([.\w]+):)?\s*(.*)/.exec(r.lastLine);
+  assert.equal(m?.[1], 'ValueError', r.lastLine);
+  assert.equal(m?.[2], 'tile failing-7 has no bands: ünïcödé');
+  assert.equal(await w.read(answer.url_out), undefined);
+  assert.deepEqual(JSON.parse(String(await w.read(answer.url))), payload);
+  const def = await w.describeDefinition(w.deployment.jobDefinitionArns.lambda);
+  assert.equal(retryAction(def, 1), 'exit');
+  assert.equal(retryAction(def, 4), 'retry');
+});
