@@ -84,6 +84,10 @@ export async function prepareRemoteFunction(
               signal,
             }),
           extract,
+          {
+            signal,
+            onWait: (holder) => log.info(`waiting for ${holder}, which is downloading the code of ${name}`),
+          },
         ),
         materializeLayers(layerArns, { lambda, store, functionName: name, extract, log, signal }),
       ] as const;

@@ -71,6 +71,10 @@ export function materializeLayers(
             ...(opts.signal ? { signal: opts.signal } : {}),
           }),
         opts.extract,
+        {
+          ...(opts.signal ? { signal: opts.signal } : {}),
+          onWait: (holder) => opts.log.info(`waiting for ${holder}, which is downloading the ${label}`),
+        },
       );
     }),
   );

@@ -1,10 +1,11 @@
 // Where downloaded code and layers are extracted: a cache keyed by CodeSha256 shared by runs, or a per-run temp dir.
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ExtractResult, extractZip, LAMBDA_UNZIPPED_LIMIT } from '../archive/extract.js';
+import { type HeldLock, lockOrWait } from './cache-lock.js';
 
 export type ArchiveKind = 'code' | 'layer';
 
@@ -55,10 +56,17 @@ export interface Materialized {
   downloaded: boolean;
 }
 
+export interface MaterializeOptions {
+  /** Told when another runner is already downloading the same archive and this one waits for it. */
+  onWait?: (holder: string) => void;
+  signal?: AbortSignal;
+}
+
 /**
  * The extracted folder for an archive: from the cache when present, else downloaded by `download` to a temp
- * zip and extracted. Another runner may be doing the same at the same moment: each extracts to its own temp
- * folder and renames it into place; when the rename loses the race, the winner's folder is used.
+ * zip and extracted. Runners sharing the cache take a lock per archive, so only one downloads a new version
+ * while the others wait for its folder. Should two still work at once (a stale lock taken over), each
+ * extracts to its own temp folder and renames it into place; when the rename loses, the winner's is used.
  */
 export async function materialize(
   store: Store,
@@ -66,14 +74,25 @@ export async function materialize(
   sha256Base64: string,
   download: (zipPath: string) => Promise<unknown>,
   extract: (zipPath: string, dir: string) => Promise<ExtractResult>,
+  opts: MaterializeOptions = {},
 ): Promise<Materialized> {
-  const dir = join(store.dir, folderFor(kind, sha256Base64));
+  const name = folderFor(kind, sha256Base64);
+  const dir = join(store.dir, name);
   if (existsSync(dir)) return { dir, downloaded: false };
-  const zipPath = join(
-    store.dir,
-    `.${folderFor(kind, sha256Base64)}.${process.pid}-${randomBytes(4).toString('hex')}.zip`,
-  );
+  let lock: HeldLock | undefined;
+  if (store.persistent) {
+    const got = await lockOrWait(join(store.dir, `.${name}.lock`), {
+      ready: () => existsSync(dir),
+      ...opts,
+    });
+    if (got.kind === 'ready') return { dir, downloaded: false };
+    lock = got.lock;
+    await removeLeftovers(store.dir, name);
+  }
+  const zipPath = join(store.dir, `.${name}.${process.pid}-${randomBytes(4).toString('hex')}.zip`);
   try {
+    // The previous holder may have finished between our last look and taking the lock.
+    if (existsSync(dir)) return { dir, downloaded: false };
     await download(zipPath);
     await extract(zipPath, dir);
   } catch (err) {
@@ -81,6 +100,17 @@ export async function materialize(
     if (!((code === 'ENOTEMPTY' || code === 'EEXIST') && existsSync(dir))) throw err;
   } finally {
     await rm(zipPath, { force: true });
+    await lock?.release();
   }
   return { dir, downloaded: true };
+}
+
+/**
+ * Temp zips and half-extracted folders of `name` left by a runner that was killed (SIGKILL, a lost host):
+ * whoever holds the entry's lock is the only one writing them, so the rest are garbage.
+ */
+async function removeLeftovers(storeDir: string, name: string): Promise<void> {
+  const lockName = `.${name}.lock`;
+  const mine = (await readdir(storeDir)).filter((f) => f.startsWith(`.${name}.`) && f !== lockName);
+  await Promise.all(mine.map((f) => rm(join(storeDir, f), { recursive: true, force: true })));
 }
