@@ -1,0 +1,171 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { GetFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
+import {
+  createBucket,
+  createFunction,
+  createLayer,
+  getJson,
+  putObject,
+} from '../integration/harness/fixtures.js';
+import { type Harness, type RecordedRequest, startHarness } from '../integration/harness/index.js';
+import { assertBuilt, cacheLeftovers, listTree, runLambda, waitForRequest } from './support.js';
+
+const BUCKET = 'faults-cache';
+const HANDLER =
+  'import dep\n\ndef lambda_handler(event, context):\n    return {"echo": event, "dep": dep.VALUE}\n';
+
+let h: Harness;
+let dir: string;
+before(async () => {
+  assertBuilt();
+  h = await startHarness();
+  dir = await mkdtemp(join(tmpdir(), 'faults-cache-'));
+  await createBucket(h, BUCKET);
+});
+after(async () => {
+  await h?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const codeOf = (target: string) => (r: RecordedRequest) => r.service === 'code' && r.code?.target === target;
+const entries = async (cacheDir: string, kind: 'code' | 'layer') =>
+  existsSync(cacheDir) ? (await readdir(cacheDir)).filter((f) => f.startsWith(`${kind}-`)) : [];
+
+test('a layer download cut mid-stream on every try leaves no half entry, temp zip or lock; the next run succeeds', async () => {
+  const layer = await createLayer(h, 'fc-cut-layer', { 'python/dep.py': `VALUE = "${'x'.repeat(4000)}"\n` });
+  await createFunction(h, { name: 'fc-cut', files: { 'lambda_function.py': HANDLER }, layers: [layer] });
+  await putObject(h, BUCKET, 'cut/in.json', { c: 1 });
+  const cacheDir = join(dir, 'cache-cut');
+  h.front.clear();
+  const cut = h.front.fault({ match: codeOf('fc-cut-layer:1'), kind: 'drop' });
+  const failed = await runLambda({
+    h,
+    tmp: join(dir, 'tmp-cut-1'),
+    cacheDir,
+    args: ['fc-cut', `s3://${BUCKET}/cut/in.json`],
+  });
+  cut.remove();
+  assert.equal(failed.code, 3, failed.stderr);
+  assert.match(failed.lastLine, /^FunctionPrepareError: could not download the layer fc-cut-layer:1: /);
+  assert.equal(cut.hits, 3, 'each of the three tries was cut');
+  assert.deepEqual(await entries(cacheDir, 'layer'), []);
+  assert.deepEqual(await cacheLeftovers(cacheDir), []);
+  assert.deepEqual(await getJson(h, BUCKET, 'cut/in.json'), { c: 1 });
+
+  const ok = await runLambda({
+    h,
+    tmp: join(dir, 'tmp-cut-2'),
+    cacheDir,
+    args: ['fc-cut', `s3://${BUCKET}/cut/in.json`],
+  });
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.equal(((await getJson(h, BUCKET, 'cut/in.json')) as { dep: string }).dep.length, 4000);
+  assert.equal((await entries(cacheDir, 'layer')).length, 1);
+  assert.deepEqual(await cacheLeftovers(cacheDir), []);
+});
+
+test('ten runners started at once on a new version share one download and all succeed', async () => {
+  await createFunction(h, {
+    name: 'fc-ten',
+    files: { 'lambda_function.py': HANDLER, 'dep.py': 'VALUE = 10\n' },
+  });
+  await putObject(h, BUCKET, 'ten/in.json', { t: 1 });
+  const cacheDir = join(dir, 'cache-ten');
+  h.front.clear();
+  // A slow download, so that every runner arrives while the first is still fetching.
+  const slow = h.front.fault({ match: codeOf('fc-ten'), kind: 'latency', ms: 1500 });
+  const runs = await Promise.all(
+    Array.from({ length: 10 }, (_, i) =>
+      runLambda({
+        h,
+        tmp: join(dir, `tmp-ten-${i}`),
+        cacheDir,
+        args: ['fc-ten', `s3://${BUCKET}/ten/in.json`, `s3://${BUCKET}/ten/out-${i}.json`],
+      }),
+    ),
+  );
+  slow.remove();
+  for (const r of runs) assert.equal(r.code, 0, r.stderr);
+  assert.equal(h.front.downloads().length, 1);
+  assert.ok(
+    runs.some((r) => /waiting for \d+@/.test(r.stderr)),
+    'some runner waited for the download',
+  );
+  for (let i = 0; i < 10; i++) {
+    assert.deepEqual(await getJson(h, BUCKET, `ten/out-${i}.json`), { echo: { t: 1 }, dep: 10 });
+  }
+  assert.equal((await entries(cacheDir, 'code')).length, 1);
+  assert.deepEqual(await cacheLeftovers(cacheDir), []);
+});
+
+test('a runner killed with SIGKILL while it holds the download lock: the next run takes the lock over and succeeds', async () => {
+  await createFunction(h, {
+    name: 'fc-stale',
+    files: { 'lambda_function.py': HANDLER, 'dep.py': 'VALUE = 1\n' },
+  });
+  await putObject(h, BUCKET, 'stale/in.json', { s: 1 });
+  const cacheDir = join(dir, 'cache-stale');
+  h.front.clear();
+  // A stalled download: the runner is killed while it holds the lock.
+  const stall = h.front.fault({ match: codeOf('fc-stale'), times: 1, kind: 'latency', ms: 3000 });
+  let child: ChildProcess | undefined;
+  const killed = runLambda({
+    h,
+    tmp: join(dir, 'tmp-stale-1'),
+    cacheDir,
+    args: ['fc-stale', `s3://${BUCKET}/stale/in.json`],
+    onSpawn: (c) => {
+      child = c;
+    },
+  });
+  await waitForRequest(h, codeOf('fc-stale'));
+  const locks = (await readdir(cacheDir)).filter((f) => f.endsWith('.lock'));
+  assert.equal(locks.length, 1, 'the downloading runner holds a lock');
+  child?.kill('SIGKILL');
+  assert.equal((await killed).signal, 'SIGKILL');
+  stall.remove();
+  const ok = await runLambda({
+    h,
+    tmp: join(dir, 'tmp-stale-2'),
+    cacheDir,
+    args: ['fc-stale', `s3://${BUCKET}/stale/in.json`],
+  });
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.deepEqual(await getJson(h, BUCKET, 'stale/in.json'), { echo: { s: 1 }, dep: 1 });
+  assert.deepEqual(await cacheLeftovers(cacheDir), []);
+});
+
+test('leftovers of a dead runner (lock with a dead pid, temp zip, half-extracted folder) are cleared by the next run', async () => {
+  await createFunction(h, {
+    name: 'fc-left',
+    files: { 'lambda_function.py': HANDLER, 'dep.py': 'VALUE = 2\n' },
+  });
+  await putObject(h, BUCKET, 'left/in.json', { l: 1 });
+  const cacheDir = join(dir, 'cache-left');
+  await mkdir(cacheDir, { recursive: true });
+  const config = await h.clients.lambda.send(
+    new GetFunctionConfigurationCommand({ FunctionName: 'fc-left' }),
+  );
+  const sha = config.CodeSha256 ?? '';
+  const name = `code-${Buffer.from(sha, 'base64').toString('hex')}`;
+  const deadPid = spawnSync(process.execPath, ['-e', 'console.log(process.pid)']).stdout.toString().trim();
+  await writeFile(join(cacheDir, `.${name}.lock`), `${deadPid}@${hostname()}`);
+  await writeFile(join(cacheDir, `.${name}.${deadPid}-abcd.zip`), 'PK partial');
+  await mkdir(join(cacheDir, `.${name}.tmp-0123456789ab`, 'sub'), { recursive: true });
+  const r = await runLambda({
+    h,
+    tmp: join(dir, 'tmp-left'),
+    cacheDir,
+    args: ['fc-left', `s3://${BUCKET}/left/in.json`],
+  });
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(await getJson(h, BUCKET, 'left/in.json'), { echo: { l: 1 }, dep: 2 });
+  assert.deepEqual(await cacheLeftovers(cacheDir), []);
+  assert.deepEqual(await listTree(join(dir, 'tmp-left')), []);
+});
