@@ -1,0 +1,116 @@
+// Runs in a fresh node process for the dispatcher figure: times the built bundle's load and invokes, and the
+// plain SDK calls it must make as their baseline; writes JSON to the file named in argv.
+// Plain JavaScript run by plain node, so no TypeScript loader sits between the timer and the module load.
+import { writeFileSync } from 'node:fs';
+
+const [mode, bundle, outFile, samplesArg] = process.argv.slice(2);
+const samples = Number(samplesArg ?? '30');
+const env = process.env;
+const report = (obj) => writeFileSync(outFile, JSON.stringify(obj));
+
+if (mode === 'load-bundle') {
+  const t0 = performance.now();
+  await import(bundle);
+  report({ ms: performance.now() - t0 });
+} else if (mode === 'load-sdk') {
+  // What any dispatcher must load at least: the three SDK clients it calls.
+  const t0 = performance.now();
+  await Promise.all([
+    import('@aws-sdk/client-s3'),
+    import('@aws-sdk/client-lambda'),
+    import('@aws-sdk/client-batch'),
+  ]);
+  report({ ms: performance.now() - t0 });
+} else if (mode === 'latency') {
+  report(await latency());
+} else {
+  throw new Error(`unknown mode ${mode}`);
+}
+
+async function latency() {
+  const account = '123456789012';
+  const fn = env.BENCH_FUNCTION;
+  const context = {
+    awsRequestId: 'bench',
+    invokedFunctionArn: `arn:aws:lambda:${env.AWS_REGION}:${account}:function:dispatcher`,
+  };
+  const { handler } = await import(bundle);
+  const timeIt = async (f) => {
+    const t0 = performance.now();
+    await f();
+    return performance.now() - t0;
+  };
+  const small = (i) => ({ lambda_function: fn, payload: { id: `item-${i}`, process: { tasks: {} } } });
+  const big = (i) => ({ lambda_function: fn, payload: { id: `item-${i}`, blob: 'x'.repeat(1024 * 1024) } });
+  const firstMs = await timeIt(() => handler(small(0), context));
+  const series = async (make) => {
+    const out = [];
+    for (let i = 0; i < samples; i++) out.push(await timeIt(() => handler(make(i), context)));
+    return out;
+  };
+  const smallMs = await series(small);
+  const bigMs = await series(big);
+
+  // The baseline: the same AWS calls made with the SDK straight from node_modules, same endpoint, same process.
+  const { S3Client, PutObjectCommand } = await import('@aws-sdk/client-s3');
+  const { BatchClient, SubmitJobCommand } = await import('@aws-sdk/client-batch');
+  const s3 = new S3Client({ forcePathStyle: true });
+  const batch = new BatchClient({});
+  const submit = (i) =>
+    batch.send(
+      new SubmitJobCommand({
+        jobName: fn,
+        jobQueue: env.JOB_QUEUE,
+        jobDefinition: env.JOB_DEFINITION_LAMBDA,
+        parameters: { lambda_function: fn, url: `s3://${env.PAYLOAD_BUCKET}/sdk/${i}.json`, url_out: 'x' },
+      }),
+    );
+  const body = JSON.stringify(big(0).payload);
+  const put = (i) =>
+    s3.send(new PutObjectCommand({ Bucket: env.PAYLOAD_BUCKET, Key: `sdk/${i}.json`, Body: body }));
+  await submit(0);
+  await put(0);
+  const sdkSmallMs = [];
+  const sdkBigMs = [];
+  for (let i = 0; i < samples; i++) sdkSmallMs.push(await timeIt(() => submit(i)));
+  for (let i = 0; i < samples; i++)
+    sdkBigMs.push(
+      await timeIt(async () => {
+        await put(i);
+        await submit(i);
+      }),
+    );
+
+  // An SQS batch of 10 records in one invoke, against the same 10 requests as 10 direct invokes.
+  const sqsBatchMs = [];
+  const singlesMs = [];
+  const rounds = Math.max(3, Math.floor(samples / 5));
+  for (let r = 0; r < rounds; r++) {
+    const requests = Array.from({ length: 10 }, (_, i) => small(r * 10 + i));
+    const event = {
+      Records: requests.map((req, i) => ({
+        messageId: `m${i}`,
+        receiptHandle: `r${i}`,
+        body: JSON.stringify(req),
+        attributes: {},
+        messageAttributes: {},
+        md5OfBody: '',
+        eventSource: 'aws:sqs',
+        eventSourceARN: `arn:aws:sqs:${env.AWS_REGION}:${account}:dispatch`,
+        awsRegion: env.AWS_REGION,
+      })),
+    };
+    sqsBatchMs.push(
+      await timeIt(async () => {
+        const out = await handler(event, context);
+        if (out.batchItemFailures.length > 0) throw new Error(`SQS batch failures: ${JSON.stringify(out)}`);
+      }),
+    );
+    singlesMs.push(
+      await timeIt(async () => {
+        for (const req of requests) await handler(req, context);
+      }),
+    );
+  }
+  return { firstMs, smallMs, bigMs, sdkSmallMs, sdkBigMs, sqsBatchMs, singlesMs };
+}

@@ -1,0 +1,129 @@
+// The bench's results.json shape and the printed report: ratios first, absolute times after, then where time goes.
+import type { Comparison } from './context.js';
+import type { DispatcherResult } from './dispatcher.js';
+import type { MemoryResult } from './memory.js';
+import type { OverheadResult } from './overhead.js';
+import { fmtMs, fmtRatio, MB, table } from './stats.js';
+import type { TrivialResult } from './trivial.js';
+
+export interface BenchResults {
+  generatedAt: string;
+  machine: Record<string, string | number>;
+  repetitions: number;
+  overhead?: OverheadResult;
+  trivial?: TrivialResult;
+  memory?: MemoryResult;
+  dispatcher?: DispatcherResult;
+  aims?: Record<string, { aim: string; value: number; met: boolean }>;
+  durationS?: number;
+}
+
+/** The spec's aims: cold ≤ 1.2× floor, warm ≤ 1.1×, memory flat (1 GiB peak within 20% of the 1 MiB peak). */
+export function judgeAims(r: BenchResults): BenchResults['aims'] {
+  const aims: NonNullable<BenchResults['aims']> = {};
+  if (r.overhead) {
+    aims.coldOverhead = {
+      aim: '≤ 1.2× floor',
+      value: r.overhead.cold.ratio,
+      met: r.overhead.cold.ratio <= 1.2,
+    };
+    aims.warmOverhead = {
+      aim: '≤ 1.1× floor',
+      value: r.overhead.warm.ratio,
+      met: r.overhead.warm.ratio <= 1.1,
+    };
+  }
+  if (r.memory) {
+    aims.memoryFlat = {
+      aim: '1 GiB peak ≤ 1.2× 1 MiB peak',
+      value: r.memory.growth,
+      met: r.memory.growth <= 1.2,
+    };
+  }
+  return aims;
+}
+
+const row = (name: string, c: Comparison, baseline: string): string[] => [
+  name,
+  fmtRatio(c.ratio),
+  fmtMs(c.runnerMs),
+  `${fmtMs(c.baselineMs)} (${baseline})`,
+  `${c.extraMs >= 0 ? '+' : ''}${fmtMs(c.extraMs)}`,
+];
+
+function stepsTable(title: string, c: Comparison): string {
+  const rows: string[][] = [['runner step (median)', 'ms', '', 'floor step (median)', 'ms']];
+  const r = Object.entries(c.runnerSteps ?? {});
+  const f = Object.entries(c.baselineSteps ?? {});
+  for (let i = 0; i < Math.max(r.length, f.length); i++) {
+    const [rs, rv] = r[i] ?? ['', undefined];
+    const [fs, fv] = f[i] ?? ['', undefined];
+    rows.push([rs, rv === undefined ? '' : String(rv), '', fs, fv === undefined ? '' : String(fv)]);
+  }
+  return `${title}\n${table(rows)}`;
+}
+
+export function printReport(r: BenchResults): void {
+  const out: string[] = [];
+  const speed: string[][] = [['figure', 'ratio', 'runner', 'baseline', 'extra']];
+  if (r.overhead) {
+    speed.push(row('1 cold: 30 MB code + 5 MB layer, 20 MB event and result', r.overhead.cold, 'floor'));
+    speed.push(row('2 warm: same, code cached', r.overhead.warm, 'floor without code'));
+  }
+  if (r.trivial) {
+    speed.push(row('3a empty handler, local folder', r.trivial.local, 'python3 calls it'));
+    speed.push(row('3b empty handler, deployed, S3 event/result', r.trivial.aws, 'curl + python3 + curl'));
+    speed.push(row('   start-up: run-lambda --version', r.trivial.startup, 'node -e 0'));
+  }
+  if (r.dispatcher) {
+    const d = r.dispatcher;
+    speed.push(row('5 dispatcher module load', d.load, 'import 3 SDK clients'));
+    speed.push(row('5 SQS batch of 10 (one invoke)', d.sqsBatchOf10, '10 direct invokes'));
+  }
+  out.push(`Speed (medians of ${r.repetitions} runs; ratio = runner / baseline)\n${table(speed)}`);
+
+  if (r.dispatcher) {
+    const d = r.dispatcher;
+    const lat: string[][] = [
+      ['dispatcher direct invoke', 'ratio', 'median', 'p95', 'SDK-calls median', 'p95'],
+    ];
+    for (const [name, l] of [
+      ['small payload (inline; SubmitJob)', d.small],
+      ['1 MB payload (PutObject + SubmitJob)', d.oneMb],
+    ] as const) {
+      lat.push([
+        name,
+        fmtRatio(l.ratio),
+        fmtMs(l.medianMs),
+        fmtMs(l.p95Ms),
+        fmtMs(l.baselineMedianMs),
+        fmtMs(l.baselineP95Ms),
+      ]);
+    }
+    out.push(
+      `${table(lat)}\nbundle ${(d.bundleBytes / 1024).toFixed(0)} KiB (${(d.bundleGzipBytes / 1024).toFixed(0)} KiB gzipped); ` +
+        `first invoke after load ${fmtMs(d.firstInvokeMs)}; ${d.samples} samples each`,
+    );
+  }
+  if (r.memory) {
+    const m = r.memory;
+    const rows: string[][] = [['4 memory: event size', 'runner peak RSS', 'run time']];
+    for (const p of m.points) {
+      rows.push([`${(p.eventBytes / MB).toFixed(0)} MiB`, `${p.runnerPeakRssMb} MiB`, fmtMs(p.ms)]);
+    }
+    out.push(
+      `${table(rows)}\ngrowth 1 GiB / 1 MiB: ${fmtRatio(m.growth)}; bare node -e 0: ${m.nodeBaselineMb} MiB`,
+    );
+  }
+  if (r.overhead) {
+    out.push(stepsTable('Where the cold run spends its time', r.overhead.cold));
+    out.push(stepsTable('Where the warm run spends its time', r.overhead.warm));
+  }
+  const aims = r.aims ?? {};
+  if (Object.keys(aims).length > 0) {
+    const rows = [['aim', 'target', 'value', 'met']];
+    for (const [k, a] of Object.entries(aims)) rows.push([k, a.aim, String(a.value), a.met ? 'yes' : 'NO']);
+    out.push(table(rows));
+  }
+  process.stdout.write(`\n${out.join('\n\n')}\n`);
+}
