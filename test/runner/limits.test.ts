@@ -29,9 +29,8 @@ function alive(pid: number): boolean {
 const pidsIn = (stderr: string) =>
   (/handler sleeping pids=([\d,]+)/.exec(stderr)?.[1] ?? '').split(',').filter(Boolean).map(Number);
 
-/** Leftover run-lambda-* temp folders (the runner removes its own on every exit path). */
-const tempDirs = () =>
-  new Set(readdirSync(tmpdir()).filter((d) => d.startsWith('run-lambda-') && !d.includes('test')));
+/** A private TMPDIR for one run, so that runners of concurrently running test files do not show up in it. */
+const privateTmp = () => mkdtempSync(join(tmpdir(), 'limits-test-tmp-'));
 
 test('--timeout is enforced: exit 124, last line says so, the whole process group is killed', async () => {
   const r = await runCli(['--timeout', '1', '--handler', 'handlers.sleep', py, 'data:,{}']);
@@ -44,10 +43,11 @@ test('--timeout is enforced: exit 124, last line says so, the whole process grou
 });
 
 test('SIGTERM is passed to the runtime, the group ends, the runner exits 143 and leaves no temp files', async () => {
-  const before = tempDirs();
+  const tmp = privateTmp();
   let sent = false;
   const r = await runCli(['--handler', 'handlers.sleep', py, '-'], {
     input: '{"seconds": 30}',
+    env: { TMPDIR: tmp },
     onStderr(text, child) {
       if (!sent && /handler sleeping/.test(text)) {
         sent = true;
@@ -58,8 +58,8 @@ test('SIGTERM is passed to the runtime, the group ends, the runner exits 143 and
   assert.equal(r.code, 143, r.stderr);
   assert.equal(r.last, 'StoppedBySignalError: stopped by SIGTERM');
   for (const pid of pidsIn(r.stderr)) assert.equal(alive(pid), false, `pid ${pid} still alive`);
-  const leftover = [...tempDirs()].filter((d) => !before.has(d));
-  assert.deepEqual(leftover, []);
+  assert.deepEqual(readdirSync(tmp), [], 'the runner left temp files behind');
+  rmSync(tmp, { recursive: true, force: true });
 });
 
 test('SIGINT stops a Node.js handler with exit 130', async () => {
