@@ -64,10 +64,8 @@ export const BatchLimits = {
   maxJobNameLength: 128,
 } as const;
 
-export const RequestFields = [
-  'lambda_function',
-  'payload',
-  'url',
+/** The request fields that shape the job (everything but the function and the payload). */
+export const JobOptionFields = [
   'url_out',
   'image',
   'queue',
@@ -78,6 +76,8 @@ export const RequestFields = [
   'timeout',
   'attempts',
 ] as const;
+
+export const RequestFields = ['lambda_function', 'payload', 'url', ...JobOptionFields] as const;
 
 /** A Batch job name: letters, digits, `-` and `_`, starting with a letter or digit, at most 128 characters. */
 export const JOB_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;

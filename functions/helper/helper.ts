@@ -1,6 +1,11 @@
 // The helper's logic bound to one environment: the guard, the request it builds, and the lazy AWS half.
 import { ConfigError, type Env } from '../../lib/env.js';
-import type { BatchJobAnswer, BatchJobRequest, JobOptions } from '../../lib/request.js';
+import {
+  type BatchJobAnswer,
+  type BatchJobRequest,
+  JobOptionFields,
+  type JobOptions,
+} from '../../lib/request.js';
 import { readHelperConfig } from './config.js';
 import type { Submitter } from './submit.js';
 
@@ -34,18 +39,6 @@ export interface BatchHelper {
   isBatchJob(): boolean;
 }
 
-const JOB_FIELDS = [
-  'image',
-  'queue',
-  'name',
-  'vcpus',
-  'memory',
-  'gpus',
-  'timeout',
-  'attempts',
-  'url_out',
-] as const;
-
 /** The dispatcher request for `payload`: only the job fields the caller set. */
 export function buildRequest(
   payload: unknown,
@@ -53,7 +46,7 @@ export function buildRequest(
   options: BatchJobOptions = {},
 ): BatchJobRequest {
   const request: Record<string, unknown> = { lambda_function: functionArn, payload };
-  for (const k of JOB_FIELDS) if (options[k] !== undefined) request[k] = options[k];
+  for (const k of JobOptionFields) if (options[k] !== undefined) request[k] = options[k];
   return request as unknown as BatchJobRequest;
 }
 
