@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { SubmitJobCommand } from '@aws-sdk/client-batch';
 import { createFunction, createLayer, putObject } from '../integration/harness/fixtures.js';
-import { type E2eWorld, fnArn, retryAction, startE2e } from './world.js';
+import { allowed, callerOf, permissionsFor, statementsOf } from './iam.js';
+import { Callers, type E2eWorld, fnArn, retryAction, startE2e } from './world.js';
 
 // Lambda's python3.12+ runtime client serialises with ensure_ascii=False: these reach S3 as raw UTF-8, not \u escapes.
 const TEXT = 'Grüße, 世界 🌍 — "quoted" \\ back\tslash, line\u2028separator';
@@ -210,4 +211,28 @@ test('straight to a template definition: no url_out writes the result over the p
   assert.equal(bad.exitCode, 2, bad.stderr);
   assert.match(bad.lastLine, /^UsageError: /);
   assert.equal(retryAction(await w.describeDefinition(jobDefinitionArns.lambda), 2), 'exit');
+});
+
+// Runs last: it reads what every job above did from the front's log.
+test("IAM: each AWS call the dispatcher and the jobs made above is allowed by the template's policies", () => {
+  const { stack, bucket } = w.deployment;
+  const needs = {
+    Dispatcher: ['batch:SubmitJob', 'lambda:GetFunction', 's3:PutObject'],
+    JobRole: ['lambda:GetFunction', 'lambda:GetLayerVersion', 's3:GetObject', 's3:PutObject'],
+  };
+  for (const [caller, id] of [
+    [Callers.dispatcher, 'Dispatcher'],
+    [Callers.job, 'JobRole'],
+  ] as const) {
+    const statements = statementsOf(w.deployment, id);
+    const calls = w.h.front.requests.filter((r) => callerOf(r) === caller);
+    const permissions = calls.flatMap((r) => permissionsFor(r, stack.region, stack.accountId));
+    const seen = new Set(permissions.map((p) => p.action));
+    for (const action of needs[id]) assert.ok(seen.has(action), `${id} made no ${action} call`);
+    const refused = permissions.filter((p) => !allowed(statements, p));
+    assert.deepEqual(refused, [], `${id} would be refused these`);
+    // …and the same check does refuse what the role was not given.
+    const outside = { action: 's3:PutObject', resource: `arn:aws:s3:::${bucket}/elsewhere/x.json` };
+    assert.equal(allowed(statements, outside), false);
+  }
 });

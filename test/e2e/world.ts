@@ -19,6 +19,9 @@ import { ACCOUNT_ID, getObject, REGION } from '../integration/harness/fixtures.j
 import { type Harness, startHarness } from '../integration/harness/index.js';
 import { type Deployment, deployTemplate } from './deploy.js';
 
+/** Access keys standing for the dispatcher's execution role and the job role (moto accepts any key). */
+export const Callers = { dispatcher: 'AKIDE2EDISPATCHER', job: 'AKIDE2EJOBROLE' } as const;
+
 export const fnArn = (name: string) => `arn:aws:lambda:${REGION}:${ACCOUNT_ID}:function:${name}`;
 
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
@@ -75,6 +78,7 @@ export async function startE2e(stackName: string): Promise<E2eWorld> {
       AWS_LAMBDA_FUNCTION_NAME: functionName,
       AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
       AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '256',
+      AWS_ACCESS_KEY_ID: Callers.dispatcher,
     });
     const { handler } = (await import(pathToFileURL(DISPATCHER_BUNDLE).href)) as { handler: Handler };
     let jobs = 0;
@@ -100,7 +104,11 @@ export async function startE2e(stackName: string): Promise<E2eWorld> {
         // machine, though, so the runner gets its twin env vars pointing into the scratch folder.
         const container = join(dir, `container-${++jobs}`);
         return executeJob(h, jobId, {
-          env: { RUN_LAMBDA_CACHE_DIR: join(container, 'cache'), RUN_LAMBDA_OPT_DIR: join(container, 'opt') },
+          env: {
+            RUN_LAMBDA_CACHE_DIR: join(container, 'cache'),
+            RUN_LAMBDA_OPT_DIR: join(container, 'opt'),
+            AWS_ACCESS_KEY_ID: Callers.job,
+          },
         });
       },
       async read(url) {
