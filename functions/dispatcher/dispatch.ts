@@ -1,5 +1,5 @@
 // One request → one Batch job: check, choose the image, place the payload, submit; undo the payload write if Batch refuses.
-import { type BatchClient, SubmitJobCommand } from '@aws-sdk/client-batch';
+import type { BatchClient } from '@aws-sdk/client-batch';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { ConfigError } from '../../lib/env.js';
 import { InvalidRequestError, SubmitJobError } from '../../lib/errors.js';
@@ -17,9 +17,11 @@ import type { DispatcherConfig } from './config.js';
 import { checkAllowed, type FunctionLookup } from './functions.js';
 import { chooseImage } from './image.js';
 import { jobNameFor, submitJobInput, withStackPrefix } from './job.js';
+import { submitJob } from './submit.js';
 
 export interface DispatchDeps {
   s3: S3Client;
+  /** must not retry by itself (maxAttempts: 1): SubmitJob is not idempotent, submit.ts retries what is safe */
   batch: BatchClient;
   lookup: FunctionLookup;
   config: DispatcherConfig;
@@ -64,7 +66,13 @@ async function placePayload(
   const url_out = req.url_out ?? ref.url_out;
   if (config.inlinePayloadLimit > 0 && size <= config.inlinePayloadLimit)
     return { url: inlinePayloadUrl(json), url_out, location: 'inline', size };
-  await putPayload(deps.s3, ref, json);
+  try {
+    await putPayload(deps.s3, ref, json);
+  } catch (err) {
+    // The write may have landed with only its answer lost; the key is fresh, so removing it is always safe.
+    await deletePayload(deps.s3, ref).catch(() => {});
+    throw err;
+  }
   return { url: ref.url, url_out, location: 's3', size, written: ref };
 }
 
@@ -100,12 +108,16 @@ export async function dispatch(req: BatchJobRequest, deps: DispatchDeps): Promis
     options: req,
   });
 
-  let jobId: string;
-  try {
-    const out = await deps.batch.send(new SubmitJobCommand(input));
-    if (!out.jobId) throw new Error('SubmitJob returned no jobId');
-    jobId = out.jobId;
-  } catch (err) {
+  const outcome = await submitJob(deps.batch, input);
+  if (outcome.kind === 'unknown') {
+    // The job may exist: removing its payload could leave a job without one. The object expires with the prefix.
+    log.error('SubmitJob outcome unknown; the payload is kept', { error: outcome.error, url: place.url });
+    throw new SubmitJobError(
+      `SubmitJob's answer was lost and the job was not found (queue ${jobQueue}, name ${jobName}): it may have been submitted; ${place.written ? `its payload stays at ${place.url}` : 'nothing was removed'}: ${outcome.error.message}`,
+      { cause: outcome.error },
+    );
+  }
+  if (outcome.kind === 'refused') {
     if (place.written) {
       await deletePayload(deps.s3, place.written).catch((delErr: unknown) =>
         log.warn('could not remove the payload of a job that was not submitted', {
@@ -115,10 +127,13 @@ export async function dispatch(req: BatchJobRequest, deps: DispatchDeps): Promis
       );
     }
     throw new SubmitJobError(
-      `SubmitJob failed (queue ${jobQueue}, definition ${jobDefinition}): ${(err as Error).message}`,
-      { cause: err },
+      `SubmitJob failed (queue ${jobQueue}, definition ${jobDefinition}): ${outcome.error.message}`,
+      { cause: outcome.error },
     );
   }
+  const { jobId } = outcome;
+  if (outcome.kind === 'found')
+    log.warn('SubmitJob answer was lost; found the job it made', { job_id: jobId });
 
   log.info('job submitted', {
     job_id: jobId,
