@@ -17,7 +17,8 @@ export function handlerFromEnv(env: Env): DispatcherHandler {
     built = createHandler({
       s3: new S3Client(awsClientConfig(env, 's3')),
       lambda: new LambdaClient(awsClientConfig(env, 'lambda')),
-      batch: new BatchClient(awsClientConfig(env, 'batch')),
+      // SubmitJob is not idempotent: submit.ts retries answered failures and looks up lost answers itself.
+      batch: new BatchClient({ ...awsClientConfig(env, 'batch'), maxAttempts: 1 }),
       config: readConfig(env),
     });
   } catch (err) {
