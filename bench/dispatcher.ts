@@ -36,6 +36,8 @@ export interface DispatcherResult {
   /** one SQS event of 10 records vs the same 10 requests as sequential direct invokes */
   sqsBatchOf10: Comparison;
   samples: number;
+  /** every AWS request of the latency probe (dispatcher and baseline together), by service:operation */
+  awsCalls: Record<string, number>;
 }
 
 function latency(xs: number[], base: number[]): Latency {
@@ -82,7 +84,11 @@ export async function measureDispatcher(ctx: BenchContext): Promise<DispatcherRe
     loadSdk.push(((await probe(ctx, 'load-sdk', env)) as { ms: number }).ms);
   }
   progress(`dispatcher: ${SAMPLES} invokes each of a small and a 1 MB payload, SQS batches`);
+  h.front.clear();
   const l = (await probe(ctx, 'latency', env)) as Record<string, number[]> & { firstMs: number };
+  const awsCalls: Record<string, number> = {};
+  for (const r of h.front.requests)
+    awsCalls[`${r.service}:${r.operation}`] = (awsCalls[`${r.service}:${r.operation}`] ?? 0) + 1;
   return {
     bundleBytes: (await stat(BUNDLE)).size,
     bundleGzipBytes: gzipSync(bundle).length,
@@ -92,5 +98,6 @@ export async function measureDispatcher(ctx: BenchContext): Promise<DispatcherRe
     oneMb: latency(l.bigMs!, l.sdkBigMs!),
     sqsBatchOf10: compare(l.sqsBatchMs!, l.singlesMs!),
     samples: SAMPLES,
+    awsCalls,
   };
 }

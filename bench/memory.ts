@@ -23,6 +23,8 @@ export interface MemoryResult {
   points: MemoryPoint[];
   /** largest-event peak / smallest-event peak: 1.0 is perfectly flat */
   growth: number;
+  /** MiB the peak gains from the 100 MiB event to the 1 GiB one (10× the event): ~0 when the event is streamed */
+  gain100MiBTo1GiBMb: number;
 }
 
 const SIZES = [1 * MB, 100 * MB, 1024 * MB] as const;
@@ -78,5 +80,11 @@ export async function measureMemory(ctx: BenchContext): Promise<MemoryResult> {
   }
   const first = points[0]!.runnerPeakRssMb;
   const last = points[points.length - 1]!.runnerPeakRssMb;
-  return { nodeBaselineMb: round(median(baseline)), points, growth: round(last / first, 3) };
+  const mid = points[1]!.runnerPeakRssMb;
+  return {
+    nodeBaselineMb: round(median(baseline)),
+    points,
+    growth: round(last / first, 3),
+    gain100MiBTo1GiBMb: round(last - mid),
+  };
 }

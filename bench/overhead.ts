@@ -33,6 +33,11 @@ export interface OverheadResult {
   };
   cold: Comparison;
   warm: Comparison;
+  /**
+   * Diagnostic: the same event and handler with no AWS at all (a local folder, event and result files),
+   * against python3 alone: what the Runtime API hand-over of 20 MB each way costs.
+   */
+  localNoAws: Comparison;
 }
 
 /** Checks a result is the handler's answer to this event (a bench that times a failure measures nothing). */
@@ -80,6 +85,7 @@ export async function measureOverhead(ctx: BenchContext): Promise<OverheadResult
     rs: [] as Record<string, number>[],
     fs: [] as Record<string, number>[],
   };
+  const local = { runner: [] as number[], floor: [] as number[], rs: [] as Record<string, number>[] };
   const warm = {
     runner: [] as number[],
     floor: [] as number[],
@@ -116,6 +122,35 @@ export async function measureOverhead(ctx: BenchContext): Promise<OverheadResult
     await rm(opt, { recursive: true, force: true });
     warm.runner.push(w.ms);
     warm.rs.push(w.steps);
+
+    const fl = new Floor(h, ctx.python);
+    const eventPath = join(floorWarm, 'event.json');
+    const resultPath = join(floorWarm, 'local-result.json');
+    const call = {
+      task: join(floorWarm, 'task'),
+      opt: join(floorWarm, 'opt'),
+      event: eventPath,
+      result: resultPath,
+    };
+    await fl.handler('python3 runs the handler', call);
+    local.floor.push(fl.total);
+    const l = await runRunner(
+      [
+        '--cache-dir',
+        warmCache,
+        '--opt-dir',
+        call.opt,
+        '--runtime',
+        'python3.12',
+        call.task,
+        eventPath,
+        resultPath,
+      ],
+      scratch,
+    );
+    if (i === 0) checkResult(await readFile(resultPath), event);
+    local.runner.push(l.ms);
+    local.rs.push(l.steps);
   }
   return {
     workload: {
@@ -128,6 +163,7 @@ export async function measureOverhead(ctx: BenchContext): Promise<OverheadResult
     },
     cold: compare(cold.runner, cold.floor, { runner: cold.rs, baseline: cold.fs }),
     warm: compare(warm.runner, warm.floor, { runner: warm.rs, baseline: warm.fs }),
+    localNoAws: compare(local.runner, local.floor, { runner: local.rs }),
   };
 }
 
