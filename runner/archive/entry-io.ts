@@ -1,6 +1,6 @@
 // Reading and writing single zip entries: mode bits, symlink targets, file contents with a byte budget.
 import { constants as fsc } from 'node:fs';
-import { open, rm, symlink } from 'node:fs/promises';
+import { type FileHandle, open, rm, symlink } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { crc32, inflateRawSync } from 'node:zlib';
 import type yauzl from 'yauzl';
@@ -110,6 +110,19 @@ async function readAll(content: EntryContent, limit: number, entry: string): Pro
 }
 
 /** Streams one entry to a new file, counting real bytes (declared sizes can lie). Returns the byte count. */
+/**
+ * FileHandle.write may write less than asked: a disk that fills up takes what fits, and only the next write
+ * fails with ENOSPC. Without the loop the rest of the entry is silently lost.
+ */
+async function writeAll(fh: FileHandle, buf: Buffer): Promise<void> {
+  for (let off = 0; off < buf.length; ) {
+    const { bytesWritten } = await fh.write(buf, off, buf.length - off);
+    if (bytesWritten === 0)
+      throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    off += bytesWritten;
+  }
+}
+
 export async function writeEntry(
   openContent: () => Promise<EntryContent>,
   dest: string,
@@ -130,7 +143,7 @@ export async function writeEntry(
     const content = await openContent();
     if (Buffer.isBuffer(content)) {
       if (content.length > budget) throw onTooLarge();
-      await fh.write(content);
+      await writeAll(fh, content);
       written = content.length;
       await fh.chmod(mode);
       return written;
@@ -142,7 +155,7 @@ export async function writeEntry(
         stream.destroy();
         throw onTooLarge();
       }
-      await fh.write(chunk);
+      await writeAll(fh, chunk);
     }
     await fh.chmod(mode);
   } catch (err) {
