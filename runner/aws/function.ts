@@ -86,6 +86,7 @@ export async function prepareRemoteFunction(
           extract,
           {
             signal,
+            label: `code of ${name}`,
             onWait: (holder) => log.info(`waiting for ${holder}, which is downloading the code of ${name}`),
           },
         ),

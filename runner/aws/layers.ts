@@ -73,6 +73,7 @@ export function materializeLayers(
         opts.extract,
         {
           ...(opts.signal ? { signal: opts.signal } : {}),
+          label,
           onWait: (holder) => opts.log.info(`waiting for ${holder}, which is downloading the ${label}`),
         },
       );

@@ -5,6 +5,7 @@ import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ExtractResult, extractZip, LAMBDA_UNZIPPED_LIMIT } from '../archive/extract.js';
+import { FunctionPrepareError, RunnerError } from '../errors.js';
 import { type HeldLock, lockOrWait } from './cache-lock.js';
 
 export type ArchiveKind = 'code' | 'layer';
@@ -57,6 +58,8 @@ export interface Materialized {
 }
 
 export interface MaterializeOptions {
+  /** What is being put in place, for messages: `code of my-fn`, `layer my-layer:3`. */
+  label?: string;
   /** Told when another runner is already downloading the same archive and this one waits for it. */
   onWait?: (holder: string) => void;
   signal?: AbortSignal;
@@ -97,7 +100,13 @@ export async function materialize(
     await extract(zipPath, dir);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (!((code === 'ENOTEMPTY' || code === 'EEXIST') && existsSync(dir))) throw err;
+    if ((code === 'ENOTEMPTY' || code === 'EEXIST') && existsSync(dir)) return { dir, downloaded: true };
+    if (err instanceof RunnerError || code === undefined) throw err;
+    // Our own disk (full, read-only, no permission): the function cannot be prepared here, exit 3.
+    throw new FunctionPrepareError(
+      `could not put the ${opts.label ?? name} into ${store.dir}: ${(err as Error).message}`,
+      { cause: err },
+    );
   } finally {
     await rm(zipPath, { force: true });
     await lock?.release();
