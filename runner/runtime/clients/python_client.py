@@ -137,6 +137,17 @@ class LambdaContext(object):
         return "LambdaContext([aws_request_id=%s,function_name=%s])" % (self.aws_request_id, self.function_name)
 
 
+def _ascii_only():
+    """Lambda's own client writes non-ASCII characters as they are from python3.12 on, and escapes them before."""
+    env = os.environ.get("AWS_EXECUTION_ENV", "")
+    prefix = "AWS_Lambda_python3."
+    minor = env[len(prefix):] if env.startswith(prefix) else ""
+    return minor.isdigit() and int(minor) < 12
+
+
+ASCII_ONLY = _ascii_only()
+
+
 def _json_default(o):
     import decimal
 
@@ -179,7 +190,7 @@ def serve(handler_fn, compat):
             _post(conn, base + "/error", _error_body(type(e).__name__, str(e), tb))
             continue
         try:
-            text = json.dumps(result, default=_json_default, ensure_ascii=False)
+            text = json.dumps(result, default=_json_default, ensure_ascii=ASCII_ONLY)
             payload = _chunks(text) if len(text) > CHUNK else text.encode("utf-8")
         except (TypeError, ValueError, UnicodeEncodeError) as e:
             _report("Runtime.MarshalError", "Unable to marshal response: %s" % e, None)
