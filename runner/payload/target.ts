@@ -81,6 +81,9 @@ export async function prepareResultSlot(target: OutputTarget, deps: SlotDeps): P
               cause: err,
             });
           });
+          // On a terminal, end the line so the prompt and the runner's own lines do not run into the JSON;
+          // piped or redirected, the bytes are exactly the handler's result.
+          if ((deps.stdout as { isTTY?: boolean }).isTTY) deps.stdout.write('\n');
           return 'stdout';
         },
         discard: discard(inWorkDir),
