@@ -23,12 +23,22 @@ export async function handleResponse(ctx: RouteContext): Promise<void> {
       done(bytes > limit ? new TooLargeError() : null, chunk);
     },
   });
+  const file = createWriteStream(path);
+  let diskError: Error | undefined;
+  file.once('error', (err) => {
+    diskError = err;
+  });
   try {
-    await pipeline(req, counter, createWriteStream(path));
+    await pipeline(req, counter, file);
   } catch (err) {
     await unlink(path).catch(() => {});
     if (err instanceof TooLargeError) {
       sendError(res, 413, ApiErrorType.tooLarge, `response exceeds the ${limit}-byte limit`);
+    } else if (diskError && state.phase === 'invoking') {
+      // Our disk failed, not the runtime: the run ends with the I/O error rather than blaming the function.
+      state.phase = 'done';
+      state.settle({ kind: 'result-not-stored', message: diskError.message });
+      sendError(res, 500, ApiErrorType.badRequest, `the result could not be stored: ${diskError.message}`);
     } else {
       // The runtime went away mid-body: no outcome yet; the runner will see the runtime exit.
       res.destroy();

@@ -19,6 +19,8 @@ export interface Invocation {
 /** What the runtime reported: the result (in `resultPath`), a handler error, or an init error. */
 export type Outcome =
   | { kind: 'response'; bytes: number }
+  /** the runtime sent a result but the runner could not store it (its own disk: full, read-only…) */
+  | { kind: 'result-not-stored'; message: string }
   | { kind: 'error' | 'init-error'; errorType: string; errorMessage: string; stackTrace?: unknown };
 
 /** `init` until `next` hands out the event; `invoking` until a response or error; then `done`. */

@@ -6,6 +6,7 @@ import type { Env } from '../../lib/env.js';
 import {
   FunctionError,
   InvalidPayloadError,
+  PayloadIOError,
   RuntimeNotAvailableError,
   StoppedBySignalError,
   TimeoutError,
@@ -153,6 +154,7 @@ export async function invokeOnce(input: InvokeInput): Promise<{ bytes: number }>
 
 function toResult(o: Outcome): { bytes: number } {
   if (o.kind === 'response') return { bytes: o.bytes };
+  if (o.kind === 'result-not-stored') throw new PayloadIOError(`cannot store the result: ${o.message}`);
   if (o.errorType === 'Runtime.UnmarshalError') {
     throw new InvalidPayloadError(`the payload is not JSON: ${o.errorMessage}`);
   }
