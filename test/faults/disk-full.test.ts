@@ -13,7 +13,7 @@ import {
   putObject,
 } from '../integration/harness/fixtures.js';
 import { type Harness, startHarness } from '../integration/harness/index.js';
-import { assertBuilt, runLambda } from './support.js';
+import { assertBuilt, listTree, runLambda } from './support.js';
 
 const BUCKET = 'faults-disk';
 const SMALL = 'def lambda_handler(event, context):\n    return {"n": len(event.get("blob", ""))}\n';
@@ -89,6 +89,10 @@ test('code whose zip does not fit the cache disk: exit 3 naming the full disk, n
   assert.equal(r.code, 3, r.stderr);
   assert.match(r.lastLine, /^FunctionPrepareError: .*code of fd-bigzip.*(ENOSPC|no space)/);
   assert.deepEqual(await getJson(h, BUCKET, 'bigzip/in.json'), { z: 1 });
+  assert.deepEqual(
+    (await listTree(cacheDir)).filter((f) => !f.startsWith('clients')),
+    [],
+  );
 });
 
 test('code that unzips to more than the cache disk holds: exit 3 naming the full disk, no half entry', async (t) => {
@@ -107,9 +111,8 @@ test('code that unzips to more than the cache disk holds: exit 3 naming the full
   });
   assert.equal(r.code, 3, r.stderr);
   assert.match(r.lastLine, /^FunctionPrepareError: .*fd-unzip.*(ENOSPC|no space)/);
-  const left = spawnSync('ls', ['-A', cacheDir], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
   assert.deepEqual(
-    left.filter((f) => f !== 'clients'),
+    (await listTree(cacheDir)).filter((f) => !f.startsWith('clients')),
     [],
   );
 });
