@@ -46,6 +46,19 @@ function abortable<T>(p: Promise<T>, signal?: AbortSignal): Promise<T> {
   });
 }
 
+/** How long a stopped run waits for the aborted preparation to clean up after itself. */
+const PREPARE_STOP_GRACE_MS = 2000;
+
+function settledWithin(p: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
+const noop = () => {};
+
 export async function run(opts: RunOptions, deps: RunDeps): Promise<RunResult> {
   const { log, env, signal } = deps;
   const outputUrl = opts.outputUrl ?? defaultOutputUrl(opts.payloadUrl, opts.compat);
@@ -55,19 +68,19 @@ export async function run(opts: RunOptions, deps: RunDeps): Promise<RunResult> {
   const workDir = await mkdtemp(join(tmpdir(), 'run-lambda-'));
   let cleanupRemote: (() => Promise<void>) | undefined;
   let discard: (() => Promise<void>) | undefined;
+  let preparing: Promise<void> | undefined;
   try {
     const payload = fetchPayload(source, { workDir, stdin: deps.stdin, log, env, signal });
     // Awaited later (by the Runtime API's `next`); a failure before then must not be an unhandled rejection.
     payload.ready.catch(() => {});
     const slot = await log.step('check the output', () => prepareResultSlot(target, { ...deps, workDir }));
     discard = slot.discard;
-    const fn = await abortable(
-      log.step('prepare the function', () => prepare(opts, deps, workDir, local)),
-      signal,
-    ).then((f) => {
+    const prepared = log.step('prepare the function', () => prepare(opts, deps, workDir, local));
+    // Set however the run ends, so a stopped run still removes a folder prepared after the stop.
+    preparing = prepared.then((f) => {
       if ('cleanup' in f) cleanupRemote = f.cleanup;
-      return f;
-    });
+    }, noop);
+    const fn = await abortable(prepared, signal);
     if (opts.handler) fn.handler = opts.handler;
     if (opts.runtime) fn.runtime = opts.runtime;
     const command = await log.step('select the runtime', () =>
@@ -103,6 +116,8 @@ export async function run(opts: RunOptions, deps: RunDeps): Promise<RunResult> {
     log.info(`result (${bytes} bytes) written to ${where}`);
     return { where, bytes };
   } finally {
+    // A stop rejects at once; the aborted downloads still remove their temp files and cache locks first.
+    if (preparing) await settledWithin(preparing, PREPARE_STOP_GRACE_MS);
     await discard?.().catch(() => {});
     await cleanupRemote?.().catch(() => {});
     await rm(workDir, { recursive: true, force: true }).catch(() => {});
