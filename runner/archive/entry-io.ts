@@ -109,7 +109,8 @@ async function readAll(content: EntryContent, limit: number, entry: string): Pro
   return Buffer.concat(chunks);
 }
 
-/** Streams one entry to a new file, counting real bytes (declared sizes can lie). Returns the byte count. */
+const WRITE_BATCH = 1024 * 1024;
+
 /**
  * FileHandle.write may write less than asked: a disk that fills up takes what fits, and only the next write
  * fails with ENOSPC. Without the loop the rest of the entry is silently lost.
@@ -123,6 +124,7 @@ async function writeAll(fh: FileHandle, buf: Buffer): Promise<void> {
   }
 }
 
+/** Streams one entry to a new file, counting real bytes (declared sizes can lie). Returns the byte count. */
 export async function writeEntry(
   openContent: () => Promise<EntryContent>,
   dest: string,
@@ -149,14 +151,25 @@ export async function writeEntry(
       return written;
     }
     const stream = content;
+    // Inflate streams yield 16 KiB chunks; one write per chunk leaves the disk idle between them, so
+    // chunks are gathered into writes of about 1 MiB.
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       written += chunk.length;
       if (written > budget) {
         stream.destroy();
         throw onTooLarge();
       }
-      await writeAll(fh, chunk);
+      pending.push(chunk);
+      pendingBytes += chunk.length;
+      if (pendingBytes >= WRITE_BATCH) {
+        await writeAll(fh, Buffer.concat(pending, pendingBytes));
+        pending = [];
+        pendingBytes = 0;
+      }
     }
+    if (pendingBytes > 0) await writeAll(fh, Buffer.concat(pending, pendingBytes));
     await fh.chmod(mode);
   } catch (err) {
     if (err instanceof UnsafeArchiveError) throw err;
