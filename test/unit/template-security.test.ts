@@ -64,6 +64,8 @@ test('the job role fetches only the allowed functions (and their qualified versi
 test('the dispatcher role has exactly what the dispatcher uses', () => {
   const statements = inlineStatements(resource(template, 'Dispatcher').Properties?.Policies);
   assert.deepEqual([...new Set(statements.flatMap(actionsOf))].sort(), [
+    'batch:DescribeJobs',
+    'batch:ListJobs',
     'batch:SubmitJob',
     'lambda:GetFunction',
     'lambda:ListTags',
@@ -75,6 +77,10 @@ test('the dispatcher role has exactly what the dispatcher uses', () => {
   assert.match(resources, /job-definition\/\$\{AWS::StackName\}-lambda:\*/);
   assert.match(resources, /job-definition\/\$\{AWS::StackName\}-geolambda:\*/);
   assert.match(resources, /JobQueue/);
+  // Only the look-up of a job whose SubmitJob answer was lost is unscoped (Batch allows no resource there).
+  for (const s of statements.filter((st) => JSON.stringify(st.Resource) === '"*"')) {
+    assert.deepEqual(actionsOf(s).sort(), ['batch:DescribeJobs', 'batch:ListJobs']);
+  }
   const s3 = statements.find((s) => actionsOf(s).includes('s3:PutObject'));
   assert.ok(s3);
   assert.match(prefixSub(s3), /\$\{Bucket\}\/\$\{PayloadPrefix\}\*/);
