@@ -36,7 +36,12 @@ export function match(
     pathMatched = true;
     if (route.method !== method) continue;
     const params: Record<string, string> = {};
-    for (const [k, v] of Object.entries(m.groups ?? {})) params[k] = decodeURIComponent(v);
+    try {
+      for (const [k, v] of Object.entries(m.groups ?? {})) params[k] = decodeURIComponent(v);
+    } catch {
+      // A malformed %-escape cannot name a request id we handed out.
+      return { status: 404 };
+    }
     return { route, params };
   }
   return { status: pathMatched ? 405 : 404 };

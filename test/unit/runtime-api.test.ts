@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
+import { API_PREFIX, match } from '../../runner/runtime-api/routes.js';
 import { type RuntimeApi, startRuntimeApi } from '../../runner/runtime-api/server.js';
 import type { ApiLimits } from '../../runner/runtime-api/state.js';
 
@@ -246,4 +247,11 @@ test('unknown paths get 404 and a wrong method 405', async () => {
   assert.equal((await call(api, 'POST', '/invocation/next', '{}')).status, 405);
   assert.equal((await call(api, 'GET', '/init/error')).status, 405);
   await api.close();
+});
+
+test('runtime API: a malformed %-escape in a request id is a 404, not a crash', () => {
+  assert.deepEqual(match('POST', `${API_PREFIX}/invocation/%E0%A4%A/response`), { status: 404 });
+  const ok = match('POST', `${API_PREFIX}/invocation/abc%2Ddef/response`);
+  assert.ok('route' in ok);
+  assert.equal(ok.params.requestId, 'abc-def');
 });
