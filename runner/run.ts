@@ -94,7 +94,7 @@ export async function run(opts: RunOptions, deps: RunDeps): Promise<RunResult> {
       }),
     );
     log.info(`${fn.functionName}: ${fn.handler} on ${fn.runtime}, served by ${command.label}`);
-    const { bytes } = await log.step('invoke', () =>
+    const { bytes, crc32 } = await log.step('invoke', () =>
       invokeOnce({
         fn,
         command,
@@ -109,7 +109,7 @@ export async function run(opts: RunOptions, deps: RunDeps): Promise<RunResult> {
       }),
     );
     const where = await abortable(
-      log.step('write the result', () => slot.commit()),
+      log.step('write the result', () => slot.commit(crc32 === undefined ? {} : { crc32 })),
       signal,
     );
     discard = undefined;

@@ -30,6 +30,8 @@ function commonConfig(env: Env, service: AwsService, region: string | undefined)
   return config;
 }
 
+const SILENT = { trace() {}, debug() {}, info() {}, warn() {}, error() {} };
+
 const lambdaClients = new Map<string, LambdaClient>();
 const s3Clients = new Map<string, S3Client>();
 
@@ -56,6 +58,9 @@ export function s3Client(env: Env): S3Client {
       ...common,
       ...awsClientConfig(env, 's3'),
       followRegionRedirects: true,
+      // The SDK does not retry a request whose body is a stream (the result upload retries itself) and then
+      // warns on the console unless given a logger; the runner reports the failure itself.
+      logger: SILENT,
     });
     s3Clients.set(key, client);
   }

@@ -33,8 +33,11 @@ export function parseOutputUrl(url: string, cwd: string): OutputTarget {
 export interface ResultSlot {
   /** Where the runtime's response is streamed to. */
   resultPath: string;
-  /** Moves the finished result to the target; returns a human description of where it went. */
-  commit(): Promise<string>;
+  /**
+   * Moves the finished result to the target; returns a human description of where it went. `crc32` is the
+   * result's checksum when the Runtime API computed it on the way in (sent with an S3 upload).
+   */
+  commit(stored?: { crc32?: number }): Promise<string>;
   /** Removes a result that must not be committed. */
   discard(): Promise<void>;
 }
@@ -91,9 +94,14 @@ export async function prepareResultSlot(target: OutputTarget, deps: SlotDeps): P
     case 's3':
       return {
         resultPath: inWorkDir,
-        async commit() {
+        async commit(stored) {
           const { uploadS3Result } = await loadAws(deps.workDir);
-          await uploadS3Result(target.url, inWorkDir, { log: deps.log, env: deps.env, signal: deps.signal });
+          await uploadS3Result(target.url, inWorkDir, {
+            log: deps.log,
+            env: deps.env,
+            ...(deps.signal ? { signal: deps.signal } : {}),
+            ...(stored?.crc32 === undefined ? {} : { crc32: stored.crc32 }),
+          });
           return target.url;
         },
         discard: discard(inWorkDir),

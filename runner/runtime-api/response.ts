@@ -3,8 +3,12 @@ import { createWriteStream } from 'node:fs';
 import { unlink } from 'node:fs/promises';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { crc32 } from 'node:zlib';
 import { ApiErrorType, sendAccepted, sendError } from './render.js';
 import { checkInvocationCall, type RouteContext, refuseDeclaredTooLarge } from './state.js';
+
+/** Room for the disk to lag behind the socket, so the runtime's upload is not paused after every chunk. */
+const WRITE_BUFFER = 4 * 1024 * 1024;
 
 class TooLargeError extends Error {
   override name = 'TooLargeError';
@@ -17,13 +21,16 @@ export async function handleResponse(ctx: RouteContext): Promise<void> {
   if (refuseDeclaredTooLarge(ctx, limit)) return;
   const path = state.invocation.resultPath;
   let bytes = 0;
+  let crc = 0;
   const counter = new Transform({
+    highWaterMark: WRITE_BUFFER,
     transform(chunk: Buffer, _enc, done) {
       bytes += chunk.length;
+      crc = crc32(chunk, crc);
       done(bytes > limit ? new TooLargeError() : null, chunk);
     },
   });
-  const file = createWriteStream(path);
+  const file = createWriteStream(path, { highWaterMark: WRITE_BUFFER });
   let diskError: Error | undefined;
   file.once('error', (err) => {
     diskError = err;
@@ -51,6 +58,7 @@ export async function handleResponse(ctx: RouteContext): Promise<void> {
     return;
   }
   state.phase = 'done';
+  state.invocation.resultStored?.({ bytes, crc32: crc });
   state.settle({ kind: 'response', bytes });
   sendAccepted(res);
 }

@@ -14,6 +14,11 @@ export interface Invocation {
   openEvent(): Promise<{ stream: Readable; size?: number }>;
   /** Where the response body is streamed to (created by the `response` endpoint). */
   resultPath: string;
+  /**
+   * Told the size and CRC-32 of the result once it is stored, just before the outcome settles: the upload
+   * sends the checksum with the result instead of reading the file again to compute it.
+   */
+  resultStored?: (info: { bytes: number; crc32: number }) => void;
 }
 
 /** What the runtime reported: the result (in `resultPath`), a handler error, or an init error. */

@@ -51,13 +51,20 @@ export function traceId(nowMs: number): string {
   return `Root=1-${epoch}-${randomBytes(12).toString('hex')};Parent=${randomBytes(8).toString('hex')};Sampled=0`;
 }
 
+export interface InvokeResult {
+  bytes: number;
+  /** CRC-32 of the result as stored (absent if the runtime API did not report it). */
+  crc32?: number;
+}
+
 /** Serves exactly one invocation; resolves with the result size, or rejects with the run's error. */
-export async function invokeOnce(input: InvokeInput): Promise<{ bytes: number }> {
+export async function invokeOnce(input: InvokeInput): Promise<InvokeResult> {
   const { fn, log } = input;
   const now = input.now ?? Date.now;
   const started = now();
   const timeoutMs = input.timeoutSeconds === undefined ? undefined : input.timeoutSeconds * 1000;
   const deadlineMs = started + (timeoutMs ?? NO_TIMEOUT_DEADLINE_MS);
+  let stored: { bytes: number; crc32: number } | undefined;
   const api = await startRuntimeApi({
     invocation: {
       requestId: randomUUID(),
@@ -65,6 +72,9 @@ export async function invokeOnce(input: InvokeInput): Promise<{ bytes: number }>
       invokedFunctionArn: fn.invokedFunctionArn,
       traceId: traceId(started),
       resultPath: input.resultPath,
+      resultStored: (info) => {
+        stored = info;
+      },
       async openEvent() {
         await input.payload.ready;
         const { size } = await stat(input.payload.path);
@@ -142,8 +152,8 @@ export async function invokeOnce(input: InvokeInput): Promise<{ bytes: number }>
       else input.signal?.addEventListener('abort', onAbort, { once: true });
       cleanups.push(() => input.signal?.removeEventListener('abort', onAbort));
     });
-    const result = await Promise.race([outcome, failures]);
-    return toResult(result);
+    const result = toResult(await Promise.race([outcome, failures]));
+    return stored?.bytes === result.bytes ? { ...result, crc32: stored.crc32 } : result;
   } finally {
     for (const c of cleanups) c();
     // One invocation per run: whatever the runtime left running goes with it.
