@@ -2,7 +2,8 @@
 import { constants as fsc } from 'node:fs';
 import { type FileHandle, open, rm, symlink } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { crc32, inflateRawSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { crc32, inflateRaw, inflateRawSync } from 'node:zlib';
 import type yauzl from 'yauzl';
 import { UnsafeArchiveError } from '../errors.js';
 
@@ -28,9 +29,23 @@ export type EntryContent = Buffer | Readable;
 
 /** Entries up to this size (of an archive in memory) are inflated in one call rather than through a stream. */
 export const SMALL_ENTRY = 1024 * 1024;
+/**
+ * Larger entries of an archive in memory are still inflated in one call, on the thread pool, while the
+ * entries being inflated that way hold at most this many bytes in all (so memory stays bounded); past it they
+ * are streamed. A stream is one thread-pool round trip and a copy per 16 KiB: 30 MB of code took 0.45 s
+ * against unzip's 0.17 s, the CPU profile mostly idle.
+ */
+export const WHOLE_ENTRY_BUDGET = 64 * 1024 * 1024;
+/** Below this an inflate is cheaper done at once on the main thread than handed to the thread pool. */
+const SYNC_INFLATE_MAX = 64 * 1024;
+
+const inflateRawAsync = promisify(inflateRaw) as (
+  buf: Buffer,
+  opts: { maxOutputLength: number },
+) => Promise<Buffer>;
 
 /**
- * Inflates a small entry straight from the archive bytes. zlib streams cost a context and a thread-pool round
+ * Inflates an entry straight from the archive bytes. zlib streams cost a context and a thread-pool round
  * trip per entry, which dominates for layers of thousands of small files. Size and CRC-32 are checked here,
  * and inflation stops at the declared size, so a lying zip bomb is refused without being inflated.
  */
@@ -47,7 +62,9 @@ export async function inflateSmall(
   if (entry.compressionMethod === 0) data = raw;
   else if (entry.compressionMethod === 8) {
     try {
-      data = inflateRawSync(raw, { maxOutputLength: Math.max(1, declared) });
+      // One output chunk of the declared size: zlib's default 16 KiB chunks are gathered and copied again.
+      const opts = { maxOutputLength: Math.max(1, declared), chunkSize: Math.max(64, declared) };
+      data = raw.length <= SYNC_INFLATE_MAX ? inflateRawSync(raw, opts) : await inflateRawAsync(raw, opts);
     } catch (err) {
       throw new UnsafeArchiveError(
         `entry ${JSON.stringify(name)} is corrupt or unzips to more than its declared ${declared} bytes`,

@@ -13,6 +13,7 @@ import {
   S_IFMT,
   SMALL_ENTRY,
   unixModeOf,
+  WHOLE_ENTRY_BUDGET,
   writeEntry,
 } from './entry-io.js';
 import { checkedEntryName, resolvesInside } from './paths.js';
@@ -150,6 +151,8 @@ async function extractEntries(
   // real total cannot pass the budget even with writes running side by side.
   let reserved = 0;
   let bytes = 0;
+  // Uncompressed bytes of the entries being inflated whole right now (see WHOLE_ENTRY_BUDGET).
+  let wholeBytes = 0;
   const ensureDir = async (dir: string) => {
     if (madeDirs.has(dir)) return;
     await mkdir(dir, { recursive: true });
@@ -189,11 +192,15 @@ async function extractEntries(
       if (entry.uncompressedSize > maxBytes - reserved) throw tooLarge(zipPath, rawName, maxBytes);
       reserved += entry.uncompressedSize;
       await ensureDir(dirname(dest));
+      const whole =
+        archive !== undefined &&
+        (entry.compressedSize <= SMALL_ENTRY || wholeBytes + entry.uncompressedSize <= WHOLE_ENTRY_BUDGET);
+      const held =
+        whole && type !== S_IFLNK && entry.compressedSize > SMALL_ENTRY ? entry.uncompressedSize : 0;
+      wholeBytes += held;
       // Opened only when we read it at once: yauzl starts inflating and may fail before anyone listens.
       const openContent = (): Promise<EntryContent> =>
-        archive && entry.compressedSize <= SMALL_ENTRY
-          ? inflateSmall(zip, archive, entry, rawName)
-          : zip.openReadStreamPromise(entry);
+        whole ? inflateSmall(zip, archive, entry, rawName) : zip.openReadStreamPromise(entry);
       if (type === S_IFLNK) {
         const target = await makeSymlink(await openContent(), dest, rawName);
         bytes += target.length;
@@ -207,10 +214,12 @@ async function extractEntries(
       ).then(
         (n) => {
           bytes += n;
+          wholeBytes -= held;
           inflight.delete(task);
         },
         (error: unknown) => {
           failure ??= { error };
+          wholeBytes -= held;
           inflight.delete(task);
         },
       );
