@@ -43,6 +43,7 @@ export async function prepareRemoteFunction(
   }
   const lambda = lambdaClient(opts.env, region);
   const fn = await getFunction(lambda, target, ref);
+  log.debug(`GetFunction answered for ${ref}`);
   const config = fn.Configuration ?? {};
   const name = config.FunctionName ?? target.functionName;
   if (config.PackageType === 'Image') {
@@ -93,12 +94,14 @@ export async function prepareRemoteFunction(
         materializeLayers(layerArns, { lambda, store, functionName: name, extract, log, signal }),
       ] as const;
     });
+    log.debug(`${name}: code and layers in place`);
     const fetched = [code, ...layers].filter((m) => m.downloaded).length;
     log.debug(`${name}: ${fetched} of ${1 + layers.length} archives downloaded, the rest from ${store.dir}`);
     await overlayLayers(
       layers.map((l) => l.dir),
       opts.optDir,
     );
+    log.debug(`${name}: layers copied into ${opts.optDir}`);
     const functionArn = unqualifiedArn(config.FunctionArn ?? target.functionName);
     return {
       taskRoot: code.dir,
