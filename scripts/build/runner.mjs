@@ -56,6 +56,8 @@ export async function build() {
   const aws = await esbuild.build({
     ...common,
     entryPoints: [path('runner/aws/entry.ts')],
+    // The SDK's ES module entries tree-shake to the commands used; the CommonJS ones carry every command.
+    mainFields: ['module', 'main'],
     write: false,
     outfile: 'aws.mjs',
     banner: { js: requireBanner },
