@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { fx, parseLastLine, runCli } from './helpers.js';
 
@@ -65,8 +68,20 @@ test('node: the example function runs and reports where its result went', async 
   assert.equal(r.last, 'run-lambda: result (' + Buffer.byteLength(r.stdout) + ' bytes) written to stdout');
 });
 
-test('node: an ES module handler imports a package from a layer (/opt/nodejs/node_modules), as Lambda allows', async () => {
-  const r = await runCli(['--opt-dir', fx('esm-layer-opt'), fx('esm-layer-fn'), 'data:,{"name":"esm"}']);
+/** An opt dir holding one ES module package the way a layer puts it there: nodejs/node_modules/layerpkg. */
+function esmLayer(): string {
+  const opt = mkdtempSync(join(tmpdir(), 'esm-layer-'));
+  const pkg = join(opt, 'nodejs', 'node_modules', 'layerpkg');
+  mkdirSync(pkg, { recursive: true });
+  writeFileSync(join(pkg, 'package.json'), '{"name":"layerpkg","type":"module","exports":"./index.js"}');
+  writeFileSync(join(pkg, 'index.js'), 'export const greet = (x) => "hello " + x + " from a layer";\n');
+  return opt;
+}
+
+test('node: an ES module handler imports a package from a layer (/opt/nodejs/node_modules), as Lambda allows', async (t) => {
+  const opt = esmLayer();
+  t.after(() => rmSync(opt, { recursive: true, force: true }));
+  const r = await runCli(['--opt-dir', opt, fx('esm-layer-fn'), 'data:,{"name":"esm"}']);
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(JSON.parse(r.stdout), { greeting: 'hello esm from a layer' });
   const without = await runCli(['--opt-dir', fx('empty-fn'), fx('esm-layer-fn'), 'data:,{"name":"esm"}']);
