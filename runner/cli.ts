@@ -29,6 +29,14 @@ async function main(argv: string[]): Promise<number> {
   }
   const opts = parsed.options;
   const log = createLogger(opts.logLevel);
+  // Process warnings go through the runner's log. The SDK's notice that it will need a newer Node is for this
+  // tool's maintainers (the images run Node 22), not for the person running a function: debug only.
+  process.removeAllListeners('warning');
+  process.on('warning', (w) => {
+    const line = `${w.name}: ${w.message}`.replace(/\s*\n\s*/g, ' ');
+    if (w.message.startsWith('NodeVersionSupportWarning')) log.debug(line);
+    else log.warn(line);
+  });
   const controller = new AbortController();
   for (const sig of stopSignals) process.on(sig, () => controller.abort(sig));
   try {

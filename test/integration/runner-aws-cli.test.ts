@@ -98,6 +98,8 @@ test('a Python function with its layer runs, sees its env var and ARN, and its r
     name: 'cli-py',
     memory: 256,
   });
+  // Only the runner's own short lines and the function's output: no SDK notices about Node versions.
+  assert.doesNotMatch(r.stderr, /NodeVersionSupportWarning/);
 });
 
 test('a Node.js function runs and its result goes to the output URL, leaving the input as it was', async () => {
