@@ -1,12 +1,12 @@
 // The Node feeder example end to end: built runner + built layer; the guard keeps a Batch run inline, Lambda submits.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Context } from 'aws-lambda';
+import { runProcess } from '../support/process.js';
 import { executeJob } from './harness/batch-exec.js';
 import { createBatchEnvironment, registerJobDefinition } from './harness/batch-fixtures.js';
 import { createBucket, createFunction, createLayer, getJson, putObject } from './harness/fixtures.js';
@@ -54,21 +54,8 @@ after(async () => {
 
 // Async on purpose: the Invoke endpoint the feeder calls is served by this very process.
 function run(args: string[], env: Record<string, string>) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, [RUNNER, '--no-cache', '--log-level', 'warn', ...args], {
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: work, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  return runProcess(process.execPath, [RUNNER, '--no-cache', '--log-level', 'warn', ...args], {
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: work, ...env },
   });
 }
 

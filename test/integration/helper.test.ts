@@ -1,12 +1,12 @@
 // The layer helper (Node and Python) against a real Lambda Invoke endpoint running the built dispatcher, on moto.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { DescribeJobsCommand } from '@aws-sdk/client-batch';
 import type { Context } from 'aws-lambda';
 import { createBatchHelper } from '../../functions/helper/index.js';
 import { parseS3Url } from '../../lib/s3-url.js';
+import { runProcess } from '../support/process.js';
 import { createBatchEnvironment, registerJobDefinition } from './harness/batch-fixtures.js';
 import type { AwsClients } from './harness/clients.js';
 import { createBucket, createFunction, getJson } from './harness/fixtures.js';
@@ -80,21 +80,9 @@ function resourcesOf(job: SubmitJobBody): Record<string, string> {
 }
 
 // Async on purpose: the Invoke endpoint python calls is served by this very process.
-function python(script: string, input: string, env: Record<string, string>) {
-  return new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn('python3', [script], { env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-    child.stdin.end(input);
-  });
+async function python(script: string, input: string, env: Record<string, string>) {
+  const { code, stdout, stderr } = await runProcess('python3', [script], { env, input });
+  return { status: code, stdout, stderr };
 }
 
 async function describe(jobId: string) {
