@@ -53,7 +53,7 @@ async function onFullDisk(): Promise<string> {
 }
 
 test('a payload larger than the free space of TMPDIR: exit 4 naming the full disk, the input untouched', async (t) => {
-  if (skipReason) return t.skip(skipReason);
+  if (skipReason) return t.skip(skipReason); // only where a tmpfs cannot be mounted (not root); the reason is printed
   await createFunction(h, { name: 'fd-small', files: { 'lambda_function.py': SMALL } });
   const input = { blob: 'b'.repeat(1_500_000) };
   await putObject(h, BUCKET, 'payload/in.json', input);
@@ -73,7 +73,7 @@ test('a payload larger than the free space of TMPDIR: exit 4 naming the full dis
 });
 
 test('code whose zip does not fit the cache disk: exit 3 naming the full disk, nothing left in the cache', async (t) => {
-  if (skipReason) return t.skip(skipReason);
+  if (skipReason) return t.skip(skipReason); // only where a tmpfs cannot be mounted (not root); the reason is printed
   await createFunction(h, {
     name: 'fd-bigzip',
     files: { 'lambda_function.py': SMALL, 'noise.bin': randomBytes(1_500_000) },
@@ -96,7 +96,7 @@ test('code whose zip does not fit the cache disk: exit 3 naming the full disk, n
 });
 
 test('code that unzips to more than the cache disk holds: exit 3 naming the full disk, no half entry', async (t) => {
-  if (skipReason) return t.skip(skipReason);
+  if (skipReason) return t.skip(skipReason); // only where a tmpfs cannot be mounted (not root); the reason is printed
   await createFunction(h, {
     name: 'fd-unzip',
     files: { 'lambda_function.py': SMALL, 'zeros.bin': Buffer.alloc(3_000_000) },
@@ -118,7 +118,7 @@ test('code that unzips to more than the cache disk holds: exit 3 naming the full
 });
 
 test('a result larger than the free space of TMPDIR: exit 4 naming the full disk, nothing written', async (t) => {
-  if (skipReason) return t.skip(skipReason);
+  if (skipReason) return t.skip(skipReason); // only where a tmpfs cannot be mounted (not root); the reason is printed
   await createFunction(h, { name: 'fd-bigresult', files: { 'lambda_function.py': BIG_RESULT } });
   await putObject(h, BUCKET, 'result/in.json', { r: 1 });
   const tmp = await onFullDisk();

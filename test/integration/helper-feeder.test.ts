@@ -5,13 +5,12 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, before, test } from 'node:test';
-import type { Context } from 'aws-lambda';
 import { runProcess } from '../support/process.js';
 import { executeJob } from './harness/batch-exec.js';
-import { createBatchEnvironment, registerJobDefinition } from './harness/batch-fixtures.js';
-import { createBucket, createFunction, createLayer, getJson, putObject } from './harness/fixtures.js';
+import { createFunction, createLayer, getJson, putObject } from './harness/fixtures.js';
 import { type Harness, startHarness } from './harness/index.js';
 import type { ZipSpec } from './harness/zip.js';
+import { serveBuiltDispatcher } from './helper-dispatcher.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 const RUNNER = `${root}dist/run-lambda.mjs`;
@@ -27,24 +26,7 @@ before(async () => {
   assert.ok(existsSync(RUNNER) && existsSync(LAYER), 'run `npm run build` first');
   work = await mkdtemp(join(tmpdir(), 'helper-feeder-'));
   h = await startHarness();
-  // The in-process dispatcher's SDK clients read endpoint and credentials from this process's environment.
-  Object.assign(process.env, h.env);
-  await createBucket(h, 'payloads');
-  await createBatchEnvironment(h);
-  await registerJobDefinition(h, { name: 'lambda-as-batch' });
-  await registerJobDefinition(h, { name: 'geolambda-as-batch' });
-  const { handlerFromEnv } = (await import(`${root}dist/dispatcher/index.mjs`)) as {
-    handlerFromEnv(env: Record<string, string | undefined>): (e: unknown, c: Context) => Promise<unknown>;
-  };
-  const dispatcher = handlerFromEnv({
-    ...process.env,
-    PAYLOAD_BUCKET: 'payloads',
-    JOB_QUEUE: 'harness-queue',
-    JOB_DEFINITION_LAMBDA: 'lambda-as-batch',
-    JOB_DEFINITION_GEOLAMBDA: 'geolambda-as-batch',
-    LOG_LEVEL: 'critical',
-  });
-  h.front.serveInvoke('dispatcher', (event, ctx) => dispatcher(event, ctx as unknown as Context));
+  await serveBuiltDispatcher(h);
 });
 
 after(async () => {

@@ -3,17 +3,15 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { DescribeJobsCommand } from '@aws-sdk/client-batch';
-import type { Context } from 'aws-lambda';
 import { createBatchHelper } from '../../functions/helper/index.js';
 import { parseS3Url } from '../../lib/s3-url.js';
 import { runProcess } from '../support/process.js';
-import { createBatchEnvironment, registerJobDefinition } from './harness/batch-fixtures.js';
 import type { AwsClients } from './harness/clients.js';
-import { createBucket, createFunction, getJson } from './harness/fixtures.js';
+import { createFunction, getJson } from './harness/fixtures.js';
 import type { Front } from './harness/front.js';
 import { type Harness, startHarness } from './harness/index.js';
+import { DISPATCHER_BUNDLE, serveBuiltDispatcher } from './helper-dispatcher.js';
 
-const DISPATCHER = new URL('../../dist/dispatcher/index.mjs', import.meta.url).pathname;
 const LAYER_PYTHON = new URL('../../dist/layer/python', import.meta.url).pathname;
 const CASES_PY = new URL('../python/submit_cases.py', import.meta.url).pathname;
 const FEEDER = 'arn:aws:lambda:us-east-1:123456789012:function:feeder';
@@ -24,29 +22,12 @@ let clients: AwsClients;
 let helperEnv: Record<string, string>;
 
 before(async () => {
-  assert.ok(existsSync(DISPATCHER) && existsSync(LAYER_PYTHON), 'run `npm run build` first');
+  assert.ok(existsSync(DISPATCHER_BUNDLE) && existsSync(LAYER_PYTHON), 'run `npm run build` first');
   h = await startHarness();
   front = h.front;
   clients = h.clients;
-  // The dispatcher's SDK clients read endpoint and credentials from this process's environment.
-  Object.assign(process.env, h.env);
-  await createBucket(h, 'payloads');
-  await createBatchEnvironment(h);
-  await registerJobDefinition(h, { name: 'lambda-as-batch' });
-  await registerJobDefinition(h, { name: 'geolambda-as-batch', image: 'cirrusgeo/run-geolambda' });
+  await serveBuiltDispatcher(h);
   await createFunction(h, { name: 'feeder' });
-  const { handlerFromEnv } = (await import(DISPATCHER)) as {
-    handlerFromEnv(env: Record<string, string | undefined>): (e: unknown, c: Context) => Promise<unknown>;
-  };
-  const dispatcher = handlerFromEnv({
-    ...process.env,
-    PAYLOAD_BUCKET: 'payloads',
-    JOB_QUEUE: 'harness-queue',
-    JOB_DEFINITION_LAMBDA: 'lambda-as-batch',
-    JOB_DEFINITION_GEOLAMBDA: 'geolambda-as-batch',
-    LOG_LEVEL: 'critical',
-  });
-  front.serveInvoke('dispatcher', (event, ctx) => dispatcher(event, ctx as unknown as Context));
   helperEnv = {
     ...h.env,
     BATCH_DISPATCHER_FUNCTION: 'dispatcher',
