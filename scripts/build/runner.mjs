@@ -4,23 +4,11 @@
 import { readFile } from 'node:fs/promises';
 import { gzipSync } from 'node:zlib';
 import * as esbuild from 'esbuild';
+import { inlineSchemaKeys, nodeBundle, requireBanner } from '../esbuild-shared.mjs';
 
 const root = new URL('../../', import.meta.url);
 const path = (p) => new URL(p, root).pathname;
 const errorsFile = path('runner/errors.ts');
-const requireBanner =
-  "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);";
-
-const common = {
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  minify: true,
-  keepNames: true,
-  legalComments: 'none',
-  logLevel: 'warning',
-};
 
 /** In the AWS half, runner/errors.ts is the main bundle's own module (so `instanceof` works across both). */
 async function sharedErrorsPlugin() {
@@ -54,18 +42,16 @@ const awsEntryExternal = {
 export async function build() {
   const pkg = JSON.parse(await readFile(path('package.json'), 'utf8'));
   const aws = await esbuild.build({
-    ...common,
+    ...nodeBundle,
     entryPoints: [path('runner/aws/entry.ts')],
-    // The SDK's ES module entries tree-shake to the commands used; the CommonJS ones carry every command.
-    mainFields: ['module', 'main'],
     write: false,
     outfile: 'aws.mjs',
     banner: { js: requireBanner },
-    plugins: [await sharedErrorsPlugin()],
+    plugins: [await sharedErrorsPlugin(), inlineSchemaKeys],
   });
   const awsCode = aws.outputFiles[0].contents;
   await esbuild.build({
-    ...common,
+    ...nodeBundle,
     entryPoints: [path('runner/cli.ts')],
     outfile: path('dist/run-lambda.mjs'),
     define: {
