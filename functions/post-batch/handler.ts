@@ -1,0 +1,112 @@
+// post-batch's middy handler: what a finished Batch job left (its run record) → the next state's input, or its error.
+import { type BatchClient, DescribeJobsCommand } from '@aws-sdk/client-batch';
+import type { S3Client } from '@aws-sdk/client-s3';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { createJsonLogger, type JsonLogger } from '../../lib/logger.js';
+import { isItemSetUrl } from '../../lib/run-record.js';
+import type { PostBatchConfig } from './config.js';
+import {
+  InvalidJobError,
+  JobNotFinishedError,
+  JobNotFoundError,
+  PostBatchError,
+  ReadError,
+} from './errors.js';
+import { parseEvent } from './event.js';
+import { type ItemsSummary, itemsOutcome } from './items.js';
+import { isTerminal, type JobView, jobView } from './job.js';
+import { type OutcomeDeps, type Pointer, singleOutcome } from './outcome.js';
+import { location, type ObjectStore, s3Store } from './store.js';
+
+export interface HandlerDeps {
+  s3: S3Client;
+  batch: BatchClient;
+  config: PostBatchConfig;
+  logger?: JsonLogger;
+  /** default: reads through `s3` */
+  store?: ObjectStore;
+}
+
+export type PostBatchHandler = (
+  event: unknown,
+  context: Context,
+) => Promise<unknown | Pointer | ItemsSummary>;
+
+/** The job `jobId` from DescribeJobs; it must have ended. */
+export async function describeJob(batch: BatchClient, jobId: string): Promise<JobView> {
+  let jobs: unknown[] | undefined;
+  try {
+    ({ jobs } = await batch.send(new DescribeJobsCommand({ jobs: [jobId] })));
+  } catch (err) {
+    throw new ReadError(`DescribeJobs ${jobId} failed: ${(err as Error).name}: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+  const job = jobView(jobs?.[0]);
+  if (!job)
+    throw new JobNotFoundError(`Batch has no job ${jobId} (jobs are kept for about 7 days after they end)`);
+  if (!isTerminal(job))
+    throw new JobNotFinishedError(`job ${jobId} has not ended: it is ${job.status ?? 'in no known state'}`);
+  return job;
+}
+
+/** Builds the handler from clients and config (tests pass their own; index.ts passes the container's). */
+export function createHandler(deps: HandlerDeps) {
+  const logger = deps.logger ?? createJsonLogger({ service: 'post-batch', level: deps.config.logLevel });
+  const store = deps.store ?? s3Store(deps.s3);
+
+  const base = async (event: unknown, context: Context): Promise<unknown> => {
+    const log = logger.child({ function_request_id: context?.awsRequestId });
+    let job: JobView | undefined;
+    try {
+      const input = parseEvent(event);
+      if (input.kind === 'error') {
+        log.info('caught error passed on', { error_type: input.error.name });
+        throw input.error;
+      }
+      job = input.kind === 'job' ? input.job : await describeJob(deps.batch, input.jobId);
+      const urlOut = job.parameters.url_out;
+      if (urlOut === undefined)
+        throw new InvalidJobError(
+          `job ${job.jobId} has no url_out parameter: it was not submitted by the dispatcher`,
+        );
+      location(urlOut, 'url_out');
+      const keys = { job_id: job.jobId, job_status: job.status, url_out: urlOut };
+      const odeps: OutcomeDeps = {
+        store,
+        maxInlineResult: deps.config.maxInlineResult,
+        log: log.child(keys),
+      };
+      if (isItemSetUrl(urlOut)) {
+        const summary = await itemsOutcome(job, urlOut, odeps);
+        const { item_count, succeeded, failed, missing, error_types } = summary;
+        log.info('item set', { ...keys, item_count, succeeded, failed, missing, error_types });
+        return summary;
+      }
+      const out = await singleOutcome(job, urlOut, odeps);
+      log.info(out.kind === 'pointer' ? 'result passed as a pointer' : 'result passed inline', {
+        ...keys,
+        result_chars: out.kind === 'result' ? out.chars : undefined,
+      });
+      return out.value;
+    } catch (err) {
+      const e = err as Error;
+      // The function's own failure is an outcome, not a fault of post-batch; its message stays out of INFO logs.
+      if (e instanceof PostBatchError || e.name === 'InvalidRunRecordError' || e.name === 'ConfigError')
+        log.error('post-batch failed', { job_id: job?.jobId, error: e });
+      else {
+        log.info('job failed', { job_id: job?.jobId, job_status: job?.status, error_type: e.name });
+        log.debug('job error', { job_id: job?.jobId, error: e });
+      }
+      throw err;
+    }
+  };
+
+  return middy(base).before((request) => {
+    logger.debug('event received', {
+      function_request_id: request.context?.awsRequestId,
+      payload: request.event,
+    });
+  });
+}

@@ -1,0 +1,109 @@
+// How an item set's job ended: counts and the failed items' indexes, from one listing and the failed items' records.
+import { InvalidRunRecordError, itemUrls, parseRunErrorJson } from '../../lib/run-record.js';
+import { InvalidJobError } from './errors.js';
+import type { JobView } from './job.js';
+import { type OutcomeDeps, readRecord } from './outcome.js';
+import { failureWithoutRecord } from './reasons.js';
+
+/** What post-batch answers for an item set (DESIGN.md "Item sets"); results stay at `<url_out><i>.json`. */
+export interface ItemsSummary {
+  url_out: string;
+  item_count: number;
+  succeeded: number;
+  failed: number;
+  /** items with neither a result nor a record: their child never ran, or was lost before it wrote anything */
+  missing: number;
+  failed_items: number[];
+  missing_items: number[];
+  /** errorType → how many failed items raised it */
+  error_types: Record<string, number>;
+}
+
+const MAX_ITEMS = 10_000;
+const READ_CONCURRENCY = 16;
+const ITEM_NAME = /^(0|[1-9]\d{0,4})\.(run\.json|error\.json|json)$/;
+
+/** RUN_LAMBDA_ITEM_COUNT from the job's environment (the dispatcher puts it in the container overrides). */
+export function itemCount(job: JobView): number {
+  const raw = job.environment.RUN_LAMBDA_ITEM_COUNT;
+  if (raw === undefined)
+    throw new InvalidJobError(
+      `job ${job.jobId} writes an item set but its environment has no RUN_LAMBDA_ITEM_COUNT`,
+    );
+  const n = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!(n >= 1 && n <= MAX_ITEMS))
+    throw new InvalidJobError(
+      `job ${job.jobId}: RUN_LAMBDA_ITEM_COUNT must be 1 to ${MAX_ITEMS}, got ${JSON.stringify(raw)}`,
+    );
+  return n;
+}
+
+type Seen = { result?: true; record?: true; error?: true };
+
+async function errorTypeOf(urlOut: string, i: number, seen: Seen, deps: OutcomeDeps): Promise<string> {
+  const urls = itemUrls(urlOut, i);
+  try {
+    if (seen.record) {
+      const record = await readRecord(deps.store, urls.record);
+      if (record?.status === 'failed') return record.error!.errorType;
+      // Succeeded by its record, yet the result (written before the record) is gone.
+      if (record?.status === 'succeeded') return 'ResultMissingError';
+    }
+    const got = await deps.store.get(urls.error, 1024 * 1024);
+    if (got && !('tooLarge' in got))
+      return parseRunErrorJson(got.body.toString('utf8'), urls.error).errorType;
+    return 'UnrecordedError';
+  } catch (err) {
+    if (!(err instanceof InvalidRunRecordError)) throw err;
+    // One bad record must not hide the other 9,999 outcomes: it counts as a failure of its own kind.
+    deps.log.warn('malformed item record', { item: i, error: err });
+    return err.name;
+  }
+}
+
+/** The summary of the item set at `urlOut` written by `job`; throws when the job failed and no item left a trace. */
+export async function itemsOutcome(job: JobView, urlOut: string, deps: OutcomeDeps): Promise<ItemsSummary> {
+  const count = itemCount(job);
+  const seen = new Map<number, Seen>();
+  for (const name of await deps.store.list(urlOut)) {
+    const m = ITEM_NAME.exec(name);
+    if (!m) continue;
+    const i = Number(m[1]);
+    if (i >= count) continue;
+    const s = seen.get(i) ?? {};
+    s[m[2] === 'json' ? 'result' : m[2] === 'run.json' ? 'record' : 'error'] = true;
+    seen.set(i, s);
+  }
+  if (seen.size === 0 && job.status !== 'SUCCEEDED') throw failureWithoutRecord(job);
+
+  const toRead: number[] = [];
+  const missing_items: number[] = [];
+  let succeeded = 0;
+  for (let i = 0; i < count; i++) {
+    const s = seen.get(i);
+    if (s?.result) succeeded++;
+    else if (s) toRead.push(i);
+    else missing_items.push(i);
+  }
+  const types: string[] = new Array(toRead.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < toRead.length) {
+      const k = next++;
+      types[k] = await errorTypeOf(urlOut, toRead[k]!, seen.get(toRead[k]!)!, deps);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, toRead.length) }, worker));
+  const error_types: Record<string, number> = {};
+  for (const t of types) error_types[t] = (error_types[t] ?? 0) + 1;
+  return {
+    url_out: urlOut,
+    item_count: count,
+    succeeded,
+    failed: toRead.length,
+    missing: missing_items.length,
+    failed_items: toRead,
+    missing_items,
+    error_types,
+  };
+}
