@@ -81,10 +81,12 @@ export function isItemSetUrl(url: string): boolean {
   return url.endsWith('/');
 }
 
-/** The record of a single run's output: `.json` → `.run.json` (a name without `.json` gets `.run.json` appended). */
+/**
+ * The record of a run's output: `.json` → `.run.json` (a name without `.json` gets `.run.json` appended). An item
+ * set's is its prefix itself: each item has its own record there (itemUrls).
+ */
 export function recordUrlFor(outputUrl: string): string {
-  if (isItemSetUrl(outputUrl))
-    throw new TypeError(`${outputUrl} is an item set: each item has its own record (itemUrls)`);
+  if (isItemSetUrl(outputUrl)) return outputUrl;
   return outputUrl.endsWith('.json')
     ? `${outputUrl.slice(0, -'.json'.length)}.run.json`
     : `${outputUrl}.run.json`;

@@ -13,11 +13,12 @@ import {
 } from '../../lib/run-record.js';
 import { failedRecord, succeededRecord } from '../support/run-records.js';
 
-test('the record of k_out.json is k_out.run.json; a name without .json gets .run.json appended', () => {
+test('the record of k_out.json is k_out.run.json; a name without .json gets .run.json appended; a set has its prefix', () => {
   assert.equal(recordUrlFor('s3://b/batch/f/k_out.json'), 's3://b/batch/f/k_out.run.json');
   assert.equal(recordUrlFor('file:///tmp/out.json'), 'file:///tmp/out.run.json');
   assert.equal(recordUrlFor('s3://b/result'), 's3://b/result.run.json');
-  assert.throws(() => recordUrlFor('s3://b/set/out/'), TypeError);
+  // An item set's record URL is its prefix (what the dispatcher answers as record_url): one record per item there.
+  assert.equal(recordUrlFor('s3://b/set/out/'), 's3://b/set/out/');
 });
 
 test('item i of a set has <out>/<i>.json, <out>/<i>.run.json and <out>/<i>.error.json', () => {
