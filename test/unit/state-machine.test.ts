@@ -113,7 +113,7 @@ const PRE_BATCH = {
   url: 's3://cirrus-payloads/batch/workflow/abc.json',
   url_out: 's3://cirrus-payloads/batch/workflow/abc_out.json',
 };
-// The dispatcher's plan answer as DESIGN.md lists it; submit_job in the field names batch:submitJob.sync takes.
+// The dispatcher's plan answer as DESIGN.md lists it; submit_job is the SDK's SubmitJob input (camelCase).
 const PLAN_ANSWER = {
   job_name: 'my-task',
   job_queue: 'lambda-as-batch',
@@ -123,16 +123,56 @@ const PLAN_ANSWER = {
   url_out: PRE_BATCH.url_out,
   record_url: 's3://cirrus-payloads/batch/workflow/abc_out.run.json',
   submit_job: {
-    JobName: 'my-task',
-    JobQueue: 'lambda-as-batch',
-    JobDefinition: 'lambda-as-batch-lambda',
-    Parameters: {
+    jobName: 'my-task',
+    jobQueue: 'lambda-as-batch',
+    jobDefinition: 'lambda-as-batch-lambda',
+    parameters: {
       lambda_function: PRE_BATCH.lambda_function,
       url: PRE_BATCH.url,
       url_out: PRE_BATCH.url_out,
     },
-    ContainerOverrides: { ResourceRequirements: [{ Type: 'MEMORY', Value: '8192' }] },
+    arrayProperties: { size: 100 },
+    containerOverrides: {
+      resourceRequirements: [{ type: 'MEMORY', value: '8192' }],
+      environment: [
+        { name: 'RUN_LAMBDA_ITEM_COUNT', value: '1000' },
+        { name: 'RUN_LAMBDA_ITEMS_PER_JOB', value: '10' },
+      ],
+    },
+    timeout: { attemptDurationSeconds: 7200 },
+    retryStrategy: {
+      attempts: 3,
+      evaluateOnExit: [
+        { onStatusReason: 'Host EC2*', action: 'RETRY' },
+        { onExitCode: '*', action: 'EXIT' },
+      ],
+    },
+    tags: { 'cirrus:workflow': 'wf' },
   },
+};
+// The same in the field names batch:submitJob.sync takes (Step Functions' PascalCase; map keys as they are).
+const SUBMIT_JOB_SYNC_ARGUMENTS = {
+  JobName: 'my-task',
+  JobQueue: 'lambda-as-batch',
+  JobDefinition: 'lambda-as-batch-lambda',
+  Parameters: { lambda_function: PRE_BATCH.lambda_function, url: PRE_BATCH.url, url_out: PRE_BATCH.url_out },
+  ArrayProperties: { Size: 100 },
+  ContainerOverrides: {
+    ResourceRequirements: [{ Type: 'MEMORY', Value: '8192' }],
+    Environment: [
+      { Name: 'RUN_LAMBDA_ITEM_COUNT', Value: '1000' },
+      { Name: 'RUN_LAMBDA_ITEMS_PER_JOB', Value: '10' },
+    ],
+  },
+  Timeout: { AttemptDurationSeconds: 7200 },
+  RetryStrategy: {
+    Attempts: 3,
+    EvaluateOnExit: [
+      { OnStatusReason: 'Host EC2*', Action: 'RETRY' },
+      { OnExitCode: '*', Action: 'EXIT' },
+    ],
+  },
+  Tags: { 'cirrus:workflow': 'wf' },
 };
 
 test('Plan hands the dispatcher the execution input with plan: true; a pre-batch {url, url_out} + lambda_function is a request', async () => {
@@ -149,11 +189,21 @@ test('Plan hands the dispatcher the execution input with plan: true; a pre-batch
   );
 });
 
-test("RunJob submits the plan's submit_job exactly as it is", async () => {
+test("RunJob hands batch:submitJob.sync the plan's submit_job in PascalCase, parameter and tag keys as they are", async () => {
+  const run = asl.States.RunJob!.Arguments;
+  assert.deepEqual(await evaluate(run, { input: PLAN_ANSWER }), SUBMIT_JOB_SYNC_ARGUMENTS);
+  // A plan already in PascalCase passes unchanged; one resource requirement stays a list of one.
   assert.deepEqual(
-    await evaluate(asl.States.RunJob!.Arguments, { input: PLAN_ANSWER }),
-    PLAN_ANSWER.submit_job,
+    await evaluate(run, { input: { submit_job: SUBMIT_JOB_SYNC_ARGUMENTS } }),
+    SUBMIT_JOB_SYNC_ARGUMENTS,
   );
+  const small = { jobName: 'a', jobQueue: 'q', jobDefinition: 'd', parameters: {} };
+  assert.deepEqual(await evaluate(run, { input: { submit_job: small } }), {
+    JobName: 'a',
+    JobQueue: 'q',
+    JobDefinition: 'd',
+    Parameters: {},
+  });
 });
 
 test('on success post-batch is handed the job description, which it reads as the job with its url_out', async () => {
