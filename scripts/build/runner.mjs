@@ -71,6 +71,10 @@ export async function build() {
       __NODE_CLIENT__: JSON.stringify(await readFile(path('runner/runtime/clients/node-client.mjs'), 'utf8')),
       __AWS_MODULE_GZ__: JSON.stringify(gzipSync(awsCode, { level: 9 }).toString('base64')),
       __AWS_MODULE_SHA__: JSON.stringify(awsSha),
+      __COMPAT_SHIMS__: JSON.stringify({
+        python: await readFile(path('runner/runtime/compat/run_lambda_compat.py'), 'utf8'),
+        node: await readFile(path('runner/runtime/compat/run-lambda-compat.mjs'), 'utf8'),
+      }),
     },
     banner: { js: `#!/usr/bin/env node\n${requireBanner}` },
     plugins: [awsEntryExternal],
