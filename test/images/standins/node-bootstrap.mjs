@@ -14,11 +14,16 @@ async function post(path, body) {
 }
 
 function errorBody(err) {
-  return JSON.stringify({ errorType: err?.name ?? 'Error', errorMessage: err?.message ?? String(err), trace: String(err?.stack ?? '').split('\n') });
+  return JSON.stringify({
+    errorType: err?.name ?? 'Error',
+    errorMessage: err?.message ?? String(err),
+    trace: String(err?.stack ?? '').split('\n'),
+  });
 }
 
 async function load(root, handler) {
-  if (handler.includes('..')) throw typed('Runtime.MalformedHandlerName', "'..' is not allowed in the handler name");
+  if (handler.includes('..'))
+    throw typed('Runtime.MalformedHandlerName', "'..' is not allowed in the handler name");
   const slash = handler.lastIndexOf('/');
   const dot = handler.indexOf('.', slash + 1);
   if (dot === -1) throw typed('Runtime.MalformedHandlerName', 'Bad handler');
@@ -30,12 +35,14 @@ async function load(root, handler) {
     mod = await import(pathToFileURL(file).href);
   } catch (err) {
     if (err instanceof SyntaxError) throw typed('Runtime.UserCodeSyntaxError', `${err.name}: ${err.message}`);
-    if (err?.code === 'ERR_MODULE_NOT_FOUND') throw typed('Runtime.ImportModuleError', `Error: ${err.message}`);
+    if (err?.code === 'ERR_MODULE_NOT_FOUND')
+      throw typed('Runtime.ImportModuleError', `Error: ${err.message}`);
     throw err;
   }
   const path = handler.slice(dot + 1).split('.');
   const fn = path.reduce((o, k) => o?.[k], mod) ?? path.reduce((o, k) => o?.[k], mod.default);
-  if (typeof fn !== 'function') throw typed('Runtime.HandlerNotFound', `${handler} is undefined or not exported`);
+  if (typeof fn !== 'function')
+    throw typed('Runtime.HandlerNotFound', `${handler} is undefined or not exported`);
   return fn;
 }
 
