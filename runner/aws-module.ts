@@ -52,11 +52,13 @@ async function load(workDir: string): Promise<AwsModule> {
   if (typeof __AWS_MODULE_GZ__ !== 'string') return import('./aws/entry.js');
   (globalThis as Record<symbol, unknown>)[ERRORS_KEY] = errors;
   const bundleDir = dirname(fileURLToPath(import.meta.url));
-  const beside = typeof __AWS_MODULE_SHA__ === 'string' ? besideCopy(bundleDir, __AWS_MODULE_SHA__) : undefined;
+  const beside =
+    typeof __AWS_MODULE_SHA__ === 'string' ? besideCopy(bundleDir, __AWS_MODULE_SHA__) : undefined;
   if (beside) {
     // Only this process, only when the image baked one: the functions' runtimes never inherit it.
     const cache = join(bundleDir, COMPILE_CACHE_DIR);
-    if (existsSync(cache)) nodeModule.enableCompileCache?.(cache);
+    const compileCache = nodeModule as { enableCompileCache?: (dir: string) => unknown }; // Node >= 22.1
+    if (existsSync(cache)) compileCache.enableCompileCache?.(cache);
     return (await import(pathToFileURL(beside).href)) as AwsModule;
   }
   const file = join(workDir, 'aws.mjs');
