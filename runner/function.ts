@@ -22,4 +22,6 @@ export interface PreparedFunction {
   environment: Record<string, string>;
   /** Region the function lives in (from its ARN), when known. */
   region?: string;
+  /** --compat cirrus-v0: the runner's shim the runtime loads instead of `handler` (runtime/compat.ts). */
+  compatShim?: { handler: string; pythonPath?: string };
 }

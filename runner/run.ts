@@ -12,6 +12,8 @@ import type { Logger } from './log.js';
 import type { RunOptions } from './options.js';
 import { fetchPayload, parsePayloadUrl } from './payload/source.js';
 import { defaultOutputUrl, parseOutputUrl, prepareResultSlot } from './payload/target.js';
+import { prepareCompatShim } from './runtime/compat.js';
+import { checkImageRuntime } from './runtime/image-runtime.js';
 import { invokeOnce } from './runtime/invoke.js';
 import type { SpawnFn } from './runtime/process.js';
 import { selectRuntime } from './runtime/select.js';
@@ -83,6 +85,13 @@ export async function run(opts: RunOptions, deps: RunDeps): Promise<RunResult> {
     const fn = await abortable(prepared, signal);
     if (opts.handler) fn.handler = opts.handler;
     if (opts.runtime) fn.runtime = opts.runtime;
+    fn.runtime = checkImageRuntime({
+      functionName: fn.functionName,
+      runtime: fn.runtime,
+      guessed: local && !opts.runtime,
+      env,
+    });
+    if (opts.compat) fn.compatShim = await prepareCompatShim(fn, workDir);
     const command = await log.step('select the runtime', () =>
       selectRuntime({
         runtime: fn.runtime,

@@ -41,15 +41,17 @@ export function runtimeEnv(input: RuntimeEnvInput): Record<string, string> {
   const { fn, base } = input;
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(base)) {
-    // The runner's own options are not the function's business (compat is re-set below when on).
+    // The runner's own options are not the function's business.
     if (v !== undefined && !k.startsWith('RUN_LAMBDA_')) env[k] = v;
   }
   const region =
     fn.region ?? envString(base, 'AWS_REGION') ?? envString(base, 'AWS_DEFAULT_REGION') ?? 'us-east-1';
   const opt = fn.optDir;
   const nodeMajor = process.versions.node.split('.')[0];
-  Object.assign(env, { LANG: env.LANG ?? 'en_US.UTF-8' }, fn.environment, {
-    _HANDLER: fn.handler,
+  // The runner's options are never the function's either: its own RUN_LAMBDA_* variables do not switch compat on.
+  const own = Object.entries(fn.environment).filter(([k]) => !k.startsWith('RUN_LAMBDA_'));
+  Object.assign(env, { LANG: env.LANG ?? 'en_US.UTF-8' }, Object.fromEntries(own), {
+    _HANDLER: fn.compatShim?.handler ?? fn.handler,
     LAMBDA_TASK_ROOT: fn.taskRoot,
     LAMBDA_RUNTIME_DIR: input.runtimeDir,
     AWS_LAMBDA_RUNTIME_API: input.runtimeApi,
@@ -66,7 +68,7 @@ export function runtimeEnv(input: RuntimeEnvInput): Record<string, string> {
     // Lambda puts /opt/bin last on the PATH and the layer library folders after the system ones.
     PATH: join2(base.PATH ?? '/usr/local/bin:/usr/bin:/bin', join(opt, 'bin')),
     LD_LIBRARY_PATH: join2(base.LD_LIBRARY_PATH, fn.taskRoot, join(fn.taskRoot, 'lib'), join(opt, 'lib')),
-    PYTHONPATH: join2(...pythonLayerPaths(opt), base.PYTHONPATH),
+    PYTHONPATH: join2(fn.compatShim?.pythonPath, ...pythonLayerPaths(opt), base.PYTHONPATH),
     NODE_PATH: join2(
       join(opt, 'nodejs', `node${nodeMajor}`, 'node_modules'),
       join(opt, 'nodejs', 'node_modules'),
@@ -74,6 +76,7 @@ export function runtimeEnv(input: RuntimeEnvInput): Record<string, string> {
       base.NODE_PATH,
     ),
   });
-  if (input.compat) env.RUN_LAMBDA_COMPAT = input.compat;
+  // cirrus-v0: the shim is the handler and calls the real one with the event alone, whatever client serves it.
+  if (fn.compatShim) env.RUN_LAMBDA_COMPAT_HANDLER = fn.handler;
   return env;
 }

@@ -1,7 +1,8 @@
 // dist/run-lambda.mjs: the runner as one self-contained ESM file (no node_modules at run time).
 // The AWS half (runner/aws/entry.ts and the SDK) is bundled separately and embedded gzipped: local runs
 // never compile it (see runner/aws-module.ts).
-import { readFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { gzipSync } from 'node:zlib';
 import * as esbuild from 'esbuild';
 import { inlineSchemaKeys, nodeBundle, requireBanner } from '../esbuild-shared.mjs';
@@ -50,6 +51,14 @@ export async function build() {
     plugins: [await sharedErrorsPlugin(), inlineSchemaKeys],
   });
   const awsCode = aws.outputFiles[0].contents;
+  // The same AWS half as a plain file beside the bundle, for the images to compile at build time
+  // (images/bake-aws.mjs); its first line names the hash the bundle checks before it imports it.
+  const awsSha = createHash('sha256').update(awsCode).digest('hex');
+  await mkdir(path('dist'), { recursive: true });
+  await writeFile(
+    path('dist/run-lambda-aws.mjs'),
+    Buffer.concat([Buffer.from(`// run-lambda aws half ${awsSha}\n`), awsCode]),
+  );
   await esbuild.build({
     ...nodeBundle,
     entryPoints: [path('runner/cli.ts')],
@@ -61,6 +70,11 @@ export async function build() {
       ),
       __NODE_CLIENT__: JSON.stringify(await readFile(path('runner/runtime/clients/node-client.mjs'), 'utf8')),
       __AWS_MODULE_GZ__: JSON.stringify(gzipSync(awsCode, { level: 9 }).toString('base64')),
+      __AWS_MODULE_SHA__: JSON.stringify(awsSha),
+      __COMPAT_SHIMS__: JSON.stringify({
+        python: await readFile(path('runner/runtime/compat/run_lambda_compat.py'), 'utf8'),
+        node: await readFile(path('runner/runtime/compat/run-lambda-compat.mjs'), 'utf8'),
+      }),
     },
     banner: { js: `#!/usr/bin/env node\n${requireBanner}` },
     plugins: [awsEntryExternal],

@@ -1,4 +1,5 @@
-// images/: both Dockerfiles lint clean, copy only files the build makes, and `run` starts the bundle with plain node.
+// images/ without an engine: the one Dockerfile lints clean and copies only files the build makes and the root
+// .dockerignore keeps; the matrix pins every base; `run` starts the bundle with plain node. (test/images/ runs them.)
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -9,9 +10,10 @@ import { fileURLToPath } from 'node:url';
 import { validate } from 'dockerfile-utils';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const images = ['run-lambda', 'run-geolambda'] as const;
-const dockerfile = (image: string) => readFileSync(join(root, 'images', image, 'Dockerfile'), 'utf8');
-const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
+const dockerfiles = ['images/Dockerfile', 'images/geo-base/Dockerfile'] as const;
+const read = (p: string) => readFileSync(join(root, p), 'utf8');
+const dockerfile = () => read('images/Dockerfile');
+const version = (JSON.parse(read('package.json')) as { version: string }).version;
 
 /** `COPY` instructions (line continuations joined), without `--from` stages: [sources..., destination]. */
 function copies(text: string): string[][] {
@@ -27,66 +29,117 @@ function copies(text: string): string[][] {
 
 let sandbox = '';
 before(() => {
-  if (!existsSync(join(root, 'dist/run-lambda.mjs'))) {
+  if (!existsSync(join(root, 'dist/run-lambda-aws.mjs'))) {
     const b = spawnSync(process.execPath, ['scripts/build.mjs', 'runner'], { cwd: root, encoding: 'utf8' });
     assert.equal(b.status, 0, `building dist/run-lambda.mjs failed:\n${b.stderr}`);
   }
   // The image's layout: /usr/local/bin/run and /usr/local/lib/run-lambda/run-lambda.mjs, and no node_modules.
   sandbox = mkdtempSync(join(tmpdir(), 'run-image-'));
-  for (const [source, destination] of copies(dockerfile('run-lambda')).map(
-    (a) => [a[0], a.at(-1)] as const,
-  )) {
-    const target = join(sandbox, String(destination).replace(/^\/usr\/local\//, ''));
-    mkdirSync(dirname(target), { recursive: true });
-    copyFileSync(join(root, String(source)), target);
+  for (const [source, destination] of [
+    ['images/run', 'bin/run'],
+    ['dist/run-lambda.mjs', 'lib/run-lambda/run-lambda.mjs'],
+    ['dist/run-lambda-aws.mjs', 'lib/run-lambda/run-lambda-aws.mjs'],
+  ] as const) {
+    mkdirSync(dirname(join(sandbox, destination)), { recursive: true });
+    copyFileSync(join(root, source), join(sandbox, destination));
   }
 });
 after(() => {
   if (sandbox) rmSync(sandbox, { recursive: true, force: true });
 });
 
-for (const image of images) {
-  test(`images/${image}/Dockerfile passes dockerfile-utils with no problem`, () => {
+for (const file of dockerfiles) {
+  test(`${file} passes dockerfile-utils with no problem`, () => {
     assert.deepEqual(
-      validate(dockerfile(image)).map((d) => `${d.range.start.line + 1}: ${d.message}`),
+      validate(read(file)).map((d) => `${d.range.start.line + 1}: ${d.message}`),
       [],
     );
   });
 
-  test(`images/${image}/Dockerfile copies only files that exist after the build and its dockerignore keeps`, () => {
-    const list = copies(dockerfile(image));
-    assert.ok(list.length >= 2, 'copies the runner and the run wrapper');
-    const ignore = readFileSync(join(root, 'images', image, 'Dockerfile.dockerignore'), 'utf8');
-    for (const args of list) {
-      for (const source of args.slice(0, -1)) {
-        assert.ok(existsSync(join(root, source)), `COPY source ${source} does not exist`);
-        assert.ok(
-          ignore.split('\n').includes(`!${source}`),
-          `${source} is excluded by Dockerfile.dockerignore`,
-        );
-      }
-    }
-    const sources = list.flatMap((a) => a.slice(0, -1));
-    assert.ok(sources.includes('dist/run-lambda.mjs') && sources.includes('images/run'));
-  });
-
-  test(`images/${image}/Dockerfile pins its base by tag, resets the entrypoint and installs node`, () => {
-    const text = dockerfile(image);
-    const base = /^ARG BASE_IMAGE=(\S+)$/m.exec(text)?.[1];
-    assert.ok(base, 'ARG BASE_IMAGE=<image>:<tag>');
-    assert.match(base, /:[\w.-]+$/, 'base image has a tag');
-    assert.doesNotMatch(base, /:latest$/);
-    assert.match(text, /^ENTRYPOINT \[\]$/m);
-    assert.match(text, /dnf install -y "nodejs\$\{NODE_MAJOR\}"/);
+  test(`${file} needs no BuildKit: no syntax line, no per-Dockerfile ignore file`, () => {
+    assert.doesNotMatch(read(file), /^# syntax=/m);
+    assert.ok(!existsSync(join(root, `${file}.dockerignore`)));
   });
 }
 
-test('run-lambda is on the AWS Lambda Python base (AL2023), run-geolambda on lambgeo with GDAL_DATA and PROJ_LIB', () => {
-  assert.match(dockerfile('run-lambda'), /^ARG BASE_IMAGE=public\.ecr\.aws\/lambda\/python:3\.1[2-9]$/m);
-  const geo = dockerfile('run-geolambda');
-  assert.match(geo, /^ARG BASE_IMAGE=ghcr\.io\/lambgeo\/lambda-gdal:[\d.]+-python3\.1[2-9]$/m);
-  assert.match(geo, /GDAL_DATA=\/opt\/share\/gdal/);
-  assert.match(geo, /PROJ_LIB=\/opt\/share\/proj/);
+test('images/Dockerfile copies only files that exist after the build and the root .dockerignore keeps', () => {
+  const list = copies(dockerfile());
+  const keep = read('.dockerignore')
+    .split('\n')
+    .filter((l) => l.startsWith('!'))
+    .map((l) => l.slice(1));
+  const sources = list.flatMap((a) => a.slice(0, -1));
+  for (const source of sources) {
+    assert.ok(existsSync(join(root, source)), `COPY source ${source} does not exist`);
+    assert.ok(keep.includes(source), `${source} is excluded by .dockerignore`);
+  }
+  for (const needed of [
+    'dist/run-lambda.mjs',
+    'dist/run-lambda-aws.mjs',
+    'images/run',
+    'images/bake-aws.mjs',
+  ]) {
+    assert.ok(sources.includes(needed), `the image copies ${needed}`);
+  }
+});
+
+test('images/Dockerfile: Node.js from the NODE_IMAGE stage (no distro package manager), the SDK by npm ci from a lockfile', () => {
+  const text = dockerfile();
+  assert.match(text, /^FROM \$\{NODE_IMAGE\} AS node$/m);
+  assert.match(text, /^COPY --from=node \/usr\/local\/bin\/node /m);
+  assert.doesNotMatch(text, /\b(dnf|yum|microdnf|apt-get|apk) /);
+  assert.match(text, /RUN npm ci /);
+  assert.doesNotMatch(text, /npm install/);
+  const lock = JSON.parse(read('images/aws-sdk/package-lock.json')) as {
+    packages: Record<string, { version?: string }>;
+  };
+  assert.ok(
+    lock.packages['node_modules/@aws-sdk/client-s3']?.version,
+    'the lockfile pins @aws-sdk/client-s3',
+  );
+  assert.match(text, /^ENV RUN_LAMBDA_IMAGE_RUNTIME=\$\{RUNTIME\}/m);
+  assert.match(text, /^ENTRYPOINT \[\]$/m);
+});
+
+test('images/matrix.json: every runtime once per flavour, bases pinned by exact tag, the default tags python3.12', () => {
+  const m = JSON.parse(read('images/matrix.json')) as {
+    node: { image: string };
+    images: {
+      flavour: string;
+      runtime: string;
+      base: string;
+      default?: boolean;
+      standin: { target: string };
+    }[];
+  };
+  const runtimes = (f: string) => m.images.filter((e) => e.flavour === f).map((e) => e.runtime);
+  assert.deepEqual(runtimes('lambda'), [
+    'python3.12',
+    'python3.13',
+    'python3.14',
+    'nodejs22.x',
+    'nodejs24.x',
+    'provided.al2023',
+  ]);
+  assert.deepEqual(runtimes('geolambda'), ['python3.12', 'python3.13']);
+  for (const e of m.images) {
+    // python3.13 → python:3.13., nodejs22.x → nodejs:22., provided.al2023 → provided:al2023.
+    const prefix = e.runtime.replace(
+      /^(python)(3\.\d+)$|^(nodejs)(\d+)\.x$|^(provided)\.(al2023)$/,
+      '$1$3$5:$2$4$6.',
+    );
+    assert.ok(
+      e.base.startsWith(`public.ecr.aws/lambda/${prefix}`),
+      `${e.runtime}: ${e.base} is its Lambda base`,
+    );
+    assert.match(e.base, /:[a-z\d.]+\.\d{4}\.\d\d\.\d\d\.\d\d$/, `${e.base} is an exact dated tag`);
+    assert.ok(e.standin.target, `${e.flavour} ${e.runtime} names its stand-in`);
+  }
+  assert.match(m.node.image, /^node:\d+\.\d+\.\d+-[a-z]+-slim$/);
+  assert.deepEqual(
+    m.images.filter((e) => e.default).map((e) => `${e.flavour}:${e.runtime}`),
+    ['lambda:python3.12', 'geolambda:python3.12'],
+  );
 });
 
 test('the run wrapper is an executable POSIX sh script that runs the bundle with plain node', () => {
@@ -94,7 +147,7 @@ test('the run wrapper is an executable POSIX sh script that runs the bundle with
   assert.ok((statSync(wrapper).mode & 0o111) !== 0, 'images/run is executable (COPY keeps the mode)');
   const text = readFileSync(wrapper, 'utf8');
   assert.match(text, /^#!\/bin\/sh\n/);
-  assert.match(text, /exec node "[^"]*run-lambda\.mjs" "\$@"/);
+  assert.match(text, /exec "\$node" "\$lib\/run-lambda\.mjs" "\$@"/);
   const syntax = spawnSync('sh', ['-n', wrapper]);
   assert.equal(syntax.status, 0);
 });

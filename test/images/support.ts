@@ -1,0 +1,70 @@
+// What every container test file shares: the skip when no engine answers, the images, and `docker run`.
+// Gap these tests fill (DESIGN.md "Tests and the local AWS"): the images are built from images/Dockerfile on
+// stand-in bases (test/images/standins), and moto (the harness) is the AWS they reach over host networking.
+import { randomBytes } from 'node:crypto';
+import { test } from 'node:test';
+import { docker, skipReason } from './docker.js';
+import { type BuiltImage, ensureImages, type ImageSet } from './images.js';
+
+/** Why this file's tests are skipped, printed plainly once; undefined when an engine answers. */
+export const skip = skipReason();
+if (skip) {
+  process.stderr.write(`image tests SKIPPED: ${skip}\n`);
+  test(`container tests (skipped: ${skip})`, { skip }, () => {});
+}
+
+/** Building on a cold cache takes minutes (stand-ins ~4 min, images ~2 min on 2 cores); warm, seconds. */
+export const BUILD_TIMEOUT_MS = 45 * 60_000;
+
+export function images(): Promise<ImageSet> {
+  return ensureImages();
+}
+
+export interface RunOptions {
+  env?: Record<string, string | undefined>;
+  user?: string;
+  readOnly?: boolean;
+  tmpfs?: string[];
+  volumes?: string[];
+  name?: string;
+  entrypoint?: string;
+  timeoutMs?: number;
+}
+
+export interface Ran {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  lastLine: string;
+}
+
+/** `docker run --rm --network host` (never a bridge): the harness's front on 127.0.0.1 is the container's too. */
+export async function runIn(
+  image: BuiltImage | string,
+  command: string[],
+  opts: RunOptions = {},
+): Promise<Ran> {
+  const args = ['run', '--rm', '--network', 'host'];
+  if (opts.name) args.push('--name', opts.name);
+  if (opts.user) args.push('--user', opts.user);
+  if (opts.readOnly) args.push('--read-only');
+  for (const t of opts.tmpfs ?? []) args.push('--tmpfs', t);
+  for (const v of opts.volumes ?? []) args.push('--volume', v);
+  if (opts.entrypoint !== undefined) args.push('--entrypoint', opts.entrypoint);
+  for (const [k, v] of Object.entries(opts.env ?? {})) if (v !== undefined) args.push('--env', `${k}=${v}`);
+  args.push(typeof image === 'string' ? image : (image.tags[0] as string), ...command);
+  const r = await docker(args, { timeoutMs: opts.timeoutMs ?? 120_000 });
+  const lastLine =
+    r.stderr
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .at(-1) ?? '';
+  return { code: r.code, stdout: r.stdout, stderr: r.stderr, lastLine };
+}
+
+export const containerName = (what: string) => `run-lambda-test-${what}-${randomBytes(4).toString('hex')}`;
+
+/** The line each test prints: which image, on which base. */
+export function ranOn(image: BuiltImage): string {
+  return `${image.tags[0]} built on ${image.ranOn}`;
+}
