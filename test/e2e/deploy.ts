@@ -10,7 +10,7 @@ import {
 import { fakeAuth } from '../integration/harness/clients.js';
 import { ACCOUNT_ID, createBucket, createRole, REGION } from '../integration/harness/fixtures.js';
 import type { Harness } from '../integration/harness/index.js';
-import { type CfnTemplate, JobDefinitionIds, loadTemplate, resource } from '../support/cfn-yaml.js';
+import { type CfnTemplate, jobDefinitions, loadTemplate, resource } from '../support/cfn-yaml.js';
 import { evaluateConditions, parameterValues, resolveValue, type StackContext } from './cfn-resolve.js';
 
 export interface Deployment {
@@ -18,7 +18,7 @@ export interface Deployment {
   template: CfnTemplate;
   bucket: string;
   jobQueueArn: string;
-  jobDefinitionArns: Record<keyof typeof JobDefinitionIds, string>;
+  jobDefinitionArns: Record<'lambda' | 'geolambda', string>;
   /** the Dispatcher's Environment.Variables, resolved against what was created */
   dispatcherEnv: Record<string, string>;
 }
@@ -136,7 +136,12 @@ export async function deployTemplate(
   }
 
   const jobDefinitionArns = {} as Deployment['jobDefinitionArns'];
-  for (const [image, id] of Object.entries(JobDefinitionIds) as [keyof typeof JobDefinitionIds, string][]) {
+  const images: Record<string, 'lambda' | 'geolambda'> = {
+    LambdaJobDefinition: 'lambda',
+    GeoLambdaJobDefinition: 'geolambda',
+  };
+  for (const id of Object.keys(jobDefinitions(template))) {
+    const image = images[id];
     const out = await batch.send(
       new RegisterJobDefinitionCommand(
         apiShape(props(id, 'AWS::Batch::JobDefinition')) as RegisterJobDefinitionCommandInput,
@@ -144,7 +149,7 @@ export async function deployTemplate(
     );
     // Ref of an AWS::Batch::JobDefinition is its ARN, revision included.
     stack.refs[id] = out.jobDefinitionArn ?? '';
-    jobDefinitionArns[image] = out.jobDefinitionArn ?? '';
+    if (image) jobDefinitionArns[image] = out.jobDefinitionArn ?? '';
   }
 
   // Only the Environment: the rest of the function (policies, layer) is not deployed here.
