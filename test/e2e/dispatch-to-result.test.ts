@@ -249,6 +249,18 @@ test('straight to a template definition: no url_out writes the result over the p
   assert.equal(retryAction(await w.describeDefinition(definitionArn('lambda')), 2), 'exit');
 });
 
+test('the dispatcher answering Invoke is what the stack deployed: the packaged dist/dispatcher, byte for byte', async () => {
+  const { configuration, taskRoot } = w.dispatcher;
+  const artifact = w.stack.artifacts['dist/dispatcher'];
+  assert.ok(artifact, 'dist/dispatcher was packaged');
+  assert.equal(configuration.CodeSha256, artifact.codeSha256, 'Lambda reports the packaged zip');
+  assert.equal(configuration.Runtime, 'nodejs24.x');
+  for (const file of ['index.mjs', 'index.mjs.map']) {
+    const built = await readFile(join(REPO_ROOT, 'dist/dispatcher', file));
+    assert.ok(built.equals(await readFile(join(taskRoot, file))), `${file} differs from npm run build's`);
+  }
+});
+
 test("the deployed JOB_DEFINITIONS names an active definition for every image of the matrix, on that image's tag", async () => {
   const matrix = JSON.parse(await readFile(join(REPO_ROOT, 'images/matrix.json'), 'utf8')) as {
     images: { flavour: string; runtime: string }[];
