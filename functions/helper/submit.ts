@@ -4,7 +4,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { awsClientConfig, endpointFor, regionFromArn } from '../../lib/aws-config.js';
 import { type Env, envString } from '../../lib/env.js';
 import { DispatchError, reviveDispatchError } from '../../lib/errors.js';
-import { deletePayload, type PayloadRef, payloadRef, putPayload } from '../../lib/payload-store.js';
+import { payloadRef, putPayload } from '../../lib/payload-store.js';
 import { type BatchJobAnswer, type BatchJobRequest, functionParts } from '../../lib/request.js';
 import { type HelperConfig, MAX_INVOKE_BYTES } from './config.js';
 import { PayloadTooLargeError } from './errors.js';
@@ -61,7 +61,6 @@ export class Submitter {
   /** Submits `request` through `dispatcher`, moving its payload to S3 first when the invoke would be too large. */
   async submit(request: BatchJobRequest, dispatcher: string, config: HelperConfig): Promise<BatchJobAnswer> {
     let body = JSON.stringify(request);
-    let stored: PayloadRef | undefined;
     const size = Buffer.byteLength(body);
     if (size > MAX_INVOKE_BYTES) {
       if (!config.payloadBucket)
@@ -70,18 +69,16 @@ export class Submitter {
             'Lambda invoke; set PAYLOAD_BUCKET so the helper can pass the payload through S3',
         );
       const place = { bucket: config.payloadBucket, prefix: config.payloadPrefix };
-      stored = payloadRef(place, functionParts(request.lambda_function).name);
+      const stored = payloadRef(place, functionParts(request.lambda_function).name);
       await putPayload(this.#s3Client(), stored, JSON.stringify(request.payload));
       const { payload: _, ...rest } = request;
       body = JSON.stringify({ ...rest, url: stored.url });
     }
-    try {
-      return await this.#invoke(dispatcher, body);
-    } catch (err) {
-      // The dispatcher wrote and submitted nothing; do not leave the payload behind either.
-      if (stored) await deletePayload(this.#s3Client(), stored).catch(() => undefined);
-      throw err;
-    }
+    // A staged payload is left in place when the dispatch fails: a failed Invoke does not prove that no job was
+    // submitted (a lost answer, a timeout, the dispatcher's own "may have been submitted"), and a job must find
+    // its payload; the payload prefix's lifecycle rule expires it. Deleting would also need s3:DeleteObject on the
+    // whole prefix for every feeder, which could then remove other jobs' payloads and results.
+    return this.#invoke(dispatcher, body);
   }
 
   async #invoke(dispatcher: string, body: string): Promise<BatchJobAnswer> {

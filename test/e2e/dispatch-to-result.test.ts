@@ -1,12 +1,35 @@
-// End to end on one machine: template deployed on moto → built dispatcher → Batch job → built runner → result in S3.
+// End to end on one machine: template.yaml deployed as a stack on moto's CloudFormation (bucket, queue created) →
+// the deployed dispatcher → Batch job → built runner → result in S3, from the stack's outputs only; then every AWS
+// call made on the way is checked against the deployed IAM policies.
+// What moto cannot do and the harness does instead: its Lambda runs no code, so the front answers the dispatcher's
+// Invoke in this process from the deployed code and configuration (lambda-container.ts) and serves code bytes for
+// GetFunction/GetLayerVersion; its Batch runs no container, so batch-exec.ts runs each job's command (reading the []
+// moto's CloudFormation makes of an empty parameter default as ""); its CloudFormation needs a ServiceRole on the
+// compute environment, loses a layer's name and ARN, and returns inline role policies as Python reprs (stack.ts,
+// iam.ts, which also list what is left unfilled).
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { SubmitJobCommand } from '@aws-sdk/client-batch';
-import { createFunction, createLayer, putObject } from '../integration/harness/fixtures.js';
-import { allowed, callerOf, permissionsFor, statementsOf } from './iam.js';
+import { AttachRolePolicyCommand, IAMClient } from '@aws-sdk/client-iam';
+import type { BatchJobAnswer } from '../../lib/request.js';
+import { REPO_ROOT } from '../integration/harness/batch-exec.js';
+import { TEST_CREDENTIALS } from '../integration/harness/clients.js';
+import {
+  ACCOUNT_ID,
+  createFunction,
+  createLayer,
+  createRole,
+  putObject,
+  REGION,
+} from '../integration/harness/fixtures.js';
+import { runProcess } from '../support/process.js';
+import { callerOf, decide, permissionsFor, rolePolicies, wildcardAllows } from './iam.js';
+import { fetchDeployedLayer } from './lambda-container.js';
 import { Callers, type E2eWorld, fnArn, retryAction, startE2e } from './world.js';
+
+const RUNNER = join(REPO_ROOT, 'dist/run-lambda.mjs');
 
 // Lambda's python3.12+ runtime client serialises with ensure_ascii=False: these reach S3 as raw UTF-8, not \u escapes.
 const TEXT = 'Grüße, 世界 🌍 — "quoted" \\ back\tslash, line\u2028separator';
@@ -72,8 +95,16 @@ function payloadOf(id: string, bytes: number) {
 }
 
 let w: E2eWorld;
+let feederRole: string;
 before(async () => {
   w = await startE2e('e2e');
+  // A feeder's role, as a user sets it up: its own role with the stack's SubmitPolicyArn attached.
+  feederRole = await createRole(w.h, 'e2e-feeder-role', 'lambda.amazonaws.com');
+  const iam = new IAMClient({ endpoint: w.h.motoEndpoint, region: REGION, credentials: TEST_CREDENTIALS });
+  await iam.send(
+    new AttachRolePolicyCommand({ RoleName: 'e2e-feeder-role', PolicyArn: w.stack.outputs.SubmitPolicyArn }),
+  );
+  iam.destroy();
   const env = { RESULT_COPIES: w.dir };
   const code = (handler: string) => ({ 'lambda_function.py': handler, 'result.py': RESULT_PY });
   const gdal = await createLayer(w.h, 'gdal-e2e', {
@@ -92,7 +123,14 @@ before(async () => {
 });
 after(() => w?.stop());
 
-const limit = () => Number(w.deployment.dispatcherEnv.INLINE_PAYLOAD_LIMIT);
+const limit = () => Number(w.stack.parameters.InlinePayloadLimit);
+const out = (name: string) => {
+  const value = w.stack.outputs[name];
+  assert.ok(value, `the stack has no output ${name}`);
+  return value;
+};
+const definitionArn = (image: keyof typeof IMAGES) =>
+  out(image === 'lambda' ? 'LambdaJobDefinitionArn' : 'GeoLambdaJobDefinitionArn');
 const sizes = {
   'a large payload through S3': () => 300_000,
   'a small inline payload': () => limit() / 2,
@@ -106,11 +144,11 @@ for (const [image, functionName] of Object.entries(IMAGES) as [keyof typeof IMAG
       const answer = await w.dispatch({ lambda_function: functionName, payload });
 
       // The dispatcher chose the image (from the layer ARN alone) and placed the payload by its size.
-      const { bucket, jobQueueArn, jobDefinitionArns, dispatcherEnv } = w.deployment;
+      const [bucket, jobQueueArn] = [out('PayloadBucket'), out('JobQueue')];
       assert.equal(answer.image, image);
-      assert.equal(answer.job_definition, jobDefinitionArns[image]);
+      assert.equal(answer.job_definition, definitionArn(image));
       assert.equal(answer.job_queue, jobQueueArn);
-      const prefix = `s3://${bucket}/${dispatcherEnv.PAYLOAD_PREFIX}${functionName}/`;
+      const prefix = `s3://${bucket}/${w.stack.parameters.PayloadPrefix}${functionName}/`;
       assert.ok(answer.url_out.startsWith(prefix), answer.url_out);
       if (size > limit()) {
         assert.ok(answer.url.startsWith(prefix), answer.url);
@@ -122,7 +160,7 @@ for (const [image, functionName] of Object.entries(IMAGES) as [keyof typeof IMAG
 
       // Batch has the job as submitted: the template's definition and queue, the three parameters.
       const job = await w.describeJob(answer.job_id);
-      assert.equal(job.jobDefinition, jobDefinitionArns[image]);
+      assert.equal(job.jobDefinition, definitionArn(image));
       assert.equal(job.jobQueue, jobQueueArn);
       assert.deepEqual(job.parameters, {
         lambda_function: fnArn(functionName),
@@ -133,7 +171,7 @@ for (const [image, functionName] of Object.entries(IMAGES) as [keyof typeof IMAG
       const r = await w.runJob(answer.job_id);
       assert.equal(r.exitCode, 0, r.stderr);
       assert.deepEqual(r.command, ['run', fnArn(functionName), answer.url, answer.url_out]);
-      assert.equal(r.batchEnv.RUN_LAMBDA_LOG_LEVEL, dispatcherEnv.LOG_LEVEL);
+      assert.equal(r.batchEnv.RUN_LAMBDA_LOG_LEVEL, w.stack.parameters.LogLevel);
 
       const bytesOut = await w.read(answer.url_out);
       assert.ok(bytesOut, `nothing at ${answer.url_out}`);
@@ -167,7 +205,7 @@ test('a failing handler ends the job with exit 1, a Type: message last line, not
   assert.equal(m?.[2], 'tile failing-7 has no bands: ünïcödé');
   assert.equal(await w.read(answer.url_out), undefined);
   assert.deepEqual(JSON.parse(String(await w.read(answer.url))), payload);
-  const def = await w.describeDefinition(w.deployment.jobDefinitionArns.lambda);
+  const def = await w.describeDefinition(definitionArn('lambda'));
   assert.equal(retryAction(def, 1), 'exit');
   assert.equal(retryAction(def, 4), 'retry');
 });
@@ -181,7 +219,7 @@ test('a python3.11 result reaches S3 as Lambda serialises it for python3.11 (non
 });
 
 test('straight to a template definition: no url_out writes the result over the payload; no url exits 2, not retried', async () => {
-  const { bucket, jobQueueArn, jobDefinitionArns } = w.deployment;
+  const [bucket, jobQueueArn] = [out('PayloadBucket'), out('JobQueue')];
   const payload = payloadOf('direct', 1000);
   await putObject(w.h, bucket, 'batch/direct/in.json', payload);
   const submit = async (parameters: Record<string, string>) => {
@@ -189,7 +227,7 @@ test('straight to a template definition: no url_out writes the result over the p
       new SubmitJobCommand({
         jobName: 'direct',
         jobQueue: jobQueueArn,
-        jobDefinition: jobDefinitionArns.lambda,
+        jobDefinition: definitionArn('lambda'),
         parameters,
       }),
     );
@@ -208,29 +246,162 @@ test('straight to a template definition: no url_out writes the result over the p
   assert.deepEqual(bad.command, ['run', IMAGES.lambda, '', '']);
   assert.equal(bad.exitCode, 2, bad.stderr);
   assert.match(bad.lastLine, /^UsageError: /);
-  assert.equal(retryAction(await w.describeDefinition(jobDefinitionArns.lambda), 2), 'exit');
+  assert.equal(retryAction(await w.describeDefinition(definitionArn('lambda')), 2), 'exit');
 });
 
-// Runs last: it reads what every job above did from the front's log.
-test("IAM: each AWS call the dispatcher and the jobs made above is allowed by the template's policies", () => {
-  const { stack, bucket } = w.deployment;
-  const needs = {
-    Dispatcher: ['batch:SubmitJob', 'lambda:GetFunction', 's3:PutObject'],
-    JobRole: ['lambda:GetFunction', 'lambda:GetLayerVersion', 's3:GetObject', 's3:PutObject'],
+test('the dispatcher answering Invoke is what the stack deployed: the packaged dist/dispatcher, byte for byte', async () => {
+  const { configuration, taskRoot } = w.dispatcher;
+  const artifact = w.stack.artifacts['dist/dispatcher'];
+  assert.ok(artifact, 'dist/dispatcher was packaged');
+  assert.equal(configuration.CodeSha256, artifact.codeSha256, 'Lambda reports the packaged zip');
+  assert.equal(configuration.Runtime, 'nodejs24.x');
+  for (const file of ['index.mjs', 'index.mjs.map']) {
+    const built = await readFile(join(REPO_ROOT, 'dist/dispatcher', file));
+    assert.ok(built.equals(await readFile(join(taskRoot, file))), `${file} differs from npm run build's`);
+  }
+});
+
+test("the deployed JOB_DEFINITIONS names an active definition for every image of the matrix, on that image's tag", async () => {
+  const matrix = JSON.parse(await readFile(join(REPO_ROOT, 'images/matrix.json'), 'utf8')) as {
+    images: { flavour: string; runtime: string }[];
   };
-  for (const [caller, id] of [
-    [Callers.dispatcher, 'Dispatcher'],
-    [Callers.job, 'JobRole'],
-  ] as const) {
-    const statements = statementsOf(w.deployment, id);
-    const calls = w.h.front.requests.filter((r) => callerOf(r) === caller);
-    const permissions = calls.flatMap((r) => permissionsFor(r, stack.region, stack.accountId));
+  const env = w.dispatcher.configuration.Environment?.Variables ?? {};
+  const map = JSON.parse(String(env.JOB_DEFINITIONS)) as Record<string, string>;
+  assert.deepEqual(JSON.parse(out('JobDefinitions')), map, 'the JobDefinitions output is the same map');
+  assert.deepEqual(Object.keys(map).sort(), matrix.images.map((i) => `${i.flavour}:${i.runtime}`).sort());
+  const { ImageVersion, LambdaImageRepository, GeoLambdaImageRepository } = w.stack.parameters;
+  for (const [key, arn] of Object.entries(map)) {
+    const [flavour, runtime] = key.split(':');
+    const def = await w.describeDefinition(arn);
+    assert.equal(def.status, 'ACTIVE', key);
+    const repository = flavour === 'geolambda' ? GeoLambdaImageRepository : LambdaImageRepository;
+    assert.equal(def.containerProperties?.image, `${repository}:${ImageVersion}-${runtime}`, key);
+    assert.deepEqual(def.containerProperties?.command, [
+      'run',
+      'Ref::lambda_function',
+      'Ref::url',
+      'Ref::url_out',
+    ]);
+    assert.equal(def.containerProperties?.jobRoleArn, out('JobRoleArn'), key);
+  }
+  assert.equal(map['lambda:python3.12'], out('LambdaJobDefinitionArn'));
+  assert.equal(map['geolambda:python3.12'], out('GeoLambdaJobDefinitionArn'));
+});
+
+// A feeder with the stack's helper layer, run by the runner as Lambda runs it (its code, the layer as its /opt).
+// Its event asks for a payload over Lambda's 6 MB invoke limit, so the helper stages it on S3 first.
+const FEEDER = `const { submitBatchJob } = require('cirrus-batch');
+exports.handler = async (event) => {
+  const features = Array.from({ length: event.count }, (_, i) => ({ i, name: 'tuile ' + i + ' — 東京', pad: 'x'.repeat(120) }));
+  return submitBatchJob({ id: event.id, features }, event.target, { idempotencyKey: event.id });
+};
+`;
+
+async function runFeeder(event: Record<string, unknown>) {
+  const layer = await fetchDeployedLayer(w.h, out('HelperLayerArn'), join(w.dir, `layer-${event.id}`));
+  const code = join(w.dir, 'feeder');
+  await mkdir(code, { recursive: true });
+  await writeFile(join(code, 'index.js'), FEEDER);
+  await writeFile(join(w.dir, `${event.id}.json`), JSON.stringify(event));
+  return runProcess(
+    process.execPath,
+    [
+      RUNNER,
+      '--no-cache',
+      '--log-level',
+      'warn',
+      '--opt-dir',
+      layer,
+      '--handler',
+      'index.handler',
+      code,
+      join(w.dir, `${event.id}.json`),
+      '-',
+    ],
+    {
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        HOME: w.dir,
+        ...w.h.env,
+        AWS_ACCESS_KEY_ID: Callers.feeder,
+        BATCH_DISPATCHER_FUNCTION: out('DispatcherName'),
+        PAYLOAD_BUCKET: out('PayloadBucket'),
+        PAYLOAD_PREFIX: w.stack.parameters.PayloadPrefix ?? '',
+        // Lambda's Node.js runtimes ship the AWS SDK v3 on their NODE_PATH and the layer leans on it.
+        NODE_PATH: join(REPO_ROOT, 'node_modules'),
+      },
+    },
+  );
+}
+
+const feederPuts = () =>
+  w.h.front.requests
+    .filter((r) => callerOf(r) === Callers.feeder && r.operation === 'PutObject')
+    .map((r) => r.path);
+
+test("a feeder with the stack's helper layer stages a 6 MB event on S3, and the job's result lands at url_out", async () => {
+  const before = feederPuts().length;
+  const r = await runFeeder({ id: 'fat-1', count: 45_000, target: IMAGES.lambda });
+  assert.equal(r.code, 0, r.stderr);
+  const answer = JSON.parse(r.stdout) as BatchJobAnswer;
+  const staged = feederPuts().slice(before);
+  assert.equal(staged.length, 1, 'one PutObject of the staged payload');
+  assert.equal(answer.url, `s3:/${staged[0]}`, 'the dispatcher was handed the staged payload');
+  assert.ok(answer.url.startsWith(`s3://${out('PayloadBucket')}/${w.stack.parameters.PayloadPrefix}`));
+  const sent = JSON.parse(String(await w.read(answer.url))) as { features: unknown[] };
+  assert.equal(sent.features.length, 45_000);
+
+  const job = await w.runJob(answer.job_id);
+  assert.equal(job.exitCode, 0, job.stderr);
+  const result = JSON.parse(String(await w.read(answer.url_out))) as { id: string; count: number };
+  assert.deepEqual([result.id, result.count], ['fat-1', 45_000]);
+});
+
+test('a refused dispatch through the helper fails the feeder with the dispatcher’s error; the staged payload stays to expire', async () => {
+  const before = feederPuts().length;
+  const r = await runFeeder({ id: 'fat-2', count: 45_000, target: 'e2e-no-such-function' });
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr.trim().split('\n').at(-1) ?? '', /^FunctionNotFoundError: /);
+  const [staged, ...more] = feederPuts().slice(before);
+  assert.ok(staged && more.length === 0);
+  // The helper does not delete it (DESIGN.md: the lifecycle rule on the prefix expires it).
+  assert.ok(await w.read(`s3:/${staged}`), 'the staged payload is still there');
+  assert.deepEqual(
+    w.h.front.requests.filter((q) => callerOf(q) === Callers.feeder && q.operation === 'DeleteObject'),
+    [],
+  );
+});
+
+// Runs last: it reads what every call above did from the front's log.
+test('IAM: every AWS call the dispatcher, the helper and the jobs made above is allowed by the policies the stack deployed', async () => {
+  const region = REGION;
+  const roles = {
+    // The execution role SAM made for the dispatcher, as Lambda reports it; the job role of the definitions used;
+    // the feeder's own role, which has the SubmitPolicyArn output attached and nothing else.
+    dispatcher: String(w.dispatcher.configuration.Role),
+    job: out('JobRoleArn'),
+    feeder: feederRole,
+  };
+  const needs: Record<keyof typeof roles, string[]> = {
+    dispatcher: ['batch:SubmitJob', 'lambda:GetFunction', 's3:PutObject'],
+    job: ['lambda:GetFunction', 'lambda:GetLayerVersion', 's3:GetObject', 's3:PutObject'],
+    feeder: ['lambda:InvokeFunction', 's3:PutObject'],
+  };
+  for (const who of Object.keys(roles) as (keyof typeof roles)[]) {
+    const { statements } = await rolePolicies(w.h, roles[who]);
+    assert.ok(statements.length > 0, `${who}: no policies read back from IAM`);
+    assert.deepEqual(wildcardAllows(statements), [], `${who}: an Allow with a wildcard action`);
+    const calls = w.h.front.requests.filter((r) => callerOf(r) === Callers[who]);
+    const permissions = calls.flatMap((r) => permissionsFor(r, region, ACCOUNT_ID));
     const seen = new Set(permissions.map((p) => p.action));
-    for (const action of needs[id]) assert.ok(seen.has(action), `${id} made no ${action} call`);
-    const refused = permissions.filter((p) => !allowed(statements, p));
-    assert.deepEqual(refused, [], `${id} would be refused these`);
+    for (const action of needs[who]) assert.ok(seen.has(action), `${who} made no ${action} call`);
+    const refused = permissions.filter((p) => decide(statements, p) !== 'allow');
+    assert.deepEqual(refused, [], `${who} would be refused these`);
     // …and the same check does refuse what the role was not given.
-    const outside = { action: 's3:PutObject', resource: `arn:aws:s3:::${bucket}/elsewhere/x.json` };
-    assert.equal(allowed(statements, outside), false);
+    const outside = {
+      action: 's3:PutObject',
+      resource: `arn:aws:s3:::${out('PayloadBucket')}/elsewhere/x.json`,
+    };
+    assert.equal(decide(statements, outside), 'deny', `${who} may write outside the prefix`);
   }
 });

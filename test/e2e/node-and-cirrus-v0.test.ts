@@ -1,11 +1,20 @@
-// End to end for a Node.js function (dispatcher → template job definition) and a Cirrus v0 job definition (compat mode).
+// End to end for a Node.js function (dispatcher → template job definition) and a Cirrus v0 job definition (compat
+// mode), on a stack deployed into an existing bucket and job queue (PayloadBucketName, JobQueueArn).
+// What moto cannot do and the harness does instead: its Lambda runs no code, so the front answers the dispatcher's
+// Invoke in this process from the deployed code and configuration (lambda-container.ts) and serves code bytes for
+// GetFunction/GetLayerVersion; its Batch runs no container, so batch-exec.ts runs each job's command (reading the []
+// moto's CloudFormation makes of an empty parameter default as ""); its CloudFormation needs a ServiceRole on the
+// compute environment, loses a layer's name and ARN, and returns inline role policies as Python reprs (stack.ts,
+// iam.ts, which also list what is left unfilled).
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { SubmitJobCommand } from '@aws-sdk/client-batch';
-import { registerJobDefinition } from '../integration/harness/batch-fixtures.js';
-import { createFunction, createLayer, putObject } from '../integration/harness/fixtures.js';
+import { DescribeStackResourcesCommand } from '@aws-sdk/client-cloudformation';
+import { createBatchEnvironment, registerJobDefinition } from '../integration/harness/batch-fixtures.js';
+import { createBucket, createFunction, createLayer, putObject } from '../integration/harness/fixtures.js';
+import { cloudFormation } from './stack.js';
 import { type E2eWorld, fnArn, startE2e } from './world.js';
 
 const TEXT = 'Grüße, 世界 🌍 — "quoted" \\ back\tslash, line\u2028separator';
@@ -48,9 +57,17 @@ def handler(payload, context=None):
 
 const features = (n: number) => Array.from({ length: n }, (_, i) => ({ i, name: `tuile ${i} — 東京 🛰` }));
 
+const BUCKET = 'e2e-node-existing-payloads';
+let queueArn: string;
 let w: E2eWorld;
 before(async () => {
-  w = await startE2e('e2e-node');
+  w = await startE2e('e2e-node', {
+    async parameters(h) {
+      await createBucket(h, BUCKET);
+      queueArn = (await createBatchEnvironment(h, 'e2e-node-existing')).jobQueueArn;
+      return { PayloadBucketName: BUCKET, JobQueueArn: queueArn };
+    },
+  });
   const env = { RESULT_COPIES: w.dir };
   const units = await createLayer(
     w.h,
@@ -61,6 +78,14 @@ before(async () => {
   await createFunction(w.h, {
     name: 'e2e-node',
     runtime: 'nodejs20.x',
+    handler: 'index.handler',
+    files: { 'index.mjs': NODE_HANDLER },
+    layers: [units],
+    env,
+  });
+  await createFunction(w.h, {
+    name: 'e2e-node22',
+    runtime: 'nodejs22.x',
     handler: 'index.handler',
     files: { 'index.mjs': NODE_HANDLER },
     layers: [units],
@@ -81,6 +106,18 @@ before(async () => {
 });
 after(() => w?.stop());
 
+test('given a bucket and a queue, the stack creates neither and its outputs name the given ones', async () => {
+  assert.equal(w.stack.outputs.PayloadBucket, BUCKET);
+  assert.equal(w.stack.outputs.JobQueue, queueArn);
+  const cfn = cloudFormation(w.h);
+  const { StackResources } = await cfn.send(new DescribeStackResourcesCommand({ StackName: w.stack.name }));
+  cfn.destroy();
+  const created = (StackResources ?? []).filter((r) => r.PhysicalResourceId).map((r) => r.ResourceType);
+  for (const type of ['AWS::S3::Bucket', 'AWS::Batch::JobQueue', 'AWS::Batch::ComputeEnvironment'])
+    assert.ok(!created.includes(type), `the stack created a ${type}`);
+  assert.ok(created.includes('AWS::Lambda::Function') && created.includes('AWS::Batch::JobDefinition'));
+});
+
 for (const [sizeName, count] of [
   ['a large payload through S3', 5000],
   ['a small inline payload', 20],
@@ -89,7 +126,8 @@ for (const [sizeName, count] of [
     const payload = { id: `node-${count}`, features: features(count) };
     const answer = await w.dispatch({ lambda_function: 'e2e-node', payload });
     assert.equal(answer.image, 'lambda');
-    assert.equal(answer.job_definition, w.deployment.jobDefinitionArns.lambda);
+    assert.equal(answer.job_definition, w.stack.outputs.LambdaJobDefinitionArn);
+    assert.equal(answer.job_queue, queueArn);
     assert.equal(answer.url.startsWith('s3://'), count > 20, answer.url.slice(0, 40));
 
     const r = await w.runJob(answer.job_id);
@@ -109,6 +147,33 @@ for (const [sizeName, count] of [
   });
 }
 
+test('a nodejs22.x job straight to the lambda:nodejs22.x definition of the JobDefinitions output', async () => {
+  const definitions = JSON.parse(w.stack.outputs.JobDefinitions ?? '{}') as Record<string, string>;
+  const definition = definitions['lambda:nodejs22.x'];
+  assert.ok(definition, 'JobDefinitions has lambda:nodejs22.x');
+  const payload = { id: 'node22', features: features(30) };
+  await putObject(w.h, BUCKET, 'batch/e2e-node22/in.json', payload);
+  const url = `s3://${BUCKET}/batch/e2e-node22/in.json`;
+  const urlOut = `s3://${BUCKET}/batch/e2e-node22/in_out.json`;
+  const { jobId } = await w.h.frontClients.batch.send(
+    new SubmitJobCommand({
+      jobName: 'node22',
+      jobQueue: queueArn,
+      jobDefinition: definition,
+      parameters: { lambda_function: fnArn('e2e-node22'), url, url_out: urlOut },
+    }),
+  );
+  assert.ok(jobId);
+  const r = await w.runJob(jobId);
+  assert.equal(r.exitCode, 0, r.stderr);
+  assert.deepEqual(r.command, ['run', fnArn('e2e-node22'), url, urlOut]);
+  const def = await w.describeDefinition(definition);
+  assert.match(String(def.containerProperties?.image), /:[^:]+-nodejs22\.x$/);
+  const result = JSON.parse(String(await w.read(urlOut))) as { id: string; labels: string[] };
+  assert.equal(result.id, 'node22');
+  assert.equal(result.labels.length, 30);
+});
+
 test('a failing Node.js handler ends the job with exit 1, its error name as the last line, nothing at url_out', async () => {
   const answer = await w.dispatch({ lambda_function: 'e2e-node-failing', payload: { id: 'n-3' } });
   const r = await w.runJob(answer.job_id);
@@ -118,7 +183,7 @@ test('a failing Node.js handler ends the job with exit 1, its error name as the 
 });
 
 test('a Cirrus v0 job definition (run Ref::lambda_function Ref::url, RUN_LAMBDA_COMPAT) writes <payload>_out.json', async () => {
-  const { bucket, jobQueueArn } = w.deployment;
+  const [bucket, jobQueueArn] = [BUCKET, queueArn];
   const def = await registerJobDefinition(w.h, {
     name: 'cirrus-v0-lambda',
     image: 'cirrusgeo/run-lambda:0.2.0',

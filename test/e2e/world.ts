@@ -1,37 +1,47 @@
-// One e2e world per test file: moto with the template deployed, the BUILT dispatcher loaded, and jobs run as Batch would.
+// One e2e world per test file: moto with template.yaml deployed as a CloudFormation stack (stack.ts), the stack's
+// dispatcher answering Invoke from its deployed code (lambda-container.ts), and jobs run as Batch would.
+// Everything a test needs about the deployment comes from the stack's outputs and parameters.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import {
   DescribeJobDefinitionsCommand,
   DescribeJobsCommand,
   type JobDefinition,
   type JobDetail,
 } from '@aws-sdk/client-batch';
-import type { Context } from 'aws-lambda';
+import { InvokeCommand } from '@aws-sdk/client-lambda';
 import type { BatchJobAnswer } from '../../lib/request.js';
 import { parseS3Url } from '../../lib/s3-url.js';
 import { executeJob, type JobResult, REPO_ROOT } from '../integration/harness/batch-exec.js';
+import { fakeAuth } from '../integration/harness/clients.js';
 import { ACCOUNT_ID, getObject, REGION } from '../integration/harness/fixtures.js';
 import { type Harness, startHarness } from '../integration/harness/index.js';
-import { type Deployment, deployTemplate } from './deploy.js';
+import { type DeployedFunction, serveDeployedFunction } from './lambda-container.js';
+import { createStack, type Stack, updateStack } from './stack.js';
 
-/** Access keys standing for the dispatcher's execution role and the job role (moto accepts any key). */
-export const Callers = { dispatcher: 'AKIDE2EDISPATCHER', job: 'AKIDE2EJOBROLE' } as const;
+/** Access keys standing for the roles of the callers whose calls the IAM check reads (moto accepts any key). */
+export const Callers = {
+  dispatcher: 'AKIDE2EDISPATCHER',
+  job: 'AKIDE2EJOBROLE',
+  feeder: 'AKIDE2EFEEDER',
+} as const;
 
 export const fnArn = (name: string) => `arn:aws:lambda:${REGION}:${ACCOUNT_ID}:function:${name}`;
 
-type Handler = (event: unknown, context: Context) => Promise<unknown>;
+/** A function error from Invoke, as the SDK hands it over: `name` is the function's errorType. */
+export class FunctionError extends Error {}
 
 export interface E2eWorld {
   h: Harness;
-  deployment: Deployment;
+  stack: Stack;
+  /** the dispatcher as deployed, answering Invoke (its configuration is GetFunction's) */
+  dispatcher: DeployedFunction;
   /** scratch folder for this file (handlers' side files, per-job caches) */
   dir: string;
-  /** invokes the built dispatcher directly, as `aws lambda invoke` would, and returns its answer */
+  /** `aws lambda invoke` on the DispatcherName output; a function error is thrown as a FunctionError */
   dispatch(event: unknown): Promise<BatchJobAnswer>;
   describeJob(jobId: string): Promise<JobDetail>;
   describeDefinition(arn: string): Promise<JobDefinition>;
@@ -39,55 +49,80 @@ export interface E2eWorld {
   runJob(jobId: string): Promise<JobResult>;
   /** the bytes at an s3:// URL, or undefined when there is no such object */
   read(url: string): Promise<Buffer | undefined>;
+  /** updates the stack's parameters; the dispatcher is served again from its updated configuration */
+  update(changes: Record<string, string>): Promise<void>;
   stop(): Promise<void>;
 }
 
-/** A minimal Lambda context, as Lambda hands it to the dispatcher. */
-function lambdaContext(functionName: string): Context {
-  const deadline = Date.now() + 30_000;
-  return {
-    callbackWaitsForEmptyEventLoop: true,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: fnArn(functionName),
-    memoryLimitInMB: '256',
-    awsRequestId: crypto.randomUUID(),
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: '2024/01/01/[$LATEST]e2e',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => {},
-    fail: () => {},
-    succeed: () => {},
-  };
+/** Calls an EC2 query-API action on moto (no EC2 SDK client is installed) and returns the first `<tag>` value. */
+async function ec2(h: Harness, action: string, params: Record<string, string>, tag: string): Promise<string> {
+  const res = await fetch(`${h.motoEndpoint}/`, {
+    method: 'POST',
+    headers: { ...fakeAuth('ec2'), 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ Action: action, Version: '2016-11-15', ...params }),
+  });
+  const text = await res.text();
+  const m = new RegExp(`<${tag}>([^<]+)</${tag}>`).exec(text);
+  if (!res.ok || !m?.[1]) throw new Error(`EC2 ${action} failed: ${res.status} ${text}`);
+  return m[1];
 }
 
-const DISPATCHER_BUNDLE = join(REPO_ROOT, 'dist/dispatcher/index.mjs');
+/** A VPC with one subnet and one security group: what a user passes as Subnets and SecurityGroupIds. */
+export async function network(h: Harness): Promise<{ Subnets: string; SecurityGroupIds: string }> {
+  const vpc = await ec2(h, 'CreateVpc', { CidrBlock: '10.0.0.0/16' }, 'vpcId');
+  const subnet = await ec2(h, 'CreateSubnet', { VpcId: vpc, CidrBlock: '10.0.1.0/24' }, 'subnetId');
+  const group = await ec2(
+    h,
+    'CreateSecurityGroup',
+    { VpcId: vpc, GroupName: 'e2e-jobs', GroupDescription: 'e2e jobs' },
+    'groupId',
+  );
+  return { Subnets: subnet, SecurityGroupIds: group };
+}
 
-/** Starts moto, deploys the template as `stackName`, and loads the built dispatcher with the template's env. */
-export async function startE2e(stackName: string): Promise<E2eWorld> {
-  for (const f of [DISPATCHER_BUNDLE, join(REPO_ROOT, 'dist/run-lambda.mjs')])
-    assert.ok(existsSync(f), `${f} is missing: run \`npm run build\` first`);
+export interface E2eOptions {
+  /** stack parameters, made with the harness before the stack is created (default: a new network) */
+  parameters?: (h: Harness) => Promise<Record<string, string>>;
+}
+
+/** Starts moto, deploys the stack `stackName`, and serves its dispatcher. */
+export async function startE2e(stackName: string, opts: E2eOptions = {}): Promise<E2eWorld> {
+  for (const f of ['dist/dispatcher/index.mjs', 'dist/run-lambda.mjs', 'dist/layer'])
+    assert.ok(existsSync(join(REPO_ROOT, f)), `${f} is missing: run \`npm run build\` first`);
   const h = await startHarness();
   const dir = await mkdtemp(join(tmpdir(), `${stackName}-`));
   try {
-    const deployment = await deployTemplate(h, { stackName });
-    const functionName = `${stackName}-Dispatcher-E2E`;
-    // The bundle reads its config from process.env once, at import, as in a Lambda container. Its AWS
-    // calls go through the front, so executeJob finds the SubmitJob request there.
-    Object.assign(process.env, h.env, deployment.dispatcherEnv, {
-      AWS_LAMBDA_FUNCTION_NAME: functionName,
-      AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
-      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '256',
-      AWS_ACCESS_KEY_ID: Callers.dispatcher,
-    });
-    const { handler } = (await import(pathToFileURL(DISPATCHER_BUNDLE).href)) as { handler: Handler };
+    let stack = await createStack(h, stackName, await (opts.parameters ?? network)(h));
+    const serve = () =>
+      serveDeployedFunction(h, stack.outputs.DispatcherName ?? '', {
+        scratch: dir,
+        accessKeyId: Callers.dispatcher,
+      });
+    let dispatcher = await serve();
     let jobs = 0;
     return {
       h,
-      deployment,
+      get stack() {
+        return stack;
+      },
+      get dispatcher() {
+        return dispatcher;
+      },
       dir,
       async dispatch(event) {
-        return (await handler(event, lambdaContext(functionName))) as BatchJobAnswer;
+        const out = await h.frontClients.lambda.send(
+          new InvokeCommand({
+            FunctionName: stack.outputs.DispatcherName,
+            Payload: Buffer.from(JSON.stringify(event)),
+          }),
+        );
+        const answer = JSON.parse(Buffer.from(out.Payload ?? []).toString('utf8') || 'null');
+        if (out.FunctionError) {
+          const e = new FunctionError(String(answer?.errorMessage));
+          e.name = String(answer?.errorType);
+          throw e;
+        }
+        return answer as BatchJobAnswer;
       },
       async describeJob(jobId) {
         const { jobs } = await h.clients.batch.send(new DescribeJobsCommand({ jobs: [jobId] }));
@@ -114,6 +149,11 @@ export async function startE2e(stackName: string): Promise<E2eWorld> {
       async read(url) {
         const { bucket, key } = parseS3Url(url);
         return getObject(h, bucket, key);
+      },
+      async update(changes) {
+        stack = await updateStack(h, stack, changes);
+        dispatcher.remove();
+        dispatcher = await serve();
       },
       async stop() {
         await h.stop();

@@ -103,21 +103,15 @@ export interface JobDefinitionSpec {
   image: unknown;
 }
 
-/** Logical ids of the two job definitions, by the dispatcher's image names. */
-export const JobDefinitionIds = {
-  lambda: 'LambdaJobDefinition',
-  geolambda: 'GeoLambdaJobDefinition',
-} as const;
-
-/** The two job definitions of the template, keyed by image (`lambda`, `geolambda`). */
-export function jobDefinitions(
-  template: CfnTemplate = loadTemplate(),
-): Record<keyof typeof JobDefinitionIds, JobDefinitionSpec> {
-  const spec = (id: string): JobDefinitionSpec => {
-    const p = resource(template, id, 'AWS::Batch::JobDefinition').Properties ?? {};
+/** Every AWS::Batch::JobDefinition of the template (one per image of images/matrix.json), by logical id. */
+export function jobDefinitions(template: CfnTemplate = loadTemplate()): Record<string, JobDefinitionSpec> {
+  const out: Record<string, JobDefinitionSpec> = {};
+  for (const [id, r] of Object.entries(template.Resources)) {
+    if (r.Type !== 'AWS::Batch::JobDefinition') continue;
+    const p = r.Properties ?? {};
     const container = (p.ContainerProperties ?? {}) as Record<string, unknown>;
     const timeout = p.Timeout as { AttemptDurationSeconds?: unknown } | undefined;
-    return {
+    out[id] = {
       name: p.JobDefinitionName,
       command: container.Command as string[],
       parameters: (p.Parameters ?? {}) as Record<string, string>,
@@ -125,8 +119,8 @@ export function jobDefinitions(
       timeoutSeconds: timeout?.AttemptDurationSeconds,
       image: container.Image,
     };
-  };
-  return { lambda: spec(JobDefinitionIds.lambda), geolambda: spec(JobDefinitionIds.geolambda) };
+  }
+  return out;
 }
 
 /**

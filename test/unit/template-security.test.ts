@@ -1,7 +1,7 @@
 // template.yaml's permissions and payload bucket: least privilege for the job and the dispatcher, a private TLS-only bucket.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type CfnTemplate, loadTemplate, resource } from '../support/cfn-yaml.js';
+import { type CfnTemplate, jobDefinitions, loadTemplate, resource } from '../support/cfn-yaml.js';
 
 const template: CfnTemplate = loadTemplate();
 
@@ -86,13 +86,19 @@ test('the dispatcher role has exactly what the dispatcher uses', () => {
   assert.match(prefixSub(s3), /\$\{Bucket\}\/\$\{PayloadPrefix\}\*/);
 });
 
-test('the job definitions are named as the dispatcher role allows', () => {
-  for (const [id, suffix] of [
-    ['LambdaJobDefinition', 'lambda'],
-    ['GeoLambdaJobDefinition', 'geolambda'],
-  ]) {
-    const p = resource(template, id as string).Properties ?? {};
-    assert.deepEqual(p.JobDefinitionName, { 'Fn::Sub': `\${AWS::StackName}-${suffix}` });
+test('every job definition is named as the dispatcher role allows, with any revision', () => {
+  const statements = inlineStatements(resource(template, 'Dispatcher').Properties?.Policies);
+  const submit = statements.find((s) => actionsOf(s).includes('batch:SubmitJob'));
+  assert.ok(submit, 'a SubmitJob statement');
+  const resources = (submit.Resource as unknown[]).map((r) => (r as { 'Fn::Sub'?: string })['Fn::Sub']);
+  const defs = Object.values(jobDefinitions(template));
+  assert.ok(defs.length >= 2);
+  for (const def of defs) {
+    const name = (def.name as { 'Fn::Sub': string })['Fn::Sub'];
+    assert.match(name, /^\$\{AWS::StackName\}-[a-z0-9-]+$/);
+    const arn = `arn:\${AWS::Partition}:batch:\${AWS::Region}:\${AWS::AccountId}:job-definition/${name}`;
+    assert.ok(resources.includes(arn), `SubmitJob does not allow ${name}`);
+    assert.ok(resources.includes(`${arn}:*`), `SubmitJob does not allow ${name}:<revision>`);
   }
 });
 

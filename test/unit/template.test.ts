@@ -1,21 +1,26 @@
 // template.yaml: cfn-lint is clean, and the job definitions, retry rules and outputs do what DESIGN.md promises.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { readConfig } from '../../functions/dispatcher/config.js';
 import { RETRY_ON_EXIT } from '../../functions/dispatcher/job.js';
+import { DISPATCHER_BUNDLE } from '../integration/helper-dispatcher.js';
 import { jobDefinitions, loadTemplate, resource, substituteCommand } from '../support/cfn-yaml.js';
+import { missingTool, toolPath } from '../support/tools.js';
 
 const root = new URL('../../', import.meta.url);
 const template = loadTemplate();
 const defs = jobDefinitions(template);
 
 test('cfn-lint template.yaml prints nothing and exits 0 (it runs the SAM transform)', () => {
-  const r = spawnSync('cfn-lint', ['template.yaml'], { cwd: root, encoding: 'utf8', timeout: 120_000 });
-  if (r.error && (r.error as NodeJS.ErrnoException).code === 'ENOENT') {
-    assert.fail('cfn-lint is not on PATH: install it (pip install cfn-lint) to check template.yaml');
-  }
+  const r = spawnSync(toolPath('cfn-lint'), ['template.yaml'], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  if (r.error && (r.error as NodeJS.ErrnoException).code === 'ENOENT') assert.fail(missingTool('cfn-lint'));
   assert.equal(`${r.stdout}${r.stderr}`, '', 'cfn-lint reported problems');
   assert.equal(r.status, 0);
 });
@@ -73,6 +78,13 @@ const exits: [string, Exit, 'RETRY' | 'EXIT'][] = [
   ],
 ];
 
+test('the template has one job definition per image of images/matrix.json', () => {
+  const matrix = JSON.parse(readFileSync(new URL('images/matrix.json', root), 'utf8')) as {
+    images: unknown[];
+  };
+  assert.equal(Object.keys(defs).length, matrix.images.length);
+});
+
 for (const [image, def] of Object.entries(defs)) {
   test(`${image} job definition: retries host and Spot loss and exit code 4, never 1, 2 or 3`, () => {
     const rules = def.retryStrategy.EvaluateOnExit;
@@ -108,8 +120,7 @@ for (const [image, def] of Object.entries(defs)) {
 
   test(`${image} job definition: a timeout, resource requirements and the job and execution roles`, () => {
     assert.deepEqual(def.timeoutSeconds, { Ref: 'JobTimeoutSeconds' });
-    const p =
-      resource(template, `${image === 'lambda' ? 'Lambda' : 'GeoLambda'}JobDefinition`).Properties ?? {};
+    const p = resource(template, image).Properties ?? {};
     const c = p.ContainerProperties as Record<string, unknown>;
     const types = (c.ResourceRequirements as { Type: string }[]).map((r) => r.Type).sort();
     assert.deepEqual(types, ['MEMORY', 'VCPU']);
@@ -120,7 +131,7 @@ for (const [image, def] of Object.entries(defs)) {
 }
 
 test('the dispatcher re-sends the same EvaluateOnExit when it overrides attempts (SubmitJob replaces it whole)', () => {
-  const fromTemplate = defs.lambda.retryStrategy.EvaluateOnExit.map((r) => ({
+  const fromTemplate = defs.LambdaJobDefinition?.retryStrategy.EvaluateOnExit.map((r) => ({
     ...(r.OnStatusReason !== undefined ? { onStatusReason: r.OnStatusReason } : {}),
     ...(r.OnReason !== undefined ? { onReason: r.OnReason } : {}),
     ...(r.OnExitCode !== undefined ? { onExitCode: r.OnExitCode } : {}),
@@ -133,20 +144,26 @@ test('the dispatcher re-sends the same EvaluateOnExit when it overrides attempts
   );
 });
 
-test('the dispatcher is nodejs22.x on arm64, built by SAM with esbuild (ESM, source maps) from its entry point', () => {
+test('the dispatcher runs on nodejs24.x, arm64, from dist/dispatcher with no SAM build step', () => {
   const fn = resource(template, 'Dispatcher', 'AWS::Serverless::Function');
   const p = fn.Properties ?? {};
-  assert.equal(p.Runtime, 'nodejs22.x');
+  assert.equal(p.Runtime, 'nodejs24.x');
   assert.deepEqual(p.Architectures, ['arm64']);
   assert.equal(p.Handler, 'index.handler');
-  const build = fn.Metadata as { BuildMethod: string; BuildProperties: Record<string, unknown> };
-  assert.equal(build.BuildMethod, 'esbuild');
-  assert.equal(build.BuildProperties.Format, 'esm');
-  assert.deepEqual(build.BuildProperties.OutExtension, ['.js=.mjs']);
-  assert.equal(build.BuildProperties.Sourcemap, true);
-  for (const entry of build.BuildProperties.EntryPoints as string[]) {
-    assert.ok(existsSync(new URL(entry, root)), `${entry} (EntryPoints) does not exist`);
-  }
+  assert.equal(p.CodeUri, 'dist/dispatcher');
+  // A BuildMethod would have `sam build` make another bundle than the one the tests run.
+  assert.equal(fn.Metadata, undefined);
+});
+
+test('what the template deploys as the dispatcher is the bundle the integration and e2e tests load', () => {
+  const p = resource(template, 'Dispatcher').Properties ?? {};
+  const [module, exported] = String(p.Handler).split('.');
+  const deployed = join(new URL(String(p.CodeUri), root).pathname, `${module}.mjs`);
+  assert.equal(realpathSync(deployed), realpathSync(DISPATCHER_BUNDLE));
+  assert.equal(exported, 'handler');
+  // The folder is zipped whole: nothing in it but the bundle and its source map.
+  assert.deepEqual(readdirSync(new URL(String(p.CodeUri), root)).sort(), ['index.mjs', 'index.mjs.map']);
+  assert.match(readFileSync(deployed, 'utf8'), /export\s*\{[^}]*\bhandler\b/);
 });
 
 test('the dispatcher environment the template sets is a configuration the dispatcher accepts', () => {
@@ -161,6 +178,9 @@ test('the dispatcher environment the template sets is a configuration the dispat
     JOB_QUEUE: 'arn:aws:batch:us-west-2:123456789012:job-queue/q',
     JOB_DEFINITION_LAMBDA: 'arn:aws:batch:us-west-2:123456789012:job-definition/s-lambda:1',
     JOB_DEFINITION_GEOLAMBDA: 'arn:aws:batch:us-west-2:123456789012:job-definition/s-geolambda:1',
+    JOB_DEFINITIONS: JSON.stringify({
+      'lambda:python3.13': 'arn:aws:batch:us-west-2:123456789012:job-definition/s-lambda-python3-13:1',
+    }),
     INLINE_PAYLOAD_LIMIT: '16384',
     ALLOWED_FUNCTIONS: '',
     LOG_LEVEL: 'info',
@@ -178,6 +198,8 @@ test('the dispatcher environment the template sets is a configuration the dispat
 test('the helper layer is packaged from dist/layer, which npm run build lays out as Lambda unpacks it', () => {
   const layer = resource(template, 'HelperLayer', 'AWS::Serverless::LayerVersion');
   assert.equal(layer.Properties?.ContentUri, 'dist/layer');
+  // Without a BuildMethod `sam build` leaves a layer alone and `sam deploy` zips the folder as it is.
+  assert.equal(layer.Metadata, undefined);
   if (!existsSync(new URL('dist/layer/', root))) {
     const b = spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: root, encoding: 'utf8' });
     assert.equal(b.status, 0, `npm run build failed: ${b.stderr}`);
@@ -186,13 +208,14 @@ test('the helper layer is packaged from dist/layer, which npm run build lays out
   assert.ok(existsSync(new URL('dist/layer/python/cirrus_batch.py', root)));
 });
 
-test('the image parameters default to cirrusgeo images tagged with package.json’s version', () => {
+test('the image parameters default to the cirrusgeo repositories and package.json’s version', () => {
   const { version } = JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as { version: string };
-  assert.equal(template.Parameters?.LambdaImage?.Default, `cirrusgeo/run-lambda:${version}`);
-  assert.equal(template.Parameters?.GeoLambdaImage?.Default, `cirrusgeo/run-geolambda:${version}`);
+  assert.equal(template.Parameters?.LambdaImageRepository?.Default, 'cirrusgeo/run-lambda');
+  assert.equal(template.Parameters?.GeoLambdaImageRepository?.Default, 'cirrusgeo/run-geolambda');
+  assert.equal(template.Parameters?.ImageVersion?.Default, version);
 });
 
-test('outputs: dispatcher ARN and name, layer ARN, bucket, queue and both job definitions', () => {
+test('outputs: dispatcher ARN and name, layer ARN, bucket, queue and the job definitions', () => {
   const outputs = Object.keys(template.Outputs ?? {});
   for (const name of [
     'DispatcherArn',
@@ -202,6 +225,7 @@ test('outputs: dispatcher ARN and name, layer ARN, bucket, queue and both job de
     'JobQueue',
     'LambdaJobDefinitionArn',
     'GeoLambdaJobDefinitionArn',
+    'JobDefinitions',
   ]) {
     assert.ok(outputs.includes(name), `output ${name} is missing`);
   }

@@ -55,6 +55,20 @@ function submitRequest(h: Harness, jobId: string): SubmitBody | undefined {
   return rec?.body as SubmitBody | undefined;
 }
 
+/**
+ * Parameters as Batch keeps them, all strings. A definition moto's CloudFormation registered has each empty-string
+ * default as [] (moto walks the string as a list of property maps), and DescribeJobs copies those into the job;
+ * Batch keeps "", so [] is read as "".
+ */
+function batchStrings(parameters: Record<string, unknown> | undefined): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(parameters ?? {}).map(([k, v]) => [
+      k,
+      Array.isArray(v) && v.length === 0 ? '' : String(v),
+    ]),
+  );
+}
+
 /** A bin folder with `run` on it, as the images put it on PATH. */
 async function binWithRun(runScript: string): Promise<string> {
   const bin = await mkdtemp(join(tmpdir(), 'batch-bin-'));
@@ -93,7 +107,11 @@ export async function executeJob(
   const ce = jobQueues?.[0]?.computeEnvironmentOrder?.[0]?.computeEnvironment ?? '';
 
   const submitted = submitRequest(h, jobId);
-  const parameters = mergeParameters(def.parameters, job.parameters, submitted?.parameters);
+  const parameters = mergeParameters(
+    batchStrings(def.parameters),
+    batchStrings(job.parameters),
+    submitted?.parameters,
+  );
   const command = substituteRefs(
     submitted?.containerOverrides?.command ?? def.containerProperties.command ?? [],
     parameters,

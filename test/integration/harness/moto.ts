@@ -2,6 +2,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
+import { missingTool, toolPath } from '../../support/tools.js';
 
 export interface Moto {
   /** e.g. http://127.0.0.1:41234 */
@@ -41,10 +42,18 @@ async function waitReady(endpoint: string, child: ChildProcess, timeoutMs: numbe
 export async function startMoto(): Promise<Moto> {
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
-  const child = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
+  // From the PATH, or the project's .venv that npm test makes when the PATH has none (scripts/tools.mjs).
+  const child = spawn(toolPath('moto_server'), ['-H', '127.0.0.1', '-p', String(port)], {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, MOTO_CALL_RESET_API: 'false' },
   });
+  const started = new Promise<void>((resolve, reject) => {
+    child.once('spawn', resolve);
+    child.once('error', (err: NodeJS.ErrnoException) =>
+      reject(err.code === 'ENOENT' ? new Error(missingTool('moto_server')) : err),
+    );
+  });
+  await started;
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-4000);
