@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
+import type { ApiLimits, Invocation } from '../../runner/runtime-api/invocation.js';
 import { API_PREFIX, match } from '../../runner/runtime-api/routes.js';
 import { startRuntimeApi } from '../../runner/runtime-api/server.js';
 import { call } from '../support/runtime-api-client.js';
-import type { ApiLimits, Invocation } from '../../runner/runtime-api/invocation.js';
 
 const REQUEST_ID = 'req-1';
 
