@@ -98,13 +98,22 @@ export class FunctionError extends RunnerError {
   }
 }
 
-/** The last line on stderr: `<ErrorType>: <message>`, one line, type matching `[.\w]+`. */
+/** Longest message the last line carries; a longer one is cut there (the type is always kept). */
+export const LAST_LINE_MESSAGE_MAX = 2000;
+
+/** The last line on stderr: `<ErrorType>: <message>`, one line, type matching `[.\w]+`, message cut when long. */
 export function lastLine(err: unknown): string {
   const e = err instanceof Error ? err : new Error(String(err));
   const type = /^[.\w]+$/.test(e.name) ? e.name : 'Error';
-  const message = String(e.message)
-    .replace(/\s*[\r\n]+\s*/g, ' ')
-    .trim();
+  const text = String(e.message);
+  // Cut before flattening, so a multi-megabyte message costs no more than its start.
+  const head = text.length > LAST_LINE_MESSAGE_MAX * 2 ? text.slice(0, LAST_LINE_MESSAGE_MAX * 2) : text;
+  let message = head.replace(/\s*[\r\n]+\s*/g, ' ').trim();
+  if (message.length > LAST_LINE_MESSAGE_MAX || head !== text) {
+    // Not half of a surrogate pair at the cut.
+    const cut = message.slice(0, LAST_LINE_MESSAGE_MAX).replace(/[\ud800-\udbff]$/, '');
+    message = `${cut}… (cut; ${text.length} characters in all)`;
+  }
   return `${type}: ${message}`;
 }
 
