@@ -64,6 +64,11 @@ export class RuntimeNotAvailableError extends FunctionPrepareError {
   override name = 'RuntimeNotAvailableError';
 }
 
+/** The function uses a Lambda feature a Batch job cannot provide (durable execution). Exit 3. */
+export class UnsupportedFunctionError extends FunctionPrepareError {
+  override name = 'UnsupportedFunctionError';
+}
+
 /** The payload could not be read or the result could not be written. Exit 4. */
 export class PayloadIOError extends RunnerError {
   override name = 'PayloadIOError';

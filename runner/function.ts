@@ -22,4 +22,16 @@ export interface PreparedFunction {
   environment: Record<string, string>;
   /** Region the function lives in (from its ARN), when known. */
   region?: string;
+  /** The function's LoggingConfig (GetFunction): log format and levels, and its own log group. */
+  logging?: FunctionLogging;
+  /** TenancyConfig PER_TENANT: every invocation names a tenant. Undefined when unknown (local code). */
+  tenantIsolation?: boolean;
+}
+
+export interface FunctionLogging {
+  format: 'JSON' | 'Text';
+  /** TRACE, DEBUG, INFO, WARN, ERROR or FATAL (JSON format only). */
+  applicationLogLevel?: string;
+  systemLogLevel?: string;
+  logGroup?: string;
 }

@@ -12,6 +12,7 @@ import type { Logger } from './log.js';
 import type { RunOptions } from './options.js';
 import { fetchPayload, parsePayloadUrl } from './payload/source.js';
 import { defaultOutputUrl, parseOutputUrl, prepareResultSlot } from './payload/target.js';
+import { invocationHeaders } from './runtime/invocation-headers.js';
 import { invokeOnce } from './runtime/invoke.js';
 import type { SpawnFn } from './runtime/process.js';
 import { selectRuntime } from './runtime/select.js';
@@ -83,6 +84,7 @@ export async function run(opts: RunOptions, deps: RunDeps): Promise<RunResult> {
     const fn = await abortable(prepared, signal);
     if (opts.handler) fn.handler = opts.handler;
     if (opts.runtime) fn.runtime = opts.runtime;
+    const headers = invocationHeaders(fn, opts);
     const command = await log.step('select the runtime', () =>
       selectRuntime({
         runtime: fn.runtime,
@@ -102,6 +104,7 @@ export async function run(opts: RunOptions, deps: RunDeps): Promise<RunResult> {
         resultPath: slot.resultPath,
         timeoutSeconds: opts.timeoutSeconds,
         compat: opts.compat,
+        headers,
         env,
         spawn: deps.spawn,
         log,

@@ -6,6 +6,7 @@ import {
   defaultLimits,
   type ErrorReport,
   type Invocation,
+  LAMBDA_PAYLOAD_LIMIT,
   type Outcome,
 } from './invocation.js';
 import { Lifecycle, type Phase } from './lifecycle.js';
@@ -51,6 +52,9 @@ export interface RuntimeApi {
   close(): Promise<void>;
 }
 
+/** Room for an error's X-Ray header as large as the error body itself may be. */
+const MAX_HEADER_BYTES = 2 * LAMBDA_PAYLOAD_LIMIT;
+
 export async function startRuntimeApi(opts: RuntimeApiOptions = {}): Promise<RuntimeApi> {
   const life = new Lifecycle();
   const state: ApiState = {
@@ -59,7 +63,9 @@ export async function startRuntimeApi(opts: RuntimeApiOptions = {}): Promise<Run
     inFlight: new Set(),
     log: opts.log ?? (() => {}),
   };
-  const server: Server = createServer((req, res) => {
+  // The official clients send the X-Ray cause of an error as a header (the Python one up to 1 MiB, the Node.js
+  // one unbounded: the message and stack again); Node's default 16 KiB would answer 431 before any handler.
+  const server: Server = createServer({ maxHeaderSize: MAX_HEADER_BYTES }, (req, res) => {
     life.touch();
     const found = match(req.method ?? 'GET', req.url ?? '/');
     if ('status' in found) {
@@ -76,6 +82,10 @@ export async function startRuntimeApi(opts: RuntimeApiOptions = {}): Promise<Run
       state.inFlight.add(work);
       void work.finally(() => state.inFlight.delete(work));
     }
+  });
+  server.on('clientError', (err: Error & { code?: string }, socket) => {
+    state.log(`runtime API: a request could not be read (${err.code ?? err.message})`);
+    socket.destroy();
   });
   // A handler may run for hours between calls, and results may take long to upload: no server-side timeouts.
   server.keepAliveTimeout = 0;

@@ -129,12 +129,14 @@ function formatError(err) {
   }
 }
 
-/** The function's log line for a failure, before it is reported (never throws). */
+/** The function's log line for a failure, before it is reported (never throws); resolves once it is written. */
 function logInvokeError(label, err) {
   const e = err instanceof Error ? err : new Error(String(err));
+  // Written before the post: the runner ends the runtime once the error is in, and a pipe is written later.
+  const flushed = () => new Promise((r) => process.stdout.write('', r));
   if (jsonLogs) {
     console.error(e);
-    return;
+    return flushed();
   }
   let detail;
   try {
@@ -143,6 +145,7 @@ function logInvokeError(label, err) {
     detail = JSON.stringify(formatError(err));
   }
   console.error(label, `\t${detail}`);
+  return flushed();
 }
 
 function typed(name, message, cause) {
@@ -158,6 +161,7 @@ const STREAMING = Symbol.for('aws.lambda.runtime.handler.streaming');
 const HIGH_WATER_MARK = Symbol.for('aws.lambda.runtime.handler.streaming.highWaterMark');
 const PRELUDE_CONTENT_TYPE = 'application/vnd.awslambda.http-integration-response';
 
+// biome-ignore lint/complexity/noStaticOnlyClass: Lambda exposes it as a class (awslambda.HttpResponseStream.from)
 class HttpResponseStream {
   /** Prefixes the stream with a JSON prelude (status, headers) and 8 NUL bytes, as function URLs expect. */
   static from(stream, prelude) {
@@ -247,7 +251,7 @@ async function invokeStreaming(fn, event, context, id) {
     if (!stream.writableFinished) throw new Error('Response stream is not finished.');
   } catch (err) {
     await new Promise((r) => setImmediate(r));
-    logInvokeError('Invoke Error', err);
+    await logInvokeError('Invoke Error', err);
     if (!stream.writableEnded) await fail(err);
     await done.catch(() => {});
   }
@@ -382,7 +386,7 @@ async function serve(fn, compat) {
       context = makeContext(next.headers);
       event = unmarshal(next.body);
     } catch (err) {
-      logInvokeError('Invoke Error', err);
+      await logInvokeError('Invoke Error', err);
       await post(`/invocation/${id}/error`, JSON.stringify(formatError(err)));
       continue;
     }
@@ -396,7 +400,7 @@ async function serve(fn, compat) {
       result = await invoke(fn, event, context, compat);
     } catch (err) {
       await new Promise((r) => setImmediate(r));
-      logInvokeError('Invoke Error', err);
+      await logInvokeError('Invoke Error', err);
       await post(`/invocation/${id}/error`, JSON.stringify(formatError(err)));
       continue;
     }
@@ -405,7 +409,7 @@ async function serve(fn, compat) {
       text = JSON.stringify(result === undefined ? null : result);
     } catch (cause) {
       const e = typed('Runtime.JSONStringifyError', 'Unable to stringify response body', cause);
-      logInvokeError('Invoke Error', e);
+      await logInvokeError('Invoke Error', e);
       await post(`/invocation/${id}/error`, JSON.stringify(formatError(e)));
       continue;
     }
@@ -421,7 +425,7 @@ async function main() {
   try {
     fn = await loadHandler(taskRoot, process.env._HANDLER ?? '');
   } catch (err) {
-    logInvokeError('Init Error', err);
+    await logInvokeError('Init Error', err);
     const body = formatError(err);
     await post('/init/error', JSON.stringify(body), { 'Lambda-Runtime-Function-Error-Type': body.errorType });
     process.exit(1);
