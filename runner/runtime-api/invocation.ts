@@ -38,6 +38,8 @@ export type Outcome =
   | { kind: 'response'; bytes: number; contentType?: string; streamed: boolean }
   /** the runtime sent a result but the runner could not store it (its own disk: full, read-only…) */
   | { kind: 'result-not-stored'; message: string }
+  /** the event could not be opened for the runtime (`openEvent` failed): the payload's fault, not the function's */
+  | { kind: 'event-not-read'; message: string }
   /** the handler failed, or the runtime's init failed before it took the event */
   | ({ kind: 'error' | 'init-error' } & ErrorReport)
   /** the runtime went away (`reset`) before it reported anything for this invocation */

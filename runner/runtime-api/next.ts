@@ -38,7 +38,14 @@ export async function handleNext(ctx: RouteContext): Promise<void> {
     return;
   }
   const inv = slot.invocation;
-  const event = await inv.openEvent();
+  let event: Awaited<ReturnType<Invocation['openEvent']>>;
+  try {
+    event = await inv.openEvent();
+  } catch (err) {
+    // The invocation ends here: a runtime that never gets its event must not hold the sequence up.
+    state.life.finish(slot, { kind: 'event-not-read', message: (err as Error)?.message ?? String(err) });
+    throw err;
+  }
   res.writeHead(200, {
     'Content-Type': 'application/json',
     // A known length spares clients chunked decoding (slow in Python's http.client for large bodies).

@@ -301,3 +301,22 @@ test('the server listens on a given host and port (for a runtime in another cont
   await assert.rejects(startRuntimeApi({ host: '127.0.0.1', port }), /EADDRINUSE/);
   await api.close();
 });
+
+test('an event that cannot be opened ends its invocation (event-not-read); the next one is served', async () => {
+  const api = await startRuntimeApi();
+  const broken = api.invoke(
+    inv('e1', '{}', {
+      openEvent: async () => {
+        throw new Error('payload gone');
+      },
+    }),
+  );
+  const r = await call(api, 'GET', '/invocation/next');
+  assert.equal(r.status, 400);
+  assert.deepEqual(await broken, { kind: 'event-not-read', message: 'payload gone' });
+  const next = api.invoke(inv('e2', '"ok"'));
+  assert.equal((await call(api, 'GET', '/invocation/next')).body, '"ok"');
+  await call(api, 'POST', '/invocation/e2/response', '1');
+  assert.equal((await next).kind, 'response');
+  await api.close();
+});
