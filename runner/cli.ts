@@ -53,7 +53,9 @@ async function main(argv: string[]): Promise<number> {
   } catch (err) {
     if (log.level === 'debug' && err instanceof Error && err.stack) log.debug(err.stack);
     if (err instanceof UsageError) process.stderr.write(`${USAGE}\n\n`);
-    process.stderr.write(`${lastLine(err)}\n`);
+    // The runtime shares this stderr and may have been ended mid-line (a Node.js runtime writes a pipe
+    // asynchronously): a newline first, so that the last line is always a line of its own.
+    process.stderr.write(`\n${lastLine(err)}\n`);
     return exitCodeOf(err);
   }
 }

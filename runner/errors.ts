@@ -64,6 +64,11 @@ export class RuntimeNotAvailableError extends FunctionPrepareError {
   override name = 'RuntimeNotAvailableError';
 }
 
+/** The function uses a Lambda feature a Batch job cannot provide (durable execution). Exit 3. */
+export class UnsupportedFunctionError extends FunctionPrepareError {
+  override name = 'UnsupportedFunctionError';
+}
+
 /** The payload could not be read or the result could not be written. Exit 4. */
 export class PayloadIOError extends RunnerError {
   override name = 'PayloadIOError';
@@ -98,13 +103,22 @@ export class FunctionError extends RunnerError {
   }
 }
 
-/** The last line on stderr: `<ErrorType>: <message>`, one line, type matching `[.\w]+`. */
+/** Longest message the last line carries; a longer one is cut there (the type is always kept). */
+export const LAST_LINE_MESSAGE_MAX = 2000;
+
+/** The last line on stderr: `<ErrorType>: <message>`, one line, type matching `[.\w]+`, message cut when long. */
 export function lastLine(err: unknown): string {
   const e = err instanceof Error ? err : new Error(String(err));
   const type = /^[.\w]+$/.test(e.name) ? e.name : 'Error';
-  const message = String(e.message)
-    .replace(/\s*[\r\n]+\s*/g, ' ')
-    .trim();
+  const text = String(e.message);
+  // Cut before flattening, so a multi-megabyte message costs no more than its start.
+  const head = text.length > LAST_LINE_MESSAGE_MAX * 2 ? text.slice(0, LAST_LINE_MESSAGE_MAX * 2) : text;
+  let message = head.replace(/\s*[\r\n]+\s*/g, ' ').trim();
+  if (message.length > LAST_LINE_MESSAGE_MAX || head !== text) {
+    // Not half of a surrogate pair at the cut.
+    const cut = message.slice(0, LAST_LINE_MESSAGE_MAX).replace(/[\ud800-\udbff]$/, '');
+    message = `${cut}… (cut; ${text.length} characters in all)`;
+  }
   return `${type}: ${message}`;
 }
 

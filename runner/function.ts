@@ -24,4 +24,16 @@ export interface PreparedFunction {
   region?: string;
   /** --compat cirrus-v0: the runner's shim the runtime loads instead of `handler` (runtime/compat.ts). */
   compatShim?: { handler: string; pythonPath?: string };
+  /** The function's LoggingConfig (GetFunction): log format and levels, and its own log group. */
+  logging?: FunctionLogging;
+  /** TenancyConfig PER_TENANT: every invocation names a tenant. Undefined when unknown (local code). */
+  tenantIsolation?: boolean;
+}
+
+export interface FunctionLogging {
+  format: 'JSON' | 'Text';
+  /** TRACE, DEBUG, INFO, WARN, ERROR or FATAL (JSON format only). */
+  applicationLogLevel?: string;
+  systemLogLevel?: string;
+  logGroup?: string;
 }

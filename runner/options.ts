@@ -24,6 +24,12 @@ export interface RunOptions {
   optDir: string;
   compat?: Compat;
   logLevel: LogLevel;
+  /** `Lambda-Runtime-Aws-Tenant-Id` for a function with tenant isolation. */
+  tenantId?: string;
+  /** `Lambda-Runtime-Client-Context`: one line of JSON. */
+  clientContext?: string;
+  /** `Lambda-Runtime-Cognito-Identity`: one line of JSON. */
+  cognitoIdentity?: string;
 }
 
 export type ParsedArgs = { kind: 'help' } | { kind: 'version' } | { kind: 'run'; options: RunOptions };
@@ -49,13 +55,26 @@ Options (each also read from RUN_LAMBDA_<NAME>, e.g. RUN_LAMBDA_LOG_LEVEL; a fla
   --opt-dir <dir>       where layers are extracted (Lambda's /opt; default /opt)
   --compat cirrus-v0    behave as cirrusgeo/run-lambda 0.2: handler(event), output to <payload>_out.json
   --log-level <level>   ${LogLevels.join(', ')} (default info)
+  --tenant-id <id>      the tenant of this invocation (required for a function with tenant isolation)
+  --client-context <j>  the client context the handler sees: JSON, or base64 JSON as Invoke takes it
+  --cognito-identity <j>  the Cognito identity the handler sees, as JSON
   --help                show this text
   --version             show the version
 
 Exit codes: 0 ok, 1 function failed, 2 bad usage or input, 3 function could not be prepared,
 4 payload/result I/O failed, 124 timed out, 128+N stopped by signal N.`;
 
-type ValueFlag = 'handler' | 'runtime' | 'timeout' | 'cache-dir' | 'opt-dir' | 'compat' | 'log-level';
+type ValueFlag =
+  | 'handler'
+  | 'runtime'
+  | 'timeout'
+  | 'cache-dir'
+  | 'opt-dir'
+  | 'compat'
+  | 'log-level'
+  | 'tenant-id'
+  | 'client-context'
+  | 'cognito-identity';
 const valueFlags: readonly ValueFlag[] = [
   'handler',
   'runtime',
@@ -64,6 +83,9 @@ const valueFlags: readonly ValueFlag[] = [
   'opt-dir',
   'compat',
   'log-level',
+  'tenant-id',
+  'client-context',
+  'cognito-identity',
 ];
 
 const envName = (flag: string) => `RUN_LAMBDA_${flag.toUpperCase().replace(/-/g, '_')}`;
@@ -123,6 +145,9 @@ export function parseArgs(argv: readonly string[], env: Env): ParsedArgs {
       optDir: resolve(pick('opt-dir') ?? '/opt'),
       compat: parseCompat(pick('compat')),
       logLevel: parseLogLevel(pick('log-level') ?? 'info'),
+      tenantId: parseTenantId(pick('tenant-id')),
+      clientContext: parseJsonObject('--client-context', pick('client-context'), true),
+      cognitoIdentity: parseJsonObject('--cognito-identity', pick('cognito-identity'), false),
     };
     return { kind: 'run', options };
   } catch (err) {
@@ -151,6 +176,49 @@ function parseLogLevel(v: string): LogLevel {
   if (!isLogLevel(v))
     throw new UsageError(`--log-level must be one of ${LogLevels.join(', ')}, got ${JSON.stringify(v)}`);
   return v;
+}
+
+/** Lambda's TenantId: 1 to 256 characters of letters, digits and `._:/=+-@` or space. */
+function parseTenantId(v: string | undefined): string | undefined {
+  if (v === undefined) return undefined;
+  if (!/^[a-zA-Z0-9._:/=+\-@ ]{1,256}$/.test(v)) {
+    throw new UsageError('--tenant-id must be 1 to 256 letters, digits, spaces or ._:/=+-@ characters');
+  }
+  return v;
+}
+
+/** Lambda caps the client context at 3583 bytes (as base64). */
+const CLIENT_CONTEXT_MAX = 3583;
+
+/**
+ * A JSON object as one header-safe line (non-ASCII escaped); `base64` also takes it base64-encoded, as
+ * Invoke's ClientContext is. The value is not quoted back in errors: it may hold secrets.
+ */
+function parseJsonObject(flag: string, v: string | undefined, base64: boolean): string | undefined {
+  if (v === undefined) return undefined;
+  let text = v.trim();
+  if (base64 && !text.startsWith('{') && /^[A-Za-z0-9+/=\s]+$/.test(text)) {
+    text = Buffer.from(text, 'base64').toString('utf8');
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new UsageError(`${flag} must be a JSON object${base64 ? ' (or one in base64)' : ''}`);
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new UsageError(
+      `${flag} must be a JSON object, not ${Array.isArray(parsed) ? 'an array' : typeof parsed}`,
+    );
+  }
+  const line = JSON.stringify(parsed).replace(
+    /[\u007f-\uffff]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+  if (base64 && Buffer.byteLength(Buffer.from(line).toString('base64')) > CLIENT_CONTEXT_MAX) {
+    throw new UsageError(`${flag} is larger than Lambda's ${CLIENT_CONTEXT_MAX} bytes (base64)`);
+  }
+  return line;
 }
 
 export function defaultCacheDir(env: Env): string {

@@ -14,6 +14,7 @@ import { fetchPayload, parsePayloadUrl } from './payload/source.js';
 import { defaultOutputUrl, parseOutputUrl, prepareResultSlot } from './payload/target.js';
 import { prepareCompatShim } from './runtime/compat.js';
 import { checkImageRuntime } from './runtime/image-runtime.js';
+import { invocationHeaders } from './runtime/invocation-headers.js';
 import { invokeOnce } from './runtime/invoke.js';
 import type { SpawnFn } from './runtime/process.js';
 import { selectRuntime } from './runtime/select.js';
@@ -92,6 +93,7 @@ export async function run(opts: RunOptions, deps: RunDeps): Promise<RunResult> {
       env,
     });
     if (opts.compat) fn.compatShim = await prepareCompatShim(fn, workDir);
+    const headers = invocationHeaders(fn, opts);
     const command = await log.step('select the runtime', () =>
       selectRuntime({
         runtime: fn.runtime,
@@ -111,6 +113,7 @@ export async function run(opts: RunOptions, deps: RunDeps): Promise<RunResult> {
         resultPath: slot.resultPath,
         timeoutSeconds: opts.timeoutSeconds,
         compat: opts.compat,
+        headers,
         env,
         spawn: deps.spawn,
         log,

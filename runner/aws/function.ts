@@ -3,8 +3,8 @@ import { GetFunctionCommand, type GetFunctionCommandOutput, type LambdaClient } 
 import { regionFromArn } from '../../lib/aws-config.js';
 import type { Env } from '../../lib/env.js';
 import { envString } from '../../lib/env.js';
-import { FunctionPrepareError, UsageError } from '../errors.js';
-import type { PreparedFunction } from '../function.js';
+import { FunctionPrepareError, UnsupportedFunctionError, UsageError } from '../errors.js';
+import type { FunctionLogging, PreparedFunction } from '../function.js';
 import type { Logger } from '../log.js';
 import { describeAwsError } from './aws-errors.js';
 import { lambdaClient } from './clients.js';
@@ -52,6 +52,8 @@ export async function prepareRemoteFunction(
       `${name} is a container image function${image}: run that image itself as the Batch job, or deploy the function as a zip package`,
     );
   }
+  refuseUnsupported(name, config);
+  reportConcurrency(name, config, log);
   const arch = config.Architectures?.[0] ?? 'x86_64';
   if (arch !== hostArchitecture()) {
     log.warn(
@@ -115,12 +117,45 @@ export async function prepareRemoteFunction(
       ...(config.Timeout ? { timeoutSeconds: config.Timeout } : {}),
       environment: { ...(config.Environment?.Variables ?? {}) },
       region: regionFromArn(functionArn) ?? region,
+      ...(config.LoggingConfig ? { logging: loggingOf(config.LoggingConfig) } : {}),
+      tenantIsolation: config.TenancyConfig?.TenantIsolationMode === 'PER_TENANT',
       cleanup: () => store.cleanup(),
     };
   } catch (err) {
     await store.cleanup().catch(() => {});
     throw err;
   }
+}
+
+type Configuration = NonNullable<GetFunctionCommandOutput['Configuration']>;
+
+/** Durable functions checkpoint and replay through Lambda's durable execution service: not there in Batch. */
+function refuseUnsupported(name: string, config: Configuration): void {
+  if (config.DurableConfig) {
+    throw new UnsupportedFunctionError(
+      `${name} is a durable function (DurableConfig): its steps checkpoint and replay through Lambda's durable execution service, which a Batch job has no part in; invoke it in Lambda`,
+    );
+  }
+}
+
+/** Lambda Managed Instances may run several invocations in one environment; the runner runs one at a time. */
+function reportConcurrency(name: string, config: Configuration, log: Logger): void {
+  const mi = config.CapacityProviderConfig?.LambdaManagedInstancesCapacityProviderConfig;
+  if (!mi) return;
+  const n = mi.PerExecutionEnvironmentMaxConcurrency;
+  const many = n !== undefined && n > 1 ? ` with up to ${n} concurrent invocations per environment` : '';
+  log.info(
+    `${name} runs on Lambda Managed Instances${many}; here it serves one invocation at a time, and AWS_LAMBDA_MAX_CONCURRENCY is not set`,
+  );
+}
+
+function loggingOf(c: NonNullable<Configuration['LoggingConfig']>): FunctionLogging {
+  return {
+    format: c.LogFormat === 'JSON' ? 'JSON' : 'Text',
+    ...(c.ApplicationLogLevel ? { applicationLogLevel: c.ApplicationLogLevel } : {}),
+    ...(c.SystemLogLevel ? { systemLogLevel: c.SystemLogLevel } : {}),
+    ...(c.LogGroup ? { logGroup: c.LogGroup } : {}),
+  };
 }
 
 /**

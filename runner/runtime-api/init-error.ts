@@ -4,14 +4,22 @@ import { ApiErrorType, sendAccepted, sendError } from './render.js';
 import type { RouteContext } from './state.js';
 
 export async function handleInitError(ctx: RouteContext): Promise<void> {
-  const { state, res } = ctx;
-  if (state.phase !== 'init') {
-    sendError(res, 403, ApiErrorType.invalidState, `init is over (state: ${state.phase})`);
+  const { life, limits } = ctx.state;
+  if (life.phase !== 'init') {
+    sendError(ctx.res, 403, ApiErrorType.invalidState, `init is over (state: ${life.phase})`);
     return;
   }
-  const report = await readErrorBody(ctx);
-  if (!report) return;
-  state.phase = 'done';
-  state.settle({ kind: 'init-error', ...report });
-  sendAccepted(res);
+  const read = await readErrorBody(ctx, limits.maxErrorBytes);
+  if (life.phase !== 'init') {
+    // Reset, or a second init error, while this body streamed in.
+    sendError(ctx.res, 403, ApiErrorType.invalidState, `init is over (state: ${life.phase})`);
+    return;
+  }
+  life.failInit(read.report);
+  if (read.tooLarge !== undefined) {
+    const msg = `error body of ${read.tooLarge} bytes exceeds the ${limits.maxErrorBytes}-byte limit`;
+    sendError(ctx.res, 413, ApiErrorType.tooLarge, msg);
+    return;
+  }
+  sendAccepted(ctx.res);
 }

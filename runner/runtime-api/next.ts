@@ -1,29 +1,58 @@
-// GET /runtime/invocation/next: hands the one event to the runtime, with Lambda's invocation headers.
+// GET /runtime/invocation/next: held until an invocation is offered, then hands out its event with Lambda's headers.
+import type { OutgoingHttpHeaders } from 'node:http';
 import { pipeline } from 'node:stream/promises';
-import type { RouteContext } from './state.js';
+import type { Invocation } from './invocation.js';
+import { isRefusal } from './lifecycle.js';
+import { type RouteContext, sendRefusal } from './state.js';
 
-export async function handleNext(ctx: RouteContext): Promise<void> {
-  const { state, res } = ctx;
-  if (state.phase !== 'init') {
-    // Lambda would hold this until the next event; a run has only one, so it waits until the runner ends.
-    state.parked.add(res);
-    res.on('close', () => state.parked.delete(res));
-    state.log('runtime asked for another event; holding it until the run ends');
-    return;
-  }
-  // Claim the invocation before any await, so a concurrent `next` parks instead of getting it too.
-  state.phase = 'invoking';
-  const inv = state.invocation;
-  const event = await inv.openEvent();
-  res.writeHead(200, {
-    'Content-Type': 'application/json',
-    // A known length spares clients chunked decoding (slow in Python's http.client for large bodies).
-    ...(event.size === undefined ? {} : { 'Content-Length': String(event.size) }),
+function invocationHeaders(inv: Invocation): OutgoingHttpHeaders {
+  return {
     'Lambda-Runtime-Aws-Request-Id': inv.requestId,
     'Lambda-Runtime-Deadline-Ms': String(inv.deadlineMs),
     'Lambda-Runtime-Invoked-Function-Arn': inv.invokedFunctionArn,
     'Lambda-Runtime-Trace-Id': inv.traceId,
+    ...(inv.tenantId === undefined ? {} : { 'Lambda-Runtime-Aws-Tenant-Id': inv.tenantId }),
+    ...(inv.clientContext === undefined ? {} : { 'Lambda-Runtime-Client-Context': inv.clientContext }),
+    ...(inv.cognitoIdentity === undefined ? {} : { 'Lambda-Runtime-Cognito-Identity': inv.cognitoIdentity }),
+  };
+}
+
+export async function handleNext(ctx: RouteContext): Promise<void> {
+  const { state, req, res } = ctx;
+  const waiting = state.life.next();
+  if (isRefusal(waiting)) {
+    sendRefusal(res, waiting);
+    return;
+  }
+  // A runtime that gives up (or dies) while held leaves the queue; the invocation stays for the next `next`.
+  const onClose = () => waiting.cancel();
+  res.once('close', onClose);
+  const slot = await waiting.slot;
+  res.off('close', onClose);
+  if (!slot) {
+    res.destroy();
+    return;
+  }
+  if (res.destroyed) {
+    state.life.giveBack(slot);
+    return;
+  }
+  const inv = slot.invocation;
+  let event: Awaited<ReturnType<Invocation['openEvent']>>;
+  try {
+    event = await inv.openEvent();
+  } catch (err) {
+    // The invocation ends here: a runtime that never gets its event must not hold the sequence up.
+    state.life.finish(slot, { kind: 'event-not-read', message: (err as Error)?.message ?? String(err) });
+    throw err;
+  }
+  res.writeHead(200, {
+    'Content-Type': 'application/json',
+    // A known length spares clients chunked decoding (slow in Python's http.client for large bodies).
+    ...(event.size === undefined ? {} : { 'Content-Length': String(event.size) }),
+    ...invocationHeaders(inv),
   });
   state.log(`event handed to the runtime (request ${inv.requestId})`);
+  req.resume();
   await pipeline(event.stream, res);
 }

@@ -1,11 +1,14 @@
-// POST /runtime/invocation/{id}/response: streams the result to disk (never parsed), then 202.
+// POST /runtime/invocation/{id}/response: streams the result to disk (never parsed), then 202. In streaming
+// mode (`Lambda-Runtime-Function-Response-Mode: streaming`) the body is chunked and may end in error trailers.
 import { createWriteStream } from 'node:fs';
 import { unlink } from 'node:fs/promises';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { crc32 } from 'node:zlib';
+import { isRefusal } from './lifecycle.js';
+import { parseErrorBody } from './read-error-body.js';
 import { ApiErrorType, sendAccepted, sendError } from './render.js';
-import { checkInvocationCall, type RouteContext, refuseDeclaredTooLarge } from './state.js';
+import { declaredOver, headerValue, type RouteContext, sendRefusal } from './state.js';
 
 /** Room for the disk to lag behind the socket, so the runtime's upload is not paused after every chunk. */
 const WRITE_BUFFER = 4 * 1024 * 1024;
@@ -14,12 +17,42 @@ class TooLargeError extends Error {
   override name = 'TooLargeError';
 }
 
+/** Lambda's words for a result over the limit; the invocation fails with them. */
+const tooLarge = (limit: number) => ({
+  kind: 'error' as const,
+  errorType: 'Function.ResponseSizeTooLarge',
+  errorMessage: `Response payload size exceeded maximum allowed payload size (${limit} bytes).`,
+});
+
+/** The error a streamed response reported in its trailers, if any. */
+function trailerError(trailers: NodeJS.Dict<string>) {
+  const type = headerValue(trailers['lambda-runtime-function-error-type']);
+  const body = headerValue(trailers['lambda-runtime-function-error-body']);
+  if (type === undefined && body === undefined) return undefined;
+  const text = body === undefined ? '' : Buffer.from(body, 'base64').toString('utf8');
+  return parseErrorBody(text || '{}', type);
+}
+
 export async function handleResponse(ctx: RouteContext): Promise<void> {
   const { state, req, res } = ctx;
-  if (!checkInvocationCall(ctx)) return;
-  const limit = state.limits.maxResponseBytes;
-  if (refuseDeclaredTooLarge(ctx, limit)) return;
-  const path = state.invocation.resultPath;
+  const { life, limits } = state;
+  // Claimed before the body is read (as `next` claims its event), so two concurrent posts cannot both win.
+  const slot = life.claim(ctx.params.requestId);
+  if (isRefusal(slot)) {
+    sendRefusal(res, slot);
+    return;
+  }
+  const limit = limits.maxResponseBytes;
+  const finishTooLarge = () => {
+    life.finish(slot, tooLarge(limit));
+    sendError(res, 413, ApiErrorType.tooLarge, `response exceeds the ${limit}-byte limit`);
+  };
+  if (declaredOver(ctx, limit) !== undefined) {
+    finishTooLarge();
+    return;
+  }
+  const streamed = headerValue(req.headers['lambda-runtime-function-response-mode']) === 'streaming';
+  const path = slot.invocation.resultPath;
   let bytes = 0;
   let crc = 0;
   const counter = new Transform({
@@ -40,25 +73,27 @@ export async function handleResponse(ctx: RouteContext): Promise<void> {
   } catch (err) {
     await unlink(path).catch(() => {});
     if (err instanceof TooLargeError) {
-      sendError(res, 413, ApiErrorType.tooLarge, `response exceeds the ${limit}-byte limit`);
-    } else if (diskError && state.phase === 'invoking') {
+      finishTooLarge();
+    } else if (diskError) {
       // Our disk failed, not the runtime: the run ends with the I/O error rather than blaming the function.
-      state.phase = 'done';
-      state.settle({ kind: 'result-not-stored', message: diskError.message });
+      life.finish(slot, { kind: 'result-not-stored', message: diskError.message });
       sendError(res, 500, ApiErrorType.badRequest, `the result could not be stored: ${diskError.message}`);
     } else {
-      // The runtime went away mid-body: no outcome yet; the runner will see the runtime exit.
+      // The runtime went away mid-body: no verdict; the runner will see the runtime exit.
+      life.release(slot);
       res.destroy();
     }
     return;
   }
-  if (state.phase !== 'invoking') {
-    // Another post won the race while this body streamed in.
-    sendError(res, 403, ApiErrorType.invalidState, `no invocation in flight (state: ${state.phase})`);
+  const failed = streamed ? trailerError(req.trailers) : undefined;
+  if (failed) {
+    await unlink(path).catch(() => {});
+    life.finish(slot, { kind: 'error', ...failed });
+    sendAccepted(res);
     return;
   }
-  state.phase = 'done';
-  state.invocation.resultStored?.({ bytes, crc32: crc });
-  state.settle({ kind: 'response', bytes });
+  slot.invocation.resultStored?.({ bytes, crc32: crc });
+  const contentType = headerValue(req.headers['content-type']);
+  life.finish(slot, { kind: 'response', bytes, streamed, ...(contentType ? { contentType } : {}) });
   sendAccepted(res);
 }

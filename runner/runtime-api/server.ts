@@ -1,16 +1,27 @@
-// The Runtime API server: listens on 127.0.0.1 before the runtime starts, serves one invocation, reports its outcome.
+// The Runtime API server: listens before the runtime starts, then serves it a sequence of invocations, one at a time.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import {
+  type ApiLimits,
+  defaultLimits,
+  type ErrorReport,
+  type Invocation,
+  LAMBDA_PAYLOAD_LIMIT,
+  type Outcome,
+} from './invocation.js';
+import { Lifecycle, type Phase } from './lifecycle.js';
 import { ApiErrorType, sendError } from './render.js';
 import { match } from './routes.js';
-import type { ApiLimits, ApiState, Invocation, Outcome } from './state.js';
+import type { ApiState } from './state.js';
 
-export type { Invocation, Outcome } from './state.js';
+export type { ApiLimits, ErrorReport, Invocation, Outcome } from './invocation.js';
+export { defaultLimits } from './invocation.js';
+export type { Phase } from './lifecycle.js';
 
 export interface RuntimeApiOptions {
-  invocation: Invocation;
+  /** Default 127.0.0.1; `0.0.0.0` or a container's address for a runtime elsewhere. */
   host?: string;
-  /** 0 picks a free port. */
+  /** 0 (the default) picks a free port. */
   port?: number;
   limits?: Partial<ApiLimits>;
   log?: (message: string) => void;
@@ -19,34 +30,43 @@ export interface RuntimeApiOptions {
 export interface RuntimeApi {
   /** `host:port`, the value of AWS_LAMBDA_RUNTIME_API. */
   readonly address: string;
-  /** Settles once, with the runtime's response, error or init error. */
-  readonly outcome: Promise<Outcome>;
+  /** Where the runtime is in its lifecycle. */
+  readonly phase: Phase;
+  /**
+   * Offers one invocation: the next `next` (held until now, or still to come) gets it. Resolves with its
+   * outcome; never rejects once accepted. Throws when an invocation is still out (one at a time) or its
+   * request id was used before. After an init error, resolves at once with that error until `reset`.
+   */
+  invoke(invocation: Invocation): Promise<Outcome>;
+  /** Resolves at the first request of the current runtime (since start or the last `reset`). */
+  connected(): Promise<void>;
+  /** Resolves with the current runtime's init error, if it reports one. */
+  initError(): Promise<ErrorReport>;
+  /**
+   * The runtime process was replaced (it died and a fresh one starts): an invocation still out ends as
+   * `runtime-lost`, held `next`s are dropped, and the state is `init` again. Old request ids stay refused.
+   */
+  reset(reason: string): void;
   /** Waits for posts still being received (so an exit right after a post is not mistaken for a crash). */
   settled(): Promise<void>;
   close(): Promise<void>;
 }
 
-export const defaultLimits: ApiLimits = {
-  // The runner exists for results Lambda cannot carry (6 MB), so responses are bounded only by the disk.
-  maxResponseBytes: Number.MAX_SAFE_INTEGER,
-  maxErrorBytes: 1024 * 1024,
-};
+/** Room for an error's X-Ray header as large as the error body itself may be. */
+const MAX_HEADER_BYTES = 2 * LAMBDA_PAYLOAD_LIMIT;
 
-export async function startRuntimeApi(opts: RuntimeApiOptions): Promise<RuntimeApi> {
-  let settle!: (o: Outcome) => void;
-  const outcome = new Promise<Outcome>((resolve) => {
-    settle = resolve;
-  });
+export async function startRuntimeApi(opts: RuntimeApiOptions = {}): Promise<RuntimeApi> {
+  const life = new Lifecycle();
   const state: ApiState = {
-    invocation: opts.invocation,
+    life,
     limits: { ...defaultLimits, ...opts.limits },
-    phase: 'init',
-    settle,
-    parked: new Set(),
     inFlight: new Set(),
     log: opts.log ?? (() => {}),
   };
-  const server: Server = createServer((req, res) => {
+  // The official clients send the X-Ray cause of an error as a header (the Python one up to 1 MiB, the Node.js
+  // one unbounded: the message and stack again); Node's default 16 KiB would answer 431 before any handler.
+  const server: Server = createServer({ maxHeaderSize: MAX_HEADER_BYTES }, (req, res) => {
+    life.touch();
     const found = match(req.method ?? 'GET', req.url ?? '/');
     if ('status' in found) {
       const msg = `${req.method} ${req.url} is not a Runtime API call`;
@@ -63,22 +83,35 @@ export async function startRuntimeApi(opts: RuntimeApiOptions): Promise<RuntimeA
       void work.finally(() => state.inFlight.delete(work));
     }
   });
+  server.on('clientError', (err: Error & { code?: string }, socket) => {
+    state.log(`runtime API: a request could not be read (${err.code ?? err.message})`);
+    socket.destroy();
+  });
   // A handler may run for hours between calls, and results may take long to upload: no server-side timeouts.
   server.keepAliveTimeout = 0;
   server.requestTimeout = 0;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
+    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
   const { address, port } = server.address() as AddressInfo;
   return {
-    address: `${address}:${port}`,
-    outcome,
+    address: `${address.includes(':') ? `[${address}]` : address}:${port}`,
+    get phase() {
+      return life.phase;
+    },
+    invoke: (invocation) => life.offer(invocation),
+    connected: () => life.connected(),
+    initError: () => life.initError(),
+    reset: (reason) => life.reset(reason),
     async settled() {
       while (state.inFlight.size > 0) await Promise.allSettled([...state.inFlight]);
     },
     close() {
-      for (const res of state.parked) res.destroy();
+      life.close();
       server.closeAllConnections();
       return new Promise((resolve) => server.close(() => resolve()));
     },

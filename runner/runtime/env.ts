@@ -58,7 +58,7 @@ export function runtimeEnv(input: RuntimeEnvInput): Record<string, string> {
     AWS_LAMBDA_FUNCTION_NAME: fn.functionName,
     AWS_LAMBDA_FUNCTION_VERSION: fn.functionVersion,
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memorySizeMb),
-    AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${fn.functionName}`,
+    AWS_LAMBDA_LOG_GROUP_NAME: fn.logging?.logGroup ?? `/aws/lambda/${fn.functionName}`,
     AWS_LAMBDA_LOG_STREAM_NAME: logStreamName((input.now ?? (() => new Date()))(), fn.functionVersion),
     AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
     AWS_REGION: region,
@@ -78,5 +78,29 @@ export function runtimeEnv(input: RuntimeEnvInput): Record<string, string> {
   });
   // cirrus-v0: the shim is the handler and calls the real one with the event alone, whatever client serves it.
   if (fn.compatShim) env.RUN_LAMBDA_COMPAT_HANDLER = fn.handler;
+  Object.assign(env, logFormatEnv(fn, env));
+  for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
+  // Managed Instances' multi-concurrency: the runner serves one invocation at a time, so clients must not
+  // start their concurrent modes (worker threads, processes) as they would under that variable.
+  delete env.AWS_LAMBDA_MAX_CONCURRENCY;
   return env;
+}
+
+/**
+ * AWS_LAMBDA_LOG_FORMAT / AWS_LAMBDA_LOG_LEVEL from the function's LoggingConfig: with JSON, the format and the
+ * application log level (INFO unless set); with Text, neither (levels apply to JSON logs only). A function
+ * without a known LoggingConfig (local code) keeps what the environment says, so both can be tried locally.
+ */
+export function logFormatEnv(
+  fn: PreparedFunction,
+  env: Record<string, string | undefined>,
+): Record<string, string | undefined> {
+  if (!fn.logging)
+    return {
+      AWS_LAMBDA_LOG_FORMAT: env.AWS_LAMBDA_LOG_FORMAT,
+      AWS_LAMBDA_LOG_LEVEL: env.AWS_LAMBDA_LOG_LEVEL,
+    };
+  if (fn.logging.format !== 'JSON')
+    return { AWS_LAMBDA_LOG_FORMAT: undefined, AWS_LAMBDA_LOG_LEVEL: undefined };
+  return { AWS_LAMBDA_LOG_FORMAT: 'JSON', AWS_LAMBDA_LOG_LEVEL: fn.logging.applicationLogLevel ?? 'INFO' };
 }

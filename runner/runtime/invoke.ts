@@ -15,8 +15,7 @@ import type { PreparedFunction } from '../function.js';
 import type { Logger } from '../log.js';
 import type { Compat } from '../options.js';
 import type { PayloadFile } from '../payload/source.js';
-import { type Outcome, startRuntimeApi } from '../runtime-api/server.js';
-import type { ApiLimits } from '../runtime-api/state.js';
+import { type ApiLimits, type Outcome, startRuntimeApi } from '../runtime-api/server.js';
 import { runtimeEnv } from './env.js';
 import { describeExit, type SpawnFn, startRuntime } from './process.js';
 import type { RuntimeCommand } from './select.js';
@@ -44,6 +43,8 @@ export interface InvokeInput {
   now?: () => number;
   limits?: Partial<ApiLimits>;
   stopGraceMs?: number;
+  /** Per-invocation headers: tenant id, client context, Cognito identity (JSON text). */
+  headers?: { tenantId?: string; clientContext?: string; cognitoIdentity?: string };
 }
 
 export function traceId(nowMs: number): string {
@@ -65,24 +66,23 @@ export async function invokeOnce(input: InvokeInput): Promise<InvokeResult> {
   const timeoutMs = input.timeoutSeconds === undefined ? undefined : input.timeoutSeconds * 1000;
   const deadlineMs = started + (timeoutMs ?? NO_TIMEOUT_DEADLINE_MS);
   let stored: { bytes: number; crc32: number } | undefined;
-  const api = await startRuntimeApi({
-    invocation: {
-      requestId: randomUUID(),
-      deadlineMs,
-      invokedFunctionArn: fn.invokedFunctionArn,
-      traceId: traceId(started),
-      resultPath: input.resultPath,
-      resultStored: (info) => {
-        stored = info;
-      },
-      async openEvent() {
-        await input.payload.ready;
-        const { size } = await stat(input.payload.path);
-        return { stream: createReadStream(input.payload.path, { highWaterMark: 1 << 20 }), size };
-      },
+  const api = await startRuntimeApi({ limits: input.limits, log: (m) => log.debug(m) });
+  // Offered before the runtime starts: its first `next` gets it.
+  const offered = api.invoke({
+    ...input.headers,
+    requestId: randomUUID(),
+    deadlineMs,
+    invokedFunctionArn: fn.invokedFunctionArn,
+    traceId: traceId(started),
+    resultPath: input.resultPath,
+    resultStored: (info) => {
+      stored = info;
     },
-    limits: input.limits,
-    log: (m) => log.debug(m),
+    async openEvent() {
+      await input.payload.ready;
+      const { size } = await stat(input.payload.path);
+      return { stream: createReadStream(input.payload.path, { highWaterMark: 1 << 20 }), size };
+    },
   });
   log.debug(`runtime API listening on ${api.address}`);
   const env = runtimeEnv({
@@ -111,7 +111,7 @@ export async function invokeOnce(input: InvokeInput): Promise<InvokeResult> {
     );
     const running = proc;
     let settled: Outcome | undefined;
-    const outcome = api.outcome.then((o) => {
+    const outcome = offered.then((o) => {
       settled = o;
       return o;
     });
@@ -165,8 +165,19 @@ export async function invokeOnce(input: InvokeInput): Promise<InvokeResult> {
 function toResult(o: Outcome): { bytes: number } {
   if (o.kind === 'response') return { bytes: o.bytes };
   if (o.kind === 'result-not-stored') throw new PayloadIOError(`cannot store the result: ${o.message}`);
-  if (o.errorType === 'Runtime.UnmarshalError') {
-    throw new InvalidPayloadError(`the payload is not JSON: ${o.errorMessage}`);
-  }
+  if (o.kind === 'runtime-lost') throw new FunctionError('Runtime.ExitError', o.reason);
+  if (o.kind === 'event-not-read') throw new PayloadIOError(`cannot read the payload: ${o.message}`);
+  if (o.errorType === 'Runtime.UnmarshalError')
+    throw new InvalidPayloadError(unmarshalMessage(o.errorMessage));
   throw new FunctionError(o.errorType, o.errorMessage);
+}
+
+/**
+ * The runtime's words for an event it could not parse, without any quoted payload text (some JSON parsers
+ * quote the input around the fault; that must not reach a log line above debug).
+ */
+export function unmarshalMessage(clientMessage: string): string {
+  const detail = clientMessage.replace(/^Unable to unmarshal input:\s*/, '');
+  const safe = !/["'`]/.test(detail) && detail.length <= 300;
+  return `the payload is not JSON${safe && detail ? `: ${detail}` : ' (the runtime could not parse it)'}`;
 }

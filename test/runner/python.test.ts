@@ -33,7 +33,9 @@ test('python: the handler sees a real Lambda context and environment', async () 
   assert.equal(c.log_group_name, '/aws/lambda/python-fn');
   assert.match(c.log_stream_name, /^\d{4}\/\d\d\/\d\d\/\[\$LATEST\][0-9a-f]{32}$/);
   assert.ok(c.remaining > 50_000 && c.remaining <= 60_000, `remaining ${c.remaining}`);
-  assert.equal(c.identity, null);
+  assert.deepEqual(c.identity, { cognito_identity_id: null, cognito_identity_pool_id: null });
+  assert.equal(c.client_context, null);
+  assert.equal(c.tenant_id, null);
   assert.equal(c.env._HANDLER, 'handlers.context');
   assert.equal(c.env.LAMBDA_TASK_ROOT, fn);
   assert.equal(c.env.TZ, ':UTC');

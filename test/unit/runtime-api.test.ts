@@ -1,70 +1,41 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
+import type { ApiLimits, Invocation } from '../../runner/runtime-api/invocation.js';
 import { API_PREFIX, match } from '../../runner/runtime-api/routes.js';
-import { type RuntimeApi, startRuntimeApi } from '../../runner/runtime-api/server.js';
-import type { ApiLimits } from '../../runner/runtime-api/state.js';
+import { startRuntimeApi } from '../../runner/runtime-api/server.js';
+import { call } from '../support/runtime-api-client.js';
 
-const PREFIX = '/2018-06-01/runtime';
 const REQUEST_ID = 'req-1';
 
-interface Reply {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
+interface StartOptions {
+  event?: () => Promise<{ stream: Readable; size?: number }>;
+  limits?: Partial<ApiLimits>;
+  invocation?: Partial<Invocation>;
 }
 
-function call(
-  api: RuntimeApi,
-  method: string,
-  path: string,
-  body?: string | Buffer[],
-  headers = {},
-): Promise<Reply> {
-  const [host, port] = api.address.split(':');
-  return new Promise((resolve, reject) => {
-    const req = request({ host, port, method, path: PREFIX + path, headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () =>
-        resolve({
-          status: res.statusCode ?? 0,
-          headers: res.headers,
-          body: Buffer.concat(chunks).toString(),
-        }),
-      );
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    if (Array.isArray(body)) {
-      // Chunked, no Content-Length: the limit must be enforced while streaming.
-      for (const b of body) req.write(b);
-      req.end();
-    } else req.end(body);
-  });
+function invocation(dir: string, opts: StartOptions = {}, requestId = REQUEST_ID): Invocation {
+  return {
+    requestId,
+    deadlineMs: 1_700_000_000_000,
+    invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:f',
+    traceId: 'Root=1-abc-def;Parent=1;Sampled=0',
+    resultPath: join(dir, `${requestId}.json`),
+    openEvent: opts.event ?? (async () => ({ stream: Readable.from([Buffer.from('{"a":1}')]), size: 7 })),
+    ...opts.invocation,
+  };
 }
 
-async function startApi(
-  opts: { event?: () => Promise<{ stream: Readable; size?: number }>; limits?: Partial<ApiLimits> } = {},
-) {
+/** A server with one invocation offered (as invokeOnce does before it starts the runtime). */
+async function startApi(opts: StartOptions = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'rapi-test-'));
-  const resultPath = join(dir, 'result.json');
-  const api = await startRuntimeApi({
-    invocation: {
-      requestId: REQUEST_ID,
-      deadlineMs: 1_700_000_000_000,
-      invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:f',
-      traceId: 'Root=1-abc-def;Parent=1;Sampled=0',
-      resultPath,
-      openEvent: opts.event ?? (async () => ({ stream: Readable.from([Buffer.from('{"a":1}')]), size: 7 })),
-    },
-    limits: opts.limits,
-  });
-  return { api, resultPath };
+  const api = await startRuntimeApi({ limits: opts.limits });
+  const inv = invocation(dir, opts);
+  const outcome = api.invoke(inv);
+  return { api, dir, outcome, resultPath: inv.resultPath };
 }
 
 test('next hands out the event with the request id, deadline, function ARN and trace id headers', async () => {
@@ -107,14 +78,14 @@ test('next waits for the payload to arrive before answering', async () => {
 });
 
 test('a response for the request id is streamed to the result file and answered 202', async () => {
-  const { api, resultPath } = await startApi();
+  const { api, resultPath, outcome } = await startApi();
   await call(api, 'GET', '/invocation/next');
   const r = await call(api, 'POST', `/invocation/${REQUEST_ID}/response`, [
     Buffer.from('{"ok":'),
     Buffer.from('true}'),
   ]);
   assert.equal(r.status, 202);
-  assert.deepEqual(await api.outcome, { kind: 'response', bytes: 11 });
+  assert.deepEqual(await outcome, { kind: 'response', bytes: 11, streamed: false });
   assert.equal(readFileSync(resultPath, 'utf8'), '{"ok":true}');
   await api.close();
 });
@@ -140,11 +111,9 @@ test('a response before next, or a second one, is refused with 403', async () =>
   await api.close();
 });
 
-test('a response larger than the limit is refused with 413, declared or streamed, and leaves no file', async () => {
-  const { api, resultPath } = await startApi({ limits: { maxResponseBytes: 10 } });
+test('a response larger than the limit is refused with 413, leaves no file, and ends the invocation', async () => {
+  const { api, resultPath, outcome } = await startApi({ limits: { maxResponseBytes: 10 } });
   await call(api, 'GET', '/invocation/next');
-  const declared = await call(api, 'POST', `/invocation/${REQUEST_ID}/response`, 'x'.repeat(11));
-  assert.equal(declared.status, 413);
   const streamed = await call(api, 'POST', `/invocation/${REQUEST_ID}/response`, [
     Buffer.from('x'.repeat(6)),
     Buffer.from('x'.repeat(6)),
@@ -152,20 +121,33 @@ test('a response larger than the limit is refused with 413, declared or streamed
   assert.equal(streamed.status, 413);
   assert.equal(JSON.parse(streamed.body).errorType, 'RequestEntityTooLarge');
   assert.equal(existsSync(resultPath), false);
-  // The invocation is still open: a result within the limit is accepted.
-  assert.equal((await call(api, 'POST', `/invocation/${REQUEST_ID}/response`, '"ok"')).status, 202);
+  // Lambda fails the invocation: a runtime told 413 must not wait for an event that never comes.
+  assert.deepEqual(await outcome, {
+    kind: 'error',
+    errorType: 'Function.ResponseSizeTooLarge',
+    errorMessage: 'Response payload size exceeded maximum allowed payload size (10 bytes).',
+  });
+  assert.equal((await call(api, 'POST', `/invocation/${REQUEST_ID}/response`, '"ok"')).status, 403);
+  await api.close();
+});
+
+test('a response whose declared length is over the limit is refused at once and ends the invocation', async () => {
+  const { api, outcome } = await startApi({ limits: { maxResponseBytes: 10 } });
+  await call(api, 'GET', '/invocation/next');
+  assert.equal((await call(api, 'POST', `/invocation/${REQUEST_ID}/response`, 'x'.repeat(11))).status, 413);
+  assert.equal((await outcome).kind, 'error');
   await api.close();
 });
 
 test('an error post is answered 202 and its type comes from the body errorType', async () => {
-  const { api } = await startApi();
+  const { api, outcome } = await startApi();
   await call(api, 'GET', '/invocation/next');
   const body = JSON.stringify({ errorType: 'ValueError', errorMessage: 'bad value', stackTrace: ['x'] });
   const r = await call(api, 'POST', `/invocation/${REQUEST_ID}/error`, body, {
     'Lambda-Runtime-Function-Error-Type': 'Unhandled',
   });
   assert.equal(r.status, 202);
-  assert.deepEqual(await api.outcome, {
+  assert.deepEqual(await outcome, {
     kind: 'error',
     errorType: 'ValueError',
     errorMessage: 'bad value',
@@ -175,39 +157,56 @@ test('an error post is answered 202 and its type comes from the body errorType',
 });
 
 test('an error post without errorType falls back to the error-type header', async () => {
-  const { api } = await startApi();
+  const { api, outcome } = await startApi();
   await call(api, 'GET', '/invocation/next');
   await call(api, 'POST', `/invocation/${REQUEST_ID}/error`, 'not json', {
     'Lambda-Runtime-Function-Error-Type': 'Custom.Failure',
   });
-  const o = await api.outcome;
+  const o = await outcome;
   assert.equal(o.kind, 'error');
   assert.equal(o.kind === 'error' && o.errorType, 'Custom.Failure');
   assert.equal(o.kind === 'error' && o.errorMessage, 'not json');
   await api.close();
 });
 
-test('an error body larger than the error limit is refused with 413', async () => {
-  const { api } = await startApi({ limits: { maxErrorBytes: 16 } });
+test('an error body over the limit is answered 413, yet the invocation fails with its type and a cut message', async () => {
+  const { api, outcome } = await startApi({ limits: { maxErrorBytes: 1000 } });
   await call(api, 'GET', '/invocation/next');
-  const r = await call(
-    api,
-    'POST',
-    `/invocation/${REQUEST_ID}/error`,
-    JSON.stringify({ errorMessage: 'x'.repeat(50) }),
-  );
+  // The official Python client writes errorMessage before errorType: the type is found at the end.
+  const body = JSON.stringify({
+    errorMessage: `start ${'x'.repeat(200_000)}`,
+    errorType: 'ValueError',
+    stackTrace: [],
+  });
+  const r = await call(api, 'POST', `/invocation/${REQUEST_ID}/error`, [Buffer.from(body)]);
   assert.equal(r.status, 413);
+  const o = await outcome;
+  assert.equal(o.kind, 'error');
+  assert.equal(o.kind === 'error' && o.errorType, 'ValueError');
+  const message = o.kind === 'error' ? o.errorMessage : '';
+  assert.match(message, /^start x+… \(cut: error body of \d+ bytes exceeds the 1000-byte limit\)$/);
+  assert.ok(message.length < 5000, `message of ${message.length} characters`);
+  await api.close();
+});
+
+test("error bodies up to Lambda's payload limit are accepted by default", async () => {
+  const { api, outcome } = await startApi();
+  await call(api, 'GET', '/invocation/next');
+  const body = JSON.stringify({ errorType: 'RangeError', errorMessage: 'x'.repeat(5 << 20) });
+  assert.equal((await call(api, 'POST', `/invocation/${REQUEST_ID}/error`, body)).status, 202);
+  const o = await outcome;
+  assert.equal(o.kind === 'error' && o.errorMessage.length, 5 << 20);
   await api.close();
 });
 
 test('an init error is accepted before next and settles the outcome', async () => {
-  const { api } = await startApi();
+  const { api, outcome } = await startApi();
   const body = JSON.stringify({
     errorType: 'Runtime.ImportModuleError',
     errorMessage: "No module named 'x'",
   });
   assert.equal((await call(api, 'POST', '/init/error', body)).status, 202);
-  assert.deepEqual(await api.outcome, {
+  assert.deepEqual(await outcome, {
     kind: 'init-error',
     errorType: 'Runtime.ImportModuleError',
     errorMessage: "No module named 'x'",

@@ -46,7 +46,7 @@ export async function keepUploadedCode(
 }
 
 interface GetFunctionBody {
-  Configuration?: { FunctionName?: string; CodeSha256?: string; CodeSize?: number };
+  Configuration?: { FunctionName?: string; CodeSha256?: string; CodeSize?: number } & Record<string, unknown>;
   Code?: { Location?: string; RepositoryType?: string; ImageUri?: string };
   Content?: { Location?: string; CodeSha256?: string; CodeSize?: number };
   LayerArn?: string;
@@ -54,14 +54,27 @@ interface GetFunctionBody {
   Version?: number;
 }
 
-/** Rewrites `Code.Location` (GetFunction) or `Content.Location` (GetLayerVersion) to a URL the front serves. */
-export function rewriteCodeLocation(raw: Buffer, code: CodeStore, base: string): Buffer {
+/** Configuration fields moto does not keep (LoggingConfig, DurableConfig…), added to GetFunction by function name. */
+export type ConfigurationPatches = Map<string, Record<string, unknown>>;
+
+/**
+ * Rewrites `Code.Location` (GetFunction) or `Content.Location` (GetLayerVersion) to a URL the front serves, and
+ * adds a function's configuration patch.
+ */
+export function rewriteCodeLocation(
+  raw: Buffer,
+  code: CodeStore,
+  base: string,
+  patches?: ConfigurationPatches,
+): Buffer {
   let json: GetFunctionBody;
   try {
     json = JSON.parse(raw.toString('utf8')) as GetFunctionBody;
   } catch {
     return raw;
   }
+  const patch = json.Configuration && patches?.get(json.Configuration.FunctionName ?? '');
+  if (json.Configuration && patch) Object.assign(json.Configuration, patch);
   if (json.Code && json.Configuration && !json.Code.ImageUri) {
     code.rewrite(json.Code, json.Configuration, json.Configuration.FunctionName ?? '', base);
   } else if (json.Content) {

@@ -5,7 +5,12 @@ import type { AddressInfo } from 'node:net';
 import { type CodeFaultHandle, type CodeFaultMode, CodeStore, sendAnswer } from './front-code.js';
 import { errorAnswer, type FaultHandle, type FaultSpec, Faults } from './front-faults.js';
 import { type InvokeHandler, invokePathRef, parseFunctionRef, runInvoke } from './front-invoke.js';
-import { keepUploadedCode, rewriteCodeLocation, upstreamUrl } from './front-lambda.js';
+import {
+  type ConfigurationPatches,
+  keepUploadedCode,
+  rewriteCodeLocation,
+  upstreamUrl,
+} from './front-lambda.js';
 import {
   buffersBody,
   guessOperation,
@@ -42,6 +47,11 @@ export interface Front {
   clearFaults(): void;
   /** keeps zip bytes so a Code.Location for their SHA-256 serves them; returns the hex digest */
   registerCode(bytes: Buffer): string;
+  /**
+   * adds `fields` to the Configuration of every GetFunction answer for `functionName`: settings moto does not
+   * keep (LoggingConfig, DurableConfig, TenancyConfig, CapacityProviderConfig)
+   */
+  patchConfiguration(functionName: string, fields: Record<string, unknown>): void;
   /** answers Invoke of `functionName` (any qualifier) with `handler` instead of moto */
   serveInvoke(functionName: string, handler: InvokeHandler): { remove(): void };
   stop(): Promise<void>;
@@ -94,6 +104,7 @@ export async function startFront(upstream: string): Promise<Front> {
   const code = new CodeStore();
   const faults = new Faults();
   const invokers = new Map<string, InvokeHandler>();
+  const patches: ConfigurationPatches = new Map();
   let seq = 0;
   let endpoint = '';
 
@@ -184,7 +195,7 @@ export async function startFront(upstream: string): Promise<Front> {
       for (const [k, v] of Object.entries(upRes.headers)) if (typeof v === 'string') headers[k] = v;
       delete headers['transfer-encoding'];
       let body = await readAll(upRes);
-      if (rewrite) body = rewriteCodeLocation(body, code, endpoint);
+      if (rewrite) body = rewriteCodeLocation(body, code, endpoint, patches);
       if (keep) rec.response = parseJson(body);
       answer = { status: upRes.statusCode ?? 502, headers, body };
     }
@@ -224,6 +235,9 @@ export async function startFront(upstream: string): Promise<Front> {
       code.clearFaults();
     },
     registerCode: (bytes) => code.register(bytes),
+    patchConfiguration(functionName, fields) {
+      patches.set(functionName, { ...patches.get(functionName), ...fields });
+    },
     serveInvoke(functionName, handler) {
       invokers.set(functionName, handler);
       return {

@@ -1,0 +1,32 @@
+// The per-invocation headers a run passes to the runtime (tenant, client context, Cognito identity), checked
+// against the function: Lambda refuses an invocation of a tenant-isolated function that names no tenant.
+import { UsageError } from '../errors.js';
+import type { PreparedFunction } from '../function.js';
+import type { RunOptions } from '../options.js';
+
+export interface InvocationHeaders {
+  tenantId?: string;
+  clientContext?: string;
+  cognitoIdentity?: string;
+}
+
+export function invocationHeaders(
+  fn: PreparedFunction,
+  opts: Pick<RunOptions, 'tenantId' | 'clientContext' | 'cognitoIdentity'>,
+): InvocationHeaders {
+  if (fn.tenantIsolation === true && opts.tenantId === undefined) {
+    throw new UsageError(
+      `${fn.functionName} isolates tenants (TenancyConfig PER_TENANT): name the tenant with --tenant-id or RUN_LAMBDA_TENANT_ID`,
+    );
+  }
+  if (fn.tenantIsolation === false && opts.tenantId !== undefined) {
+    throw new UsageError(
+      `${fn.functionName} has no tenant isolation, so it takes no --tenant-id (as in Lambda)`,
+    );
+  }
+  return {
+    ...(opts.tenantId === undefined ? {} : { tenantId: opts.tenantId }),
+    ...(opts.clientContext === undefined ? {} : { clientContext: opts.clientContext }),
+    ...(opts.cognitoIdentity === undefined ? {} : { cognitoIdentity: opts.cognitoIdentity }),
+  };
+}
