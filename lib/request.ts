@@ -125,6 +125,24 @@ function s3Url(obj: Record<string, unknown>, field: string): string | undefined 
   return v;
 }
 
+/**
+ * Deepest nesting a payload may have. JSON.stringify recurses (a 100,000-deep payload is a RangeError), and
+ * Python's json module stops near 1,000 levels, so a deeper payload could not reach a Python handler anyway.
+ */
+export const MAX_PAYLOAD_DEPTH = 512;
+
+/** True when `value` nests arrays/objects deeper than `max` levels; iterative, so any depth is safe to check. */
+export function nestsDeeperThan(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth > max) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
 function vcpus(obj: Record<string, unknown>): number | undefined {
   const v = obj.vcpus;
   if (v === undefined) return undefined;
@@ -163,6 +181,8 @@ export function parseRequest(raw: unknown): BatchJobRequest {
   if (hasPayload && url !== undefined) fail('payload', 'give either payload or url, not both');
   if (!hasPayload && url === undefined) fail('payload', 'one of payload or url is required');
   if (obj.payload === null) fail('payload', 'must not be null');
+  if (hasPayload && nestsDeeperThan(obj.payload, MAX_PAYLOAD_DEPTH))
+    fail('payload', `nests deeper than ${MAX_PAYLOAD_DEPTH} levels`);
 
   const image = string(obj, 'image');
   if (image !== undefined && !(Images as readonly string[]).includes(image))

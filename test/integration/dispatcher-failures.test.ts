@@ -22,6 +22,12 @@ async function nothingWritten<T>(fn: () => Promise<T>): Promise<T> {
 
 const big = { blob: 'x'.repeat(10_000) };
 
+function deepPayload(levels: number): unknown {
+  let v: unknown = {};
+  for (let i = 0; i < levels; i++) v = { v };
+  return v;
+}
+
 // Each: the request and the field the InvalidRequestError must name first.
 const invalid: [Record<string, unknown> | unknown[] | string, string][] = [
   ['not an object', 'request'],
@@ -44,6 +50,7 @@ const invalid: [Record<string, unknown> | unknown[] | string, string][] = [
   [{ lambda_function: 'plain-task', payload: big, gpus: 0.5 }, 'gpus'],
   [{ lambda_function: 'plain-task', payload: big, timeout: 30 }, 'timeout'],
   [{ lambda_function: 'plain-task', payload: big, attempts: 11 }, 'attempts'],
+  [{ lambda_function: 'plain-task', payload: deepPayload(100_000) }, 'payload'],
 ];
 
 test(`each of ${invalid.length} invalid requests fails with InvalidRequestError naming the field; nothing is called`, async () => {
@@ -51,7 +58,7 @@ test(`each of ${invalid.length} invalid requests fails with InvalidRequestError 
   for (const [req, field] of invalid) {
     await nothingWritten(async () => {
       await assert.rejects(handler(req, CONTEXT), (err: Error) => {
-        assert.equal(err.name, 'InvalidRequestError', `${JSON.stringify(req).slice(0, 60)} → ${err.message}`);
+        assert.equal(err.name, 'InvalidRequestError', `${field} case → ${err.name}: ${err.message}`);
         assert.ok(err.message.startsWith(`${field}: `), `${field} expected in: ${err.message}`);
         return true;
       });
@@ -154,6 +161,35 @@ test('an SQS batch of 10 with 2 bad records reports exactly those 2 and submits 
   const out = (await w.handlerWith()(sqsEvent(bodies), CONTEXT)) as SQSBatchResponse;
   assert.deepEqual(out, { batchItemFailures: [{ itemIdentifier: 'm3' }, { itemIdentifier: 'm7' }] });
   assert.equal(w.h.front.calls('batch', 'SubmitJob').length, 8);
+});
+
+test('each failed SQS record gets one ERROR line naming its message id and the reason, never the payload', async () => {
+  const secret = 'sqs-secret-payload-value';
+  const bodies = [
+    '{"lambda_function": "plain-task", "payload": ',
+    JSON.stringify({ lambda_function: 'plain-task', payload: { secret }, vcpus: -1 }),
+    JSON.stringify({ lambda_function: 'plain-task', url: 's3://bkt/ok.json' }),
+    JSON.stringify({ lambda_function: 'no-such-task', payload: { secret } }),
+  ];
+  w.logLines.length = 0;
+  const out = (await w.handlerWith()(sqsEvent(bodies), CONTEXT)) as SQSBatchResponse;
+  assert.deepEqual(
+    out.batchItemFailures.map((f) => f.itemIdentifier),
+    ['m0', 'm1', 'm3'],
+  );
+  const errors = w.logLines.filter((l) => l.level === 'ERROR');
+  assert.deepEqual(
+    errors.map((l) => [l.message_id, (l.error as { name: string }).name]),
+    [
+      ['m0', 'InvalidRequestError'],
+      ['m1', 'InvalidRequestError'],
+      ['m3', 'FunctionNotFoundError'],
+    ],
+  );
+  assert.match((errors[0]!.error as { message: string }).message, /^body: is not JSON/);
+  assert.match((errors[1]!.error as { message: string }).message, /^vcpus: /);
+  assert.ok(errors.every((l) => l.function_request_id === 'req-1'));
+  assert.ok(!JSON.stringify(w.logLines).includes(secret));
 });
 
 test('function lookups are cached per container: two requests, one GetFunction', async () => {

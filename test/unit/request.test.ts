@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { InvalidRequestError } from '../../lib/errors.js';
-import { functionParts, parseRequest, parseRequestBody } from '../../lib/request.js';
+import {
+  functionParts,
+  MAX_PAYLOAD_DEPTH,
+  nestsDeeperThan,
+  parseRequest,
+  parseRequestBody,
+} from '../../lib/request.js';
 
 const FN = 'arn:aws:lambda:us-east-1:123456789012:function:my-task';
 
@@ -126,6 +132,26 @@ for (const [what, raw, field, detail] of invalid) {
     );
   });
 }
+
+/** `[[[…{"a": 1}…]]]`, `levels` arrays deep, built without recursion. */
+function deep(levels: number): unknown {
+  let v: unknown = { a: 1 };
+  for (let i = 0; i < levels; i++) v = [v];
+  return v;
+}
+
+test('a 100,000-deep payload is an InvalidRequestError naming payload, not a RangeError', () => {
+  assert.throws(() => parseRequest({ lambda_function: 'f', payload: deep(100_000) }), {
+    name: 'InvalidRequestError',
+    message: `payload: nests deeper than ${MAX_PAYLOAD_DEPTH} levels`,
+  });
+  // The same body through SQS (JSON.parse takes any depth; JSON.stringify would not).
+  const body = `{"lambda_function":"f","payload":${'['.repeat(100_000)}${']'.repeat(100_000)}}`;
+  assert.throws(() => parseRequestBody(body), { name: 'InvalidRequestError', message: /^payload: nests/ });
+  assert.equal(nestsDeeperThan(deep(MAX_PAYLOAD_DEPTH - 1), MAX_PAYLOAD_DEPTH), false);
+  assert.equal(nestsDeeperThan(deep(MAX_PAYLOAD_DEPTH), MAX_PAYLOAD_DEPTH), true);
+  assert.ok(parseRequest({ lambda_function: 'f', payload: deep(MAX_PAYLOAD_DEPTH - 1) }));
+});
 
 test('an SQS body that is not JSON is an InvalidRequestError naming body', () => {
   assert.throws(() => parseRequestBody('{"lambda_function":'), {
