@@ -40,9 +40,13 @@ export function readConfig(env: Env): DispatcherConfig {
     throw new ConfigError(`GEO_LAYER_PATTERN is not a regular expression: ${(err as Error).message}`);
   }
   const sqsConcurrency = envInt(env, 'SQS_CONCURRENCY', 5);
+  const payloadPrefix = envString(env, 'PAYLOAD_PREFIX', 'batch/');
+  // The prefix is also the IAM resource pattern of every S3 permission; a `*` in it would widen them.
+  if (payloadPrefix.includes('*'))
+    throw new ConfigError(`PAYLOAD_PREFIX must not contain *, got ${JSON.stringify(payloadPrefix)}`);
   return {
     payloadBucket: envString(env, 'PAYLOAD_BUCKET') ?? envString(env, 'CIRRUS_PAYLOAD_BUCKET'),
-    payloadPrefix: envString(env, 'PAYLOAD_PREFIX', 'batch/'),
+    payloadPrefix,
     jobQueue: envString(env, 'JOB_QUEUE'),
     jobDefinitions: {
       lambda: envRequired(env, 'JOB_DEFINITION_LAMBDA'),

@@ -14,7 +14,7 @@ import {
 import type { BatchJobAnswer, BatchJobRequest } from '../../lib/request.js';
 import { outputUrlFor } from '../../lib/s3-url.js';
 import type { DispatcherConfig } from './config.js';
-import { checkAllowed, type FunctionLookup } from './functions.js';
+import { checkAllowed, type FunctionLookup, type OwnAccount, qualifyFunction } from './functions.js';
 import { chooseImage } from './image.js';
 import { jobNameFor, submitJobInput, withStackPrefix } from './job.js';
 import { submitJob } from './submit.js';
@@ -27,6 +27,8 @@ export interface DispatchDeps {
   config: DispatcherConfig;
   /** ARN globs in force for this invocation (ALLOWED_FUNCTIONS or the own-account default). */
   allowed: string[];
+  /** The dispatcher's own account and region (what a bare function name means); unknown outside Lambda. */
+  own: OwnAccount | undefined;
   log: JsonLogger;
   newId?: () => string;
 }
@@ -85,8 +87,10 @@ export async function dispatch(req: BatchJobRequest, deps: DispatchDeps): Promis
   if (req.payload !== undefined) payloadBucket(config);
   const jobQueue = withStackPrefix(queue, config.cirrusStack);
 
-  const fn = await deps.lookup(req.lambda_function);
-  checkAllowed(fn, deps.allowed);
+  // The allow-list is checked on the ARN the request means, before anything is looked up.
+  const ref = qualifyFunction(req.lambda_function, deps.own);
+  checkAllowed(ref, deps.allowed);
+  const fn = await deps.lookup(ref);
   const log = deps.log.child({ lambda_function: fn.jobArn });
 
   const { image, reason } = chooseImage(req.image, fn, config.geoLayerPattern);

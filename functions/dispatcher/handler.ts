@@ -9,7 +9,7 @@ import { createJsonLogger, type JsonLogger } from '../../lib/logger.js';
 import { type BatchJobAnswer, parseRequest, parseRequestBody } from '../../lib/request.js';
 import type { DispatcherConfig } from './config.js';
 import { type DispatchDeps, dispatch } from './dispatch.js';
-import { createFunctionLookup, type FunctionLookup, ownAccountGlobs } from './functions.js';
+import { createFunctionLookup, type FunctionLookup, ownAccountGlobs, ownAccountOf } from './functions.js';
 
 export interface HandlerDeps {
   s3: S3Client;
@@ -76,7 +76,8 @@ export function createHandler(deps: HandlerDeps): DispatcherHandler {
       config.allowedFunctions.length > 0
         ? config.allowedFunctions
         : ownAccountGlobs(context?.invokedFunctionArn);
-    return { log, deps: (l: JsonLogger): DispatchDeps => ({ ...deps, lookup, allowed, log: l }) };
+    const own = ownAccountOf(context?.invokedFunctionArn);
+    return { log, deps: (l: JsonLogger): DispatchDeps => ({ ...deps, lookup, allowed, own, log: l }) };
   };
 
   const direct = middy(async (event: unknown, context: Context): Promise<BatchJobAnswer> => {

@@ -215,7 +215,7 @@ test('straight to a template definition: no url_out writes the result over the p
 test("IAM: each AWS call the dispatcher and the jobs made above is allowed by the template's policies", () => {
   const { stack, bucket } = w.deployment;
   const needs = {
-    Dispatcher: ['batch:SubmitJob', 'lambda:GetFunction', 's3:PutObject'],
+    Dispatcher: ['batch:SubmitJob', 'lambda:GetFunctionConfiguration', 'lambda:ListTags', 's3:PutObject'],
     JobRole: ['lambda:GetFunction', 'lambda:GetLayerVersion', 's3:GetObject', 's3:PutObject'],
   };
   for (const [caller, id] of [

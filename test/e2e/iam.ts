@@ -59,6 +59,12 @@ export function permissionsFor(r: RecordedRequest, region: string, account: stri
       const fn = lambdaArn('function', segments[2] ?? '');
       return [{ action: 'lambda:GetFunction', resource: q ? `${fn}:${q}` : fn }];
     }
+    if (r.operation === 'GetFunctionConfiguration') {
+      const fn = lambdaArn('function', segments[2] ?? '');
+      return [{ action: 'lambda:GetFunctionConfiguration', resource: q ? `${fn}:${q}` : fn }];
+    }
+    if (r.operation === 'ListTags')
+      return [{ action: 'lambda:ListTags', resource: segments.slice(2).join('/') }];
     if (r.operation === 'GetLayerVersion')
       return [
         {

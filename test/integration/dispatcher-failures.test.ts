@@ -104,11 +104,67 @@ test('by default only the dispatcher account functions are allowed', async () =>
     ...CONTEXT,
     invokedFunctionArn: 'arn:aws:lambda:us-east-1:999999999999:function:dispatcher',
   };
+  // This account's function, asked of a dispatcher in 999999999999: outside its default list, never looked up.
+  await nothingWritten(async () => {
+    await assert.rejects(w.handlerWith()({ lambda_function: fnArn('plain-task'), payload: big }, foreign), {
+      name: 'FunctionNotAllowedError',
+    });
+    assert.equal(w.h.front.requests.length, 0);
+  });
+  // A bare name means the dispatcher's own account: 999999999999 has no plain-task.
   await nothingWritten(() =>
     assert.rejects(w.handlerWith()({ lambda_function: 'plain-task', payload: big }, foreign), {
-      name: 'FunctionNotAllowedError',
+      name: 'FunctionNotFoundError',
     }),
   );
+});
+
+test("a request for another account's function is refused before any lookup, even when this account has one of that name", async () => {
+  const foreign = 'arn:aws:lambda:us-east-1:999999999999:function:plain-task';
+  await nothingWritten(async () => {
+    await assert.rejects(w.handlerWith()({ lambda_function: foreign, payload: big }, CONTEXT), {
+      name: 'FunctionNotAllowedError',
+      message: /999999999999:function:plain-task is not allowed/,
+    });
+    assert.equal(w.h.front.requests.length, 0, 'nothing was looked up');
+  });
+});
+
+test("a bare name is checked as this account's ARN; a function outside the list is never looked up", async () => {
+  const handler = w.handlerWith({ ALLOWED_FUNCTIONS: fnArn('plain-*') });
+  await nothingWritten(async () => {
+    await assert.rejects(handler({ lambda_function: 'geo-task', payload: big }, CONTEXT), {
+      name: 'FunctionNotAllowedError',
+    });
+    assert.equal(w.h.front.requests.length, 0);
+  });
+  const ok = await w.invoke(handler, { lambda_function: 'plain-task', url: 's3://bkt/k.json' });
+  assert.ok(ok.job_id);
+});
+
+test("an allowed foreign ARN is looked up by that ARN; an answer for this account's namesake is refused", async () => {
+  const foreign = 'arn:aws:lambda:us-east-1:999999999999:function:plain-task';
+  const handler = w.handlerWith({ ALLOWED_FUNCTIONS: 'arn:aws:lambda:us-east-1:999999999999:function:*' });
+  await nothingWritten(async () => {
+    // moto resolves by name in its one account, as the bug did: the answer names 123456789012.
+    await assert.rejects(handler({ lambda_function: foreign, payload: big }, CONTEXT), {
+      name: 'FunctionNotFoundError',
+      message: /Lambda answered with arn:aws:lambda:us-east-1:123456789012:function:plain-task/,
+    });
+    const looked = w.h.front.calls('lambda', 'GetFunctionConfiguration');
+    assert.ok(looked.length > 0 && looked.every((r) => r.path.includes('999999999999')));
+  });
+});
+
+test('the function is read with GetFunctionConfiguration and ListTags, never GetFunction', async () => {
+  w.h.front.clear();
+  const a = await w.invoke(w.handlerWith(), { lambda_function: 'tagged-task', url: 's3://bkt/k.json' });
+  assert.equal(a.image, 'geolambda', 'the batch:image tag came from ListTags');
+  const ops = w.h.front
+    .calls('lambda')
+    .map((r) => r.operation)
+    .sort();
+  assert.deepEqual(ops, ['GetFunctionConfiguration', 'ListTags']);
 });
 
 test('SubmitJob failing (unknown queue) removes the written payload and says which queue', async () => {
@@ -197,7 +253,8 @@ test('function lookups are cached per container: two requests, one GetFunction',
   w.h.front.clear();
   await w.invoke(handler, { lambda_function: 'tagged-lambda', url: 's3://bkt/a.json' });
   await w.invoke(handler, { lambda_function: 'tagged-lambda', url: 's3://bkt/b.json' });
-  assert.equal(w.h.front.calls('lambda', 'GetFunction').length, 1);
+  assert.equal(w.h.front.calls('lambda', 'GetFunctionConfiguration').length, 1);
+  assert.equal(w.h.front.calls('lambda', 'ListTags').length, 1);
 });
 
 test('log lines name the request, function, job, image, payload size and place, never the payload', async () => {
@@ -218,20 +275,20 @@ test('log lines name the request, function, job, image, payload size and place, 
   assert.ok(!JSON.stringify(w.logLines).includes(secret));
 });
 
-test('GetFunction refused by IAM is FunctionNotAllowedError; a transient failure is not cached', async () => {
+test('GetFunctionConfiguration refused by IAM is FunctionNotAllowedError; a transient failure is not cached', async () => {
   const fault = w.h.front.fault({
-    match: (r) => r.operation === 'GetFunction',
+    match: (r) => r.operation === 'GetFunctionConfiguration',
     kind: 'error',
     status: 403,
     code: 'AccessDeniedException',
-    message: 'not authorized to perform lambda:GetFunction',
+    message: 'not authorized to perform lambda:GetFunctionConfiguration',
     times: 1,
   });
   const handler = w.handlerWith();
   await nothingWritten(() =>
     assert.rejects(handler({ lambda_function: 'geo-task', payload: big }, CONTEXT), {
       name: 'FunctionNotAllowedError',
-      message: /may not read function geo-task.*not authorized/,
+      message: /may not read function \S+:function:geo-task: not authorized/,
     }),
   );
   assert.equal(fault.hits, 1);

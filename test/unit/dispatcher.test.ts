@@ -5,6 +5,8 @@ import {
   checkAllowed,
   globToRegExp,
   ownAccountGlobs,
+  ownAccountOf,
+  qualifyFunction,
   type TargetFunction,
 } from '../../functions/dispatcher/functions.js';
 import { isSqsEvent } from '../../functions/dispatcher/handler.js';
@@ -24,7 +26,17 @@ const GEO = /gdal|geolambda|lambgeo/i;
 
 function fn(over: Partial<TargetFunction> = {}): TargetFunction {
   const arn = 'arn:aws:lambda:us-east-1:123456789012:function:task';
-  return { arn, name: 'task', qualifier: undefined, jobArn: arn, layerArns: [], tags: {}, ...over };
+  return {
+    arn,
+    name: 'task',
+    qualifier: undefined,
+    jobArn: arn,
+    runtime: 'python3.12',
+    packageType: 'Zip',
+    layerArns: [],
+    tags: {},
+    ...over,
+  };
 }
 
 test('config defaults: prefix batch/, inline 8192, GDAL pattern, own-account allow-list, 5-minute cache', () => {
@@ -106,6 +118,44 @@ test('the default allow-list is the own account and region; a foreign function i
   assert.throws(() => checkAllowed(fn(), ownAccountGlobs(undefined)), /account is unknown/);
   // A glob naming the unqualified function also allows its versions and aliases.
   checkAllowed(fn({ qualifier: 'prod', jobArn: `${fn().arn}:prod` }), [fn().arn]);
+});
+
+test('a bare name, name:qualifier or partial ARN is qualified with the own account and region; a full ARN is kept', () => {
+  const own = ownAccountOf('arn:aws:lambda:eu-west-1:123456789012:function:dispatcher');
+  assert.deepEqual(own, { partition: 'aws', region: 'eu-west-1', account: '123456789012' });
+  const base = 'arn:aws:lambda:eu-west-1:123456789012:function:task';
+  assert.deepEqual(qualifyFunction('task', own), {
+    arn: base,
+    name: 'task',
+    qualifier: undefined,
+    jobArn: base,
+  });
+  assert.equal(qualifyFunction('task:prod', own).jobArn, `${base}:prod`);
+  assert.equal(qualifyFunction('task:$LATEST', own).jobArn, base);
+  assert.equal(
+    qualifyFunction('999999999999:function:task', own).arn,
+    base.replace('123456789012', '999999999999'),
+  );
+  const foreign = 'arn:aws:lambda:us-east-1:999999999999:function:task';
+  assert.deepEqual(qualifyFunction(`${foreign}:7`, own), {
+    arn: foreign,
+    name: 'task',
+    qualifier: '7',
+    jobArn: `${foreign}:7`,
+  });
+  // The check runs on that ARN: another account's function never matches the own-account default.
+  assert.throws(
+    () => checkAllowed(qualifyFunction(foreign, own), ownAccountGlobs(base)),
+    FunctionNotAllowedError,
+  );
+  assert.throws(() => qualifyFunction('task', undefined), {
+    name: 'FunctionNotAllowedError',
+    message: /account is unknown/,
+  });
+  assert.throws(() => qualifyFunction('arn:aws:lambda:us-east-1:function:task', own), {
+    name: 'InvalidRequestError',
+    message: /^lambda_function: /,
+  });
 });
 
 test('SubmitJob input carries resources, timeout and a retry strategy that never retries exit 1-3', () => {

@@ -67,7 +67,7 @@ test('the dispatcher role has exactly what the dispatcher uses', () => {
     'batch:DescribeJobs',
     'batch:ListJobs',
     'batch:SubmitJob',
-    'lambda:GetFunction',
+    'lambda:GetFunctionConfiguration',
     'lambda:ListTags',
     's3:DeleteObject',
     's3:PutObject',
