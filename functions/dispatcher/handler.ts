@@ -6,10 +6,16 @@ import middy from '@middy/core';
 import sqsPartialBatchFailure from '@middy/sqs-partial-batch-failure';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { createJsonLogger, type JsonLogger } from '../../lib/logger.js';
-import { type BatchJobAnswer, parseRequest, parseRequestBody } from '../../lib/request.js';
+import {
+  type BatchJobAnswer,
+  type BatchJobPlanAnswer,
+  parseRequest,
+  parseRequestBody,
+} from '../../lib/request.js';
 import type { DispatcherConfig } from './config.js';
 import { type DispatchDeps, dispatch } from './dispatch.js';
 import { createFunctionLookup, type FunctionLookup, ownAccountGlobs, ownAccountOf } from './functions.js';
+import { type Clock, createRateLimiter } from './rate-limit.js';
 
 export interface HandlerDeps {
   s3: S3Client;
@@ -21,12 +27,16 @@ export interface HandlerDeps {
   now?: () => number;
   /** Payload ids (default: random UUIDs). */
   newId?: () => string;
+  /** Clock of the SUBMIT_RATE limiter and the SubmitJob backoff (tests pass a virtual one). */
+  clock?: Clock;
 }
+
+export type DispatcherAnswer = BatchJobAnswer | BatchJobPlanAnswer;
 
 export type DispatcherHandler = (
   event: unknown,
   context: Context,
-) => Promise<BatchJobAnswer | SQSBatchResponse>;
+) => Promise<DispatcherAnswer | SQSBatchResponse>;
 
 export function isSqsEvent(event: unknown): event is SQSEvent {
   const records = (event as { Records?: unknown } | null)?.Records;
@@ -67,6 +77,7 @@ export function createHandler(deps: HandlerDeps): DispatcherHandler {
   const { config } = deps;
   const logger = deps.logger ?? createJsonLogger({ service: 'dispatcher', level: config.logLevel });
   const lookup: FunctionLookup = createFunctionLookup(deps.lambda, config.functionCacheMs, deps.now);
+  const limiter = createRateLimiter(config.submitRate, deps.clock);
   let coldStart = true;
 
   const invocation = (context: Context) => {
@@ -77,10 +88,15 @@ export function createHandler(deps: HandlerDeps): DispatcherHandler {
         ? config.allowedFunctions
         : ownAccountGlobs(context?.invokedFunctionArn);
     const own = ownAccountOf(context?.invokedFunctionArn);
-    return { log, deps: (l: JsonLogger): DispatchDeps => ({ ...deps, lookup, allowed, own, log: l }) };
+    const remainingMs = context?.getRemainingTimeInMillis?.();
+    const base = { ...deps, lookup, allowed, own, limiter, ...(remainingMs ? { remainingMs } : {}) };
+    return {
+      log,
+      deps: (l: JsonLogger, defaultKey?: string): DispatchDeps => ({ ...base, log: l, defaultKey }),
+    };
   };
 
-  const direct = middy(async (event: unknown, context: Context): Promise<BatchJobAnswer> => {
+  const direct = middy(async (event: unknown, context: Context): Promise<DispatcherAnswer> => {
     const { log, deps: with_ } = invocation(context);
     try {
       return await dispatch(parseRequest(event), with_(log));
@@ -97,7 +113,8 @@ export function createHandler(deps: HandlerDeps): DispatcherHandler {
     const results = await settleBounded(event.Records, config.sqsConcurrency, async (r) => {
       const rlog = log.child({ message_id: r.messageId });
       recordLog.set(r, rlog);
-      return dispatch(parseRequestBody(r.body), with_(rlog));
+      // A redelivered record keeps its message id, so by default it names the dispatch: no second job.
+      return dispatch(parseRequestBody(r.body), with_(rlog, r.messageId));
     });
     const failed = results.filter((res) => res.status === 'rejected').length;
     log.info('sqs batch done', { records: event.Records.length, failed });

@@ -188,10 +188,13 @@ test('SubmitJob failing (unknown queue) removes the written payload and says whi
   assert.deepEqual(await w.keysUnder(puts[0]!.path.slice(`/${BUCKET}/`.length)), []);
 });
 
+let batchNo = 0;
+/** An SQS event of `bodies`; message ids `m<i>-<batch>`, fresh per event (they key idempotency, DESIGN.md). */
 function sqsEvent(bodies: string[]): SQSEvent {
+  const b = ++batchNo;
   return {
     Records: bodies.map((body, i) => ({
-      messageId: `m${i}`,
+      messageId: `m${i}-${b}`,
       receiptHandle: `r${i}`,
       body,
       attributes: {} as SQSEvent['Records'][number]['attributes'],
@@ -214,8 +217,10 @@ test('an SQS batch of 10 with 2 bad records reports exactly those 2 and submits 
   bodies[3] = '{"lambda_function": "plain-task", "payload": ';
   bodies[7] = JSON.stringify({ lambda_function: 'plain-task', payload: {}, vcpus: -1 });
   w.h.front.clear();
-  const out = (await w.handlerWith()(sqsEvent(bodies), CONTEXT)) as SQSBatchResponse;
-  assert.deepEqual(out, { batchItemFailures: [{ itemIdentifier: 'm3' }, { itemIdentifier: 'm7' }] });
+  const event = sqsEvent(bodies);
+  const out = (await w.handlerWith()(event, CONTEXT)) as SQSBatchResponse;
+  const id = (i: number) => event.Records[i]!.messageId;
+  assert.deepEqual(out, { batchItemFailures: [{ itemIdentifier: id(3) }, { itemIdentifier: id(7) }] });
   assert.equal(w.h.front.calls('batch', 'SubmitJob').length, 8);
 });
 
@@ -228,18 +233,20 @@ test('each failed SQS record gets one ERROR line naming its message id and the r
     JSON.stringify({ lambda_function: 'no-such-task', payload: { secret } }),
   ];
   w.logLines.length = 0;
-  const out = (await w.handlerWith()(sqsEvent(bodies), CONTEXT)) as SQSBatchResponse;
+  const event = sqsEvent(bodies);
+  const id = (i: number) => event.Records[i]!.messageId;
+  const out = (await w.handlerWith()(event, CONTEXT)) as SQSBatchResponse;
   assert.deepEqual(
     out.batchItemFailures.map((f) => f.itemIdentifier),
-    ['m0', 'm1', 'm3'],
+    [id(0), id(1), id(3)],
   );
   const errors = w.logLines.filter((l) => l.level === 'ERROR');
   assert.deepEqual(
     errors.map((l) => [l.message_id, (l.error as { name: string }).name]),
     [
-      ['m0', 'InvalidRequestError'],
-      ['m1', 'InvalidRequestError'],
-      ['m3', 'FunctionNotFoundError'],
+      [id(0), 'InvalidRequestError'],
+      [id(1), 'InvalidRequestError'],
+      [id(3), 'FunctionNotFoundError'],
     ],
   );
   assert.match((errors[0]!.error as { message: string }).message, /^body: is not JSON/);
