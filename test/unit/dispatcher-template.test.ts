@@ -54,3 +54,14 @@ test('the dispatcher refuses a PAYLOAD_PREFIX with * too (a hand-made deployment
   });
   assert.equal(readConfig({ ...env, PAYLOAD_PREFIX: 'cirrus/' }).payloadPrefix, 'cirrus/');
 });
+
+test('the dispatcher reads back only its idempotency records, and may submit to the per-runtime definitions', () => {
+  const get = dispatcherStatements().find((s) => actionsOf(s).includes('s3:GetObject'));
+  assert.deepEqual(actionsOf(get!), ['s3:GetObject']);
+  assert.match(JSON.stringify(get!.Resource), /\$\{Bucket\}\/\$\{PayloadPrefix\}\*\.dispatch\.json/);
+  const submit = JSON.stringify(
+    dispatcherStatements().find((s) => actionsOf(s).includes('batch:SubmitJob'))?.Resource,
+  );
+  assert.match(submit, /job-definition\/\$\{AWS::StackName\}-lambda-\*/);
+  assert.match(submit, /job-definition\/\$\{AWS::StackName\}-geolambda-\*/);
+});

@@ -70,6 +70,7 @@ test('the dispatcher role has exactly what the dispatcher uses', () => {
     'lambda:GetFunctionConfiguration',
     'lambda:ListTags',
     's3:DeleteObject',
+    's3:GetObject',
     's3:PutObject',
   ]);
   const submit = statements.find((s) => actionsOf(s).includes('batch:SubmitJob'));
