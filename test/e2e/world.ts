@@ -79,6 +79,12 @@ export async function startE2e(stackName: string): Promise<E2eWorld> {
       AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
       AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '256',
       AWS_ACCESS_KEY_ID: Callers.dispatcher,
+      // The dispatcher picks a job definition per runtime (JOB_DEFINITIONS). Until the template has one per image
+      // of images/matrix.json, the python3.11 and nodejs20.x functions these tests run go on the lambda one.
+      JOB_DEFINITIONS: JSON.stringify({
+        'lambda:python3.11': deployment.jobDefinitionArns.lambda,
+        'lambda:nodejs20.x': deployment.jobDefinitionArns.lambda,
+      }),
     });
     const { handler } = (await import(pathToFileURL(DISPATCHER_BUNDLE).href)) as { handler: Handler };
     let jobs = 0;
