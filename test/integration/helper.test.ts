@@ -161,21 +161,22 @@ test('runAsBatchJob submits the invoked function outside Batch and returns undef
   assert.deepEqual(resourcesOf(submitted()[0]!), { MEMORY: '2048' });
 });
 
-test('submitBatchJobs sends 1,000 events as one request: one SubmitJob, an array job of 100', async () => {
+test('submitBatchJobs sends 200 events as one request: one SubmitJob, an array job of 20', async () => {
   front.clear();
-  const payloads = Array.from({ length: 1000 }, (_, i) => ({ id: i }));
+  const payloads = Array.from({ length: 200 }, (_, i) => ({ id: i }));
   const answer = await createBatchHelper(helperEnv).submitBatchJobs(payloads, FEEDER, { items_per_job: 10 });
-  assert.deepEqual([answer.item_count, answer.items_per_job, answer.array_size], [1000, 10, 100]);
+  assert.deepEqual([answer.item_count, answer.items_per_job, answer.array_size], [200, 10, 20]);
   assert.equal(front.calls('lambda', 'Invoke').length, 1);
   const [job, ...more] = submitted() as (SubmitJobBody & { arrayProperties?: { size: number } })[];
   assert.equal(more.length, 0);
-  assert.deepEqual(job!.arrayProperties, { size: 100 });
+  assert.deepEqual(job!.arrayProperties, { size: 20 });
   assert.match(answer.url, /^s3:\/\/payloads\/batch\/feeder\/[0-9a-f-]{36}\/in\/$/);
 });
 
-test('10,000 events over the invoke limit: the helper writes the items and sends url + item_count; one SubmitJob', async () => {
+test('events over the invoke limit: the helper writes the items and sends url + item_count; one SubmitJob', async () => {
   front.clear();
-  const payloads = Array.from({ length: 10_000 }, (_, i) => ({ id: i, pad: 'p'.repeat(700) }));
+  // 700 events of 9 KB: over the 6 MB invoke limit with few objects (moto takes ~10 ms a PutObject).
+  const payloads = Array.from({ length: 700 }, (_, i) => ({ id: i, pad: 'p'.repeat(9000) }));
   const context = { awsRequestId: 'c0ffee00-0000-4000-8000-00000000beef' };
   const answer = await createBatchHelper(helperEnv).submitBatchJobs(payloads, FEEDER, {
     items_per_job: 100,
@@ -189,14 +190,14 @@ test('10,000 events over the invoke limit: the helper writes the items and sends
     'lambda_function',
     'url',
   ]);
-  assert.equal(invoke.item_count, 10_000);
+  assert.equal(invoke.item_count, 700);
   const key = invoke.idempotency_key as string;
   assert.equal(answer.url, `s3://payloads/batch/feeder/${key}/in/`);
   assert.equal(answer.url_out, `s3://payloads/batch/feeder/${key}/out/`);
-  assert.equal(answer.array_size, 100);
+  assert.equal(answer.array_size, 7);
   assert.equal(submitted().length, 1);
-  assert.equal(front.calls('s3', 'PutObject').filter((r) => r.path.includes(`/${key}/in/`)).length, 10_000);
-  assert.deepEqual(await getJson(h, 'payloads', `batch/feeder/${key}/in/9999.json`), payloads[9999]);
+  assert.equal(front.calls('s3', 'PutObject').filter((r) => r.path.includes(`/${key}/in/`)).length, 700);
+  assert.deepEqual(await getJson(h, 'payloads', `batch/feeder/${key}/in/699.json`), payloads[699]);
 });
 
 test('a retried invocation (same request id) gets the same job; a lost Invoke answer is not resent by the SDK', async () => {
@@ -251,10 +252,10 @@ test('the Python helper submits through the same dispatcher, maps definitions an
     { payload: { a: 3 }, arn: 'arn:aws:lambda:us-east-1:123456789012:function:nope' },
     { payloads: [{ i: 0 }, { i: 1 }, { i: 2 }], arn: FEEDER, kwargs: { items_per_job: 2, name: 'py-set' } },
     {
-      bigSet: 3000,
+      bigSet: 700,
       arn: FEEDER,
       request_id: 'py-req-1',
-      kwargs: { items_per_job: 1000, name: 'py-big-set' },
+      kwargs: { items_per_job: 100, name: 'py-big-set' },
     },
     { payload: { a: 4 }, arn: FEEDER, request_id: 'py-req-2', kwargs: { name: 'py-keyed' } },
     { payload: { a: 4 }, arn: FEEDER, request_id: 'py-req-2', kwargs: { name: 'py-keyed' } },
@@ -291,10 +292,10 @@ test('the Python helper submits through the same dispatcher, maps definitions an
   // submit_batch_jobs: one array job; over the invoke limit the helper stores the items itself.
   assert.equal(set!.answer?.array_size as unknown as number, 2, JSON.stringify(set));
   assert.match(bigSet!.answer?.url ?? '', /^s3:\/\/payloads\/batch\/feeder\/py-req-1-[0-9a-f]{16}\/in\/$/);
-  assert.equal(bigSet!.answer?.item_count as unknown as number, 3000);
-  assert.deepEqual(await getJson(h, 'payloads', `${parseS3Url(bigSet!.answer!.url!).key}2999.json`), {
-    i: 2999,
-    pad: 'q'.repeat(2500),
+  assert.equal(bigSet!.answer?.item_count as unknown as number, 700);
+  assert.deepEqual(await getJson(h, 'payloads', `${parseS3Url(bigSet!.answer!.url!).key}699.json`), {
+    i: 699,
+    pad: 'q'.repeat(9000),
   });
   // The same request id twice (a retried invocation): the same job, one SubmitJob.
   assert.deepEqual(keyedAgain!.answer, keyed!.answer);

@@ -15,7 +15,7 @@ def run(case):
     if "big" in case:
         case["payload"] = {"blob": "x" * case["big"]}
     if "bigSet" in case:
-        case["payloads"] = [{"i": i, "pad": "q" * 2500} for i in range(case["bigSet"])]
+        case["payloads"] = [{"i": i, "pad": "q" * 9000} for i in range(case["bigSet"])]
     if "request_id" in case:
         kwargs["context"] = SimpleNamespace(aws_request_id=case["request_id"])
     try:
