@@ -23,6 +23,8 @@ if (mode === 'load-bundle') {
   report({ ms: performance.now() - t0 });
 } else if (mode === 'latency') {
   report(await latency());
+} else if (mode === 'items') {
+  report(await items());
 } else {
   throw new Error(`unknown mode ${mode}`);
 }
@@ -110,4 +112,59 @@ async function latency() {
     );
   }
   return { firstMs, smallMs, bigMs, sdkSmallMs, sdkBigMs, sqsBatchMs, singlesMs };
+}
+
+// 10,000 payloads in one request (items_per_job 100) against the bare S3 writes of the same items (the same
+// number in flight as the dispatcher's ITEM_WRITE_CONCURRENCY) plus one SubmitJob, alternating.
+async function items() {
+  const n = 10_000;
+  const concurrency = 32;
+  const context = {
+    awsRequestId: 'bench-items',
+    invokedFunctionArn: `arn:aws:lambda:${env.AWS_REGION}:123456789012:function:dispatcher`,
+  };
+  const { handler } = await import(bundle);
+  const { S3Client, PutObjectCommand } = await import('@aws-sdk/client-s3');
+  const { BatchClient, SubmitJobCommand } = await import('@aws-sdk/client-batch');
+  const s3 = new S3Client({ forcePathStyle: true });
+  const batch = new BatchClient({});
+  const payloads = Array.from({ length: n }, (_, i) => ({ id: `item-${i}`, bbox: [i, i, i + 1, i + 1] }));
+  const dispatcherMs = [];
+  const baselineMs = [];
+  const answers = [];
+  for (let r = 0; r < samples; r++) {
+    let t0 = performance.now();
+    const a = await handler({ lambda_function: env.BENCH_FUNCTION, payloads, items_per_job: 100 }, context);
+    dispatcherMs.push(performance.now() - t0);
+    answers.push({ array_size: a.array_size, item_count: a.item_count });
+    t0 = performance.now();
+    let next = 0;
+    const worker = async () => {
+      while (next < n) {
+        const i = next++;
+        await s3.send(
+          new PutObjectCommand({
+            Bucket: env.PAYLOAD_BUCKET,
+            Key: `sdk-items/${r}/in/${i}.json`,
+            Body: JSON.stringify(payloads[i]),
+          }),
+        );
+      }
+    };
+    await Promise.all(Array.from({ length: concurrency }, worker));
+    await batch.send(
+      new SubmitJobCommand({
+        jobName: env.BENCH_FUNCTION,
+        jobQueue: env.JOB_QUEUE,
+        jobDefinition: env.JOB_DEFINITION_LAMBDA,
+        arrayProperties: { size: n / 100 },
+        parameters: {
+          lambda_function: env.BENCH_FUNCTION,
+          url: `s3://${env.PAYLOAD_BUCKET}/sdk-items/${r}/in/`,
+        },
+      }),
+    );
+    baselineMs.push(performance.now() - t0);
+  }
+  return { dispatcherMs, baselineMs, answers };
 }

@@ -1,6 +1,7 @@
 // The bench's results.json shape and the printed report: ratios first, absolute times after, then where time goes.
 import type { Comparison } from './context.js';
 import type { DispatcherResult } from './dispatcher.js';
+import type { ItemSetResult } from './dispatcher-items.js';
 import type { MemoryResult } from './memory.js';
 import type { OverheadResult } from './overhead.js';
 import { fmtMs, fmtRatio, MB, table } from './stats.js';
@@ -14,6 +15,7 @@ export interface BenchResults {
   trivial?: TrivialResult;
   memory?: MemoryResult;
   dispatcher?: DispatcherResult;
+  items?: ItemSetResult;
   aims?: Record<string, { aim: string; value: number; met: boolean }>;
   durationS?: number;
 }
@@ -80,6 +82,10 @@ export function printReport(r: BenchResults): void {
     const d = r.dispatcher;
     speed.push(row('5 dispatcher module load', d.load, 'import 3 SDK clients'));
     speed.push(row('5 SQS batch of 10 (one invoke)', d.sqsBatchOf10, '10 direct invokes'));
+  }
+  if (r.items) {
+    const label = `6 ${r.items.items} payloads, one request (${r.items.submitJobCallsPerRequest} SubmitJob, array ${r.items.arraySize})`;
+    speed.push(row(label, r.items.submit, 'bare PutObjects + 1 SubmitJob'));
   }
   out.push(`Speed (medians of ${r.repetitions} runs; ratio = runner / baseline)\n${table(speed)}`);
 

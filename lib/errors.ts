@@ -21,6 +21,16 @@ export class FunctionNotAllowedError extends DispatchError {
   override name = 'FunctionNotAllowedError';
 }
 
+/** The function's runtime (or package type) has no job definition configured; nothing was written. */
+export class UnsupportedRuntimeError extends DispatchError {
+  override name = 'UnsupportedRuntimeError';
+}
+
+/** Another dispatch holds the same idempotency key and has not finished; try again later (nothing was written). */
+export class IdempotencyInProgressError extends DispatchError {
+  override name = 'IdempotencyInProgressError';
+}
+
 /** Writing (or removing) a payload object in S3 failed. */
 export class PayloadStoreError extends DispatchError {
   override name = 'PayloadStoreError';
@@ -37,6 +47,8 @@ export const DispatchErrors = {
   InvalidRequestError,
   FunctionNotFoundError,
   FunctionNotAllowedError,
+  UnsupportedRuntimeError,
+  IdempotencyInProgressError,
   PayloadStoreError,
   SubmitJobError,
   // A bad dispatcher env value (lib/env.ts throws it); listed so callers can re-raise it too.

@@ -1,6 +1,11 @@
-// Where job payloads live in S3 (`<prefix><function-name>/<id>.json`), and writing or removing one; the caller owns the client.
+// Where job payloads live in S3 (`<prefix><function-name>/<id>.json`, item sets under `…/<id>/in/`), writing and removing them.
 import { randomUUID } from 'node:crypto';
-import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectCommand,
+  DeleteObjectsCommand,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { PayloadStoreError } from './errors.js';
 import { formatS3Url, outputKeyFor, type S3Location } from './s3-url.js';
 
@@ -28,6 +33,11 @@ export function payloadKey(prefix: string, functionName: string, id: string): st
   return joinKey(prefix, `${functionName}/${id}.json`);
 }
 
+/** The key of the idempotency record of dispatch `id` (DESIGN.md "Idempotency"): `<prefix><function-name>/<id>.dispatch.json`. */
+export function recordKey(prefix: string, functionName: string, id: string): string {
+  return joinKey(prefix, `${functionName}/${id}.dispatch.json`);
+}
+
 /** A fresh payload location for `functionName` (a random id unless one is given). */
 export function payloadRef(place: PayloadPlace, functionName: string, id: string = randomUUID()): PayloadRef {
   const key = payloadKey(place.prefix, functionName, id);
@@ -38,6 +48,86 @@ export function payloadRef(place: PayloadPlace, functionName: string, id: string
     url: formatS3Url({ bucket: place.bucket, key }),
     url_out: formatS3Url({ bucket: place.bucket, key: outputKeyFor(key) }),
   };
+}
+
+/** An item set's place: items at `<url><i>.json` (`…/<id>/in/`), results under `url_out` (`…/<id>/out/`). */
+export interface ItemSetRef {
+  id: string;
+  bucket: string;
+  /** key prefix of the items, ending in `in/` */
+  inPrefix: string;
+  url: string;
+  url_out: string;
+}
+
+/** The item set `id` of `functionName`: `<prefix><function-name>/<id>/in/` and `…/out/`. */
+export function itemSetRef(place: PayloadPlace, functionName: string, id: string = randomUUID()): ItemSetRef {
+  const base = joinKey(place.prefix, `${functionName}/${id}/`);
+  return {
+    id,
+    bucket: place.bucket,
+    inPrefix: `${base}in/`,
+    url: formatS3Url({ bucket: place.bucket, key: `${base}in/` }),
+    url_out: formatS3Url({ bucket: place.bucket, key: `${base}out/` }),
+  };
+}
+
+/** The key of item `i` of a set. */
+export function itemKey(set: Pick<ItemSetRef, 'inPrefix'>, i: number): string {
+  return `${set.inPrefix}${i}.json`;
+}
+
+/** Parallel PutObjects per item set: enough to hide S3 latency, well under the SDK's 50 sockets. */
+export const ITEM_WRITE_CONCURRENCY = 32;
+
+/**
+ * Writes every item of a set (`bodies[i]` → `<in>/<i>.json`), `concurrency` at a time. On a failure it stops
+ * starting new writes, waits for those in flight, and throws PayloadStoreError; `written` then lists the keys
+ * that may exist (for the caller to remove).
+ */
+export async function putItems(
+  s3: S3Client,
+  set: Pick<ItemSetRef, 'bucket' | 'inPrefix'>,
+  bodies: readonly string[],
+  concurrency = ITEM_WRITE_CONCURRENCY,
+): Promise<void> {
+  let next = 0;
+  let failed: unknown;
+  const worker = async () => {
+    while (failed === undefined && next < bodies.length) {
+      const i = next++;
+      try {
+        await putPayload(s3, { bucket: set.bucket, key: itemKey(set, i) }, bodies[i]!);
+      } catch (err) {
+        failed ??= err;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, bodies.length) }, worker));
+  if (failed !== undefined) throw failed;
+}
+
+/** Removes many objects of one bucket with DeleteObjects (1,000 keys a call). */
+export async function deleteObjects(s3: S3Client, bucket: string, keys: readonly string[]): Promise<void> {
+  for (let i = 0; i < keys.length; i += 1000) {
+    const chunk = keys.slice(i, i + 1000);
+    try {
+      const out = await s3.send(
+        new DeleteObjectsCommand({
+          Bucket: bucket,
+          Delete: { Objects: chunk.map((Key) => ({ Key })), Quiet: true },
+        }),
+      );
+      if (out.Errors && out.Errors.length > 0)
+        throw new Error(
+          `${out.Errors.length} not removed, first ${out.Errors[0]?.Key}: ${out.Errors[0]?.Message}`,
+        );
+    } catch (err) {
+      throw new PayloadStoreError(`could not delete objects in s3://${bucket}: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+  }
 }
 
 /** Writes `body` (the payload's JSON text) with PutObject; throws PayloadStoreError naming the URL. */

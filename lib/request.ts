@@ -1,53 +1,65 @@
 // The dispatcher's request and answer: one exported type each, and the one parser that validates a raw request.
 import { InvalidRequestError } from './errors.js';
+import { type ImageName, Images, type JobResources, MAX_ITEMS } from './job-plan.js';
 import { isS3Url, parseS3Url } from './s3-url.js';
 
-export const Images = ['lambda', 'geolambda'] as const;
-export type ImageName = (typeof Images)[number];
+export { type ImageName, Images } from './job-plan.js';
 
 /** Job settings a caller may add to a request (the feeder helper takes the same as its `options`). */
-export interface JobOptions {
+export interface JobOptions extends JobResources {
   /** Which image runs the function; default from the function's `batch:image` tag or its layers. */
   image?: ImageName;
   /** Job queue name or ARN; default `JOB_QUEUE`. A bare name gets the `${CIRRUS_STACK}-` prefix. */
   queue?: string;
   /** Job name; default derived from the function name. */
   name?: string;
-  /** vCPUs: a whole number ≥ 1, or 0.25 / 0.5 (Fargate). */
-  vcpus?: number;
-  /** Memory in MiB, whole number. */
-  memory?: number;
-  /** GPUs, whole number; 0 asks for none. */
-  gpus?: number;
   /** Seconds each attempt may run (Batch's minimum is 60). */
   timeout?: number;
   /** Attempts in all, 1–10. */
   attempts?: number;
-  /** Where the runner writes the result (s3://); default next to the payload as `<key>_out.json`. */
+  /** Where the runner writes the result (s3://); default next to the payload as `<key>_out.json`; for a set, a prefix ending in `/`. */
   url_out?: string;
+  /** Items each child of an item set's array job runs, one after another in one warm runtime (default 1). */
+  items_per_job?: number;
 }
 
 interface RequestBase extends JobOptions {
   /** Function name or ARN, optionally qualified (`:alias`, `:42`, `:$LATEST`). */
   lambda_function: string;
+  /** Same key → same answer and never a second job; also names the stored payload objects. */
+  idempotency_key?: string;
+  /** Check and store as usual, submit nothing, answer with the SubmitJob input (`submit_job`). */
+  plan?: boolean;
 }
 
-/** One dispatcher request: exactly one of `payload` (any JSON but null) and `url` (s3://). */
+/**
+ * One dispatcher request: exactly one of `payload` (any JSON but null), `url` (s3://; an item set when it ends in
+ * `/`, then with `item_count`) and `payloads` (1 to 10,000 events, stored as an item set).
+ */
 export type BatchJobRequest =
-  | (RequestBase & { payload: unknown; url?: undefined })
-  | (RequestBase & { url: string; payload?: undefined });
+  | (RequestBase & { payload: unknown; url?: undefined; payloads?: undefined })
+  | (RequestBase & { url: string; item_count?: number; payload?: undefined; payloads?: undefined })
+  | (RequestBase & { payloads: unknown[]; payload?: undefined; url?: undefined });
 
-/** What the dispatcher answers for each submitted job. */
+/** What the dispatcher answers for a submitted job (`item_count`, `items_per_job`, `array_size` for an item set). */
 export interface BatchJobAnswer {
   job_id: string;
   job_name: string;
   job_queue: string;
   job_definition: string;
   image: ImageName;
-  /** The payload URL the job reads: `s3://…` or an inline `data:application/json;base64,…`. */
+  /** The payload URL the job reads: `s3://…`, an inline `data:application/json;base64,…`, or a set's `…/in/` prefix. */
   url: string;
   url_out: string;
+  /** The run record the runner writes (a set's records are under its `url_out` prefix). */
+  record_url: string;
+  item_count?: number;
+  items_per_job?: number;
+  array_size?: number;
 }
+
+/** The answer in plan mode: everything but `job_id`, and the exact SubmitJob input (for `batch:submitJob.sync`). */
+export type BatchJobPlanAnswer = Omit<BatchJobAnswer, 'job_id'> & { submit_job: Record<string, unknown> };
 
 /** AWS Batch's limits, as its SubmitJob documentation states them. */
 export const BatchLimits = {
@@ -67,6 +79,7 @@ export const BatchLimits = {
 /** The request fields that shape the job (everything but the function and the payload). */
 export const JobOptionFields = [
   'url_out',
+  'items_per_job',
   'image',
   'queue',
   'name',
@@ -77,7 +90,19 @@ export const JobOptionFields = [
   'attempts',
 ] as const;
 
-export const RequestFields = ['lambda_function', 'payload', 'url', ...JobOptionFields] as const;
+export const RequestFields = [
+  'lambda_function',
+  'payload',
+  'url',
+  'payloads',
+  'item_count',
+  'idempotency_key',
+  'plan',
+  ...JobOptionFields,
+] as const;
+
+/** An idempotency key: it becomes part of object keys, so letters, digits, `-`, `_` and `.` (not first), 1–128. */
+export const IDEMPOTENCY_KEY = /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}$/;
 
 /** A Batch job name: letters, digits, `-` and `_`, starting with a letter or digit, at most 128 characters. */
 export const JOB_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
@@ -125,6 +150,24 @@ function s3Url(obj: Record<string, unknown>, field: string): string | undefined 
   return v;
 }
 
+/**
+ * Deepest nesting a payload may have. JSON.stringify recurses (a 100,000-deep payload is a RangeError), and
+ * Python's json module stops near 1,000 levels, so a deeper payload could not reach a Python handler anyway.
+ */
+export const MAX_PAYLOAD_DEPTH = 512;
+
+/** True when `value` nests arrays/objects deeper than `max` levels; iterative, so any depth is safe to check. */
+export function nestsDeeperThan(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth > max) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
 function vcpus(obj: Record<string, unknown>): number | undefined {
   const v = obj.vcpus;
   if (v === undefined) return undefined;
@@ -158,11 +201,31 @@ export function parseRequest(raw: unknown): BatchJobRequest {
   if (lambda_function.length > 170 || !FUNCTION.test(lambda_function))
     fail('lambda_function', `is not a Lambda function name or ARN: ${show(lambda_function)}`);
 
-  const hasPayload = obj.payload !== undefined;
+  const given = (['payload', 'url', 'payloads'] as const).filter((k) => obj[k] !== undefined);
+  if (given.length > 1) fail(given[0]!, `give one of payload, url or payloads, not ${given.join(' and ')}`);
+  if (given.length === 0) fail('payload', 'one of payload, url or payloads is required');
   const url = s3Url(obj, 'url');
-  if (hasPayload && url !== undefined) fail('payload', 'give either payload or url, not both');
-  if (!hasPayload && url === undefined) fail('payload', 'one of payload or url is required');
   if (obj.payload === null) fail('payload', 'must not be null');
+  if (obj.payload !== undefined && nestsDeeperThan(obj.payload, MAX_PAYLOAD_DEPTH))
+    fail('payload', `nests deeper than ${MAX_PAYLOAD_DEPTH} levels`);
+  const payloads = payloadList(obj.payloads);
+  const set = payloads !== undefined || url?.endsWith('/') === true;
+  const item_count = integer(obj, 'item_count', 1, MAX_ITEMS);
+  if (url?.endsWith('/') && item_count === undefined)
+    fail('item_count', 'is required with an item set url (one that ends in /)');
+  if (item_count !== undefined && !url?.endsWith('/'))
+    fail('item_count', 'goes only with an item set url (one that ends in /)');
+  const items_per_job = integer(obj, 'items_per_job', 1, MAX_ITEMS);
+  if (items_per_job !== undefined && !set)
+    fail('items_per_job', 'goes only with payloads or an item set url');
+  const idempotency_key = string(obj, 'idempotency_key');
+  if (idempotency_key !== undefined && !IDEMPOTENCY_KEY.test(idempotency_key))
+    fail(
+      'idempotency_key',
+      `must be 1-128 letters, digits, -, _ or . (not first), got ${show(idempotency_key)}`,
+    );
+  if (obj.plan !== undefined && typeof obj.plan !== 'boolean')
+    fail('plan', `must be true or false, got ${show(obj.plan)}`);
 
   const image = string(obj, 'image');
   if (image !== undefined && !(Images as readonly string[]).includes(image))
@@ -174,7 +237,14 @@ export function parseRequest(raw: unknown): BatchJobRequest {
   if (name !== undefined && !JOB_NAME.test(name))
     fail('name', `must be 1-128 letters, digits, - or _, starting with a letter or digit, got ${show(name)}`);
 
-  const options: JobOptions = {
+  const url_out = s3Url(obj, 'url_out');
+  if (url_out !== undefined && set !== url_out.endsWith('/'))
+    fail(
+      'url_out',
+      set ? 'must end in / for an item set (its results go under it)' : 'must not end in / for one payload',
+    );
+
+  const options: JobOptions & Omit<RequestBase, 'lambda_function'> = {
     image: image as ImageName | undefined,
     queue,
     name,
@@ -183,13 +253,33 @@ export function parseRequest(raw: unknown): BatchJobRequest {
     gpus: integer(obj, 'gpus', 0, BatchLimits.maxGpus),
     timeout: integer(obj, 'timeout', BatchLimits.minTimeoutSeconds, BatchLimits.maxTimeoutSeconds),
     attempts: integer(obj, 'attempts', BatchLimits.minAttempts, BatchLimits.maxAttempts),
-    url_out: s3Url(obj, 'url_out'),
+    url_out,
+    items_per_job,
+    idempotency_key,
+    plan: obj.plan as boolean | undefined,
   };
-  for (const k of Object.keys(options) as (keyof JobOptions)[])
+  for (const k of Object.keys(options) as (keyof typeof options)[])
     if (options[k] === undefined) delete options[k];
-  return url !== undefined
-    ? { lambda_function, url, ...options }
-    : { lambda_function, payload: obj.payload, ...options };
+  if (payloads !== undefined) return { lambda_function, payloads, ...options };
+  if (url !== undefined)
+    return item_count === undefined
+      ? { lambda_function, url, ...options }
+      : { lambda_function, url, item_count, ...options };
+  return { lambda_function, payload: obj.payload, ...options };
+}
+
+/** `payloads`: an array of 1 to MAX_ITEMS events, none null or too deep. */
+function payloadList(v: unknown): unknown[] | undefined {
+  if (v === undefined) return undefined;
+  if (!Array.isArray(v)) fail('payloads', `must be an array of events, got ${show(v)}`);
+  if (v.length < 1 || v.length > MAX_ITEMS)
+    fail('payloads', `must hold 1 to ${MAX_ITEMS} events, got ${v.length}`);
+  v.forEach((item, i) => {
+    if (item === null || item === undefined) fail('payloads', `item ${i} must not be null`);
+    if (nestsDeeperThan(item, MAX_PAYLOAD_DEPTH))
+      fail('payloads', `item ${i} nests deeper than ${MAX_PAYLOAD_DEPTH} levels`);
+  });
+  return v;
 }
 
 /** Parses one SQS record body (a JSON text) into a request; a body that is not JSON names `body`. */

@@ -1,158 +1,227 @@
-// One request → one Batch job: check, choose the image, place the payload, submit; undo the payload write if Batch refuses.
+// One request → one Batch job: check, plan, claim the idempotency key, store the payload(s), submit; undo on refusal.
+import { randomUUID } from 'node:crypto';
 import type { BatchClient } from '@aws-sdk/client-batch';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { ConfigError } from '../../lib/env.js';
 import { InvalidRequestError, SubmitJobError } from '../../lib/errors.js';
+import { arraySize, type JobPlan } from '../../lib/job-plan.js';
 import type { JsonLogger } from '../../lib/logger.js';
 import {
+  deleteObjects,
   deletePayload,
-  inlinePayloadUrl,
-  type PayloadRef,
-  payloadRef,
+  itemKey,
+  putItems,
   putPayload,
+  recordKey,
 } from '../../lib/payload-store.js';
-import type { BatchJobAnswer, BatchJobRequest } from '../../lib/request.js';
-import { outputUrlFor } from '../../lib/s3-url.js';
+import type { BatchJobAnswer, BatchJobPlanAnswer, BatchJobRequest } from '../../lib/request.js';
+import { submitJob, submitJobInput, withStackPrefix } from './batch.js';
 import type { DispatcherConfig } from './config.js';
-import { checkAllowed, type FunctionLookup } from './functions.js';
-import { chooseImage } from './image.js';
-import { jobNameFor, submitJobInput, withStackPrefix } from './job.js';
-import { submitJob } from './submit.js';
+import { checkAllowed, type FunctionLookup, type OwnAccount, qualifyFunction } from './functions.js';
+import { type Claim, claim, complete, newRecord, release, requestSha256 } from './idempotency.js';
+import { chooseDefinition, type Placement, payloadBucket, place, planJob } from './plan.js';
+import type { Clock, RateLimiter } from './rate-limit.js';
 
 export interface DispatchDeps {
   s3: S3Client;
-  /** must not retry by itself (maxAttempts: 1): SubmitJob is not idempotent, submit.ts retries what is safe */
+  /** must not retry by itself (maxAttempts: 1): SubmitJob is not idempotent, batch.ts retries what is safe */
   batch: BatchClient;
   lookup: FunctionLookup;
   config: DispatcherConfig;
   /** ARN globs in force for this invocation (ALLOWED_FUNCTIONS or the own-account default). */
   allowed: string[];
+  /** The dispatcher's own account and region (what a bare function name means); unknown outside Lambda. */
+  own: OwnAccount | undefined;
   log: JsonLogger;
+  limiter: RateLimiter;
+  clock?: Clock;
+  /** The key when the request gives none (an SQS record's message id); used only where records can be kept. */
+  defaultKey?: string;
+  /** How long this invocation may still run (ms): an idempotency claim is abandoned after it. */
+  remainingMs?: number;
   newId?: () => string;
 }
 
-interface Placement {
-  url: string;
-  url_out: string;
-  location: 'inline' | 's3' | 'url';
-  size?: number;
-  /** Set when this dispatch wrote the object, so a failed submit can remove it. */
-  written?: PayloadRef;
+/** Lambda's longest run; the lease of a claim when the invocation's own deadline is unknown. */
+const MAX_LAMBDA_MS = 15 * 60 * 1000;
+const LEASE_MARGIN_MS = 10_000;
+
+function answerOf(plan: JobPlan): Omit<BatchJobAnswer, 'job_id'> {
+  const p = plan.payload;
+  return {
+    job_name: plan.name,
+    job_queue: plan.queue,
+    job_definition: plan.image.jobDefinition,
+    image: plan.image.flavour,
+    url: p.url,
+    url_out: plan.output,
+    record_url: plan.record,
+    ...(p.kind === 'set'
+      ? {
+          item_count: p.itemCount,
+          items_per_job: p.itemsPerJob,
+          array_size: arraySize(p.itemCount, p.itemsPerJob),
+        }
+      : {}),
+  };
 }
 
-function payloadBucket(config: DispatcherConfig): string {
-  if (!config.payloadBucket)
-    throw new ConfigError(
-      'PAYLOAD_BUCKET (or CIRRUS_PAYLOAD_BUCKET) is required for requests with a payload',
-    );
-  return config.payloadBucket;
-}
-
-async function placePayload(
-  req: BatchJobRequest,
-  functionName: string,
-  deps: DispatchDeps,
-): Promise<Placement> {
-  if (req.url !== undefined)
-    return { url: req.url, url_out: req.url_out ?? outputUrlFor(req.url), location: 'url' };
-  const { config } = deps;
-  const json = JSON.stringify(req.payload);
-  const size = Buffer.byteLength(json, 'utf8');
-  const ref = payloadRef(
-    { bucket: payloadBucket(config), prefix: config.payloadPrefix },
-    functionName,
-    deps.newId?.(),
-  );
-  const url_out = req.url_out ?? ref.url_out;
-  if (config.inlinePayloadLimit > 0 && size <= config.inlinePayloadLimit)
-    return { url: inlinePayloadUrl(json), url_out, location: 'inline', size };
-  try {
-    await putPayload(deps.s3, ref, json);
-  } catch (err) {
-    // The write may have landed with only its answer lost; the key is fresh, so removing it is always safe.
-    await deletePayload(deps.s3, ref).catch(() => {});
-    throw err;
+/** Writes what the placement needs; returns a remover for exactly what may have landed. */
+async function store(deps: DispatchDeps, placement: Placement): Promise<() => Promise<void>> {
+  const { s3 } = deps;
+  if (placement.single) {
+    const { ref, body } = placement.single;
+    const remove = () => deletePayload(s3, ref);
+    try {
+      await putPayload(s3, ref, body);
+    } catch (err) {
+      // The write may have landed with only its answer lost; the key is this dispatch's, so removing it is safe.
+      await remove().catch(() => {});
+      throw err;
+    }
+    return remove;
   }
-  return { url: ref.url, url_out, location: 's3', size, written: ref };
+  if (placement.items) {
+    const { set, bodies } = placement.items;
+    const remove = () =>
+      deleteObjects(
+        s3,
+        set.bucket,
+        bodies.map((_, i) => itemKey(set, i)),
+      );
+    try {
+      await putItems(s3, set, bodies);
+    } catch (err) {
+      await remove().catch(() => {});
+      throw err;
+    }
+    return remove;
+  }
+  return async () => {};
 }
 
-export async function dispatch(req: BatchJobRequest, deps: DispatchDeps): Promise<BatchJobAnswer> {
+export async function dispatch(
+  req: BatchJobRequest,
+  deps: DispatchDeps,
+): Promise<BatchJobAnswer | BatchJobPlanAnswer> {
   const { config } = deps;
   // Everything that can be refused without AWS is refused before any call is made.
   const queue = req.queue ?? config.jobQueue;
   if (queue === undefined)
     throw new InvalidRequestError('queue: is required when the dispatcher has no JOB_QUEUE');
-  if (req.payload !== undefined) payloadBucket(config);
-  const jobQueue = withStackPrefix(queue, config.cirrusStack);
+  if (req.payload !== undefined) payloadBucket(config, 'for requests with a payload');
+  if (req.payloads !== undefined) payloadBucket(config, 'for payloads');
+  if (req.idempotency_key !== undefined && !req.plan) payloadBucket(config, 'to keep idempotency records');
+  const key = req.idempotency_key ?? (config.payloadBucket ? deps.defaultKey : undefined);
 
-  const fn = await deps.lookup(req.lambda_function);
-  checkAllowed(fn, deps.allowed);
-  const log = deps.log.child({ lambda_function: fn.jobArn });
+  // The allow-list is checked on the ARN the request means, before anything is looked up.
+  const ref = qualifyFunction(req.lambda_function, deps.own);
+  checkAllowed(ref, deps.allowed);
+  const fn = await deps.lookup(ref);
+  const log = deps.log.child({ lambda_function: fn.jobArn, idempotency_key: key });
+  const { image, reason } = chooseDefinition(fn, req.image, config);
+  log.debug('image chosen', { image: image.flavour, runtime: image.runtime, reason });
 
-  const { image, reason } = chooseImage(req.image, fn, config.geoLayerPattern);
-  log.debug('image chosen', { image, reason });
-  const jobDefinition = withStackPrefix(config.jobDefinitions[image], config.cirrusStack);
-  const jobName = req.name ?? jobNameFor(fn.name, fn.qualifier);
+  const id = key ?? deps.newId?.() ?? randomUUID();
+  const placement = place(req, fn, config, id);
+  const plan = planJob(req, fn, image, placement, withStackPrefix(queue, config.cirrusStack), key);
+  const input = submitJobInput(plan);
+  const planned = answerOf(plan);
 
-  const place = await placePayload(req, fn.name, deps);
+  let owned: Extract<Claim, { kind: 'owned' }> | undefined;
+  if (key !== undefined && !req.plan) {
+    const at = { bucket: config.payloadBucket!, key: recordKey(config.payloadPrefix, fn.name, id) };
+    const lease = (deps.remainingMs ?? MAX_LAMBDA_MS) + LEASE_MARGIN_MS;
+    const mine = newRecord(
+      {
+        request_sha256: requestSha256(req),
+        submit: { jobName: plan.name, jobQueue: plan.queue, parameters: { ...input.parameters } },
+        answer: planned,
+      },
+      Date.now(),
+      lease,
+    );
+    const c = await claim(deps.s3, deps.batch, at, mine);
+    if (c.kind === 'done') {
+      log.info('idempotent request answered from its record', { job_id: c.answer.job_id, how: c.how });
+      return c.answer;
+    }
+    owned = c;
+  }
+  const releaseKey = async () => {
+    if (owned)
+      await release(deps.s3, owned.at).catch((e: unknown) =>
+        log.warn('could not release the key', { error: e }),
+      );
+  };
+
+  let removeStored: () => Promise<void>;
+  try {
+    removeStored = await store(deps, placement);
+  } catch (err) {
+    await releaseKey();
+    throw err;
+  }
   log.debug('payload placed', {
-    payload_location: place.location,
-    payload_size: place.size,
-    payload: req.payload,
+    payload_location: placement.location,
+    payload_size: placement.size,
+    payload: req.payload ?? req.payloads,
   });
-  const input = submitJobInput({
-    jobName,
-    jobQueue,
-    jobDefinition,
-    parameters: { lambda_function: fn.jobArn, url: place.url, url_out: place.url_out },
-    options: req,
-  });
+  if (req.plan) {
+    log.info('job planned', { job_name: plan.name, job_queue: plan.queue, url_out: plan.output });
+    return { ...planned, submit_job: input as unknown as Record<string, unknown> };
+  }
 
-  const outcome = await submitJob(deps.batch, input);
+  const outcome = await submitJob(deps.batch, input, {
+    limiter: deps.limiter,
+    ...(deps.clock ? { clock: deps.clock } : {}),
+  });
   if (outcome.kind === 'unknown') {
-    // The job may exist: removing its payload could leave a job without one. The object expires with the prefix.
-    log.error('SubmitJob outcome unknown; the payload is kept', { error: outcome.error, url: place.url });
+    // The job may exist: removing its payload could leave a job without one. The objects expire with the prefix;
+    // the key's claim stays, so a retry after its lease looks for the job before submitting again.
+    log.error('SubmitJob outcome unknown; the payload is kept', {
+      error: outcome.error,
+      url: plan.payload.url,
+    });
     throw new SubmitJobError(
-      `SubmitJob's answer was lost and the job was not found (queue ${jobQueue}, name ${jobName}): it may have been submitted; ${place.written ? `its payload stays at ${place.url}` : 'nothing was removed'}: ${outcome.error.message}`,
+      `SubmitJob's answer was lost and the job was not found (queue ${plan.queue}, name ${plan.name}): it may have been submitted; ${placement.location === 's3' || placement.location === 'set' ? `its payload stays at ${plan.payload.url}` : 'nothing was removed'}: ${outcome.error.message}`,
       { cause: outcome.error },
     );
   }
   if (outcome.kind === 'refused') {
-    if (place.written) {
-      await deletePayload(deps.s3, place.written).catch((delErr: unknown) =>
-        log.warn('could not remove the payload of a job that was not submitted', {
-          error: delErr,
-          url: place.url,
-        }),
-      );
-    }
+    await removeStored().catch((delErr: unknown) =>
+      log.warn('could not remove the payload of a job that was not submitted', {
+        error: delErr,
+        url: plan.payload.url,
+      }),
+    );
+    await releaseKey();
     throw new SubmitJobError(
-      `SubmitJob failed (queue ${jobQueue}, definition ${jobDefinition}): ${outcome.error.message}`,
+      `SubmitJob failed (queue ${plan.queue}, definition ${plan.image.jobDefinition}): ${outcome.error.message}`,
       { cause: outcome.error },
     );
   }
-  const { jobId } = outcome;
+  const answer: BatchJobAnswer = { job_id: outcome.jobId, ...planned };
   if (outcome.kind === 'found')
-    log.warn('SubmitJob answer was lost; found the job it made', { job_id: jobId });
+    log.warn('SubmitJob answer was lost; found the job it made', { job_id: outcome.jobId });
+  if (owned)
+    await complete(deps.s3, owned.at, owned.record, answer).catch((err: unknown) =>
+      // The job exists; a repeat after the lease finds it in Batch instead of the record.
+      log.warn('could not record the answer for the idempotency key', { error: err }),
+    );
 
   log.info('job submitted', {
-    job_id: jobId,
-    job_name: jobName,
-    job_queue: jobQueue,
-    job_definition: jobDefinition,
-    image,
-    payload_size: place.size,
-    payload_location: place.location,
-    url: place.location === 'inline' ? 'data:…' : place.url,
-    url_out: place.url_out,
+    job_id: answer.job_id,
+    job_name: answer.job_name,
+    job_queue: answer.job_queue,
+    job_definition: answer.job_definition,
+    image: answer.image,
+    runtime: plan.image.runtime,
+    payload_size: placement.size,
+    payload_location: placement.location,
+    item_count: answer.item_count,
+    array_size: answer.array_size,
+    url: placement.location === 'inline' ? 'data:…' : answer.url,
+    url_out: answer.url_out,
   });
-  return {
-    job_id: jobId,
-    job_name: jobName,
-    job_queue: jobQueue,
-    job_definition: jobDefinition,
-    image,
-    url: place.url,
-    url_out: place.url_out,
-  };
+  return answer;
 }

@@ -1,79 +1,80 @@
-// The target function: looked up once (GetFunction, cached per container) and checked against ALLOWED_FUNCTIONS.
-import { GetFunctionCommand, type GetFunctionCommandOutput, type LambdaClient } from '@aws-sdk/client-lambda';
-import { FunctionNotAllowedError, FunctionNotFoundError } from '../../lib/errors.js';
+// The target function: qualified to a full ARN, checked against ALLOWED_FUNCTIONS, then looked up (cached per container).
+import {
+  GetFunctionConfigurationCommand,
+  type GetFunctionConfigurationCommandOutput,
+  type LambdaClient,
+  ListTagsCommand,
+} from '@aws-sdk/client-lambda';
+import { FunctionNotAllowedError, FunctionNotFoundError, InvalidRequestError } from '../../lib/errors.js';
 import { functionParts } from '../../lib/request.js';
 
-export interface TargetFunction {
-  /** Unqualified ARN as Lambda reports it. */
+/** The dispatcher's own partition, region and account (from its invoked ARN): what a bare name means. */
+export interface OwnAccount {
+  partition: string;
+  region: string;
+  account: string;
+}
+
+/** A requested function as a full ARN, before anything is looked up. */
+export interface FunctionRef {
+  /** Unqualified ARN: `arn:<partition>:lambda:<region>:<account>:function:<name>`. */
   arn: string;
   name: string;
   /** The request's alias or version; `undefined` for unqualified and `$LATEST`. */
   qualifier: string | undefined;
   /** The ARN the job runs: `arn` plus the request's qualifier (none for `$LATEST`), so the runner resolves exactly this version. */
   jobArn: string;
+}
+
+/** What the lookup adds: the configuration the image and job definition are chosen from. */
+export interface TargetFunction extends FunctionRef {
+  /** e.g. `python3.13`; undefined for container-image functions. */
+  runtime: string | undefined;
+  packageType: string;
   layerArns: string[];
   tags: Record<string, string>;
 }
 
-export type FunctionLookup = (ref: string) => Promise<TargetFunction>;
+export type FunctionLookup = (ref: FunctionRef) => Promise<TargetFunction>;
 
 const NOT_FOUND = new Set(['ResourceNotFoundException', 'NotFoundException']);
+const ARN_HEAD = /^arn:(aws[a-zA-Z-]*):lambda:([a-z0-9-]+):(\d{12}):function:/;
 
-function unqualified(arn: string): string {
-  return arn.split(':').slice(0, 7).join(':');
+/** The dispatcher's own account from the ARN it was invoked as (`context.invokedFunctionArn`). */
+export function ownAccountOf(invokedFunctionArn: string | undefined): OwnAccount | undefined {
+  const m = ARN_HEAD.exec(invokedFunctionArn ?? '');
+  return m ? { partition: m[1]!, region: m[2]!, account: m[3]! } : undefined;
 }
 
-/** GetFunction with a cache: answers are kept `ttlMs`; failures are not cached, so a new function is seen at once. */
-export function createFunctionLookup(
-  lambda: LambdaClient,
-  ttlMs: number,
-  now: () => number = Date.now,
-): FunctionLookup {
-  const cache = new Map<string, { until: number; value: Promise<TargetFunction> }>();
-  const fetchOne = async (ref: string): Promise<TargetFunction> => {
-    const parts = functionParts(ref);
-    // An unqualified reference means $LATEST in Lambda; dropping it keeps `$` out of the URL path, which
-    // some endpoints (moto) do not route, and gives the runner the plain ARN.
-    const qualifier = parts.qualifier === '$LATEST' ? undefined : parts.qualifier;
-    const lookupRef = parts.qualifier === '$LATEST' ? ref.slice(0, -':$LATEST'.length) : ref;
-    let out: GetFunctionCommandOutput;
-    try {
-      out = await lambda.send(new GetFunctionCommand({ FunctionName: lookupRef }));
-    } catch (err) {
-      if (NOT_FOUND.has((err as Error).name))
-        throw new FunctionNotFoundError(`function ${ref} not found: ${(err as Error).message}`, {
-          cause: err,
-        });
-      // The dispatcher's role only reaches the functions it may run, so a refusal means "not allowed".
-      if ((err as Error).name === 'AccessDeniedException')
-        throw new FunctionNotAllowedError(
-          `the dispatcher may not read function ${ref}: ${(err as Error).message}`,
-          {
-            cause: err,
-          },
-        );
-      throw err;
-    }
-    const cfg = out.Configuration;
-    const arn = unqualified(cfg?.FunctionArn ?? ref);
-    return {
-      arn,
-      name: parts.name,
-      qualifier,
-      jobArn: qualifier === undefined ? arn : `${arn}:${qualifier}`,
-      layerArns: (cfg?.Layers ?? []).flatMap((l) => (l.Arn ? [l.Arn] : [])),
-      tags: out.Tags ?? {},
-    };
-  };
-  return (ref) => {
-    const t = now();
-    const hit = cache.get(ref);
-    if (hit && hit.until > t) return hit.value;
-    const value = fetchOne(ref);
-    cache.set(ref, { until: t + ttlMs, value });
-    value.catch(() => cache.delete(ref));
-    return value;
-  };
+/** The default allow-list: every function of the dispatcher's own account and region. */
+export function ownAccountGlobs(invokedFunctionArn: string | undefined): string[] {
+  const own = ownAccountOf(invokedFunctionArn);
+  return own ? [`arn:${own.partition}:lambda:${own.region}:${own.account}:function:*`] : [];
+}
+
+/**
+ * The full ARN a reference means: a full ARN as it is; a bare name, `name:qualifier` or a partial ARN
+ * (`<account>:function:<name>`) in the dispatcher's own partition and region (and account, when not given).
+ */
+export function qualifyFunction(ref: string, own: OwnAccount | undefined): FunctionRef {
+  const { name, qualifier: q } = functionParts(ref);
+  const qualifier = q === '$LATEST' ? undefined : q;
+  const full = ARN_HEAD.exec(ref);
+  if (!full && ref.startsWith('arn:'))
+    throw new InvalidRequestError(`lambda_function: is not a Lambda function ARN: ${ref}`);
+  let head: string;
+  if (full) head = full[0];
+  else {
+    const account = /^(?:[a-z]{2}(?:-gov)?-[a-z]+-\d:)?(\d{12}):/.exec(ref)?.[1] ?? own?.account;
+    const region = /^([a-z]{2}(?:-gov)?-[a-z]+-\d):/.exec(ref)?.[1] ?? own?.region;
+    if (!own || !account || !region)
+      throw new FunctionNotAllowedError(
+        `function ${ref} is not allowed: it is not a full ARN and the dispatcher's own account is unknown`,
+      );
+    head = `arn:${own.partition}:lambda:${region}:${account}:function:`;
+  }
+  const arn = `${head}${name}`;
+  return { arn, name, qualifier, jobArn: qualifier === undefined ? arn : `${arn}:${qualifier}` };
 }
 
 /** `*` matches any run of characters, `?` one; everything else literally; the whole ARN must match. */
@@ -82,15 +83,8 @@ export function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${body}$`);
 }
 
-/** The default allow-list: every function of the dispatcher's own account and region. */
-export function ownAccountGlobs(invokedFunctionArn: string | undefined): string[] {
-  const parts = (invokedFunctionArn ?? '').split(':');
-  if (parts.length < 7 || parts[2] !== 'lambda') return [];
-  return [`${parts.slice(0, 5).join(':')}:function:*`];
-}
-
 /** Throws FunctionNotAllowedError unless the function (unqualified or as the job runs it) matches a glob. */
-export function checkAllowed(fn: TargetFunction, globs: string[]): void {
+export function checkAllowed(fn: FunctionRef, globs: string[]): void {
   const candidates = [fn.arn, fn.jobArn];
   if (globs.some((g) => candidates.some((arn) => globToRegExp(g).test(arn)))) return;
   throw new FunctionNotAllowedError(
@@ -98,4 +92,61 @@ export function checkAllowed(fn: TargetFunction, globs: string[]): void {
       ? `function ${fn.jobArn} is not allowed: ALLOWED_FUNCTIONS is unset and the dispatcher's own account is unknown`
       : `function ${fn.jobArn} is not allowed by ALLOWED_FUNCTIONS (${globs.join(', ')})`,
   );
+}
+
+function lookupError(err: unknown, ref: FunctionRef): Error {
+  const e = err as Error;
+  if (NOT_FOUND.has(e.name))
+    return new FunctionNotFoundError(`function ${ref.jobArn} not found: ${e.message}`, { cause: err });
+  // The dispatcher's role only reaches the functions it may run, so a refusal means "not allowed".
+  if (e.name === 'AccessDeniedException')
+    return new FunctionNotAllowedError(`the dispatcher may not read function ${ref.jobArn}: ${e.message}`, {
+      cause: err,
+    });
+  return e;
+}
+
+/**
+ * GetFunctionConfiguration (the version the job runs) and ListTags (tags live on the unqualified function)
+ * with a cache: answers are kept `ttlMs`; failures are not cached, so a new function is seen at once.
+ * Never GetFunction: that would hand the dispatcher every allowed function's code URL.
+ */
+export function createFunctionLookup(
+  lambda: LambdaClient,
+  ttlMs: number,
+  now: () => number = Date.now,
+): FunctionLookup {
+  const cache = new Map<string, { until: number; value: Promise<TargetFunction> }>();
+  const fetchOne = async (ref: FunctionRef): Promise<TargetFunction> => {
+    let cfg: GetFunctionConfigurationCommandOutput;
+    let tags: Record<string, string>;
+    try {
+      [cfg, tags] = await Promise.all([
+        lambda.send(new GetFunctionConfigurationCommand({ FunctionName: ref.jobArn })),
+        lambda.send(new ListTagsCommand({ Resource: ref.arn })).then((t) => t.Tags ?? {}),
+      ]);
+    } catch (err) {
+      throw lookupError(err, ref);
+    }
+    // Lambda resolves the full ARN; an answer for another account or region is not the function asked for.
+    const answered = (cfg.FunctionArn ?? '').split(':').slice(0, 7).join(':');
+    if (answered !== ref.arn)
+      throw new FunctionNotFoundError(`function ${ref.jobArn} not found: Lambda answered with ${answered}`);
+    return {
+      ...ref,
+      runtime: cfg.Runtime,
+      packageType: cfg.PackageType ?? 'Zip',
+      layerArns: (cfg.Layers ?? []).flatMap((l) => (l.Arn ? [l.Arn] : [])),
+      tags,
+    };
+  };
+  return (ref) => {
+    const t = now();
+    const hit = cache.get(ref.jobArn);
+    if (hit && hit.until > t) return hit.value;
+    const value = fetchOne(ref);
+    cache.set(ref.jobArn, { until: t + ttlMs, value });
+    value.catch(() => cache.delete(ref.jobArn));
+    return value;
+  };
 }

@@ -1,5 +1,6 @@
 // The helper's configuration, read once from the function's environment (the only place that knows the names).
 import { type Env, envString } from '../../lib/env.js';
+import { RUN_LAMBDA_JOB } from '../../lib/job-plan.js';
 
 /** Lambda refuses a synchronous request over 6 MiB (6,291,456 bytes); stay under it with room to spare. */
 export const MAX_INVOKE_BYTES = 6_000_000;
@@ -15,6 +16,8 @@ export interface HelperConfig {
   payloadPrefix: string;
   /** Set by AWS Batch in every job's container. */
   batchJobId?: string;
+  /** `RUN_LAMBDA_JOB=1`: the runner runs this function (Batch, Kubernetes, a laptop). */
+  runLambdaJob: boolean;
 }
 
 export function readHelperConfig(env: Env): HelperConfig {
@@ -23,5 +26,6 @@ export function readHelperConfig(env: Env): HelperConfig {
     payloadBucket: envString(env, 'PAYLOAD_BUCKET') ?? envString(env, 'CIRRUS_PAYLOAD_BUCKET'),
     payloadPrefix: envString(env, 'PAYLOAD_PREFIX', DEFAULT_PAYLOAD_PREFIX),
     batchJobId: envString(env, 'AWS_BATCH_JOB_ID'),
+    runLambdaJob: envString(env, RUN_LAMBDA_JOB) === '1',
   };
 }

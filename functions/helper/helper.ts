@@ -1,4 +1,5 @@
-// The helper's logic bound to one environment: the guard, the request it builds, and the lazy AWS half.
+// The helper's logic bound to one environment: the guard, the request it builds (with its idempotency key), the lazy AWS half.
+import { createHash } from 'node:crypto';
 import { ConfigError, type Env } from '../../lib/env.js';
 import {
   type BatchJobAnswer,
@@ -15,22 +16,35 @@ import type { Submitter } from './submit.js';
  *
  * @example
  * ```ts
- * const options: BatchJobOptions = { queue: 'big-jobs', image: 'geolambda', vcpus: 4, memory: 16384 };
+ * const options: BatchJobOptions = { queue: 'big-jobs', image: 'geolambda', vcpus: 4, memory: 16384, context };
  * ```
  */
 export interface BatchJobOptions extends JobOptions {
   /** Dispatcher function name or ARN; default `BATCH_DISPATCHER_FUNCTION`. */
   dispatcher?: string;
+  /** The dispatcher's `idempotency_key`; default derived from `context`'s request id and the request. */
+  idempotencyKey?: string;
+  /**
+   * The calling Lambda's context: a retried invocation keeps its request id, so the key derived from it makes
+   * the retry's submission answer with the first job instead of making a second.
+   */
+  context?: { awsRequestId: string };
 }
 
 /** The part of a Lambda `context` the helper needs. */
 export interface InvokedContext {
   invokedFunctionArn: string;
+  awsRequestId?: string;
 }
 
-/** The helper's three functions, bound to one environment (see `createBatchHelper`). */
+/** The helper's functions, bound to one environment (see `createBatchHelper`). */
 export interface BatchHelper {
   submitBatchJob(payload: unknown, functionArn: string, options?: BatchJobOptions): Promise<BatchJobAnswer>;
+  submitBatchJobs(
+    payloads: unknown[],
+    functionArn: string,
+    options?: BatchJobOptions,
+  ): Promise<BatchJobAnswer>;
   runAsBatchJob(
     event: unknown,
     context: InvokedContext,
@@ -39,14 +53,27 @@ export interface BatchHelper {
   isBatchJob(): boolean;
 }
 
-/** The dispatcher request for `payload`: only the job fields the caller set. */
+/**
+ * The key of one submission: the caller's request id (kept by Lambda's retries of the invocation) and a
+ * digest of the request, so one invocation's different submissions get different keys and a repeat the same.
+ */
+export function deriveIdempotencyKey(requestId: string, request: object): string {
+  const digest = createHash('sha256').update(JSON.stringify(request)).digest('hex').slice(0, 16);
+  return `${requestId.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 100)}-${digest}`;
+}
+
+/** The dispatcher request: the payload(s), only the job fields the caller set, and the idempotency key. */
 export function buildRequest(
-  payload: unknown,
+  body: { payload: unknown } | { payloads: unknown[] },
   functionArn: string,
   options: BatchJobOptions = {},
 ): BatchJobRequest {
-  const request: Record<string, unknown> = { lambda_function: functionArn, payload };
+  const request: Record<string, unknown> = { lambda_function: functionArn, ...body };
   for (const k of JobOptionFields) if (options[k] !== undefined) request[k] = options[k];
+  const key =
+    options.idempotencyKey ??
+    (options.context?.awsRequestId ? deriveIdempotencyKey(options.context.awsRequestId, request) : undefined);
+  if (key !== undefined) request.idempotency_key = key;
   return request as unknown as BatchJobRequest;
 }
 
@@ -61,22 +88,35 @@ export function buildRequest(
  */
 export function createBatchHelper(env: Env): BatchHelper {
   let submitter: Promise<Submitter> | undefined;
-  const isBatchJob = () => readHelperConfig(env).batchJobId !== undefined;
+  const isBatchJob = () => {
+    const c = readHelperConfig(env);
+    return c.batchJobId !== undefined || c.runLambdaJob;
+  };
 
-  async function submitBatchJob(payload: unknown, functionArn: string, options: BatchJobOptions = {}) {
+  async function submit(request: BatchJobRequest, options: BatchJobOptions) {
     const config = readHelperConfig(env);
     const dispatcher = options.dispatcher ?? config.dispatcher;
     if (!dispatcher)
       throw new ConfigError('BATCH_DISPATCHER_FUNCTION is required (or pass options.dispatcher)');
     // Loaded on first use: a feeder running inline inside Batch never pays for the AWS SDK.
     submitter ??= import('./submit.js').then((m) => new m.Submitter(env));
-    return (await submitter).submit(buildRequest(payload, functionArn, options), dispatcher, config);
+    return (await submitter).submit(request, dispatcher, config);
   }
 
-  async function runAsBatchJob(event: unknown, context: InvokedContext, options?: BatchJobOptions) {
+  const submitBatchJob = (payload: unknown, functionArn: string, options: BatchJobOptions = {}) =>
+    submit(buildRequest({ payload }, functionArn, options), options);
+
+  const submitBatchJobs = (payloads: unknown[], functionArn: string, options: BatchJobOptions = {}) =>
+    submit(buildRequest({ payloads }, functionArn, options), options);
+
+  async function runAsBatchJob(event: unknown, context: InvokedContext, options: BatchJobOptions = {}) {
     if (isBatchJob()) return undefined;
-    return submitBatchJob(event, context.invokedFunctionArn, options);
+    const withContext =
+      options.context || !context.awsRequestId
+        ? options
+        : { ...options, context: { awsRequestId: context.awsRequestId } };
+    return submitBatchJob(event, context.invokedFunctionArn, withContext);
   }
 
-  return { submitBatchJob, runAsBatchJob, isBatchJob };
+  return { submitBatchJob, submitBatchJobs, runAsBatchJob, isBatchJob };
 }

@@ -4,7 +4,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { awsClientConfig, endpointFor, regionFromArn } from '../../lib/aws-config.js';
 import { type Env, envString } from '../../lib/env.js';
 import { DispatchError, reviveDispatchError } from '../../lib/errors.js';
-import { payloadRef, putPayload } from '../../lib/payload-store.js';
+import { itemSetRef, payloadRef, putItems, putPayload } from '../../lib/payload-store.js';
 import { type BatchJobAnswer, type BatchJobRequest, functionParts } from '../../lib/request.js';
 import { type HelperConfig, MAX_INVOKE_BYTES } from './config.js';
 import { PayloadTooLargeError } from './errors.js';
@@ -42,6 +42,9 @@ export class Submitter {
         region: r,
         endpoint: endpointFor(this.#env, 'lambda'),
         credentials: credentials(this.#env),
+        // No SDK retry: an Invoke whose answer was lost may have made the job; a resend could make another.
+        // The caller's own retry (a retried Lambda invocation) carries the same idempotency key instead.
+        maxAttempts: 1,
       });
       this.#lambda.set(key, client);
     }
@@ -58,7 +61,11 @@ export class Submitter {
     return this.#s3;
   }
 
-  /** Submits `request` through `dispatcher`, moving its payload to S3 first when the invoke would be too large. */
+  /**
+   * Submits `request` through `dispatcher`. When the invoke would be too large the payload goes to S3 first
+   * (one object, or a set's items under `…/<id>/in/` sent as `url` + `item_count`), named by the idempotency
+   * key when there is one, so a retried call rewrites the same objects.
+   */
   async submit(request: BatchJobRequest, dispatcher: string, config: HelperConfig): Promise<BatchJobAnswer> {
     let body = JSON.stringify(request);
     const size = Buffer.byteLength(body);
@@ -69,15 +76,26 @@ export class Submitter {
             'Lambda invoke; set PAYLOAD_BUCKET so the helper can pass the payload through S3',
         );
       const place = { bucket: config.payloadBucket, prefix: config.payloadPrefix };
-      const stored = payloadRef(place, functionParts(request.lambda_function).name);
-      await putPayload(this.#s3Client(), stored, JSON.stringify(request.payload));
-      const { payload: _, ...rest } = request;
-      body = JSON.stringify({ ...rest, url: stored.url });
+      const fn = functionParts(request.lambda_function).name;
+      const key = request.idempotency_key;
+      const s3 = this.#s3Client();
+      if (request.payloads !== undefined) {
+        const set = itemSetRef(place, fn, key);
+        const items = request.payloads.map((p) => JSON.stringify(p));
+        await putItems(s3, set, items);
+        const { payloads: _, ...rest } = request;
+        body = JSON.stringify({ ...rest, url: set.url, item_count: items.length });
+      } else {
+        const stored = payloadRef(place, fn, key);
+        await putPayload(s3, stored, JSON.stringify(request.payload));
+        const { payload: _, ...rest } = request;
+        body = JSON.stringify({ ...rest, url: stored.url });
+      }
     }
-    // A staged payload is left in place when the dispatch fails: a failed Invoke does not prove that no job was
+    // Staged objects are left in place when the dispatch fails: a failed Invoke does not prove that no job was
     // submitted (a lost answer, a timeout, the dispatcher's own "may have been submitted"), and a job must find
-    // its payload; the payload prefix's lifecycle rule expires it. Deleting would also need s3:DeleteObject on the
-    // whole prefix for every feeder, which could then remove other jobs' payloads and results.
+    // its payload; the payload prefix's lifecycle rule expires them. Deleting would also need s3:DeleteObject on
+    // the whole prefix for every feeder, which could then remove other jobs' payloads and results.
     return this.#invoke(dispatcher, body);
   }
 

@@ -383,7 +383,7 @@ test('IAM: every AWS call the dispatcher, the helper and the jobs made above is 
     feeder: feederRole,
   };
   const needs: Record<keyof typeof roles, string[]> = {
-    dispatcher: ['batch:SubmitJob', 'lambda:GetFunction', 's3:PutObject'],
+    dispatcher: ['batch:SubmitJob', 'lambda:GetFunctionConfiguration', 'lambda:ListTags', 's3:PutObject'],
     job: ['lambda:GetFunction', 'lambda:GetLayerVersion', 's3:GetObject', 's3:PutObject'],
     feeder: ['lambda:InvokeFunction', 's3:PutObject'],
   };

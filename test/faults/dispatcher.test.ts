@@ -3,6 +3,7 @@ import { after, before, test } from 'node:test';
 import { BatchClient, DescribeJobsCommand, ListJobsCommand } from '@aws-sdk/client-batch';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
+import { THROTTLED_ATTEMPTS } from '../../functions/dispatcher/batch.js';
 import { readConfig } from '../../functions/dispatcher/config.js';
 import { createHandler } from '../../functions/dispatcher/handler.js';
 import { createJsonLogger } from '../../lib/logger.js';
@@ -38,9 +39,23 @@ after(async () => {
   await w?.h.stop();
 });
 
+/** A virtual clock for the rate limiter and backoff: sleeping advances it at once and is logged, never waited. */
+function virtualClock(events: string[] = []) {
+  const c = {
+    t: 0,
+    events,
+    now: () => c.t,
+    sleep: async (ms: number) => {
+      events.push(`sleep ${Math.round(ms)}`);
+      c.t += ms;
+    },
+  };
+  return c;
+}
+
 let n = 0;
 /** A handler writing payloads under a prefix of this test's own, and a request with a job name of its own. */
-function fresh() {
+function fresh(env: Record<string, string> = {}, clock = virtualClock(), batch?: BatchClient) {
   const i = ++n;
   const prefix = `faults-${i}/`;
   const name = `fault-job-${i}`;
@@ -49,9 +64,10 @@ function fresh() {
     PAYLOAD_PREFIX: prefix,
     INLINE_PAYLOAD_LIMIT: '0',
     LOG_LEVEL: 'error',
+    ...env,
   });
   const logger = createJsonLogger({ service: 'dispatcher', level: config.logLevel, write: () => {} });
-  const handler = createHandler({ ...clients, config, logger });
+  const handler = createHandler({ ...clients, ...(batch ? { batch } : {}), config, logger, clock });
   const payload = { i, blob: 'p'.repeat(2000) };
   w.h.front.clear();
   w.h.front.clearFaults();
@@ -59,6 +75,8 @@ function fresh() {
     prefix,
     name,
     payload,
+    handler,
+    clock,
     dispatch: () =>
       handler({ lambda_function: 'plain-task', payload, name }, CONTEXT) as Promise<BatchJobAnswer>,
   };
@@ -161,4 +179,83 @@ test('SubmitJob answer lost and the lookup failing too: an error saying so, and 
   const jobs = await assertJobsAndPayloadsPaired(f);
   assert.equal(jobs.length, 1, 'the job Batch made keeps its payload');
   assert.equal(w.h.front.calls('s3', 'DeleteObject').length, 0);
+});
+
+test('a throttled SubmitJob (429) is submitted once after a jittered backoff: one job and its payload', async () => {
+  const clock = virtualClock();
+  const f = fresh({}, clock);
+  // An observer first (it never matches, so it sees every request), then the fault for the first two tries.
+  w.h.front.fault({
+    match: (r) => {
+      if (op('batch', 'SubmitJob')(r)) clock.events.push('SubmitJob');
+      return false;
+    },
+    kind: 'latency',
+    ms: 0,
+  });
+  w.h.front.fault({ match: op('batch', 'SubmitJob'), times: 2, kind: 'error', status: 429 });
+  const answer = await f.dispatch();
+  const submits = w.h.front.calls('batch', 'SubmitJob');
+  assert.deepEqual(
+    submits.map((r) => r.status),
+    [429, 429, 200],
+  );
+  // Each throttled try was followed by a backoff before the next one (order, not time, is asserted).
+  assert.deepEqual(
+    clock.events.map((e) => e.replace(/\d+/, 'N')),
+    ['SubmitJob', 'sleep N', 'SubmitJob', 'sleep N', 'SubmitJob'],
+  );
+  const jobs = await assertJobsAndPayloadsPaired(f);
+  assert.deepEqual(
+    jobs.map((j) => j.jobId),
+    [answer.job_id],
+  );
+});
+
+test('SubmitJob throttled every time: SubmitJobError after THROTTLED_ATTEMPTS tries, the payload removed, no job', async () => {
+  const f = fresh();
+  w.h.front.fault({ match: op('batch', 'SubmitJob'), kind: 'error', status: 429 });
+  await assert.rejects(f.dispatch(), { name: 'SubmitJobError', message: /TooManyRequests|Injected 429/ });
+  assert.equal(w.h.front.calls('batch', 'SubmitJob').length, THROTTLED_ATTEMPTS);
+  assert.deepEqual(await assertJobsAndPayloadsPaired(f), []);
+});
+
+test('an SQS batch of 30 requests never makes more than SUBMIT_RATE SubmitJob calls in any one second', async () => {
+  const clock = virtualClock();
+  // Stamp each SubmitJob with the virtual time as the SDK sends it (a real request; the client only observes).
+  const sent: number[] = [];
+  const batch = new BatchClient({
+    endpoint: w.h.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+    maxAttempts: 1,
+  });
+  batch.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName === 'SubmitJobCommand') sent.push(clock.now());
+      return next(args);
+    },
+    { step: 'finalizeRequest' },
+  );
+  const f = fresh({ SUBMIT_RATE: '5', SQS_CONCURRENCY: '10' }, clock, batch);
+  const records = Array.from({ length: 30 }, (_, i) => ({
+    messageId: `rate-${i}`,
+    receiptHandle: 'r',
+    body: JSON.stringify({ lambda_function: 'plain-task', url: `s3://bkt/rate/${i}.json`, name: f.name }),
+    attributes: {},
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:q',
+    awsRegion: 'us-east-1',
+  }));
+  const out = await f.handler({ Records: records } as never, CONTEXT);
+  batch.destroy();
+  assert.deepEqual(out, { batchItemFailures: [] });
+  assert.equal(w.h.front.calls('batch', 'SubmitJob').length, 30);
+  assert.equal(sent.length, 30);
+  for (let i = 5; i < sent.length; i++)
+    assert.ok(sent[i]! - sent[i - 5]! >= 1000, `SubmitJob ${i} went within a second of ${i - 5}`);
+  // …and no slower than it must: 30 calls at 5 per second take six windows.
+  assert.equal(sent.at(-1), 5000);
 });

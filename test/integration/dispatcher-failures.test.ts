@@ -22,6 +22,12 @@ async function nothingWritten<T>(fn: () => Promise<T>): Promise<T> {
 
 const big = { blob: 'x'.repeat(10_000) };
 
+function deepPayload(levels: number): unknown {
+  let v: unknown = {};
+  for (let i = 0; i < levels; i++) v = { v };
+  return v;
+}
+
 // Each: the request and the field the InvalidRequestError must name first.
 const invalid: [Record<string, unknown> | unknown[] | string, string][] = [
   ['not an object', 'request'],
@@ -44,6 +50,7 @@ const invalid: [Record<string, unknown> | unknown[] | string, string][] = [
   [{ lambda_function: 'plain-task', payload: big, gpus: 0.5 }, 'gpus'],
   [{ lambda_function: 'plain-task', payload: big, timeout: 30 }, 'timeout'],
   [{ lambda_function: 'plain-task', payload: big, attempts: 11 }, 'attempts'],
+  [{ lambda_function: 'plain-task', payload: deepPayload(100_000) }, 'payload'],
 ];
 
 test(`each of ${invalid.length} invalid requests fails with InvalidRequestError naming the field; nothing is called`, async () => {
@@ -51,7 +58,7 @@ test(`each of ${invalid.length} invalid requests fails with InvalidRequestError 
   for (const [req, field] of invalid) {
     await nothingWritten(async () => {
       await assert.rejects(handler(req, CONTEXT), (err: Error) => {
-        assert.equal(err.name, 'InvalidRequestError', `${JSON.stringify(req).slice(0, 60)} → ${err.message}`);
+        assert.equal(err.name, 'InvalidRequestError', `${field} case → ${err.name}: ${err.message}`);
         assert.ok(err.message.startsWith(`${field}: `), `${field} expected in: ${err.message}`);
         return true;
       });
@@ -97,11 +104,67 @@ test('by default only the dispatcher account functions are allowed', async () =>
     ...CONTEXT,
     invokedFunctionArn: 'arn:aws:lambda:us-east-1:999999999999:function:dispatcher',
   };
+  // This account's function, asked of a dispatcher in 999999999999: outside its default list, never looked up.
+  await nothingWritten(async () => {
+    await assert.rejects(w.handlerWith()({ lambda_function: fnArn('plain-task'), payload: big }, foreign), {
+      name: 'FunctionNotAllowedError',
+    });
+    assert.equal(w.h.front.requests.length, 0);
+  });
+  // A bare name means the dispatcher's own account: 999999999999 has no plain-task.
   await nothingWritten(() =>
     assert.rejects(w.handlerWith()({ lambda_function: 'plain-task', payload: big }, foreign), {
-      name: 'FunctionNotAllowedError',
+      name: 'FunctionNotFoundError',
     }),
   );
+});
+
+test("a request for another account's function is refused before any lookup, even when this account has one of that name", async () => {
+  const foreign = 'arn:aws:lambda:us-east-1:999999999999:function:plain-task';
+  await nothingWritten(async () => {
+    await assert.rejects(w.handlerWith()({ lambda_function: foreign, payload: big }, CONTEXT), {
+      name: 'FunctionNotAllowedError',
+      message: /999999999999:function:plain-task is not allowed/,
+    });
+    assert.equal(w.h.front.requests.length, 0, 'nothing was looked up');
+  });
+});
+
+test("a bare name is checked as this account's ARN; a function outside the list is never looked up", async () => {
+  const handler = w.handlerWith({ ALLOWED_FUNCTIONS: fnArn('plain-*') });
+  await nothingWritten(async () => {
+    await assert.rejects(handler({ lambda_function: 'geo-task', payload: big }, CONTEXT), {
+      name: 'FunctionNotAllowedError',
+    });
+    assert.equal(w.h.front.requests.length, 0);
+  });
+  const ok = await w.invoke(handler, { lambda_function: 'plain-task', url: 's3://bkt/k.json' });
+  assert.ok(ok.job_id);
+});
+
+test("an allowed foreign ARN is looked up by that ARN; an answer for this account's namesake is refused", async () => {
+  const foreign = 'arn:aws:lambda:us-east-1:999999999999:function:plain-task';
+  const handler = w.handlerWith({ ALLOWED_FUNCTIONS: 'arn:aws:lambda:us-east-1:999999999999:function:*' });
+  await nothingWritten(async () => {
+    // moto resolves by name in its one account, as the bug did: the answer names 123456789012.
+    await assert.rejects(handler({ lambda_function: foreign, payload: big }, CONTEXT), {
+      name: 'FunctionNotFoundError',
+      message: /Lambda answered with arn:aws:lambda:us-east-1:123456789012:function:plain-task/,
+    });
+    const looked = w.h.front.calls('lambda', 'GetFunctionConfiguration');
+    assert.ok(looked.length > 0 && looked.every((r) => r.path.includes('999999999999')));
+  });
+});
+
+test('the function is read with GetFunctionConfiguration and ListTags, never GetFunction', async () => {
+  w.h.front.clear();
+  const a = await w.invoke(w.handlerWith(), { lambda_function: 'tagged-task', url: 's3://bkt/k.json' });
+  assert.equal(a.image, 'geolambda', 'the batch:image tag came from ListTags');
+  const ops = w.h.front
+    .calls('lambda')
+    .map((r) => r.operation)
+    .sort();
+  assert.deepEqual(ops, ['GetFunctionConfiguration', 'ListTags']);
 });
 
 test('SubmitJob failing (unknown queue) removes the written payload and says which queue', async () => {
@@ -125,10 +188,13 @@ test('SubmitJob failing (unknown queue) removes the written payload and says whi
   assert.deepEqual(await w.keysUnder(puts[0]!.path.slice(`/${BUCKET}/`.length)), []);
 });
 
+let batchNo = 0;
+/** An SQS event of `bodies`; message ids `m<i>-<batch>`, fresh per event (they key idempotency, DESIGN.md). */
 function sqsEvent(bodies: string[]): SQSEvent {
+  const b = ++batchNo;
   return {
     Records: bodies.map((body, i) => ({
-      messageId: `m${i}`,
+      messageId: `m${i}-${b}`,
       receiptHandle: `r${i}`,
       body,
       attributes: {} as SQSEvent['Records'][number]['attributes'],
@@ -151,9 +217,42 @@ test('an SQS batch of 10 with 2 bad records reports exactly those 2 and submits 
   bodies[3] = '{"lambda_function": "plain-task", "payload": ';
   bodies[7] = JSON.stringify({ lambda_function: 'plain-task', payload: {}, vcpus: -1 });
   w.h.front.clear();
-  const out = (await w.handlerWith()(sqsEvent(bodies), CONTEXT)) as SQSBatchResponse;
-  assert.deepEqual(out, { batchItemFailures: [{ itemIdentifier: 'm3' }, { itemIdentifier: 'm7' }] });
+  const event = sqsEvent(bodies);
+  const out = (await w.handlerWith()(event, CONTEXT)) as SQSBatchResponse;
+  const id = (i: number) => event.Records[i]!.messageId;
+  assert.deepEqual(out, { batchItemFailures: [{ itemIdentifier: id(3) }, { itemIdentifier: id(7) }] });
   assert.equal(w.h.front.calls('batch', 'SubmitJob').length, 8);
+});
+
+test('each failed SQS record gets one ERROR line naming its message id and the reason, never the payload', async () => {
+  const secret = 'sqs-secret-payload-value';
+  const bodies = [
+    '{"lambda_function": "plain-task", "payload": ',
+    JSON.stringify({ lambda_function: 'plain-task', payload: { secret }, vcpus: -1 }),
+    JSON.stringify({ lambda_function: 'plain-task', url: 's3://bkt/ok.json' }),
+    JSON.stringify({ lambda_function: 'no-such-task', payload: { secret } }),
+  ];
+  w.logLines.length = 0;
+  const event = sqsEvent(bodies);
+  const id = (i: number) => event.Records[i]!.messageId;
+  const out = (await w.handlerWith()(event, CONTEXT)) as SQSBatchResponse;
+  assert.deepEqual(
+    out.batchItemFailures.map((f) => f.itemIdentifier),
+    [id(0), id(1), id(3)],
+  );
+  const errors = w.logLines.filter((l) => l.level === 'ERROR');
+  assert.deepEqual(
+    errors.map((l) => [l.message_id, (l.error as { name: string }).name]),
+    [
+      [id(0), 'InvalidRequestError'],
+      [id(1), 'InvalidRequestError'],
+      [id(3), 'FunctionNotFoundError'],
+    ],
+  );
+  assert.match((errors[0]!.error as { message: string }).message, /^body: is not JSON/);
+  assert.match((errors[1]!.error as { message: string }).message, /^vcpus: /);
+  assert.ok(errors.every((l) => l.function_request_id === 'req-1'));
+  assert.ok(!JSON.stringify(w.logLines).includes(secret));
 });
 
 test('function lookups are cached per container: two requests, one GetFunction', async () => {
@@ -161,7 +260,8 @@ test('function lookups are cached per container: two requests, one GetFunction',
   w.h.front.clear();
   await w.invoke(handler, { lambda_function: 'tagged-lambda', url: 's3://bkt/a.json' });
   await w.invoke(handler, { lambda_function: 'tagged-lambda', url: 's3://bkt/b.json' });
-  assert.equal(w.h.front.calls('lambda', 'GetFunction').length, 1);
+  assert.equal(w.h.front.calls('lambda', 'GetFunctionConfiguration').length, 1);
+  assert.equal(w.h.front.calls('lambda', 'ListTags').length, 1);
 });
 
 test('log lines name the request, function, job, image, payload size and place, never the payload', async () => {
@@ -182,20 +282,20 @@ test('log lines name the request, function, job, image, payload size and place, 
   assert.ok(!JSON.stringify(w.logLines).includes(secret));
 });
 
-test('GetFunction refused by IAM is FunctionNotAllowedError; a transient failure is not cached', async () => {
+test('GetFunctionConfiguration refused by IAM is FunctionNotAllowedError; a transient failure is not cached', async () => {
   const fault = w.h.front.fault({
-    match: (r) => r.operation === 'GetFunction',
+    match: (r) => r.operation === 'GetFunctionConfiguration',
     kind: 'error',
     status: 403,
     code: 'AccessDeniedException',
-    message: 'not authorized to perform lambda:GetFunction',
+    message: 'not authorized to perform lambda:GetFunctionConfiguration',
     times: 1,
   });
   const handler = w.handlerWith();
   await nothingWritten(() =>
     assert.rejects(handler({ lambda_function: 'geo-task', payload: big }, CONTEXT), {
       name: 'FunctionNotAllowedError',
-      message: /may not read function geo-task.*not authorized/,
+      message: /may not read function \S+:function:geo-task: not authorized/,
     }),
   );
   assert.equal(fault.hits, 1);

@@ -62,28 +62,31 @@ test('inside a Batch job the feeder runs inline with the layer from --opt-dir an
   assert.equal(h.front.requests.length, 0);
 });
 
-test('outside Batch the same local run submits itself through the dispatcher instead of running', async () => {
+test('outside Batch a local run submits itself, and the dispatcher refuses its placeholder account before any lookup', async () => {
   h.front.clear();
-  await createFunction(h, { name: 'node-feeder', runtime: 'nodejs20.x', handler: 'index.handler' });
+  // A local run's context names account 000000000000 (the runner cannot know one): not this account's
+  // node-feeder, so the dispatcher must not look up or submit the namesake it has.
+  await createFunction(h, { name: 'node-feeder', runtime: 'nodejs22.x', handler: 'index.handler' });
   const r = await run(['--opt-dir', LAYER, FEEDER, PAYLOAD, '-'], {
     ...h.env,
     BATCH_DISPATCHER_FUNCTION: 'dispatcher',
   });
-  assert.equal(r.code, 0, r.stderr);
-  const { submitted } = JSON.parse(r.stdout) as { submitted: { job_id: string; job_name: string } };
-  assert.equal(submitted.job_name, 'node-feeder');
-  const [job, ...more] = h.front.calls('batch', 'SubmitJob');
-  assert.equal(more.length, 0);
-  const { parameters } = job!.body as { parameters: { lambda_function: string } };
-  assert.match(parameters.lambda_function, /:function:node-feeder$/);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(
+    r.stderr,
+    /FunctionNotAllowedError: function arn:aws:lambda:us-east-1:000000000000:function:node-feeder/,
+  );
+  assert.equal(h.front.calls('lambda', 'Invoke').length, 1, 'the feeder did ask the dispatcher');
+  assert.equal(h.front.calls('lambda', 'GetFunctionConfiguration').length, 0);
+  assert.equal(h.front.calls('batch', 'SubmitJob').length, 0);
 });
 
 test('deployed with the layer, the feeder submits from Lambda and its Batch job runs it inline to S3', async () => {
   h.front.clear();
-  const layerArn = await createLayer(h, 'cirrus-batch', await filesOf(LAYER), ['nodejs20.x', 'python3.12']);
+  const layerArn = await createLayer(h, 'cirrus-batch', await filesOf(LAYER), ['nodejs22.x', 'python3.12']);
   await createFunction(h, {
     name: 'deployed-feeder',
-    runtime: 'nodejs20.x',
+    runtime: 'nodejs22.x',
     handler: 'index.handler',
     files: await filesOf(FEEDER),
     layers: [layerArn],

@@ -161,6 +161,78 @@ test('runAsBatchJob submits the invoked function outside Batch and returns undef
   assert.deepEqual(resourcesOf(submitted()[0]!), { MEMORY: '2048' });
 });
 
+test('submitBatchJobs sends 200 events as one request: one SubmitJob, an array job of 20', async () => {
+  front.clear();
+  const payloads = Array.from({ length: 200 }, (_, i) => ({ id: i }));
+  const answer = await createBatchHelper(helperEnv).submitBatchJobs(payloads, FEEDER, { items_per_job: 10 });
+  assert.deepEqual([answer.item_count, answer.items_per_job, answer.array_size], [200, 10, 20]);
+  assert.equal(front.calls('lambda', 'Invoke').length, 1);
+  const [job, ...more] = submitted() as (SubmitJobBody & { arrayProperties?: { size: number } })[];
+  assert.equal(more.length, 0);
+  assert.deepEqual(job!.arrayProperties, { size: 20 });
+  assert.match(answer.url, /^s3:\/\/payloads\/batch\/feeder\/[0-9a-f-]{36}\/in\/$/);
+});
+
+test('events over the invoke limit: the helper writes the items and sends url + item_count; one SubmitJob', async () => {
+  front.clear();
+  // 700 events of 9 KB: over the 6 MB invoke limit with few objects (moto takes ~10 ms a PutObject).
+  const payloads = Array.from({ length: 700 }, (_, i) => ({ id: i, pad: 'p'.repeat(9000) }));
+  const context = { awsRequestId: 'c0ffee00-0000-4000-8000-00000000beef' };
+  const answer = await createBatchHelper(helperEnv).submitBatchJobs(payloads, FEEDER, {
+    items_per_job: 100,
+    context,
+  });
+  const invoke = front.calls('lambda', 'Invoke')[0]!.body as Record<string, unknown>;
+  assert.deepEqual(Object.keys(invoke).sort(), [
+    'idempotency_key',
+    'item_count',
+    'items_per_job',
+    'lambda_function',
+    'url',
+  ]);
+  assert.equal(invoke.item_count, 700);
+  const key = invoke.idempotency_key as string;
+  assert.equal(answer.url, `s3://payloads/batch/feeder/${key}/in/`);
+  assert.equal(answer.url_out, `s3://payloads/batch/feeder/${key}/out/`);
+  assert.equal(answer.array_size, 7);
+  assert.equal(submitted().length, 1);
+  assert.equal(front.calls('s3', 'PutObject').filter((r) => r.path.includes(`/${key}/in/`)).length, 700);
+  assert.deepEqual(await getJson(h, 'payloads', `batch/feeder/${key}/in/699.json`), payloads[699]);
+});
+
+test('a retried invocation (same request id) gets the same job; a lost Invoke answer is not resent by the SDK', async () => {
+  front.clear();
+  const helper = createBatchHelper(helperEnv);
+  const context = { awsRequestId: 'a11ce000-0000-4000-8000-000000000001' };
+  const first = await helper.submitBatchJob({ n: 1 }, FEEDER, { context });
+  const retry = await helper.submitBatchJob({ n: 1 }, FEEDER, { context });
+  assert.deepEqual(retry, first);
+  assert.equal(submitted().length, 1);
+  // The dispatcher's answer lost on the way back: the helper reports it and sends nothing more.
+  front.clear();
+  const drop = front.fault({ match: (r) => r.operation === 'Invoke', times: 1, kind: 'drop' });
+  await assert.rejects(helper.submitBatchJob({ n: 2 }, FEEDER, { context }));
+  assert.equal(drop.hits, 1);
+  assert.equal(front.calls('lambda', 'Invoke').length, 1, 'no SDK retry of the Invoke');
+  // The caller's retry carries the same key: answered with the job the lost answer was about.
+  const again = await helper.submitBatchJob({ n: 2 }, FEEDER, { context });
+  assert.equal(submitted().length, 1);
+  assert.ok(again.job_id);
+});
+
+test('runAsBatchJob keys the submission by context.awsRequestId; RUN_LAMBDA_JOB=1 keeps it inline', async () => {
+  front.clear();
+  const context = { invokedFunctionArn: FEEDER, awsRequestId: 'b0b00000-0000-4000-8000-000000000002' };
+  const a = await createBatchHelper(helperEnv).runAsBatchJob({ n: 3 }, context);
+  const b = await createBatchHelper(helperEnv).runAsBatchJob({ n: 3 }, context);
+  assert.deepEqual(a, b);
+  assert.equal(submitted().length, 1);
+  assert.equal(
+    await createBatchHelper({ ...helperEnv, RUN_LAMBDA_JOB: '1' }).runAsBatchJob({}, context),
+    undefined,
+  );
+});
+
 test('the Python helper submits through the same dispatcher, maps definitions and raises typed errors', async () => {
   front.clear();
   const cases = [
@@ -178,6 +250,15 @@ test('the Python helper submits through the same dispatcher, maps definitions an
     { payload: { a: 2 }, arn: FEEDER, kwargs: { definition: 'stack-lambda-as-batch', name: 'py-plain' } },
     { big: 6_100_000, arn: FEEDER, kwargs: { name: 'py-big' } },
     { payload: { a: 3 }, arn: 'arn:aws:lambda:us-east-1:123456789012:function:nope' },
+    { payloads: [{ i: 0 }, { i: 1 }, { i: 2 }], arn: FEEDER, kwargs: { items_per_job: 2, name: 'py-set' } },
+    {
+      bigSet: 700,
+      arn: FEEDER,
+      request_id: 'py-req-1',
+      kwargs: { items_per_job: 100, name: 'py-big-set' },
+    },
+    { payload: { a: 4 }, arn: FEEDER, request_id: 'py-req-2', kwargs: { name: 'py-keyed' } },
+    { payload: { a: 4 }, arn: FEEDER, request_id: 'py-req-2', kwargs: { name: 'py-keyed' } },
   ];
   const run = await python(CASES_PY, JSON.stringify(cases), {
     PATH: process.env.PATH ?? '',
@@ -190,7 +271,7 @@ test('the Python helper submits through the same dispatcher, maps definitions an
     CIRRUS_STACK: 'harness',
   });
   assert.equal(run.status, 0, run.stderr);
-  const [geo, plain, big, missing] = JSON.parse(run.stdout) as {
+  const [geo, plain, big, missing, set, bigSet, keyed, keyedAgain] = JSON.parse(run.stdout) as {
     answer?: Record<string, string>;
     error?: { type: string; message: string; dispatch_error: boolean };
   }[];
@@ -208,4 +289,16 @@ test('the Python helper submits through the same dispatcher, maps definitions an
   assert.match(byName.get('py-plain')!.jobDefinition, /(^|[:/])lambda-as-batch/);
   assert.equal(byName.get('py-big')!.parameters.url, big!.answer?.url);
   assert.equal((await describe(geo!.answer!.job_id!)).jobName, 'py-geo');
+  // submit_batch_jobs: one array job; over the invoke limit the helper stores the items itself.
+  assert.equal(set!.answer?.array_size as unknown as number, 2, JSON.stringify(set));
+  assert.match(bigSet!.answer?.url ?? '', /^s3:\/\/payloads\/batch\/feeder\/py-req-1-[0-9a-f]{16}\/in\/$/);
+  assert.equal(bigSet!.answer?.item_count as unknown as number, 700);
+  assert.deepEqual(await getJson(h, 'payloads', `${parseS3Url(bigSet!.answer!.url!).key}699.json`), {
+    i: 699,
+    pad: 'q'.repeat(9000),
+  });
+  // The same request id twice (a retried invocation): the same job, one SubmitJob.
+  assert.deepEqual(keyedAgain!.answer, keyed!.answer);
+  assert.equal(byName.has('py-keyed') && submitted().filter((j) => j.jobName === 'py-keyed').length, 1);
+  assert.equal(submitted().filter((j) => j.jobName === 'py-big-set').length, 1);
 });

@@ -47,6 +47,24 @@ class Guard(unittest.TestCase):
         self.assertFalse(cirrus_batch.is_batch_job({"AWS_BATCH_JOB_ID": ""}))
         self.assertFalse(cirrus_batch.is_batch_job({}))
 
+    def test_is_batch_job_holds_wherever_the_runner_runs_the_function(self):
+        self.assertTrue(cirrus_batch.is_batch_job({"RUN_LAMBDA_JOB": "1"}))
+        self.assertFalse(cirrus_batch.is_batch_job({"RUN_LAMBDA_JOB": "0"}))
+
+
+class IdempotencyKeys(unittest.TestCase):
+    def test_a_retried_invocation_gets_the_same_key_and_another_submission_another(self):
+        a = cirrus_batch.idempotency_key_for("req-1", {"lambda_function": "f", "payload": {"a": 1}})
+        self.assertRegex(a, r"^req-1-[0-9a-f]{16}$")
+        self.assertEqual(a, cirrus_batch.idempotency_key_for("req-1", {"payload": {"a": 1}, "lambda_function": "f"}))
+        self.assertNotEqual(a, cirrus_batch.idempotency_key_for("req-1", {"lambda_function": "f", "payload": {"a": 2}}))
+        self.assertNotEqual(a, cirrus_batch.idempotency_key_for("req-2", {"lambda_function": "f", "payload": {"a": 1}}))
+        self.assertRegex(cirrus_batch.idempotency_key_for("x/" * 80, {}), r"^[A-Za-z0-9_-]{1,100}-[0-9a-f]{16}$")
+
+    def test_items_are_stored_under_the_set_in_prefix(self):
+        self.assertEqual(cirrus_batch.item_key("batch/", "f", "k", 7), "batch/f/k/in/7.json")
+        self.assertEqual(cirrus_batch.item_key("batch", "f", "k", 0), "batch/f/k/in/0.json")
+
 
 class FunctionNames(unittest.TestCase):
     def test_every_function_reference_form_yields_the_bare_name(self):
@@ -78,6 +96,12 @@ class Clients(unittest.TestCase):
         with mock.patch.dict(os.environ, env):
             self.assertEqual(cirrus_batch._client("lambda", env, "eu-west-1").meta.region_name, "eu-west-1")
             self.assertEqual(cirrus_batch._client("lambda", env).meta.region_name, "us-east-1")
+
+    def test_the_invoke_is_never_retried_by_boto3(self):
+        env = {"AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY": "s"}
+        with mock.patch.dict(os.environ, env):
+            self.assertEqual(cirrus_batch._client("lambda", env).meta.config.retries["total_max_attempts"], 1)
+            self.assertGreater(cirrus_batch._client("s3", env).meta.config.retries["total_max_attempts"], 1)
 
 
 class ConfigErrors(unittest.TestCase):

@@ -1,20 +1,17 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { jobNameFor, withStackPrefix } from '../../functions/dispatcher/batch.js';
 import { readConfig } from '../../functions/dispatcher/config.js';
 import {
   checkAllowed,
   globToRegExp,
   ownAccountGlobs,
+  ownAccountOf,
+  qualifyFunction,
   type TargetFunction,
 } from '../../functions/dispatcher/functions.js';
 import { isSqsEvent } from '../../functions/dispatcher/handler.js';
 import { chooseImage } from '../../functions/dispatcher/image.js';
-import {
-  jobNameFor,
-  RETRY_ON_EXIT,
-  submitJobInput,
-  withStackPrefix,
-} from '../../functions/dispatcher/job.js';
 import { ConfigError } from '../../lib/env.js';
 import { FunctionNotAllowedError, InvalidRequestError, reviveDispatchError } from '../../lib/errors.js';
 import { inlinePayloadUrl, payloadKey, payloadRef } from '../../lib/payload-store.js';
@@ -24,17 +21,31 @@ const GEO = /gdal|geolambda|lambgeo/i;
 
 function fn(over: Partial<TargetFunction> = {}): TargetFunction {
   const arn = 'arn:aws:lambda:us-east-1:123456789012:function:task';
-  return { arn, name: 'task', qualifier: undefined, jobArn: arn, layerArns: [], tags: {}, ...over };
+  return {
+    arn,
+    name: 'task',
+    qualifier: undefined,
+    jobArn: arn,
+    runtime: 'python3.12',
+    packageType: 'Zip',
+    layerArns: [],
+    tags: {},
+    ...over,
+  };
 }
 
-test('config defaults: prefix batch/, inline 8192, GDAL pattern, own-account allow-list, 5-minute cache', () => {
+test('config defaults: prefix batch/, inline 8192, GDAL pattern, own-account allow-list, 5-minute cache, 20 submits/s', () => {
   const c = readConfig(ENV);
   assert.equal(c.payloadPrefix, 'batch/');
   assert.equal(c.inlinePayloadLimit, 8192);
   assert.ok(c.geoLayerPattern.test('arn:aws:lambda:us-east-1:552188055668:layer:GeoLambda-Python:1'));
   assert.deepEqual(c.allowedFunctions, []);
   assert.equal(c.functionCacheMs, 300_000);
-  assert.deepEqual(c.jobDefinitions, { lambda: 'run-lambda', geolambda: 'run-geolambda' });
+  assert.equal(c.submitRate, 20);
+  assert.deepEqual(c.jobDefinitions, {
+    'lambda:python3.12': 'run-lambda',
+    'geolambda:python3.12': 'run-geolambda',
+  });
 });
 
 test('config reads CIRRUS_PAYLOAD_BUCKET when PAYLOAD_BUCKET is unset, and the list of globs', () => {
@@ -44,12 +55,90 @@ test('config reads CIRRUS_PAYLOAD_BUCKET when PAYLOAD_BUCKET is unset, and the l
   assert.equal(readConfig({ ...ENV, CIRRUS_PAYLOAD_BUCKET: 'c', PAYLOAD_BUCKET: 'p' }).payloadBucket, 'p');
 });
 
-test('config refuses missing job definitions, a bad pattern and an inline limit Batch cannot carry', () => {
-  assert.throws(() => readConfig({ JOB_DEFINITION_LAMBDA: 'x' }), {
-    message: 'JOB_DEFINITION_GEOLAMBDA is required',
+test('JOB_DEFINITIONS maps <flavour>:<runtime> to definitions; the two variables are the python3.12 ones', () => {
+  const defs = {
+    'lambda:python3.13': 'stk-lambda-python3-13',
+    'lambda:nodejs22.x': 'arn:aws:batch:us-east-1:123456789012:job-definition/stk-lambda-nodejs22-x:3',
+    'geolambda:python3.13': 'stk-geolambda-python3-13:2',
+  };
+  const c = readConfig({ JOB_DEFINITION_LAMBDA: 'run-lambda', JOB_DEFINITIONS: JSON.stringify(defs) });
+  assert.deepEqual(c.jobDefinitions, { ...defs, 'lambda:python3.12': 'run-lambda' });
+  // Only one flavour configured is a valid deployment; the other's functions get UnsupportedRuntimeError.
+  assert.deepEqual(readConfig({ JOB_DEFINITION_LAMBDA: 'x' }).jobDefinitions, { 'lambda:python3.12': 'x' });
+  const same = { JOB_DEFINITIONS: '{"lambda:python3.12":"x"}', JOB_DEFINITION_LAMBDA: 'x' };
+  assert.deepEqual(readConfig(same).jobDefinitions, { 'lambda:python3.12': 'x' });
+});
+
+// Each: the env and what the ConfigError must say (it always names the variable).
+const badConfigs: [string, Record<string, string>, RegExp][] = [
+  [
+    'no definitions at all',
+    {},
+    /^JOB_DEFINITIONS \(or JOB_DEFINITION_LAMBDA \/ JOB_DEFINITION_GEOLAMBDA\) is required$/,
+  ],
+  ['JOB_DEFINITIONS not JSON', { JOB_DEFINITIONS: '{lambda' }, /^JOB_DEFINITIONS is not JSON/],
+  ['JOB_DEFINITIONS an array', { JOB_DEFINITIONS: '["a"]' }, /^JOB_DEFINITIONS must be a JSON object/],
+  ['JOB_DEFINITIONS null', { JOB_DEFINITIONS: 'null' }, /^JOB_DEFINITIONS must be a JSON object/],
+  ['a key without runtime', { JOB_DEFINITIONS: '{"lambda":"d"}' }, /^JOB_DEFINITIONS key "lambda" is not/],
+  [
+    'an unknown flavour',
+    { JOB_DEFINITIONS: '{"docker:python3.12":"d"}' },
+    /JOB_DEFINITIONS key "docker:python3.12"/,
+  ],
+  [
+    'a value not a string',
+    { JOB_DEFINITIONS: '{"lambda:python3.13":3}' },
+    /^JOB_DEFINITIONS\["lambda:python3.13"\] is not/,
+  ],
+  [
+    'an empty value',
+    { JOB_DEFINITIONS: '{"lambda:python3.13":""}' },
+    /^JOB_DEFINITIONS\["lambda:python3.13"\] is not/,
+  ],
+  [
+    'a value with a space',
+    { JOB_DEFINITIONS: '{"lambda:python3.13":"my def"}' },
+    /JOB_DEFINITIONS\["lambda:python3.13"\]/,
+  ],
+  [
+    'an ARN of another service',
+    { JOB_DEFINITIONS: '{"lambda:python3.13":"arn:aws:s3:::b"}' },
+    /JOB_DEFINITIONS\[/,
+  ],
+  [
+    'a variable disagreeing with JOB_DEFINITIONS',
+    { JOB_DEFINITIONS: '{"lambda:python3.12":"a"}', JOB_DEFINITION_LAMBDA: 'b' },
+    /^JOB_DEFINITION_LAMBDA \(b\) and JOB_DEFINITIONS\["lambda:python3.12"\] \(a\) disagree$/,
+  ],
+  ['SUBMIT_RATE 0', { ...ENV, SUBMIT_RATE: '0' }, /^SUBMIT_RATE must be from 1 to 50/],
+  ["SUBMIT_RATE over Batch's 50", { ...ENV, SUBMIT_RATE: '51' }, /^SUBMIT_RATE must be from 1 to 50/],
+  [
+    'SUBMIT_RATE not a number',
+    { ...ENV, SUBMIT_RATE: 'fast' },
+    /^SUBMIT_RATE must be a non-negative integer/,
+  ],
+  [
+    'a bad layer pattern',
+    { ...ENV, GEO_LAYER_PATTERN: '(' },
+    /^GEO_LAYER_PATTERN is not a regular expression/,
+  ],
+  ['an inline limit Batch cannot carry', { ...ENV, INLINE_PAYLOAD_LIMIT: '40000' }, /at most 16384/],
+];
+
+for (const [what, env, message] of badConfigs) {
+  test(`config refuses ${what} with a ConfigError naming it`, () => {
+    assert.throws(
+      () => readConfig(env),
+      (err: Error) => {
+        assert.ok(err instanceof ConfigError, `${err.name}: ${err.message}`);
+        assert.match(err.message, message);
+        return true;
+      },
+    );
   });
-  assert.throws(() => readConfig({ ...ENV, GEO_LAYER_PATTERN: '(' }), ConfigError);
-  assert.throws(() => readConfig({ ...ENV, INLINE_PAYLOAD_LIMIT: '40000' }), /at most 16384/);
+}
+
+test('INLINE_PAYLOAD_LIMIT=0 is allowed (every payload to S3)', () => {
   assert.equal(readConfig({ ...ENV, INLINE_PAYLOAD_LIMIT: '0' }).inlinePayloadLimit, 0);
 });
 
@@ -108,30 +197,42 @@ test('the default allow-list is the own account and region; a foreign function i
   checkAllowed(fn({ qualifier: 'prod', jobArn: `${fn().arn}:prod` }), [fn().arn]);
 });
 
-test('SubmitJob input carries resources, timeout and a retry strategy that never retries exit 1-3', () => {
-  const input = submitJobInput({
-    jobName: 'task',
-    jobQueue: 'q',
-    jobDefinition: 'd',
-    parameters: { lambda_function: 'arn', url: 's3://bkt/k.json', url_out: 's3://bkt/k_out.json' },
-    options: { vcpus: 0.5, memory: 1024, gpus: 1, timeout: 600, attempts: 3 },
+test('a bare name, name:qualifier or partial ARN is qualified with the own account and region; a full ARN is kept', () => {
+  const own = ownAccountOf('arn:aws:lambda:eu-west-1:123456789012:function:dispatcher');
+  assert.deepEqual(own, { partition: 'aws', region: 'eu-west-1', account: '123456789012' });
+  const base = 'arn:aws:lambda:eu-west-1:123456789012:function:task';
+  assert.deepEqual(qualifyFunction('task', own), {
+    arn: base,
+    name: 'task',
+    qualifier: undefined,
+    jobArn: base,
   });
-  assert.deepEqual(input.containerOverrides?.resourceRequirements, [
-    { type: 'VCPU', value: '0.5' },
-    { type: 'MEMORY', value: '1024' },
-    { type: 'GPU', value: '1' },
-  ]);
-  assert.deepEqual(input.timeout, { attemptDurationSeconds: 600 });
-  assert.equal(input.retryStrategy?.attempts, 3);
-  assert.deepEqual(input.retryStrategy?.evaluateOnExit, RETRY_ON_EXIT);
-  const bare = submitJobInput({
-    ...{ jobName: 'n', jobQueue: 'q', jobDefinition: 'd' },
-    parameters: input.parameters as never,
-    options: { gpus: 0 },
+  assert.equal(qualifyFunction('task:prod', own).jobArn, `${base}:prod`);
+  assert.equal(qualifyFunction('task:$LATEST', own).jobArn, base);
+  assert.equal(
+    qualifyFunction('999999999999:function:task', own).arn,
+    base.replace('123456789012', '999999999999'),
+  );
+  const foreign = 'arn:aws:lambda:us-east-1:999999999999:function:task';
+  assert.deepEqual(qualifyFunction(`${foreign}:7`, own), {
+    arn: foreign,
+    name: 'task',
+    qualifier: '7',
+    jobArn: `${foreign}:7`,
   });
-  assert.equal(bare.containerOverrides, undefined);
-  assert.equal(bare.retryStrategy, undefined);
-  assert.equal(bare.timeout, undefined);
+  // The check runs on that ARN: another account's function never matches the own-account default.
+  assert.throws(
+    () => checkAllowed(qualifyFunction(foreign, own), ownAccountGlobs(base)),
+    FunctionNotAllowedError,
+  );
+  assert.throws(() => qualifyFunction('task', undefined), {
+    name: 'FunctionNotAllowedError',
+    message: /account is unknown/,
+  });
+  assert.throws(() => qualifyFunction('arn:aws:lambda:us-east-1:function:task', own), {
+    name: 'InvalidRequestError',
+    message: /^lambda_function: /,
+  });
 });
 
 test('payload keys follow <prefix><function>/<id>.json, with _out.json beside them', () => {

@@ -2,12 +2,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { buildRequest } from '../../functions/helper/helper.js';
-import { createBatchHelper, MAX_INVOKE_BYTES } from '../../functions/helper/index.js';
+import { createBatchHelper, deriveIdempotencyKey, MAX_INVOKE_BYTES } from '../../functions/helper/index.js';
+import { IDEMPOTENCY_KEY } from '../../lib/request.js';
 
 const ARN = 'arn:aws:lambda:us-east-1:123456789012:function:feeder';
 
 test('the request carries the payload and only the job options that were set, never the dispatcher', () => {
-  const request = buildRequest({ a: 1 }, ARN, {
+  const request = buildRequest({ payload: { a: 1 } }, ARN, {
     queue: 'q',
     image: 'geolambda',
     name: 'n',
@@ -31,7 +32,7 @@ test('the request carries the payload and only the job options that were set, ne
   });
 });
 
-test('isBatchJob follows AWS_BATCH_JOB_ID, read at each call', () => {
+test('isBatchJob follows AWS_BATCH_JOB_ID and RUN_LAMBDA_JOB=1, read at each call', () => {
   const env: Record<string, string> = {};
   const helper = createBatchHelper(env);
   assert.equal(helper.isBatchJob(), false);
@@ -39,6 +40,36 @@ test('isBatchJob follows AWS_BATCH_JOB_ID, read at each call', () => {
   assert.equal(helper.isBatchJob(), true);
   env.AWS_BATCH_JOB_ID = '';
   assert.equal(helper.isBatchJob(), false);
+  // The runner sets it for the function wherever it runs it (Kubernetes, a laptop), not only in Batch.
+  env.RUN_LAMBDA_JOB = '1';
+  assert.equal(helper.isBatchJob(), true);
+  env.RUN_LAMBDA_JOB = '0';
+  assert.equal(helper.isBatchJob(), false);
+});
+
+test('each call carries an idempotency key: the given one, else the request id and a digest of the request', () => {
+  const context = { awsRequestId: '8f5e2c1a-0000-4000-8000-000000000001' };
+  const a = buildRequest({ payload: { a: 1 } }, ARN, { context }).idempotency_key;
+  assert.match(a ?? '', /^8f5e2c1a-0000-4000-8000-000000000001-[0-9a-f]{16}$/);
+  // A retried invocation (same request id, same request) gets the same key; another submission does not.
+  assert.equal(buildRequest({ payload: { a: 1 } }, ARN, { context }).idempotency_key, a);
+  assert.notEqual(buildRequest({ payload: { a: 2 } }, ARN, { context }).idempotency_key, a);
+  assert.notEqual(buildRequest({ payload: { a: 1 } }, ARN, { context, memory: 64 }).idempotency_key, a);
+  assert.equal(
+    buildRequest({ payload: {} }, ARN, { context, idempotencyKey: 'mine' }).idempotency_key,
+    'mine',
+  );
+  assert.equal(buildRequest({ payload: {} }, ARN).idempotency_key, undefined);
+  assert.equal(
+    deriveIdempotencyKey(context.awsRequestId, {}),
+    deriveIdempotencyKey(context.awsRequestId, {}),
+  );
+  assert.ok(IDEMPOTENCY_KEY.test(deriveIdempotencyKey('x'.repeat(200), {})));
+});
+
+test('submitBatchJobs builds one payloads request with items_per_job', () => {
+  const request = buildRequest({ payloads: [{ i: 0 }, { i: 1 }] }, ARN, { items_per_job: 5 });
+  assert.deepEqual(request, { lambda_function: ARN, payloads: [{ i: 0 }, { i: 1 }], items_per_job: 5 });
 });
 
 test('runAsBatchJob inside a Batch job returns undefined without needing a dispatcher', async () => {

@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { InvalidRequestError } from '../../lib/errors.js';
-import { functionParts, parseRequest, parseRequestBody } from '../../lib/request.js';
+import {
+  functionParts,
+  MAX_PAYLOAD_DEPTH,
+  nestsDeeperThan,
+  parseRequest,
+  parseRequestBody,
+} from '../../lib/request.js';
 
 const FN = 'arn:aws:lambda:us-east-1:123456789012:function:my-task';
 
@@ -47,6 +53,27 @@ test('a url request (Cirrus pre-batch output plus the function) parses unchanged
   assert.deepEqual(parseRequest(raw), raw);
 });
 
+test('payloads, items_per_job, an item set url with item_count, idempotency_key and plan parse as given', () => {
+  const payloads = [{ a: 1 }, [2], 'three'];
+  assert.deepEqual(
+    parseRequest({
+      lambda_function: 'f',
+      payloads,
+      items_per_job: 2,
+      idempotency_key: 'feed-2026_12.01',
+      plan: true,
+    }),
+    { lambda_function: 'f', payloads, items_per_job: 2, idempotency_key: 'feed-2026_12.01', plan: true },
+  );
+  const set = {
+    lambda_function: 'f',
+    url: 's3://bkt/batch/f/k/in/',
+    item_count: 1000,
+    url_out: 's3://bkt/o/',
+  };
+  assert.deepEqual(parseRequest(set), set);
+});
+
 test('fractional vCPUs of Fargate and payloads that are falsy but not null are accepted', () => {
   assert.equal(parseRequest({ lambda_function: 'f', payload: 0, vcpus: 0.25 }).vcpus, 0.25);
   assert.equal(parseRequest({ lambda_function: 'f', payload: false, vcpus: 0.5 }).payload, false);
@@ -77,7 +104,18 @@ const invalid: [string, unknown, string, RegExp][] = [
     /not a Lambda/,
   ],
   ['empty function', { lambda_function: '', payload: {} }, 'lambda_function', /empty/],
-  ['both payload and url', { lambda_function: 'f', payload: {}, url: 's3://bkt/k' }, 'payload', /not both/],
+  [
+    'both payload and url',
+    { lambda_function: 'f', payload: {}, url: 's3://bkt/k' },
+    'payload',
+    /not payload and url/,
+  ],
+  [
+    'both url and payloads',
+    { lambda_function: 'f', url: 's3://bkt/k', payloads: [{}] },
+    'url',
+    /not url and payloads/,
+  ],
   ['neither payload nor url', { lambda_function: 'f' }, 'payload', /required/],
   ['null payload', { lambda_function: 'f', payload: null }, 'payload', /null/],
   ['an https url', { lambda_function: 'f', url: 'https://b.s3.amazonaws.com/k' }, 'url', /s3:\/\//],
@@ -110,6 +148,94 @@ const invalid: [string, unknown, string, RegExp][] = [
   ['zero attempts', { lambda_function: 'f', payload: {}, attempts: 0 }, 'attempts', /between 1 and 10/],
   ['eleven attempts', { lambda_function: 'f', payload: {}, attempts: 11 }, 'attempts', /between 1 and 10/],
   ['NaN-like timeout', { lambda_function: 'f', payload: {}, timeout: 'soon' }, 'timeout', /whole number/],
+  ['payloads not an array', { lambda_function: 'f', payloads: { a: 1 } }, 'payloads', /array/],
+  ['payloads empty', { lambda_function: 'f', payloads: [] }, 'payloads', /1 to 10000 events, got 0/],
+  [
+    'payloads over 10,000',
+    { lambda_function: 'f', payloads: Array.from({ length: 10_001 }, () => ({})) },
+    'payloads',
+    /got 10001/,
+  ],
+  [
+    'a null among payloads',
+    { lambda_function: 'f', payloads: [{}, null] },
+    'payloads',
+    /item 1 must not be null/,
+  ],
+  [
+    'items_per_job 0',
+    { lambda_function: 'f', payloads: [{}], items_per_job: 0 },
+    'items_per_job',
+    /between 1/,
+  ],
+  [
+    'items_per_job 1.5',
+    { lambda_function: 'f', payloads: [{}], items_per_job: 1.5 },
+    'items_per_job',
+    /whole/,
+  ],
+  [
+    'items_per_job over 10,000',
+    { lambda_function: 'f', payloads: [{}], items_per_job: 10_001 },
+    'items_per_job',
+    /10000/,
+  ],
+  [
+    'items_per_job for one payload',
+    { lambda_function: 'f', payload: {}, items_per_job: 2 },
+    'items_per_job',
+    /only with/,
+  ],
+  [
+    'a set url without item_count',
+    { lambda_function: 'f', url: 's3://bkt/set/in/' },
+    'item_count',
+    /required/,
+  ],
+  [
+    'item_count for one url',
+    { lambda_function: 'f', url: 's3://bkt/k.json', item_count: 3 },
+    'item_count',
+    /only with/,
+  ],
+  ['item_count 0', { lambda_function: 'f', url: 's3://bkt/s/in/', item_count: 0 }, 'item_count', /between 1/],
+  [
+    'a set url_out without /',
+    { lambda_function: 'f', payloads: [{}], url_out: 's3://bkt/o.json' },
+    'url_out',
+    /end in \//,
+  ],
+  [
+    'a single url_out with /',
+    { lambda_function: 'f', payload: {}, url_out: 's3://bkt/out/' },
+    'url_out',
+    /not end in/,
+  ],
+  [
+    'an idempotency key with /',
+    { lambda_function: 'f', payload: {}, idempotency_key: 'a/b' },
+    'idempotency_key',
+    /letters/,
+  ],
+  [
+    'an idempotency key of 129',
+    { lambda_function: 'f', payload: {}, idempotency_key: 'k'.repeat(129) },
+    'idempotency_key',
+    /1-128/,
+  ],
+  [
+    'an idempotency key starting with .',
+    { lambda_function: 'f', payload: {}, idempotency_key: '..' },
+    'idempotency_key',
+    /not first/,
+  ],
+  [
+    'an idempotency key not a string',
+    { lambda_function: 'f', payload: {}, idempotency_key: 7 },
+    'idempotency_key',
+    /string/,
+  ],
+  ['plan not a boolean', { lambda_function: 'f', payload: {}, plan: 'yes' }, 'plan', /true or false/],
 ];
 
 for (const [what, raw, field, detail] of invalid) {
@@ -126,6 +252,26 @@ for (const [what, raw, field, detail] of invalid) {
     );
   });
 }
+
+/** `[[[…{"a": 1}…]]]`, `levels` arrays deep, built without recursion. */
+function deep(levels: number): unknown {
+  let v: unknown = { a: 1 };
+  for (let i = 0; i < levels; i++) v = [v];
+  return v;
+}
+
+test('a 100,000-deep payload is an InvalidRequestError naming payload, not a RangeError', () => {
+  assert.throws(() => parseRequest({ lambda_function: 'f', payload: deep(100_000) }), {
+    name: 'InvalidRequestError',
+    message: `payload: nests deeper than ${MAX_PAYLOAD_DEPTH} levels`,
+  });
+  // The same body through SQS (JSON.parse takes any depth; JSON.stringify would not).
+  const body = `{"lambda_function":"f","payload":${'['.repeat(100_000)}${']'.repeat(100_000)}}`;
+  assert.throws(() => parseRequestBody(body), { name: 'InvalidRequestError', message: /^payload: nests/ });
+  assert.equal(nestsDeeperThan(deep(MAX_PAYLOAD_DEPTH - 1), MAX_PAYLOAD_DEPTH), false);
+  assert.equal(nestsDeeperThan(deep(MAX_PAYLOAD_DEPTH), MAX_PAYLOAD_DEPTH), true);
+  assert.ok(parseRequest({ lambda_function: 'f', payload: deep(MAX_PAYLOAD_DEPTH - 1) }));
+});
 
 test('an SQS body that is not JSON is an InvalidRequestError naming body', () => {
   assert.throws(() => parseRequestBody('{"lambda_function":'), {

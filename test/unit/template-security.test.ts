@@ -67,9 +67,10 @@ test('the dispatcher role has exactly what the dispatcher uses', () => {
     'batch:DescribeJobs',
     'batch:ListJobs',
     'batch:SubmitJob',
-    'lambda:GetFunction',
+    'lambda:GetFunctionConfiguration',
     'lambda:ListTags',
     's3:DeleteObject',
+    's3:GetObject',
     's3:PutObject',
   ]);
   const submit = statements.find((s) => actionsOf(s).includes('batch:SubmitJob'));

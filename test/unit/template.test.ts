@@ -5,7 +5,7 @@ import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { readConfig } from '../../functions/dispatcher/config.js';
-import { RETRY_ON_EXIT } from '../../functions/dispatcher/job.js';
+import { RETRY_ON_EXIT } from '../../lib/job-plan.js';
 import { DISPATCHER_BUNDLE } from '../integration/helper-dispatcher.js';
 import { jobDefinitions, loadTemplate, resource, substituteCommand } from '../support/cfn-yaml.js';
 import { missingTool, toolPath } from '../support/tools.js';
@@ -140,7 +140,7 @@ test('the dispatcher re-sends the same EvaluateOnExit when it overrides attempts
   assert.deepEqual(
     RETRY_ON_EXIT.map((e) => ({ ...e })),
     fromTemplate,
-    'functions/dispatcher/job.ts RETRY_ON_EXIT must equal the job definitions’ EvaluateOnExit in template.yaml',
+    'lib/job-plan.ts RETRY_ON_EXIT must equal the job definitions’ EvaluateOnExit in template.yaml',
   );
 });
 
@@ -190,7 +190,7 @@ test('the dispatcher environment the template sets is a configuration the dispat
   const config = readConfig(stand);
   assert.equal(config.payloadBucket, 'payload-bucket');
   assert.equal(config.jobQueue, stand.JOB_QUEUE);
-  assert.equal(config.jobDefinitions.geolambda, stand.JOB_DEFINITION_GEOLAMBDA);
+  assert.equal(config.jobDefinitions['geolambda:python3.12'], stand.JOB_DEFINITION_GEOLAMBDA);
   assert.equal(config.inlinePayloadLimit, 16384);
   assert.equal(template.Parameters?.InlinePayloadLimit?.MaxValue, 16384, 'parameter cap = dispatcher cap');
 });

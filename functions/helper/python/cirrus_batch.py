@@ -5,11 +5,13 @@ returns; the dispatcher stores the payload and submits the job that runs the sam
 Standard library and boto3 only: both are in every Lambda Python runtime, so the layer ships this one file.
 """
 
+import hashlib
 import json
 import logging
 import os
 import re
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlparse
 
 __all__ = [
@@ -19,9 +21,12 @@ __all__ = [
     "error_class",
     "image_for_definition",
     "is_batch_job",
+    "idempotency_key_for",
+    "item_key",
     "payload_key",
     "stack_queue",
     "submit_batch_job",
+    "submit_batch_jobs",
 ]
 
 logger = logging.getLogger(__name__)
@@ -29,6 +34,8 @@ logger = logging.getLogger(__name__)
 # Lambda refuses a synchronous request over 6 MiB (6291456 bytes); stay well under it so the envelope fits.
 MAX_INVOKE_BYTES = 6_000_000
 DEFAULT_PAYLOAD_PREFIX = "batch/"
+# Parallel PutObjects for an item set the helper stores itself (the dispatcher's ITEM_WRITE_CONCURRENCY).
+ITEM_WRITE_CONCURRENCY = 16
 
 
 class BatchDispatchError(Exception):
@@ -76,9 +83,13 @@ def __getattr__(name):
 
 
 def is_batch_job(environ=None):
-    """True inside an AWS Batch job (Batch sets ``AWS_BATCH_JOB_ID``); feeders then run inline."""
+    """True inside any job the runner runs (``RUN_LAMBDA_JOB=1``) or an AWS Batch job (``AWS_BATCH_JOB_ID``).
+
+    Feeders then run inline. The runner sets ``RUN_LAMBDA_JOB`` for the function wherever it runs it
+    (Batch, Kubernetes, a laptop).
+    """
     env = os.environ if environ is None else environ
-    return bool(env.get("AWS_BATCH_JOB_ID"))
+    return bool(env.get("AWS_BATCH_JOB_ID")) or env.get("RUN_LAMBDA_JOB") == "1"
 
 
 def image_for_definition(definition):
@@ -124,6 +135,21 @@ def payload_key(prefix, function_name, payload_id):
     return f"{p}{function_name}/{payload_id}.json"
 
 
+def item_key(prefix, function_name, set_id, i):
+    """Item ``i`` of a set: ``<prefix><function-name>/<id>/in/<i>.json`` (lib/payload-store.ts's itemKey)."""
+    return payload_key(prefix, function_name, f"{set_id}/in/{i}")
+
+
+def idempotency_key_for(request_id, request):
+    """The key of one submission: the caller's request id (kept by Lambda's retries) and a request digest.
+
+    One invocation's different submissions get different keys; a retried invocation's the same ones.
+    """
+    body = json.dumps(request, separators=(",", ":"), sort_keys=True).encode("utf-8")
+    digest = hashlib.sha256(body).hexdigest()[:16]
+    return f"{re.sub(r'[^A-Za-z0-9_-]', '-', str(request_id))[:100]}-{digest}"
+
+
 def stack_queue(queue, env=None):
     """cirrus-lib's naming: a bare queue name gets the feeder's ``${CIRRUS_STACK}-`` prefix.
 
@@ -140,10 +166,23 @@ def _payload_bucket(env):
     return env.get("PAYLOAD_BUCKET") or env.get("CIRRUS_PAYLOAD_BUCKET") or None
 
 
-def _store_payload(s3, bucket, prefix, arn, body):
-    key = payload_key(prefix, _function_name(arn), uuid.uuid4())
+def _store_payload(s3, bucket, prefix, arn, body, payload_id):
+    key = payload_key(prefix, _function_name(arn), payload_id)
     s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/json")
     return f"s3://{bucket}/{key}"
+
+
+def _store_items(s3, bucket, prefix, arn, payloads, set_id):
+    fn = _function_name(arn)
+
+    def put(i):
+        body = json.dumps(payloads[i], separators=(",", ":")).encode("utf-8")
+        s3.put_object(Bucket=bucket, Key=item_key(prefix, fn, set_id, i), Body=body, ContentType="application/json")
+
+    with ThreadPoolExecutor(max_workers=ITEM_WRITE_CONCURRENCY) as pool:
+        list(pool.map(put, range(len(payloads))))
+    in_prefix = item_key(prefix, fn, set_id, 0)[: -len("0.json")]
+    return f"s3://{bucket}/{in_prefix}"
 
 
 def _raise_dispatcher_error(raw):
@@ -160,9 +199,11 @@ def _client(service, env, region=None):
     import boto3
     from botocore.config import Config
 
-    # A retried synchronous invoke after a read timeout could submit the job twice: wait as long as a
-    # Lambda can run (15 minutes) and retry only what never reached the dispatcher (throttling, 5xx).
-    config = Config(read_timeout=900, retries={"mode": "standard", "max_attempts": 3})
+    # A resent Invoke whose answer was lost could submit the job twice: the Invoke gets no retry at all
+    # (a retried invocation of the caller resends it with the same idempotency key instead), and waits as long
+    # as a Lambda can run (15 minutes). S3 writes are idempotent and keep boto3's standard retries.
+    retries = {"mode": "standard", "total_max_attempts": 1} if service == "lambda" else {"mode": "standard", "max_attempts": 3}
+    config = Config(read_timeout=900, retries=retries)
     endpoint = env.get(f"AWS_ENDPOINT_URL_{service.upper()}") or env.get("AWS_ENDPOINT_URL")
     # Virtual-hosted bucket names cannot resolve on a local emulator or a bare IP.
     if service == "s3" and endpoint and _LOCAL_HOST.match(urlparse(endpoint).hostname or ""):
@@ -185,6 +226,8 @@ def submit_batch_job(
     timeout=None,
     attempts=None,
     dispatcher=None,
+    idempotency_key=None,
+    context=None,
     lambda_client=None,
     s3_client=None,
 ):
@@ -194,7 +237,9 @@ def submit_batch_job(
     A bare ``queue`` name gets the ``CIRRUS_STACK`` prefix, as cirrus-lib did (see stack_queue).
     The dispatcher is ``dispatcher`` or ``$BATCH_DISPATCHER_FUNCTION``. A request too large for a Lambda
     invoke is written to ``$PAYLOAD_BUCKET`` first and passed as ``url``. A dispatcher error is raised as
-    a BatchDispatchError subclass named after its ``errorType``.
+    a BatchDispatchError subclass named after its ``errorType``. Pass ``context`` (the handler's) or
+    ``idempotency_key`` so that a retried invocation gets the same job instead of a second one; the Invoke
+    itself is never retried.
 
     Example::
 
@@ -202,44 +247,104 @@ def submit_batch_job(
 
         def handler(payload, context):
             if not is_batch_job() and len(payload["items"]) > 1000:
-                return submit_batch_job(payload, context.invoked_function_arn, memory=8192)
+                return submit_batch_job(payload, context.invoked_function_arn, memory=8192, context=context)
             ...
     """
+    options = dict(image=image, gpus=gpus, timeout=timeout, attempts=attempts)
+    return _submit({"payload": payload}, arn, queue, definition, name, vcpus, memory, options,
+                   dispatcher, idempotency_key, context, lambda_client, s3_client)
+
+
+def submit_batch_jobs(
+    payloads,
+    arn,
+    queue=None,
+    definition=None,
+    name=None,
+    vcpus=None,
+    memory=None,
+    *,
+    items_per_job=None,
+    image=None,
+    gpus=None,
+    timeout=None,
+    attempts=None,
+    dispatcher=None,
+    idempotency_key=None,
+    context=None,
+    lambda_client=None,
+    s3_client=None,
+):
+    """Runs function ``arn`` once per event of ``payloads`` (1 to 10,000) as ONE Batch array job.
+
+    The dispatcher stores the events as an item set and submits ``ceil(n / items_per_job)`` children, each
+    running its items one after another in one warm runtime; item ``i``'s result lands at
+    ``<url_out><i>.json``. Over the invoke limit the helper writes the items to ``$PAYLOAD_BUCKET`` itself
+    and sends ``url`` + ``item_count``. Otherwise as submit_batch_job.
+
+    Example::
+
+        from cirrus_batch import submit_batch_jobs
+
+        def handler(event, context):
+            items = [{"type": "FeatureCollection", "features": [f]} for f in event["features"]]
+            job = submit_batch_jobs(items, "arn:aws:lambda:us-west-2:123456789012:function:my-task",
+                                    items_per_job=100, context=context)
+            return {"job_id": job["job_id"], "children": job["array_size"]}
+    """
+    options = dict(items_per_job=items_per_job, image=image, gpus=gpus, timeout=timeout, attempts=attempts)
+    return _submit({"payloads": list(payloads)}, arn, queue, definition, name, vcpus, memory, options,
+                   dispatcher, idempotency_key, context, lambda_client, s3_client)
+
+
+def _submit(body, arn, queue, definition, name, vcpus, memory, options, dispatcher, idempotency_key, context,
+            lambda_client, s3_client):
     env = os.environ
     target = dispatcher or env.get("BATCH_DISPATCHER_FUNCTION")
     if not target:
         raise ConfigError("BATCH_DISPATCHER_FUNCTION is required (or pass dispatcher=)")
-    request = {"lambda_function": arn, "payload": payload}
-    options = {
-        "image": image or image_for_definition(definition),
+    request = {"lambda_function": arn, **body}
+    fields = {
+        "image": options.get("image") or image_for_definition(definition),
         "queue": stack_queue(queue, env),
         "name": name,
         "vcpus": vcpus,
         "memory": memory,
-        "gpus": gpus,
-        "timeout": timeout,
-        "attempts": attempts,
+        "gpus": options.get("gpus"),
+        "timeout": options.get("timeout"),
+        "attempts": options.get("attempts"),
+        "items_per_job": options.get("items_per_job"),
     }
-    request.update({k: v for k, v in options.items() if v is not None})
-    body = json.dumps(request, separators=(",", ":")).encode("utf-8")
-    if len(body) > MAX_INVOKE_BYTES:
+    request.update({k: v for k, v in fields.items() if v is not None})
+    request_id = getattr(context, "aws_request_id", None) if context is not None else None
+    key = idempotency_key or (idempotency_key_for(request_id, request) if request_id else None)
+    if key:
+        request["idempotency_key"] = key
+    data = json.dumps(request, separators=(",", ":")).encode("utf-8")
+    if len(data) > MAX_INVOKE_BYTES:
         bucket = _payload_bucket(env)
         if not bucket:
             raise PayloadTooLargeError(
-                f"the batch request is {len(body)} bytes, over the {MAX_INVOKE_BYTES}-byte limit of a "
+                f"the batch request is {len(data)} bytes, over the {MAX_INVOKE_BYTES}-byte limit of a "
                 "synchronous Lambda invoke; set PAYLOAD_BUCKET so the helper can pass the payload through S3"
             )
-        payload_body = json.dumps(payload, separators=(",", ":")).encode("utf-8")
         prefix = env.get("PAYLOAD_PREFIX") or DEFAULT_PAYLOAD_PREFIX
         s3 = s3_client or _client("s3", env)
-        del request["payload"]
-        request["url"] = _store_payload(s3, bucket, prefix, arn, payload_body)
-        body = json.dumps(request, separators=(",", ":")).encode("utf-8")
+        # Named by the key when there is one, so a retried call rewrites the same objects.
+        object_id = key or str(uuid.uuid4())
+        if "payloads" in request:
+            payloads = request.pop("payloads")
+            request["url"] = _store_items(s3, bucket, prefix, arn, payloads, object_id)
+            request["item_count"] = len(payloads)
+        else:
+            payload_body = json.dumps(request.pop("payload"), separators=(",", ":")).encode("utf-8")
+            request["url"] = _store_payload(s3, bucket, prefix, arn, payload_body, object_id)
+        data = json.dumps(request, separators=(",", ":")).encode("utf-8")
     # A dispatcher given as an ARN may live in another region than the feeder.
     arn_region = re.match(r"^arn:aws[\w-]*:lambda:([a-z0-9-]+):", target)
     client = lambda_client or _client("lambda", env, arn_region.group(1) if arn_region else None)
     logger.debug("asking dispatcher %s to run %s as a Batch job", target, arn)
-    resp = client.invoke(FunctionName=target, InvocationType="RequestResponse", Payload=body)
+    resp = client.invoke(FunctionName=target, InvocationType="RequestResponse", Payload=data)
     raw = resp["Payload"].read()
     if resp.get("FunctionError"):
         _raise_dispatcher_error(raw)

@@ -1,0 +1,187 @@
+// A job plan to Batch: its SubmitJob input, and submitting it under the rate limit without ever making two jobs.
+import {
+  type BatchClient,
+  DescribeJobsCommand,
+  ListJobsCommand,
+  type ResourceRequirement,
+  SubmitJobCommand,
+  type SubmitJobCommandInput,
+} from '@aws-sdk/client-batch';
+import {
+  arraySize,
+  type JobPlan,
+  type JobResources,
+  jobEnvironment,
+  jobParameters,
+  MIN_ARRAY_SIZE,
+  RETRY_ON_EXIT,
+} from '../../lib/job-plan.js';
+import { BatchLimits, JOB_NAME } from '../../lib/request.js';
+import { type Clock, type RateLimiter, realClock } from './rate-limit.js';
+
+/** Tries for a SubmitJob answered with a server error (Batch did not take the job). */
+export const SUBMIT_ATTEMPTS = 3;
+/** Tries for a throttled SubmitJob (429 / TooManyRequestsException): Batch's limit is per account, shared with others. */
+export const THROTTLED_ATTEMPTS = 6;
+const RETRY_DELAY_MS = 100;
+const THROTTLE_DELAY_MS = 250;
+const THROTTLE_DELAY_CAP_MS = 8000;
+/** ListJobs pages read when looking for a job whose SubmitJob answer was lost. */
+const LOOKUP_PAGES = 5;
+/** Clock skew allowed between this Lambda and Batch when judging a job's creation time. */
+const SKEW_MS = 60_000;
+
+/** cirrus-lib's convention: a bare name gets `${CIRRUS_STACK}-` in front; ARNs and already-prefixed names don't. */
+export function withStackPrefix(nameOrArn: string, stack: string | undefined): string {
+  if (!stack || nameOrArn.startsWith('arn:') || nameOrArn.startsWith(`${stack}-`)) return nameOrArn;
+  return `${stack}-${nameOrArn}`;
+}
+
+/** A valid Batch job name from a function name and qualifier (`$LATEST` is dropped; others are appended). */
+export function jobNameFor(functionName: string, qualifier: string | undefined): string {
+  const raw = qualifier && qualifier !== '$LATEST' ? `${functionName}-${qualifier}` : functionName;
+  let name = raw.replace(/[^A-Za-z0-9_-]/g, '-').replace(/^[^A-Za-z0-9]+/, '');
+  name = name.slice(0, BatchLimits.maxJobNameLength);
+  return JOB_NAME.test(name) ? name : 'lambda-job';
+}
+
+function resources(r: JobResources): ResourceRequirement[] {
+  const out: ResourceRequirement[] = [];
+  if (r.vcpus !== undefined) out.push({ type: 'VCPU', value: String(r.vcpus) });
+  if (r.memory !== undefined) out.push({ type: 'MEMORY', value: String(r.memory) });
+  // Batch rejects a GPU requirement of 0; leaving it out asks for none.
+  if (r.gpus) out.push({ type: 'GPU', value: String(r.gpus) });
+  return out;
+}
+
+/** The exact SubmitJob input of a plan (what plan mode answers as `submit_job`). */
+export function submitJobInput(plan: JobPlan): SubmitJobCommandInput {
+  const input: SubmitJobCommandInput = {
+    jobName: plan.name,
+    jobQueue: plan.queue,
+    jobDefinition: plan.image.jobDefinition,
+    parameters: { ...jobParameters(plan) },
+  };
+  if (plan.payload.kind === 'set') {
+    const size = arraySize(plan.payload.itemCount, plan.payload.itemsPerJob);
+    // Batch's arrays have 2 to 10,000 children; a set that fits one child is a plain job.
+    if (size >= MIN_ARRAY_SIZE) input.arrayProperties = { size };
+  }
+  const req = resources(plan.resources);
+  const environment = jobEnvironment(plan);
+  if (req.length > 0 || environment.length > 0)
+    input.containerOverrides = {
+      ...(req.length > 0 ? { resourceRequirements: req } : {}),
+      ...(environment.length > 0 ? { environment } : {}),
+    };
+  if (plan.timeout !== undefined) input.timeout = { attemptDurationSeconds: plan.timeout };
+  if (plan.attempts !== undefined)
+    input.retryStrategy = {
+      attempts: plan.attempts,
+      evaluateOnExit: RETRY_ON_EXIT.map((e) => ({ ...e })),
+    };
+  return input;
+}
+
+export type SubmitOutcome =
+  | { kind: 'submitted'; jobId: string }
+  /** the answer was lost but the job exists: found by name and parameters */
+  | { kind: 'found'; jobId: string }
+  /** the server answered with an error: no job was made */
+  | { kind: 'refused'; error: Error }
+  /** no answer, and the job could not be found: it may or may not exist */
+  | { kind: 'unknown'; error: Error };
+
+interface SdkError {
+  name?: string;
+  $metadata?: { httpStatusCode?: number };
+}
+
+function throttled(err: SdkError): boolean {
+  return err.$metadata?.httpStatusCode === 429 || /Throttl|TooManyRequests/.test(err.name ?? '');
+}
+
+/** An answer a second try may change: a server error or throttling. */
+function worthRetrying(err: SdkError): boolean {
+  return (err.$metadata?.httpStatusCode ?? 0) >= 500 || throttled(err);
+}
+
+export interface SubmitDeps {
+  limiter: RateLimiter;
+  clock?: Clock;
+  random?: () => number;
+}
+
+/**
+ * Submits `input` once per answered failure (server errors up to SUBMIT_ATTEMPTS, throttling up to
+ * THROTTLED_ATTEMPTS with full-jitter backoff), each try under the rate limit. Batch's SubmitJob has no
+ * idempotency token, so a request whose answer never came (connection lost after it was sent, a timeout) is
+ * not sent again: the job may exist. It is looked for instead (ListJobs by name, then the parameters, which
+ * carry the payload's unique URL). The `batch` client must not retry by itself (maxAttempts: 1).
+ */
+export async function submitJob(
+  batch: BatchClient,
+  input: SubmitJobCommandInput,
+  deps: SubmitDeps,
+): Promise<SubmitOutcome> {
+  const clock = deps.clock ?? realClock;
+  const random = deps.random ?? Math.random;
+  const started = Date.now();
+  for (let attempt = 1; ; attempt++) {
+    await deps.limiter.take();
+    try {
+      const out = await batch.send(new SubmitJobCommand(input));
+      if (!out.jobId) return { kind: 'refused', error: new Error('SubmitJob returned no jobId') };
+      return { kind: 'submitted', jobId: out.jobId };
+    } catch (err) {
+      const e = err as SdkError & Error;
+      const status = e.$metadata?.httpStatusCode;
+      // No answer at all, or a 2xx whose body was cut (the SDK then fails to parse it): the job may exist.
+      if (status === undefined || status < 300) {
+        const jobId = await findSubmitted(batch, input, started).catch(() => undefined);
+        return jobId ? { kind: 'found', jobId } : { kind: 'unknown', error: e };
+      }
+      const limit = throttled(e) ? THROTTLED_ATTEMPTS : SUBMIT_ATTEMPTS;
+      if (attempt >= limit || !worthRetrying(e)) return { kind: 'refused', error: e };
+      const delay = throttled(e)
+        ? random() * Math.min(THROTTLE_DELAY_CAP_MS, THROTTLE_DELAY_MS * 2 ** attempt)
+        : RETRY_DELAY_MS * 2 ** (attempt - 1) * (0.5 + random());
+      await clock.sleep(delay);
+    }
+  }
+}
+
+/** The job a SubmitJob like `input` made since `since` (ms epoch), by name, then by its parameters. */
+export async function findSubmitted(
+  batch: BatchClient,
+  input: Pick<SubmitJobCommandInput, 'jobQueue' | 'jobName' | 'parameters'>,
+  since: number,
+): Promise<string | undefined> {
+  let nextToken: string | undefined;
+  for (let page = 0; page < LOOKUP_PAGES; page++) {
+    const list = await batch.send(
+      new ListJobsCommand({
+        jobQueue: input.jobQueue,
+        filters: [{ name: 'JOB_NAME', values: [input.jobName ?? ''] }],
+        maxResults: 100,
+        ...(nextToken ? { nextToken } : {}),
+      }),
+    );
+    const ids = (list.jobSummaryList ?? [])
+      .filter((j) => j.jobId && (j.createdAt ?? since) >= since - SKEW_MS)
+      .map((j) => j.jobId as string);
+    if (ids.length > 0) {
+      const { jobs } = await batch.send(new DescribeJobsCommand({ jobs: ids }));
+      const mine = jobs?.find((j) => sameParameters(input.parameters ?? {}, j.parameters ?? {}));
+      if (mine?.jobId) return mine.jobId;
+    }
+    nextToken = list.nextToken;
+    if (!nextToken) return undefined;
+  }
+  return undefined;
+}
+
+/** Every parameter we sent is on the job (the definition may add defaults of its own). */
+function sameParameters(sent: Record<string, string>, job: Record<string, string>): boolean {
+  return Object.entries(sent).every(([k, v]) => job[k] === v);
+}

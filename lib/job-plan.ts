@@ -1,0 +1,162 @@
+// The Batch job one request becomes, as one validated value: the dispatcher plans it, its Batch module submits it,
+// and the runner reads what it carries (parameters, item-set environment) under the names exported here.
+import { InvalidRequestError } from './errors.js';
+import { isS3Url, parseS3Url } from './s3-url.js';
+
+/** Image flavours: the plain Lambda base, or the same with GDAL/PROJ. */
+export const Images = ['lambda', 'geolambda'] as const;
+export type ImageName = (typeof Images)[number];
+
+/** The job definitions' `Ref::` parameters, in the order of their command (`run Ref::lambda_function Ref::url Ref::url_out`). */
+export const JobParameterNames = ['lambda_function', 'url', 'url_out'] as const;
+export type JobParameters = Record<(typeof JobParameterNames)[number], string>;
+
+/** Item-set environment of an array job (DESIGN.md "Item sets"); Batch adds `AWS_BATCH_JOB_ARRAY_INDEX` per child. */
+export const RUN_LAMBDA_ITEM_COUNT = 'RUN_LAMBDA_ITEM_COUNT';
+export const RUN_LAMBDA_ITEMS_PER_JOB = 'RUN_LAMBDA_ITEMS_PER_JOB';
+export const AWS_BATCH_JOB_ARRAY_INDEX = 'AWS_BATCH_JOB_ARRAY_INDEX';
+/** Set by the runner for the function it runs, so `isBatchJob()` holds wherever the runner runs it. */
+export const RUN_LAMBDA_JOB = 'RUN_LAMBDA_JOB';
+
+/** Batch array jobs have 2 to 10,000 children, so a set holds at most 10,000 items (one per child at most). */
+export const MAX_ITEMS = 10_000;
+export const MIN_ARRAY_SIZE = 2;
+
+/**
+ * When a SubmitJob carries its own retryStrategy it replaces the definition's entirely, so the template's
+ * rule (the list in template.yaml's job definitions) travels with it: retry a lost EC2 host or Fargate Spot
+ * task and exit code 4 (payload I/O); stop on anything else (1 function failed, 2 bad input, 3 function not
+ * preparable, 124 timeout, 143 cancelled).
+ */
+export const RETRY_ON_EXIT = [
+  { onStatusReason: 'Host EC2*', action: 'RETRY' },
+  { onStatusReason: 'Your Spot Task was interrupted*', action: 'RETRY' },
+  { onExitCode: '4', action: 'RETRY' },
+  { onExitCode: '*', action: 'EXIT' },
+] as const;
+
+/** The job's input: one payload URL (`s3://…` or `data:`), or an item set (`<url><i>.json`, 0-based). */
+export type JobPayload =
+  | { kind: 'single'; url: string }
+  | { kind: 'set'; url: string; itemCount: number; itemsPerJob: number };
+
+/**
+ * What runs the function. One kind today: a job definition of a run-lambda image, chosen by flavour and the
+ * function's runtime. Image functions (DESIGN.md) will add a second kind (the function's own image digest).
+ */
+export type JobImage = { kind: 'definition'; flavour: ImageName; runtime: string; jobDefinition: string };
+
+export interface JobResources {
+  /** vCPUs: a whole number ≥ 1, or 0.25 / 0.5 (Fargate). */
+  vcpus?: number;
+  /** Memory in MiB. */
+  memory?: number;
+  /** GPUs; 0 or absent asks for none. */
+  gpus?: number;
+}
+
+export interface JobPlan {
+  /** The function ARN the job runs (qualified when the request was). */
+  function: string;
+  payload: JobPayload;
+  /** `url_out`: a result URL, or for a set the prefix its results go under (ends in `/`). */
+  output: string;
+  /** The run record (DESIGN.md "Run records"): the output with `.json` → `.run.json`; for a set, the output prefix. */
+  record: string;
+  name: string;
+  queue: string;
+  image: JobImage;
+  resources: JobResources;
+  /** Seconds each attempt may run. */
+  timeout?: number;
+  /** Attempts in all; sent with RETRY_ON_EXIT. */
+  attempts?: number;
+  /** Names the stored objects and guards against a second job (DESIGN.md "Idempotency"). */
+  idempotencyKey?: string;
+}
+
+/** Children of the array job for `itemCount` items, `itemsPerJob` each: `ceil(n / k)` (1 means a plain job). */
+export function arraySize(itemCount: number, itemsPerJob: number): number {
+  return Math.ceil(itemCount / itemsPerJob);
+}
+
+/** The items child `index` runs: `[index*k, min(index*k + k, n))`. */
+export function itemRange(
+  index: number,
+  itemsPerJob: number,
+  itemCount: number,
+): { start: number; end: number } {
+  const start = index * itemsPerJob;
+  return { start: Math.min(start, itemCount), end: Math.min(start + itemsPerJob, itemCount) };
+}
+
+/** The run record beside a result: `k_out.json` → `k_out.run.json` (a name without `.json` gets `.run.json`); a set's is its prefix. */
+export function recordUrlFor(output: string): string {
+  if (output.endsWith('/')) return output;
+  return output.endsWith('.json') ? `${output.slice(0, -'.json'.length)}.run.json` : `${output}.run.json`;
+}
+
+/** The job's `Ref::` parameters (every value a string, as Batch requires). */
+export function jobParameters(plan: JobPlan): JobParameters {
+  return { lambda_function: plan.function, url: plan.payload.url, url_out: plan.output };
+}
+
+/** The container environment the plan adds: the item-set variables, none for a single payload. */
+export function jobEnvironment(plan: JobPlan): { name: string; value: string }[] {
+  if (plan.payload.kind !== 'set') return [];
+  return [
+    { name: RUN_LAMBDA_ITEM_COUNT, value: String(plan.payload.itemCount) },
+    { name: RUN_LAMBDA_ITEMS_PER_JOB, value: String(plan.payload.itemsPerJob) },
+  ];
+}
+
+function fail(field: string, problem: string): never {
+  throw new InvalidRequestError(`${field}: ${problem}`);
+}
+
+function count(v: unknown, field: string, max: number): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max)
+    fail(field, `must be a whole number from 1 to ${max}, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function s3Prefix(url: unknown, field: string, set: boolean): string {
+  if (typeof url !== 'string' || url === '') fail(field, 'is required');
+  if (set !== url.endsWith('/'))
+    fail(
+      field,
+      set ? `must end in / for an item set, got ${url}` : `must not end in / for one payload, got ${url}`,
+    );
+  if (url.startsWith('data:') && !set) return url;
+  if (!isS3Url(url)) fail(field, `must be an s3:// URL, got ${url}`);
+  try {
+    parseS3Url(set ? `${url}x` : url);
+  } catch (err) {
+    fail(field, (err as Error).message);
+  }
+  return url;
+}
+
+/**
+ * Checks a plan's invariants (the shape a runner and Batch rely on) and returns it; throws
+ * InvalidRequestError naming the request field at fault. The dispatcher passes every plan through it.
+ */
+export function parseJobPlan(raw: JobPlan): JobPlan {
+  const p = raw.payload;
+  const set = p.kind === 'set';
+  s3Prefix(p.url, 'url', set);
+  if (set) {
+    count(p.itemCount, 'payloads', MAX_ITEMS);
+    count(p.itemsPerJob, 'items_per_job', MAX_ITEMS);
+  }
+  s3Prefix(raw.output, 'url_out', set);
+  if (raw.record !== recordUrlFor(raw.output)) fail('url_out', `has no run record URL: ${raw.record}`);
+  if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/.test(raw.name))
+    fail('name', `is not a Batch job name: ${raw.name}`);
+  if (raw.queue === '') fail('queue', 'is required');
+  if (raw.image.kind !== 'definition' || !(Images as readonly string[]).includes(raw.image.flavour))
+    fail('image', `is not a known image: ${JSON.stringify(raw.image)}`);
+  if (!/^arn:aws[\w-]*:lambda:[a-z0-9-]+:\d{12}:function:[\w-]+(:[\w$-]+)?$/.test(raw.function))
+    fail('lambda_function', `is not a full function ARN: ${raw.function}`);
+  return raw;
+}
