@@ -210,12 +210,15 @@ test('a failing handler ends the job with exit 1, a Type: message last line, not
   assert.equal(retryAction(def, 4), 'retry');
 });
 
-test('a python3.11 result reaches S3 as Lambda serialises it for python3.11 (non-ASCII escaped)', async () => {
-  const answer = await w.dispatch({ lambda_function: 'e2e-py311', payload: payloadOf('py311', 2000) });
-  const r = await w.runJob(answer.job_id);
-  assert.equal(r.exitCode, 0, r.stderr);
-  const bytesOut = await w.read(answer.url_out);
-  assert.ok(bytesOut?.equals(await readFile(join(w.dir, `${answer.job_id}.json`))));
+test('a python3.11 function has no image (no job definition for lambda:python3.11): refused before anything is written', async () => {
+  const puts = () => w.h.front.calls('s3', 'PutObject').length;
+  const submits = () => w.h.front.calls('batch', 'SubmitJob').length;
+  const [p0, s0] = [puts(), submits()];
+  await assert.rejects(
+    w.dispatch({ lambda_function: 'e2e-py311', payload: payloadOf('py311', 20_000) }),
+    (err: Error) => err.name === 'UnsupportedRuntimeError' && /lambda:python3\.11/.test(err.message),
+  );
+  assert.deepEqual([puts(), submits()], [p0, s0], 'nothing written, nothing submitted');
 });
 
 test('straight to a template definition: no url_out writes the result over the payload; no url exits 2, not retried', async () => {

@@ -73,11 +73,11 @@ before(async () => {
     w.h,
     'e2e-units',
     { 'nodejs/node_modules/e2e-units/index.js': LAYER_MODULE },
-    ['nodejs20.x'],
+    ['nodejs24.x'],
   );
   await createFunction(w.h, {
     name: 'e2e-node',
-    runtime: 'nodejs20.x',
+    runtime: 'nodejs24.x',
     handler: 'index.handler',
     files: { 'index.mjs': NODE_HANDLER },
     layers: [units],
@@ -93,7 +93,7 @@ before(async () => {
   });
   await createFunction(w.h, {
     name: 'e2e-node-failing',
-    runtime: 'nodejs20.x',
+    runtime: 'nodejs24.x',
     handler: 'index.handler',
     files: { 'index.mjs': NODE_FAILING },
   });
@@ -126,7 +126,9 @@ for (const [sizeName, count] of [
     const payload = { id: `node-${count}`, features: features(count) };
     const answer = await w.dispatch({ lambda_function: 'e2e-node', payload });
     assert.equal(answer.image, 'lambda');
-    assert.equal(answer.job_definition, w.stack.outputs.LambdaJobDefinitionArn);
+    // A nodejs24.x function runs on the nodejs24.x image's definition (the JobDefinitions output's map).
+    const definitions = JSON.parse(w.stack.outputs.JobDefinitions ?? '{}') as Record<string, string>;
+    assert.equal(answer.job_definition, definitions['lambda:nodejs24.x']);
     assert.equal(answer.job_queue, queueArn);
     assert.equal(answer.url.startsWith('s3://'), count > 20, answer.url.slice(0, 40));
 

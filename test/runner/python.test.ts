@@ -145,3 +145,13 @@ test('python: the default output is the payload URL; the input is replaced only 
   assert.equal(ok.code, 0, ok.stderr);
   assert.deepEqual(JSON.parse(readFileSync(p, 'utf8')).event, { n: 1 });
 });
+
+test('python: the result is serialised as Lambda does for the runtime: non-ASCII escaped up to python3.11, as is from 3.12', async () => {
+  const input = JSON.stringify({ name: 'tuile — 東京', n: 1 });
+  const old = await runCli([...h('echo'), '--runtime', 'python3.11', fn, '-', '-'], { input });
+  assert.equal(old.code, 0, old.stderr);
+  assert.equal(old.stdout, '{"name": "tuile \\u2014 \\u6771\\u4eac", "n": 1}');
+  const current = await runCli([...h('echo'), '--runtime', 'python3.12', fn, '-', '-'], { input });
+  assert.equal(current.code, 0, current.stderr);
+  assert.equal(current.stdout, '{"name": "tuile — 東京", "n": 1}');
+});

@@ -62,6 +62,10 @@ test('the dispatcher reads back only its idempotency records, and may submit to 
   const submit = JSON.stringify(
     dispatcherStatements().find((s) => actionsOf(s).includes('batch:SubmitJob'))?.Resource,
   );
-  assert.match(submit, /job-definition\/\$\{AWS::StackName\}-lambda-\*/);
-  assert.match(submit, /job-definition\/\$\{AWS::StackName\}-geolambda-\*/);
+  // One definition per image of images/matrix.json, each by name and any revision (never a wildcard name).
+  for (const name of ['lambda', 'lambda-python3-13', 'lambda-nodejs24-x', 'geolambda', 'geolambda-python3-13']) {
+    assert.ok(submit.includes(`job-definition/\${AWS::StackName}-${name}"`), name);
+    assert.ok(submit.includes(`job-definition/\${AWS::StackName}-${name}:*"`), name);
+  }
+  assert.doesNotMatch(submit, /StackName\}-(geo)?lambda-\*/);
 });
