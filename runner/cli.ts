@@ -1,6 +1,6 @@
 // run-lambda's entry point: parse arguments, run once, end with DESIGN.md's exit code and `<ErrorType>: <message>`.
 import { spawn } from 'node:child_process';
-import { exitCodeOf, lastLine, UsageError } from './errors.js';
+import { asRunnerError, lastLine, UsageError } from './errors.js';
 import { createLogger } from './log.js';
 import { parseArgs, USAGE } from './options.js';
 import { run } from './run.js';
@@ -16,8 +16,9 @@ async function main(argv: string[]): Promise<number> {
   try {
     parsed = parseArgs(argv, env);
   } catch (err) {
-    process.stderr.write(`${USAGE}\n\n${lastLine(err)}\n`);
-    return exitCodeOf(err);
+    const e = asRunnerError(err);
+    process.stderr.write(`${USAGE}\n\n${lastLine(e)}\n`);
+    return e.exitCode;
   }
   if (parsed.kind === 'help') {
     process.stdout.write(`${USAGE}\n`);
@@ -52,9 +53,10 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (err) {
     if (log.level === 'debug' && err instanceof Error && err.stack) log.debug(err.stack);
-    if (err instanceof UsageError) process.stderr.write(`${USAGE}\n\n`);
-    process.stderr.write(`${lastLine(err)}\n`);
-    return exitCodeOf(err);
+    const e = asRunnerError(err);
+    if (e instanceof UsageError) process.stderr.write(`${USAGE}\n\n`);
+    process.stderr.write(`${lastLine(e)}\n`);
+    return e.exitCode;
   }
 }
 

@@ -2,6 +2,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { homedir, totalmem } from 'node:os';
 import { basename, join, resolve } from 'node:path';
+import { FALLBACK_REGION, regionFromEnv } from '../lib/aws-config.js';
 import type { Env } from '../lib/env.js';
 import { envString } from '../lib/env.js';
 import { extractZip } from './archive/extract.js';
@@ -97,8 +98,7 @@ export async function prepareLocalFunction(ref: string, opts: LocalOptions): Pro
     basename(path)
       .replace(/\.zip$/, '')
       .replace(/[^A-Za-z0-9_-]/g, '-') || 'function';
-  const region =
-    envString(opts.env, 'AWS_REGION') ?? envString(opts.env, 'AWS_DEFAULT_REGION') ?? 'us-east-1';
+  const region = regionFromEnv(opts.env) ?? FALLBACK_REGION;
   return {
     taskRoot,
     optDir: opts.optDir,

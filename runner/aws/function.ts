@@ -1,8 +1,7 @@
 // Prepares a deployed Lambda function to run here: GetFunction, verified code and layer downloads, cache, /opt.
 import { GetFunctionCommand, type GetFunctionCommandOutput, type LambdaClient } from '@aws-sdk/client-lambda';
-import { regionFromArn } from '../../lib/aws-config.js';
+import { type NetworkTimeouts, regionFromArn, regionFromEnv } from '../../lib/aws-config.js';
 import type { Env } from '../../lib/env.js';
-import { envString } from '../../lib/env.js';
 import { FunctionPrepareError, UsageError } from '../errors.js';
 import type { PreparedFunction } from '../function.js';
 import type { Logger } from '../log.js';
@@ -20,6 +19,7 @@ export interface RemoteFunctionOptions {
   log: Logger;
   env: Env;
   signal?: AbortSignal;
+  timeouts?: NetworkTimeouts;
 }
 
 export type RemoteFunction = PreparedFunction & { cleanup(): Promise<void> };
@@ -36,12 +36,11 @@ export async function prepareRemoteFunction(
   const { log } = opts;
   const target = parseFunctionRef(ref);
   // An ARN's own region is the only one GetFunction can find it in; AWS_REGION is for bare names.
-  const region =
-    target.region ?? envString(opts.env, 'AWS_REGION') ?? envString(opts.env, 'AWS_DEFAULT_REGION');
+  const region = target.region ?? regionFromEnv(opts.env);
   if (!region) {
     throw new UsageError(`no AWS region for ${ref}: set AWS_REGION or give the function as an ARN`);
   }
-  const lambda = lambdaClient(opts.env, region);
+  const lambda = lambdaClient(opts.env, region, opts.timeouts);
   const fn = await getFunction(lambda, target, ref);
   log.debug(`GetFunction answered for ${ref}`);
   const config = fn.Configuration ?? {};
@@ -80,6 +79,7 @@ export async function prepareRemoteFunction(
               label: `code of ${name}`,
               sha256Base64: codeSha,
               ...(config.CodeSize ? { expectedSize: config.CodeSize } : {}),
+              ...(opts.timeouts ? { timeouts: opts.timeouts } : {}),
               refreshUrl: async () => (await getFunction(lambda, target, ref)).Code?.Location ?? codeLocation,
               log,
               signal,
@@ -91,7 +91,15 @@ export async function prepareRemoteFunction(
             onWait: (holder) => log.info(`waiting for ${holder}, which is downloading the code of ${name}`),
           },
         ),
-        materializeLayers(layerArns, { lambda, store, functionName: name, extract, log, signal }),
+        materializeLayers(layerArns, {
+          lambda,
+          store,
+          functionName: name,
+          extract,
+          log,
+          signal,
+          ...(opts.timeouts ? { timeouts: opts.timeouts } : {}),
+        }),
       ] as const;
     });
     log.debug(`${name}: code and layers in place`);

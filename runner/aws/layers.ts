@@ -1,6 +1,7 @@
 // A function's layers: GetLayerVersion for each, verified download into the store, then overlay into the opt dir.
 import { mkdir } from 'node:fs/promises';
 import { GetLayerVersionCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import type { NetworkTimeouts } from '../../lib/aws-config.js';
 import type { ExtractResult } from '../archive/extract.js';
 import { FunctionPrepareError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -50,6 +51,7 @@ export function materializeLayers(
     extract: (zipPath: string, dir: string) => Promise<ExtractResult>;
     log: Logger;
     signal?: AbortSignal;
+    timeouts?: NetworkTimeouts;
   },
 ): Promise<Materialized[]> {
   return Promise.all(
@@ -66,6 +68,7 @@ export function materializeLayers(
             label,
             sha256Base64: content.sha256,
             ...(content.size ? { expectedSize: content.size } : {}),
+            ...(opts.timeouts ? { timeouts: opts.timeouts } : {}),
             refreshUrl: async () => (await layerContent(opts.lambda, layer, opts.functionName)).location,
             log: opts.log,
             ...(opts.signal ? { signal: opts.signal } : {}),

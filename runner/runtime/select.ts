@@ -5,7 +5,7 @@ import type { Env } from '../../lib/env.js';
 import { envString } from '../../lib/env.js';
 import { RuntimeNotAvailableError } from '../errors.js';
 import { ClientKind, clientPath } from './clients.js';
-import { baseImageFor, RuntimeFamily, runtimeFamily } from './families.js';
+import { baseImageFor, familyOf, RuntimeFamily, unknownRuntime } from './families.js';
 import { resolvePython } from './python.js';
 
 export interface RuntimeCommand {
@@ -38,7 +38,13 @@ const isExecutable = (p: string) => {
 };
 
 export async function selectRuntime(input: SelectInput): Promise<RuntimeCommand> {
-  const family = runtimeFamily(input.runtime);
+  // A --runtime flag was checked when parsed; what is left is the function's own configuration (exit 3).
+  const family = familyOf(input.runtime);
+  if (family === undefined) {
+    throw new RuntimeNotAvailableError(
+      `the function's configuration names an ${unknownRuntime(input.runtime)}`,
+    );
+  }
   for (const [dir, where] of [
     [input.taskRoot, 'the task root'],
     [input.optDir, 'the opt dir'],
@@ -94,11 +100,8 @@ function imageFamily(dir: string, env: Env): RuntimeFamily | undefined {
   const exec = envString(env, 'AWS_EXECUTION_ENV');
   const m = exec ? /^AWS_Lambda_(.+)$/.exec(exec) : null;
   if (m?.[1]) {
-    try {
-      return runtimeFamily(m[1]);
-    } catch {
-      // not a runtime name; fall back to the files
-    }
+    const family = familyOf(m[1]);
+    if (family) return family;
   }
   if (existsSync(join(dir, 'bootstrap.py')) || existsSync(join(dir, 'awslambdaric')))
     return RuntimeFamily.python;

@@ -11,6 +11,7 @@ import {
   createFunction,
   createLayer,
   getJson,
+  getObject,
   putObject,
 } from '../integration/harness/fixtures.js';
 import { type Harness, type RecordedRequest, startHarness } from '../integration/harness/index.js';
@@ -57,6 +58,7 @@ test('a layer download cut mid-stream on every try leaves no half entry, temp zi
   assert.deepEqual(await entries(cacheDir, 'layer'), []);
   assert.deepEqual(await cacheLeftovers(cacheDir), []);
   assert.deepEqual(await getJson(h, BUCKET, 'cut/in.json'), { c: 1 });
+  assert.equal(await getObject(h, BUCKET, 'cut/in_out.json'), undefined);
 
   const ok = await runLambda({
     h,
@@ -65,7 +67,7 @@ test('a layer download cut mid-stream on every try leaves no half entry, temp zi
     args: ['fc-cut', `s3://${BUCKET}/cut/in.json`],
   });
   assert.equal(ok.code, 0, ok.stderr);
-  assert.equal(((await getJson(h, BUCKET, 'cut/in.json')) as { dep: string }).dep.length, 4000);
+  assert.equal(((await getJson(h, BUCKET, 'cut/in_out.json')) as { dep: string }).dep.length, 4000);
   assert.equal((await entries(cacheDir, 'layer')).length, 1);
   assert.deepEqual(await cacheLeftovers(cacheDir), []);
 });
@@ -137,7 +139,7 @@ test('a runner killed with SIGKILL while it holds the download lock: the next ru
     args: ['fc-stale', `s3://${BUCKET}/stale/in.json`],
   });
   assert.equal(ok.code, 0, ok.stderr);
-  assert.deepEqual(await getJson(h, BUCKET, 'stale/in.json'), { echo: { s: 1 }, dep: 1 });
+  assert.deepEqual(await getJson(h, BUCKET, 'stale/in_out.json'), { echo: { s: 1 }, dep: 1 });
   assert.deepEqual(await cacheLeftovers(cacheDir), []);
 });
 
@@ -165,7 +167,7 @@ test('leftovers of a dead runner (lock with a dead pid, temp zip, half-extracted
     args: ['fc-left', `s3://${BUCKET}/left/in.json`],
   });
   assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual(await getJson(h, BUCKET, 'left/in.json'), { echo: { l: 1 }, dep: 2 });
+  assert.deepEqual(await getJson(h, BUCKET, 'left/in_out.json'), { echo: { l: 1 }, dep: 2 });
   assert.deepEqual(await cacheLeftovers(cacheDir), []);
   assert.deepEqual(await listTree(join(dir, 'tmp-left')), []);
 });

@@ -78,7 +78,7 @@ def lambda_handler(event, context):
     }
 `;
 
-test('a Python function with its layer runs, sees its env var and ARN, and its result replaces the payload', async () => {
+test('a Python function with its layer runs, sees its env var and ARN, and its result goes to <payload>_out.json', async () => {
   const layer = await createLayer(h, 'cli-deps', { 'python/dep.py': 'VALUE = 7\n' });
   await createFunction(h, {
     name: 'cli-py',
@@ -90,7 +90,8 @@ test('a Python function with its layer runs, sees its env var and ARN, and its r
   await putObject(h, BUCKET, 'py/in.json', { n: 1 });
   const r = await runLambda([arnOf('cli-py'), `s3://${BUCKET}/py/in.json`], freshCache());
   assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual(await getJson(h, BUCKET, 'py/in.json'), {
+  assert.deepEqual(await getJson(h, BUCKET, 'py/in.json'), { n: 1 }, 'the input is never overwritten');
+  assert.deepEqual(await getJson(h, BUCKET, 'py/in_out.json'), {
     echo: { n: 1 },
     greeting: 'hi',
     dep: 7,
@@ -142,7 +143,7 @@ test('a custom runtime (bootstrap in the code) runs', async () => {
   await putObject(h, BUCKET, 'custom/in.json', { n: 5 });
   const r = await runLambda(['cli-custom', `s3://${BUCKET}/custom/in.json`], freshCache());
   assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual(await getJson(h, BUCKET, 'custom/in.json'), { custom: 5, handler: 'my.handler' });
+  assert.deepEqual(await getJson(h, BUCKET, 'custom/in_out.json'), { custom: 5, handler: 'my.handler' });
 });
 
 test('a qualified ARN runs that version and the handler sees the qualified ARN', async () => {
@@ -160,7 +161,7 @@ test('a qualified ARN runs that version and the handler sees the qualified ARN',
     freshCache(),
   );
   assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual(await getJson(h, BUCKET, 'v/in.json'), {
+  assert.deepEqual(await getJson(h, BUCKET, 'v/in_out.json'), {
     arn: `${arnOf('cli-versioned')}:${version}`,
     v: version,
   });
@@ -218,12 +219,50 @@ test('an unknown function exits 3 naming it', async () => {
   assert.match(r.lastLine, /^FunctionNotFoundError: .*cli-no-such-fn/);
 });
 
-test('a missing payload object exits 4 naming it', async () => {
+test('a missing payload object exits 2 naming it (Batch must not retry it)', async () => {
   await createFunction(h, { name: 'cli-nopayload' });
   const r = await runLambda(['cli-nopayload', `s3://${BUCKET}/missing/in.json`], freshCache());
-  assert.equal(r.code, 4, r.stderr);
-  assert.match(r.lastLine, /^PayloadIOError: .*s3:\/\/cli-payloads\/missing\/in\.json/);
+  assert.equal(r.code, 2, r.stderr);
+  assert.equal(
+    r.lastLine,
+    'PayloadAccessError: could not read the payload s3://cli-payloads/missing/in.json: the object does not exist',
+  );
   assert.equal(await getObject(h, BUCKET, 'missing/in.json'), undefined);
+  assert.equal(await getObject(h, BUCKET, 'missing/in_out.json'), undefined);
+});
+
+test('a payload in a bucket that does not exist exits 2 saying so', async () => {
+  await createFunction(h, { name: 'cli-nobucket' });
+  const r = await runLambda(['cli-nobucket', 's3://no-such-bucket-here/in.json'], freshCache());
+  assert.equal(r.code, 2, r.stderr);
+  assert.equal(
+    r.lastLine,
+    'PayloadAccessError: could not read the payload s3://no-such-bucket-here/in.json: the bucket does not exist',
+  );
+});
+
+test('AccessDenied on writing the result exits 2 naming the permission; the input stays', async () => {
+  await createFunction(h, { name: 'cli-denied-put' });
+  await putObject(h, BUCKET, 'dp/in.json', { d: 1 });
+  const denied = h.front.fault({
+    match: (r) => r.operation === 'PutObject' && r.path === `/${BUCKET}/dp/in_out.json`,
+    kind: 'error',
+    status: 403,
+    code: 'AccessDenied',
+  });
+  try {
+    const r = await runLambda(['cli-denied-put', `s3://${BUCKET}/dp/in.json`], freshCache());
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(
+      r.lastLine,
+      /^PayloadAccessError: could not write the result to s3:\/\/cli-payloads\/dp\/in_out\.json: access denied .*s3:PutObject/,
+    );
+    assert.equal(denied.hits, 1, 'a denial is not retried');
+  } finally {
+    denied.remove();
+  }
+  assert.deepEqual(await getJson(h, BUCKET, 'dp/in.json'), { d: 1 });
+  assert.equal(await getObject(h, BUCKET, 'dp/in_out.json'), undefined);
 });
 
 test('the second run of the same version downloads no code', async () => {

@@ -32,29 +32,29 @@ test('a payload object is streamed to a file', async () => {
   assert.deepEqual(JSON.parse(await readFile(dest, 'utf8')), { hello: 'world' });
 });
 
-test('a missing key fails with exit 4 naming the bucket and key, and leaves no file', async () => {
+test('a missing key fails with exit 2 naming the bucket and key, and leaves no file', async () => {
   const dest = join(dir, 'missing.json');
   await assert.rejects(downloadS3Payload('s3://payloads/in/none.json', dest, opts()), (err: Error) => {
-    assert.equal(err.name, 'PayloadIOError');
-    assert.equal(exitCodeOf(err), 4);
+    assert.equal(err.name, 'PayloadAccessError');
+    assert.equal(exitCodeOf(err), 2);
     assert.match(err.message, /s3:\/\/payloads\/in\/none\.json: the object does not exist/);
     return true;
   });
   assert.equal(existsSync(dest), false);
 });
 
-test('a missing bucket fails with exit 4 saying so', async () => {
+test('a missing bucket fails with exit 2 saying so', async () => {
   await assert.rejects(
     downloadS3Payload('s3://no-such-bucket/k.json', join(dir, 'x'), opts()),
     (err: Error) => {
-      assert.equal(exitCodeOf(err), 4);
+      assert.equal(exitCodeOf(err), 2);
       assert.match(err.message, /s3:\/\/no-such-bucket\/k\.json: the bucket does not exist/);
       return true;
     },
   );
 });
 
-test('a denied read fails with exit 4 naming the permission', async () => {
+test('a denied read fails with exit 2 naming the permission', async () => {
   await putObject(h, 'payloads', 'in/denied.json', {});
   const f = h.front.fault({
     match: (r) => r.operation === 'GetObject',
@@ -66,7 +66,7 @@ test('a denied read fails with exit 4 naming the permission', async () => {
     await assert.rejects(
       downloadS3Payload('s3://payloads/in/denied.json', join(dir, 'd'), opts()),
       (err: Error) => {
-        assert.equal(exitCodeOf(err), 4);
+        assert.equal(exitCodeOf(err), 2);
         assert.match(err.message, /access denied.*s3:GetObject/);
         return true;
       },
@@ -114,11 +114,11 @@ test('a transient 503 on PutObject is retried by the SDK', async () => {
   assert.equal((await getObject(h, 'payloads', 'out/retry_out.json'))?.toString(), '{"r":1}');
 });
 
-test('a write to a missing bucket fails with exit 4 naming it', async () => {
+test('a write to a missing bucket fails with exit 2 naming it', async () => {
   const src = join(dir, 'w.json');
   await writeFile(src, '{}');
   await assert.rejects(uploadS3Result('s3://no-such-bucket/out.json', src, opts()), (err: Error) => {
-    assert.equal(exitCodeOf(err), 4);
+    assert.equal(exitCodeOf(err), 2);
     assert.match(
       err.message,
       /write the result to s3:\/\/no-such-bucket\/out\.json: the bucket does not exist/,
