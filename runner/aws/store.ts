@@ -20,7 +20,12 @@ export interface Store {
 /** Opens the cache at `cacheDir`, or a fresh temp folder when the cache is off. */
 export async function openStore(cacheDir: string, useCache: boolean): Promise<Store> {
   if (useCache) {
-    await mkdir(cacheDir, { recursive: true });
+    await mkdir(cacheDir, { recursive: true }).catch((err: Error) => {
+      throw new FunctionPrepareError(
+        `cannot use the cache folder ${cacheDir}: ${err.message} (choose another with --cache-dir, or pass --no-cache)`,
+        { cause: err },
+      );
+    });
     return { dir: cacheDir, persistent: true, cleanup: async () => {} };
   }
   const dir = await mkdtemp(join(tmpdir(), 'run-lambda-'));

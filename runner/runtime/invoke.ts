@@ -18,6 +18,7 @@ import type { PayloadFile } from '../payload/source.js';
 import { type Outcome, startRuntimeApi } from '../runtime-api/server.js';
 import type { ApiLimits } from '../runtime-api/state.js';
 import { runtimeEnv } from './env.js';
+import { setLongTimeout } from './long-timer.js';
 import { describeExit, type SpawnFn, startRuntime } from './process.js';
 import type { RuntimeCommand } from './select.js';
 
@@ -129,14 +130,11 @@ export async function invokeOnce(input: InvokeInput): Promise<InvokeResult> {
         }
       });
       if (timeoutMs !== undefined) {
-        const timer = setTimeout(
-          () => {
-            running.signalGroup('SIGKILL');
-            reject(new TimeoutError(`the function timed out after ${input.timeoutSeconds} s`));
-          },
-          Math.max(deadlineMs - now(), 0),
-        );
-        cleanups.push(() => clearTimeout(timer));
+        const cancel = setLongTimeout(() => {
+          running.signalGroup('SIGKILL');
+          reject(new TimeoutError(`the function timed out after ${input.timeoutSeconds} s`));
+        }, deadlineMs - now());
+        cleanups.push(cancel);
       }
       const onAbort = () => {
         const sig = (input.signal?.reason as NodeJS.Signals) ?? 'SIGTERM';

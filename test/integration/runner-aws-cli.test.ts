@@ -313,3 +313,114 @@ test('two concurrent runs of a new version both succeed', async () => {
   assert.equal(((await getJson(h, BUCKET, 'cc/b.json')) as { dep: number }).dep, 3);
   assert.equal((await readdir(cache)).filter((f) => f.startsWith('code-')).length, 1);
 });
+
+test('code larger than the CodeSize GetFunction reported is refused with exit 3 naming both sizes, nothing extracted', async () => {
+  const fn = await createFunction(h, { name: 'cli-oversized' });
+  // 64 MiB served where GetFunction still reports the real, tiny zip.
+  h.front.codeFault('cli-oversized', {
+    kind: 'replace',
+    bytes: Buffer.alloc(64 * 1024 * 1024, 1),
+    reportSha: false,
+  });
+  await putObject(h, BUCKET, 'big/in.json', {});
+  const cache = freshCache();
+  const r = await runLambda(['cli-oversized', `s3://${BUCKET}/big/in.json`], cache);
+  assert.equal(r.code, 3, r.stderr);
+  assert.equal(
+    r.lastLine,
+    `ChecksumMismatchError: the code of cli-oversized is larger than the ${fn.CodeSize} bytes Lambda reported (CodeSize): the server announced ${64 * 1024 * 1024} bytes`,
+  );
+  assert.deepEqual(
+    (await readdir(cache)).filter((f) => f.startsWith('code-')),
+    [],
+  );
+});
+
+test('an unknown runtime in the function configuration is exit 3 (the function cannot be prepared), not a usage error', async () => {
+  await createFunction(h, { name: 'cli-cobol', runtime: 'cobol85' });
+  await putObject(h, BUCKET, 'cobol/in.json', {});
+  const r = await runLambda(['cli-cobol', `s3://${BUCKET}/cobol/in.json`], freshCache());
+  assert.equal(r.code, 3, r.stderr);
+  assert.match(
+    r.lastLine,
+    /^RuntimeNotAvailableError: the function's configuration names an unknown runtime "cobol85"/,
+  );
+  assert.equal(await getObject(h, BUCKET, 'cobol/in_out.json'), undefined);
+});
+
+test('a NUL in a function environment value is exit 3 naming the variable, not its value', async () => {
+  await createFunction(h, { name: 'cli-nul-env', env: { GOOD: 'x', SECRET_TOKEN: 'hunter2\u0000rest' } });
+  await putObject(h, BUCKET, 'nul/in.json', {});
+  const r = await runLambda(['cli-nul-env', `s3://${BUCKET}/nul/in.json`], freshCache());
+  assert.equal(r.code, 3, r.stderr);
+  assert.equal(
+    r.lastLine,
+    `FunctionPrepareError: the function's environment variable "SECRET_TOKEN" cannot be passed to a process: its value holds a NUL byte`,
+  );
+  assert.doesNotMatch(r.stderr, /hunter2/);
+});
+
+const ENV_HANDLER = `import os, time
+
+def lambda_handler(event, context):
+    keys = ("TZ", "PATH", "PYTHONPATH", "LD_LIBRARY_PATH", "NODE_PATH", "RUN_LAMBDA_COMPAT", "RUN_LAMBDA_JOB", "RUN_LAMBDA_LOG_LEVEL")
+    return {"env": {k: os.environ.get(k) for k in keys}, "tzname": time.tzname[0], "arn": context.invoked_function_arn}
+`;
+
+test("the function's own TZ wins over :UTC, and its PATH, PYTHONPATH, LD_LIBRARY_PATH and NODE_PATH follow Lambda's", async () => {
+  await createFunction(h, {
+    name: 'cli-env-own',
+    files: { 'lambda_function.py': ENV_HANDLER },
+    env: {
+      TZ: 'America/New_York',
+      PATH: '/fn/bin',
+      PYTHONPATH: '/fn/py',
+      LD_LIBRARY_PATH: '/fn/lib',
+      NODE_PATH: '/fn/node',
+    },
+  });
+  await putObject(h, BUCKET, 'envown/in.json', {});
+  const opt = join(dir, 'opt-env-own');
+  const r = await runLambda(['cli-env-own', `s3://${BUCKET}/envown/in.json`], freshCache(), opt);
+  assert.equal(r.code, 0, r.stderr);
+  const out = (await getJson(h, BUCKET, 'envown/in_out.json')) as {
+    env: Record<string, string>;
+    tzname: string;
+  };
+  assert.equal(out.env.TZ, 'America/New_York');
+  assert.match(out.tzname, /^E[SD]T$/);
+  const parts = (k: string) => out.env[k]?.split(':') ?? [];
+  assert.equal(parts('PATH').at(-1), '/fn/bin');
+  assert.ok(parts('PATH').includes(join(opt, 'bin')), 'Lambda keeps /opt/bin before the function’s own');
+  assert.ok(parts('PATH').indexOf(join(opt, 'bin')) < parts('PATH').indexOf('/fn/bin'));
+  assert.equal(parts('PYTHONPATH').at(-1), '/fn/py');
+  assert.equal(parts('PYTHONPATH')[0], join(opt, 'python'));
+  assert.equal(parts('LD_LIBRARY_PATH').at(-1), '/fn/lib');
+  assert.ok(parts('LD_LIBRARY_PATH').includes(join(opt, 'lib')));
+  assert.equal(parts('NODE_PATH').at(-1), '/fn/node');
+  assert.ok(parts('NODE_PATH').includes(join(opt, 'nodejs', 'node_modules')));
+});
+
+test('a function variable RUN_LAMBDA_COMPAT does not switch the runner into compat mode; it is dropped with a warning, and RUN_LAMBDA_JOB=1 is set', async () => {
+  await createFunction(h, {
+    name: 'cli-env-compat',
+    files: { 'lambda_function.py': ENV_HANDLER },
+    env: { RUN_LAMBDA_COMPAT: 'cirrus-v0', RUN_LAMBDA_LOG_LEVEL: 'debug', KEEP: '1' },
+  });
+  await putObject(h, BUCKET, 'envcompat/in.json', {});
+  const r = await runLambda(['cli-env-compat', `s3://${BUCKET}/envcompat/in.json`], freshCache());
+  // In compat mode the handler would be called with the event alone and fail on its missing context.
+  assert.equal(r.code, 0, r.stderr);
+  const out = (await getJson(h, BUCKET, 'envcompat/in_out.json')) as {
+    env: Record<string, string | null>;
+    arn: string;
+  };
+  assert.equal(out.arn, arnOf('cli-env-compat'));
+  assert.equal(out.env.RUN_LAMBDA_COMPAT, null);
+  assert.equal(out.env.RUN_LAMBDA_LOG_LEVEL, null);
+  assert.equal(out.env.RUN_LAMBDA_JOB, '1');
+  const warnings = r.stderr
+    .split('\n')
+    .filter((l) => /ignoring the function's RUN_LAMBDA_COMPAT, RUN_LAMBDA_LOG_LEVEL/.test(l));
+  assert.equal(warnings.length, 1, r.stderr);
+});

@@ -42,6 +42,14 @@ test('--timeout is enforced: exit 124, last line says so, the whole process grou
   assert.equal(r.stdout, '');
 });
 
+test('a --timeout past the 32-bit timer limit (2147484 s and more) does not fire at once: the handler returns', async () => {
+  for (const timeout of ['2147484', '1000000000']) {
+    const r = await runCli(['--timeout', timeout, '--handler', 'handlers.echo', py, 'data:,{"t":1}']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), { t: 1 });
+  }
+});
+
 test('SIGTERM is passed to the runtime, the group ends, the runner exits 143 and leaves no temp files', async () => {
   const tmp = privateTmp();
   let sent = false;

@@ -29,6 +29,7 @@ async function zipOf(files: Record<string, string>): Promise<Buffer> {
 /** A tiny server: path → bytes; `/expired-once/…` answers 403 the first time; counts requests per path. */
 const routes = new Map<string, Buffer>();
 const hits = new Map<string, number>();
+const endlessClosed: number[] = [];
 let server: Server;
 let base: string;
 let dir: string;
@@ -38,6 +39,23 @@ before(async () => {
     const path = req.url ?? '';
     const count = (hits.get(path) ?? 0) + 1;
     hits.set(path, count);
+    if (path === '/endless') {
+      // A body that never ends (no Content-Length): 64 KiB chunks until the client hangs up.
+      res.writeHead(200);
+      const chunk = Buffer.alloc(64 * 1024, 0x61);
+      const pump = () => {
+        while (!res.destroyed && res.write(chunk));
+        if (!res.destroyed) res.once('drain', pump);
+      };
+      res.on('close', () => endlessClosed.push(Date.now()));
+      pump();
+      return;
+    }
+    if (path === '/announces-big') {
+      res.writeHead(200, { 'content-length': String(1 << 30) });
+      res.write('PK');
+      return;
+    }
     const body = routes.get(path.replace(/^\/expired-once/, ''));
     if (path.startsWith('/expired-once') && count === 1) {
       res
@@ -117,6 +135,52 @@ test('a URL that is still refused after the refresh fails with the status', asyn
     (err: Error) => err instanceof FunctionPrepareError && /HTTP 404/.test(err.message),
   );
   assert.equal(existsSync(dest), false);
+});
+
+test('a download is capped at the CodeSize Lambda reported: an endless body is refused (exit 3) naming both sizes', async () => {
+  const dest = join(dir, 'endless.zip');
+  await assert.rejects(
+    downloadVerified(`${base}/endless`, dest, {
+      label: 'code of tiny',
+      sha256Base64: sha(Buffer.from('x')),
+      expectedSize: 188,
+      log: quietLog(),
+    }),
+    (err: Error) =>
+      err instanceof ChecksumMismatchError &&
+      exitCodeOf(err) === 3 &&
+      /^the code of tiny is larger than the 188 bytes Lambda reported \(CodeSize\): stopped after \d+ bytes$/.test(
+        err.message,
+      ),
+  );
+  assert.equal(existsSync(dest), false);
+  assert.equal(hits.get('/endless'), 1, 'a refusal is not retried');
+});
+
+test('a download whose Content-Length is above CodeSize is refused before its body is read', async () => {
+  await assert.rejects(
+    downloadVerified(`${base}/announces-big`, join(dir, 'big.zip'), {
+      label: 'layer l:1',
+      sha256Base64: sha(Buffer.from('x')),
+      expectedSize: 1000,
+      log: quietLog(),
+    }),
+    /^ChecksumMismatchError: the layer l:1 is larger than the 1000 bytes Lambda reported \(CodeSize\): the server announced 1073741824 bytes$/,
+  );
+});
+
+test('a download whose server goes silent fails with a timeout after its retries, naming it', async () => {
+  const lines: string[] = [];
+  await assert.rejects(
+    downloadVerified(`${base}/announces-big`, join(dir, 'silent.zip'), {
+      label: 'code of quiet',
+      sha256Base64: sha(Buffer.from('x')),
+      timeouts: { connectMs: 1000, idleMs: 200 },
+      log: quietLog(lines),
+    }),
+    /^FunctionPrepareError: could not download the code of quiet: no data for 200 ms$/,
+  );
+  assert.equal(lines.filter((l) => /trying again/.test(l)).length, 2, 'three tries in all');
 });
 
 test('large downloads log progress every 25%', async () => {
