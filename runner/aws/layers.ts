@@ -54,34 +54,51 @@ export function materializeLayers(
     timeouts?: NetworkTimeouts;
   },
 ): Promise<Materialized[]> {
-  return Promise.all(
-    layerArns.map(async (arn) => {
-      const layer = parseLayerArn(arn);
-      const content = await layerContent(opts.lambda, layer, opts.functionName);
-      const label = `layer ${layer.layerName.split(':').pop()}:${layer.version}`;
-      return materialize(
-        opts.store,
-        'layer',
-        content.sha256,
-        (zipPath) =>
-          downloadVerified(content.location, zipPath, {
-            label,
-            sha256Base64: content.sha256,
-            ...(content.size ? { expectedSize: content.size } : {}),
-            ...(opts.timeouts ? { timeouts: opts.timeouts } : {}),
-            refreshUrl: async () => (await layerContent(opts.lambda, layer, opts.functionName)).location,
-            log: opts.log,
-            ...(opts.signal ? { signal: opts.signal } : {}),
-          }),
-        opts.extract,
-        {
-          ...(opts.signal ? { signal: opts.signal } : {}),
+  // One layer failing stops the others, and the answer waits until every one has stopped: nothing may still
+  // be writing into the store (a temp zip, a lock) when the caller cleans up or the process exits.
+  const controller = new AbortController();
+  const forward = () => controller.abort(opts.signal?.reason);
+  if (opts.signal?.aborted) forward();
+  else opts.signal?.addEventListener('abort', forward, { once: true });
+  const signal = controller.signal;
+  const tasks = layerArns.map(async (arn) => {
+    const layer = parseLayerArn(arn);
+    const content = await layerContent(opts.lambda, layer, opts.functionName);
+    const label = `layer ${layer.layerName.split(':').pop()}:${layer.version}`;
+    return materialize(
+      opts.store,
+      'layer',
+      content.sha256,
+      (zipPath) =>
+        downloadVerified(content.location, zipPath, {
           label,
-          onWait: (holder) => opts.log.info(`waiting for ${holder}, which is downloading the ${label}`),
-        },
-      );
-    }),
-  );
+          sha256Base64: content.sha256,
+          ...(content.size ? { expectedSize: content.size } : {}),
+          ...(opts.timeouts ? { timeouts: opts.timeouts } : {}),
+          refreshUrl: async () => (await layerContent(opts.lambda, layer, opts.functionName)).location,
+          log: opts.log,
+          signal,
+        }),
+      opts.extract,
+      {
+        signal,
+        label,
+        onWait: (holder) => opts.log.info(`waiting for ${holder}, which is downloading the ${label}`),
+      },
+    );
+  });
+  let first: { error: unknown } | undefined;
+  for (const t of tasks) {
+    t.catch((error: unknown) => {
+      first ??= { error };
+      controller.abort();
+    });
+  }
+  return Promise.allSettled(tasks).then((results) => {
+    opts.signal?.removeEventListener('abort', forward);
+    if (first) throw first.error;
+    return results.map((r) => (r as PromiseFulfilledResult<Materialized>).value);
+  });
 }
 
 /**
