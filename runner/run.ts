@@ -62,6 +62,22 @@ function settledWithin(p: Promise<void>, ms: number): Promise<void> {
 const noop = () => {};
 
 export async function run(opts: RunOptions, deps: RunDeps): Promise<RunResult> {
+  try {
+    return await runOnce(opts, deps);
+  } catch (err) {
+    // After a stop, whatever failed failed because of it (a cut stdin read, an aborted GetObject): the run
+    // was stopped, exit 128+N, never a retried 4 or a function error.
+    const signal = deps.signal;
+    if (signal?.aborted && !(err instanceof StoppedBySignalError)) {
+      const stopped = new StoppedBySignalError((signal.reason as NodeJS.Signals) ?? 'SIGTERM');
+      deps.log.debug(`after the stop: ${(err as Error)?.message ?? String(err)}`);
+      throw stopped;
+    }
+    throw err;
+  }
+}
+
+async function runOnce(opts: RunOptions, deps: RunDeps): Promise<RunResult> {
   const { log, env, signal } = deps;
   const outputUrl = opts.outputUrl ?? defaultOutputUrl(opts.payloadUrl);
   const source = parsePayloadUrl(opts.payloadUrl, deps.cwd);
