@@ -166,19 +166,21 @@ test('SIGTERM while the S3 payload is still arriving: exit 143 (not 4, which Bat
   const isGet = (r: RecordedRequest) =>
     r.service === 's3' && r.operation === 'GetObject' && r.path === `/${BUCKET}/${f.key}`;
   h.front.fault({ match: isGet, kind: 'stall' });
-  let child: ChildProcess | undefined;
-  const running = runLambda({
+  let sent = false;
+  const r = await runLambda({
     h,
     tmp: f.tmp,
     cacheDir: f.cacheDir,
     args: [FN, f.url, f.out],
-    onSpawn: (c) => {
-      child = c;
+    // The runtime is up and waiting for its event, whose GetObject has not been answered.
+    onStderr(text, child) {
+      if (!sent && /runtime started/.test(text) && h.front.find(isGet)) {
+        sent = true;
+        child.kill('SIGTERM');
+      }
     },
   });
-  await waitForRequest(h, isGet);
-  child?.kill('SIGTERM');
-  const r = await running;
+  assert.ok(sent);
   assert.equal(r.code, 143, r.stderr);
   assert.equal(r.lastLine, 'StoppedBySignalError: stopped by SIGTERM');
   h.front.clearFaults();
