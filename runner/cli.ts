@@ -8,7 +8,16 @@ import { run } from './run.js';
 declare const __RUNNER_VERSION__: string | undefined;
 const VERSION = typeof __RUNNER_VERSION__ === 'string' ? __RUNNER_VERSION__ : '0.0.0-dev';
 
-const stopSignals = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
+/**
+ * Signals that stop a run: passed on to the runtime, its group ended, exit 128+N. Left to their defaults,
+ * SIGQUIT, SIGUSR2 and SIGALRM would kill the runner alone and orphan the runtime.
+ */
+const stopSignals = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR2', 'SIGALRM'] as const;
+
+// Node opens its inspector on 127.0.0.1:9229 at SIGUSR1 unless a listener is installed (anyone who may signal
+// the runner could then run code in it): ignored from the first moment, with a note once the log exists.
+let onUsr1 = () => {};
+process.on('SIGUSR1', () => onUsr1());
 
 async function main(argv: string[]): Promise<number> {
   const env = process.env;
@@ -40,6 +49,7 @@ async function main(argv: string[]): Promise<number> {
   });
   const controller = new AbortController();
   for (const sig of stopSignals) process.on(sig, () => controller.abort(sig));
+  onUsr1 = () => log.warn('ignoring SIGUSR1 (it would open the Node.js inspector)');
   try {
     await run(opts, {
       env,

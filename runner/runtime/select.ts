@@ -77,7 +77,11 @@ export async function selectRuntime(input: SelectInput): Promise<RuntimeCommand>
     return {
       label: "the runner's Node.js client",
       command: process.execPath,
-      args: [client],
+      // The function's Node must not open an inspector at SIGUSR1 either (Node 22.14 and later can be told).
+      args: [
+        ...(process.allowedNodeEnvironmentFlags.has('--disable-sigusr1') ? ['--disable-sigusr1'] : []),
+        client,
+      ],
       runtimeDir: imageDir,
     };
   }
