@@ -10,7 +10,7 @@ import { lambdaClient } from './clients.js';
 import { downloadVerified } from './download.js';
 import { type FunctionRef, hostArchitecture, parseFunctionRef, unqualifiedArn } from './function-ref.js';
 import { materializeLayers, overlayLayers } from './layers.js';
-import { materialize, openStore, sharedExtractor } from './store.js';
+import { changedNote, materialize, openStore, sharedExtractor } from './store.js';
 
 export interface RemoteFunctionOptions {
   cacheDir: string;
@@ -89,6 +89,7 @@ export async function prepareRemoteFunction(
             signal,
             label: `code of ${name}`,
             onWait: (holder) => log.info(`waiting for ${holder}, which is downloading the code of ${name}`),
+            onChanged: (why) => log.warn(changedNote(`code of ${name}`, why)),
           },
         ),
         materializeLayers(layerArns, {

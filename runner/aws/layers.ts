@@ -8,7 +8,7 @@ import type { Logger } from '../log.js';
 import { describeAwsError } from './aws-errors.js';
 import { copyTree } from './copy-tree.js';
 import { downloadVerified } from './download.js';
-import { type Materialized, materialize, type Store } from './store.js';
+import { changedNote, type Materialized, materialize, type Store } from './store.js';
 
 export interface LayerRef {
   arn: string;
@@ -84,6 +84,7 @@ export function materializeLayers(
         signal,
         label,
         onWait: (holder) => opts.log.info(`waiting for ${holder}, which is downloading the ${label}`),
+        onChanged: (why) => opts.log.warn(changedNote(label, why)),
       },
     );
   });

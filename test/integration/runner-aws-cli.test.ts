@@ -311,7 +311,7 @@ test('two concurrent runs of a new version both succeed', async () => {
   assert.equal(b.code, 0, b.stderr);
   assert.equal(((await getJson(h, BUCKET, 'cc/a.json')) as { dep: number }).dep, 3);
   assert.equal(((await getJson(h, BUCKET, 'cc/b.json')) as { dep: number }).dep, 3);
-  assert.equal((await readdir(cache)).filter((f) => f.startsWith('code-')).length, 1);
+  assert.equal((await readdir(cache)).filter((f) => /^code-[0-9a-f]{64}$/.test(f)).length, 1);
 });
 
 test('code larger than the CodeSize GetFunction reported is refused with exit 3 naming both sizes, nothing extracted', async () => {

@@ -162,3 +162,12 @@ test('python: an output that names the payload itself (or a link to it) is refus
     assert.equal(existsSync(join(dir, 'ran')), false, 'the handler did not run');
   }
 });
+
+test('python: a function that rewrites the runtime client it runs in does not change what serves the next run', async () => {
+  const first = await runCli([...h('tamper_client'), fn, 'data:,{}']);
+  assert.equal(first.code, 0, first.stderr);
+  const second = await runCli([...h('echo'), fn, 'data:,{"n":2}']);
+  assert.equal(second.code, 0, second.stderr);
+  assert.doesNotMatch(second.stderr, /INJECTED/);
+  assert.deepEqual(JSON.parse(second.stdout), { n: 2 });
+});

@@ -1,7 +1,21 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { lstat, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import {
+  appendFile,
+  chmod,
+  lstat,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+  symlink,
+  utimes,
+  writeFile,
+} from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -212,7 +226,78 @@ test('the cache extracts a version once; the second run downloads nothing', asyn
   assert.equal(first.dir, join(dir, 'cache1', folderFor('code', sha(zip))));
   assert.match(first.dir, /code-[0-9a-f]{64}$/);
   // Only the extracted folder is left: no temp zip, no temp folder.
-  assert.deepEqual(await readdir(join(dir, 'cache1')), [folderFor('code', sha(zip))]);
+  const entry = folderFor('code', sha(zip));
+  assert.deepEqual((await readdir(join(dir, 'cache1'))).sort(), [entry, `${entry}.manifest`]);
+});
+
+/** Changes an earlier run could make to a cached entry, each of which must make the next run extract it again. */
+const tamperings: [string, (entry: string) => Promise<void>][] = [
+  ['a module appended to', (e) => appendFile(join(e, 'index.py'), 'x = 2\n')],
+  [
+    'a module rewritten and its mtime put back',
+    async (e) => {
+      const before = await stat(join(e, 'index.py'));
+      await writeFile(join(e, 'index.py'), 'x = 3\n');
+      await utimes(join(e, 'index.py'), before.atime, before.mtime);
+    },
+  ],
+  ['a new file in a subfolder', (e) => writeFile(join(e, 'pkg', 'evil.py'), 'import os\n')],
+  [
+    'a file replaced by another inode',
+    async (e) => {
+      await writeFile(join(e, 'pkg', 'mod.tmp'), 'y = 9\n');
+      await rename(join(e, 'pkg', 'mod.tmp'), join(e, 'pkg', 'mod.py'));
+    },
+  ],
+  ['a mode changed', (e) => chmod(join(e, 'index.py'), 0o777)],
+  ['a file removed', (e) => rm(join(e, 'pkg', 'mod.py'))],
+];
+
+for (const [what, tamper] of tamperings) {
+  test(`a cached entry changed after its extraction (${what}) is not used: it is extracted again, with a warning`, async () => {
+    const zip = await zipOf({ 'index.py': 'x = 1\n', 'pkg/mod.py': 'y = 1\n' });
+    const route = `/tamper-${tamperings.findIndex(([w]) => w === what)}`;
+    routes.set(route, zip);
+    const store = await openStore(await mkdtemp(join(dir, 'tamper-')), true);
+    const fetch = (zipPath: string) =>
+      downloadVerified(`${base}${route}`, zipPath, {
+        label: 'code',
+        sha256Base64: sha(zip),
+        log: quietLog(),
+      });
+    const first = await materialize(store, 'code', sha(zip), fetch, sharedExtractor());
+    await tamper(first.dir);
+    const told: string[] = [];
+    const second = await materialize(store, 'code', sha(zip), fetch, sharedExtractor(), {
+      onChanged: (why) => told.push(why),
+    });
+    assert.equal(second.downloaded, true);
+    assert.equal(hits.get(route), 2);
+    assert.equal(told.length, 1, 'told once');
+    assert.equal(await readFile(join(second.dir, 'index.py'), 'utf8'), 'x = 1\n');
+    assert.equal(await readFile(join(second.dir, 'pkg', 'mod.py'), 'utf8'), 'y = 1\n');
+    assert.equal(existsSync(join(second.dir, 'pkg', 'evil.py')), false);
+    // The third run finds the fresh extraction intact.
+    const third = await materialize(store, 'code', sha(zip), fetch, sharedExtractor());
+    assert.equal(third.downloaded, false);
+  });
+}
+
+test('a cached entry without its manifest (an older runner, or killed before writing it) is extracted again', async () => {
+  const zip = await zipOf({ 'index.py': 'x = 1\n' });
+  routes.set('/no-manifest', zip);
+  const store = await openStore(await mkdtemp(join(dir, 'nomanifest-')), true);
+  const fetch = (zipPath: string) =>
+    downloadVerified(`${base}/no-manifest`, zipPath, {
+      label: 'code',
+      sha256Base64: sha(zip),
+      log: quietLog(),
+    });
+  const first = await materialize(store, 'code', sha(zip), fetch, sharedExtractor());
+  await rm(`${first.dir}.manifest`);
+  const second = await materialize(store, 'code', sha(zip), fetch, sharedExtractor());
+  assert.equal(second.downloaded, true);
+  assert.ok(existsSync(`${second.dir}.manifest`));
 });
 
 test('three runners filling the cache at once share one download (the entry lock) and all get the complete folder', async () => {
@@ -233,7 +318,8 @@ test('three runners filling the cache at once share one download (the entry lock
   // All three saw an empty cache; the first took the entry's lock and the others waited for its folder.
   assert.equal(hits.get('/race'), 1);
   for (const r of results) assert.equal(await readFile(join(r.dir, 'b/c.txt'), 'utf8'), 'c');
-  assert.deepEqual(await readdir(cacheDir), [folderFor('layer', sha(zip))]);
+  const entry = folderFor('layer', sha(zip));
+  assert.deepEqual((await readdir(cacheDir)).sort(), [entry, `${entry}.manifest`]);
 });
 
 test('without the cache, the store is a temp folder that cleanup removes', async () => {
