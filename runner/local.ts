@@ -9,6 +9,7 @@ import { extractZip } from './archive/extract.js';
 import { FunctionNotFoundError, FunctionPrepareError } from './errors.js';
 import type { PreparedFunction } from './function.js';
 import type { Logger } from './log.js';
+import { recoverOverlay } from './opt/overlay.js';
 import type { Compat } from './options.js';
 import { runtimeFamily } from './runtime/families.js';
 
@@ -74,6 +75,8 @@ export async function prepareLocalFunction(ref: string, opts: LocalOptions): Pro
   } else if (!s.isDirectory()) {
     throw new FunctionPrepareError(`${path} is neither a folder nor a .zip`);
   }
+  // The opt dir is used as it is; only what a killed run of a deployed function left there is taken off.
+  await recoverOverlay(opts.optDir, { warn: (m) => opts.log.warn(m) });
   const hasBootstrap = existsSync(join(taskRoot, 'bootstrap'));
   let handler = opts.handler;
   let runtime = opts.runtime;

@@ -106,9 +106,10 @@ export async function prepareRemoteFunction(
     log.debug(`${name}: code and layers in place`);
     const fetched = [code, ...layers].filter((m) => m.downloaded).length;
     log.debug(`${name}: ${fetched} of ${1 + layers.length} archives downloaded, the rest from ${store.dir}`);
-    await overlayLayers(
+    const overlay = await overlayLayers(
       layers.map((l) => l.dir),
       opts.optDir,
+      log,
     );
     log.debug(`${name}: layers copied into ${opts.optDir}`);
     const functionArn = unqualifiedArn(config.FunctionArn ?? target.functionName);
@@ -124,7 +125,10 @@ export async function prepareRemoteFunction(
       ...(config.Timeout ? { timeoutSeconds: config.Timeout } : {}),
       environment: { ...(config.Environment?.Variables ?? {}) },
       region: regionFromArn(functionArn) ?? region,
-      cleanup: () => store.cleanup(),
+      cleanup: async () => {
+        await overlay.undo();
+        await store.cleanup();
+      },
     };
   } catch (err) {
     await store.cleanup().catch(() => {});

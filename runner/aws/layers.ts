@@ -1,12 +1,11 @@
 // A function's layers: GetLayerVersion for each, verified download into the store, then overlay into the opt dir.
-import { mkdir } from 'node:fs/promises';
 import { GetLayerVersionCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import type { NetworkTimeouts } from '../../lib/aws-config.js';
 import type { ExtractResult } from '../archive/extract.js';
-import { FunctionPrepareError } from '../errors.js';
+import { FunctionPrepareError, RunnerError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { applyLayers, type Overlay } from '../opt/overlay.js';
 import { describeAwsError } from './aws-errors.js';
-import { copyTree } from './copy-tree.js';
 import { downloadVerified } from './download.js';
 import { changedNote, type Materialized, materialize, type Store } from './store.js';
 
@@ -103,18 +102,16 @@ export function materializeLayers(
 }
 
 /**
- * Copies the layer folders into `optDir` in order, a later layer's files over an earlier one's, as Lambda
- * overlays them in /opt. Copies rather than hard links or symlinks: a function that writes under /opt must not
- * change the cache. Each file is a reflink where the filesystem can (btrfs, XFS), a plain copy elsewhere.
+ * Lays the layer folders over `optDir` in order, a later layer's files over an earlier one's, as Lambda
+ * overlays them in /opt, and returns how to take them off again (runner/opt/overlay.ts). Copies rather than
+ * hard links or symlinks: a function that writes under /opt must not change the cache. Each file is a
+ * reflink where the filesystem can (btrfs, XFS), a plain copy elsewhere.
  */
-export async function overlayLayers(dirs: string[], optDir: string): Promise<void> {
-  if (dirs.length === 0) return;
+export async function overlayLayers(dirs: string[], optDir: string, log?: Logger): Promise<Overlay> {
   try {
-    await mkdir(optDir, { recursive: true });
-    for (const dir of dirs) {
-      await copyTree(dir, optDir);
-    }
+    return await applyLayers(dirs, optDir, log ? { warn: (m) => log.warn(m) } : {});
   } catch (err) {
+    if (err instanceof RunnerError) throw err;
     throw new FunctionPrepareError(
       `could not put the layers into ${optDir}: ${(err as Error).message} (choose another folder with --opt-dir)`,
       { cause: err },

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -423,4 +423,97 @@ test('a function variable RUN_LAMBDA_COMPAT does not switch the runner into comp
     .split('\n')
     .filter((l) => /ignoring the function's RUN_LAMBDA_COMPAT, RUN_LAMBDA_LOG_LEVEL/.test(l));
   assert.equal(warnings.length, 1, r.stderr);
+});
+
+const SEES = `import importlib.util, os
+
+def lambda_handler(event, context):
+    opt = os.environ["LAMBDA_OPT"]
+    return {
+        "layer_a": importlib.util.find_spec("moda") is not None,
+        "gdal": open(os.path.join(opt, "share", "gdal", "data.txt")).read(),
+    }
+`;
+
+test('each run’s opt dir holds exactly its function’s layers: a later function does not see an earlier one’s, and the image’s own files come back', async () => {
+  const opt = join(dir, 'opt-shared');
+  await mkdir(join(opt, 'share', 'gdal'), { recursive: true });
+  await writeFile(join(opt, 'share', 'gdal', 'data.txt'), 'image');
+  const layer = await createLayer(h, 'cli-layer-a', {
+    'python/moda.py': 'A = 1\n',
+    'share/gdal/data.txt': 'layer',
+  });
+  await createFunction(h, {
+    name: 'cli-fn-a',
+    files: { 'lambda_function.py': SEES },
+    layers: [layer],
+    env: { LAMBDA_OPT: opt },
+  });
+  await createFunction(h, {
+    name: 'cli-fn-b',
+    files: { 'lambda_function.py': SEES },
+    env: { LAMBDA_OPT: opt },
+  });
+  await putObject(h, BUCKET, 'optdir/in.json', {});
+  const cache = freshCache();
+  const a = await runLambda(
+    ['cli-fn-a', `s3://${BUCKET}/optdir/in.json`, `s3://${BUCKET}/optdir/a.json`],
+    cache,
+    opt,
+  );
+  assert.equal(a.code, 0, a.stderr);
+  assert.deepEqual(await getJson(h, BUCKET, 'optdir/a.json'), { layer_a: true, gdal: 'layer' });
+  assert.deepEqual(await readdir(opt), ['share'], 'after the run: the image’s files only');
+  const b = await runLambda(
+    ['cli-fn-b', `s3://${BUCKET}/optdir/in.json`, `s3://${BUCKET}/optdir/b.json`],
+    cache,
+    opt,
+  );
+  assert.equal(b.code, 0, b.stderr);
+  assert.deepEqual(await getJson(h, BUCKET, 'optdir/b.json'), { layer_a: false, gdal: 'image' });
+});
+
+test('a run killed with SIGKILL leaves its layers in the opt dir; the next run takes them off before its function starts', async () => {
+  const opt = join(dir, 'opt-killed');
+  await mkdir(opt, { recursive: true });
+  await writeFile(join(opt, 'image.txt'), 'image');
+  const layer = await createLayer(h, 'cli-layer-k', { 'python/modk.py': 'K = 1\n' });
+  await createFunction(h, {
+    name: 'cli-fn-k',
+    files: {
+      'lambda_function.py':
+        'import sys, time\n\ndef lambda_handler(event, context):\n    print("handler up", file=sys.stderr, flush=True)\n    time.sleep(30)\n',
+    },
+    layers: [layer],
+  });
+  await createFunction(h, {
+    name: 'cli-fn-after',
+    files: {
+      'lambda_function.py':
+        'import importlib.util\n\ndef lambda_handler(event, context):\n    return {"k": importlib.util.find_spec("modk") is not None}\n',
+    },
+  });
+  await putObject(h, BUCKET, 'killed/in.json', {});
+  const cache = freshCache();
+  const child = spawn(
+    process.execPath,
+    [RUNNER, '--cache-dir', cache, '--opt-dir', opt, 'cli-fn-k', `s3://${BUCKET}/killed/in.json`],
+    { env: { ...process.env, ...h.env }, stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+    if (/handler up/.test(stderr)) child.kill('SIGKILL');
+  });
+  await new Promise((resolve) => child.on('exit', resolve));
+  assert.ok(existsSync(join(opt, 'python', 'modk.py')), `the killed run's layer is still there: ${stderr}`);
+  const r = await runLambda(
+    ['cli-fn-after', `s3://${BUCKET}/killed/in.json`, `s3://${BUCKET}/killed/out.json`],
+    cache,
+    opt,
+  );
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /taking the layers of a run that ended without doing so/);
+  assert.deepEqual(await getJson(h, BUCKET, 'killed/out.json'), { k: false });
+  assert.deepEqual(await readdir(opt), ['image.txt']);
 });
