@@ -5,6 +5,7 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { crc32 } from 'node:zlib';
 import {
   ACCOUNT_ID,
   createBucket,
@@ -516,4 +517,23 @@ test('a run killed with SIGKILL leaves its layers in the opt dir; the next run t
   assert.match(r.stderr, /taking the layers of a run that ended without doing so/);
   assert.deepEqual(await getJson(h, BUCKET, 'killed/out.json'), { k: false });
   assert.deepEqual(await readdir(opt), ['image.txt']);
+});
+
+test('a run’s result PutObject carries the CRC-32 the Runtime API computed, matching the stored bytes', async () => {
+  await createFunction(h, {
+    name: 'cli-crc',
+    files: {
+      'lambda_function.py':
+        'def lambda_handler(event, context):\n    return {"text": "ü" * 3000, "n": event["n"]}\n',
+    },
+  });
+  await putObject(h, BUCKET, 'crc/in.json', { n: 3 });
+  h.front.clear();
+  const r = await runLambda(['cli-crc', `s3://${BUCKET}/crc/in.json`], freshCache());
+  assert.equal(r.code, 0, r.stderr);
+  const stored = (await getObject(h, BUCKET, 'crc/in_out.json')) as Buffer;
+  const put = h.front.calls('s3', 'PutObject').find((p) => p.path === `/${BUCKET}/crc/in_out.json`);
+  const expected = Buffer.alloc(4);
+  expected.writeUInt32BE(crc32(stored) >>> 0);
+  assert.equal(put?.headers['x-amz-checksum-crc32'], expected.toString('base64'));
 });
