@@ -59,6 +59,7 @@ export const KEEPER_SCRIPT = [
   'read _ignored',
   'kill -KILL -- "-$1" 2>/dev/null',
   'for e in /proc/[0-9]*/environ; do',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansions, not a template
   '  if grep -qzx -e "$2" "$e" 2>/dev/null; then p=${e#/proc/}; kill -KILL "${p%/environ}" 2>/dev/null; fi',
   'done',
 ].join('\n');

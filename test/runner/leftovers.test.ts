@@ -152,3 +152,26 @@ test('SIGUSR1 does not open the Node.js inspector in the runner; the run carries
   assert.doesNotMatch(s.stderr(), /Debugger listening/);
   assert.match(s.stderr(), /ignoring SIGUSR1/);
 });
+
+test('the runner killed with SIGKILL: its keeper also ends a setsid daemon of the handler, by the run’s mark', async () => {
+  const daemonPid = pidsOf(/daemon started pid=(\d+)/);
+  let killed = false;
+  const s = start(
+    ['--handler', 'handlers.daemon_then_sleep', py, 'data:,{}'],
+    (text, st) => {
+      if (!killed && daemonPid(text).length === 1) {
+        killed = true;
+        st.child.kill('SIGKILL');
+      }
+    },
+    daemonPid,
+  );
+  await s.exited;
+  const watched = daemonPid(s.stderr());
+  try {
+    assert.equal(watched.length, 1, s.stderr());
+    assert.deepEqual(await gone(watched), []);
+  } finally {
+    for (const p of watched) if (alive(p)) process.kill(p, 'SIGKILL');
+  }
+});
