@@ -1,6 +1,6 @@
 // The opt dir's journal: who is using it, every change a run made to it, and how to take those changes back.
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { FunctionPrepareError } from '../errors.js';
@@ -112,9 +112,28 @@ export async function undoJournal(optDir: string): Promise<void> {
       await rm(join(optDir, c.rel), { recursive: true, force: true });
     else if (existsSync(join(optDir, c.backup))) {
       await rm(join(optDir, c.rel), { recursive: true, force: true });
-      await rename(join(optDir, c.backup), join(optDir, c.rel));
+      await move(join(optDir, c.backup), join(optDir, c.rel));
     }
   }
   await rm(journalDir, { recursive: true, force: true });
   if (root) await rm(root, { recursive: true, force: true });
+}
+
+/**
+ * Renames `from` to `to`; where the kernel cannot (EXDEV: a folder of a lower layer of an overlay
+ * filesystem, such as an image's /opt in Docker) it copies, links and modes kept, then removes `from`.
+ */
+export async function move(from: string, to: string): Promise<void> {
+  try {
+    await rename(from, to);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
+    await cp(from, to, {
+      recursive: true,
+      verbatimSymlinks: true,
+      preserveTimestamps: true,
+      errorOnExist: true,
+    });
+    await rm(from, { recursive: true, force: true });
+  }
 }

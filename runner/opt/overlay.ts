@@ -1,6 +1,6 @@
 // The function's layers laid over the opt dir for one run, and taken off again (runner/opt/journal.ts).
 import { appendFileSync, constants as fsc, lstatSync } from 'node:fs';
-import { copyFile, mkdir, readdir, readlink, rename, rm, symlink } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readlink, rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { resolvesInside } from '../archive/paths.js';
 import { UnsafeArchiveError } from '../errors.js';
@@ -8,6 +8,7 @@ import {
   type Change,
   JOURNAL_DIR,
   type JournalOptions,
+  move,
   recoverOverlay,
   takeOptDir,
   undoJournal,
@@ -76,7 +77,7 @@ export async function applyLayers(
           if (s?.isDirectory()) continue; // the opt dir's own folder: merged into
           const change: Change = s ? { op: 'replace', rel, backup: backupOf() } : { op: 'mkdir', rel };
           record([change]);
-          if (change.op === 'replace') await rename(dest, join(optDir, change.backup));
+          if (change.op === 'replace') await move(dest, join(optDir, change.backup));
         }
         await mkdir(dest);
         laid.set(rel, 'dir');
@@ -95,7 +96,7 @@ export async function applyLayers(
           else {
             const backup = backupOf();
             changes.push({ op: 'replace', rel: f.rel, backup });
-            clear = () => rename(dest, join(optDir, backup));
+            clear = () => move(dest, join(optDir, backup));
           }
         }
         laid.set(f.rel, 'file');

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { existsSync, lstatSync, readlinkSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { existsSync, lstatSync, readlinkSync, statSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { FunctionPrepareError, UnsafeArchiveError } from '../../runner/errors.js';
+import { move } from '../../runner/opt/journal.js';
 import { applyLayers, JOURNAL_DIR, recoverOverlay } from '../../runner/opt/overlay.js';
 
 type Tree = Record<string, string | { link: string } | { dir: true }>;
@@ -155,4 +156,22 @@ test('a layer with an entry in the runner’s own journal folder is refused', as
     [`${JOURNAL_DIR}/journal`]: '{"op":"add","rel":"../../x"}\n',
   });
   await assert.rejects(applyLayers([layer], join(base, 'opt')), UnsafeArchiveError);
+});
+
+test('moving aside across file systems (EXDEV, as for an image folder on overlayfs) copies links and modes, then removes the source', async (t) => {
+  const shm = '/dev/shm';
+  const base = await fresh();
+  if (!existsSync(shm) || statSync(shm).dev === statSync(base).dev)
+    return t.skip('needs /dev/shm on another file system');
+  const from = await make(await mkdtemp(join(shm, 'overlay-move-')), {
+    'lib/a.so': 'a',
+    'lib/b.so': { link: 'a.so' },
+  });
+  await chmod(join(from, 'lib', 'a.so'), 0o751);
+  const to = join(base, 'moved');
+  await move(from, to);
+  assert.equal(existsSync(from), false);
+  assert.equal(await readFile(join(to, 'lib', 'a.so'), 'utf8'), 'a');
+  assert.equal(readlinkSync(join(to, 'lib', 'b.so')), 'a.so');
+  assert.equal(statSync(join(to, 'lib', 'a.so')).mode & 0o777, 0o751);
 });
