@@ -127,8 +127,7 @@ async function runOnce(opts: RunOptions, deps: RunDeps): Promise<RunResult> {
         resultPath: slot.resultPath,
         timeoutSeconds: opts.timeoutSeconds,
         compat: opts.compat,
-        // Python keeps its bytecode in the run's own folder: none is written into the (cached) task root.
-        env: { ...env, PYTHONPYCACHEPREFIX: join(workDir, 'pycache') },
+        env,
         spawn: deps.spawn,
         log,
         signal,
