@@ -34,3 +34,62 @@ export function regionFromArn(arn: string): string | undefined {
   const m = /^arn:aws[\w-]*:lambda:([a-z0-9-]+):/.exec(arn);
   return m?.[1];
 }
+
+/**
+ * The region a bare function name, an S3 bucket lookup or a local run uses when nothing more specific names
+ * one: what the SDKs themselves fall back to for S3.
+ */
+export const FALLBACK_REGION = 'us-east-1';
+
+/** The region the environment names: `AWS_REGION`, else `AWS_DEFAULT_REGION` (the CLI's and boto3's name). */
+export function regionFromEnv(env: Env): string | undefined {
+  return envString(env, 'AWS_REGION') ?? envString(env, 'AWS_DEFAULT_REGION');
+}
+
+export interface EnvCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
+
+/**
+ * Static credentials from the standard variables, when both key parts are set; otherwise undefined and the
+ * SDK's own chain (container role, instance profile, SSO…) applies. Passed explicitly so that the env object
+ * handed to the code is its one source, as it is for the endpoint.
+ */
+export function credentialsFromEnv(env: Env): EnvCredentials | undefined {
+  const accessKeyId = envString(env, 'AWS_ACCESS_KEY_ID');
+  const secretAccessKey = envString(env, 'AWS_SECRET_ACCESS_KEY');
+  if (!accessKeyId || !secretAccessKey) return undefined;
+  const sessionToken = envString(env, 'AWS_SESSION_TOKEN');
+  return { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) };
+}
+
+/**
+ * How long a connection may take to open and how long an open one may stay silent (no byte either way)
+ * before the request is abandoned as a transient failure and retried. Without them the SDK and Node wait
+ * forever: a stalled GetObject held a Batch job until its attempt timeout.
+ */
+export interface NetworkTimeouts {
+  connectMs: number;
+  idleMs: number;
+}
+
+/** Default idle timeout: far above any healthy pause of S3 or Lambda, far below a Batch attempt. */
+export const DEFAULT_IDLE_TIMEOUT_S = 60;
+/** Connecting never takes longer than this on a healthy network (the idle timeout when that is lower). */
+export const MAX_CONNECT_TIMEOUT_S = 10;
+
+/** The timeouts for an idle timeout of `idleSeconds`. */
+export function networkTimeouts(idleSeconds: number = DEFAULT_IDLE_TIMEOUT_S): NetworkTimeouts {
+  const idleMs = Math.max(1, Math.round(idleSeconds * 1000));
+  return { idleMs, connectMs: Math.min(idleMs, MAX_CONNECT_TIMEOUT_S * 1000) };
+}
+
+/** The SDK clients' `requestHandler` options for these timeouts (NodeHttpHandler's, without importing it). */
+export function requestHandlerOptions(t: NetworkTimeouts): {
+  connectionTimeout: number;
+  socketTimeout: number;
+} {
+  return { connectionTimeout: t.connectMs, socketTimeout: t.idleMs };
+}

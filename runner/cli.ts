@@ -1,6 +1,6 @@
 // run-lambda's entry point: parse arguments, run once, end with DESIGN.md's exit code and `<ErrorType>: <message>`.
 import { spawn } from 'node:child_process';
-import { exitCodeOf, lastLine, UsageError } from './errors.js';
+import { asRunnerError, lastLine, UsageError } from './errors.js';
 import { createLogger } from './log.js';
 import { parseArgs, USAGE } from './options.js';
 import { run } from './run.js';
@@ -8,7 +8,16 @@ import { run } from './run.js';
 declare const __RUNNER_VERSION__: string | undefined;
 const VERSION = typeof __RUNNER_VERSION__ === 'string' ? __RUNNER_VERSION__ : '0.0.0-dev';
 
-const stopSignals = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
+/**
+ * Signals that stop a run: passed on to the runtime, its group ended, exit 128+N. Left to their defaults,
+ * SIGQUIT, SIGUSR2 and SIGALRM would kill the runner alone and orphan the runtime.
+ */
+const stopSignals = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR2', 'SIGALRM'] as const;
+
+// Node opens its inspector on 127.0.0.1:9229 at SIGUSR1 unless a listener is installed (anyone who may signal
+// the runner could then run code in it): ignored from the first moment, with a note once the log exists.
+let onUsr1 = () => {};
+process.on('SIGUSR1', () => onUsr1());
 
 async function main(argv: string[]): Promise<number> {
   const env = process.env;
@@ -16,8 +25,9 @@ async function main(argv: string[]): Promise<number> {
   try {
     parsed = parseArgs(argv, env);
   } catch (err) {
-    process.stderr.write(`${USAGE}\n\n${lastLine(err)}\n`);
-    return exitCodeOf(err);
+    const e = asRunnerError(err);
+    process.stderr.write(`${USAGE}\n\n${lastLine(e)}\n`);
+    return e.exitCode;
   }
   if (parsed.kind === 'help') {
     process.stdout.write(`${USAGE}\n`);
@@ -39,6 +49,7 @@ async function main(argv: string[]): Promise<number> {
   });
   const controller = new AbortController();
   for (const sig of stopSignals) process.on(sig, () => controller.abort(sig));
+  onUsr1 = () => log.warn('ignoring SIGUSR1 (it would open the Node.js inspector)');
   try {
     await run(opts, {
       env,
@@ -52,11 +63,12 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (err) {
     if (log.level === 'debug' && err instanceof Error && err.stack) log.debug(err.stack);
-    if (err instanceof UsageError) process.stderr.write(`${USAGE}\n\n`);
+    const e = asRunnerError(err);
+    if (e instanceof UsageError) process.stderr.write(`${USAGE}\n\n`);
     // The runtime shares this stderr and may have been ended mid-line (a Node.js runtime writes a pipe
     // asynchronously): a newline first, so that the last line is always a line of its own.
-    process.stderr.write(`\n${lastLine(err)}\n`);
-    return exitCodeOf(err);
+    process.stderr.write(`\n${lastLine(e)}\n`);
+    return e.exitCode;
   }
 }
 

@@ -1,4 +1,5 @@
 // The runner's exit codes and error types, in one table: code, docs (README) and tests read from here.
+import { constants } from 'node:os';
 
 export const ExitCode = {
   ok: 0,
@@ -12,14 +13,7 @@ export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
 /** 128 + signal number, as shells report a process stopped by a signal. */
 export function signalExitCode(signal: NodeJS.Signals): number {
-  const numbers: Partial<Record<NodeJS.Signals, number>> = {
-    SIGHUP: 1,
-    SIGINT: 2,
-    SIGQUIT: 3,
-    SIGKILL: 9,
-    SIGTERM: 15,
-  };
-  return 128 + (numbers[signal] ?? 15);
+  return 128 + (constants.signals[signal] ?? constants.signals.SIGTERM);
 }
 
 /** Base of every error the runner reports; `exitCode` decides how the process ends. */
@@ -69,7 +63,25 @@ export class UnsupportedFunctionError extends FunctionPrepareError {
   override name = 'UnsupportedFunctionError';
 }
 
-/** The payload could not be read or the result could not be written. Exit 4. */
+/**
+ * The payload or the result's place does not exist or may not be used: no such object, file or bucket,
+ * access denied. A retry would fail the same way, so Batch must not make one. Exit 2.
+ */
+export class PayloadAccessError extends RunnerError {
+  override name = 'PayloadAccessError';
+  override readonly exitCode = ExitCode.usage;
+}
+
+/** The output URL cannot take a result (a folder, a missing folder, the payload itself); found before the function runs. Exit 2. */
+export class InvalidOutputError extends RunnerError {
+  override name = 'InvalidOutputError';
+  override readonly exitCode = ExitCode.usage;
+}
+
+/**
+ * The payload could not be read or the result could not be written for a reason a retry may not meet: a 5xx,
+ * throttling, a cut or stalled connection, a full disk. Exit 4 (the template's job definitions retry it).
+ */
 export class PayloadIOError extends RunnerError {
   override name = 'PayloadIOError';
   override readonly exitCode = ExitCode.payload;
@@ -103,17 +115,45 @@ export class FunctionError extends RunnerError {
   }
 }
 
+/**
+ * Something failed inside the runner that none of the types above describes: a bug of the runner, not of the
+ * function. Exit 1 (as Cirrus expects of a failed run), but the message says whose fault it is.
+ */
+export class RunnerInternalError extends RunnerError {
+  override name = 'RunnerInternalError';
+  constructor(cause: unknown) {
+    const e = cause instanceof Error ? cause : new Error(String(cause));
+    super(
+      `run-lambda failed inside, not the function (please report this, with the output of --log-level debug): ${e.name}: ${e.message}`,
+      { cause },
+    );
+  }
+}
+
+/** Any error as the one the run reports: the runner's own types as they are, anything else as RunnerInternalError. */
+export function asRunnerError(err: unknown): RunnerError {
+  return err instanceof RunnerError ? err : new RunnerInternalError(err);
+}
+
 /** Longest message the last line carries; a longer one is cut there (the type is always kept). */
 export const LAST_LINE_MESSAGE_MAX = 2000;
 
-/** The last line on stderr: `<ErrorType>: <message>`, one line, type matching `[.\w]+`, message cut when long. */
+/**
+ * The last line on stderr: `<ErrorType>: <message>`, one line, type matching `[.\w]+`, the message cut when long.
+ * Other control characters (a NUL from a URL, an escape sequence from a function's message) are shown as `\xNN`.
+ */
 export function lastLine(err: unknown): string {
   const e = err instanceof Error ? err : new Error(String(err));
   const type = /^[.\w]+$/.test(e.name) ? e.name : 'Error';
   const text = String(e.message);
   // Cut before flattening, so a multi-megabyte message costs no more than its start.
   const head = text.length > LAST_LINE_MESSAGE_MAX * 2 ? text.slice(0, LAST_LINE_MESSAGE_MAX * 2) : text;
-  let message = head.replace(/\s*[\r\n]+\s*/g, ' ').trim();
+  let message = head
+    .replace(/\s*[\r\n]+\s*/g, ' ')
+    .replace(/\t/g, ' ')
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this removes
+    .replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
+    .trim();
   if (message.length > LAST_LINE_MESSAGE_MAX || head !== text) {
     // Not half of a surrogate pair at the cut.
     const cut = message.slice(0, LAST_LINE_MESSAGE_MAX).replace(/[\ud800-\udbff]$/, '');

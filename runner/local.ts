@@ -2,12 +2,14 @@
 import { existsSync, statSync } from 'node:fs';
 import { homedir, totalmem } from 'node:os';
 import { basename, join, resolve } from 'node:path';
+import { FALLBACK_REGION, regionFromEnv } from '../lib/aws-config.js';
 import type { Env } from '../lib/env.js';
 import { envString } from '../lib/env.js';
 import { extractZip } from './archive/extract.js';
 import { FunctionNotFoundError, FunctionPrepareError } from './errors.js';
 import type { PreparedFunction } from './function.js';
 import type { Logger } from './log.js';
+import { recoverOverlay } from './opt/overlay.js';
 import type { Compat } from './options.js';
 import { runtimeFamily } from './runtime/families.js';
 
@@ -73,6 +75,8 @@ export async function prepareLocalFunction(ref: string, opts: LocalOptions): Pro
   } else if (!s.isDirectory()) {
     throw new FunctionPrepareError(`${path} is neither a folder nor a .zip`);
   }
+  // The opt dir is used as it is; only what a killed run of a deployed function left there is taken off.
+  await recoverOverlay(opts.optDir, { warn: (m) => opts.log.warn(m) });
   const hasBootstrap = existsSync(join(taskRoot, 'bootstrap'));
   let handler = opts.handler;
   let runtime = opts.runtime;
@@ -97,8 +101,7 @@ export async function prepareLocalFunction(ref: string, opts: LocalOptions): Pro
     basename(path)
       .replace(/\.zip$/, '')
       .replace(/[^A-Za-z0-9_-]/g, '-') || 'function';
-  const region =
-    envString(opts.env, 'AWS_REGION') ?? envString(opts.env, 'AWS_DEFAULT_REGION') ?? 'us-east-1';
+  const region = regionFromEnv(opts.env) ?? FALLBACK_REGION;
   return {
     taskRoot,
     optDir: opts.optDir,

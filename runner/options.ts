@@ -1,9 +1,12 @@
 // The runner's options: one usage text, one parser; precedence is flag, then RUN_LAMBDA_<NAME> env twin, then default.
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { parseArgs as parseArgv } from 'node:util';
+import { DEFAULT_IDLE_TIMEOUT_S, MAX_CONNECT_TIMEOUT_S } from '../lib/aws-config.js';
 import { ConfigError, type Env, envBool, envString } from '../lib/env.js';
 import { UsageError } from './errors.js';
 import { isLogLevel, type LogLevel, LogLevels } from './log.js';
+import { runtimeFamily } from './runtime/families.js';
 
 export const Compat = { cirrusV0: 'cirrus-v0' } as const;
 export type Compat = (typeof Compat)[keyof typeof Compat];
@@ -13,12 +16,14 @@ export interface RunOptions {
   /** Lambda name/ARN, or a local folder or `.zip`. */
   functionRef: string;
   payloadUrl: string;
-  /** Undefined: the default (DESIGN.md): the payload URL, stdout for `data:`/`-`, `_out.json` in compat mode. */
+  /** Undefined: the default (DESIGN.md): `.json` → `_out.json` beside the payload, stdout for `data:`/`-`. */
   outputUrl?: string;
   handler?: string;
   runtime?: string;
   /** Seconds; undefined means no deadline is enforced. */
   timeoutSeconds?: number;
+  /** Seconds a network connection may stay silent before it is abandoned and retried (DEFAULT_IDLE_TIMEOUT_S). */
+  networkTimeoutSeconds: number;
   cacheDir: string;
   useCache: boolean;
   optDir: string;
@@ -41,14 +46,16 @@ Runs one invocation of an AWS Lambda function here, through the Lambda Runtime A
   <function>     a Lambda function name or ARN (optionally :alias or :version),
                  or a local folder or .zip of function code
   <payload-url>  s3://bucket/key, file:///abs/path, a path, data:application/json;base64,..., or - (stdin)
-  <output-url>   s3://bucket/key, file:///abs/path, a path, or - (stdout).
-                 Default: the payload URL; stdout when the payload is data: or -
+  <output-url>   s3://bucket/key, file:///abs/path, a path, or - (stdout). Default: beside the
+                 payload, .json replaced by _out.json; stdout when the payload is data: or -
 
 Options (each also read from RUN_LAMBDA_<NAME>, e.g. RUN_LAMBDA_LOG_LEVEL; a flag wins):
   --handler <h>         handler, e.g. lambda_function.lambda_handler (local default: first found of
                         task.handler, feeder.handler, lambda_function.lambda_handler, index.handler)
   --runtime <r>         runtime, e.g. python3.12, nodejs20.x, provided.al2023 (local default: from the files)
   --timeout <s>         deadline in seconds, seen by the handler and enforced (exit 124); default none
+  --network-timeout <s> seconds a connection to AWS may stay silent before it is retried (default ${DEFAULT_IDLE_TIMEOUT_S};
+                        connecting may take at most ${MAX_CONNECT_TIMEOUT_S} s, or this when lower)
   --cache-dir <dir>     cache for function code and runtime clients
                         (default $XDG_CACHE_HOME/run-lambda or ~/.cache/run-lambda)
   --no-cache            do not read or write the cache
@@ -61,24 +68,15 @@ Options (each also read from RUN_LAMBDA_<NAME>, e.g. RUN_LAMBDA_LOG_LEVEL; a fla
   --help                show this text
   --version             show the version
 
-Exit codes: 0 ok, 1 function failed, 2 bad usage or input, 3 function could not be prepared,
-4 payload/result I/O failed, 124 timed out, 128+N stopped by signal N.`;
+Exit codes: 0 ok, 1 function failed, 2 bad usage or input (also a payload or output that does not
+exist or may not be used), 3 function could not be prepared, 4 payload/result I/O failed for a reason
+a retry may not meet, 124 timed out, 128+N stopped by signal N.`;
 
-type ValueFlag =
-  | 'handler'
-  | 'runtime'
-  | 'timeout'
-  | 'cache-dir'
-  | 'opt-dir'
-  | 'compat'
-  | 'log-level'
-  | 'tenant-id'
-  | 'client-context'
-  | 'cognito-identity';
-const valueFlags: readonly ValueFlag[] = [
+const valueFlags = [
   'handler',
   'runtime',
   'timeout',
+  'network-timeout',
   'cache-dir',
   'opt-dir',
   'compat',
@@ -86,39 +84,57 @@ const valueFlags: readonly ValueFlag[] = [
   'tenant-id',
   'client-context',
   'cognito-identity',
-];
+] as const;
+type ValueFlag = (typeof valueFlags)[number];
+
+const argvOptions = {
+  ...Object.fromEntries(valueFlags.map((f) => [f, { type: 'string' as const }])),
+  'no-cache': { type: 'boolean' as const },
+  help: { type: 'boolean' as const, short: 'h' },
+  version: { type: 'boolean' as const, short: 'V' },
+};
 
 const envName = (flag: string) => `RUN_LAMBDA_${flag.toUpperCase().replace(/-/g, '_')}`;
 
-/** Parses argv (without `node` and the script) with `env` for the twins. Throws UsageError. */
+/**
+ * Parses argv (without `node` and the script) with `env` for the twins. Throws UsageError. node:util's parser
+ * splits the words; its own errors are not ours (they suggest `--`), so it runs lax and the tokens are judged
+ * here, in argv order: the first of --help, --version or a bad option decides.
+ */
 export function parseArgs(argv: readonly string[], env: Env): ParsedArgs {
+  const { tokens } = parseArgv({
+    args: [...argv],
+    options: argvOptions,
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
   const flags = new Map<string, string>();
   let noCache: boolean | undefined;
   const positional: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    if (arg === '--') {
-      positional.push(...argv.slice(i + 1));
-      break;
+  for (const token of tokens) {
+    if (token.kind === 'positional') {
+      positional.push(token.value);
+      continue;
     }
-    if (arg === '--help' || arg === '-h') return { kind: 'help' };
-    if (arg === '--version' || arg === '-V') return { kind: 'version' };
-    if (arg === '--no-cache') {
+    if (token.kind === 'option-terminator') continue;
+    const word = argv[token.index] as string;
+    // `-abc` is one unknown word to us, not the short flags -a -b -c (`-handler` is not `-h`).
+    if (!word.startsWith('--') && word.length > 2) throw new UsageError(`unknown option ${word}`);
+    if (token.name === 'help') return { kind: 'help' };
+    if (token.name === 'version') return { kind: 'version' };
+    if (token.name === 'no-cache') {
+      if (token.inlineValue) throw new UsageError('option --no-cache takes no value');
       noCache = true;
       continue;
     }
-    if (arg.startsWith('-') && arg !== '-') {
-      const eq = arg.indexOf('=');
-      const name = arg.slice(2, eq === -1 ? undefined : eq);
-      if (!arg.startsWith('--') || !(valueFlags as readonly string[]).includes(name)) {
-        throw new UsageError(`unknown option ${eq === -1 ? arg : arg.slice(0, eq)}`);
-      }
-      const value = eq === -1 ? argv[++i] : arg.slice(eq + 1);
-      if (value === undefined || value === '') throw new UsageError(`option --${name} needs a value`);
-      flags.set(name, value);
-      continue;
+    if (!(valueFlags as readonly string[]).includes(token.name) || !token.rawName.startsWith('--')) {
+      throw new UsageError(`unknown option ${token.rawName}`);
     }
-    positional.push(arg);
+    if (token.value === undefined || token.value === '') {
+      throw new UsageError(`option --${token.name} needs a value`);
+    }
+    flags.set(token.name, token.value);
   }
   if (positional.length < 2) {
     throw new UsageError(
@@ -137,8 +153,10 @@ export function parseArgs(argv: readonly string[], env: Env): ParsedArgs {
       payloadUrl,
       outputUrl: outputUrl || undefined,
       handler: pick('handler'),
-      runtime: pick('runtime'),
-      timeoutSeconds: parseTimeout(pick('timeout')),
+      runtime: parseRuntime(pick('runtime')),
+      timeoutSeconds: parseSeconds('--timeout', pick('timeout')),
+      networkTimeoutSeconds:
+        parseSeconds('--network-timeout', pick('network-timeout')) ?? DEFAULT_IDLE_TIMEOUT_S,
       // Absolute, so that the runtime (started in the task root) sees the same folders.
       cacheDir: resolve(pick('cache-dir') ?? defaultCacheDir(env)),
       useCache: !(noCache ?? envBool(env, envName('no-cache'), false)),
@@ -156,13 +174,27 @@ export function parseArgs(argv: readonly string[], env: Env): ParsedArgs {
   }
 }
 
-function parseTimeout(v: string | undefined): number | undefined {
+/**
+ * Longest accepted duration (about 31 years): finite, and far past any job. Timers longer than Node's
+ * 2^31-1 ms are chained (runner/runtime/long-timer.ts), so every value up to this one means what it says.
+ */
+export const MAX_SECONDS = 1_000_000_000;
+
+function parseSeconds(flag: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!/^\d+(\.\d+)?$/.test(v.trim()) || !(n > 0)) {
-    throw new UsageError(`--timeout must be a positive number of seconds, got ${JSON.stringify(v)}`);
+  if (!/^\d+(\.\d+)?$/.test(v.trim()) || !(n > 0) || n > MAX_SECONDS) {
+    throw new UsageError(
+      `${flag} must be a positive number of seconds up to ${MAX_SECONDS}, got ${JSON.stringify(v)}`,
+    );
   }
   return n;
+}
+
+/** A --runtime that is no Lambda runtime is a usage error here, before anything runs. */
+function parseRuntime(v: string | undefined): string | undefined {
+  if (v !== undefined) runtimeFamily(v);
+  return v;
 }
 
 function parseCompat(v: string | undefined): Compat | undefined {

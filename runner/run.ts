@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
+import { type NetworkTimeouts, networkTimeouts } from '../lib/aws-config.js';
 import type { Env } from '../lib/env.js';
 import { loadAws } from './aws-module.js';
 import { StoppedBySignalError } from './errors.js';
@@ -11,8 +12,9 @@ import { isLocalRef, prepareLocalFunction } from './local.js';
 import type { Logger } from './log.js';
 import type { RunOptions } from './options.js';
 import { fetchPayload, parsePayloadUrl } from './payload/source.js';
-import { defaultOutputUrl, parseOutputUrl, prepareResultSlot } from './payload/target.js';
+import { checkNotTheInput, defaultOutputUrl, parseOutputUrl, prepareResultSlot } from './payload/target.js';
 import { prepareCompatShim } from './runtime/compat.js';
+import { functionEnvironment } from './runtime/env.js';
 import { checkImageRuntime } from './runtime/image-runtime.js';
 import { invocationHeaders } from './runtime/invocation-headers.js';
 import { invokeOnce } from './runtime/invoke.js';
@@ -63,27 +65,48 @@ function settledWithin(p: Promise<void>, ms: number): Promise<void> {
 const noop = () => {};
 
 export async function run(opts: RunOptions, deps: RunDeps): Promise<RunResult> {
+  try {
+    return await runOnce(opts, deps);
+  } catch (err) {
+    // After a stop, whatever failed failed because of it (a cut stdin read, an aborted GetObject): the run
+    // was stopped, exit 128+N, never a retried 4 or a function error.
+    const signal = deps.signal;
+    if (signal?.aborted && !(err instanceof StoppedBySignalError)) {
+      const stopped = new StoppedBySignalError((signal.reason as NodeJS.Signals) ?? 'SIGTERM');
+      deps.log.debug(`after the stop: ${(err as Error)?.message ?? String(err)}`);
+      throw stopped;
+    }
+    throw err;
+  }
+}
+
+async function runOnce(opts: RunOptions, deps: RunDeps): Promise<RunResult> {
   const { log, env, signal } = deps;
-  const outputUrl = opts.outputUrl ?? defaultOutputUrl(opts.payloadUrl, opts.compat);
+  const outputUrl = opts.outputUrl ?? defaultOutputUrl(opts.payloadUrl);
   const source = parsePayloadUrl(opts.payloadUrl, deps.cwd);
   const target = parseOutputUrl(outputUrl, deps.cwd);
+  await checkNotTheInput(source, target);
   const local = isLocalRef(opts.functionRef, deps.cwd);
+  const timeouts = networkTimeouts(opts.networkTimeoutSeconds);
   const workDir = await mkdtemp(join(tmpdir(), 'run-lambda-'));
   let cleanupRemote: (() => Promise<void>) | undefined;
   let discard: (() => Promise<void>) | undefined;
   let preparing: Promise<void> | undefined;
   try {
-    const payload = fetchPayload(source, { workDir, stdin: deps.stdin, log, env, signal });
+    const payload = fetchPayload(source, { workDir, stdin: deps.stdin, log, env, signal, timeouts });
     // Awaited later (by the Runtime API's `next`); a failure before then must not be an unhandled rejection.
     payload.ready.catch(() => {});
-    const slot = await log.step('check the output', () => prepareResultSlot(target, { ...deps, workDir }));
+    const slot = await log.step('check the output', () =>
+      prepareResultSlot(target, { ...deps, workDir, timeouts }),
+    );
     discard = slot.discard;
-    const prepared = log.step('prepare the function', () => prepare(opts, deps, workDir, local));
+    const prepared = log.step('prepare the function', () => prepare(opts, deps, workDir, local, timeouts));
     // Set however the run ends, so a stopped run still removes a folder prepared after the stop.
     preparing = prepared.then((f) => {
       if ('cleanup' in f) cleanupRemote = f.cleanup;
     }, noop);
     const fn = await abortable(prepared, signal);
+    fn.environment = functionEnvironment(fn.environment, (m) => log.warn(m));
     if (opts.handler) fn.handler = opts.handler;
     if (opts.runtime) fn.runtime = opts.runtime;
     fn.runtime = checkImageRuntime({
@@ -101,7 +124,9 @@ export async function run(opts: RunOptions, deps: RunDeps): Promise<RunResult> {
         optDir: fn.optDir,
         env,
         imageRuntimeDir: deps.imageRuntimeDir,
-        clientDirs: opts.useCache ? [opts.cacheDir, workDir] : [workDir],
+        // Written anew for each run, in its own folder: a client in a shared place could have been rewritten by
+        // an earlier function (as root, modes do not stop it), and writing ~10 KB costs less than checking it.
+        clientDirs: [workDir],
       }),
     );
     log.info(`${fn.functionName}: ${fn.handler} on ${fn.runtime}, served by ${command.label}`);
@@ -141,6 +166,7 @@ async function prepare(
   deps: RunDeps,
   workDir: string,
   local: boolean,
+  timeouts: NetworkTimeouts,
 ): Promise<PreparedFunction | (PreparedFunction & { cleanup(): Promise<void> })> {
   if (local) {
     return prepareLocalFunction(opts.functionRef, {
@@ -163,5 +189,6 @@ async function prepare(
     log: deps.log,
     env: deps.env,
     signal: deps.signal,
+    timeouts,
   });
 }

@@ -1,13 +1,25 @@
-// AWS SDK clients for the runner, made on first use: endpoint, region and credentials come from the env object.
+// AWS SDK clients for the runner, made on first use: endpoint, region, credentials and timeouts come from the env object.
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
-import { type AwsService, awsClientConfig, endpointFor } from '../../lib/aws-config.js';
-import { type Env, envString } from '../../lib/env.js';
+import {
+  type AwsService,
+  awsClientConfig,
+  credentialsFromEnv,
+  type EnvCredentials,
+  endpointFor,
+  FALLBACK_REGION,
+  type NetworkTimeouts,
+  networkTimeouts,
+  regionFromEnv,
+  requestHandlerOptions,
+} from '../../lib/aws-config.js';
+import type { Env } from '../../lib/env.js';
 
 interface CommonConfig {
   region?: string;
   endpoint?: string;
-  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  credentials?: EnvCredentials;
+  requestHandler: { connectionTimeout: number; socketTimeout: number };
 }
 
 /**
@@ -15,18 +27,19 @@ interface CommonConfig {
  * them from `env` explicitly so the env object handed to the runner is the one source (a spawned runner's
  * process.env and its env object are the same thing, so nothing changes in production).
  */
-function commonConfig(env: Env, service: AwsService, region: string | undefined): CommonConfig {
-  const config: CommonConfig = {};
-  const r = region ?? envString(env, 'AWS_REGION') ?? envString(env, 'AWS_DEFAULT_REGION');
+function commonConfig(
+  env: Env,
+  service: AwsService,
+  region: string | undefined,
+  timeouts: NetworkTimeouts,
+): CommonConfig {
+  const config: CommonConfig = { requestHandler: requestHandlerOptions(timeouts) };
+  const r = region ?? regionFromEnv(env);
   if (r) config.region = r;
   const endpoint = endpointFor(env, service);
   if (endpoint) config.endpoint = endpoint;
-  const accessKeyId = envString(env, 'AWS_ACCESS_KEY_ID');
-  const secretAccessKey = envString(env, 'AWS_SECRET_ACCESS_KEY');
-  if (accessKeyId && secretAccessKey) {
-    const sessionToken = envString(env, 'AWS_SESSION_TOKEN');
-    config.credentials = { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) };
-  }
+  const credentials = credentialsFromEnv(env);
+  if (credentials) config.credentials = credentials;
   return config;
 }
 
@@ -35,26 +48,31 @@ const SILENT = { trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 const lambdaClients = new Map<string, LambdaClient>();
 const s3Clients = new Map<string, S3Client>();
 
+const keyOf = (t: NetworkTimeouts) => `${t.connectMs}/${t.idleMs}`;
+
 /** One Lambda client per region (and endpoint) for the life of the process. */
-export function lambdaClient(env: Env, region: string): LambdaClient {
-  const key = `${region} ${endpointFor(env, 'lambda') ?? ''}`;
+export function lambdaClient(env: Env, region: string, timeouts = networkTimeouts()): LambdaClient {
+  const key = `${region} ${endpointFor(env, 'lambda') ?? ''} ${keyOf(timeouts)}`;
   let client = lambdaClients.get(key);
   if (!client) {
-    client = new LambdaClient({ ...commonConfig(env, 'lambda', region), ...awsClientConfig(env, 'lambda') });
+    client = new LambdaClient({
+      ...commonConfig(env, 'lambda', region, timeouts),
+      ...awsClientConfig(env, 'lambda'),
+    });
     lambdaClients.set(key, client);
   }
   return client;
 }
 
 /** One S3 client (path style against local endpoints); region from the env, else us-east-1 for bucket lookups. */
-export function s3Client(env: Env): S3Client {
-  const key = endpointFor(env, 's3') ?? '';
+export function s3Client(env: Env, timeouts = networkTimeouts()): S3Client {
+  const key = `${endpointFor(env, 's3') ?? ''} ${keyOf(timeouts)}`;
   let client = s3Clients.get(key);
   if (!client) {
-    const common = commonConfig(env, 's3', undefined);
+    const common = commonConfig(env, 's3', undefined, timeouts);
     // followRegionRedirects: a payload bucket in another region than the job still works.
     client = new S3Client({
-      region: 'us-east-1',
+      region: FALLBACK_REGION,
       ...common,
       ...awsClientConfig(env, 's3'),
       followRegionRedirects: true,

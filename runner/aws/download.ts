@@ -2,12 +2,13 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { get as httpGet, type IncomingMessage } from 'node:http';
+import { type ClientRequest, get as httpGet, type IncomingMessage } from 'node:http';
 import { get as httpsGet } from 'node:https';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { ChecksumMismatchError, FunctionPrepareError } from '../errors.js';
+import { type NetworkTimeouts, networkTimeouts } from '../../lib/aws-config.js';
+import { isTransient, withRetries } from '../../lib/retry.js';
+import { ChecksumMismatchError, FunctionPrepareError, RunnerError } from '../errors.js';
 import type { Logger } from '../log.js';
 
 /** Downloads above this size log progress every 25%. */
@@ -30,20 +31,35 @@ export interface DownloadOptions {
   label: string;
   /** Base64 SHA-256 Lambda reported (CodeSha256). */
   sha256Base64: string;
-  /** Size Lambda reported, for progress when the server sends no Content-Length. */
+  /**
+   * Size Lambda reported (CodeSize): progress when the server sends no Content-Length, and a cap: reading
+   * stops at the first byte past it (a 188-byte function once read 64 MiB before its checksum was refused).
+   */
   expectedSize?: number;
+  /** Connect and idle timeouts (default: lib/aws-config.ts's). */
+  timeouts?: NetworkTimeouts;
   /** A fresh presigned URL, asked for once when the first one answers 403 (it expired). */
   refreshUrl?: () => Promise<string>;
   log: Logger;
   signal?: AbortSignal;
 }
 
-/** Thrown inside for a non-2xx answer; `status` decides whether a fresh URL is worth asking for. */
+/**
+ * Thrown inside for a non-2xx answer; `status` decides whether a fresh URL is worth asking for, and
+ * `$metadata` lets lib/retry.ts judge it as it judges an SDK error.
+ */
 class HttpStatusError extends Error {
   override name = 'HttpStatusError';
+  readonly $metadata: { httpStatusCode: number };
   constructor(readonly status: number) {
     super(`HTTP ${status}`);
+    this.$metadata = { httpStatusCode: status };
   }
+}
+
+/** Thrown inside when a connection opened too slowly or went silent. */
+class DownloadTimeoutError extends Error {
+  override name = 'TimeoutError';
 }
 
 /** Downloads `url` to `destPath`; on any failure the file is removed. Returns the byte count. */
@@ -69,42 +85,51 @@ export async function downloadVerified(
   }
 }
 
-/** A server error, throttling or a lost connection may pass on a second try; a 4xx or a bad checksum will not. */
+/** A server error, throttling, a timeout or a lost connection may pass on a second try; a 4xx or a bad checksum will not. */
 function worthRetrying(err: unknown): boolean {
-  if (err instanceof HttpStatusError) return err.status >= 500 || err.status === 429;
-  return !(err instanceof FunctionPrepareError);
+  return !(err instanceof RunnerError) && isTransient(err);
 }
 
-async function downloadRetrying(url: string, destPath: string, opts: DownloadOptions): Promise<number> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await downloadOnce(url, destPath, opts);
-    } catch (err) {
-      if (attempt >= DOWNLOAD_ATTEMPTS || opts.signal?.aborted || !worthRetrying(err)) throw err;
+function downloadRetrying(url: string, destPath: string, opts: DownloadOptions): Promise<number> {
+  return withRetries(() => downloadOnce(url, destPath, opts), {
+    attempts: DOWNLOAD_ATTEMPTS,
+    baseDelayMs: RETRY_DELAY_MS,
+    retryable: worthRetrying,
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    onRetry(err) {
       const why =
         err instanceof HttpStatusError ? `the server answered ${err.message}` : (err as Error).message;
       opts.log.info(`the download of the ${opts.label} failed (${why}); trying again`);
-      await sleep(RETRY_DELAY_MS * 2 ** (attempt - 1), undefined, opts.signal ? { signal: opts.signal } : {});
-    }
-  }
+    },
+  });
 }
 
 async function downloadOnce(url: string, destPath: string, opts: DownloadOptions): Promise<number> {
-  const res = await request(url, opts.signal);
+  const res = await request(url, opts.signal, opts.timeouts ?? networkTimeouts());
   if (res.statusCode === undefined || res.statusCode < 200 || res.statusCode >= 300) {
     res.resume();
     throw new HttpStatusError(res.statusCode ?? 0);
   }
+  const cap = opts.expectedSize;
+  const declared = Number(res.headers['content-length']);
+  if (cap !== undefined && declared > cap) {
+    res.destroy();
+    throw tooLarge(opts, cap, `the server announced ${declared} bytes`);
+  }
   const hash = createHash('sha256');
-  const total = Number(res.headers['content-length']) || opts.expectedSize || 0;
+  const total = declared || opts.expectedSize || 0;
   let bytes = 0;
   let nextMark = 0.25;
   const meter = new Transform({
     // Large buffers on both sides so the socket is not paused after every chunk while the disk catches up.
     highWaterMark: WRITE_BUFFER,
     transform(chunk: Buffer, _enc, cb) {
-      hash.update(chunk);
       bytes += chunk.length;
+      if (cap !== undefined && bytes > cap) {
+        cb(tooLarge(opts, cap, `stopped after ${bytes} bytes`));
+        return;
+      }
+      hash.update(chunk);
       if (total > PROGRESS_THRESHOLD && bytes / total >= nextMark) {
         opts.log.info(`downloading the ${opts.label}: ${Math.floor((bytes / total) * 100)}% of ${mb(total)}`);
         while (bytes / total >= nextMark) nextMark += 0.25;
@@ -127,10 +152,37 @@ async function downloadOnce(url: string, destPath: string, opts: DownloadOptions
   return bytes;
 }
 
-function request(url: string, signal: AbortSignal | undefined): Promise<IncomingMessage> {
+function tooLarge(opts: DownloadOptions, cap: number, what: string): ChecksumMismatchError {
+  return new ChecksumMismatchError(
+    `the ${opts.label} is larger than the ${cap} bytes Lambda reported (CodeSize): ${what}`,
+  );
+}
+
+/**
+ * GETs `url`; the socket's idle timer covers connecting, waiting for the answer and every pause in its body,
+ * and a separate timer the connection itself, so a server that never answers or stops mid-body fails with a
+ * TimeoutError (retried like a cut connection).
+ */
+function request(url: string, signal: AbortSignal | undefined, t: NetworkTimeouts): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
     const get = url.startsWith('https:') ? httpsGet : httpGet;
-    const req = get(url, signal ? { signal } : {}, resolve);
+    let res: IncomingMessage | undefined;
+    const req: ClientRequest = get(url, { timeout: t.idleMs, ...(signal ? { signal } : {}) }, (r) => {
+      res = r;
+      resolve(r);
+    });
+    const fail = (message: string) => {
+      const err = new DownloadTimeoutError(message);
+      res?.destroy(err);
+      req.destroy(err);
+    };
+    const connectTimer = setTimeout(() => fail(`no connection after ${t.connectMs} ms`), t.connectMs);
+    req.once('socket', (socket) => {
+      if (!socket.connecting) clearTimeout(connectTimer);
+      else socket.once('connect', () => clearTimeout(connectTimer));
+    });
+    req.once('close', () => clearTimeout(connectTimer));
+    req.on('timeout', () => fail(`no data for ${t.idleMs} ms`));
     req.on('error', reject);
   });
 }

@@ -1,8 +1,7 @@
 // Prepares a deployed Lambda function to run here: GetFunction, verified code and layer downloads, cache, /opt.
 import { GetFunctionCommand, type GetFunctionCommandOutput, type LambdaClient } from '@aws-sdk/client-lambda';
-import { regionFromArn } from '../../lib/aws-config.js';
+import { type NetworkTimeouts, regionFromArn, regionFromEnv } from '../../lib/aws-config.js';
 import type { Env } from '../../lib/env.js';
-import { envString } from '../../lib/env.js';
 import { FunctionPrepareError, UnsupportedFunctionError, UsageError } from '../errors.js';
 import type { FunctionLogging, PreparedFunction } from '../function.js';
 import type { Logger } from '../log.js';
@@ -11,7 +10,7 @@ import { lambdaClient } from './clients.js';
 import { downloadVerified } from './download.js';
 import { type FunctionRef, hostArchitecture, parseFunctionRef, unqualifiedArn } from './function-ref.js';
 import { materializeLayers, overlayLayers } from './layers.js';
-import { materialize, openStore, sharedExtractor } from './store.js';
+import { changedNote, materialize, openStore, sharedExtractor } from './store.js';
 
 export interface RemoteFunctionOptions {
   cacheDir: string;
@@ -20,6 +19,7 @@ export interface RemoteFunctionOptions {
   log: Logger;
   env: Env;
   signal?: AbortSignal;
+  timeouts?: NetworkTimeouts;
 }
 
 export type RemoteFunction = PreparedFunction & { cleanup(): Promise<void> };
@@ -36,12 +36,11 @@ export async function prepareRemoteFunction(
   const { log } = opts;
   const target = parseFunctionRef(ref);
   // An ARN's own region is the only one GetFunction can find it in; AWS_REGION is for bare names.
-  const region =
-    target.region ?? envString(opts.env, 'AWS_REGION') ?? envString(opts.env, 'AWS_DEFAULT_REGION');
+  const region = target.region ?? regionFromEnv(opts.env);
   if (!region) {
     throw new UsageError(`no AWS region for ${ref}: set AWS_REGION or give the function as an ARN`);
   }
-  const lambda = lambdaClient(opts.env, region);
+  const lambda = lambdaClient(opts.env, region, opts.timeouts);
   const fn = await getFunction(lambda, target, ref);
   log.debug(`GetFunction answered for ${ref}`);
   const config = fn.Configuration ?? {};
@@ -82,6 +81,7 @@ export async function prepareRemoteFunction(
               label: `code of ${name}`,
               sha256Base64: codeSha,
               ...(config.CodeSize ? { expectedSize: config.CodeSize } : {}),
+              ...(opts.timeouts ? { timeouts: opts.timeouts } : {}),
               refreshUrl: async () => (await getFunction(lambda, target, ref)).Code?.Location ?? codeLocation,
               log,
               signal,
@@ -91,17 +91,27 @@ export async function prepareRemoteFunction(
             signal,
             label: `code of ${name}`,
             onWait: (holder) => log.info(`waiting for ${holder}, which is downloading the code of ${name}`),
+            onChanged: (why) => log.warn(changedNote(`code of ${name}`, why)),
           },
         ),
-        materializeLayers(layerArns, { lambda, store, functionName: name, extract, log, signal }),
+        materializeLayers(layerArns, {
+          lambda,
+          store,
+          functionName: name,
+          extract,
+          log,
+          signal,
+          ...(opts.timeouts ? { timeouts: opts.timeouts } : {}),
+        }),
       ] as const;
     });
     log.debug(`${name}: code and layers in place`);
     const fetched = [code, ...layers].filter((m) => m.downloaded).length;
     log.debug(`${name}: ${fetched} of ${1 + layers.length} archives downloaded, the rest from ${store.dir}`);
-    await overlayLayers(
+    const overlay = await overlayLayers(
       layers.map((l) => l.dir),
       opts.optDir,
+      log,
     );
     log.debug(`${name}: layers copied into ${opts.optDir}`);
     const functionArn = unqualifiedArn(config.FunctionArn ?? target.functionName);
@@ -119,7 +129,10 @@ export async function prepareRemoteFunction(
       region: regionFromArn(functionArn) ?? region,
       ...(config.LoggingConfig ? { logging: loggingOf(config.LoggingConfig) } : {}),
       tenantIsolation: config.TenancyConfig?.TenantIsolationMode === 'PER_TENANT',
-      cleanup: () => store.cleanup(),
+      cleanup: async () => {
+        await overlay.undo();
+        await store.cleanup();
+      },
     };
   } catch (err) {
     await store.cleanup().catch(() => {});

@@ -1,13 +1,13 @@
 // A function's layers: GetLayerVersion for each, verified download into the store, then overlay into the opt dir.
-import { mkdir } from 'node:fs/promises';
 import { GetLayerVersionCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import type { NetworkTimeouts } from '../../lib/aws-config.js';
 import type { ExtractResult } from '../archive/extract.js';
-import { FunctionPrepareError } from '../errors.js';
+import { FunctionPrepareError, RunnerError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { applyLayers, type Overlay } from '../opt/overlay.js';
 import { describeAwsError } from './aws-errors.js';
-import { copyTree } from './copy-tree.js';
 import { downloadVerified } from './download.js';
-import { type Materialized, materialize, type Store } from './store.js';
+import { changedNote, type Materialized, materialize, type Store } from './store.js';
 
 export interface LayerRef {
   arn: string;
@@ -50,50 +50,68 @@ export function materializeLayers(
     extract: (zipPath: string, dir: string) => Promise<ExtractResult>;
     log: Logger;
     signal?: AbortSignal;
+    timeouts?: NetworkTimeouts;
   },
 ): Promise<Materialized[]> {
-  return Promise.all(
-    layerArns.map(async (arn) => {
-      const layer = parseLayerArn(arn);
-      const content = await layerContent(opts.lambda, layer, opts.functionName);
-      const label = `layer ${layer.layerName.split(':').pop()}:${layer.version}`;
-      return materialize(
-        opts.store,
-        'layer',
-        content.sha256,
-        (zipPath) =>
-          downloadVerified(content.location, zipPath, {
-            label,
-            sha256Base64: content.sha256,
-            ...(content.size ? { expectedSize: content.size } : {}),
-            refreshUrl: async () => (await layerContent(opts.lambda, layer, opts.functionName)).location,
-            log: opts.log,
-            ...(opts.signal ? { signal: opts.signal } : {}),
-          }),
-        opts.extract,
-        {
-          ...(opts.signal ? { signal: opts.signal } : {}),
+  // One layer failing stops the others, and the answer waits until every one has stopped: nothing may still
+  // be writing into the store (a temp zip, a lock) when the caller cleans up or the process exits.
+  const controller = new AbortController();
+  const forward = () => controller.abort(opts.signal?.reason);
+  if (opts.signal?.aborted) forward();
+  else opts.signal?.addEventListener('abort', forward, { once: true });
+  const signal = controller.signal;
+  const tasks = layerArns.map(async (arn) => {
+    const layer = parseLayerArn(arn);
+    const content = await layerContent(opts.lambda, layer, opts.functionName);
+    const label = `layer ${layer.layerName.split(':').pop()}:${layer.version}`;
+    return materialize(
+      opts.store,
+      'layer',
+      content.sha256,
+      (zipPath) =>
+        downloadVerified(content.location, zipPath, {
           label,
-          onWait: (holder) => opts.log.info(`waiting for ${holder}, which is downloading the ${label}`),
-        },
-      );
-    }),
-  );
+          sha256Base64: content.sha256,
+          ...(content.size ? { expectedSize: content.size } : {}),
+          ...(opts.timeouts ? { timeouts: opts.timeouts } : {}),
+          refreshUrl: async () => (await layerContent(opts.lambda, layer, opts.functionName)).location,
+          log: opts.log,
+          signal,
+        }),
+      opts.extract,
+      {
+        signal,
+        label,
+        onWait: (holder) => opts.log.info(`waiting for ${holder}, which is downloading the ${label}`),
+        onChanged: (why) => opts.log.warn(changedNote(label, why)),
+      },
+    );
+  });
+  let first: { error: unknown } | undefined;
+  for (const t of tasks) {
+    t.catch((error: unknown) => {
+      first ??= { error };
+      controller.abort();
+    });
+  }
+  return Promise.allSettled(tasks).then((results) => {
+    opts.signal?.removeEventListener('abort', forward);
+    if (first) throw first.error;
+    return results.map((r) => (r as PromiseFulfilledResult<Materialized>).value);
+  });
 }
 
 /**
- * Copies the layer folders into `optDir` in order, a later layer's files over an earlier one's, as Lambda
- * overlays them in /opt. Copies rather than hard links or symlinks: a function that writes under /opt must not
- * change the cache. Each file is a reflink where the filesystem can (btrfs, XFS), a plain copy elsewhere.
+ * Lays the layer folders over `optDir` in order, a later layer's files over an earlier one's, as Lambda
+ * overlays them in /opt, and returns how to take them off again (runner/opt/overlay.ts). Copies rather than
+ * hard links or symlinks: a function that writes under /opt must not change the cache. Each file is a
+ * reflink where the filesystem can (btrfs, XFS), a plain copy elsewhere.
  */
-export async function overlayLayers(dirs: string[], optDir: string): Promise<void> {
-  if (dirs.length === 0) return;
+export async function overlayLayers(dirs: string[], optDir: string, log?: Logger): Promise<Overlay> {
   try {
-    await mkdir(optDir, { recursive: true });
-    for (const dir of dirs) {
-      await copyTree(dir, optDir);
-    }
+    return await applyLayers(dirs, optDir, log ? { warn: (m) => log.warn(m) } : {});
   } catch (err) {
+    if (err instanceof RunnerError) throw err;
     throw new FunctionPrepareError(
       `could not put the layers into ${optDir}: ${(err as Error).message} (choose another folder with --opt-dir)`,
       { cause: err },

@@ -3,13 +3,14 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { crc32 } from 'node:zlib';
 import { GetObjectCommand, PutObjectCommand, type PutObjectCommandInput } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import type { NetworkTimeouts } from '../../lib/aws-config.js';
 import type { Env } from '../../lib/env.js';
+import { isTransient, withRetries } from '../../lib/retry.js';
 import { parseS3Url, type S3Location } from '../../lib/s3-url.js';
-import { PayloadIOError, UsageError } from '../errors.js';
+import { PayloadAccessError, PayloadIOError, type RunnerError, UsageError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { s3Client } from './clients.js';
 import { WRITE_BUFFER } from './download.js';
@@ -28,6 +29,8 @@ export interface S3IOOptions {
   log: Logger;
   env: Env;
   signal?: AbortSignal;
+  /** Connect and idle timeouts of the S3 client (default: lib/aws-config.ts's). */
+  timeouts?: NetworkTimeouts;
 }
 
 function locate(url: string): S3Location {
@@ -56,18 +59,22 @@ export async function downloadS3Payload(
   opts: S3IOOptions,
 ): Promise<{ bytes: number }> {
   const loc = locate(url);
-  const s3 = s3Client(opts.env);
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await readOnce(s3, loc, destPath, opts);
-    } catch (err) {
-      if (err instanceof BodyCutError && attempt < BODY_ATTEMPTS && !opts.signal?.aborted) {
-        opts.log.info(`reading the payload ${url} failed (${(err.cause as Error)?.message}); trying again`);
-        continue;
-      }
-      await rm(destPath, { force: true });
-      throw payloadError('read', loc, err instanceof BodyCutError ? err.cause : err);
-    }
+  const s3 = s3Client(opts.env, opts.timeouts);
+  try {
+    return await withRetries(() => readOnce(s3, loc, destPath, opts), {
+      attempts: BODY_ATTEMPTS,
+      baseDelayMs: 0,
+      // The SDK retried the request itself; a body cut after its answer is ours to read again.
+      retryable: (err) => err instanceof BodyCutError,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      onRetry: (err) =>
+        opts.log.info(
+          `reading the payload ${url} failed (${((err as Error).cause as Error)?.message}); trying again`,
+        ),
+    });
+  } catch (err) {
+    await rm(destPath, { force: true });
+    throw payloadError('read', loc, err instanceof BodyCutError ? err.cause : err);
   }
 }
 
@@ -122,7 +129,7 @@ const PUT_RETRY_DELAY_MS = 200;
  */
 export async function uploadS3Result(url: string, srcPath: string, opts: UploadOptions): Promise<void> {
   const loc = locate(url);
-  const s3 = s3Client(opts.env);
+  const s3 = s3Client(opts.env, opts.timeouts);
   try {
     const { size } = await stat(srcPath);
     const common = { Bucket: loc.bucket, Key: loc.key, ContentType: 'application/json' };
@@ -151,52 +158,26 @@ export async function uploadS3Result(url: string, srcPath: string, opts: UploadO
   }
 }
 
-async function putRetrying(
+function putRetrying(
   s3: ReturnType<typeof s3Client>,
   input: Omit<PutObjectCommandInput, 'Body'>,
   srcPath: string,
   opts: UploadOptions,
 ): Promise<void> {
   const signal = opts.signal ? { abortSignal: opts.signal } : {};
-  for (let attempt = 1; ; attempt++) {
-    try {
+  return withRetries(
+    async () => {
       const Body = createReadStream(srcPath, { highWaterMark: READ_CHUNK });
       await s3.send(new PutObjectCommand({ ...input, Body }), signal);
-      return;
-    } catch (err) {
-      if (attempt >= PUT_ATTEMPTS || opts.signal?.aborted || !transient(err)) throw err;
-      opts.log.info(`writing the result failed (${(err as Error).message}); trying again`);
-      await sleep(
-        PUT_RETRY_DELAY_MS * 2 ** (attempt - 1),
-        undefined,
-        opts.signal ? { signal: opts.signal } : {},
-      );
-    }
-  }
-}
-
-const TRANSIENT_CODES = new Set([
-  'InternalError',
-  'ServiceUnavailable',
-  'SlowDown',
-  'RequestTimeout',
-  'RequestTimeoutException',
-  'Throttling',
-  'ThrottlingException',
-]);
-
-/** What the SDK itself would retry: 5xx, throttling, a connection lost or timed out (not our own file failing). */
-function transient(err: unknown): boolean {
-  const e = err as {
-    name?: string;
-    path?: unknown;
-    $retryable?: unknown;
-    $metadata?: { httpStatusCode?: number };
-  };
-  const status = e.$metadata?.httpStatusCode;
-  if (e.$retryable || TRANSIENT_CODES.has(e.name ?? '')) return true;
-  if (status !== undefined) return status >= 500 || status === 429;
-  return typeof e.path !== 'string';
+    },
+    {
+      attempts: PUT_ATTEMPTS,
+      baseDelayMs: PUT_RETRY_DELAY_MS,
+      retryable: isTransient,
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      onRetry: (err) => opts.log.info(`writing the result failed (${(err as Error).message}); trying again`),
+    },
+  );
 }
 
 const READ_CHUNK = 1024 * 1024;
@@ -214,20 +195,29 @@ function crc32Base64(crc: number): string {
   return b.toString('base64');
 }
 
-const WHY: Record<string, string> = {
+const DENIED = 'access denied (the job role needs s3:GetObject / s3:PutObject on it)';
+
+/** Answers a retry would get again: the object or bucket is not there, or the job may not use it (exit 2). */
+const PERMANENT: Record<string, string> = {
   NoSuchBucket: 'the bucket does not exist',
   NoSuchKey: 'the object does not exist',
   NotFound: 'the object does not exist',
-  AccessDenied: 'access denied (the job role needs s3:GetObject / s3:PutObject on it)',
-  Forbidden: 'access denied (the job role needs s3:GetObject / s3:PutObject on it)',
+  AccessDenied: DENIED,
+  Forbidden: DENIED,
+  AllAccessDisabled: DENIED,
 };
 
-function payloadError(op: 'read' | 'write', loc: S3Location, err: unknown): PayloadIOError {
+/** A failed read or write as the run's error: PayloadAccessError (exit 2) when permanent, else PayloadIOError (exit 4). */
+function payloadError(op: 'read' | 'write', loc: S3Location, err: unknown): RunnerError {
   const e = err as { name?: string; message?: string; Code?: string };
   const code = e.Code ?? e.name ?? 'Error';
-  const why = WHY[code] ?? `${code}: ${e.message ?? String(err)}`;
   const what = op === 'read' ? 'read the payload' : 'write the result to';
-  return new PayloadIOError(`could not ${what} s3://${loc.bucket}/${loc.key}: ${why}`, { cause: err });
+  const where = `s3://${loc.bucket}/${loc.key}`;
+  const permanent = PERMANENT[code];
+  if (permanent) return new PayloadAccessError(`could not ${what} ${where}: ${permanent}`, { cause: err });
+  return new PayloadIOError(`could not ${what} ${where}: ${code}: ${e.message ?? String(err)}`, {
+    cause: err,
+  });
 }
 
 function mb(bytes: number): string {

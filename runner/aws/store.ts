@@ -1,12 +1,13 @@
 // Where downloaded code and layers are extracted: a cache keyed by CodeSha256 shared by runs, or a per-run temp dir.
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ExtractResult, extractZip, LAMBDA_UNZIPPED_LIMIT } from '../archive/extract.js';
 import { FunctionPrepareError, RunnerError } from '../errors.js';
 import { type HeldLock, lockOrWait } from './cache-lock.js';
+import { checkManifest, takeManifest } from './manifest.js';
 
 export type ArchiveKind = 'code' | 'layer';
 
@@ -20,7 +21,12 @@ export interface Store {
 /** Opens the cache at `cacheDir`, or a fresh temp folder when the cache is off. */
 export async function openStore(cacheDir: string, useCache: boolean): Promise<Store> {
   if (useCache) {
-    await mkdir(cacheDir, { recursive: true });
+    await mkdir(cacheDir, { recursive: true }).catch((err: Error) => {
+      throw new FunctionPrepareError(
+        `cannot use the cache folder ${cacheDir}: ${err.message} (choose another with --cache-dir, or pass --no-cache)`,
+        { cause: err },
+      );
+    });
     return { dir: cacheDir, persistent: true, cleanup: async () => {} };
   }
   const dir = await mkdtemp(join(tmpdir(), 'run-lambda-'));
@@ -62,14 +68,27 @@ export interface MaterializeOptions {
   label?: string;
   /** Told when another runner is already downloading the same archive and this one waits for it. */
   onWait?: (holder: string) => void;
+  /** Told when a cache entry is no longer what was extracted (an earlier run changed it) and is redone. */
+  onChanged?: (why: string) => void;
   signal?: AbortSignal;
 }
 
+/** The warning for an entry that is redone because it changed. */
+export function changedNote(label: string, why: string): string {
+  return `the cached ${label} is not what was extracted (${why}, by an earlier run?); extracting it again`;
+}
+
+/** The manifest of the cache entry `dir` (runner/aws/manifest.ts): written last, so it also says "complete". */
+export const manifestOf = (dir: string) => `${dir}.manifest`;
+
 /**
- * The extracted folder for an archive: from the cache when present, else downloaded by `download` to a temp
- * zip and extracted. Runners sharing the cache take a lock per archive, so only one downloads a new version
- * while the others wait for its folder. Should two still work at once (a stale lock taken over), each
- * extracts to its own temp folder and renames it into place; when the rename loses, the winner's is used.
+ * The extracted folder for an archive: from the cache when present and unchanged, else downloaded by
+ * `download` to a temp zip and extracted. Runners sharing the cache take a lock per archive, so only one
+ * downloads a new version while the others wait for its folder. Should two still work at once (a stale lock
+ * taken over), each extracts to its own temp folder and renames it into place; when the rename loses, the
+ * winner's is used. A cached entry is used only when it is exactly what was extracted (its manifest: every
+ * entry's inode, mode, size and change time, new entries included): a function may have written into its
+ * task root, and modes do not stop root, so a changed entry is removed and extracted again.
  */
 export async function materialize(
   store: Store,
@@ -81,23 +100,43 @@ export async function materialize(
 ): Promise<Materialized> {
   const name = folderFor(kind, sha256Base64);
   const dir = join(store.dir, name);
-  if (existsSync(dir)) return { dir, downloaded: false };
+  const manifest = manifestOf(dir);
+  let told = false;
+  const tell = opts.onChanged;
+  opts = {
+    ...opts,
+    onChanged: (why) => {
+      if (!told) tell?.(why);
+      told = true;
+    },
+  };
   let lock: HeldLock | undefined;
   if (store.persistent) {
+    if (intact(dir, opts)) return { dir, downloaded: false };
     const got = await lockOrWait(join(store.dir, `.${name}.lock`), {
-      ready: () => existsSync(dir),
+      ready: () => existsSync(manifest),
       ...opts,
     });
-    if (got.kind === 'ready') return { dir, downloaded: false };
-    lock = got.lock;
+    // Whoever held the lock just extracted it: still checked, since its function may already be running.
+    if (got.kind === 'ready' && intact(dir, opts)) return { dir, downloaded: false };
+    lock =
+      got.kind === 'held'
+        ? got.lock
+        : await lockOrWait(join(store.dir, `.${name}.lock`), { ready: () => false, ...opts }).then((again) =>
+            again.kind === 'held' ? again.lock : undefined,
+          );
     await removeLeftovers(store.dir, name);
   }
   const zipPath = join(store.dir, `.${name}.${process.pid}-${randomBytes(4).toString('hex')}.zip`);
   try {
-    // The previous holder may have finished between our last look and taking the lock.
-    if (existsSync(dir)) return { dir, downloaded: false };
+    if (store.persistent) {
+      // The previous holder may have finished between our last look and taking the lock.
+      if (intact(dir, opts)) return { dir, downloaded: false };
+      await discard(store.dir, name);
+    }
     await download(zipPath);
     await extract(zipPath, dir);
+    if (store.persistent) await writeManifest(store.dir, name, dir);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if ((code === 'ENOTEMPTY' || code === 'EEXIST') && existsSync(dir)) return { dir, downloaded: true };
@@ -112,6 +151,37 @@ export async function materialize(
     await lock?.release();
   }
   return { dir, downloaded: true };
+}
+
+/** True when `dir` and its manifest exist and the tree is unchanged; a changed tree is reported. */
+function intact(dir: string, opts: MaterializeOptions): boolean {
+  let text: string;
+  try {
+    text = readFileSync(manifestOf(dir), 'utf8');
+  } catch {
+    return false;
+  }
+  const why = checkManifest(dir, text);
+  if (why === undefined) return true;
+  opts.onChanged?.(why);
+  return false;
+}
+
+/** Removes an entry that may not be used (changed, or left without a manifest): manifest first, then the folder. */
+async function discard(storeDir: string, name: string): Promise<void> {
+  const dir = join(storeDir, name);
+  await rm(manifestOf(dir), { force: true });
+  if (!existsSync(dir)) return;
+  // Renamed away first, so the name is free at once even if removing a large tree takes a while.
+  const aside = join(storeDir, `.${name}.stale-${randomBytes(4).toString('hex')}`);
+  await rename(dir, aside);
+  await rm(aside, { recursive: true, force: true });
+}
+
+async function writeManifest(storeDir: string, name: string, dir: string): Promise<void> {
+  const tmp = join(storeDir, `.${name}.manifest-${process.pid}-${randomBytes(4).toString('hex')}`);
+  await writeFile(tmp, takeManifest(dir));
+  await rename(tmp, manifestOf(dir));
 }
 
 /**

@@ -5,9 +5,11 @@ import { isAbsolute, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
+import type { NetworkTimeouts } from '../../lib/aws-config.js';
 import type { Env } from '../../lib/env.js';
+import { parseS3Url } from '../../lib/s3-url.js';
 import { loadAws } from '../aws-module.js';
-import { PayloadIOError, UsageError } from '../errors.js';
+import { PayloadAccessError, PayloadIOError, UsageError } from '../errors.js';
 import type { Logger } from '../log.js';
 
 export type PayloadSource =
@@ -19,7 +21,14 @@ export type PayloadSource =
 /** Classifies a payload URL; throws UsageError for schemes the runner does not read. */
 export function parsePayloadUrl(url: string, cwd: string): PayloadSource {
   if (url === '-') return { kind: 'stdin' };
-  if (url.startsWith('s3://')) return { kind: 's3', url };
+  if (url.startsWith('s3://')) {
+    try {
+      parseS3Url(url);
+    } catch (err) {
+      throw new UsageError(`bad payload URL: ${(err as Error).message}`, { cause: err });
+    }
+    return { kind: 's3', url };
+  }
   if (url.startsWith('data:')) return { kind: 'data', bytes: decodeDataUrl(url) };
   if (url.startsWith('file:')) return { kind: 'file', path: fileUrlPath(url) };
   if (/^[a-z][a-z0-9+.-]+:\/\//i.test(url)) {
@@ -29,11 +38,15 @@ export function parsePayloadUrl(url: string, cwd: string): PayloadSource {
 }
 
 export function fileUrlPath(url: string): string {
+  let path: string;
   try {
-    return fileURLToPath(url);
+    path = fileURLToPath(url);
   } catch (err) {
     throw new UsageError(`bad file URL ${url}: ${(err as Error).message}`, { cause: err });
   }
+  // No file name holds a NUL; the fs calls would throw a raw TypeError quoting it.
+  if (path.includes('\0')) throw new UsageError(`bad file URL ${url}: the path contains a NUL byte (%00)`);
+  return path;
 }
 
 /** `data:[<type>][;base64],<data>`: base64 or percent-encoded. */
@@ -66,6 +79,7 @@ export interface FetchPayloadDeps {
   log: Logger;
   env: Env;
   signal?: AbortSignal;
+  timeouts?: NetworkTimeouts;
 }
 
 /** Starts getting the payload to a local file; the runtime may start before `ready` resolves. */
@@ -90,20 +104,35 @@ export function fetchPayload(source: PayloadSource, deps: FetchPayloadDeps): Pay
 
 async function downloadS3(url: string, path: string, deps: FetchPayloadDeps): Promise<void> {
   const { downloadS3Payload } = await loadAws(deps.workDir);
-  const { bytes } = await downloadS3Payload(url, path, { log: deps.log, env: deps.env, signal: deps.signal });
+  const { bytes } = await downloadS3Payload(url, path, {
+    log: deps.log,
+    env: deps.env,
+    ...(deps.signal ? { signal: deps.signal } : {}),
+    ...(deps.timeouts ? { timeouts: deps.timeouts } : {}),
+  });
   deps.log.debug(`payload: ${bytes} bytes from ${url}`);
 }
 
 async function checkReadable(path: string): Promise<void> {
   const s = await stat(path).catch(ioError(`read the payload ${path}`));
-  if (!s.isFile()) throw new PayloadIOError(`cannot read the payload ${path}: not a file`);
+  if (!s.isFile()) throw new PayloadAccessError(`cannot read the payload ${path}: not a file`);
 }
 
-function ioError(what: string) {
+/** Local errors a retry meets again: the file is not there or may not be read (exit 2); the rest exit 4. */
+const PERMANENT: Record<string, string> = {
+  ENOENT: 'no such file',
+  ENOTDIR: 'a part of the path is not a folder',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+};
+
+export function ioError(what: string) {
   return (err: unknown): never => {
-    if (err instanceof PayloadIOError || (err as Error)?.name === 'AbortError') throw err;
-    const code = (err as NodeJS.ErrnoException)?.code;
-    const why = code === 'ENOENT' ? 'no such file' : (err as Error)?.message;
-    throw new PayloadIOError(`cannot ${what}: ${why}`, { cause: err });
+    if (err instanceof PayloadIOError || err instanceof PayloadAccessError) throw err;
+    if ((err as Error)?.name === 'AbortError') throw err;
+    const code = (err as NodeJS.ErrnoException)?.code ?? '';
+    const permanent = PERMANENT[code];
+    if (permanent) throw new PayloadAccessError(`cannot ${what}: ${permanent}`, { cause: err });
+    throw new PayloadIOError(`cannot ${what}: ${(err as Error)?.message}`, { cause: err });
   };
 }

@@ -1,33 +1,61 @@
-// Output URLs → where the result goes; a result is committed only after the invocation succeeded.
-import { createReadStream } from 'node:fs';
-import { rename, rm, stat } from 'node:fs/promises';
+// Output URLs → where the result goes; checked before the function runs, committed only after it succeeded.
+import { createReadStream, createWriteStream } from 'node:fs';
+import { access, constants, lstat, realpath, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { NetworkTimeouts } from '../../lib/aws-config.js';
 import type { Env } from '../../lib/env.js';
+import { outputUrlFor, parseS3Url } from '../../lib/s3-url.js';
 import { loadAws } from '../aws-module.js';
-import { PayloadIOError, UsageError } from '../errors.js';
+import { InvalidOutputError, PayloadAccessError, PayloadIOError, UsageError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { Compat } from '../options.js';
-import { fileUrlPath } from './source.js';
+import { fileUrlPath, type PayloadSource } from './source.js';
 
 export type OutputTarget = { kind: 'stdout' } | { kind: 'file'; path: string } | { kind: 's3'; url: string };
 
-/** DESIGN.md's default: the payload URL itself (compat: `.json` → `_out.json`); stdout for `data:` and `-`. */
-export function defaultOutputUrl(payloadUrl: string, compat?: Compat): string {
+/**
+ * DESIGN.md's default: beside the payload with `.json` replaced by `_out.json` (what run.py 0.2 did, so a
+ * retried attempt finds its input unchanged); stdout for `data:` and `-`.
+ */
+export function defaultOutputUrl(payloadUrl: string): string {
   if (payloadUrl === '-' || payloadUrl.startsWith('data:')) return '-';
-  if (!compat) return payloadUrl;
-  return /\.json$/.test(payloadUrl) ? payloadUrl.replace(/\.json$/, '_out.json') : `${payloadUrl}_out.json`;
+  return outputUrlFor(payloadUrl);
 }
 
 export function parseOutputUrl(url: string, cwd: string): OutputTarget {
   if (url === '-') return { kind: 'stdout' };
-  if (url.startsWith('s3://')) return { kind: 's3', url };
+  if (url.startsWith('s3://')) {
+    try {
+      parseS3Url(url);
+    } catch (err) {
+      throw new UsageError(`bad output URL: ${(err as Error).message}`, { cause: err });
+    }
+    return { kind: 's3', url };
+  }
   if (url.startsWith('file:')) return { kind: 'file', path: fileUrlPath(url) };
   if (/^[a-z][a-z0-9+.-]*:/i.test(url) && !/^[a-z]:[\\/]/i.test(url)) {
     throw new UsageError(`unsupported output URL ${url.slice(0, 40)} (use s3://, file://, a path or -)`);
   }
   return { kind: 'file', path: isAbsolute(url) ? url : resolve(cwd, url) };
+}
+
+/** Refuses an output that is the payload itself: the input is never overwritten (a retry must find it). */
+export async function checkNotTheInput(source: PayloadSource, target: OutputTarget): Promise<void> {
+  const refuse = (what: string) => {
+    throw new InvalidOutputError(
+      `the output ${what} is the payload itself; the input is never overwritten (give another <output-url>)`,
+    );
+  };
+  if (source.kind === 's3' && target.kind === 's3' && source.url === target.url) refuse(target.url);
+  if (source.kind !== 'file' || target.kind !== 'file') return;
+  if (resolve(source.path) === resolve(target.path)) refuse(target.path);
+  const [a, b] = await Promise.all([
+    stat(source.path).catch(() => undefined),
+    stat(target.path).catch(() => undefined),
+  ]);
+  // The same file under another name: a symlink or a hard link to the payload.
+  if (a && b && a.dev === b.dev && a.ino === b.ino) refuse(target.path);
 }
 
 export interface ResultSlot {
@@ -48,6 +76,7 @@ export interface SlotDeps {
   log: Logger;
   env: Env;
   signal?: AbortSignal;
+  timeouts?: NetworkTimeouts;
 }
 
 /** Checks the target can take a result (before the function runs) and picks where the result lands first. */
@@ -56,24 +85,9 @@ export async function prepareResultSlot(target: OutputTarget, deps: SlotDeps): P
   const discard = (path: string) => () => rm(path, { force: true });
   switch (target.kind) {
     case 'file': {
-      const dir = dirname(target.path);
-      const s = await stat(dir).catch(() => undefined);
-      if (!s?.isDirectory())
-        throw new PayloadIOError(`cannot write the result to ${target.path}: no folder ${dir}`);
-      // Same folder as the target, so the final rename is atomic and a failure leaves the target untouched.
-      const tmp = join(dir, `.${basename(target.path)}.${process.pid}-${Date.now()}.run-lambda.tmp`);
-      return {
-        resultPath: tmp,
-        async commit() {
-          await rename(tmp, target.path).catch((err: unknown) => {
-            throw new PayloadIOError(`cannot write the result to ${target.path}: ${(err as Error).message}`, {
-              cause: err,
-            });
-          });
-          return target.path;
-        },
-        discard: discard(tmp),
-      };
+      const place = await fileTarget(target.path);
+      if (place.kind === 'stream') return streamSlot(inWorkDir, place.path, discard(inWorkDir));
+      return renameSlot(place.path, discard);
     }
     case 'stdout':
       return {
@@ -100,6 +114,7 @@ export async function prepareResultSlot(target: OutputTarget, deps: SlotDeps): P
             log: deps.log,
             env: deps.env,
             ...(deps.signal ? { signal: deps.signal } : {}),
+            ...(deps.timeouts ? { timeouts: deps.timeouts } : {}),
             ...(stored?.crc32 === undefined ? {} : { crc32: stored.crc32 }),
           });
           return target.url;
@@ -107,4 +122,80 @@ export async function prepareResultSlot(target: OutputTarget, deps: SlotDeps): P
         discard: discard(inWorkDir),
       };
   }
+}
+
+/**
+ * How a local output takes the result. A regular file (or none yet) is replaced atomically by a rename from
+ * its own folder. What exists and is not a regular file keeps being what it is: a FIFO or a character device
+ * (`/dev/null`, `/dev/stdout`, a terminal) is written through, and a symlink is followed to what it names
+ * (the link stays). A folder, a block device, a socket, a dangling link or a missing folder is refused here,
+ * before the function runs.
+ */
+async function fileTarget(path: string): Promise<{ kind: 'rename' | 'stream'; path: string }> {
+  const s = await lstat(path).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return undefined;
+    throw targetError(path, err);
+  });
+  if (!s) return { kind: 'rename', path: await checkFolder(path) };
+  if (s.isSymbolicLink()) {
+    const real = await realpath(path).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') {
+        throw new InvalidOutputError(`cannot write the result to ${path}: it is a symlink to nothing`);
+      }
+      throw targetError(path, err);
+    });
+    return fileTarget(real);
+  }
+  if (s.isFile()) return { kind: 'rename', path: await checkFolder(path) };
+  if (s.isFIFO() || s.isCharacterDevice()) return { kind: 'stream', path };
+  const what = s.isDirectory() ? 'a folder' : s.isBlockDevice() ? 'a block device' : 'a socket';
+  throw new InvalidOutputError(`cannot write the result to ${path}: it is ${what}`);
+}
+
+/** The target's folder must exist and take a new file; returns the target. */
+async function checkFolder(path: string): Promise<string> {
+  const dir = dirname(path);
+  const s = await stat(dir).catch(() => undefined);
+  if (!s?.isDirectory()) throw new InvalidOutputError(`cannot write the result to ${path}: no folder ${dir}`);
+  await access(dir, constants.W_OK | constants.X_OK).catch((err: NodeJS.ErrnoException) => {
+    throw targetError(path, err);
+  });
+  return path;
+}
+
+function targetError(path: string, err: NodeJS.ErrnoException): Error {
+  const denied = err.code === 'EACCES' || err.code === 'EPERM' || err.code === 'EROFS';
+  const Err = denied ? PayloadAccessError : PayloadIOError;
+  return new Err(`cannot write the result to ${path}: ${err.message}`, { cause: err });
+}
+
+/** Same folder as the target, so the final rename is atomic and a failure leaves the target untouched. */
+function renameSlot(path: string, discard: (p: string) => () => Promise<void>): ResultSlot {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}-${Date.now()}.run-lambda.tmp`);
+  return {
+    resultPath: tmp,
+    async commit() {
+      await rename(tmp, path).catch((err: NodeJS.ErrnoException) => {
+        throw targetError(path, err);
+      });
+      return path;
+    },
+    discard: discard(tmp),
+  };
+}
+
+/** The result is kept in the work folder and written through the target once the handler returned. */
+function streamSlot(resultPath: string, path: string, discard: () => Promise<void>): ResultSlot {
+  return {
+    resultPath,
+    async commit() {
+      await pipeline(createReadStream(resultPath), createWriteStream(path, { flags: 'w' })).catch(
+        (err: NodeJS.ErrnoException) => {
+          throw targetError(path, err);
+        },
+      );
+      return path;
+    },
+    discard,
+  };
 }

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { RuntimeNotAvailableError } from '../errors.js';
 
 // Set by the esbuild defines (scripts/build/runner.mjs); absent when running from sources (tests via tsx).
 declare const __PYTHON_CLIENT__: string | undefined;
@@ -41,7 +42,10 @@ export async function clientPath(kind: ClientKind, dirs: readonly string[]): Pro
       lastError = err;
     }
   }
-  throw new Error(`cannot write the ${kind} runtime client: ${(lastError as Error)?.message}`, {
-    cause: lastError,
-  });
+  throw new RuntimeNotAvailableError(
+    `cannot write the ${kind} runtime client: ${(lastError as Error)?.message}`,
+    {
+      cause: lastError,
+    },
+  );
 }

@@ -2,8 +2,9 @@
 import { randomBytes } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
+import { FALLBACK_REGION, regionFromEnv } from '../../lib/aws-config.js';
 import type { Env } from '../../lib/env.js';
-import { envString } from '../../lib/env.js';
+import { FunctionPrepareError } from '../errors.js';
 import type { PreparedFunction } from '../function.js';
 import type { Compat } from '../options.js';
 
@@ -15,6 +16,47 @@ export interface RuntimeEnvInput {
   runtimeDir: string;
   compat?: Compat;
   now?: () => Date;
+  /** A value unique to this run, put in every runtime process's environment (RUN_MARK) to find them all. */
+  runMark?: string;
+}
+
+/** The variable that marks every process of a run (see runtime/leftovers.ts). */
+export const RUN_MARK = 'RUN_LAMBDA_RUN_ID';
+
+/**
+ * The function's own variables as the runtime gets them. `RUN_LAMBDA_*` are the runner's settings, set by the
+ * runner alone: a function that configures one (`RUN_LAMBDA_COMPAT` in its Lambda configuration) must not
+ * switch the runner or its clients into a mode, so they are dropped, with one warning naming them. A NUL in
+ * a name or value cannot be passed to a process at all: refused before the function starts, naming the
+ * variable (never its value, which may be a secret).
+ */
+export function functionEnvironment(
+  vars: Readonly<Record<string, string>>,
+  warn: (message: string) => void,
+): Record<string, string> {
+  const kept: Record<string, string> = {};
+  const dropped: string[] = [];
+  for (const [k, v] of Object.entries(vars)) {
+    const bad =
+      k === '' || k.includes('=') || k.includes('\0')
+        ? 'its name is empty or holds = or a NUL byte'
+        : String(v).includes('\0')
+          ? 'its value holds a NUL byte'
+          : undefined;
+    if (bad) {
+      throw new FunctionPrepareError(
+        `the function's environment variable ${JSON.stringify(k)} cannot be passed to a process: ${bad}`,
+      );
+    }
+    if (k.startsWith('RUN_LAMBDA_')) dropped.push(k);
+    else kept[k] = v;
+  }
+  if (dropped.length > 0) {
+    warn(
+      `ignoring the function's ${dropped.join(', ')}: RUN_LAMBDA_* variables are the runner's own settings (give them to the runner, as flags or in the job's environment)`,
+    );
+  }
+  return kept;
 }
 
 const join2 = (...parts: (string | undefined)[]) => parts.filter(Boolean).join(delimiter);
@@ -44,13 +86,12 @@ export function runtimeEnv(input: RuntimeEnvInput): Record<string, string> {
     // The runner's own options are not the function's business.
     if (v !== undefined && !k.startsWith('RUN_LAMBDA_')) env[k] = v;
   }
-  const region =
-    fn.region ?? envString(base, 'AWS_REGION') ?? envString(base, 'AWS_DEFAULT_REGION') ?? 'us-east-1';
+  const own: Record<string, string> = {};
+  for (const [k, v] of Object.entries(fn.environment)) if (!k.startsWith('RUN_LAMBDA_')) own[k] = v;
+  const region = fn.region ?? regionFromEnv(base) ?? FALLBACK_REGION;
   const opt = fn.optDir;
   const nodeMajor = process.versions.node.split('.')[0];
-  // The runner's options are never the function's either: its own RUN_LAMBDA_* variables do not switch compat on.
-  const own = Object.entries(fn.environment).filter(([k]) => !k.startsWith('RUN_LAMBDA_'));
-  Object.assign(env, { LANG: env.LANG ?? 'en_US.UTF-8' }, Object.fromEntries(own), {
+  Object.assign(env, { LANG: env.LANG ?? 'en_US.UTF-8' }, own, {
     _HANDLER: fn.compatShim?.handler ?? fn.handler,
     LAMBDA_TASK_ROOT: fn.taskRoot,
     LAMBDA_RUNTIME_DIR: input.runtimeDir,
@@ -64,17 +105,32 @@ export function runtimeEnv(input: RuntimeEnvInput): Record<string, string> {
     AWS_REGION: region,
     AWS_DEFAULT_REGION: region,
     AWS_EXECUTION_ENV: `AWS_Lambda_${fn.runtime}`,
-    TZ: ':UTC',
-    // Lambda puts /opt/bin last on the PATH and the layer library folders after the system ones.
-    PATH: join2(base.PATH ?? '/usr/local/bin:/usr/bin:/bin', join(opt, 'bin')),
-    LD_LIBRARY_PATH: join2(base.LD_LIBRARY_PATH, fn.taskRoot, join(fn.taskRoot, 'lib'), join(opt, 'lib')),
-    PYTHONPATH: join2(fn.compatShim?.pythonPath, ...pythonLayerPaths(opt), base.PYTHONPATH),
+    // Lambda's default, unless the function sets its own zone.
+    TZ: own.TZ ?? ':UTC',
+    // Lambda's paths first, then the function's own (Lambda keeps a function's PATH and friends after its
+    // own): /opt/bin last of Lambda's PATH, the layer library folders after the system ones.
+    PATH: join2(base.PATH ?? '/usr/local/bin:/usr/bin:/bin', join(opt, 'bin'), own.PATH),
+    LD_LIBRARY_PATH: join2(
+      base.LD_LIBRARY_PATH,
+      fn.taskRoot,
+      join(fn.taskRoot, 'lib'),
+      join(opt, 'lib'),
+      own.LD_LIBRARY_PATH,
+    ),
+    PYTHONPATH: join2(fn.compatShim?.pythonPath, ...pythonLayerPaths(opt), base.PYTHONPATH, own.PYTHONPATH),
     NODE_PATH: join2(
       join(opt, 'nodejs', `node${nodeMajor}`, 'node_modules'),
       join(opt, 'nodejs', 'node_modules'),
       fn.taskRoot,
       base.NODE_PATH,
+      own.NODE_PATH,
     ),
+    // The helper's isBatchJob(): true in any job the runner runs, in Batch or not.
+    RUN_LAMBDA_JOB: '1',
+    // Python reads bytecode but writes none: nothing lands in the (cached, checked) task root, as in
+    // Lambda's read-only /var/task. A PYTHONPYCACHEPREFIX would do that too, but recompiles the standard
+    // library on every start (+300 ms for a handful of imports here).
+    PYTHONDONTWRITEBYTECODE: '1',
   });
   // cirrus-v0: the shim is the handler and calls the real one with the event alone, whatever client serves it.
   if (fn.compatShim) env.RUN_LAMBDA_COMPAT_HANDLER = fn.handler;
@@ -83,6 +139,7 @@ export function runtimeEnv(input: RuntimeEnvInput): Record<string, string> {
   // Managed Instances' multi-concurrency: the runner serves one invocation at a time, so clients must not
   // start their concurrent modes (worker threads, processes) as they would under that variable.
   delete env.AWS_LAMBDA_MAX_CONCURRENCY;
+  if (input.runMark) env[RUN_MARK] = input.runMark;
   return env;
 }
 

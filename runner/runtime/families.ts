@@ -12,13 +12,20 @@ export type RuntimeFamily = (typeof RuntimeFamily)[keyof typeof RuntimeFamily];
 const known =
   /^(python3\.\d+|nodejs\d+\.x|provided(\.al2|\.al2023)?|java\d+(\.al2)?|dotnet(core)?\d+(\.\d+)?|ruby\d+\.\d+|go1\.x)$/;
 
-/** The family of a runtime identifier; UsageError for something that is not a Lambda runtime. */
+/** The family of a runtime identifier; UsageError for something that is not a Lambda runtime (a bad flag). */
 export function runtimeFamily(runtime: string): RuntimeFamily {
-  if (!known.test(runtime)) {
-    throw new UsageError(
-      `unknown runtime ${JSON.stringify(runtime)} (expected a Lambda runtime such as python3.12, nodejs20.x, provided.al2023)`,
-    );
-  }
+  const family = familyOf(runtime);
+  if (family === undefined) throw new UsageError(unknownRuntime(runtime));
+  return family;
+}
+
+export function unknownRuntime(runtime: string): string {
+  return `unknown runtime ${JSON.stringify(runtime)} (expected a Lambda runtime such as python3.12, nodejs20.x, provided.al2023)`;
+}
+
+/** The family of a runtime identifier, or undefined when it is none Lambda knows. */
+export function familyOf(runtime: string): RuntimeFamily | undefined {
+  if (!known.test(runtime)) return undefined;
   if (runtime.startsWith('python')) return RuntimeFamily.python;
   if (runtime.startsWith('nodejs')) return RuntimeFamily.node;
   if (runtime.startsWith('provided')) return RuntimeFamily.custom;

@@ -16,7 +16,8 @@ import type { Logger } from '../log.js';
 import type { Compat } from '../options.js';
 import type { PayloadFile } from '../payload/source.js';
 import { type ApiLimits, type Outcome, startRuntimeApi } from '../runtime-api/server.js';
-import { runtimeEnv } from './env.js';
+import { RUN_MARK, runtimeEnv } from './env.js';
+import { setLongTimeout } from './long-timer.js';
 import { describeExit, type SpawnFn, startRuntime } from './process.js';
 import type { RuntimeCommand } from './select.js';
 
@@ -85,7 +86,9 @@ export async function invokeOnce(input: InvokeInput): Promise<InvokeResult> {
     },
   });
   log.debug(`runtime API listening on ${api.address}`);
+  const runMark = randomUUID();
   const env = runtimeEnv({
+    runMark,
     fn,
     base: input.env,
     runtimeApi: api.address,
@@ -101,6 +104,7 @@ export async function invokeOnce(input: InvokeInput): Promise<InvokeResult> {
       env,
       cwd: fn.taskRoot,
       spawn: input.spawn,
+      mark: [RUN_MARK, runMark],
     }).catch((err: Error) => {
       throw new RuntimeNotAvailableError(`cannot start ${input.command.command}: ${err.message}`, {
         cause: err,
@@ -129,14 +133,11 @@ export async function invokeOnce(input: InvokeInput): Promise<InvokeResult> {
         }
       });
       if (timeoutMs !== undefined) {
-        const timer = setTimeout(
-          () => {
-            running.signalGroup('SIGKILL');
-            reject(new TimeoutError(`the function timed out after ${input.timeoutSeconds} s`));
-          },
-          Math.max(deadlineMs - now(), 0),
-        );
-        cleanups.push(() => clearTimeout(timer));
+        const cancel = setLongTimeout(() => {
+          running.signalGroup('SIGKILL');
+          reject(new TimeoutError(`the function timed out after ${input.timeoutSeconds} s`));
+        }, deadlineMs - now());
+        cleanups.push(cancel);
       }
       const onAbort = () => {
         const sig = (input.signal?.reason as NodeJS.Signals) ?? 'SIGTERM';
@@ -156,8 +157,10 @@ export async function invokeOnce(input: InvokeInput): Promise<InvokeResult> {
     return stored?.bytes === result.bytes ? { ...result, crc32: stored.crc32 } : result;
   } finally {
     for (const c of cleanups) c();
-    // One invocation per run: whatever the runtime left running goes with it.
-    proc?.signalGroup('SIGKILL');
+    // One invocation per run: whatever the runtime left running goes with it, in its group or not.
+    const marked = proc?.end() ?? [];
+    if (marked.length > 0)
+      log.debug(`ended ${marked.length} process(es) of the run outside its group: ${marked.join(' ')}`);
     await api.close();
   }
 }

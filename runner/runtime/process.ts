@@ -1,5 +1,7 @@
-// The runtime process: started as the leader of its own process group, so the runner can end all of it.
+// The runtime process: started as the leader of its own process group, so the runner can end all of it, with a
+// keeper that ends it should the runner die first, and a mark that finds what left the group.
 import type { ChildProcess, spawn as nodeSpawn } from 'node:child_process';
+import { KEEPER_SCRIPT, killMarked } from './leftovers.js';
 
 export type SpawnFn = typeof nodeSpawn;
 
@@ -14,6 +16,11 @@ export interface RuntimeProcess {
   readonly exited: Promise<RuntimeExit>;
   /** Sends a signal to the whole process group; ignores a group that is already gone. */
   signalGroup(signal: NodeJS.Signals): void;
+  /**
+   * Ends everything of the run: the group, then every process carrying the run's mark (a `setsid` daemon
+   * that left the group, and would hold the caller's pipe open), then the keeper. Returns the marked pids.
+   */
+  end(): number[];
 }
 
 export interface StartRuntimeInput {
@@ -24,6 +31,8 @@ export interface StartRuntimeInput {
   spawn: SpawnFn;
   /** fd that receives the function's stdout and stderr (the runner's stderr: results on stdout stay clean). */
   logFd?: number;
+  /** `[name, value]` of the variable in `env` that marks the run's processes (runtime/env.ts RUN_MARK). */
+  mark?: readonly [string, string];
 }
 
 export function startRuntime(input: StartRuntimeInput): Promise<RuntimeProcess> {
@@ -41,19 +50,60 @@ export function startRuntime(input: StartRuntimeInput): Promise<RuntimeProcess> 
     child.once('error', reject);
     child.once('spawn', () => {
       const pid = child.pid as number;
+      const signalGroup = (signal: NodeJS.Signals) => {
+        try {
+          process.kill(-pid, signal);
+        } catch {
+          // ESRCH: the group is already gone
+        }
+      };
+      // Started after the runtime, off its critical path.
+      const keeper = startKeeper(input.spawn, pid, input.mark, input.env.PATH);
       resolve({
         pid,
         exited,
-        signalGroup(signal) {
-          try {
-            process.kill(-pid, signal);
-          } catch {
-            // ESRCH: the group is already gone
-          }
+        signalGroup,
+        end() {
+          signalGroup('SIGKILL');
+          const marked = input.mark ? killMarked(input.mark[0], input.mark[1]) : [];
+          keeper?.kill('SIGKILL');
+          return marked;
         },
       });
     });
   });
+}
+
+/**
+ * A `sh` that holds the read end of a pipe from the runner: it reads EOF only once the runner is gone (a
+ * SIGKILL cannot be caught, so the runner cannot clean up itself) and then kills the group and the marked
+ * processes. In a session of its own, so a Ctrl-C to the runner's terminal does not end it first. Without
+ * `sh` (or where it cannot start) a SIGKILLed runner orphans its runtime, as it did before.
+ */
+function startKeeper(
+  spawn: SpawnFn,
+  pgid: number,
+  mark: readonly [string, string] | undefined,
+  path: string | undefined,
+): ChildProcess | undefined {
+  try {
+    const keeper = spawn(
+      '/bin/sh',
+      ['-c', KEEPER_SCRIPT, 'run-lambda-keeper', String(pgid), mark ? `${mark[0]}=${mark[1]}` : '-'],
+      {
+        detached: true,
+        stdio: ['pipe', 'ignore', 'ignore'],
+        env: { PATH: path ?? '/usr/bin:/bin' },
+      },
+    );
+    keeper.on('error', () => {});
+    keeper.stdin?.on('error', () => {});
+    keeper.unref();
+    (keeper.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+    return keeper;
+  } catch {
+    return undefined;
+  }
 }
 
 /** "exited with code N" / "was killed with SIGKILL", worded the same way every time. */

@@ -5,7 +5,7 @@ import type { Env } from '../../lib/env.js';
 import { envString } from '../../lib/env.js';
 import { RuntimeNotAvailableError } from '../errors.js';
 import { ClientKind, clientPath } from './clients.js';
-import { baseImageFor, RuntimeFamily, runtimeFamily } from './families.js';
+import { baseImageFor, familyOf, RuntimeFamily, unknownRuntime } from './families.js';
 import { resolvePython } from './python.js';
 
 export interface RuntimeCommand {
@@ -38,7 +38,13 @@ const isExecutable = (p: string) => {
 };
 
 export async function selectRuntime(input: SelectInput): Promise<RuntimeCommand> {
-  const family = runtimeFamily(input.runtime);
+  // A --runtime flag was checked when parsed; what is left is the function's own configuration (exit 3).
+  const family = familyOf(input.runtime);
+  if (family === undefined) {
+    throw new RuntimeNotAvailableError(
+      `the function's configuration names an ${unknownRuntime(input.runtime)}`,
+    );
+  }
   for (const [dir, where] of [
     [input.taskRoot, 'the task root'],
     [input.optDir, 'the opt dir'],
@@ -71,7 +77,11 @@ export async function selectRuntime(input: SelectInput): Promise<RuntimeCommand>
     return {
       label: "the runner's Node.js client",
       command: process.execPath,
-      args: [client],
+      // The function's Node must not open an inspector at SIGUSR1 either (Node 22.14 and later can be told).
+      args: [
+        ...(process.allowedNodeEnvironmentFlags.has('--disable-sigusr1') ? ['--disable-sigusr1'] : []),
+        client,
+      ],
       runtimeDir: imageDir,
     };
   }
@@ -94,11 +104,8 @@ function imageFamily(dir: string, env: Env): RuntimeFamily | undefined {
   const exec = envString(env, 'AWS_EXECUTION_ENV');
   const m = exec ? /^AWS_Lambda_(.+)$/.exec(exec) : null;
   if (m?.[1]) {
-    try {
-      return runtimeFamily(m[1]);
-    } catch {
-      // not a runtime name; fall back to the files
-    }
+    const family = familyOf(m[1]);
+    if (family) return family;
   }
   if (existsSync(join(dir, 'bootstrap.py')) || existsSync(join(dir, 'awslambdaric')))
     return RuntimeFamily.python;

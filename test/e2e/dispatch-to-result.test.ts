@@ -221,7 +221,7 @@ test('a python3.11 function has no image (no job definition for lambda:python3.1
   assert.deepEqual([puts(), submits()], [p0, s0], 'nothing written, nothing submitted');
 });
 
-test('straight to a template definition: no url_out writes the result over the payload; no url exits 2, not retried', async () => {
+test('straight to a template definition: no url_out writes the result beside the payload (_out.json), the input unchanged; no url exits 2, not retried', async () => {
   const [bucket, jobQueueArn] = [out('PayloadBucket'), out('JobQueue')];
   const payload = payloadOf('direct', 1000);
   await putObject(w.h, bucket, 'batch/direct/in.json', payload);
@@ -242,8 +242,12 @@ test('straight to a template definition: no url_out writes the result over the p
   const ok = await submit({ lambda_function: IMAGES.lambda, url });
   assert.equal(ok.exitCode, 0, ok.stderr);
   assert.deepEqual(ok.command, ['run', IMAGES.lambda, url, '']);
-  const written = JSON.parse(String(await w.read(url))) as { id: string; count: number };
+  const written = JSON.parse(String(await w.read(`s3://${bucket}/batch/direct/in_out.json`))) as {
+    id: string;
+    count: number;
+  };
   assert.deepEqual([written.id, written.count], ['direct', payload.features.length]);
+  assert.deepEqual(JSON.parse(String(await w.read(url))), payload, 'the input is never overwritten');
 
   const bad = await submit({ lambda_function: IMAGES.lambda });
   assert.deepEqual(bad.command, ['run', IMAGES.lambda, '', '']);

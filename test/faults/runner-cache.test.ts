@@ -11,6 +11,7 @@ import {
   createFunction,
   createLayer,
   getJson,
+  getObject,
   putObject,
 } from '../integration/harness/fixtures.js';
 import { type Harness, type RecordedRequest, startHarness } from '../integration/harness/index.js';
@@ -35,7 +36,9 @@ after(async () => {
 
 const codeOf = (target: string) => (r: RecordedRequest) => r.service === 'code' && r.code?.target === target;
 const entries = async (cacheDir: string, kind: 'code' | 'layer') =>
-  existsSync(cacheDir) ? (await readdir(cacheDir)).filter((f) => f.startsWith(`${kind}-`)) : [];
+  existsSync(cacheDir)
+    ? (await readdir(cacheDir)).filter((f) => f.startsWith(`${kind}-`) && !f.endsWith('.manifest'))
+    : [];
 
 test('a layer download cut mid-stream on every try leaves no half entry, temp zip or lock; the next run succeeds', async () => {
   const layer = await createLayer(h, 'fc-cut-layer', { 'python/dep.py': `VALUE = "${'x'.repeat(4000)}"\n` });
@@ -57,6 +60,7 @@ test('a layer download cut mid-stream on every try leaves no half entry, temp zi
   assert.deepEqual(await entries(cacheDir, 'layer'), []);
   assert.deepEqual(await cacheLeftovers(cacheDir), []);
   assert.deepEqual(await getJson(h, BUCKET, 'cut/in.json'), { c: 1 });
+  assert.equal(await getObject(h, BUCKET, 'cut/in_out.json'), undefined);
 
   const ok = await runLambda({
     h,
@@ -65,7 +69,7 @@ test('a layer download cut mid-stream on every try leaves no half entry, temp zi
     args: ['fc-cut', `s3://${BUCKET}/cut/in.json`],
   });
   assert.equal(ok.code, 0, ok.stderr);
-  assert.equal(((await getJson(h, BUCKET, 'cut/in.json')) as { dep: string }).dep.length, 4000);
+  assert.equal(((await getJson(h, BUCKET, 'cut/in_out.json')) as { dep: string }).dep.length, 4000);
   assert.equal((await entries(cacheDir, 'layer')).length, 1);
   assert.deepEqual(await cacheLeftovers(cacheDir), []);
 });
@@ -137,7 +141,7 @@ test('a runner killed with SIGKILL while it holds the download lock: the next ru
     args: ['fc-stale', `s3://${BUCKET}/stale/in.json`],
   });
   assert.equal(ok.code, 0, ok.stderr);
-  assert.deepEqual(await getJson(h, BUCKET, 'stale/in.json'), { echo: { s: 1 }, dep: 1 });
+  assert.deepEqual(await getJson(h, BUCKET, 'stale/in_out.json'), { echo: { s: 1 }, dep: 1 });
   assert.deepEqual(await cacheLeftovers(cacheDir), []);
 });
 
@@ -165,7 +169,62 @@ test('leftovers of a dead runner (lock with a dead pid, temp zip, half-extracted
     args: ['fc-left', `s3://${BUCKET}/left/in.json`],
   });
   assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual(await getJson(h, BUCKET, 'left/in.json'), { echo: { l: 1 }, dep: 2 });
+  assert.deepEqual(await getJson(h, BUCKET, 'left/in_out.json'), { echo: { l: 1 }, dep: 2 });
   assert.deepEqual(await cacheLeftovers(cacheDir), []);
   assert.deepEqual(await listTree(join(dir, 'tmp-left')), []);
+});
+
+test('a handler that appends to its own module does not change what the next run of that version executes', async () => {
+  await createFunction(h, {
+    name: 'fc-selfmod',
+    files: {
+      'lambda_function.py':
+        'VALUE = "original"\n\ndef lambda_handler(event, context):\n    with open(__file__, "a") as f:\n        f.write(\'\\nVALUE = "tampered"\\n\')\n    return {"value": VALUE}\n',
+    },
+  });
+  await putObject(h, BUCKET, 'selfmod/in.json', {});
+  const cacheDir = join(dir, 'cache-selfmod');
+  const runOnce = (i: number) =>
+    runLambda({
+      h,
+      tmp: join(dir, `tmp-selfmod-${i}`),
+      cacheDir,
+      args: ['fc-selfmod', `s3://${BUCKET}/selfmod/in.json`, `s3://${BUCKET}/selfmod/out-${i}.json`],
+    });
+  const first = await runOnce(1);
+  assert.equal(first.code, 0, first.stderr);
+  assert.deepEqual(await getJson(h, BUCKET, 'selfmod/out-1.json'), { value: 'original' });
+  h.front.clear();
+  const second = await runOnce(2);
+  assert.equal(second.code, 0, second.stderr);
+  assert.deepEqual(await getJson(h, BUCKET, 'selfmod/out-2.json'), { value: 'original' });
+  assert.match(
+    second.stderr,
+    /the cached code of fc-selfmod is not what was extracted \(lambda_function\.py was changed/,
+  );
+  assert.equal(h.front.downloads().length, 1, 'extracted again from a fresh download');
+  assert.deepEqual(await cacheLeftovers(cacheDir), []);
+});
+
+test('an ordinary Python function leaves its cache entry intact: the next run uses it as it is (no bytecode in the task root)', async () => {
+  await createFunction(h, {
+    name: 'fc-intact',
+    files: { 'lambda_function.py': HANDLER, 'dep.py': 'VALUE = 5\n' },
+  });
+  await putObject(h, BUCKET, 'intact/in.json', { k: 1 });
+  const cacheDir = join(dir, 'cache-intact');
+  for (const i of [1, 2]) {
+    h.front.clear();
+    const r = await runLambda({
+      h,
+      tmp: join(dir, `tmp-intact-${i}`),
+      cacheDir,
+      args: ['fc-intact', `s3://${BUCKET}/intact/in.json`, `s3://${BUCKET}/intact/out-${i}.json`],
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.doesNotMatch(r.stderr, /not what was extracted/);
+    assert.equal(h.front.downloads().length, i === 1 ? 1 : 0);
+  }
+  const entry = (await entries(cacheDir, 'code'))[0] as string;
+  assert.equal(existsSync(join(cacheDir, entry, '__pycache__')), false);
 });

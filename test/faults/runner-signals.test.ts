@@ -160,3 +160,29 @@ test('SIGTERM during the result upload: exit 143, no output object, temp files r
   await new Promise((res) => setTimeout(res, Math.max(0, put.time + 2000 + 300 - Date.now())));
   await assertNoTrace(f);
 });
+
+test('SIGTERM while the S3 payload is still arriving: exit 143 (not 4, which Batch would retry), nothing written', async () => {
+  const f = await fresh('term-payload', {});
+  const isGet = (r: RecordedRequest) =>
+    r.service === 's3' && r.operation === 'GetObject' && r.path === `/${BUCKET}/${f.key}`;
+  h.front.fault({ match: isGet, kind: 'stall' });
+  let sent = false;
+  const r = await runLambda({
+    h,
+    tmp: f.tmp,
+    cacheDir: f.cacheDir,
+    args: [FN, f.url, f.out],
+    // The runtime is up and waiting for its event, whose GetObject has not been answered.
+    onStderr(text, child) {
+      if (!sent && /runtime started/.test(text) && h.front.find(isGet)) {
+        sent = true;
+        child.kill('SIGTERM');
+      }
+    },
+  });
+  assert.ok(sent);
+  assert.equal(r.code, 143, r.stderr);
+  assert.equal(r.lastLine, 'StoppedBySignalError: stopped by SIGTERM');
+  h.front.clearFaults();
+  await assertNoTrace(f);
+});

@@ -82,7 +82,7 @@ test('connections dropped mid-answer on GetFunction and PutObject are retried an
   const f = await fresh('drop');
   const faults = [
     h.front.fault({ match: lambdaOp('GetFunction'), times: 1, kind: 'drop' }),
-    h.front.fault({ match: s3Op('PutObject', f.key), times: 1, kind: 'drop' }),
+    h.front.fault({ match: s3Op('PutObject', 'drop/in_out.json'), times: 1, kind: 'drop' }),
   ];
   const r = await runLambda({ h, tmp: f.tmp, cacheDir: f.cacheDir, args: [FN, f.url] });
   assert.equal(r.code, 0, r.stderr);
@@ -90,7 +90,8 @@ test('connections dropped mid-answer on GetFunction and PutObject are retried an
     faults.map((x) => x.hits),
     [1, 1],
   );
-  assert.deepEqual(await getJson(h, BUCKET, f.key), { echo: { i: f.i } });
+  assert.deepEqual(await getJson(h, BUCKET, 'drop/in_out.json'), { echo: { i: f.i } });
+  assert.deepEqual(await getJson(h, BUCKET, f.key), { i: f.i });
 });
 
 test('a payload download cut mid-body once is read again and the run completes', async () => {
@@ -115,7 +116,7 @@ test('a 503 SlowDown and a cut connection on the code download are retried and t
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual([a.hits, b.hits], [1, 1]);
   assert.equal(h.front.downloads().length, 3);
-  assert.deepEqual(await getJson(h, BUCKET, f.key), { echo: { i: f.i } });
+  assert.deepEqual(await getJson(h, BUCKET, 'code-retry/in_out.json'), { echo: { i: f.i } });
   assert.deepEqual(await cacheLeftovers(f.cacheDir), []);
 });
 
@@ -135,15 +136,20 @@ test('GetObject answering SlowDown every time: exit 4 naming it, no result, the 
   assert.deepEqual(await listTree(f.tmp), []);
 });
 
-test('PutObject failing with 500 every time: exit 4 naming the cause, the input (also the output URL) untouched', async () => {
+test('PutObject failing with 500 every time: exit 4 naming the cause, no result, the input untouched', async () => {
   const f = await fresh('bad-write');
-  const fault = h.front.fault({ match: s3Op('PutObject', f.key), kind: 'error', status: 500 });
+  const fault = h.front.fault({
+    match: s3Op('PutObject', 'bad-write/in_out.json'),
+    kind: 'error',
+    status: 500,
+  });
   const r = await runLambda({ h, tmp: f.tmp, cacheDir: f.cacheDir, args: [FN, f.url] });
   assert.equal(r.code, 4, r.stderr);
   assert.match(
     r.lastLine,
-    /^PayloadIOError: could not write the result to s3:\/\/faults-transient\/bad-write\/in\.json: .*InternalError/,
+    /^PayloadIOError: could not write the result to s3:\/\/faults-transient\/bad-write\/in_out\.json: .*InternalError/,
   );
+  assert.equal(await getObject(h, BUCKET, 'bad-write/in_out.json'), undefined);
   assert.ok(fault.hits >= 2, `the SDK retried (${fault.hits} attempts)`);
   fault.remove();
   assert.deepEqual(await getJson(h, BUCKET, f.key), { i: f.i });

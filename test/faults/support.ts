@@ -105,8 +105,8 @@ export async function listTree(dir: string): Promise<string[]> {
   return out.sort();
 }
 
-/** Entries of a cache dir other than finished archives and the runner's client scripts (temp zips, half folders…). */
+/** Entries of a cache dir other than finished archives and their manifests (temp zips, half folders, locks…). */
 export async function cacheLeftovers(cacheDir: string): Promise<string[]> {
-  const kept = /^((code|layer)-[0-9a-f]{64}\/.*|clients\/|clients\/[0-9a-f]{16}-[\w.-]+)$/;
+  const kept = /^((code|layer)-[0-9a-f]{64}\/.*|(code|layer)-[0-9a-f]{64}\.manifest)$/;
   return (await listTree(cacheDir)).filter((f) => !kept.test(f) && !/^(code|layer)-[0-9a-f]{64}\/$/.test(f));
 }

@@ -97,7 +97,10 @@ test('two runs of a new version at once both succeed', async () => {
   ]);
   assert.equal(a.taskRoot, b.taskRoot);
   assert.equal(await readFile(join(b.taskRoot, 'lib/x.py'), 'utf8'), 'x');
-  assert.equal((await readdir(opts.cacheDir)).length, 1);
+  assert.deepEqual(
+    (await readdir(opts.cacheDir)).map((f) => f.replace(/^code-[0-9a-f]{64}/, 'code-…')).sort(),
+    ['code-…', 'code-….manifest'],
+  );
 });
 
 test('a qualified ARN asks GetFunction with the Qualifier and reports the qualified ARN', async () => {
@@ -251,4 +254,32 @@ test('a tampered layer is refused with exit 3 naming the layer, and no layer is 
     [],
   );
   assert.equal(existsSync(opts.optDir), false);
+});
+
+test('one layer failing: the run fails only once its sibling layers have stopped writing into the cache (no lock, temp zip or half folder)', async () => {
+  // A sibling with thousands of files is still being extracted (which cannot be interrupted) when the
+  // other layer's download, held back a little, is refused.
+  const many: Record<string, string> = {};
+  for (let i = 0; i < 4000; i++) many[`python/pkg/m${i}.py`] = `V = ${i}\n`;
+  const slow = await createLayer(h, 'prep-settle-slow', many);
+  const bad = await createLayer(h, 'prep-settle-bad', { 'python/bad.py': 'x = 1\n' });
+  await createFunction(h, { name: 'prep-settle-fn', layers: [slow, bad] });
+  const held = h.front.fault({
+    match: (r) => r.service === 'code' && r.code?.target === 'prep-settle-bad:1',
+    kind: 'latency',
+    ms: 150,
+  });
+  h.front.codeFault('prep-settle-bad', { kind: 'wrong-bytes' });
+  const opts = options();
+  await assert.rejects(
+    prepareRemoteFunction('prep-settle-fn', opts),
+    /ChecksumMismatchError: the layer prep-settle-bad:1/,
+  );
+  // Looked at the moment the failure is reported: only finished entries may be there.
+  const left = (await readdir(opts.cacheDir)).filter(
+    (f) => !/^(code|layer)-[0-9a-f]{64}(\.manifest)?$/.test(f),
+  );
+  held.remove();
+  h.front.clearFaults();
+  assert.deepEqual(left, []);
 });

@@ -4,6 +4,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { crc32 } from 'node:zlib';
 import { downloadS3Payload, MULTIPART_THRESHOLD, uploadS3Result } from '../../runner/aws/s3-payload.js';
 import { exitCodeOf } from '../../runner/errors.js';
 import { createLogger } from '../../runner/log.js';
@@ -32,29 +33,29 @@ test('a payload object is streamed to a file', async () => {
   assert.deepEqual(JSON.parse(await readFile(dest, 'utf8')), { hello: 'world' });
 });
 
-test('a missing key fails with exit 4 naming the bucket and key, and leaves no file', async () => {
+test('a missing key fails with exit 2 naming the bucket and key, and leaves no file', async () => {
   const dest = join(dir, 'missing.json');
   await assert.rejects(downloadS3Payload('s3://payloads/in/none.json', dest, opts()), (err: Error) => {
-    assert.equal(err.name, 'PayloadIOError');
-    assert.equal(exitCodeOf(err), 4);
+    assert.equal(err.name, 'PayloadAccessError');
+    assert.equal(exitCodeOf(err), 2);
     assert.match(err.message, /s3:\/\/payloads\/in\/none\.json: the object does not exist/);
     return true;
   });
   assert.equal(existsSync(dest), false);
 });
 
-test('a missing bucket fails with exit 4 saying so', async () => {
+test('a missing bucket fails with exit 2 saying so', async () => {
   await assert.rejects(
     downloadS3Payload('s3://no-such-bucket/k.json', join(dir, 'x'), opts()),
     (err: Error) => {
-      assert.equal(exitCodeOf(err), 4);
+      assert.equal(exitCodeOf(err), 2);
       assert.match(err.message, /s3:\/\/no-such-bucket\/k\.json: the bucket does not exist/);
       return true;
     },
   );
 });
 
-test('a denied read fails with exit 4 naming the permission', async () => {
+test('a denied read fails with exit 2 naming the permission', async () => {
   await putObject(h, 'payloads', 'in/denied.json', {});
   const f = h.front.fault({
     match: (r) => r.operation === 'GetObject',
@@ -66,7 +67,7 @@ test('a denied read fails with exit 4 naming the permission', async () => {
     await assert.rejects(
       downloadS3Payload('s3://payloads/in/denied.json', join(dir, 'd'), opts()),
       (err: Error) => {
-        assert.equal(exitCodeOf(err), 4);
+        assert.equal(exitCodeOf(err), 2);
         assert.match(err.message, /access denied.*s3:GetObject/);
         return true;
       },
@@ -114,15 +115,43 @@ test('a transient 503 on PutObject is retried by the SDK', async () => {
   assert.equal((await getObject(h, 'payloads', 'out/retry_out.json'))?.toString(), '{"r":1}');
 });
 
-test('a write to a missing bucket fails with exit 4 naming it', async () => {
+test('a write to a missing bucket fails with exit 2 naming it', async () => {
   const src = join(dir, 'w.json');
   await writeFile(src, '{}');
   await assert.rejects(uploadS3Result('s3://no-such-bucket/out.json', src, opts()), (err: Error) => {
-    assert.equal(exitCodeOf(err), 4);
+    assert.equal(exitCodeOf(err), 2);
     assert.match(
       err.message,
       /write the result to s3:\/\/no-such-bucket\/out\.json: the bucket does not exist/,
     );
     return true;
   });
+});
+
+/** The CRC-32 header S3 checks a PutObject against (moto does not check it: the test must). */
+function crc32Header(bytes: Buffer): string {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(crc32(bytes) >>> 0);
+  return b.toString('base64');
+}
+
+test('the result PutObject carries the CRC-32 of exactly the bytes stored (computed from the file when not given)', async () => {
+  const src = join(dir, 'crc.json');
+  const body = Buffer.from(JSON.stringify({ crc: 'é'.repeat(5000), n: [1, 2, 3] }));
+  await writeFile(src, body);
+  h.front.clear();
+  await uploadS3Result('s3://payloads/out/crc_out.json', src, opts());
+  const [put] = h.front.calls('s3', 'PutObject');
+  const stored = await getObject(h, 'payloads', 'out/crc_out.json');
+  assert.ok(stored?.equals(body));
+  assert.equal(put?.headers['x-amz-checksum-crc32'], crc32Header(body));
+});
+
+test('a CRC-32 given by the caller is the one sent', async () => {
+  const src = join(dir, 'crc-given.json');
+  const body = Buffer.from('{"given":true}');
+  await writeFile(src, body);
+  h.front.clear();
+  await uploadS3Result('s3://payloads/out/crc_given.json', src, { ...opts(), crc32: crc32(body) });
+  assert.equal(h.front.calls('s3', 'PutObject')[0]?.headers['x-amz-checksum-crc32'], crc32Header(body));
 });

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import {
   closeSync,
   mkdtempSync,
@@ -12,7 +13,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { fx, runCli } from './helpers.js';
+import { fx, runCli, runner } from './helpers.js';
 
 const py = fx('python-fn');
 const payload = fx('payload.json');
@@ -42,6 +43,14 @@ test('--timeout is enforced: exit 124, last line says so, the whole process grou
   assert.equal(r.stdout, '');
 });
 
+test('a --timeout past the 32-bit timer limit (2147484 s and more) does not fire at once: the handler returns', async () => {
+  for (const timeout of ['2147484', '1000000000']) {
+    const r = await runCli(['--timeout', timeout, '--handler', 'handlers.echo', py, 'data:,{"t":1}']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), { t: 1 });
+  }
+});
+
 test('SIGTERM is passed to the runtime, the group ends, the runner exits 143 and leaves no temp files', async () => {
   const tmp = privateTmp();
   let sent = false;
@@ -60,6 +69,33 @@ test('SIGTERM is passed to the runtime, the group ends, the runner exits 143 and
   for (const pid of pidsIn(r.stderr)) assert.equal(alive(pid), false, `pid ${pid} still alive`);
   assert.deepEqual(readdirSync(tmp), [], 'the runner left temp files behind');
   rmSync(tmp, { recursive: true, force: true });
+});
+
+test('SIGTERM while the payload is still being read from stdin: exit 143, not a function failure', async () => {
+  const tmp = privateTmp();
+  const child = spawn(
+    process.execPath,
+    [runner, '--log-level', 'debug', '--handler', 'handlers.echo', py, '-'],
+    {
+      env: { ...process.env, TMPDIR: tmp },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    },
+  );
+  let stderr = '';
+  let sent = false;
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+    // The runtime is up and asking for the event, which is still arriving (stdin stays open).
+    if (!sent && /runtime started/.test(stderr)) {
+      sent = true;
+      child.kill('SIGTERM');
+    }
+  });
+  child.stdin.write('{"partial": ');
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  assert.equal(code, 143, stderr);
+  assert.equal(stderr.trim().split('\n').at(-1), 'StoppedBySignalError: stopped by SIGTERM');
+  assert.deepEqual(readdirSync(tmp), [], 'no temp files left');
 });
 
 test('SIGINT stops a Node.js handler with exit 130', async () => {

@@ -69,18 +69,21 @@ test('a <function> is local when it is a path or a .zip, a Lambda otherwise', ()
   }
 });
 
-test('default output: the payload URL, stdout for data: and -, _out.json in compat mode', () => {
-  assert.equal(defaultOutputUrl('s3://b/k.json'), 's3://b/k.json');
-  assert.equal(defaultOutputUrl('s3://b/k.json', 'cirrus-v0'), 's3://b/k_out.json');
-  assert.equal(defaultOutputUrl('in/item', 'cirrus-v0'), 'in/item_out.json');
+test('default output: _out.json beside the payload (never the payload itself), stdout for data: and -', () => {
+  assert.equal(defaultOutputUrl('s3://b/k.json'), 's3://b/k_out.json');
+  assert.equal(defaultOutputUrl('file:///tmp/in.json'), 'file:///tmp/in_out.json');
+  assert.equal(defaultOutputUrl('in/item'), 'in/item_out.json');
   assert.equal(defaultOutputUrl('data:,{}'), '-');
-  assert.equal(defaultOutputUrl('-', 'cirrus-v0'), '-');
+  assert.equal(defaultOutputUrl('-'), '-');
 });
 
 test('payload and output URLs are classified; unsupported schemes are usage errors', () => {
   assert.deepEqual(parsePayloadUrl('file:///tmp/a.json', '/'), { kind: 'file', path: '/tmp/a.json' });
   assert.deepEqual(parsePayloadUrl('rel/a.json', '/base'), { kind: 'file', path: '/base/rel/a.json' });
-  assert.deepEqual(parsePayloadUrl('s3://b/k', '/'), { kind: 's3', url: 's3://b/k' });
+  assert.deepEqual(parsePayloadUrl('s3://bkt/k', '/'), { kind: 's3', url: 's3://bkt/k' });
+  assert.throws(() => parsePayloadUrl('s3://bkt', '/'), /^UsageError: bad payload URL: missing object key/);
+  assert.throws(() => parseOutputUrl('s3://bkt/', '/'), /^UsageError: bad output URL: missing object key/);
+  assert.throws(() => parsePayloadUrl('file:///a%00b', '/'), /the path contains a NUL byte/);
   assert.throws(() => parsePayloadUrl('http://x/y', '/'), /unsupported payload URL scheme/);
   assert.deepEqual(parseOutputUrl('-', '/'), { kind: 'stdout' });
   assert.throws(() => parseOutputUrl('data:,{}', '/'), /unsupported output URL/);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -134,16 +134,44 @@ test('python: a runtime killed mid-invocation is Runtime.ExitError, exit 1, no o
   assert.equal(r.stdout, '');
 });
 
-test('python: the default output is the payload URL; the input is replaced only on success', async () => {
+test('python: the default output is <payload>_out.json beside it, written only on success; the input never changes', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'py-default-'));
   const p = join(dir, 'item.json');
+  const out = join(dir, 'item_out.json');
   writeFileSync(p, '{"n": 1}');
   const failed = await runCli([...h('fail'), fn, `file://${p}`]);
   assert.equal(failed.code, 1);
-  assert.equal(readFileSync(p, 'utf8'), '{"n": 1}');
+  assert.equal(existsSync(out), false);
   const ok = await runCli(['--handler', 'lambda_function.lambda_handler', fn, `file://${p}`]);
   assert.equal(ok.code, 0, ok.stderr);
-  assert.deepEqual(JSON.parse(readFileSync(p, 'utf8')).event, { n: 1 });
+  assert.deepEqual(JSON.parse(readFileSync(out, 'utf8')).event, { n: 1 });
+  assert.equal(readFileSync(p, 'utf8'), '{"n": 1}');
+});
+
+test('python: an output that names the payload itself (or a link to it) is refused before the function runs', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'py-same-'));
+  const p = join(dir, 'item.json');
+  writeFileSync(p, '{"n": 1}');
+  symlinkSync(p, join(dir, 'link.json'));
+  for (const target of [p, `file://${p}`, join(dir, 'link.json')]) {
+    const r = await runCli([...h('side_effect'), fn, p, target], { env: { SIDE_EFFECT: join(dir, 'ran') } });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(
+      r.last,
+      /^InvalidOutputError: the output .* is the payload itself; the input is never overwritten/,
+    );
+    assert.equal(readFileSync(p, 'utf8'), '{"n": 1}');
+    assert.equal(existsSync(join(dir, 'ran')), false, 'the handler did not run');
+  }
+});
+
+test('python: a function that rewrites the runtime client it runs in does not change what serves the next run', async () => {
+  const first = await runCli([...h('tamper_client'), fn, 'data:,{}']);
+  assert.equal(first.code, 0, first.stderr);
+  const second = await runCli([...h('echo'), fn, 'data:,{"n":2}']);
+  assert.equal(second.code, 0, second.stderr);
+  assert.doesNotMatch(second.stderr, /INJECTED/);
+  assert.deepEqual(JSON.parse(second.stdout), { n: 2 });
 });
 
 test('python: the result is serialised as Lambda does for the runtime: non-ASCII escaped up to python3.11, as is from 3.12', async () => {

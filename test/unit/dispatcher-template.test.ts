@@ -63,7 +63,13 @@ test('the dispatcher reads back only its idempotency records, and may submit to 
     dispatcherStatements().find((s) => actionsOf(s).includes('batch:SubmitJob'))?.Resource,
   );
   // One definition per image of images/matrix.json, each by name and any revision (never a wildcard name).
-  for (const name of ['lambda', 'lambda-python3-13', 'lambda-nodejs24-x', 'geolambda', 'geolambda-python3-13']) {
+  for (const name of [
+    'lambda',
+    'lambda-python3-13',
+    'lambda-nodejs24-x',
+    'geolambda',
+    'geolambda-python3-13',
+  ]) {
     assert.ok(submit.includes(`job-definition/\${AWS::StackName}-${name}"`), name);
     assert.ok(submit.includes(`job-definition/\${AWS::StackName}-${name}:*"`), name);
   }

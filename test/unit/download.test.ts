@@ -1,7 +1,21 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { lstat, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import {
+  appendFile,
+  chmod,
+  lstat,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+  symlink,
+  utimes,
+  writeFile,
+} from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -29,6 +43,7 @@ async function zipOf(files: Record<string, string>): Promise<Buffer> {
 /** A tiny server: path → bytes; `/expired-once/…` answers 403 the first time; counts requests per path. */
 const routes = new Map<string, Buffer>();
 const hits = new Map<string, number>();
+const endlessClosed: number[] = [];
 let server: Server;
 let base: string;
 let dir: string;
@@ -38,6 +53,23 @@ before(async () => {
     const path = req.url ?? '';
     const count = (hits.get(path) ?? 0) + 1;
     hits.set(path, count);
+    if (path === '/endless') {
+      // A body that never ends (no Content-Length): 64 KiB chunks until the client hangs up.
+      res.writeHead(200);
+      const chunk = Buffer.alloc(64 * 1024, 0x61);
+      const pump = () => {
+        while (!res.destroyed && res.write(chunk));
+        if (!res.destroyed) res.once('drain', pump);
+      };
+      res.on('close', () => endlessClosed.push(Date.now()));
+      pump();
+      return;
+    }
+    if (path === '/announces-big') {
+      res.writeHead(200, { 'content-length': String(1 << 30) });
+      res.write('PK');
+      return;
+    }
     const body = routes.get(path.replace(/^\/expired-once/, ''));
     if (path.startsWith('/expired-once') && count === 1) {
       res
@@ -119,6 +151,52 @@ test('a URL that is still refused after the refresh fails with the status', asyn
   assert.equal(existsSync(dest), false);
 });
 
+test('a download is capped at the CodeSize Lambda reported: an endless body is refused (exit 3) naming both sizes', async () => {
+  const dest = join(dir, 'endless.zip');
+  await assert.rejects(
+    downloadVerified(`${base}/endless`, dest, {
+      label: 'code of tiny',
+      sha256Base64: sha(Buffer.from('x')),
+      expectedSize: 188,
+      log: quietLog(),
+    }),
+    (err: Error) =>
+      err instanceof ChecksumMismatchError &&
+      exitCodeOf(err) === 3 &&
+      /^the code of tiny is larger than the 188 bytes Lambda reported \(CodeSize\): stopped after \d+ bytes$/.test(
+        err.message,
+      ),
+  );
+  assert.equal(existsSync(dest), false);
+  assert.equal(hits.get('/endless'), 1, 'a refusal is not retried');
+});
+
+test('a download whose Content-Length is above CodeSize is refused before its body is read', async () => {
+  await assert.rejects(
+    downloadVerified(`${base}/announces-big`, join(dir, 'big.zip'), {
+      label: 'layer l:1',
+      sha256Base64: sha(Buffer.from('x')),
+      expectedSize: 1000,
+      log: quietLog(),
+    }),
+    /^ChecksumMismatchError: the layer l:1 is larger than the 1000 bytes Lambda reported \(CodeSize\): the server announced 1073741824 bytes$/,
+  );
+});
+
+test('a download whose server goes silent fails with a timeout after its retries, naming it', async () => {
+  const lines: string[] = [];
+  await assert.rejects(
+    downloadVerified(`${base}/announces-big`, join(dir, 'silent.zip'), {
+      label: 'code of quiet',
+      sha256Base64: sha(Buffer.from('x')),
+      timeouts: { connectMs: 1000, idleMs: 200 },
+      log: quietLog(lines),
+    }),
+    /^FunctionPrepareError: could not download the code of quiet: no data for 200 ms$/,
+  );
+  assert.equal(lines.filter((l) => /trying again/.test(l)).length, 2, 'three tries in all');
+});
+
 test('large downloads log progress every 25%', async () => {
   const body = Buffer.alloc(12 * 1024 * 1024, 7);
   routes.set('/big', body);
@@ -148,7 +226,78 @@ test('the cache extracts a version once; the second run downloads nothing', asyn
   assert.equal(first.dir, join(dir, 'cache1', folderFor('code', sha(zip))));
   assert.match(first.dir, /code-[0-9a-f]{64}$/);
   // Only the extracted folder is left: no temp zip, no temp folder.
-  assert.deepEqual(await readdir(join(dir, 'cache1')), [folderFor('code', sha(zip))]);
+  const entry = folderFor('code', sha(zip));
+  assert.deepEqual((await readdir(join(dir, 'cache1'))).sort(), [entry, `${entry}.manifest`]);
+});
+
+/** Changes an earlier run could make to a cached entry, each of which must make the next run extract it again. */
+const tamperings: [string, (entry: string) => Promise<void>][] = [
+  ['a module appended to', (e) => appendFile(join(e, 'index.py'), 'x = 2\n')],
+  [
+    'a module rewritten and its mtime put back',
+    async (e) => {
+      const before = await stat(join(e, 'index.py'));
+      await writeFile(join(e, 'index.py'), 'x = 3\n');
+      await utimes(join(e, 'index.py'), before.atime, before.mtime);
+    },
+  ],
+  ['a new file in a subfolder', (e) => writeFile(join(e, 'pkg', 'evil.py'), 'import os\n')],
+  [
+    'a file replaced by another inode',
+    async (e) => {
+      await writeFile(join(e, 'pkg', 'mod.tmp'), 'y = 9\n');
+      await rename(join(e, 'pkg', 'mod.tmp'), join(e, 'pkg', 'mod.py'));
+    },
+  ],
+  ['a mode changed', (e) => chmod(join(e, 'index.py'), 0o777)],
+  ['a file removed', (e) => rm(join(e, 'pkg', 'mod.py'))],
+];
+
+for (const [what, tamper] of tamperings) {
+  test(`a cached entry changed after its extraction (${what}) is not used: it is extracted again, with a warning`, async () => {
+    const zip = await zipOf({ 'index.py': 'x = 1\n', 'pkg/mod.py': 'y = 1\n' });
+    const route = `/tamper-${tamperings.findIndex(([w]) => w === what)}`;
+    routes.set(route, zip);
+    const store = await openStore(await mkdtemp(join(dir, 'tamper-')), true);
+    const fetch = (zipPath: string) =>
+      downloadVerified(`${base}${route}`, zipPath, {
+        label: 'code',
+        sha256Base64: sha(zip),
+        log: quietLog(),
+      });
+    const first = await materialize(store, 'code', sha(zip), fetch, sharedExtractor());
+    await tamper(first.dir);
+    const told: string[] = [];
+    const second = await materialize(store, 'code', sha(zip), fetch, sharedExtractor(), {
+      onChanged: (why) => told.push(why),
+    });
+    assert.equal(second.downloaded, true);
+    assert.equal(hits.get(route), 2);
+    assert.equal(told.length, 1, 'told once');
+    assert.equal(await readFile(join(second.dir, 'index.py'), 'utf8'), 'x = 1\n');
+    assert.equal(await readFile(join(second.dir, 'pkg', 'mod.py'), 'utf8'), 'y = 1\n');
+    assert.equal(existsSync(join(second.dir, 'pkg', 'evil.py')), false);
+    // The third run finds the fresh extraction intact.
+    const third = await materialize(store, 'code', sha(zip), fetch, sharedExtractor());
+    assert.equal(third.downloaded, false);
+  });
+}
+
+test('a cached entry without its manifest (an older runner, or killed before writing it) is extracted again', async () => {
+  const zip = await zipOf({ 'index.py': 'x = 1\n' });
+  routes.set('/no-manifest', zip);
+  const store = await openStore(await mkdtemp(join(dir, 'nomanifest-')), true);
+  const fetch = (zipPath: string) =>
+    downloadVerified(`${base}/no-manifest`, zipPath, {
+      label: 'code',
+      sha256Base64: sha(zip),
+      log: quietLog(),
+    });
+  const first = await materialize(store, 'code', sha(zip), fetch, sharedExtractor());
+  await rm(`${first.dir}.manifest`);
+  const second = await materialize(store, 'code', sha(zip), fetch, sharedExtractor());
+  assert.equal(second.downloaded, true);
+  assert.ok(existsSync(`${second.dir}.manifest`));
 });
 
 test('three runners filling the cache at once share one download (the entry lock) and all get the complete folder', async () => {
@@ -169,7 +318,8 @@ test('three runners filling the cache at once share one download (the entry lock
   // All three saw an empty cache; the first took the entry's lock and the others waited for its folder.
   assert.equal(hits.get('/race'), 1);
   for (const r of results) assert.equal(await readFile(join(r.dir, 'b/c.txt'), 'utf8'), 'c');
-  assert.deepEqual(await readdir(cacheDir), [folderFor('layer', sha(zip))]);
+  const entry = folderFor('layer', sha(zip));
+  assert.deepEqual((await readdir(cacheDir)).sort(), [entry, `${entry}.manifest`]);
 });
 
 test('without the cache, the store is a temp folder that cleanup removes', async () => {

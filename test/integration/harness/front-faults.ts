@@ -9,7 +9,13 @@ export type FaultKind =
   /** send the real answer's headers and the first `afterBytes` (default: half) of its body, then destroy the socket */
   | { kind: 'drop'; afterBytes?: number }
   /** wait `ms` before passing the request on */
-  | { kind: 'latency'; ms: number };
+  | { kind: 'latency'; ms: number }
+  /**
+   * go silent, holding the connection open: without `afterBytes`, read the request and never answer (it never
+   * reaches moto); with it, send the real answer's headers and its first `afterBytes` bytes, then nothing.
+   * The connection ends only when the client gives up (or the front stops).
+   */
+  | { kind: 'stall'; afterBytes?: number };
 
 export type FaultSpec = FaultKind & {
   /** which requests; the recorded request (service, operation, path, parsed body…) */

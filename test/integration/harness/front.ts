@@ -89,6 +89,16 @@ function dropMidBody(
   res.write(a.body.subarray(0, n), () => setTimeout(() => res.socket?.destroy(), 10));
 }
 
+/** Sends headers and the first `afterBytes` of `body`, then nothing more: a stalled answer. */
+function stallMidBody(
+  res: ServerResponse,
+  a: { status: number; headers: Record<string, string>; body: Buffer },
+  afterBytes: number,
+): void {
+  res.writeHead(a.status, { ...a.headers, 'content-length': String(a.body.length) });
+  res.write(a.body.subarray(0, Math.min(afterBytes, Math.max(0, a.body.length - 1))));
+}
+
 /**
  * Starts the front on 127.0.0.1 (free port) in front of the moto at `upstream` (e.g. http://127.0.0.1:5000).
  * @example
@@ -165,7 +175,13 @@ export async function startFront(upstream: string): Promise<Front> {
       sendAnswer(req, res, errorAnswer(service, fault));
       return;
     }
-    if (fault) rec.fault = 'drop';
+    if (fault?.kind === 'stall' && fault.afterBytes === undefined) {
+      // Read the request (so the client finishes sending) and never answer.
+      rec.fault = 'stall';
+      if (!raw) req.resume();
+      return;
+    }
+    if (fault) rec.fault = fault.kind;
 
     let answer: { status: number; headers: Record<string, string>; body: Buffer } | undefined;
     if (isCode) {
@@ -200,6 +216,7 @@ export async function startFront(upstream: string): Promise<Front> {
       answer = { status: upRes.statusCode ?? 502, headers, body };
     }
     if (fault?.kind === 'drop') dropMidBody(res, answer, fault.afterBytes);
+    else if (fault?.kind === 'stall') stallMidBody(res, answer, fault.afterBytes ?? 0);
     else sendAnswer(req, res, answer);
   }
 

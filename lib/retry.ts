@@ -1,0 +1,93 @@
+// One retry loop and one "is this worth another try" rule for every AWS call and download the project makes.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isServerError, isThrottlingError, isTransientError } from '@smithy/core/retry';
+
+export interface RetryOptions {
+  /** Tries in all, the first included. */
+  attempts: number;
+  /** Delay before the second try; doubled for each later one, with jitter. */
+  baseDelayMs: number;
+  /** Upper bound of one delay. */
+  maxDelayMs?: number;
+  /** Whether `err` may pass on another try (default: isTransient). */
+  retryable?: (err: unknown) => boolean;
+  /** Told before each retry (for a log line). */
+  onRetry?: (err: unknown, attempt: number, delayMs: number) => void;
+  /** Stops retrying (and waiting) once aborted; the last error is thrown. */
+  signal?: AbortSignal;
+  /** [0, 1): injectable for tests. */
+  random?: () => number;
+}
+
+/**
+ * Runs `fn` until it resolves, the error is not retryable, the attempts are used up or `signal` aborts; throws
+ * the last error. Delays are "equal jitter": half the exponential step fixed, half random, so runners that
+ * failed together do not retry together.
+ */
+export async function withRetries<T>(fn: (attempt: number) => Promise<T>, opts: RetryOptions): Promise<T> {
+  const retryable = opts.retryable ?? isTransient;
+  const random = opts.random ?? Math.random;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn(attempt);
+    } catch (err) {
+      if (attempt >= opts.attempts || opts.signal?.aborted || !retryable(err)) throw err;
+      const step = Math.min(opts.baseDelayMs * 2 ** (attempt - 1), opts.maxDelayMs ?? 20_000);
+      const delayMs = Math.round(step / 2 + (random() * step) / 2);
+      opts.onRetry?.(err, attempt, delayMs);
+      try {
+        await sleep(delayMs, undefined, opts.signal ? { signal: opts.signal } : {});
+      } catch {
+        throw err;
+      }
+    }
+  }
+}
+
+/** Socket and stream failures of a connection that was lost or went silent (Node's own codes). */
+const CONNECTION_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ERR_STREAM_PREMATURE_CLOSE',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+interface ErrorShape {
+  name?: string;
+  code?: string;
+  message?: string;
+  syscall?: string;
+  path?: unknown;
+  $metadata?: { httpStatusCode?: number };
+  cause?: unknown;
+}
+
+/**
+ * True for what a retry may not meet again: a 5xx, throttling (429, SlowDown…), a timeout, or a connection
+ * that was refused, cut or stalled. AWS SDK errors are judged by the SDK's own classification; plain HTTP
+ * answers by their `$metadata.httpStatusCode`. Never for an abort, and never for a failure of our own
+ * file system (an error with a `path`: a full disk does not empty itself between two tries).
+ */
+export function isTransient(err: unknown, depth = 0): boolean {
+  if (err === null || typeof err !== 'object') return false;
+  const e = err as ErrorShape;
+  if (e.name === 'AbortError') return false;
+  if (typeof e.path === 'string') return false;
+  const sdk = err as Parameters<typeof isTransientError>[0];
+  if (isTransientError(sdk) || isThrottlingError(sdk) || isServerError(sdk)) return true;
+  const status = e.$metadata?.httpStatusCode;
+  if (status !== undefined) return status >= 500 || status === 429;
+  if (e.name === 'TimeoutError' || CONNECTION_CODES.has(e.code ?? '')) return true;
+  // A socket hang-up is reported as a plain Error with code ECONNRESET; a premature close sometimes only
+  // by message (the stream was destroyed by the other side).
+  if (/^(aborted|socket hang up|Premature close)$/.test(e.message ?? '')) return true;
+  return e.cause !== undefined && depth < 8 && isTransient(e.cause, depth + 1);
+}

@@ -1,0 +1,172 @@
+// The function's layers laid over the opt dir for one run, and taken off again (runner/opt/journal.ts).
+import { appendFileSync, constants as fsc, lstatSync } from 'node:fs';
+import { copyFile, mkdir, readdir, readlink, rm, symlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { resolvesInside } from '../archive/paths.js';
+import { UnsafeArchiveError } from '../errors.js';
+import {
+  type Change,
+  JOURNAL_DIR,
+  type JournalOptions,
+  move,
+  recoverOverlay,
+  takeOptDir,
+  undoJournal,
+} from './journal.js';
+
+export { JOURNAL_DIR, recoverOverlay } from './journal.js';
+
+/** Files copied at once: enough to keep the disk busy, few enough not to run out of descriptors. */
+const PARALLEL = 16;
+
+export interface Overlay {
+  /** Puts the opt dir back as it was: removes what the run added, restores what it replaced. */
+  undo(): Promise<void>;
+}
+
+export type OverlayOptions = JournalOptions;
+
+const nothing: Overlay = { undo: async () => {} };
+
+/**
+ * Lays `layers` (extracted folders, in the function's order) over `optDir` as Lambda does: folders merged,
+ * a later layer's file over an earlier one's, and over the opt dir's own files (an image's /opt). What is
+ * there is never written through: a symlink or file where a layer has a folder is replaced by a folder, so
+ * layers together cannot reach out of the opt dir; and the merged tree's links are checked once all are
+ * laid. Every change is journaled first; `undo()` (at the end of the run, or at the start of the next one
+ * when this one was killed) removes exactly what was added and restores what was replaced.
+ */
+export async function applyLayers(
+  layers: string[],
+  optDir: string,
+  opts: OverlayOptions = {},
+): Promise<Overlay> {
+  if (layers.length === 0) {
+    await recoverOverlay(optDir, opts);
+    return nothing;
+  }
+  const created = await mkdir(optDir, { recursive: true });
+  const journalDir = join(optDir, JOURNAL_DIR);
+  await takeOptDir(optDir, opts);
+  const journal = join(journalDir, 'journal');
+  const record = (changes: Change[]) => {
+    if (changes.length > 0) appendFileSync(journal, changes.map((c) => `${JSON.stringify(c)}\n`).join(''));
+  };
+  const overlay: Overlay = { undo: () => undoJournal(optDir) };
+  try {
+    if (created) record([{ op: 'root', path: created }]);
+    await mkdir(join(journalDir, 'backup'));
+    const laid = new Map<string, 'file' | 'dir'>();
+    const links = new Map<string, string>();
+    let backups = 0;
+    const backupOf = () => join(JOURNAL_DIR, 'backup', String(++backups));
+    for (const layer of layers) {
+      const { dirs, files } = await walk(layer);
+      for (const rel of dirs) {
+        if (rel === JOURNAL_DIR || rel.startsWith(`${JOURNAL_DIR}/`)) {
+          throw new UnsafeArchiveError(`a layer has an entry ${rel}, the runner's own place in the opt dir`);
+        }
+        const dest = join(optDir, rel);
+        const mine = laid.get(rel);
+        if (mine === 'dir') continue;
+        if (mine === 'file') {
+          // An earlier layer's file or link: already journaled, so replaced without a record.
+          await rm(dest, { force: true });
+        } else {
+          const s = lstatSync(dest, { throwIfNoEntry: false });
+          if (s?.isDirectory()) continue; // the opt dir's own folder: merged into
+          const change: Change = s ? { op: 'replace', rel, backup: backupOf() } : { op: 'mkdir', rel };
+          record([change]);
+          if (change.op === 'replace') await move(dest, join(optDir, change.backup));
+        }
+        await mkdir(dest);
+        laid.set(rel, 'dir');
+        links.delete(rel);
+      }
+      const changes: Change[] = [];
+      const jobs: Array<() => Promise<void>> = [];
+      for (const f of files) {
+        const dest = join(optDir, f.rel);
+        const mine = laid.get(f.rel);
+        let clear: (() => Promise<void>) | undefined;
+        if (mine) clear = () => rm(dest, { recursive: true, force: true });
+        else {
+          const s = lstatSync(dest, { throwIfNoEntry: false });
+          if (!s) changes.push({ op: 'add', rel: f.rel });
+          else {
+            const backup = backupOf();
+            changes.push({ op: 'replace', rel: f.rel, backup });
+            clear = () => move(dest, join(optDir, backup));
+          }
+        }
+        laid.set(f.rel, 'file');
+        if (f.link !== undefined) links.set(f.rel, f.link);
+        else links.delete(f.rel);
+        const src = join(layer, f.rel);
+        const link = f.link;
+        jobs.push(async () => {
+          await clear?.();
+          if (link !== undefined) await symlink(link, dest);
+          else await copyFile(src, dest, fsc.COPYFILE_EXCL | fsc.COPYFILE_FICLONE);
+        });
+      }
+      record(changes);
+      await runAll(jobs);
+    }
+    // Each layer's links stay inside it alone; together (a later `a -> .` under an earlier `esc -> a/../..`)
+    // they must stay inside the opt dir as well.
+    for (const [rel, target] of links) {
+      if (!resolvesInside(rel, links)) {
+        throw new UnsafeArchiveError(
+          `the layers together make the symlink ${rel} point outside ${optDir}: ${target}`,
+        );
+      }
+    }
+    return overlay;
+  } catch (err) {
+    await overlay.undo().catch(() => {});
+    throw err;
+  }
+}
+
+interface LayerFile {
+  rel: string;
+  /** the target, for a symlink */
+  link?: string;
+}
+
+/** A layer's folders (parents first) and its files and links, as paths relative to it. */
+async function walk(root: string): Promise<{ dirs: string[]; files: LayerFile[] }> {
+  const dirs: string[] = [];
+  const files: LayerFile[] = [];
+  const visit = async (rel: string) => {
+    for (const e of await readdir(rel === '' ? root : join(root, rel), { withFileTypes: true })) {
+      const child = rel === '' ? e.name : `${rel}/${e.name}`;
+      if (e.isDirectory()) {
+        dirs.push(child);
+        await visit(child);
+      } else if (e.isSymbolicLink()) files.push({ rel: child, link: await readlink(join(root, child)) });
+      else if (e.isFile()) files.push({ rel: child });
+    }
+  };
+  await visit('');
+  return { dirs, files };
+}
+
+/** Runs `jobs` a few at a time; on a failure starts no more, waits for the running ones, then throws the first. */
+async function runAll(jobs: Array<() => Promise<void>>): Promise<void> {
+  let next = 0;
+  let failed: { error: unknown } | undefined;
+  const worker = async () => {
+    while (!failed && next < jobs.length) {
+      const job = jobs[next++];
+      try {
+        await job?.();
+      } catch (error) {
+        failed ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(PARALLEL, jobs.length) }, worker));
+  if (failed) throw failed.error;
+}

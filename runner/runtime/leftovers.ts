@@ -1,0 +1,65 @@
+// Every process of a run carries the run's mark in its environment; what the process group kill missed
+// (a `setsid` daemon of the handler) is found by that mark in /proc and ended with the run.
+import { readdirSync, readFileSync } from 'node:fs';
+
+/** Passes over /proc: a process that forks while we look is caught by the next one. */
+const MAX_PASSES = 5;
+
+/**
+ * SIGKILLs every process (other than this one) whose environment holds `name=value`; returns their pids.
+ * Linux only (no /proc elsewhere: nothing is done). Processes of other users that we may not read are skipped.
+ * A process can escape by clearing its own environment (exec with a new one); the job's end catches those.
+ */
+export function killMarked(name: string, value: string, procDir = '/proc'): number[] {
+  const entry = `${name}=${value}`;
+  const killed: number[] = [];
+  for (let pass = 0; pass < MAX_PASSES; pass++) {
+    let found = 0;
+    let pids: string[];
+    try {
+      pids = readdirSync(procDir).filter((d) => /^\d+$/.test(d));
+    } catch {
+      return killed;
+    }
+    for (const pid of pids) {
+      const n = Number(pid);
+      if (n === process.pid || killed.includes(n)) continue;
+      let environ: Buffer;
+      try {
+        environ = readFileSync(`${procDir}/${pid}/environ`);
+      } catch {
+        continue;
+      }
+      if (!holds(environ, entry)) continue;
+      try {
+        process.kill(n, 'SIGKILL');
+        killed.push(n);
+        found += 1;
+      } catch {
+        // gone meanwhile
+      }
+    }
+    if (found === 0) break;
+  }
+  return killed;
+}
+
+/** True when the NUL-separated `environ` holds the entry `entry` exactly. */
+function holds(environ: Buffer, entry: string): boolean {
+  // latin1 maps every byte to one character, so no byte sequence can fail to decode or match by accident.
+  return environ.toString('latin1').split('\0').includes(entry);
+}
+
+/**
+ * A shell script for a keeper process: it waits for EOF on its stdin (a pipe whose other end only the
+ * runner holds, so EOF means the runner is gone, even by SIGKILL) and then ends the runtime's process
+ * group and every process carrying the run's mark. `$1` is the group id, `$2` the `NAME=value` mark.
+ */
+export const KEEPER_SCRIPT = [
+  'read _ignored',
+  'kill -KILL -- "-$1" 2>/dev/null',
+  'for e in /proc/[0-9]*/environ; do',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansions, not a template
+  '  if grep -qzx -e "$2" "$e" 2>/dev/null; then p=${e#/proc/}; kill -KILL "${p%/environ}" 2>/dev/null; fi',
+  'done',
+].join('\n');

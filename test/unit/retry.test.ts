@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { isTransient, withRetries } from '../../lib/retry.js';
+
+const sdkError = (name: string, status?: number, extra: Record<string, unknown> = {}) =>
+  Object.assign(new Error(`${name} happened`), {
+    name,
+    ...(status === undefined ? {} : { $metadata: { httpStatusCode: status } }),
+    ...extra,
+  });
+const sysError = (code: string, extra: Record<string, unknown> = {}) =>
+  Object.assign(new Error(`${code}: it failed`), { code, ...extra });
+
+const cases: [string, unknown, boolean][] = [
+  ['a 500 InternalError', sdkError('InternalError', 500), true],
+  ['a 503 SlowDown', sdkError('SlowDown', 503), true],
+  ['throttling by name without a status', sdkError('ThrottlingException'), true],
+  ['a 429', sdkError('TooManyRequestsException', 429), true],
+  ['an SDK socket timeout', sdkError('TimeoutError'), true],
+  ['a reset connection', sysError('ECONNRESET'), true],
+  ['a refused connection', sysError('ECONNREFUSED'), true],
+  ['a body cut short', sysError('ERR_STREAM_PREMATURE_CLOSE'), true],
+  ['a cut connection only told by its message', new Error('aborted'), true],
+  ['a transient cause inside a wrapper', new Error('wrapped', { cause: sysError('ETIMEDOUT') }), true],
+  ['a missing object', sdkError('NoSuchKey', 404), false],
+  ['access denied', sdkError('AccessDenied', 403), false],
+  ['a plain HTTP 404 of a download', sdkError('HttpStatusError', 404), false],
+  ['an abort', sdkError('AbortError'), false],
+  ['our own full disk', sysError('ENOSPC', { path: '/tmp/x', syscall: 'write' }), false],
+  ['a non-error value', 'boom', false],
+  ['an error that is nothing known', new Error('something else'), false],
+];
+
+for (const [what, err, expected] of cases) {
+  test(`isTransient: ${what} is ${expected ? '' : 'not '}worth another try`, () => {
+    assert.equal(isTransient(err), expected);
+  });
+}
+
+test('withRetries tries until it succeeds, telling each retry, and returns the value', async () => {
+  const told: number[] = [];
+  let calls = 0;
+  const value = await withRetries(
+    async () => {
+      calls += 1;
+      if (calls < 3) throw sdkError('SlowDown', 503);
+      return 'done';
+    },
+    { attempts: 3, baseDelayMs: 1, onRetry: (_e, attempt) => told.push(attempt) },
+  );
+  assert.equal(value, 'done');
+  assert.equal(calls, 3);
+  assert.deepEqual(told, [1, 2]);
+});
+
+test('withRetries throws the last error once the attempts are used up', async () => {
+  let calls = 0;
+  await assert.rejects(
+    withRetries(
+      async () => {
+        calls += 1;
+        throw sdkError('InternalError', 500, { attempt: calls });
+      },
+      { attempts: 2, baseDelayMs: 1 },
+    ),
+    (err: Error & { attempt?: number }) => err.attempt === 2,
+  );
+  assert.equal(calls, 2);
+});
+
+test('withRetries does not retry an error that is not transient', async () => {
+  let calls = 0;
+  await assert.rejects(
+    withRetries(
+      async () => {
+        calls += 1;
+        throw sdkError('NoSuchKey', 404);
+      },
+      { attempts: 5, baseDelayMs: 1 },
+    ),
+    /NoSuchKey/,
+  );
+  assert.equal(calls, 1);
+});
+
+test('withRetries stops waiting when aborted and throws the error it had', async () => {
+  const controller = new AbortController();
+  let calls = 0;
+  const running = withRetries(
+    async () => {
+      calls += 1;
+      throw sdkError('SlowDown', 503);
+    },
+    { attempts: 5, baseDelayMs: 60_000, signal: controller.signal },
+  );
+  setImmediate(() => controller.abort());
+  await assert.rejects(running, /SlowDown/);
+  assert.equal(calls, 1);
+});
+
+test('withRetries delays grow exponentially, half fixed and half random, up to the cap', async () => {
+  const delays: number[] = [];
+  await assert.rejects(
+    withRetries(
+      async () => {
+        throw sdkError('SlowDown', 503);
+      },
+      {
+        attempts: 5,
+        baseDelayMs: 2,
+        maxDelayMs: 8,
+        random: () => 1 - Number.EPSILON,
+        onRetry: (_e, _a, d) => delays.push(d),
+      },
+    ),
+  );
+  assert.deepEqual(delays, [2, 4, 8, 8]);
+});
