@@ -7,7 +7,7 @@ import { join, relative } from 'node:path';
 import { after, before, test } from 'node:test';
 import { runProcess } from '../support/process.js';
 import { executeJob } from './harness/batch-exec.js';
-import { createFunction, createLayer, getJson, putObject } from './harness/fixtures.js';
+import { createFunction, createLayer, getJson } from './harness/fixtures.js';
 import { type Harness, startHarness } from './harness/index.js';
 import type { ZipSpec } from './harness/zip.js';
 import { serveBuiltDispatcher } from './helper-dispatcher.js';
@@ -62,24 +62,43 @@ test('inside a Batch job the feeder runs inline with the layer from --opt-dir an
   assert.equal(h.front.requests.length, 0);
 });
 
-test('outside Batch a local run submits itself, and the dispatcher refuses its placeholder account before any lookup', async () => {
+test('run by the runner outside Batch (a laptop, Kubernetes), the feeder still runs inline: RUN_LAMBDA_JOB=1', async () => {
   h.front.clear();
-  // A local run's context names account 000000000000 (the runner cannot know one): not this account's
-  // node-feeder, so the dispatcher must not look up or submit the namesake it has.
-  await createFunction(h, { name: 'node-feeder', runtime: 'nodejs22.x', handler: 'index.handler' });
   const r = await run(['--opt-dir', LAYER, FEEDER, PAYLOAD, '-'], {
-    ...h.env,
+    // No AWS_BATCH_JOB_ID: only the runner's RUN_LAMBDA_JOB tells the helper it is inside a job.
+    AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
     BATCH_DISPATCHER_FUNCTION: 'dispatcher',
   });
-  assert.equal(r.code, 1, r.stderr);
-  assert.match(
-    r.stderr,
-    /FunctionNotAllowedError: function arn:aws:lambda:us-east-1:000000000000:function:node-feeder/,
-  );
-  assert.equal(h.front.calls('lambda', 'Invoke').length, 1, 'the feeder did ask the dispatcher');
-  assert.equal(h.front.calls('lambda', 'GetFunctionConfiguration').length, 0);
-  assert.equal(h.front.calls('batch', 'SubmitJob').length, 0);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout), { ...EXPECTED });
+  assert.match(r.stderr, /processing 3 items inline \(in Batch: true\)/);
+  assert.equal(h.front.requests.length, 0, 'no submission, no AWS call');
 });
+
+/** The feeder's handler called as Lambda's Node.js runtime calls it: the layer and the SDK on NODE_PATH, a context. */
+function inLambda(functionName: string, event: unknown) {
+  // The function's logs go to stderr, as Lambda keeps them apart from the answer.
+  const driver = `
+console.log = console.error;
+const { handler } = require(${JSON.stringify(`${FEEDER}/index.js`)});
+const context = {
+  awsRequestId: 'lambda-request-1',
+  functionName: ${JSON.stringify(functionName)},
+  invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:' + ${JSON.stringify(functionName)},
+  getRemainingTimeInMillis: () => 60000,
+};
+handler(JSON.parse(process.argv[1]), context).then((r) => process.stdout.write(JSON.stringify(r)));`;
+  return runProcess(process.execPath, ['-e', driver, JSON.stringify(event)], {
+    env: {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: work,
+      ...h.env,
+      BATCH_DISPATCHER_FUNCTION: 'dispatcher',
+      // Lambda puts the layer's /opt/nodejs/node_modules and its own AWS SDK v3 on NODE_PATH.
+      NODE_PATH: `${LAYER}/nodejs/node_modules:${root}node_modules`,
+    },
+  });
+}
 
 test('deployed with the layer, the feeder submits from Lambda and its Batch job runs it inline to S3', async () => {
   h.front.clear();
@@ -92,13 +111,8 @@ test('deployed with the layer, the feeder submits from Lambda and its Batch job 
     layers: [layerArn],
     env: { BATCH_DISPATCHER_FUNCTION: 'dispatcher' },
   });
-  await putObject(h, 'payloads', 'in/feed.json', JSON.parse(await readFile(PAYLOAD, 'utf8')));
-  const opt = await mkdtemp(join(work, 'opt-'));
-  // Lambda's Node.js runtime provides the AWS SDK v3 (/var/runtime/node_modules); the repo's stands in for it.
-  const lambda = await run(['--opt-dir', opt, 'deployed-feeder', 's3://payloads/in/feed.json', '-'], {
-    ...h.env,
-    NODE_PATH: `${root}node_modules`,
-  });
+  // In Lambda (no runner, no Batch): the guard submits the function itself.
+  const lambda = await inLambda('deployed-feeder', JSON.parse(await readFile(PAYLOAD, 'utf8')));
   assert.equal(lambda.code, 0, lambda.stderr);
   const { submitted } = JSON.parse(lambda.stdout) as { submitted: { job_id: string; url_out: string } };
   const batchOpt = await mkdtemp(join(work, 'opt-'));
