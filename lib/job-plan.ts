@@ -40,9 +40,13 @@ export type JobPayload =
   | { kind: 'single'; url: string }
   | { kind: 'set'; url: string; itemCount: number; itemsPerJob: number };
 
-/** The containers of an image function's job (DESIGN.md "Image functions"): the function's own image and the runner. */
+/**
+ * The containers of an image function's job (DESIGN.md "Image functions"): the runner, a gate that exits 0 once the
+ * runner's Runtime API accepts connections, and the function's own image, started after the gate.
+ */
 export const FUNCTION_CONTAINER = 'function';
 export const RUNNER_CONTAINER = 'runner';
+export const READY_CONTAINER = 'ready';
 /** Where the runner serves the Runtime API in an image function's task (its containers share 127.0.0.1). */
 export const EXTERNAL_RUNTIME_API = '127.0.0.1:9001';
 

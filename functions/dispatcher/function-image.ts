@@ -6,6 +6,7 @@ import { FunctionNotAllowedError, InvalidRequestError, UnsupportedRuntimeError }
 import {
   EXTERNAL_RUNTIME_API,
   FUNCTION_CONTAINER,
+  READY_CONTAINER,
   RESOLVED_IMAGE,
   RETRY_ON_EXIT,
   RUN_LAMBDA_JOB,
@@ -161,6 +162,19 @@ export function functionEnvironment(
   };
 }
 
+/** The run-lambda images' own Node.js (images/Dockerfile), which the gate container runs. */
+export const RUNNER_NODE = '/usr/local/lib/run-lambda/bin/node';
+/** Seconds the gate waits for the Runtime API: the runner's own --init-timeout default. */
+export const READY_TIMEOUT_SECONDS = 600;
+/**
+ * The gate: connects to `host:port` every 50 ms until it is accepted (exit 0) or the deadline passes (exit 1). A
+ * bare TCP connect, no HTTP request, so the runner sees no runtime until the function's own client asks.
+ */
+export const READY_SCRIPT =
+  "const [a,t]=process.argv.slice(1),i=a.lastIndexOf(':'),h=a.slice(0,i),p=+a.slice(i+1),end=Date.now()+t*1e3;" +
+  "(function go(){const s=require('net').connect(p,h,()=>{s.destroy();process.exit(0)});" +
+  "s.on('error',()=>{s.destroy();if(Date.now()>end)process.exit(1);setTimeout(go,50)})})()";
+
 const pairs = (env: Record<string, string>): KeyValuePair[] =>
   Object.entries(env)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
@@ -168,8 +182,10 @@ const pairs = (env: Record<string, string>): KeyValuePair[] =>
 
 /**
  * The RegisterJobDefinition input for `fn` (already checked). The runner is the essential container, so its exit
- * code ends the task and is the job's (the retry rules read it); the function's container is not essential and
- * starts after the runner's (dependsOn START), with its image's entrypoint and ImageConfig.Command.
+ * ends the task (ECS stops the others) and its exit code is the job's, which the retry rules read. The function's
+ * container is not essential, with its image's entrypoint and ImageConfig.Command, and starts only after the gate
+ * exited 0 (dependsOn SUCCESS): Batch's START condition means "started", not "listening", and the Lambda runtime
+ * clients do not retry a refused first connection. The gate runs on the runner's image (already pulled).
  */
 export function functionImageDefinition(
   fn: TargetFunction,
@@ -196,11 +212,18 @@ export function functionImageDefinition(
       ? [{ name: 'RUN_LAMBDA_LOG_LEVEL', value: settings.runnerLogLevel }]
       : [],
   };
+  const ready = {
+    name: READY_CONTAINER,
+    image: settings.runnerImage,
+    essential: false,
+    dependsOn: [{ containerName: RUNNER_CONTAINER, condition: 'START' }],
+    command: [RUNNER_NODE, '-e', READY_SCRIPT, EXTERNAL_RUNTIME_API, String(READY_TIMEOUT_SECONDS)],
+  };
   const container = {
     name: FUNCTION_CONTAINER,
     image: image.resolved,
     essential: false,
-    dependsOn: [{ containerName: RUNNER_CONTAINER, condition: 'START' }],
+    dependsOn: [{ containerName: READY_CONTAINER, condition: 'SUCCESS' }],
     ...(image.command ? { command: image.command } : {}),
     environment: pairs(environment),
     resourceRequirements: [
@@ -227,7 +250,7 @@ export function functionImageDefinition(
             operatingSystemFamily: 'LINUX',
             cpuArchitecture: image.architecture === 'arm64' ? 'ARM64' : 'X86_64',
           },
-          containers: [runner, container],
+          containers: [runner, ready, container],
         },
       ],
     },

@@ -10,6 +10,7 @@ import {
   ecrRepositoryArn,
   functionEnvironment,
   functionImageDefinition,
+  READY_SCRIPT,
   SPEC_PARAMETER,
 } from '../../functions/dispatcher/function-image.js';
 import type { FunctionImage, TargetFunction } from '../../functions/dispatcher/functions.js';
@@ -225,7 +226,7 @@ test("the function container gets its own variables and Lambda's reserved ones, 
   assert.equal(functionEnvironment(fn(), image()).environment.TZ, ':UTC');
 });
 
-test('the definition: Fargate, the runner essential with the external-runtime command, the function after it with its image and command', () => {
+test('the definition: Fargate, the runner essential with the external-runtime command, a gate, the function after the gate with its image and command', () => {
   const target = fn();
   const { environment } = functionEnvironment(target, target.image!);
   const def = functionImageDefinition(target, target.image!, environment, settings());
@@ -250,7 +251,7 @@ test('the definition: Fargate, the runner essential with the external-runtime co
   assert.equal(task.executionRoleArn, SETTINGS_ENV.JOB_EXECUTION_ROLE_ARN);
   assert.deepEqual(task.networkConfiguration, { assignPublicIp: 'ENABLED' });
   assert.deepEqual(task.runtimePlatform, { operatingSystemFamily: 'LINUX', cpuArchitecture: 'X86_64' });
-  const [runner, func, ...more] = task.containers ?? [];
+  const [runner, ready, func, ...more] = task.containers ?? [];
   assert.deepEqual(more, []);
   assert.deepEqual(runner, {
     name: 'runner',
@@ -267,10 +268,18 @@ test('the definition: Fargate, the runner essential with the external-runtime co
     ],
     environment: [{ name: 'RUN_LAMBDA_LOG_LEVEL', value: 'debug' }],
   });
+  // The gate: on the runner's image, not essential, started with the runner, exits 0 once the API accepts.
+  assert.deepEqual(ready, {
+    name: 'ready',
+    image: SETTINGS_ENV.RUNNER_IMAGE,
+    essential: false,
+    dependsOn: [{ containerName: 'runner', condition: 'START' }],
+    command: ['/usr/local/lib/run-lambda/bin/node', '-e', READY_SCRIPT, '127.0.0.1:9001', '600'],
+  });
   assert.equal(func?.name, 'function');
   assert.equal(func?.image, IMAGE);
   assert.equal(func?.essential, false);
-  assert.deepEqual(func?.dependsOn, [{ containerName: 'runner', condition: 'START' }]);
+  assert.deepEqual(func?.dependsOn, [{ containerName: 'ready', condition: 'SUCCESS' }]);
   assert.deepEqual(func?.command, ['app.handler']);
   assert.ok(!('entryPoint' in (func ?? {})), 'the image keeps its own entrypoint');
   assert.deepEqual(Object.fromEntries((func?.environment ?? []).map((e) => [e.name, e.value])), environment);
@@ -284,7 +293,7 @@ test('an image without ImageConfig.Command keeps its CMD; an arm64 function asks
   const target = fn({ command: undefined, architecture: 'arm64' });
   const def = functionImageDefinition(target, target.image!, {}, settings());
   const task = def.input.ecsProperties?.taskProperties?.[0];
-  assert.ok(!('command' in (task?.containers?.[1] ?? {})));
+  assert.ok(!('command' in (task?.containers?.[2] ?? {})));
   assert.equal(task?.runtimePlatform?.cpuArchitecture, 'ARM64');
 });
 
