@@ -110,7 +110,7 @@ export function readJobDefinitions(env: Env): Record<string, string> {
 }
 
 const ROLE_ARN = /^arn:aws[a-zA-Z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
-const DEFINITION_PREFIX = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+const DEFINITION_PREFIX = /^[A-Za-z0-9][A-Za-z0-9_-]{0,95}$/;
 const ECR_REPOSITORY_GLOB =
   /^arn:aws[a-zA-Z-]*:ecr:[a-z0-9*?-]+:(\d{12}|[*?\d]+):repository\/[a-z0-9*?][a-z0-9._/*?-]*$/;
 const FARGATE_VCPUS = ['0.25', '0.5', '1', '2', '4', '8', '16'];
@@ -160,7 +160,7 @@ export function readImageFunctionSettings(env: Env): ImageFunctionSettings | und
       const p = envString(env, 'IMAGE_DEFINITION_PREFIX', 'run-lambda-fn');
       if (!DEFINITION_PREFIX.test(p))
         throw new ConfigError(
-          `IMAGE_DEFINITION_PREFIX must be 1-64 letters, digits, - or _, starting with a letter or digit, got ${JSON.stringify(p)}`,
+          `IMAGE_DEFINITION_PREFIX must be 1-96 letters, digits, - or _, starting with a letter or digit, got ${JSON.stringify(p)}`,
         );
       return p;
     })(),
