@@ -14,7 +14,7 @@ import { HeadBucketCommand } from '@aws-sdk/client-s3';
 import { TEST_CREDENTIALS } from '../integration/harness/clients.js';
 import { createFunction, REGION } from '../integration/harness/fixtures.js';
 import { deleteStack } from './stack.js';
-import { type E2eWorld, startE2e } from './world.js';
+import { E2E_SETUP_TIMEOUT_MS, type E2eWorld, startE2e } from './world.js';
 
 const TASK = `def lambda_handler(event, context):
     return {"id": event["id"], "sum": sum(event["values"])}
@@ -22,11 +22,14 @@ const TASK = `def lambda_handler(event, context):
 
 let w: E2eWorld;
 let iam: IAMClient;
-before(async () => {
-  w = await startE2e('e2e-life');
-  iam = new IAMClient({ endpoint: w.h.motoEndpoint, region: REGION, credentials: TEST_CREDENTIALS });
-  await createFunction(w.h, { name: 'life-task', files: { 'lambda_function.py': TASK } });
-});
+before(
+  async () => {
+    w = await startE2e('e2e-life');
+    iam = new IAMClient({ endpoint: w.h.motoEndpoint, region: REGION, credentials: TEST_CREDENTIALS });
+    await createFunction(w.h, { name: 'life-task', files: { 'lambda_function.py': TASK } });
+  },
+  { timeout: E2E_SETUP_TIMEOUT_MS },
+);
 after(async () => {
   iam?.destroy();
   await w?.stop();
