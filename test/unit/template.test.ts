@@ -201,7 +201,7 @@ test('the dispatcher environment the template sets is a configuration the dispat
   assert.deepEqual(Object.keys(vars).sort(), Object.keys(stand).sort());
   assert.equal(readConfig({ ...stand, ALLOWED_IMAGE_REPOSITORIES: '' }).imageFunctions, undefined);
   // The template's parameter values are what the dispatcher accepts for them.
-  for (const v of template.Parameters?.JobVcpus?.AllowedValues as string[])
+  for (const v of (template.Parameters?.JobVcpus?.AllowedValues ?? []) as string[])
     assert.equal(readConfig({ ...stand, JOB_VCPUS: v }).imageFunctions?.vcpus, v);
   assert.equal(readConfig({ ...stand, JOB_PLATFORM: 'EC2' }).imageFunctions?.platform, 'EC2');
   const config = readConfig(stand);
