@@ -331,7 +331,7 @@ test('IAM: every call the state machine, the dispatcher and post-batch made abov
   const otherQueue = `arn:aws:batch:${REGION}:${ACCOUNT_ID}:job-queue/another-queue`;
   assert.ok(!allowed('stateMachine', 'batch:SubmitJob', otherQueue));
   assert.ok(
-    allowed('stateMachine', 'batch:SubmitJob', definitionArn(`${w.stack.name}-image-sfn-task-0123abcd:1`)),
+    allowed('stateMachine', 'batch:SubmitJob', definitionArn(`${w.stack.name}-fn-sfn-task-0123456789ab:1`)),
   );
   assert.ok(!allowed('stateMachine', 'batch:SubmitJob', definitionArn('another-stack-lambda:1')));
 

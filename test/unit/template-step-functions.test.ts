@@ -175,7 +175,7 @@ test("the state machine's role invokes only the dispatcher and post-batch and su
   // Every definition the dispatcher may plan (the template's, any revision; the image functions' it registers).
   assert.deepEqual(
     subs.sort(),
-    [...names.flatMap((n) => [arn(n), `${arn(n)}:*`]), arn(`\${AWS::StackName}-image-*`)].sort(),
+    [...names.flatMap((n) => [arn(n), `${arn(n)}:*`]), arn(`\${AWS::StackName}-fn-*`)].sort(),
   );
   // The dispatcher's own SubmitJob resources are the same definitions.
   const dispatcher = statementsOf(resource(template, 'Dispatcher').Properties?.Policies);
