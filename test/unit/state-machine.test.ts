@@ -9,6 +9,7 @@ import { parseEvent } from '../../functions/post-batch/event.js';
 import type { JobView } from '../../functions/post-batch/job.js';
 import { parseRequest } from '../../lib/request.js';
 import { evaluate } from '../support/asl-jsonata.js';
+import { loadTemplate, resource } from '../support/cfn-yaml.js';
 
 const ASL_FILE = new URL('../../statemachine/lambda-as-batch.asl.json', import.meta.url);
 const text = readFileSync(ASL_FILE, 'utf8');
@@ -42,6 +43,8 @@ const fixture = (name: string) =>
 test('the definition uses exactly the substitutions the template passes, each of them', () => {
   const used = new Set([...text.matchAll(/\$\{(\w+)\}/g)].map((m) => m[1]));
   assert.deepEqual([...used].sort(), Object.keys(SUBSTITUTIONS).sort());
+  const machine = resource(loadTemplate(), 'LambdaAsBatchStateMachine').Properties ?? {};
+  assert.deepEqual(Object.keys(machine.DefinitionSubstitutions as object).sort(), [...used].sort());
 });
 
 test('asl-validator accepts the definition with its substitutions filled in', () => {
