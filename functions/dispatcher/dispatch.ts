@@ -1,12 +1,11 @@
 // One request → one Batch job: check, plan, claim the idempotency key, store the payload(s), submit; undo on refusal.
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { BatchClient } from '@aws-sdk/client-batch';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { InvalidRequestError, SubmitJobError } from '../../lib/errors.js';
-import { arraySize, type JobImage, type JobPlan } from '../../lib/job-plan.js';
+import { arraySize, type JobPlan } from '../../lib/job-plan.js';
 import type { JsonLogger } from '../../lib/logger.js';
 import {
-  definitionLockKey,
   deleteObjects,
   deletePayload,
   itemKey,
@@ -17,16 +16,9 @@ import {
 import type { BatchJobAnswer, BatchJobPlanAnswer, BatchJobRequest } from '../../lib/request.js';
 import { submitJob, submitJobInput, withStackPrefix } from './batch.js';
 import type { DispatcherConfig } from './config.js';
-import { checkFunctionImage, functionEnvironment, functionImageDefinition } from './function-image.js';
-import {
-  checkAllowed,
-  type FunctionLookup,
-  type OwnAccount,
-  qualifyFunction,
-  type TargetFunction,
-} from './functions.js';
+import { checkAllowed, type FunctionLookup, type OwnAccount, qualifyFunction } from './functions.js';
 import { type Claim, claim, complete, newRecord, release, requestSha256 } from './idempotency.js';
-import { ensureDefinition } from './job-definitions.js';
+import { functionImageJob } from './image-job.js';
 import { chooseDefinition, type Placement, payloadBucket, place, planJob } from './plan.js';
 import type { Clock, RateLimiter } from './rate-limit.js';
 
@@ -72,55 +64,6 @@ function answerOf(plan: JobPlan): Omit<BatchJobAnswer, 'job_id'> {
           array_size: arraySize(p.itemCount, p.itemsPerJob),
         }
       : {}),
-  };
-}
-
-/** Lambda's log stream name form (`2026/01/31/[$LATEST]<32 hex>`), one per job as one per execution environment. */
-function logStreamName(now: Date, version: string): string {
-  return `${now.toISOString().slice(0, 10).replace(/-/g, '/')}/[${version}]${randomBytes(16).toString('hex')}`;
-}
-
-/**
- * A container-image function's job: checked (nothing written when refused), then its two-container definition
- * found or registered once (DESIGN.md "Image functions").
- */
-async function functionImageJob(
-  req: BatchJobRequest,
-  fn: TargetFunction,
-  deps: DispatchDeps,
-  log: JsonLogger,
-): Promise<{ image: JobImage; reason: string }> {
-  const settings = deps.config.imageFunctions;
-  const image = checkFunctionImage(fn, req, settings);
-  const bucket = payloadBucket(
-    deps.config,
-    'for image functions (their job definitions are registered under a lock there)',
-  );
-  const { environment, dropped } = functionEnvironment(fn, image);
-  if (dropped.length > 0)
-    log.warn("ignoring the function's RUN_LAMBDA_* variables: they are the runner's own settings", {
-      variables: dropped,
-    });
-  const def = functionImageDefinition(fn, image, environment, settings!);
-  const ensured = await ensureDefinition(
-    {
-      batch: deps.batch,
-      s3: deps.s3,
-      lock: { bucket, key: definitionLockKey(deps.config.payloadPrefix, fn.name, def.name, def.spec) },
-      log,
-      ...(deps.clock ? { clock: deps.clock } : {}),
-    },
-    def,
-  );
-  return {
-    image: {
-      kind: 'function-image',
-      flavour: 'lambda',
-      image: image.resolved,
-      jobDefinition: ensured.arn,
-      environment: [{ name: 'AWS_LAMBDA_LOG_STREAM_NAME', value: logStreamName(new Date(), image.version) }],
-    },
-    reason: `container image (job definition ${ensured.how})`,
   };
 }
 
