@@ -21,7 +21,8 @@ export async function resolve(specifier, context, next) {
   }
 }`;
 const dirs = (process.env.NODE_PATH ?? '').split(':').filter((d) => d && existsSync(d));
-if (dirs.length > 0) register(`data:text/javascript,${encodeURIComponent(hook)}`, import.meta.url, { data: { dirs } });
+if (dirs.length > 0)
+  register(`data:text/javascript,${encodeURIComponent(hook)}`, import.meta.url, { data: { dirs } });
 
 const api = `http://${process.env.AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime`;
 
