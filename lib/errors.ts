@@ -41,6 +41,14 @@ export class SubmitJobError extends DispatchError {
   override name = 'SubmitJobError';
 }
 
+/**
+ * An image function's job definition could not be found or registered (Batch refused it, or another dispatcher
+ * holds its registration too long); nothing was written for the request.
+ */
+export class JobDefinitionError extends DispatchError {
+  override name = 'JobDefinitionError';
+}
+
 /** Every class by name, so a caller can re-raise what the dispatcher reported as `errorType`. */
 export const DispatchErrors = {
   DispatchError,
@@ -51,6 +59,7 @@ export const DispatchErrors = {
   IdempotencyInProgressError,
   PayloadStoreError,
   SubmitJobError,
+  JobDefinitionError,
   // A bad dispatcher env value (lib/env.ts throws it); listed so callers can re-raise it too.
   ConfigError,
 } as const;

@@ -45,10 +45,38 @@ export type JobPayload =
   | { kind: 'set'; url: string; itemCount: number; itemsPerJob: number };
 
 /**
- * What runs the function. One kind today: a job definition of a run-lambda image, chosen by flavour and the
- * function's runtime. Image functions (DESIGN.md) will add a second kind (the function's own image digest).
+ * The containers of an image function's job (DESIGN.md "Image functions"): the runner, a gate that exits 0 once the
+ * runner's Runtime API accepts connections, and the function's own image, started after the gate.
  */
-export type JobImage = { kind: 'definition'; flavour: ImageName; runtime: string; jobDefinition: string };
+export const FUNCTION_CONTAINER = 'function';
+export const RUNNER_CONTAINER = 'runner';
+export const READY_CONTAINER = 'ready';
+/** Where the runner serves the Runtime API in an image function's task (its containers share 127.0.0.1). */
+export const EXTERNAL_RUNTIME_API = '127.0.0.1:9001';
+
+/** A function's image pinned by digest, as Lambda resolves it: `<registry>/<repository>@sha256:<64 hex>`. */
+export const RESOLVED_IMAGE = /^([a-z0-9.-]+(?::\d+)?)\/([a-z0-9][a-z0-9._/-]*)@sha256:([0-9a-f]{64})$/;
+const DEFINITION_ARN =
+  /^arn:aws[a-zA-Z-]*:batch:[a-z0-9-]+:\d{12}:job-definition\/[A-Za-z0-9][A-Za-z0-9_-]{0,127}:\d+$/;
+
+/**
+ * What runs the function: a job definition of a run-lambda image, chosen by flavour and the function's runtime
+ * (`definition`); or, for a function of PackageType Image, the two-container definition registered for its image
+ * digest (`function-image`), with what each submission adds to the function's container.
+ */
+export type JobImage =
+  | { kind: 'definition'; flavour: ImageName; runtime: string; jobDefinition: string }
+  | {
+      kind: 'function-image';
+      /** the runner container's flavour: always the plain run-lambda image */
+      flavour: 'lambda';
+      /** the function's resolved image (`…@sha256:…`) */
+      image: string;
+      /** the registered definition's ARN with its revision */
+      jobDefinition: string;
+      /** per-job variables of the function's container (its log stream name) */
+      environment: { name: string; value: string }[];
+    };
 
 export interface JobResources {
   /** vCPUs: a whole number ≥ 1, or 0.25 / 0.5 (Fargate). */
@@ -152,8 +180,13 @@ export function parseJobPlan(raw: JobPlan): JobPlan {
   if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/.test(raw.name))
     fail('name', `is not a Batch job name: ${raw.name}`);
   if (raw.queue === '') fail('queue', 'is required');
-  if (raw.image.kind !== 'definition' || !(Images as readonly string[]).includes(raw.image.flavour))
-    fail('image', `is not a known image: ${JSON.stringify(raw.image)}`);
+  const img = raw.image;
+  if (img.kind === 'function-image') {
+    if (!RESOLVED_IMAGE.test(img.image) || !DEFINITION_ARN.test(img.jobDefinition))
+      fail('image', `is not a resolved function image and its job definition: ${JSON.stringify(img)}`);
+    if (raw.resources.gpus) fail('gpus', 'image functions run on Fargate, which has no GPUs');
+  } else if (img.kind !== 'definition' || !(Images as readonly string[]).includes(img.flavour))
+    fail('image', `is not a known image: ${JSON.stringify(img)}`);
   if (!/^arn:aws[\w-]*:lambda:[a-z0-9-]+:\d{12}:function:[\w-]+(:[\w$-]+)?$/.test(raw.function))
     fail('lambda_function', `is not a full function ARN: ${raw.function}`);
   return raw;

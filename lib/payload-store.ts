@@ -38,6 +38,19 @@ export function recordKey(prefix: string, functionName: string, id: string): str
   return joinKey(prefix, `${functionName}/${id}.dispatch.json`);
 }
 
+/**
+ * The key of the registration lock of an image function's job definition (named and hashed as the definition is):
+ * `<prefix><function-name>/<definition>.<spec>.jobdef.json`.
+ */
+export function definitionLockKey(
+  prefix: string,
+  functionName: string,
+  definition: string,
+  spec: string,
+): string {
+  return joinKey(prefix, `${functionName}/${definition}.${spec}.jobdef.json`);
+}
+
 /** A fresh payload location for `functionName` (a random id unless one is given). */
 export function payloadRef(place: PayloadPlace, functionName: string, id: string = randomUUID()): PayloadRef {
   const key = payloadKey(place.prefix, functionName, id);

@@ -48,6 +48,8 @@ export interface BatchJobAnswer {
   job_queue: string;
   job_definition: string;
   image: ImageName;
+  /** For a container-image function: its image by digest, which the job runs beside the run-lambda runner. */
+  function_image?: string;
   /** The payload URL the job reads: `s3://…`, an inline `data:application/json;base64,…`, or a set's `…/in/` prefix. */
   url: string;
   url_out: string;

@@ -6,15 +6,18 @@ import {
   type ResourceRequirement,
   SubmitJobCommand,
   type SubmitJobCommandInput,
+  type TaskContainerOverrides,
 } from '@aws-sdk/client-batch';
 import {
   arraySize,
+  FUNCTION_CONTAINER,
   type JobPlan,
   type JobResources,
   jobEnvironment,
   jobParameters,
   MIN_ARRAY_SIZE,
   RETRY_ON_EXIT,
+  RUNNER_CONTAINER,
 } from '../../lib/job-plan.js';
 import { BatchLimits, JOB_NAME } from '../../lib/request.js';
 import { type Clock, type RateLimiter, realClock } from './rate-limit.js';
@@ -69,7 +72,19 @@ export function submitJobInput(plan: JobPlan): SubmitJobCommandInput {
   }
   const req = resources(plan.resources);
   const environment = jobEnvironment(plan);
-  if (req.length > 0 || environment.length > 0)
+  if (plan.image.kind === 'function-image') {
+    // Two containers: the request's resources are the function's (the runner takes a share of the task's
+    // unreserved headroom); the item-set variables are the runner's, which reads them.
+    const containers: TaskContainerOverrides[] = [
+      {
+        name: FUNCTION_CONTAINER,
+        ...(req.length > 0 ? { resourceRequirements: req } : {}),
+        environment: plan.image.environment.map((e) => ({ ...e })),
+      },
+    ];
+    if (environment.length > 0) containers.push({ name: RUNNER_CONTAINER, environment });
+    input.ecsPropertiesOverride = { taskProperties: [{ containers }] };
+  } else if (req.length > 0 || environment.length > 0)
     input.containerOverrides = {
       ...(req.length > 0 ? { resourceRequirements: req } : {}),
       ...(environment.length > 0 ? { environment } : {}),

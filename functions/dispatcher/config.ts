@@ -1,5 +1,5 @@
 // The dispatcher's configuration, read once per container from the environment through lib/env.ts.
-import { ConfigError, type Env, envInt, envList, envString } from '../../lib/env.js';
+import { ConfigError, type Env, envInt, envList, envRequired, envString } from '../../lib/env.js';
 import { type ImageName, Images } from '../../lib/job-plan.js';
 
 export interface DispatcherConfig {
@@ -22,6 +22,30 @@ export interface DispatcherConfig {
   sqsConcurrency: number;
   /** SubmitJob calls per second this container makes at most (Batch allows 50 per account and region). */
   submitRate: number;
+  /** Container-image functions (DESIGN.md "Image functions"); undefined when ALLOWED_IMAGE_REPOSITORIES is unset. */
+  imageFunctions: ImageFunctionSettings | undefined;
+}
+
+/** What the two-container job definitions the dispatcher registers for image functions are made of. */
+export interface ImageFunctionSettings {
+  /** ECR repository ARN globs a function's image must come from (the same globs limit the execution role) */
+  repositories: string[];
+  /** the run-lambda image of the runner container */
+  runnerImage: string;
+  jobRoleArn: string;
+  executionRoleArn: string;
+  /** every registered definition's name starts with it (the dispatcher's IAM scope) */
+  definitionPrefix: string;
+  /** the queue's platform: the two containers share 127.0.0.1 only on Fargate (awsvpc) */
+  platform: 'FARGATE' | 'EC2';
+  assignPublicIp: 'ENABLED' | 'DISABLED';
+  attempts: number;
+  timeoutSeconds: number | undefined;
+  /** the function container's default vCPUs and MiB (a request's vcpus and memory override them) */
+  vcpus: string;
+  memory: number;
+  /** RUN_LAMBDA_LOG_LEVEL of the runner container */
+  runnerLogLevel: string | undefined;
 }
 
 // Batch's SubmitJob request is capped at 30 KiB; a base64 data: URL is 4/3 of the JSON, plus the other fields.
@@ -85,6 +109,71 @@ export function readJobDefinitions(env: Env): Record<string, string> {
   return out;
 }
 
+const ROLE_ARN = /^arn:aws[a-zA-Z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
+const DEFINITION_PREFIX = /^[A-Za-z0-9][A-Za-z0-9_-]{0,95}$/;
+const ECR_REPOSITORY_GLOB =
+  /^arn:aws[a-zA-Z-]*:ecr:[a-z0-9*?-]+:(\d{12}|[*?\d]+):repository\/[a-z0-9*?][a-z0-9._/*?-]*$/;
+const FARGATE_VCPUS = ['0.25', '0.5', '1', '2', '4', '8', '16'];
+
+function oneOf<T extends string>(env: Env, name: string, values: readonly T[], fallback: T): T {
+  const v = envString(env, name, fallback);
+  if (!(values as readonly string[]).includes(v))
+    throw new ConfigError(`${name} must be one of ${values.join(', ')}, got ${JSON.stringify(v)}`);
+  return v as T;
+}
+
+function matching(env: Env, name: string, pattern: RegExp, what: string): string {
+  const v = envRequired(env, name);
+  if (!pattern.test(v)) throw new ConfigError(`${name} is not ${what}: ${JSON.stringify(v)}`);
+  return v;
+}
+
+/** The image-function settings, or undefined when ALLOWED_IMAGE_REPOSITORIES is unset (image functions off). */
+export function readImageFunctionSettings(env: Env): ImageFunctionSettings | undefined {
+  const repositories = envList(env, 'ALLOWED_IMAGE_REPOSITORIES');
+  if (repositories.length === 0) return undefined;
+  for (const r of repositories)
+    if (!ECR_REPOSITORY_GLOB.test(r))
+      throw new ConfigError(
+        `ALLOWED_IMAGE_REPOSITORIES holds ${JSON.stringify(r)}, which is not an ECR repository ARN (glob), e.g. arn:aws:ecr:us-west-2:123456789012:repository/cirrus-*`,
+      );
+  const vcpus = envString(env, 'JOB_VCPUS', '1');
+  if (!FARGATE_VCPUS.includes(vcpus))
+    throw new ConfigError(
+      `JOB_VCPUS must be one of ${FARGATE_VCPUS.join(', ')}, got ${JSON.stringify(vcpus)}`,
+    );
+  const attempts = envInt(env, 'JOB_ATTEMPTS', 3);
+  if (attempts < 1 || attempts > 10)
+    throw new ConfigError(`JOB_ATTEMPTS must be from 1 to 10, got ${attempts}`);
+  const timeout =
+    envString(env, 'JOB_TIMEOUT_SECONDS') === undefined ? undefined : envInt(env, 'JOB_TIMEOUT_SECONDS', 0);
+  if (timeout !== undefined && timeout < 60)
+    throw new ConfigError(`JOB_TIMEOUT_SECONDS must be at least 60 (Batch's minimum), got ${timeout}`);
+  const memory = envInt(env, 'JOB_MEMORY', 2048);
+  if (memory < 512) throw new ConfigError(`JOB_MEMORY must be at least 512 MiB, got ${memory}`);
+  return {
+    repositories,
+    runnerImage: matching(env, 'RUNNER_IMAGE', /^[\w.:/@-]{1,255}$/, 'an image reference'),
+    jobRoleArn: matching(env, 'JOB_ROLE_ARN', ROLE_ARN, 'an IAM role ARN'),
+    executionRoleArn: matching(env, 'JOB_EXECUTION_ROLE_ARN', ROLE_ARN, 'an IAM role ARN'),
+    definitionPrefix: (() => {
+      const p = envString(env, 'IMAGE_DEFINITION_PREFIX', 'run-lambda-fn');
+      if (!DEFINITION_PREFIX.test(p))
+        throw new ConfigError(
+          `IMAGE_DEFINITION_PREFIX must be 1-96 letters, digits, - or _, starting with a letter or digit, got ${JSON.stringify(p)}`,
+        );
+      return p;
+    })(),
+    platform: oneOf(env, 'JOB_PLATFORM', ['FARGATE', 'EC2'] as const, 'FARGATE'),
+    assignPublicIp: oneOf(env, 'JOB_ASSIGN_PUBLIC_IP', ['ENABLED', 'DISABLED'] as const, 'ENABLED'),
+    attempts,
+    timeoutSeconds: timeout,
+    vcpus,
+    memory,
+    runnerLogLevel: envString(env, 'LOG_LEVEL'),
+  };
+}
+
 export function readConfig(env: Env): DispatcherConfig {
   const inlinePayloadLimit = envInt(env, 'INLINE_PAYLOAD_LIMIT', 8192);
   if (inlinePayloadLimit > MAX_INLINE_PAYLOAD_LIMIT)
@@ -121,5 +210,6 @@ export function readConfig(env: Env): DispatcherConfig {
     functionCacheMs: envInt(env, 'FUNCTION_CACHE_SECONDS', 300) * 1000,
     sqsConcurrency: Math.max(1, sqsConcurrency),
     submitRate,
+    imageFunctions: readImageFunctionSettings(env),
   };
 }

@@ -18,6 +18,7 @@ import { submitJob, submitJobInput, withStackPrefix } from './batch.js';
 import type { DispatcherConfig } from './config.js';
 import { checkAllowed, type FunctionLookup, type OwnAccount, qualifyFunction } from './functions.js';
 import { type Claim, claim, complete, newRecord, release, requestSha256 } from './idempotency.js';
+import { functionImageJob } from './image-job.js';
 import { chooseDefinition, type Placement, payloadBucket, place, planJob } from './plan.js';
 import type { Clock, RateLimiter } from './rate-limit.js';
 
@@ -52,6 +53,7 @@ function answerOf(plan: JobPlan): Omit<BatchJobAnswer, 'job_id'> {
     job_queue: plan.queue,
     job_definition: plan.image.jobDefinition,
     image: plan.image.flavour,
+    ...(plan.image.kind === 'function-image' ? { function_image: plan.image.image } : {}),
     url: p.url,
     url_out: plan.output,
     record_url: plan.record,
@@ -118,8 +120,15 @@ export async function dispatch(
   checkAllowed(ref, deps.allowed);
   const fn = await deps.lookup(ref);
   const log = deps.log.child({ lambda_function: fn.jobArn, idempotency_key: key });
-  const { image, reason } = chooseDefinition(fn, req.image, config);
-  log.debug('image chosen', { image: image.flavour, runtime: image.runtime, reason });
+  const { image, reason } =
+    fn.packageType === 'Image'
+      ? await functionImageJob(req, fn, deps, log)
+      : chooseDefinition(fn, req.image, config);
+  log.debug('image chosen', {
+    image: image.flavour,
+    ...(image.kind === 'definition' ? { runtime: image.runtime } : { function_image: image.image }),
+    reason,
+  });
 
   const id = key ?? deps.newId?.() ?? randomUUID();
   const placement = place(req, fn, config, id);
@@ -215,7 +224,9 @@ export async function dispatch(
     job_queue: answer.job_queue,
     job_definition: answer.job_definition,
     image: answer.image,
-    runtime: plan.image.runtime,
+    ...(plan.image.kind === 'definition'
+      ? { runtime: plan.image.runtime }
+      : { function_image: plan.image.image }),
     payload_size: placement.size,
     payload_location: placement.location,
     item_count: answer.item_count,

@@ -1,5 +1,7 @@
 // The target function: qualified to a full ARN, checked against ALLOWED_FUNCTIONS, then looked up (cached per container).
 import {
+  type FunctionConfiguration,
+  GetFunctionCommand,
   GetFunctionConfigurationCommand,
   type GetFunctionConfigurationCommandOutput,
   type LambdaClient,
@@ -33,6 +35,25 @@ export interface TargetFunction extends FunctionRef {
   packageType: string;
   layerArns: string[];
   tags: Record<string, string>;
+  /** For PackageType Image, when the lookup resolves images: what its two-container job is made from. */
+  image?: FunctionImage;
+}
+
+/** An image function's image and the configuration its container runs with (as Lambda would give it). */
+export interface FunctionImage {
+  /** `Code.ResolvedImageUri`: the image by digest, never a tag that can move */
+  resolved: string;
+  /** `ImageConfigResponse.ImageConfig`: what the function overrides of the image's own config */
+  command: string[] | undefined;
+  entryPoint: string[] | undefined;
+  workingDirectory: string | undefined;
+  environment: Record<string, string>;
+  /** the version the job runs (`$LATEST` or a number) */
+  version: string;
+  memorySize: number;
+  /** `x86_64` or `arm64` */
+  architecture: string;
+  logging: { format?: string; applicationLogLevel?: string; logGroup?: string };
 }
 
 export type FunctionLookup = (ref: FunctionRef) => Promise<TargetFunction>;
@@ -106,15 +127,41 @@ function lookupError(err: unknown, ref: FunctionRef): Error {
   return e;
 }
 
+const nonEmpty = (v: string[] | undefined) => (v && v.length > 0 ? [...v] : undefined);
+
+/** The job-relevant configuration of an image function, with the resolved image GetFunction gave. */
+function imageOf(cfg: FunctionConfiguration, resolved: string): FunctionImage {
+  const ic = cfg.ImageConfigResponse?.ImageConfig;
+  const vars = cfg.Environment?.Variables ?? {};
+  return {
+    resolved,
+    command: nonEmpty(ic?.Command),
+    entryPoint: nonEmpty(ic?.EntryPoint),
+    workingDirectory: ic?.WorkingDirectory || undefined,
+    environment: Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, String(v)])),
+    version: cfg.Version ?? '$LATEST',
+    memorySize: cfg.MemorySize ?? 128,
+    architecture: cfg.Architectures?.[0] ?? 'x86_64',
+    logging: {
+      format: cfg.LoggingConfig?.LogFormat,
+      applicationLogLevel: cfg.LoggingConfig?.ApplicationLogLevel,
+      logGroup: cfg.LoggingConfig?.LogGroup,
+    },
+  };
+}
+
 /**
  * GetFunctionConfiguration (the version the job runs) and ListTags (tags live on the unqualified function)
  * with a cache: answers are kept `ttlMs`; failures are not cached, so a new function is seen at once.
- * Never GetFunction: that would hand the dispatcher every allowed function's code URL.
+ * GetFunction only for a function of PackageType Image, and only with `resolveImages` (image functions on): its
+ * configuration does not name the image; GetFunction's `Code.ResolvedImageUri` does (for an image function it
+ * holds no download URL). Never for a zip function: that would hand the dispatcher its code URL.
  */
 export function createFunctionLookup(
   lambda: LambdaClient,
   ttlMs: number,
   now: () => number = Date.now,
+  resolveImages = false,
 ): FunctionLookup {
   const cache = new Map<string, { until: number; value: Promise<TargetFunction> }>();
   const fetchOne = async (ref: FunctionRef): Promise<TargetFunction> => {
@@ -132,13 +179,25 @@ export function createFunctionLookup(
     const answered = (cfg.FunctionArn ?? '').split(':').slice(0, 7).join(':');
     if (answered !== ref.arn)
       throw new FunctionNotFoundError(`function ${ref.jobArn} not found: Lambda answered with ${answered}`);
-    return {
+    const fn: TargetFunction = {
       ...ref,
       runtime: cfg.Runtime,
       packageType: cfg.PackageType ?? 'Zip',
       layerArns: (cfg.Layers ?? []).flatMap((l) => (l.Arn ? [l.Arn] : [])),
       tags,
     };
+    if (fn.packageType !== 'Image' || !resolveImages) return fn;
+    let code: { ResolvedImageUri?: string; RepositoryType?: string } | undefined;
+    try {
+      code = (await lambda.send(new GetFunctionCommand({ FunctionName: ref.jobArn }))).Code;
+    } catch (err) {
+      throw lookupError(err, ref);
+    }
+    if (!code?.ResolvedImageUri)
+      throw new FunctionNotFoundError(
+        `function ${ref.jobArn}: Lambda named no resolved image (Code.ResolvedImageUri)`,
+      );
+    return { ...fn, image: imageOf(cfg, code.ResolvedImageUri) };
   };
   return (ref) => {
     const t = now();

@@ -76,7 +76,12 @@ export async function settleBounded<T, R>(
 export function createHandler(deps: HandlerDeps): DispatcherHandler {
   const { config } = deps;
   const logger = deps.logger ?? createJsonLogger({ service: 'dispatcher', level: config.logLevel });
-  const lookup: FunctionLookup = createFunctionLookup(deps.lambda, config.functionCacheMs, deps.now);
+  const lookup: FunctionLookup = createFunctionLookup(
+    deps.lambda,
+    config.functionCacheMs,
+    deps.now,
+    config.imageFunctions !== undefined,
+  );
   const limiter = createRateLimiter(config.submitRate, deps.clock);
   let coldStart = true;
 

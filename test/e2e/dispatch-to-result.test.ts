@@ -27,7 +27,7 @@ import {
 import { runProcess } from '../support/process.js';
 import { callerOf, decide, permissionsFor, rolePolicies, wildcardAllows } from './iam.js';
 import { fetchDeployedLayer } from './lambda-container.js';
-import { Callers, type E2eWorld, fnArn, retryAction, startE2e } from './world.js';
+import { Callers, E2E_SETUP_TIMEOUT_MS, type E2eWorld, fnArn, retryAction, startE2e } from './world.js';
 
 const RUNNER = join(REPO_ROOT, 'dist/run-lambda.mjs');
 
@@ -96,31 +96,37 @@ function payloadOf(id: string, bytes: number) {
 
 let w: E2eWorld;
 let feederRole: string;
-before(async () => {
-  w = await startE2e('e2e');
-  // A feeder's role, as a user sets it up: its own role with the stack's SubmitPolicyArn attached.
-  feederRole = await createRole(w.h, 'e2e-feeder-role', 'lambda.amazonaws.com');
-  const iam = new IAMClient({ endpoint: w.h.motoEndpoint, region: REGION, credentials: TEST_CREDENTIALS });
-  await iam.send(
-    new AttachRolePolicyCommand({ RoleName: 'e2e-feeder-role', PolicyArn: w.stack.outputs.SubmitPolicyArn }),
-  );
-  iam.destroy();
-  const env = { RESULT_COPIES: w.dir };
-  const code = (handler: string) => ({ 'lambda_function.py': handler, 'result.py': RESULT_PY });
-  const gdal = await createLayer(w.h, 'gdal-e2e', {
-    'python/gdal_e2e.py': 'def version():\n    return "3.8.4-e2e"\n',
-  });
-  await createFunction(w.h, { name: IMAGES.lambda, runtime: 'python3.12', files: code(PLAIN_PY), env });
-  await createFunction(w.h, {
-    name: IMAGES.geolambda,
-    runtime: 'python3.12',
-    files: code(GEO_PY),
-    env,
-    layers: [gdal],
-  });
-  await createFunction(w.h, { name: 'e2e-failing', files: { 'lambda_function.py': FAILING_PY } });
-  await createFunction(w.h, { name: 'e2e-py311', runtime: 'python3.11', files: code(PLAIN_PY), env });
-});
+before(
+  async () => {
+    w = await startE2e('e2e');
+    // A feeder's role, as a user sets it up: its own role with the stack's SubmitPolicyArn attached.
+    feederRole = await createRole(w.h, 'e2e-feeder-role', 'lambda.amazonaws.com');
+    const iam = new IAMClient({ endpoint: w.h.motoEndpoint, region: REGION, credentials: TEST_CREDENTIALS });
+    await iam.send(
+      new AttachRolePolicyCommand({
+        RoleName: 'e2e-feeder-role',
+        PolicyArn: w.stack.outputs.SubmitPolicyArn,
+      }),
+    );
+    iam.destroy();
+    const env = { RESULT_COPIES: w.dir };
+    const code = (handler: string) => ({ 'lambda_function.py': handler, 'result.py': RESULT_PY });
+    const gdal = await createLayer(w.h, 'gdal-e2e', {
+      'python/gdal_e2e.py': 'def version():\n    return "3.8.4-e2e"\n',
+    });
+    await createFunction(w.h, { name: IMAGES.lambda, runtime: 'python3.12', files: code(PLAIN_PY), env });
+    await createFunction(w.h, {
+      name: IMAGES.geolambda,
+      runtime: 'python3.12',
+      files: code(GEO_PY),
+      env,
+      layers: [gdal],
+    });
+    await createFunction(w.h, { name: 'e2e-failing', files: { 'lambda_function.py': FAILING_PY } });
+    await createFunction(w.h, { name: 'e2e-py311', runtime: 'python3.11', files: code(PLAIN_PY), env });
+  },
+  { timeout: E2E_SETUP_TIMEOUT_MS },
+);
 after(() => w?.stop());
 
 const limit = () => Number(w.stack.parameters.InlinePayloadLimit);

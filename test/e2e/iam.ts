@@ -35,6 +35,8 @@ export interface Permission {
   resource: string;
   /** the request's s3 `prefix` parameter, for the s3:prefix condition key */
   prefix?: string;
+  /** for iam:PassRole, the service the role is handed to (iam:PassedToService) */
+  passedToService?: string;
 }
 
 /** A role's statements, with where each came from (inline policy name or managed policy ARN). */
@@ -152,6 +154,29 @@ export function permissionsFor(r: RecordedRequest, region: string, account: stri
       { action: 'batch:SubmitJob', resource: batchArn('job-definition', body.jobDefinition) },
     ];
   }
+  if (r.service === 'batch' && r.operation === 'RegisterJobDefinition') {
+    // Registering a definition that names roles passes them to Batch: iam:PassRole on each, checked by Batch.
+    const body = r.body as {
+      jobDefinitionName: string;
+      containerProperties?: { jobRoleArn?: string; executionRoleArn?: string };
+      ecsProperties?: { taskProperties?: { taskRoleArn?: string; executionRoleArn?: string }[] };
+    };
+    const task = body.ecsProperties?.taskProperties?.[0];
+    const roles = [
+      body.containerProperties?.jobRoleArn,
+      body.containerProperties?.executionRoleArn,
+      task?.taskRoleArn,
+      task?.executionRoleArn,
+    ].filter((x): x is string => Boolean(x));
+    return [
+      { action: 'batch:RegisterJobDefinition', resource: batchArn('job-definition', body.jobDefinitionName) },
+      ...roles.map((role) => ({
+        action: 'iam:PassRole',
+        resource: role,
+        passedToService: 'batch.amazonaws.com',
+      })),
+    ];
+  }
   if (r.service === 'batch' && BATCH_UNSCOPED.has(r.operation))
     return [{ action: `batch:${r.operation}`, resource: '*' }];
   const s3Action = r.service === 's3' ? S3_ACTIONS[r.operation] : undefined;
@@ -178,11 +203,13 @@ function conditionHolds(c: Statement['Condition'], p: Permission): boolean {
   for (const [op, keys] of Object.entries(c ?? {})) {
     for (const [key, values] of Object.entries(keys)) {
       // The SDKs talk TLS to AWS; only the harness's own hop to the emulator is plain HTTP.
-      const actual = key === 'aws:SecureTransport' ? 'true' : key === 's3:prefix' ? p.prefix : undefined;
-      if (
-        !['StringLike', 'StringEquals', 'Bool'].includes(op) ||
-        (key !== 's3:prefix' && key !== 'aws:SecureTransport')
-      )
+      const known: Record<string, string | undefined> = {
+        'aws:SecureTransport': 'true',
+        's3:prefix': p.prefix,
+        'iam:PassedToService': p.passedToService,
+      };
+      const actual = known[key];
+      if (!['StringLike', 'StringEquals', 'Bool'].includes(op) || !(key in known))
         throw new Error(`the IAM check does not know the condition ${op} ${key}: teach test/e2e/iam.ts`);
       if (actual === undefined) return false;
       const match =

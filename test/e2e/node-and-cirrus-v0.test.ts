@@ -15,7 +15,7 @@ import { DescribeStackResourcesCommand } from '@aws-sdk/client-cloudformation';
 import { createBatchEnvironment, registerJobDefinition } from '../integration/harness/batch-fixtures.js';
 import { createBucket, createFunction, createLayer, putObject } from '../integration/harness/fixtures.js';
 import { cloudFormation } from './stack.js';
-import { type E2eWorld, fnArn, startE2e } from './world.js';
+import { E2E_SETUP_TIMEOUT_MS, type E2eWorld, fnArn, startE2e } from './world.js';
 
 const TEXT = 'Grüße, 世界 🌍 — "quoted" \\ back\tslash, line\u2028separator';
 
@@ -60,50 +60,53 @@ const features = (n: number) => Array.from({ length: n }, (_, i) => ({ i, name: 
 const BUCKET = 'e2e-node-existing-payloads';
 let queueArn: string;
 let w: E2eWorld;
-before(async () => {
-  w = await startE2e('e2e-node', {
-    async parameters(h) {
-      await createBucket(h, BUCKET);
-      queueArn = (await createBatchEnvironment(h, 'e2e-node-existing')).jobQueueArn;
-      return { PayloadBucketName: BUCKET, JobQueueArn: queueArn };
-    },
-  });
-  const env = { RESULT_COPIES: w.dir };
-  const units = await createLayer(
-    w.h,
-    'e2e-units',
-    { 'nodejs/node_modules/e2e-units/index.js': LAYER_MODULE },
-    ['nodejs24.x'],
-  );
-  await createFunction(w.h, {
-    name: 'e2e-node',
-    runtime: 'nodejs24.x',
-    handler: 'index.handler',
-    files: { 'index.mjs': NODE_HANDLER },
-    layers: [units],
-    env,
-  });
-  await createFunction(w.h, {
-    name: 'e2e-node22',
-    runtime: 'nodejs22.x',
-    handler: 'index.handler',
-    files: { 'index.mjs': NODE_HANDLER },
-    layers: [units],
-    env,
-  });
-  await createFunction(w.h, {
-    name: 'e2e-node-failing',
-    runtime: 'nodejs24.x',
-    handler: 'index.handler',
-    files: { 'index.mjs': NODE_FAILING },
-  });
-  await createFunction(w.h, {
-    name: 'cirrus-task',
-    handler: 'task.handler',
-    files: { 'task.py': CIRRUS_TASK },
-    env,
-  });
-});
+before(
+  async () => {
+    w = await startE2e('e2e-node', {
+      async parameters(h) {
+        await createBucket(h, BUCKET);
+        queueArn = (await createBatchEnvironment(h, 'e2e-node-existing')).jobQueueArn;
+        return { PayloadBucketName: BUCKET, JobQueueArn: queueArn };
+      },
+    });
+    const env = { RESULT_COPIES: w.dir };
+    const units = await createLayer(
+      w.h,
+      'e2e-units',
+      { 'nodejs/node_modules/e2e-units/index.js': LAYER_MODULE },
+      ['nodejs24.x'],
+    );
+    await createFunction(w.h, {
+      name: 'e2e-node',
+      runtime: 'nodejs24.x',
+      handler: 'index.handler',
+      files: { 'index.mjs': NODE_HANDLER },
+      layers: [units],
+      env,
+    });
+    await createFunction(w.h, {
+      name: 'e2e-node22',
+      runtime: 'nodejs22.x',
+      handler: 'index.handler',
+      files: { 'index.mjs': NODE_HANDLER },
+      layers: [units],
+      env,
+    });
+    await createFunction(w.h, {
+      name: 'e2e-node-failing',
+      runtime: 'nodejs24.x',
+      handler: 'index.handler',
+      files: { 'index.mjs': NODE_FAILING },
+    });
+    await createFunction(w.h, {
+      name: 'cirrus-task',
+      handler: 'task.handler',
+      files: { 'task.py': CIRRUS_TASK },
+      env,
+    });
+  },
+  { timeout: E2E_SETUP_TIMEOUT_MS },
+);
 after(() => w?.stop());
 
 test('given a bucket and a queue, the stack creates neither and its outputs name the given ones', async () => {

@@ -17,7 +17,7 @@ import { createFunction, REGION } from '../integration/harness/fixtures.js';
 import { rolePolicies } from './iam.js';
 import { deleteStack } from './stack.js';
 import { describeStateMachine, listStateMachines } from './states-api.js';
-import { type E2eWorld, startE2e } from './world.js';
+import { E2E_SETUP_TIMEOUT_MS, type E2eWorld, startE2e } from './world.js';
 
 const TASK = `def lambda_handler(event, context):
     return {"id": event["id"], "sum": sum(event["values"])}
@@ -25,11 +25,14 @@ const TASK = `def lambda_handler(event, context):
 
 let w: E2eWorld;
 let iam: IAMClient;
-before(async () => {
-  w = await startE2e('e2e-life');
-  iam = new IAMClient({ endpoint: w.h.motoEndpoint, region: REGION, credentials: TEST_CREDENTIALS });
-  await createFunction(w.h, { name: 'life-task', files: { 'lambda_function.py': TASK } });
-});
+before(
+  async () => {
+    w = await startE2e('e2e-life');
+    iam = new IAMClient({ endpoint: w.h.motoEndpoint, region: REGION, credentials: TEST_CREDENTIALS });
+    await createFunction(w.h, { name: 'life-task', files: { 'lambda_function.py': TASK } });
+  },
+  { timeout: E2E_SETUP_TIMEOUT_MS },
+);
 after(async () => {
   iam?.destroy();
   await w?.stop();

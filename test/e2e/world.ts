@@ -1,6 +1,8 @@
 // One e2e world per test file: moto with template.yaml deployed as a CloudFormation stack (stack.ts), the stack's
 // dispatcher and post-batch answering Invoke from their deployed code (lambda-container.ts), and jobs run as Batch
-// would.
+// would: in their image's container when a Docker engine answers (the job definition's image mapped to the one
+// test/images builds from images/Dockerfile on its stand-in base), else as processes on this host; each job says
+// which ran.
 // Everything a test needs about the deployment comes from the stack's outputs and parameters.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -14,12 +16,16 @@ import {
   type JobDetail,
 } from '@aws-sdk/client-batch';
 import { InvokeCommand } from '@aws-sdk/client-lambda';
+import { readMatrix } from '../../images/matrix.mjs';
 import type { BatchJobAnswer } from '../../lib/request.js';
 import { parseS3Url } from '../../lib/s3-url.js';
+import { skipReason } from '../images/docker.js';
+import { ensureImages } from '../images/images.js';
 import { executeJob, type JobResult, REPO_ROOT } from '../integration/harness/batch-exec.js';
 import { fakeAuth } from '../integration/harness/clients.js';
 import { ACCOUNT_ID, getObject, REGION } from '../integration/harness/fixtures.js';
 import { type Harness, startHarness } from '../integration/harness/index.js';
+import type { ImageResolver, LocalImage } from '../integration/harness/local-images.js';
 import { type DeployedFunction, serveDeployedFunction } from './lambda-container.js';
 import { createStack, type Stack, updateStack } from './stack.js';
 
@@ -50,8 +56,13 @@ export interface E2eWorld {
   dispatch(event: unknown): Promise<BatchJobAnswer>;
   describeJob(jobId: string): Promise<JobDetail>;
   describeDefinition(arn: string): Promise<JobDefinition>;
-  /** runs the job as Batch would start its container, in a fresh "container" (empty cache and /opt) */
-  runJob(jobId: string): Promise<JobResult>;
+  /**
+   * runs the job as Batch would start its container(s), in a fresh container (empty cache and /opt); `images` adds
+   * the local stand-ins of images the run-lambda ones are not (an image function's own)
+   */
+  runJob(jobId: string, opts?: { images?: ImageResolver; env?: Record<string, string> }): Promise<JobResult>;
+  /** how this file's jobs run: in the run-lambda images' containers, or as processes, and why */
+  jobsRun(): Promise<string>;
   /** the bytes at an s3:// URL, or undefined when there is no such object */
   read(url: string): Promise<Buffer | undefined>;
   /** updates the stack's parameters; the functions are served again from their updated configuration */
@@ -90,6 +101,37 @@ export interface E2eOptions {
   parameters?: (h: Harness) => Promise<Record<string, string>>;
 }
 
+/** How jobs run here: the run-lambda images as built by test/images (by image id), or none and why. */
+interface JobImages {
+  resolver?: ImageResolver;
+  note: string;
+}
+
+/** The stack's run-lambda images (`<repository>:<ImageVersion>-<runtime>`) mapped to the images test/images built. */
+async function jobImages(parameters: Record<string, string>): Promise<JobImages> {
+  const reason = skipReason();
+  if (reason) return { note: `as processes on this host (no containers: ${reason})` };
+  const set = await ensureImages();
+  const table = new Map<string, LocalImage>();
+  for (const entry of readMatrix().images) {
+    const repository =
+      entry.flavour === 'geolambda' ? parameters.GeoLambdaImageRepository : parameters.LambdaImageRepository;
+    const built = set.get(entry.flavour, entry.runtime);
+    table.set(`${repository}:${parameters.ImageVersion}-${entry.runtime}`, {
+      kind: 'docker',
+      ref: built.id,
+      describe: `container ${built.tags[0]} (${built.id.slice(0, 19)}) built on ${built.ranOn}`,
+    });
+  }
+  return { resolver: (image) => table.get(image), note: 'in the run-lambda images built by test/images' };
+}
+
+/**
+ * How long a file's setup may take: it deploys the stack and, where a Docker engine answers, builds (or finds in the
+ * engine's cache) the images its jobs run in, which on a cold cache takes minutes.
+ */
+export const E2E_SETUP_TIMEOUT_MS = 45 * 60_000;
+
 /** Starts moto, deploys the stack `stackName`, and serves its dispatcher. */
 export async function startE2e(stackName: string, opts: E2eOptions = {}): Promise<E2eWorld> {
   for (const f of [
@@ -108,6 +150,12 @@ export async function startE2e(stackName: string, opts: E2eOptions = {}): Promis
     let dispatcher = await serve('DispatcherName', Callers.dispatcher);
     let postBatch = await serve('PostBatchName', Callers.postBatch);
     let jobs = 0;
+    let images: Promise<JobImages> | undefined;
+    const imagesOnce = () => {
+      images ??= jobImages(stack.parameters);
+      return images;
+    };
+    await imagesOnce();
     return {
       h,
       get stack() {
@@ -141,21 +189,37 @@ export async function startE2e(stackName: string, opts: E2eOptions = {}): Promis
         return jobs[0] as JobDetail;
       },
       async describeDefinition(arn) {
-        const out = await h.clients.batch.send(new DescribeJobDefinitionsCommand({ jobDefinitions: [arn] }));
+        // Through the front, which answers an ecsProperties definition as Batch does (moto keeps a stand-in).
+        const out = await h.frontClients.batch.send(
+          new DescribeJobDefinitionsCommand({ jobDefinitions: [arn] }),
+        );
         assert.equal(out.jobDefinitions?.length, 1, `no job definition ${arn}`);
         return out.jobDefinitions[0] as JobDefinition;
       },
-      runJob(jobId) {
-        // Each Batch job starts a new container: nothing cached, an empty /opt. Not the real /opt of this
-        // machine, though, so the runner gets its twin env vars pointing into the scratch folder.
+      async runJob(jobId, opts = {}) {
+        const { resolver } = await imagesOnce();
+        // Each Batch job starts a new container: nothing cached, an empty /opt. As a process it is not the real
+        // /opt of this machine, though, so the runner gets its twin env vars pointing into the scratch folder.
         const container = join(dir, `container-${++jobs}`);
-        return executeJob(h, jobId, {
-          env: {
+        const r = await executeJob(h, jobId, {
+          images: (image) => opts.images?.(image) ?? resolver?.(image),
+          // Handlers here keep copies of what they return under the scratch folder, at the same path inside.
+          volumes: [`${dir}:${dir}`],
+          env: { AWS_ACCESS_KEY_ID: Callers.job, ...opts.env },
+          processEnv: {
             RUN_LAMBDA_CACHE_DIR: join(container, 'cache'),
             RUN_LAMBDA_OPT_DIR: join(container, 'opt'),
-            AWS_ACCESS_KEY_ID: Callers.job,
           },
         });
+        const where =
+          r.ranIn === 'process'
+            ? `as a process on this host (${(await imagesOnce()).note})`
+            : `in ${r.ranIn}`;
+        process.stdout.write(`job ${jobId} ran ${where}\n`);
+        return r;
+      },
+      async jobsRun() {
+        return (await imagesOnce()).note;
       },
       async read(url) {
         const { bucket, key } = parseS3Url(url);

@@ -20,6 +20,8 @@ export interface BuiltImage extends ImageEntry {
   ranOn: string;
   seconds: number;
   bytes: number;
+  /** the image's id (sha256:…), which another build's tag cannot move */
+  id: string;
 }
 
 export interface ImageSet {

@@ -149,3 +149,108 @@ test('without a queue ARN the stack creates a Fargate compute environment and qu
   assert.equal(resource(template, 'JobQueue').Condition, 'CreateQueue');
   assert.deepEqual(template.Conditions?.CreateQueue, { 'Fn::Equals': [{ Ref: 'JobQueueArn' }, ''] });
 });
+
+// ---------------------------------------------------------------- container-image functions
+
+/** A statement list with `!If [Cond, statement, AWS::NoValue]` entries: the statements and the condition of each. */
+function conditional(statements: unknown[]): (Statement & { when?: string })[] {
+  return statements.map((s) => {
+    const fn = (s as { 'Fn::If'?: [string, Statement, unknown] })['Fn::If'];
+    return fn ? { ...fn[1], when: fn[0] } : (s as Statement);
+  });
+}
+
+test('image functions add their permissions only with FunctionImageRepositories, in a policy of their own', () => {
+  assert.deepEqual(template.Parameters?.FunctionImageRepositories?.Default, '');
+  assert.deepEqual(template.Conditions?.HasFunctionImages, {
+    'Fn::Not': [{ 'Fn::Equals': [{ 'Fn::Join': ['', { Ref: 'FunctionImageRepositories' }] }, ''] }],
+  });
+  const policy = resource(template, 'DispatcherImageFunctionsPolicy', 'AWS::IAM::Policy');
+  assert.equal(policy.Condition, 'HasFunctionImages');
+  assert.deepEqual(policy.Properties?.Roles, [{ Ref: 'DispatcherRole' }]);
+  const statements =
+    (policy.Properties?.PolicyDocument as { Statement: Statement[] } | undefined)?.Statement ?? [];
+  assert.deepEqual([...new Set(statements.flatMap(actionsOf))].sort(), [
+    'batch:DescribeJobDefinitions',
+    'batch:RegisterJobDefinition',
+    'batch:SubmitJob',
+    'iam:PassRole',
+    'lambda:GetFunction',
+    's3:GetObject',
+  ]);
+  assert.ok(statements.every((s) => s.Effect === 'Allow' && !actionsOf(s).some((a) => a.includes('*'))));
+  const by = (action: string) => statements.filter((s) => actionsOf(s).includes(action));
+  // Register and submit only the stack's own image-function definitions (the dispatcher's IMAGE_DEFINITION_PREFIX).
+  const [register] = by('batch:RegisterJobDefinition');
+  assert.deepEqual(register?.Resource, {
+    'Fn::Sub': `arn:\${AWS::Partition}:batch:\${AWS::Region}:\${AWS::AccountId}:job-definition/\${AWS::StackName}-fn-*`,
+  });
+  const env = resource(template, 'Dispatcher').Properties?.Environment as {
+    Variables: Record<string, unknown>;
+  };
+  assert.deepEqual(env.Variables.IMAGE_DEFINITION_PREFIX, { 'Fn::Sub': `\${AWS::StackName}-fn` });
+  // Only DescribeJobDefinitions is unscoped: Batch takes no resource for it.
+  for (const s of statements.filter((st) => JSON.stringify(st.Resource) === '"*"'))
+    assert.deepEqual(actionsOf(s), ['batch:DescribeJobDefinitions']);
+  // PassRole: exactly the two roles, only to Batch and ECS tasks.
+  const [pass] = by('iam:PassRole');
+  assert.deepEqual(pass?.Resource, [
+    { 'Fn::GetAtt': ['JobRole', 'Arn'] },
+    { 'Fn::GetAtt': ['JobExecutionRole', 'Arn'] },
+  ]);
+  assert.deepEqual(pass?.Condition, {
+    StringEquals: { 'iam:PassedToService': ['batch.amazonaws.com', 'ecs-tasks.amazonaws.com'] },
+  });
+  // GetFunction on exactly the functions the dispatcher may look up.
+  const read = inlineStatements(resource(template, 'Dispatcher').Properties?.Policies).find((s) =>
+    actionsOf(s).includes('lambda:GetFunctionConfiguration'),
+  );
+  assert.deepEqual(by('lambda:GetFunction')[0]?.Resource, read?.Resource);
+  const [locks] = by('s3:GetObject');
+  assert.match(prefixSub(locks!), /\$\{Bucket\}\/\$\{PayloadPrefix\}\*\.jobdef\.json/);
+});
+
+test('the execution role pulls only from the run-lambda repositories (when in ECR) and FunctionImageRepositories, and logs only to /aws/batch/job', () => {
+  const role = resource(template, 'JobExecutionRole', 'AWS::IAM::Role').Properties ?? {};
+  assert.equal(
+    role.ManagedPolicyArns,
+    undefined,
+    'no AmazonECSTaskExecutionRolePolicy (pulls from anywhere)',
+  );
+  assert.match(JSON.stringify(role.AssumeRolePolicyDocument), /aws:SourceAccount/);
+  const [doc] = role.Policies as { PolicyDocument: { Statement: unknown[] } }[];
+  const statements = conditional(doc!.PolicyDocument.Statement);
+  assert.ok(statements.every((s) => s.Effect === 'Allow' && !actionsOf(s).some((a) => a.includes('*'))));
+  const sid = (id: string) => statements.find((s) => s.Sid === id);
+  assert.deepEqual(sid('WriteJobLogs')?.Resource, {
+    'Fn::Sub': `arn:\${AWS::Partition}:logs:\${AWS::Region}:\${AWS::AccountId}:log-group:/aws/batch/job:*`,
+  });
+  assert.equal(sid('EcrLogin')?.when, 'PullsFromEcr');
+  assert.deepEqual(actionsOf(sid('EcrLogin')!), ['ecr:GetAuthorizationToken']);
+  assert.equal(sid('PullFunctionImages')?.when, 'HasFunctionImages');
+  assert.deepEqual(sid('PullFunctionImages')?.Resource, { Ref: 'FunctionImageRepositories' });
+  assert.equal(sid('PullRunnerImages')?.when, 'RunnerImagesInEcr');
+  const runner = JSON.stringify(sid('PullRunnerImages')?.Resource);
+  assert.match(runner, /LambdaImagesInEcr.*LambdaImageRepository/);
+  assert.match(runner, /GeoLambdaImagesInEcr.*GeoLambdaImageRepository/);
+  // The only unscoped one is the registry token (ECR takes no resource for it).
+  for (const s of statements.filter((st) => JSON.stringify(st.Resource) === '"*"'))
+    assert.deepEqual(actionsOf(s), ['ecr:GetAuthorizationToken']);
+});
+
+test("the image functions' runner image is the run-lambda image without a language runtime, an image of the matrix", async () => {
+  const env = resource(template, 'Dispatcher').Properties?.Environment as {
+    Variables: Record<string, unknown>;
+  };
+  assert.deepEqual(env.Variables.RUNNER_IMAGE, {
+    'Fn::Sub': `\${LambdaImageRepository}:\${ImageVersion}-provided.al2023`,
+  });
+  const { readMatrix } = await import('../../images/matrix.mjs');
+  assert.ok(
+    readMatrix().images.some(
+      (i: { flavour: string; runtime: string }) => i.flavour === 'lambda' && i.runtime === 'provided.al2023',
+    ),
+  );
+  for (const name of ['JOB_ROLE_ARN', 'JOB_EXECUTION_ROLE_ARN', 'ALLOWED_IMAGE_REPOSITORIES', 'JOB_PLATFORM'])
+    assert.ok(env.Variables[name], name);
+});

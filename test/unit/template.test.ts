@@ -185,9 +185,27 @@ test('the dispatcher environment the template sets is a configuration the dispat
     ALLOWED_FUNCTIONS: '',
     LOG_LEVEL: 'info',
     NODE_OPTIONS: '--enable-source-maps',
+    // Image functions, with FunctionImageRepositories given (empty turns them off: imageFunctions undefined).
+    ALLOWED_IMAGE_REPOSITORIES: 'arn:aws:ecr:us-west-2:123456789012:repository/cirrus-*',
+    RUNNER_IMAGE: 'cirrusgeo/run-lambda:0.1.0-provided.al2023',
+    JOB_ROLE_ARN: 'arn:aws:iam::123456789012:role/s-JobRole-X',
+    JOB_EXECUTION_ROLE_ARN: 'arn:aws:iam::123456789012:role/s-JobExecutionRole-X',
+    IMAGE_DEFINITION_PREFIX: 's-fn',
+    JOB_PLATFORM: 'FARGATE',
+    JOB_ASSIGN_PUBLIC_IP: 'ENABLED',
+    JOB_ATTEMPTS: '3',
+    JOB_TIMEOUT_SECONDS: '43200',
+    JOB_VCPUS: '0.25',
+    JOB_MEMORY: '2048',
   };
   assert.deepEqual(Object.keys(vars).sort(), Object.keys(stand).sort());
+  assert.equal(readConfig({ ...stand, ALLOWED_IMAGE_REPOSITORIES: '' }).imageFunctions, undefined);
+  // The template's parameter values are what the dispatcher accepts for them.
+  for (const v of (template.Parameters?.JobVcpus?.AllowedValues ?? []) as string[])
+    assert.equal(readConfig({ ...stand, JOB_VCPUS: v }).imageFunctions?.vcpus, v);
+  assert.equal(readConfig({ ...stand, JOB_PLATFORM: 'EC2' }).imageFunctions?.platform, 'EC2');
   const config = readConfig(stand);
+  assert.equal(config.imageFunctions?.attempts, 3);
   assert.equal(config.payloadBucket, 'payload-bucket');
   assert.equal(config.jobQueue, stand.JOB_QUEUE);
   assert.equal(config.jobDefinitions['geolambda:python3.12'], stand.JOB_DEFINITION_GEOLAMBDA);

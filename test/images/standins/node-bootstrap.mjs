@@ -2,8 +2,27 @@
 // (relative to LAMBDA_TASK_ROOT or absolute, no `..`, .js/.mjs/.cjs; same error types) and always calls
 // handler(event, context). Only what the image tests need.
 import { existsSync } from 'node:fs';
+import { register } from 'node:module';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+
+// As Lambda's Node.js runtimes (18+) do, an ES module's bare `import` that finds nothing from the handler's folder
+// is looked for in the NODE_PATH folders (the layers' /opt/nodejs/node_modules), which ES modules otherwise ignore.
+const hook = `import { pathToFileURL } from 'node:url';
+let dirs = [];
+export function initialize(data) { dirs = data.dirs; }
+export async function resolve(specifier, context, next) {
+  try { return await next(specifier, context); } catch (err) {
+    if (err?.code !== 'ERR_MODULE_NOT_FOUND' || /^(\\.|\\/|[a-z]+:)/.test(specifier)) throw err;
+    for (const dir of dirs) {
+      try { return await next(specifier, { ...context, parentURL: pathToFileURL(dir + '/x.mjs').href }); } catch {}
+    }
+    throw err;
+  }
+}`;
+const dirs = (process.env.NODE_PATH ?? '').split(':').filter((d) => d && existsSync(d));
+if (dirs.length > 0)
+  register(`data:text/javascript,${encodeURIComponent(hook)}`, import.meta.url, { data: { dirs } });
 
 const api = `http://${process.env.AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime`;
 

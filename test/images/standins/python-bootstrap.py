@@ -9,6 +9,9 @@ import traceback
 import urllib.request
 
 API = "http://%s/2018-06-01/runtime" % os.environ["AWS_LAMBDA_RUNTIME_API"]
+# awslambdaric escapes non-ASCII characters in results up to python3.11 and writes them as UTF-8 from python3.12 on.
+ASCII_RUNTIMES = {"AWS_Lambda_python3.8", "AWS_Lambda_python3.9", "AWS_Lambda_python3.10", "AWS_Lambda_python3.11"}
+ENSURE_ASCII = os.environ.get("AWS_EXECUTION_ENV") in ASCII_RUNTIMES
 
 
 class Fault(Exception):
@@ -80,7 +83,7 @@ def main():
         request_id = headers.get("Lambda-Runtime-Aws-Request-Id")
         try:
             result = handler(json.loads(body), Context(headers))
-            post("/invocation/%s/response" % request_id, json.dumps(result).encode())
+            post("/invocation/%s/response" % request_id, json.dumps(result, ensure_ascii=ENSURE_ASCII).encode("utf-8"))
         except Exception as e:  # noqa: BLE001
             sys.stderr.write("[ERROR] %s: %s\n" % (type_of(e), e))
             post("/invocation/%s/error" % request_id, error_body(type_of(e), str(e), sys.exc_info()[2]))

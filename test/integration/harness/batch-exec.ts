@@ -1,6 +1,10 @@
-// Runs a submitted Batch job the way Batch would (moto's Batch runs no container): command, Ref::, env, `run`.
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
+// Runs a submitted Batch job the way Batch would (moto's Batch runs no container): command, Ref::, env, `run`; a
+// multi-container (ecsProperties) job as its containers in one task (batch-task.ts). Each container runs in the
+// local image that stands for its image (local-images.ts), or, for the run-lambda images when none is given, as a
+// process on this host with `run` on the PATH.
+// Gaps filled beyond moto's: a Fargate task has its own loopback, while processes and host-network containers here
+// share the machine's, so each multi-container job gets a free port in place of 127.0.0.1:9001 (in commands and
+// environment values); and the run-lambda images' own node (RUNNER_NODE) is this process's node on the host.
 import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { constants, tmpdir } from 'node:os';
@@ -14,8 +18,14 @@ import {
   type JobDetail,
   type KeyValuePair,
 } from '@aws-sdk/client-batch';
+import { RUNNER_NODE } from '../../../functions/dispatcher/function-image.js';
+import { EXTERNAL_RUNTIME_API, RUNNER_CONTAINER } from '../../../lib/job-plan.js';
 import { envFromPairs, mergeParameters, nameFromArn, substituteRefs } from './batch-refs.js';
+import { type ContainerResult, type ContainerSpec, runTask } from './batch-task.js';
+import type { EcsContainer } from './front-batch-ecs.js';
 import type { Harness } from './index.js';
+import type { ImageResolver, LocalImage } from './local-images.js';
+import { freePort } from './moto.js';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -24,14 +34,20 @@ export interface ExecuteJobOptions {
   runScript?: string;
   /** AWS_BATCH_JOB_ATTEMPT (default 1) */
   attempt?: number;
-  /** extra environment, over everything else (e.g. RUN_LAMBDA_CACHE_DIR) */
+  /** extra environment of every container, over everything else (e.g. the caller's access key) */
   env?: Record<string, string>;
+  /** extra environment of the containers that run as processes on this host (e.g. RUN_LAMBDA_CACHE_DIR) */
+  processEnv?: Record<string, string>;
   /** send SIGTERM after this many ms, as Batch does on cancel or attempt timeout; SIGKILL 2 s later */
   killAfterMs?: number;
-  cwd?: string;
+  /** the local stand-in of each image; none for a run-lambda image means a process on this host */
+  images?: ImageResolver;
+  /** docker --volume mounts of every Docker container (host paths a handler writes to) */
+  volumes?: string[];
 }
 
 export interface JobResult {
+  /** the job's exit code: its (essential) container's */
   exitCode: number | null;
   signal: NodeJS.Signals | null;
   stdout: string;
@@ -42,17 +58,29 @@ export interface JobResult {
   command: string[];
   /** the container environment Batch would have set (without PATH and the harness's AWS env) */
   batchEnv: Record<string, string>;
+  /** what the job's (runner) container ran in: `process` or the local image */
+  ranIn: string;
+  /** a multi-container job's containers by name */
+  containers?: Record<string, ContainerResult>;
+}
+
+interface Override {
+  name?: string;
+  command?: string[];
+  environment?: KeyValuePair[];
 }
 
 interface SubmitBody {
   parameters?: Record<string, string>;
   containerOverrides?: { command?: string[]; environment?: KeyValuePair[] };
+  ecsPropertiesOverride?: { taskProperties?: { containers?: Override[] }[] };
 }
 
 /** The SubmitJob request that created `jobId`, from the front's log (moto's DescribeJobs omits parts of it). */
 function submitRequest(h: Harness, jobId: string): SubmitBody | undefined {
+  const base = jobId.split(':')[0];
   const rec = h.front.find(
-    (r) => r.operation === 'SubmitJob' && (r.response as { jobId?: string } | undefined)?.jobId === jobId,
+    (r) => r.operation === 'SubmitJob' && (r.response as { jobId?: string } | undefined)?.jobId === base,
   );
   return rec?.body as SubmitBody | undefined;
 }
@@ -80,8 +108,19 @@ async function binWithRun(runScript: string): Promise<string> {
   return bin;
 }
 
+const lastLineOf = (stderr: string) =>
+  stderr
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .at(-1) ?? '';
+
+/** A run-lambda image: its local stand-in when one is given, else this host (`run` on PATH). */
+function runnerImage(opts: ExecuteJobOptions, image: string | undefined): LocalImage | 'host' {
+  return (image && opts.images?.(image)) || 'host';
+}
+
 /**
- * Executes the job `jobId` (submitted to moto, ideally through the front) as Batch would start its container.
+ * Executes the job `jobId` (submitted to moto, ideally through the front) as Batch would start its container(s).
  * @example
  *   const { jobId } = await dispatch(…);           // SubmitJob through h.front
  *   const r = await executeJob(h, jobId!);
@@ -101,8 +140,9 @@ export async function executeJob(
     new DescribeJobDefinitionsCommand({ jobDefinitions: [job.jobDefinition] }),
   );
   const def = jobDefinitions?.[0];
-  if (!def?.containerProperties)
-    throw new Error(`job definition ${job.jobDefinition} has no containerProperties`);
+  const ecs = h.front.ecsDefinition(job.jobDefinition);
+  if (!def?.containerProperties && !ecs)
+    throw new Error(`job definition ${job.jobDefinition} has neither containerProperties nor ecsProperties`);
   const { jobQueues } = await h.clients.batch.send(
     new DescribeJobQueuesCommand({ jobQueues: [job.jobQueue] }),
   );
@@ -110,63 +150,136 @@ export async function executeJob(
 
   const submitted = submitRequest(h, jobId);
   const parameters = mergeParameters(
-    batchStrings(def.parameters),
+    batchStrings(def?.parameters),
     batchStrings(job.parameters),
     submitted?.parameters,
   );
-  const command = substituteRefs(
-    submitted?.containerOverrides?.command ?? def.containerProperties.command ?? [],
-    parameters,
-  );
-  if (command.length === 0) throw new Error(`job ${jobId} has no command`);
-  const batchEnv = {
-    ...envFromPairs(def.containerProperties.environment, submitted?.containerOverrides?.environment),
+  const batchVars = {
     AWS_BATCH_JOB_ID: jobId,
     AWS_BATCH_JQ_NAME: nameFromArn(job.jobQueue),
     AWS_BATCH_JOB_ATTEMPT: String(opts.attempt ?? 1),
     AWS_BATCH_CE_NAME: nameFromArn(ce),
+    ...(job.arrayProperties?.index !== undefined
+      ? { AWS_BATCH_JOB_ARRAY_INDEX: String(job.arrayProperties.index) }
+      : {}),
   };
 
   const bin = await binWithRun(runScript);
   try {
-    const env = {
-      PATH: `${bin}:${process.env.PATH ?? '/usr/bin:/bin'}`,
-      HOME: process.env.HOME ?? tmpdir(),
-      TMPDIR: tmpdir(),
+    const envOf = (image: LocalImage | 'host', own: Record<string, string>) => ({
       ...h.env,
-      ...batchEnv,
+      ...own,
+      ...batchVars,
       ...opts.env,
-    };
-    const [file, ...args] = command as [string, ...string[]];
-    const child = spawn(file, args, { env, cwd: opts.cwd ?? tmpdir(), stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
+      ...(image === 'host' || image.kind === 'folder' ? opts.processEnv : {}),
     });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    let kill: NodeJS.Timeout | undefined;
-    let hardKill: NodeJS.Timeout | undefined;
-    if (opts.killAfterMs !== undefined) {
-      kill = setTimeout(() => {
-        child.kill('SIGTERM');
-        hardKill = setTimeout(() => child.kill('SIGKILL'), 2000);
-      }, opts.killAfterMs);
+    const task = { hostPath: `${bin}:${process.env.PATH ?? '/usr/bin:/bin'}`, killAfterMs: opts.killAfterMs };
+    if (!ecs) {
+      const container = def?.containerProperties ?? {};
+      const command = substituteRefs(
+        submitted?.containerOverrides?.command ?? container.command ?? [],
+        parameters,
+      );
+      if (command.length === 0) throw new Error(`job ${jobId} has no command`);
+      const own = envFromPairs(container.environment, submitted?.containerOverrides?.environment);
+      const image = runnerImage(opts, container.image);
+      const results = await runTask(
+        [
+          {
+            name: 'default',
+            essential: true,
+            dependsOn: [],
+            image,
+            command,
+            env: envOf(image, own),
+            volumes: opts.volumes,
+          },
+        ],
+        task,
+      );
+      const r = results.default!;
+      return {
+        exitCode: r.exitCode,
+        signal: r.signal,
+        stdout: r.stdout,
+        stderr: r.stderr,
+        lastLine: lastLineOf(r.stderr),
+        command,
+        batchEnv: { ...own, ...batchVars },
+        ranIn: r.ranIn,
+      };
     }
-    const [exitCode, signal] = (await once(child, 'close')) as [number | null, NodeJS.Signals | null];
-    clearTimeout(kill);
-    clearTimeout(hardKill);
-    const lastLine =
-      stderr
-        .split('\n')
-        .filter((l) => l.trim() !== '')
-        .at(-1) ?? '';
-    return { exitCode, signal, stdout, stderr, lastLine, command, batchEnv };
+    return await executeTask(ecs.taskProperties?.[0]?.containers ?? [], submitted, parameters, {
+      opts,
+      task,
+      envOf,
+      batchVars,
+    });
   } finally {
     await rm(bin, { recursive: true, force: true });
   }
+}
+
+/** A multi-container job: its containers with their overrides, Ref:: substituted, the Runtime API port made private. */
+async function executeTask(
+  containers: EcsContainer[],
+  submitted: SubmitBody | undefined,
+  parameters: Record<string, string>,
+  ctx: {
+    opts: ExecuteJobOptions;
+    task: { hostPath: string; killAfterMs?: number };
+    envOf: (image: LocalImage | 'host', own: Record<string, string>) => Record<string, string>;
+    batchVars: Record<string, string>;
+  },
+): Promise<JobResult> {
+  const { opts } = ctx;
+  const port = `127.0.0.1:${await freePort()}`;
+  const local = (v: string) => (v === EXTERNAL_RUNTIME_API ? port : v);
+  const overrides = submitted?.ecsPropertiesOverride?.taskProperties?.[0]?.containers ?? [];
+  const runnerRef = containers.find((c) => c.name === RUNNER_CONTAINER)?.image;
+  const specs: ContainerSpec[] = containers.map((c) => {
+    const over = overrides.find((o) => o.name === c.name);
+    let image: LocalImage | 'host';
+    if (c.image === runnerRef) image = runnerImage(opts, c.image);
+    else {
+      const found = c.image ? opts.images?.(c.image) : undefined;
+      if (!found)
+        throw new Error(
+          `no local image stands for ${c.image} (container ${c.name}): Batch would fail the task with CannotPullContainerError`,
+        );
+      image = found;
+    }
+    let command = over?.command ?? c.command;
+    if (command) command = substituteRefs(command, parameters).map(local);
+    if (command && image === 'host' && command[0] === RUNNER_NODE)
+      command = [process.execPath, ...command.slice(1)];
+    const own = Object.fromEntries(
+      Object.entries(envFromPairs(c.environment, over?.environment)).map(([k, v]) => [k, local(v)]),
+    );
+    return {
+      name: c.name ?? '',
+      essential: c.essential !== false,
+      dependsOn: c.dependsOn ?? [],
+      image,
+      command,
+      env: ctx.envOf(image, own),
+      volumes: opts.volumes,
+    };
+  });
+  const results = await runTask(specs, ctx.task);
+  const essential = specs.find((s) => s.essential && results[s.name]?.started) ?? specs[0]!;
+  const main = results[essential.name]!;
+  return {
+    exitCode: main.exitCode,
+    signal: main.signal,
+    stdout: main.stdout,
+    stderr: main.stderr,
+    lastLine: lastLineOf(main.stderr),
+    command: main.command,
+    batchEnv: { ...ctx.batchVars },
+    ranIn: main.ranIn,
+    containers: results,
+  };
 }
 
 /** What Batch reports for a job whose (only) container exited, and the job is done. */

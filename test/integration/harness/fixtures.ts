@@ -4,6 +4,7 @@ import {
   CreateAliasCommand,
   CreateFunctionCommand,
   type FunctionConfiguration,
+  GetFunctionCommand,
   PublishLayerVersionCommand,
   PublishVersionCommand,
   type Runtime,
@@ -138,6 +139,55 @@ export async function createFunction(h: FixtureTarget, spec: FunctionSpec): Prom
       Architectures: spec.architectures as Architecture[] | undefined,
     }),
   );
+}
+
+export interface ImageFunctionSpec {
+  name: string;
+  /** `<account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag>`; moto resolves it to `…@sha256:<digest>` */
+  imageUri: string;
+  /** ImageConfig: what the function overrides of its image's CMD, ENTRYPOINT and WORKDIR */
+  command?: string[];
+  entryPoint?: string[];
+  workingDirectory?: string;
+  env?: Record<string, string>;
+  memory?: number;
+  timeout?: number;
+  tags?: Record<string, string>;
+  architectures?: ('x86_64' | 'arm64')[];
+  role?: string;
+}
+
+/**
+ * Creates a container-image function (PackageType Image) on moto. moto does not check the image exists (its ECR
+ * stub) and answers GetFunction with `Code.ResolvedImageUri` `<repository>@sha256:<hash of the URI>`.
+ */
+export async function createImageFunction(
+  h: FixtureTarget,
+  spec: ImageFunctionSpec,
+): Promise<FunctionConfiguration & { resolvedImage: string }> {
+  const role = spec.role ?? (await createRole(h));
+  const imageConfig =
+    spec.command || spec.entryPoint || spec.workingDirectory
+      ? { Command: spec.command, EntryPoint: spec.entryPoint, WorkingDirectory: spec.workingDirectory }
+      : undefined;
+  const cfg = await h.clients.lambda.send(
+    new CreateFunctionCommand({
+      FunctionName: spec.name,
+      PackageType: 'Image',
+      Role: role,
+      Code: { ImageUri: spec.imageUri },
+      ImageConfig: imageConfig,
+      Environment: spec.env ? { Variables: spec.env } : undefined,
+      MemorySize: spec.memory,
+      Timeout: spec.timeout,
+      Tags: spec.tags,
+      Architectures: spec.architectures as Architecture[] | undefined,
+    }),
+  );
+  const got = await h.clients.lambda.send(new GetFunctionCommand({ FunctionName: spec.name }));
+  const resolvedImage = got.Code?.ResolvedImageUri;
+  if (!resolvedImage) throw new Error(`moto gave ${spec.name} no ResolvedImageUri`);
+  return { ...cfg, resolvedImage };
 }
 
 /** Publishes a version of `name`; returns the version number as a string ("1", "2"…). */

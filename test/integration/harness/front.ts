@@ -2,6 +2,7 @@
 import { once } from 'node:events';
 import { Agent, createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { EcsDefinitions, type EcsProperties } from './front-batch-ecs.js';
 import { type CodeFaultHandle, type CodeFaultMode, CodeStore, sendAnswer } from './front-code.js';
 import { errorAnswer, type FaultHandle, type FaultSpec, Faults } from './front-faults.js';
 import { type InvokeHandler, invokePathRef, parseFunctionRef, runInvoke } from './front-invoke.js';
@@ -20,6 +21,7 @@ import {
   type Service,
 } from './front-log.js';
 
+export type { EcsContainer, EcsProperties } from './front-batch-ecs.js';
 export type { CodeFaultHandle, CodeFaultMode } from './front-code.js';
 export type { FaultHandle, FaultKind, FaultSpec } from './front-faults.js';
 export type { InvokeContext, InvokeHandler } from './front-invoke.js';
@@ -54,6 +56,8 @@ export interface Front {
   patchConfiguration(functionName: string, fields: Record<string, unknown>): void;
   /** answers Invoke of `functionName` (any qualifier) with `handler` instead of moto */
   serveInvoke(functionName: string, handler: InvokeHandler): { remove(): void };
+  /** the ecsProperties of a job definition registered through the front (moto keeps a stand-in; front-batch-ecs.ts) */
+  ecsDefinition(arn: string): EcsProperties | undefined;
   stop(): Promise<void>;
 }
 
@@ -115,6 +119,7 @@ export async function startFront(upstream: string): Promise<Front> {
   const faults = new Faults();
   const invokers = new Map<string, InvokeHandler>();
   const patches: ConfigurationPatches = new Map();
+  const ecs = new EcsDefinitions();
   let seq = 0;
   let endpoint = '';
 
@@ -183,6 +188,20 @@ export async function startFront(upstream: string): Promise<Front> {
     }
     if (fault) rec.fault = fault.kind;
 
+    let upstreamBody = raw;
+    if (service === 'batch') {
+      const pre = ecs.before(rec.operation, rec.body as Record<string, unknown> | undefined);
+      if (pre && 'refuse' in pre) {
+        sendAnswer(
+          req,
+          res,
+          errorAnswer('batch', { status: 400, code: 'ClientException', message: pre.refuse }),
+        );
+        return;
+      }
+      if (pre) upstreamBody = pre.forward;
+    }
+
     let answer: { status: number; headers: Record<string, string>; body: Buffer } | undefined;
     if (isCode) {
       answer = code.answer(url.searchParams, req.headers.range);
@@ -198,7 +217,7 @@ export async function startFront(upstream: string): Promise<Front> {
     }
     if (!answer) {
       if (service === 'lambda' && raw) await keepUploadedCode(rec, code, upstream);
-      const upRes = await proxy(req, upstreamUrl(rec, req.url ?? '/'), raw);
+      const upRes = await proxy(req, upstreamUrl(rec, req.url ?? '/'), upstreamBody);
       const rewrite = service === 'lambda' && (upRes.statusCode ?? 500) < 300 && rewritable(rec.operation);
       // Batch answers are small; keeping them lets tests tie a SubmitJob request to its jobId.
       const keep = service === 'batch';
@@ -212,7 +231,15 @@ export async function startFront(upstream: string): Promise<Front> {
       delete headers['transfer-encoding'];
       let body = await readAll(upRes);
       if (rewrite) body = rewriteCodeLocation(body, code, endpoint, patches);
-      if (keep) rec.response = parseJson(body);
+      if (keep) {
+        body = ecs.after(
+          rec.operation,
+          rec.body as Record<string, unknown> | undefined,
+          body,
+          upRes.statusCode ?? 502,
+        );
+        rec.response = parseJson(body);
+      }
       answer = { status: upRes.statusCode ?? 502, headers, body };
     }
     if (fault?.kind === 'drop') dropMidBody(res, answer, fault.afterBytes);
@@ -263,6 +290,7 @@ export async function startFront(upstream: string): Promise<Front> {
         },
       };
     },
+    ecsDefinition: (arn) => ecs.get(arn),
     async stop() {
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));

@@ -1,0 +1,200 @@
+// Runs the containers of one Batch job attempt as ECS runs a task: each container starts once its dependsOn
+// conditions hold (START: the other started; COMPLETE: it exited; SUCCESS: it exited 0, else never), and when an
+// essential container exits the others are stopped (SIGTERM, then SIGKILL 2 s later). A container is a process on
+// this host, a folder image run as a process, or a Docker container with host networking (local-images.ts).
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import type { LocalImage } from './local-images.js';
+
+export interface ContainerSpec {
+  name: string;
+  essential: boolean;
+  dependsOn: { containerName?: string; condition?: string }[];
+  /** `host`: the command on this machine's PATH (the run-lambda images' `run`), else a local image */
+  image: LocalImage | 'host';
+  /** undefined: the image's own CMD */
+  command: string[] | undefined;
+  /** the container's environment as Batch sets it (the image's own ENV comes first, under it) */
+  env: Record<string, string>;
+  volumes?: string[];
+}
+
+export interface ContainerResult {
+  name: string;
+  started: boolean;
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  /** what ran: the argv (for docker, the image command) */
+  command: string[];
+  /** `process` or the image it ran from */
+  ranIn: string;
+}
+
+export interface TaskOptions {
+  /** PATH for `host` containers (a bin with `run` first) */
+  hostPath: string;
+  /** send SIGTERM to every container after this many ms, as Batch does on cancel or timeout */
+  killAfterMs?: number;
+}
+
+interface Running {
+  spec: ContainerSpec;
+  result: ContainerResult;
+  child?: ChildProcess;
+  stop?: () => void;
+  exited: Promise<void>;
+  done: boolean;
+}
+
+function launch(spec: ContainerSpec, opts: TaskOptions): Omit<Running, 'spec'> {
+  const base = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: process.env.HOME ?? tmpdir(),
+    TMPDIR: tmpdir(),
+  };
+  let file: string;
+  let args: string[];
+  let env: Record<string, string>;
+  let cwd = tmpdir();
+  let ranIn = 'process';
+  let stop: (() => void) | undefined;
+  const img = spec.image;
+  if (img === 'host') {
+    const argv = spec.command ?? [];
+    file = argv[0] ?? '';
+    args = argv.slice(1);
+    env = { ...base, PATH: opts.hostPath, ...spec.env };
+  } else if (img.kind === 'folder') {
+    const argv = [...img.config.entrypoint, ...(spec.command ?? img.config.cmd)];
+    file = argv[0] ?? '';
+    args = argv.slice(1);
+    env = { ...base, ...img.config.env, ...spec.env };
+    cwd = img.config.workingDir;
+    ranIn = img.describe;
+  } else {
+    const name = `run-lambda-test-${spec.name}-${randomBytes(4).toString('hex')}`;
+    file = 'docker';
+    args = ['run', '--rm', '--network', 'host', '--name', name];
+    for (const v of spec.volumes ?? []) args.push('--volume', v);
+    for (const [k, v] of Object.entries(spec.env)) args.push('--env', `${k}=${v}`);
+    args.push(img.ref, ...(spec.command ?? []));
+    env = { ...process.env } as Record<string, string>;
+    ranIn = img.describe;
+    stop = () => {
+      spawn('docker', ['stop', '--time', '2', name], { stdio: 'ignore' }).on('error', () => {});
+    };
+  }
+  const result: ContainerResult = {
+    name: spec.name,
+    started: true,
+    exitCode: null,
+    signal: null,
+    stdout: '',
+    stderr: '',
+    command: img !== 'host' && img.kind === 'docker' ? (spec.command ?? []) : [file, ...args],
+    ranIn,
+  };
+  const child = spawn(file, args, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout?.on('data', (d: Buffer) => {
+    result.stdout += d.toString();
+  });
+  child.stderr?.on('data', (d: Buffer) => {
+    result.stderr += d.toString();
+  });
+  const exited = new Promise<void>((resolve) => {
+    child.on('error', (err) => {
+      result.stderr += `${err.message}\n`;
+      result.exitCode = 127;
+      resolve();
+    });
+    child.on('close', (code, signal) => {
+      result.exitCode = code;
+      result.signal = signal;
+      resolve();
+    });
+  });
+  if (!stop) {
+    stop = () => {
+      child.kill('SIGTERM');
+      setTimeout(() => child.kill('SIGKILL'), 2000).unref();
+    };
+  }
+  return { result, child, stop, exited, done: false };
+}
+
+/** Runs `containers` to the task's end; every container's result, by name (not started: `started` false). */
+export async function runTask(
+  containers: ContainerSpec[],
+  opts: TaskOptions,
+): Promise<Record<string, ContainerResult>> {
+  const runs = new Map<string, Running>();
+  const never = new Set<string>();
+  let stopping = false;
+  let wake: () => void = () => {};
+  const changed = () => wake();
+
+  const stopAll = () => {
+    stopping = true;
+    for (const r of runs.values()) if (!r.done) r.stop?.();
+  };
+  const kill = opts.killAfterMs === undefined ? undefined : setTimeout(stopAll, opts.killAfterMs);
+
+  // START: the other started; COMPLETE: it exited; SUCCESS: it exited 0 (a non-zero exit means never).
+  const state = (spec: ContainerSpec): 'wait' | 'go' | 'never' => {
+    for (const d of spec.dependsOn) {
+      const dep = runs.get(d.containerName ?? '');
+      if (never.has(d.containerName ?? '')) return 'never';
+      if (!dep) return 'wait';
+      if (d.condition === 'START') continue;
+      if (!dep.done) return 'wait';
+      if (d.condition === 'SUCCESS' && dep.result.exitCode !== 0) return 'never';
+    }
+    return 'go';
+  };
+
+  for (;;) {
+    let progressed = true;
+    while (progressed && !stopping) {
+      progressed = false;
+      for (const spec of containers) {
+        if (runs.has(spec.name) || never.has(spec.name)) continue;
+        const s = state(spec);
+        if (s === 'wait') continue;
+        progressed = true;
+        if (s === 'never') {
+          never.add(spec.name);
+          continue;
+        }
+        const r: Running = { spec, ...launch(spec, opts) };
+        runs.set(spec.name, r);
+        r.exited.then(() => {
+          r.done = true;
+          if (spec.essential) stopAll();
+          changed();
+        });
+      }
+    }
+    // Nothing running and nothing startable: the task is over (a dependency that cannot hold never starts).
+    if ([...runs.values()].every((r) => r.done)) break;
+    await new Promise<void>((resolve) => {
+      wake = resolve;
+    });
+  }
+  clearTimeout(kill);
+  const out: Record<string, ContainerResult> = {};
+  for (const spec of containers)
+    out[spec.name] = runs.get(spec.name)?.result ?? {
+      name: spec.name,
+      started: false,
+      exitCode: null,
+      signal: null,
+      stdout: '',
+      stderr: '',
+      command: spec.command ?? [],
+      ranIn: 'not started',
+    };
+  return out;
+}
