@@ -109,9 +109,12 @@ export class StoppedBySignalError extends RunnerError {
  */
 export class FunctionError extends RunnerError {
   override readonly exitCode = ExitCode.functionFailed;
-  constructor(errorType: string, message: string) {
+  /** The runtime's stack trace of the failure, one string per line (the run record's `error.stackTrace`). */
+  readonly stackTrace: string[];
+  constructor(errorType: string, message: string, stackTrace: string[] = []) {
     super(message);
     this.name = errorType;
+    this.stackTrace = stackTrace;
   }
 }
 
