@@ -48,3 +48,14 @@ export interface FunctionLogging {
   systemLogLevel?: string;
   logGroup?: string;
 }
+
+/** A deployed function as the run record names it, known from GetFunction's answer on (`''` where it has none). */
+export interface FunctionIdentity {
+  /** The ARN it was invoked as (qualified when asked for with a qualifier). */
+  arn: string;
+  version: string;
+  runtime: string;
+  handler: string;
+  /** hex */
+  codeSha256: string;
+}

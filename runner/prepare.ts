@@ -2,7 +2,7 @@
 // configuration, and what serves it (the runtime process to start, or an external runtime to wait for).
 import type { NetworkTimeouts } from '../lib/aws-config.js';
 import { loadAws } from './aws-module.js';
-import type { PreparedFunction } from './function.js';
+import type { FunctionIdentity, PreparedFunction } from './function.js';
 import { prepareLocalFunction } from './local.js';
 import type { RunOptions } from './options.js';
 import type { RunDeps } from './run.js';
@@ -21,6 +21,7 @@ export async function prepareFunction(
   workDir: string,
   local: boolean,
   timeouts: NetworkTimeouts,
+  onDescribed?: (identity: FunctionIdentity) => void,
 ): Promise<Prepared> {
   if (local) {
     return prepareLocalFunction(opts.functionRef, {
@@ -45,6 +46,7 @@ export async function prepareFunction(
     signal: deps.signal,
     timeouts,
     describeOnly: opts.externalRuntime !== undefined,
+    ...(onDescribed ? { onDescribed } : {}),
   });
 }
 

@@ -5,16 +5,10 @@ import type { Env } from '../lib/env.js';
 import { StoppedBySignalError } from './errors.js';
 import { runItemSet } from './items/run-set.js';
 import type { Logger } from './log.js';
-import type { BatchContext, RunOptions } from './options.js';
+import type { RunOptions } from './options.js';
+import type { RecordContext } from './record/build.js';
 import type { SpawnFn } from './runtime/process.js';
 import { runSingle } from './single.js';
-
-/** Who writes the run records, and where (the same for every record of a run). */
-export interface RecordContext {
-  version: string;
-  imageRuntime?: string;
-  batch?: BatchContext;
-}
 
 export interface RunDeps {
   env: Env;

@@ -3,7 +3,7 @@ import { GetFunctionCommand, type GetFunctionCommandOutput, type LambdaClient } 
 import { type NetworkTimeouts, regionFromArn, regionFromEnv } from '../../lib/aws-config.js';
 import type { Env } from '../../lib/env.js';
 import { FunctionPrepareError, UnsupportedFunctionError, UsageError } from '../errors.js';
-import type { PreparedFunction } from '../function.js';
+import type { FunctionIdentity, PreparedFunction } from '../function.js';
 import type { Logger } from '../log.js';
 import { describeAwsError } from './aws-errors.js';
 import { lambdaClient } from './clients.js';
@@ -26,6 +26,8 @@ export interface RemoteFunctionOptions {
    * its configuration is read: no code or layer is downloaded, nothing goes into the opt dir.
    */
   describeOnly?: boolean;
+  /** Told what GetFunction said ran, as soon as it answered (a run that fails later still records it). */
+  onDescribed?: (identity: FunctionIdentity) => void;
 }
 
 export type RemoteFunction = PreparedFunction & { cleanup(): Promise<void> };
@@ -51,6 +53,14 @@ export async function prepareRemoteFunction(
   log.debug(`GetFunction answered for ${ref}`);
   const config = fn.Configuration ?? {};
   const name = config.FunctionName ?? target.functionName;
+  const functionArn = unqualifiedArn(config.FunctionArn ?? target.functionName);
+  opts.onDescribed?.({
+    arn: target.qualifier ? `${functionArn}:${target.qualifier}` : functionArn,
+    version: config.Version ?? '$LATEST',
+    runtime: config.Runtime ?? '',
+    handler: config.Handler ?? '',
+    codeSha256: config.CodeSha256 ? sha256Hex(config.CodeSha256) : '',
+  });
   refuseUnsupported(name, config);
   reportConcurrency(name, config, log);
   if (opts.describeOnly) return describedFunction(fn, target, region, lambda);
@@ -121,7 +131,6 @@ export async function prepareRemoteFunction(
       log,
     );
     log.debug(`${name}: layers copied into ${opts.optDir}`);
-    const functionArn = unqualifiedArn(config.FunctionArn ?? target.functionName);
     return {
       taskRoot: code.dir,
       optDir: opts.optDir,

@@ -63,7 +63,10 @@ export interface Session {
   serve(offer: Offer): Promise<Served>;
   /** The request id of the invocation offered last (the run record's `request_id`). */
   lastRequestId(): string | undefined;
-  /** Epoch ms of the current runtime's first request (the run record's `initialized`), once it made one. */
+  /**
+   * Epoch ms of the first request of the runtime that had the last invocation (the run record's `initialized`), or
+   * of the current runtime while it has none; undefined until it made one.
+   */
   initializedAt(): number | undefined;
 }
 
@@ -75,6 +78,8 @@ export function openSession(input: SessionInput): Session {
   const now = input.now ?? Date.now;
   const setTimer = input.setTimer ?? setLongTimeout;
   let initialized: number | undefined;
+  /** `initialized` of the runtime that had the last invocation (kept when that runtime is abandoned). */
+  let servedBy: number | undefined;
   let requestId: string | undefined;
   // Each runtime is a generation: a loss reported for an older one (already abandoned) changes nothing.
   let generation = 0;
@@ -122,6 +127,7 @@ export function openSession(input: SessionInput): Session {
     const deadlineMs = started + (timeoutMs ?? NO_TIMEOUT_DEADLINE_MS);
     const id = randomUUID();
     requestId = id;
+    servedBy = undefined;
     let stored: StoredResult | undefined;
     let settled = false;
     let taken = false;
@@ -166,7 +172,10 @@ export function openSession(input: SessionInput): Session {
       cleanups.push(() => input.signal?.removeEventListener('abort', onAbort));
     });
     try {
-      const result = toResult(await Promise.race([outcome, failures]));
+      const o = await Promise.race([outcome, failures]).finally(() => {
+        servedBy = initialized;
+      });
+      const result = toResult(o);
       return { requestId: id, bytes: result.bytes, ...(stored?.bytes === result.bytes ? { stored } : {}) };
     } catch (err) {
       // Still out (a deadline, a stop, a payload that never came): the runtime that holds it is done for.
@@ -194,7 +203,7 @@ export function openSession(input: SessionInput): Session {
     }
   }
 
-  return { serve, lastRequestId: () => requestId, initializedAt: () => initialized };
+  return { serve, lastRequestId: () => requestId, initializedAt: () => servedBy ?? initialized };
 }
 
 function signalOf(signal: AbortSignal | undefined): NodeJS.Signals {
