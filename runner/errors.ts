@@ -119,6 +119,15 @@ export class FunctionError extends RunnerError {
 }
 
 /**
+ * Items of an item set failed (each has its record and error part under the output prefix); the others succeeded.
+ * Exit 1. The message names the failed items and their error types.
+ */
+export class ItemsFailedError extends RunnerError {
+  override name = 'ItemsFailedError';
+  override readonly exitCode = ExitCode.functionFailed;
+}
+
+/**
  * Something failed inside the runner that none of the types above describes: a bug of the runner, not of the
  * function. Exit 1 (as Cirrus expects of a failed run), but the message says whose fault it is.
  */

@@ -1,12 +1,196 @@
-// One child of an item set (DESIGN.md "Item sets").
-import { UsageError } from '../errors.js';
+// One child of an item set (DESIGN.md "Item sets"): the function prepared once, one runtime (init once, a fresh one
+// only after a crash or a timeout), its items served one after another, the next item fetched while one runs and each
+// item's writes overlapping the next one's run. Exit 0 when every item succeeded (or had its result already), 1 when
+// any failed; 4 (a transient I/O failure: Batch retries the child, which skips the finished items), 3 (the function
+// or its runtime cannot be had) and 128+N (a stop) end the child at once.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { networkTimeouts } from '../../lib/aws-config.js';
+import { itemRange } from '../../lib/job-plan.js';
+import { asRunnerError, ExitCode, ItemsFailedError, StoppedBySignalError } from '../errors.js';
+import { isLocalRef } from '../local.js';
 import type { ItemSetOptions, RunOptions } from '../options.js';
-import type { RunDeps, RunResult } from '../run.js';
+import { openDigested } from '../payload/digest.js';
+import { prepareResultSlot } from '../payload/target.js';
+import { prepareFunction, runtimeFor } from '../prepare.js';
+import { type RunFacts, recordUrlOf } from '../record/build.js';
+import { abortable, asStopped, type RunDeps, type RunResult, settledWithin } from '../run.js';
+import { invocationHeaders } from '../runtime/invocation-headers.js';
+import { listenRuntimeApi, type Serving, serveOn } from '../runtime/invoke.js';
+import type { RuntimeApi } from '../runtime-api/server.js';
+import { type Fetched, fetchItem, resultExists } from './fetch.js';
+import { type Item, planItems } from './plan.js';
+import { type ItemEnd, writeFailedItem, writeSucceededItem } from './write-item.js';
 
-export async function runItemSet(
-  _opts: RunOptions,
-  _items: ItemSetOptions,
-  _deps: RunDeps,
-): Promise<RunResult> {
-  throw new UsageError('item sets are not supported yet');
+const noop = () => {};
+
+/** Ends the whole child rather than one item: a transient I/O failure, a function that cannot be had, a stop. */
+export function endsTheChild(err: unknown): boolean {
+  const code = asRunnerError(err).exitCode;
+  return err instanceof StoppedBySignalError || code === ExitCode.payload || code === ExitCode.prepare;
+}
+
+type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
+const settle = <T>(p: Promise<T>): Promise<Settled<T>> =>
+  p.then(
+    (value) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
+
+export async function runItemSet(opts: RunOptions, set: ItemSetOptions, deps: RunDeps): Promise<RunResult> {
+  const { log, env, signal } = deps;
+  const now = deps.now ?? Date.now;
+  const base: RunFacts = { started: now() };
+  const outputUrl = opts.outputUrl as string;
+  const items = await planItems(opts.payloadUrl, outputUrl, set, deps.cwd);
+  const { start, end } = itemRange(set.index, set.perJob, set.count);
+  log.info(
+    `item set: items ${start} to ${end - 1} of ${set.count} (child ${set.index}, ${set.perJob} per child)`,
+  );
+  const timeouts = networkTimeouts(opts.networkTimeoutSeconds);
+  const workDir = await mkdtemp(join(tmpdir(), 'run-lambda-'));
+  const io = { workDir, stdin: deps.stdin, log, env, signal, timeouts };
+  const writes = { workDir, log, env, timeouts, record: deps.record, now };
+  const local = isLocalRef(opts.functionRef, deps.cwd);
+  let api: RuntimeApi | undefined;
+  let serving: Serving | undefined;
+  let preparing: Promise<void> | undefined;
+  let cleanupRemote: (() => Promise<void>) | undefined;
+  const itemFacts = (item: Item): RunFacts => ({ ...base, payload: { url: recordUrlOf(item.source) } });
+
+  /** Every item without a result fails with `error` (the function could not be had): records for all. */
+  const failAll = async (rest: Item[], error: unknown) => {
+    for (const item of rest) {
+      const done = await resultExists(item.result, io).catch(() => false);
+      if (!done) await writeFailedItem(item, itemFacts(item), error, writes);
+    }
+  };
+
+  try {
+    if (opts.externalRuntime) api = await listenRuntimeApi(opts.externalRuntime, log);
+    const prepared = log.step('prepare the function', () =>
+      prepareFunction(opts, deps, workDir, local, timeouts, (d) => {
+        base.described = d;
+      }),
+    );
+    preparing = prepared.then((f) => {
+      cleanupRemote = f.cleanup;
+    }, noop);
+    let headers: ReturnType<typeof invocationHeaders>;
+    try {
+      base.fn = await abortable(prepared, signal);
+      headers = invocationHeaders(base.fn, opts);
+      const runtime = await runtimeFor(base.fn, opts, deps, workDir, local);
+      base.prepared = now();
+      api ??= await listenRuntimeApi(undefined, log);
+      serving = serveOn(api, {
+        fn: base.fn,
+        runtime,
+        compat: opts.compat,
+        env,
+        spawn: deps.spawn,
+        log,
+        signal,
+        now,
+        retryUntaken: true,
+      });
+    } catch (err) {
+      const error = asStopped(err, signal, log);
+      if (!(error instanceof StoppedBySignalError)) await failAll(items, error);
+      throw error;
+    }
+    const session = serving.session;
+    const ends: ItemEnd[] = [];
+    let pending: Promise<ItemEnd | undefined> = Promise.resolve(undefined);
+    let stop: unknown;
+    const fetchSafe = (item: Item | undefined) => (item ? settle(fetchItem(item, io)) : undefined);
+    let next = fetchSafe(items[0]);
+    for (let x = 0; x < items.length && stop === undefined; x++) {
+      const item = items[x] as Item;
+      const fetched = (await next) as Settled<Fetched>;
+      // Fetched while this one runs; settled (and its file removed) below if the loop ends first.
+      next = fetchSafe(items[x + 1]);
+      if (signal?.aborted) {
+        if (fetched.ok && fetched.value.kind === 'ready') await fetched.value.remove();
+        stop = new StoppedBySignalError((signal.reason as NodeJS.Signals) ?? 'SIGTERM');
+        break;
+      }
+      const facts = itemFacts(item);
+      if (!fetched.ok) {
+        const error = asStopped(fetched.error, signal, log);
+        ends.push(
+          await writeFailedItem(item, facts, error, { ...writes, stopped: signal?.aborted ?? false }),
+        );
+        if (endsTheChild(error)) stop = error;
+        continue;
+      }
+      if (fetched.value.kind === 'done') {
+        log.info(`item ${item.index}: its result is there already (an earlier attempt); skipped`);
+        ends.push({ index: item.index, ok: true });
+        continue;
+      }
+      const { payload, remove } = fetched.value;
+      const slot = await prepareResultSlot(item.result, {
+        ...io,
+        stdout: deps.stdout,
+        resultName: `item-${item.index}.out.json`,
+      });
+      const resultUrl = recordUrlOf(item.result);
+      try {
+        const served = await session
+          .serve({
+            openEvent: () => openDigested(payload),
+            resultPath: slot.resultPath,
+            timeoutSeconds: opts.timeoutSeconds,
+            headers,
+          })
+          .finally(() => {
+            facts.requestId = session.lastRequestId();
+            facts.initialized = session.initializedAt();
+            facts.payload = { url: recordUrlOf(item.source), digest: payload.digest };
+          });
+        const previous = await pending;
+        if (previous) ends.push(previous);
+        if (previous && !previous.ok && endsTheChild(previous.error)) stop = previous.error;
+        pending = writeSucceededItem(item, slot, facts, served.stored, resultUrl, { ...writes, signal });
+      } catch (err) {
+        const error = asStopped(err, signal, log);
+        await slot.discard().catch(noop);
+        ends.push(
+          await writeFailedItem(item, facts, error, { ...writes, stopped: signal?.aborted ?? false }),
+        );
+        if (endsTheChild(error)) stop = error;
+      } finally {
+        await remove().catch(noop);
+      }
+    }
+    const last = await pending;
+    if (last) ends.push(last);
+    if (stop === undefined && last && !last.ok && endsTheChild(last.error)) stop = last.error;
+    const leftover = await next;
+    if (leftover?.ok && leftover.value.kind === 'ready') await leftover.value.remove();
+    if (stop !== undefined) throw stop;
+    return summarize(ends, outputUrl);
+  } finally {
+    await serving?.close().catch(noop);
+    await api?.close().catch(noop);
+    if (preparing) await settledWithin(preparing, 2000);
+    await cleanupRemote?.().catch(noop);
+    await rm(workDir, { recursive: true, force: true }).catch(noop);
+  }
+}
+
+/** Exit 0 when every item ended well; else ItemsFailedError naming the failed items and their types (exit 1). */
+function summarize(ends: ItemEnd[], outputUrl: string): RunResult {
+  const failed = ends.filter((e): e is Extract<ItemEnd, { ok: false }> => !e.ok);
+  if (failed.length === 0) return { where: outputUrl, bytes: 0 };
+  const shown = failed
+    .slice(0, 20)
+    .map((f) => `${f.index} (${asRunnerError(f.error).name})`)
+    .join(', ');
+  const more = failed.length > 20 ? `, and ${failed.length - 20} more` : '';
+  throw new ItemsFailedError(
+    `${failed.length} of ${ends.length} items failed: ${shown}${more}; their errors are at ${outputUrl}<i>.error.json`,
+  );
 }

@@ -100,6 +100,8 @@ export function openSession(input: SessionInput): Session {
    * `runtime-lost` with `reason`, everything of it is ended, and the next invocation gets a fresh one.
    */
   const abandon = (reason: string) => {
+    // What the record of an invocation this runtime held says of it.
+    servedBy ??= initialized;
     generation += 1;
     host.discard();
     api.reset(reason);
@@ -173,7 +175,7 @@ export function openSession(input: SessionInput): Session {
     });
     try {
       const o = await Promise.race([outcome, failures]).finally(() => {
-        servedBy = initialized;
+        servedBy ??= initialized;
       });
       const result = toResult(o);
       return { requestId: id, bytes: result.bytes, ...(stored?.bytes === result.bytes ? { stored } : {}) };
