@@ -20,7 +20,7 @@ export interface FetchDeps {
   timeouts?: NetworkTimeouts;
 }
 
-/** `done`: its result exists (an earlier attempt of this child wrote it); `ready`: its event is on disk. */
+/** `done`: an earlier attempt of this child finished it; `ready`: its event is on disk. */
 export type Fetched = { kind: 'done' } | { kind: 'ready'; payload: PayloadFile; remove(): Promise<void> };
 
 /** Whether an item's result is already written. Failures are the run's errors (exit 2 or 4). */
@@ -42,8 +42,17 @@ export async function resultExists(target: OutputTarget, deps: FetchDeps): Promi
   return s?.isFile() ?? false;
 }
 
+/**
+ * Whether an earlier attempt finished the item: its record and its result are both there. The record is written
+ * after the result, so it is looked for first (one request for an item never run); an item whose attempt was killed
+ * between its result and its record is run again.
+ */
+export async function itemFinished(item: Item, deps: FetchDeps): Promise<boolean> {
+  return (await resultExists(item.record, deps)) && (await resultExists(item.result, deps));
+}
+
 export async function fetchItem(item: Item, deps: FetchDeps): Promise<Fetched> {
-  if (await resultExists(item.result, deps)) return { kind: 'done' };
+  if (await itemFinished(item, deps)) return { kind: 'done' };
   const path = join(deps.workDir, `item-${item.index}.json`);
   const payload = fetchPayload(item.source, { ...deps, path });
   await payload.ready;

@@ -19,7 +19,7 @@ import { abortable, asStopped, type RunDeps, type RunResult, settledWithin } fro
 import { invocationHeaders } from '../runtime/invocation-headers.js';
 import { listenRuntimeApi, type Serving, serveOn } from '../runtime/invoke.js';
 import type { RuntimeApi } from '../runtime-api/server.js';
-import { type Fetched, fetchItem, resultExists } from './fetch.js';
+import { type Fetched, fetchItem, itemFinished } from './fetch.js';
 import { type Item, planItems } from './plan.js';
 import { type ItemEnd, writeFailedItem, writeSucceededItem } from './write-item.js';
 
@@ -62,7 +62,7 @@ export async function runItemSet(opts: RunOptions, set: ItemSetOptions, deps: Ru
   /** Every item without a result fails with `error` (the function could not be had): records for all. */
   const failAll = async (rest: Item[], error: unknown) => {
     for (const item of rest) {
-      const done = await resultExists(item.result, io).catch(() => false);
+      const done = await itemFinished(item, io).catch(() => false);
       if (!done) await writeFailedItem(item, itemFacts(item), error, writes);
     }
   };
@@ -126,7 +126,7 @@ export async function runItemSet(opts: RunOptions, set: ItemSetOptions, deps: Ru
         continue;
       }
       if (fetched.value.kind === 'done') {
-        log.info(`item ${item.index}: its result is there already (an earlier attempt); skipped`);
+        log.info(`item ${item.index}: its result and record are there already (an earlier attempt); skipped`);
         ends.push({ index: item.index, ok: true });
         continue;
       }

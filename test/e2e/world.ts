@@ -15,7 +15,13 @@ import {
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 import type { BatchJobAnswer } from '../../lib/request.js';
 import { parseS3Url } from '../../lib/s3-url.js';
-import { executeJob, type JobResult, REPO_ROOT } from '../integration/harness/batch-exec.js';
+import { type ArrayChildResult, executeArrayJob } from '../integration/harness/batch-array.js';
+import {
+  type ExecuteJobOptions,
+  executeJob,
+  type JobResult,
+  REPO_ROOT,
+} from '../integration/harness/batch-exec.js';
 import { fakeAuth } from '../integration/harness/clients.js';
 import { ACCOUNT_ID, getObject, REGION } from '../integration/harness/fixtures.js';
 import { type Harness, startHarness } from '../integration/harness/index.js';
@@ -47,6 +53,11 @@ export interface E2eWorld {
   describeDefinition(arn: string): Promise<JobDefinition>;
   /** runs the job as Batch would start its container, in a fresh "container" (empty cache and /opt) */
   runJob(jobId: string): Promise<JobResult>;
+  /** runs the children of an array job (all, or `only` those), each in a fresh container; `child` adds options */
+  runArrayJob(
+    jobId: string,
+    opts?: { only?: number[]; child?: (index: number) => ExecuteJobOptions },
+  ): Promise<ArrayChildResult[]>;
   /** the bytes at an s3:// URL, or undefined when there is no such object */
   read(url: string): Promise<Buffer | undefined>;
   /** updates the stack's parameters; the dispatcher is served again from its updated configuration */
@@ -100,6 +111,16 @@ export async function startE2e(stackName: string, opts: E2eOptions = {}): Promis
       });
     let dispatcher = await serve();
     let jobs = 0;
+    // Each Batch job (each child of an array) starts a new container: nothing cached, an empty /opt. Not the real
+    // /opt of this machine, though, so the runner gets its twin env vars pointing into the scratch folder.
+    const freshContainer = () => {
+      const container = join(dir, `container-${++jobs}`);
+      return {
+        RUN_LAMBDA_CACHE_DIR: join(container, 'cache'),
+        RUN_LAMBDA_OPT_DIR: join(container, 'opt'),
+        AWS_ACCESS_KEY_ID: Callers.job,
+      };
+    };
     return {
       h,
       get stack() {
@@ -135,14 +156,14 @@ export async function startE2e(stackName: string, opts: E2eOptions = {}): Promis
         return out.jobDefinitions[0] as JobDefinition;
       },
       runJob(jobId) {
-        // Each Batch job starts a new container: nothing cached, an empty /opt. Not the real /opt of this
-        // machine, though, so the runner gets its twin env vars pointing into the scratch folder.
-        const container = join(dir, `container-${++jobs}`);
-        return executeJob(h, jobId, {
-          env: {
-            RUN_LAMBDA_CACHE_DIR: join(container, 'cache'),
-            RUN_LAMBDA_OPT_DIR: join(container, 'opt'),
-            AWS_ACCESS_KEY_ID: Callers.job,
+        return executeJob(h, jobId, { env: freshContainer() });
+      },
+      runArrayJob(jobId, opts = {}) {
+        return executeArrayJob(h, jobId, {
+          ...(opts.only ? { only: opts.only } : {}),
+          child: (i) => {
+            const own = opts.child?.(i) ?? {};
+            return { ...own, env: { ...freshContainer(), ...own.env } };
           },
         });
       },

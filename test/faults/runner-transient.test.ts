@@ -136,7 +136,10 @@ test('GetObject answering SlowDown every time: exit 4 naming it, no result, the 
     h.front.calls('s3', 'PutObject').map((p) => p.path),
     [`/${BUCKET}/slow-read/in_out.run.json`],
   );
-  assert.equal(((await getJson(h, BUCKET, 'slow-read/in_out.run.json')) as { exit_code: number }).exit_code, 4);
+  assert.equal(
+    ((await getJson(h, BUCKET, 'slow-read/in_out.run.json')) as { exit_code: number }).exit_code,
+    4,
+  );
   assert.deepEqual(await getJson(h, BUCKET, f.key), { i: f.i });
   assert.deepEqual(await listTree(f.tmp), []);
 });

@@ -3,7 +3,7 @@
 // or a timeout fails its item and a fresh runtime takes the next; a retried child skips finished items; bad sets are
 // usage errors before anything runs.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -115,19 +115,22 @@ test('item set: a timeout (the deadline per item) fails its item with 124 in its
   assert.equal(s.result(1).i, 1);
 });
 
-test('item set: a retried child skips the items whose result exists and runs only the others', async () => {
-  const s = makeSet([{}, {}, {}]);
+test('item set: a retried child skips the items whose result and record exist and runs the others (a result without its record, of an attempt killed between the two, too)', async () => {
+  const s = makeSet([{}, {}, {}, {}]);
   const log = join(s.dir, 'invoked.log');
-  for (let i = 0; i < 3; i++) writeFileSync(join(s.in, `${i}.json`), JSON.stringify({ i, log }));
+  for (let i = 0; i < 4; i++) writeFileSync(join(s.in, `${i}.json`), JSON.stringify({ i, log }));
   writeFileSync(join(s.out, '1.json'), '{"from": "attempt 1"}');
-  const r = await runSet(s, ['--item-count', '3', '--items-per-job', '3'], {
+  writeFileSync(join(s.out, '1.run.json'), '{"from": "attempt 1"}');
+  writeFileSync(join(s.out, '3.json'), '{"half": "killed before its record"}');
+  const r = await runSet(s, ['--item-count', '4', '--items-per-job', '4'], {
     AWS_BATCH_JOB_ID: 'j',
     AWS_BATCH_JOB_ATTEMPT: '2',
   });
   assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual(readFileSync(log, 'utf8').trim().split('\n'), ['0', '2']);
+  assert.deepEqual(readFileSync(log, 'utf8').trim().split('\n'), ['0', '2', '3']);
   assert.deepEqual(s.result(1), { from: 'attempt 1' }, 'left as it was');
-  assert.equal(existsSync(join(s.out, '1.run.json')), false);
+  assert.equal(readFileSync(join(s.out, '1.run.json'), 'utf8'), '{"from": "attempt 1"}');
+  assert.equal(s.result(3).i, 3, 'run again: its result is this attempt’s');
   assert.equal(s.record(2).batch?.attempt, 2);
 });
 

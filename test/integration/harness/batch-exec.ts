@@ -26,6 +26,13 @@ export interface ExecuteJobOptions {
   env?: Record<string, string>;
   /** send SIGTERM after this many ms, as Batch does on cancel or attempt timeout; SIGKILL 2 s later */
   killAfterMs?: number;
+  /**
+   * a child of an array job (batch-array.ts): AWS_BATCH_JOB_ARRAY_INDEX and AWS_BATCH_JOB_ARRAY_SIZE are set and the
+   * job id is `<jobId>:<index>`, as Batch names its children
+   */
+  array?: { index: number; size: number };
+  /** polled every 20 ms while the container runs: once true, the container gets `signal` (a host lost mid-way) */
+  stopWhen?: { check: () => boolean; signal: NodeJS.Signals };
   cwd?: string;
 }
 
@@ -44,11 +51,12 @@ export interface JobResult {
 
 interface SubmitBody {
   parameters?: Record<string, string>;
+  arrayProperties?: { size?: number };
   containerOverrides?: { command?: string[]; environment?: KeyValuePair[] };
 }
 
 /** The SubmitJob request that created `jobId`, from the front's log (moto's DescribeJobs omits parts of it). */
-function submitRequest(h: Harness, jobId: string): SubmitBody | undefined {
+export function submitRequest(h: Harness, jobId: string): SubmitBody | undefined {
   const rec = h.front.find(
     (r) => r.operation === 'SubmitJob' && (r.response as { jobId?: string } | undefined)?.jobId === jobId,
   );
@@ -119,7 +127,13 @@ export async function executeJob(
   if (command.length === 0) throw new Error(`job ${jobId} has no command`);
   const batchEnv = {
     ...envFromPairs(def.containerProperties.environment, submitted?.containerOverrides?.environment),
-    AWS_BATCH_JOB_ID: jobId,
+    AWS_BATCH_JOB_ID: opts.array ? `${jobId}:${opts.array.index}` : jobId,
+    ...(opts.array
+      ? {
+          AWS_BATCH_JOB_ARRAY_INDEX: String(opts.array.index),
+          AWS_BATCH_JOB_ARRAY_SIZE: String(opts.array.size),
+        }
+      : {}),
     AWS_BATCH_JQ_NAME: nameFromArn(job.jobQueue),
     AWS_BATCH_JOB_ATTEMPT: String(opts.attempt ?? 1),
     AWS_BATCH_CE_NAME: nameFromArn(ce),
@@ -153,9 +167,18 @@ export async function executeJob(
         hardKill = setTimeout(() => child.kill('SIGKILL'), 2000);
       }, opts.killAfterMs);
     }
+    const stopWhen = opts.stopWhen;
+    const poll = stopWhen
+      ? setInterval(() => {
+          if (!stopWhen.check()) return;
+          clearInterval(poll);
+          child.kill(stopWhen.signal);
+        }, 20)
+      : undefined;
     const [exitCode, signal] = (await once(child, 'close')) as [number | null, NodeJS.Signals | null];
     clearTimeout(kill);
     clearTimeout(hardKill);
+    clearInterval(poll);
     const lastLine =
       stderr
         .split('\n')
