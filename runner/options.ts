@@ -64,6 +64,11 @@ export interface RunOptions {
   externalRuntime?: { host: string; port: number; initTimeoutSeconds: number };
   /** The Batch job this run is (AWS_BATCH_JOB_ID and friends), for the run record. */
   batch?: BatchContext;
+  /**
+   * AWS_BATCH_JOB_ATTEMPT is 1: no earlier attempt of this job can have finished an item, so an item set's child
+   * looks for none (one request less per item).
+   */
+  firstAttempt: boolean;
   /** RUN_LAMBDA_IMAGE_RUNTIME: the image's runtime (the run record's `runner.image_runtime`). */
   imageRuntime?: string;
 }
@@ -181,6 +186,7 @@ export function parseArgs(argv: readonly string[], env: Env): ParsedArgs {
         envString(env, AWS_BATCH_JOB_ARRAY_INDEX),
       ),
       imageRuntime: envString(env, 'RUN_LAMBDA_IMAGE_RUNTIME'),
+      firstAttempt: envString(env, 'AWS_BATCH_JOB_ATTEMPT') === '1',
     };
     if (options.items && options.recordUrl !== undefined) {
       throw new UsageError(

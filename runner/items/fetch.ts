@@ -51,8 +51,9 @@ export async function itemFinished(item: Item, deps: FetchDeps): Promise<boolean
   return (await resultExists(item.record, deps)) && (await resultExists(item.result, deps));
 }
 
-export async function fetchItem(item: Item, deps: FetchDeps): Promise<Fetched> {
-  if (await itemFinished(item, deps)) return { kind: 'done' };
+/** `look`: whether an earlier attempt may have finished it (false on a Batch job's first attempt). */
+export async function fetchItem(item: Item, deps: FetchDeps, look: boolean): Promise<Fetched> {
+  if (look && (await itemFinished(item, deps))) return { kind: 'done' };
   const path = join(deps.workDir, `item-${item.index}.json`);
   const payload = fetchPayload(item.source, { ...deps, path });
   await payload.ready;

@@ -1,6 +1,6 @@
 // One child of an item set (DESIGN.md "Item sets"): the function prepared once, one runtime (init once, a fresh one
-// only after a crash or a timeout), its items served one after another, the next item fetched while one runs and each
-// item's writes overlapping the next one's run. Exit 0 when every item succeeded (or had its result already), 1 when
+// only after a crash or a timeout), its items served one after another, the next items fetched while one runs and the
+// items' writes overlapping the next ones' run (serve-items.ts). Exit 0 when every item succeeded (or had its result already), 1 when
 // any failed; 4 (a transient I/O failure: Batch retries the child, which skips the finished items), 3 (the function
 // or its runtime cannot be had) and 128+N (a stop) end the child at once.
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -8,35 +8,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { networkTimeouts } from '../../lib/aws-config.js';
 import { itemRange } from '../../lib/job-plan.js';
-import { asRunnerError, ExitCode, ItemsFailedError, StoppedBySignalError } from '../errors.js';
+import { asRunnerError, ItemsFailedError, StoppedBySignalError } from '../errors.js';
 import { isLocalRef } from '../local.js';
 import type { ItemSetOptions, RunOptions } from '../options.js';
-import { openDigested } from '../payload/digest.js';
-import { prepareResultSlot } from '../payload/target.js';
 import { prepareFunction, runtimeFor } from '../prepare.js';
 import { type RunFacts, recordUrlOf } from '../record/build.js';
 import { abortable, asStopped, type RunDeps, type RunResult, settledWithin } from '../run.js';
 import { invocationHeaders } from '../runtime/invocation-headers.js';
 import { listenRuntimeApi, type Serving, serveOn } from '../runtime/invoke.js';
 import type { RuntimeApi } from '../runtime-api/server.js';
-import { type Fetched, fetchItem, itemFinished } from './fetch.js';
+import { itemFinished } from './fetch.js';
 import { type Item, planItems } from './plan.js';
-import { type ItemEnd, writeFailedItem, writeSucceededItem } from './write-item.js';
+import { serveItems } from './serve-items.js';
+import { type ItemEnd, writeFailedItem } from './write-item.js';
 
 const noop = () => {};
-
-/** Ends the whole child rather than one item: a transient I/O failure, a function that cannot be had, a stop. */
-export function endsTheChild(err: unknown): boolean {
-  const code = asRunnerError(err).exitCode;
-  return err instanceof StoppedBySignalError || code === ExitCode.payload || code === ExitCode.prepare;
-}
-
-type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
-const settle = <T>(p: Promise<T>): Promise<Settled<T>> =>
-  p.then(
-    (value) => ({ ok: true as const, value }),
-    (error: unknown) => ({ ok: false as const, error }),
-  );
 
 export async function runItemSet(opts: RunOptions, set: ItemSetOptions, deps: RunDeps): Promise<RunResult> {
   const { log, env, signal } = deps;
@@ -62,7 +48,7 @@ export async function runItemSet(opts: RunOptions, set: ItemSetOptions, deps: Ru
   /** Every item without a result fails with `error` (the function could not be had): records for all. */
   const failAll = async (rest: Item[], error: unknown) => {
     for (const item of rest) {
-      const done = await itemFinished(item, io).catch(() => false);
+      const done = !opts.firstAttempt && (await itemFinished(item, io).catch(() => false));
       if (!done) await writeFailedItem(item, itemFacts(item), error, writes);
     }
   };
@@ -100,76 +86,14 @@ export async function runItemSet(opts: RunOptions, set: ItemSetOptions, deps: Ru
       if (!(error instanceof StoppedBySignalError)) await failAll(items, error);
       throw error;
     }
-    const session = serving.session;
-    const ends: ItemEnd[] = [];
-    let pending: Promise<ItemEnd | undefined> = Promise.resolve(undefined);
-    let stop: unknown;
-    const fetchSafe = (item: Item | undefined) => (item ? settle(fetchItem(item, io)) : undefined);
-    let next = fetchSafe(items[0]);
-    for (let x = 0; x < items.length && stop === undefined; x++) {
-      const item = items[x] as Item;
-      const fetched = (await next) as Settled<Fetched>;
-      // Fetched while this one runs; settled (and its file removed) below if the loop ends first.
-      next = fetchSafe(items[x + 1]);
-      if (signal?.aborted) {
-        if (fetched.ok && fetched.value.kind === 'ready') await fetched.value.remove();
-        stop = new StoppedBySignalError((signal.reason as NodeJS.Signals) ?? 'SIGTERM');
-        break;
-      }
-      const facts = itemFacts(item);
-      if (!fetched.ok) {
-        const error = asStopped(fetched.error, signal, log);
-        ends.push(
-          await writeFailedItem(item, facts, error, { ...writes, stopped: signal?.aborted ?? false }),
-        );
-        if (endsTheChild(error)) stop = error;
-        continue;
-      }
-      if (fetched.value.kind === 'done') {
-        log.info(`item ${item.index}: its result and record are there already (an earlier attempt); skipped`);
-        ends.push({ index: item.index, ok: true });
-        continue;
-      }
-      const { payload, remove } = fetched.value;
-      const slot = await prepareResultSlot(item.result, {
-        ...io,
-        stdout: deps.stdout,
-        resultName: `item-${item.index}.out.json`,
-      });
-      const resultUrl = recordUrlOf(item.result);
-      try {
-        const served = await session
-          .serve({
-            openEvent: () => openDigested(payload),
-            resultPath: slot.resultPath,
-            timeoutSeconds: opts.timeoutSeconds,
-            headers,
-          })
-          .finally(() => {
-            facts.requestId = session.lastRequestId();
-            facts.initialized = session.initializedAt();
-            facts.payload = { url: recordUrlOf(item.source), digest: payload.digest };
-          });
-        const previous = await pending;
-        if (previous) ends.push(previous);
-        if (previous && !previous.ok && endsTheChild(previous.error)) stop = previous.error;
-        pending = writeSucceededItem(item, slot, facts, served.stored, resultUrl, { ...writes, signal });
-      } catch (err) {
-        const error = asStopped(err, signal, log);
-        await slot.discard().catch(noop);
-        ends.push(
-          await writeFailedItem(item, facts, error, { ...writes, stopped: signal?.aborted ?? false }),
-        );
-        if (endsTheChild(error)) stop = error;
-      } finally {
-        await remove().catch(noop);
-      }
-    }
-    const last = await pending;
-    if (last) ends.push(last);
-    if (stop === undefined && last && !last.ok && endsTheChild(last.error)) stop = last.error;
-    const leftover = await next;
-    if (leftover?.ok && leftover.value.kind === 'ready') await leftover.value.remove();
+    const { ends, stop } = await serveItems(items, {
+      session: serving.session,
+      opts,
+      io: { ...io, stdout: deps.stdout },
+      writes,
+      headers,
+      base,
+    });
     if (stop !== undefined) throw stop;
     return summarize(ends, outputUrl);
   } finally {
