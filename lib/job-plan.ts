@@ -1,7 +1,11 @@
 // The Batch job one request becomes, as one validated value: the dispatcher plans it, its Batch module submits it,
 // and the runner reads what it carries (parameters, item-set environment) under the names exported here.
 import { InvalidRequestError } from './errors.js';
+import { recordUrlFor } from './run-record.js';
 import { isS3Url, parseS3Url } from './s3-url.js';
+
+/** The run record's URL beside an output (DESIGN.md "Run records"): one rule, in lib/run-record.ts. */
+export { recordUrlFor };
 
 /** Image flavours: the plain Lambda base, or the same with GDAL/PROJ. */
 export const Images = ['lambda', 'geolambda'] as const;
@@ -88,12 +92,6 @@ export function itemRange(
 ): { start: number; end: number } {
   const start = index * itemsPerJob;
   return { start: Math.min(start, itemCount), end: Math.min(start + itemsPerJob, itemCount) };
-}
-
-/** The run record beside a result: `k_out.json` → `k_out.run.json` (a name without `.json` gets `.run.json`); a set's is its prefix. */
-export function recordUrlFor(output: string): string {
-  if (output.endsWith('/')) return output;
-  return output.endsWith('.json') ? `${output.slice(0, -'.json'.length)}.run.json` : `${output}.run.json`;
 }
 
 /** The job's `Ref::` parameters (every value a string, as Batch requires). */

@@ -1,5 +1,6 @@
 // Renders the parts of template.yaml that follow images/matrix.json: one job definition per image, the
-// dispatcher's JOB_DEFINITIONS map and SubmitJob resources, and the JobDefinitions output.
+// dispatcher's JOB_DEFINITIONS map, the dispatcher's and the state machine's SubmitJob resources, and the
+// JobDefinitions output.
 // `npm run template` rewrites the marked blocks in place; `--check` only says whether they are current.
 import { readFileSync, writeFileSync } from 'node:fs';
 
@@ -90,16 +91,23 @@ function jsonMap(defs) {
   });
 }
 
+/** SubmitJob resources for every definition, by name (any revision): the dispatcher's and the state machine's. */
+function submitResources(defs) {
+  return defs.flatMap((d) => {
+    const arn = `arn:\${AWS::Partition}:batch:\${AWS::Region}:\${AWS::AccountId}:job-definition/\${AWS::StackName}-${d.nameSuffix}`;
+    return [`- !Sub "${arn}"`, `- !Sub "${arn}:*"`];
+  });
+}
+
 /** The text of each generated block, by name, as lines without the block's indentation. */
 export function blocks(matrix) {
   const defs = definitions(matrix);
   return {
     'job-definitions': defs.flatMap(jobDefinition).slice(0, -1),
     'dispatcher-job-definitions': ['JOB_DEFINITIONS: !Sub >-', ...jsonMap(defs)],
-    'submit-job-definitions': defs.flatMap((d) => {
-      const arn = `arn:\${AWS::Partition}:batch:\${AWS::Region}:\${AWS::AccountId}:job-definition/\${AWS::StackName}-${d.nameSuffix}`;
-      return [`- !Sub "${arn}"`, `- !Sub "${arn}:*"`];
-    }),
+    'submit-job-definitions': submitResources(defs),
+    // The state machine submits the dispatcher's plan, so it may submit to the same definitions.
+    'state-machine-job-definitions': submitResources(defs),
     'job-definitions-output': [
       'JobDefinitions:',
       '  Description: >-',

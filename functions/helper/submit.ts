@@ -1,26 +1,19 @@
 // The AWS half of the helper, loaded only when a job is submitted: S3 for oversized payloads, then the dispatcher.
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
-import { awsClientConfig, endpointFor, regionFromArn } from '../../lib/aws-config.js';
-import { type Env, envString } from '../../lib/env.js';
+import {
+  awsClientConfig,
+  credentialsFromEnv,
+  endpointFor,
+  regionFromArn,
+  regionFromEnv,
+} from '../../lib/aws-config.js';
+import type { Env } from '../../lib/env.js';
 import { DispatchError, reviveDispatchError } from '../../lib/errors.js';
 import { itemSetRef, payloadRef, putItems, putPayload } from '../../lib/payload-store.js';
 import { type BatchJobAnswer, type BatchJobRequest, functionParts } from '../../lib/request.js';
 import { type HelperConfig, MAX_INVOKE_BYTES } from './config.js';
 import { PayloadTooLargeError } from './errors.js';
-
-// Explicit credentials only when the given env carries them; otherwise the SDK's own chain (in Lambda,
-// the same variables) applies.
-function credentials(env: Env) {
-  const accessKeyId = envString(env, 'AWS_ACCESS_KEY_ID');
-  const secretAccessKey = envString(env, 'AWS_SECRET_ACCESS_KEY');
-  if (!accessKeyId || !secretAccessKey) return undefined;
-  return { accessKeyId, secretAccessKey, sessionToken: envString(env, 'AWS_SESSION_TOKEN') };
-}
-
-function region(env: Env): string | undefined {
-  return envString(env, 'AWS_REGION') ?? envString(env, 'AWS_DEFAULT_REGION');
-}
 
 /** Sends requests to the dispatcher; keeps its SDK clients for the life of the Lambda container. */
 export class Submitter {
@@ -34,14 +27,15 @@ export class Submitter {
 
   #lambdaFor(dispatcher: string): LambdaClient {
     // A dispatcher given as an ARN may live in another region than the feeder.
-    const r = regionFromArn(dispatcher) ?? region(this.#env);
+    const r = regionFromArn(dispatcher) ?? regionFromEnv(this.#env);
     const key = r ?? '';
     let client = this.#lambda.get(key);
     if (!client) {
       client = new LambdaClient({
         region: r,
         endpoint: endpointFor(this.#env, 'lambda'),
-        credentials: credentials(this.#env),
+        // Explicit credentials only when the env carries them; otherwise the SDK's own chain applies.
+        credentials: credentialsFromEnv(this.#env),
         // No SDK retry: an Invoke whose answer was lost may have made the job; a resend could make another.
         // The caller's own retry (a retried Lambda invocation) carries the same idempotency key instead.
         maxAttempts: 1,
@@ -53,9 +47,9 @@ export class Submitter {
 
   #s3Client(): S3Client {
     this.#s3 ??= new S3Client({
-      region: region(this.#env),
+      region: regionFromEnv(this.#env),
       endpoint: endpointFor(this.#env, 's3'),
-      credentials: credentials(this.#env),
+      credentials: credentialsFromEnv(this.#env),
       ...awsClientConfig(this.#env, 's3'),
     });
     return this.#s3;

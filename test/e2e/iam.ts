@@ -2,8 +2,9 @@
 // against the policies of the caller's role as the stack deployed them (read back from moto's IAM).
 // moto's own IAM enforcement (INITIAL_NO_AUTH_ACTION_COUNT) matches actions but, by its own notes, neither
 // resources nor conditions, so the decision is made here: an explicit Deny wins, then any Allow; nothing else.
-// Gap filled: moto's CloudFormation stores a role's inline policies as Python dicts, so GetRolePolicy answers
-// with their Python repr (see decode).
+// Gaps filled: moto's CloudFormation stores a role's inline policies as Python dicts, so GetRolePolicy answers
+// with their Python repr (see decode); and it keeps a statement that `!If [cond, …, AWS::NoValue]` removed as a
+// null in the Statement list, where CloudFormation leaves the element out (rolePolicies drops it too).
 import { spawnSync } from 'node:child_process';
 import {
   GetPolicyCommand,
@@ -70,7 +71,8 @@ export async function rolePolicies(h: Harness, roleArn: string): Promise<RolePol
   const RoleName = roleArn.split('/').at(-1) ?? '';
   const statements: RolePolicies['statements'] = [];
   const add = (doc: { Statement?: unknown }, from: string) => {
-    for (const s of list(doc.Statement as Statement | Statement[])) statements.push({ ...s, from });
+    for (const s of list(doc.Statement as Statement | Statement[] | null))
+      if (s !== null) statements.push({ ...s, from });
   };
   try {
     const { PolicyNames } = await iam.send(new ListRolePoliciesCommand({ RoleName }));

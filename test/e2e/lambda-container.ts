@@ -1,6 +1,9 @@
 // A Lambda container for a function the stack deployed: moto's Lambda keeps the function but cannot run it, so the
 // front answers its Invoke in this process with the code the stack deployed (fetched through GetFunction's code
 // location, checked against CodeSha256) and the deployed configuration (handler, environment, memory, timeout).
+// One process stands for the containers of several functions (the dispatcher, post-batch): each invoke puts its
+// function's environment back on process.env first, since the SDK reads the credentials there when a client first
+// signs, and invokes of different functions never overlap (one that would is refused).
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -50,6 +53,9 @@ async function unzipTo(bytes: Buffer, dir: string): Promise<void> {
 }
 
 let containers = 0;
+/** The function whose invokes are running, and how many: one process cannot hold two functions' environments. */
+let running: string | undefined;
+let inFlight = 0;
 
 /**
  * Serves Invoke of the deployed function `name` from its deployed code, as a fresh Lambda container would: its
@@ -91,7 +97,14 @@ export async function serveDeployedFunction(
   if (typeof handler !== 'function') throw new Error(`function ${name}: ${file} exports no ${exported}`);
 
   const timeoutMs = (configuration.Timeout ?? 3) * 1000;
-  const served = h.front.serveInvoke(name, (event, ctx) => {
+  const served = h.front.serveInvoke(name, async (event, ctx) => {
+    if (inFlight > 0 && running !== name)
+      throw new Error(
+        `function ${name} invoked while ${running} runs: the e2e serves one function at a time`,
+      );
+    running = name;
+    inFlight++;
+    Object.assign(process.env, env);
     const deadline = Date.now() + timeoutMs;
     const context: Context = {
       callbackWaitsForEmptyEventLoop: true,
@@ -107,7 +120,11 @@ export async function serveDeployedFunction(
       fail: () => {},
       succeed: () => {},
     };
-    return handler(event, context);
+    try {
+      return await handler(event, context);
+    } finally {
+      inFlight--;
+    }
   });
   return { name, configuration, taskRoot, remove: () => served.remove() };
 }

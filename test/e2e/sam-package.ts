@@ -1,5 +1,6 @@
-// What `sam package` does with template.yaml's local artifacts: zip each folder, upload it to an S3 bucket under a
-// content-addressed key, and hand back the s3:// location that replaces the local path in CodeUri / ContentUri.
+// What `sam package` does with template.yaml's local artifacts: zip each folder (a file such as the state machine's
+// definition goes as it is), upload it to an S3 bucket under a content-addressed key, and hand back the s3://
+// location that replaces the local path in CodeUri / ContentUri / DefinitionUri.
 import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
@@ -9,10 +10,11 @@ import type { Harness } from '../integration/harness/index.js';
 import type { CfnTemplate } from '../support/cfn-yaml.js';
 import { REPO_ROOT } from '../support/tools.js';
 
-/** The SAM resource properties `sam package` uploads (the two kinds the template has). */
+/** The SAM resource properties `sam package` uploads (the kinds the template has). */
 const PACKAGEABLE: Record<string, string> = {
   'AWS::Serverless::Function': 'CodeUri',
   'AWS::Serverless::LayerVersion': 'ContentUri',
+  'AWS::Serverless::StateMachine': 'DefinitionUri',
 };
 
 export interface Artifact {
@@ -21,8 +23,9 @@ export interface Artifact {
   bucket: string;
   key: string;
   url: string;
+  /** the uploaded bytes: a folder's zip, or a file as it is */
   zip: Buffer;
-  /** base64 SHA-256 of the zip: what Lambda reports as CodeSha256 for code deployed from it */
+  /** base64 SHA-256 of the upload: what Lambda reports as CodeSha256 for code deployed from a zip */
   codeSha256: string;
 }
 
@@ -82,7 +85,9 @@ export async function packageArtifacts(
   }
   const out: Record<string, Artifact> = {};
   for (const path of localArtifacts(template)) {
-    const zip = await zipFolder(join(REPO_ROOT, path));
+    // sam zips folders (and a function's single file); a definition file is uploaded unzipped.
+    const local = join(REPO_ROOT, path);
+    const zip = (await stat(local)).isDirectory() ? await zipFolder(local) : await readFile(local);
     const key = createHash('md5').update(zip).digest('hex');
     await h.clients.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: zip }));
     h.front.registerCode(zip);

@@ -3,7 +3,8 @@ replaced by the S3 locations they were packaged to, translated by samtranslator 
 AWS::Serverless-2016-10-31 transform and the sam CLI use) into plain CloudFormation JSON on stdout.
 
 usage: sam_translate.py TEMPLATE ARTIFACTS_JSON PARAMETERS_JSON
-  ARTIFACTS_JSON   {"dist/dispatcher": "s3://bucket/key", ...}: every local path the template names
+  ARTIFACTS_JSON   {"dist/dispatcher": "s3://bucket/key", ...}: every local path the template names (folders and
+                   the state machine's definition file)
   PARAMETERS_JSON  the stack's parameter values (the transform resolves a few intrinsics with them)
 Errors are one line on stderr, exit 1.
 """
@@ -22,7 +23,10 @@ from samtranslator.yaml_helper import yaml_parse  # noqa: E402
 PACKAGEABLE = {
     "AWS::Serverless::Function": "CodeUri",
     "AWS::Serverless::LayerVersion": "ContentUri",
+    "AWS::Serverless::StateMachine": "DefinitionUri",
 }
+# sam package writes these as {Bucket, Key} (its ResourceWithS3UrlDict); the others as an s3:// URL.
+AS_BUCKET_KEY = {"DefinitionUri"}
 
 
 class NoManagedPolicyNames:
@@ -42,7 +46,12 @@ def package(template, artifacts):
             continue
         if value not in artifacts:
             raise SystemExit(f"{logical_id}.{prop} is the local path {value}, which was not packaged")
-        resource["Properties"][prop] = artifacts[value]
+        url = artifacts[value]
+        if prop in AS_BUCKET_KEY:
+            bucket, _, key = url[len("s3://") :].partition("/")
+            resource["Properties"][prop] = {"Bucket": bucket, "Key": key}
+        else:
+            resource["Properties"][prop] = url
 
 
 def main(argv):

@@ -1,5 +1,6 @@
 // The stack's life on moto's CloudFormation: a parameter change by UpdateStack reaches the deployed dispatcher and
-// shows in what it does; DeleteStack removes the stack's resources except those its DeletionPolicy keeps.
+// shows in what it does; StateMachine=true adds the state machine to a running stack; DeleteStack removes the stack's
+// resources except those its DeletionPolicy keeps.
 // What moto cannot do and the harness does instead: its Lambda runs no code, so the front answers the dispatcher's
 // Invoke in this process from the deployed code and configuration (lambda-container.ts) and serves code bytes for
 // GetFunction/GetLayerVersion; its Batch runs no container, so batch-exec.ts runs each job's command (reading the []
@@ -13,7 +14,9 @@ import { GetFunctionCommand, GetLayerVersionByArnCommand } from '@aws-sdk/client
 import { HeadBucketCommand } from '@aws-sdk/client-s3';
 import { TEST_CREDENTIALS } from '../integration/harness/clients.js';
 import { createFunction, REGION } from '../integration/harness/fixtures.js';
+import { rolePolicies } from './iam.js';
 import { deleteStack } from './stack.js';
+import { describeStateMachine, listStateMachines } from './states-api.js';
 import { type E2eWorld, startE2e } from './world.js';
 
 const TASK = `def lambda_handler(event, context):
@@ -55,6 +58,45 @@ test('UpdateStack InlinePayloadLimit 8192 → 0: the payload that travelled insi
   resultUrl = answer.url_out;
 });
 
+test('by default the stack has post-batch and no state machine; UpdateStack StateMachine=true adds the machine on the same functions', async () => {
+  const { DispatcherArn, PostBatchArn } = w.stack.outputs;
+  assert.ok(PostBatchArn, 'post-batch is always deployed');
+  assert.equal(w.stack.parameters.StateMachine, 'false');
+  assert.equal(w.stack.outputs.StateMachineArn, undefined);
+  assert.deepEqual(await listStateMachines(w.h), []);
+  // Without OutputBucketArns post-batch reads only the payload prefix (the other buckets' statement is not there).
+  const role = String(w.postBatch.configuration.Role);
+  const { statements } = await rolePolicies(w.h, role);
+  const inline = statements.filter((s) => !s.from.startsWith('arn:'));
+  assert.deepEqual(inline.map((s) => s.Sid).sort(), [
+    'DescribeJobs',
+    'ListPayloadPrefix',
+    'ReadResultsAndRecords',
+  ]);
+
+  await w.update({ StateMachine: 'true' });
+  assert.equal(w.stack.status, 'UPDATE_COMPLETE');
+  const arn = w.stack.outputs.StateMachineArn;
+  assert.ok(arn, 'the StateMachineArn output');
+  assert.deepEqual(await listStateMachines(w.h), [arn]);
+  const machine = await describeStateMachine(w.h, arn);
+  assert.ok(machine.definition.includes(`"FunctionName": "${DispatcherArn}"`));
+  assert.ok(machine.definition.includes(`"FunctionName": "${PostBatchArn}"`));
+  assert.deepEqual(
+    [w.stack.outputs.DispatcherArn, w.stack.outputs.PostBatchArn],
+    [DispatcherArn, PostBatchArn],
+  );
+  const invoke = (await rolePolicies(w.h, machine.roleArn)).statements.find(
+    (s) => s.Sid === 'InvokeDispatcherAndPostBatch',
+  );
+  assert.deepEqual(invoke?.Resource, [
+    DispatcherArn,
+    `${DispatcherArn}:*`,
+    PostBatchArn,
+    `${PostBatchArn}:*`,
+  ]);
+});
+
 test('DeleteStack removes the dispatcher and the roles, and keeps what DeletionPolicy Retain keeps: the bucket and the layer', async () => {
   const { outputs, translated } = w.stack;
   const retained = Object.entries(translated.Resources)
@@ -79,6 +121,7 @@ test('DeleteStack removes the dispatcher and the roles, and keeps what DeletionP
     name: 'NoSuchEntityException',
   });
   // (moto keeps the SubmitPolicy managed policy and the Batch resources after DeleteStack: see stack.ts.)
+  assert.deepEqual(await listStateMachines(w.h), [], 'the state machine is deleted');
 
   await w.h.clients.s3.send(new HeadBucketCommand({ Bucket: outputs.PayloadBucket }));
   assert.ok(resultUrl && (await w.read(resultUrl)), 'the results in the kept bucket are still there');

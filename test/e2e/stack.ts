@@ -10,6 +10,12 @@
 //   a hidden output, read back; an output that is a Ref of a layer gets that layer's LayerVersionArn.
 // - DescribeStacks on a deleted stack re-creates its resources (its outputs are resolved lazily): after DeleteStack
 //   the status is read from ListStacks.
+// - AWS::StepFunctions::StateMachine is created from DefinitionString alone: moto ignores DefinitionS3Location
+//   (where `sam package` put the definition file) and DefinitionSubstitutions, and would create a machine with an
+//   empty definition. The definition is read from where it was uploaded and passed as DefinitionString, its
+//   substitutions as the variables of an Fn::Sub over it, which moto resolves (GetAtt of the functions) as
+//   CloudFormation resolves DefinitionSubstitutions. That is the same text only while the definition holds no
+//   `${…}` but the substitutions and no `$$` (moto's Sub reads `$$` as `$`); forMoto refuses any other.
 // Gaps no test here depends on, left as they are: Batch job definitions lose Timeout, PlatformCapabilities and
 // PropagateTags, and an empty-string parameter default becomes [] (the Batch executor reads [] as "", see
 // batch-exec.ts); Lambda functions lose Architectures, Layers and Tags; IAM roles lose ManagedPolicyArns; the bucket
@@ -32,7 +38,7 @@ import {
 import { CreateServiceLinkedRoleCommand, IAMClient, ListRolesCommand } from '@aws-sdk/client-iam';
 import { ListLayerVersionsCommand } from '@aws-sdk/client-lambda';
 import { TEST_CREDENTIALS } from '../integration/harness/clients.js';
-import { REGION } from '../integration/harness/fixtures.js';
+import { getObject, REGION } from '../integration/harness/fixtures.js';
 import type { Harness } from '../integration/harness/index.js';
 import { loadTemplate } from '../support/cfn-yaml.js';
 import { missingTool, REPO_ROOT, toolPath } from '../support/tools.js';
@@ -112,8 +118,26 @@ async function forMoto(h: Harness, template: Translated): Promise<Translated> {
       r.Properties.LayerVersion = r.Properties.LayerName;
       t.Outputs[`${LAYER_NAME_OUTPUT}${id}`] = { Value: r.Properties.LayerName };
     }
+    if (r.Type === 'AWS::StepFunctions::StateMachine' && r.Properties?.DefinitionS3Location)
+      r.Properties = await definitionAsString(h, id, r.Properties);
   }
   return t;
+}
+
+/** A state machine's properties with its uploaded definition and substitutions as one DefinitionString (see top). */
+async function definitionAsString(h: Harness, id: string, properties: Json): Promise<Json> {
+  const { DefinitionS3Location, DefinitionSubstitutions, ...rest } = properties;
+  const { Bucket, Key } = DefinitionS3Location as { Bucket: string; Key: string };
+  const text = (await getObject(h, Bucket, Key))?.toString('utf8');
+  if (text === undefined) throw new Error(`${id}: no definition at s3://${Bucket}/${Key}`);
+  const subs = (DefinitionSubstitutions ?? {}) as Json;
+  const strays = [...text.matchAll(/\$\{[^}]*\}/g)].map((m) => m[0]).filter((s) => !(s.slice(2, -1) in subs));
+  if (text.includes('$$')) strays.push('$$');
+  if (strays.length > 0)
+    throw new Error(
+      `${id}: the definition holds ${strays.join(', ')}, which moto's Fn::Sub would not leave as DefinitionSubstitutions does`,
+    );
+  return { ...rest, DefinitionString: { 'Fn::Sub': [text, subs] } };
 }
 
 async function batchServiceLinkedRole(h: Harness): Promise<string> {

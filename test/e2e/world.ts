@@ -1,5 +1,6 @@
 // One e2e world per test file: moto with template.yaml deployed as a CloudFormation stack (stack.ts), the stack's
-// dispatcher answering Invoke from its deployed code (lambda-container.ts), and jobs run as Batch would.
+// dispatcher and post-batch answering Invoke from their deployed code (lambda-container.ts), and jobs run as Batch
+// would.
 // Everything a test needs about the deployment comes from the stack's outputs and parameters.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -33,6 +34,8 @@ export const Callers = {
   dispatcher: 'AKIDE2EDISPATCHER',
   job: 'AKIDE2EJOBROLE',
   feeder: 'AKIDE2EFEEDER',
+  postBatch: 'AKIDE2EPOSTBATCH',
+  stateMachine: 'AKIDE2ESTATEMACHINE',
 } as const;
 
 export const fnArn = (name: string) => `arn:aws:lambda:${REGION}:${ACCOUNT_ID}:function:${name}`;
@@ -45,6 +48,8 @@ export interface E2eWorld {
   stack: Stack;
   /** the dispatcher as deployed, answering Invoke (its configuration is GetFunction's) */
   dispatcher: DeployedFunction;
+  /** post-batch as deployed, answering Invoke */
+  postBatch: DeployedFunction;
   /** scratch folder for this file (handlers' side files, per-job caches) */
   dir: string;
   /** `aws lambda invoke` on the DispatcherName output; a function error is thrown as a FunctionError */
@@ -60,7 +65,7 @@ export interface E2eWorld {
   ): Promise<ArrayChildResult[]>;
   /** the bytes at an s3:// URL, or undefined when there is no such object */
   read(url: string): Promise<Buffer | undefined>;
-  /** updates the stack's parameters; the dispatcher is served again from its updated configuration */
+  /** updates the stack's parameters; the functions are served again from their updated configuration */
   update(changes: Record<string, string>): Promise<void>;
   stop(): Promise<void>;
 }
@@ -98,18 +103,21 @@ export interface E2eOptions {
 
 /** Starts moto, deploys the stack `stackName`, and serves its dispatcher. */
 export async function startE2e(stackName: string, opts: E2eOptions = {}): Promise<E2eWorld> {
-  for (const f of ['dist/dispatcher/index.mjs', 'dist/run-lambda.mjs', 'dist/layer'])
+  for (const f of [
+    'dist/dispatcher/index.mjs',
+    'dist/post-batch/index.mjs',
+    'dist/run-lambda.mjs',
+    'dist/layer',
+  ])
     assert.ok(existsSync(join(REPO_ROOT, f)), `${f} is missing: run \`npm run build\` first`);
   const h = await startHarness();
   const dir = await mkdtemp(join(tmpdir(), `${stackName}-`));
   try {
     let stack = await createStack(h, stackName, await (opts.parameters ?? network)(h));
-    const serve = () =>
-      serveDeployedFunction(h, stack.outputs.DispatcherName ?? '', {
-        scratch: dir,
-        accessKeyId: Callers.dispatcher,
-      });
-    let dispatcher = await serve();
+    const serve = (output: string, accessKeyId: string) =>
+      serveDeployedFunction(h, stack.outputs[output] ?? '', { scratch: dir, accessKeyId });
+    let dispatcher = await serve('DispatcherName', Callers.dispatcher);
+    let postBatch = await serve('PostBatchName', Callers.postBatch);
     let jobs = 0;
     // Each Batch job (each child of an array) starts a new container: nothing cached, an empty /opt. Not the real
     // /opt of this machine, though, so the runner gets its twin env vars pointing into the scratch folder.
@@ -128,6 +136,9 @@ export async function startE2e(stackName: string, opts: E2eOptions = {}): Promis
       },
       get dispatcher() {
         return dispatcher;
+      },
+      get postBatch() {
+        return postBatch;
       },
       dir,
       async dispatch(event) {
@@ -174,7 +185,9 @@ export async function startE2e(stackName: string, opts: E2eOptions = {}): Promis
       async update(changes) {
         stack = await updateStack(h, stack, changes);
         dispatcher.remove();
-        dispatcher = await serve();
+        postBatch.remove();
+        dispatcher = await serve('DispatcherName', Callers.dispatcher);
+        postBatch = await serve('PostBatchName', Callers.postBatch);
       },
       async stop() {
         await h.stop();

@@ -18,6 +18,9 @@ import { createBatchEnvironment, registerJobDefinition } from './harness/batch-f
 import { createBucket, putObject } from './harness/fixtures.js';
 import { type Harness, startHarness } from './harness/index.js';
 
+/** The post-batch bundle `npm run build` makes: what template.yaml deploys (CodeUri: dist/post-batch). */
+export const POST_BATCH_BUNDLE = new URL('../../dist/post-batch/index.mjs', import.meta.url).pathname;
+
 export const BUCKET = 'pb-data';
 export const CONTEXT = { awsRequestId: 'req-pb' } as Context;
 

@@ -16,6 +16,7 @@ import {
   asStepFunctionsOutput,
   BUCKET,
   CONTEXT,
+  POST_BATCH_BUNDLE,
   rejectsNamed,
   startWorld,
   type World,
@@ -271,9 +272,7 @@ test('an item set: an item with only its error part, and one whose record is mal
 
 test('the built bundle (dist/post-batch/index.mjs) answers as the source does and throws the errorType', async () => {
   Object.assign(process.env, w.h.env);
-  const { handlerFromEnv } = (await import(
-    new URL('../../dist/post-batch/index.mjs', import.meta.url).pathname
-  )) as {
+  const { handlerFromEnv } = (await import(POST_BATCH_BUNDLE)) as {
     handlerFromEnv(env: Record<string, string | undefined>): (e: unknown, c: Context) => Promise<unknown>;
   };
   const handler = handlerFromEnv({ ...process.env, LOG_LEVEL: 'silent' });

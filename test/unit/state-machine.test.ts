@@ -5,10 +5,11 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import validator from 'asl-validator';
-import jsonata from 'jsonata';
 import { parseEvent } from '../../functions/post-batch/event.js';
 import type { JobView } from '../../functions/post-batch/job.js';
 import { parseRequest } from '../../lib/request.js';
+import { evaluate } from '../support/asl-jsonata.js';
+import { loadTemplate, resource } from '../support/cfn-yaml.js';
 
 const ASL_FILE = new URL('../../statemachine/lambda-as-batch.asl.json', import.meta.url);
 const text = readFileSync(ASL_FILE, 'utf8');
@@ -39,23 +40,11 @@ const deployed = JSON.parse(
 const fixture = (name: string) =>
   JSON.parse(readFileSync(new URL(`../fixtures/step-functions/${name}`, import.meta.url), 'utf8'));
 
-/** Evaluates a state field as Step Functions does in JSONata mode: strings in {% %} are expressions over $states. */
-async function evaluate(field: unknown, states: Record<string, unknown>): Promise<unknown> {
-  if (typeof field === 'string') {
-    const m = /^\{%(.*)%\}$/s.exec(field);
-    return m ? jsonata(m[1]!).evaluate(null, { states }) : field;
-  }
-  if (Array.isArray(field)) return Promise.all(field.map((f) => evaluate(f, states)));
-  if (typeof field === 'object' && field !== null)
-    return Object.fromEntries(
-      await Promise.all(Object.entries(field).map(async ([k, v]) => [k, await evaluate(v, states)] as const)),
-    );
-  return field;
-}
-
 test('the definition uses exactly the substitutions the template passes, each of them', () => {
   const used = new Set([...text.matchAll(/\$\{(\w+)\}/g)].map((m) => m[1]));
   assert.deepEqual([...used].sort(), Object.keys(SUBSTITUTIONS).sort());
+  const machine = resource(loadTemplate(), 'LambdaAsBatchStateMachine').Properties ?? {};
+  assert.deepEqual(Object.keys(machine.DefinitionSubstitutions as object).sort(), [...used].sort());
 });
 
 test('asl-validator accepts the definition with its substitutions filled in', () => {

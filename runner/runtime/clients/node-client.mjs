@@ -337,8 +337,7 @@ function makeContext(headers) {
   };
 }
 
-function invoke(fn, event, context, compat) {
-  if (compat) return Promise.resolve().then(() => fn(event));
+function invoke(fn, event, context) {
   // Callback-style handlers (before nodejs24.x) take three parameters; the first settlement wins.
   if (fn.length >= 3) {
     return new Promise((ok, fail) => {
@@ -371,7 +370,7 @@ function unmarshal(body) {
   }
 }
 
-async function serve(fn, compat) {
+async function serve(fn) {
   for (;;) {
     const next = await call('GET', '/invocation/next');
     const id = next.headers['lambda-runtime-aws-request-id'];
@@ -391,13 +390,13 @@ async function serve(fn, compat) {
       continue;
     }
     next.body = undefined;
-    if (fn[STREAMING] === 'response' && !compat) {
+    if (fn[STREAMING] === 'response') {
       await invokeStreaming(fn, event, context, id);
       continue;
     }
     let result;
     try {
-      result = await invoke(fn, event, context, compat);
+      result = await invoke(fn, event, context);
     } catch (err) {
       await new Promise((r) => setImmediate(r));
       await logInvokeError('Invoke Error', err);
@@ -430,7 +429,7 @@ async function main() {
     await post('/init/error', JSON.stringify(body), { 'Lambda-Runtime-Function-Error-Type': body.errorType });
     process.exit(1);
   }
-  await serve(fn, process.env.RUN_LAMBDA_COMPAT === 'cirrus-v0');
+  await serve(fn);
 }
 
 await main();

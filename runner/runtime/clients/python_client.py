@@ -368,7 +368,7 @@ def _json_header(headers, name, label):
         raise _HeaderError("Unable to parse %s JSON: %s" % (label, e))
 
 
-def serve(handler_fn, compat):
+def serve(handler_fn):
     global _request_id, _tenant_id
     conn = Api(API)
     while True:
@@ -402,7 +402,7 @@ def serve(handler_fn, compat):
             continue
         del body
         try:
-            result = handler_fn(event) if compat else handler_fn(event, context)
+            result = handler_fn(event, context)
         except Exception as e:  # noqa: BLE001 - the handler's failure is reported, not raised
             stack = _stack(sys.exc_info()[2].tb_next)
             _report(type(e).__name__, str(e), stack)
@@ -444,7 +444,7 @@ def main():
         _post(Api(API), "/init/error", _error_body(error_type, message, stack),
               {"Lambda-Runtime-Function-Error-Type": error_type})
         sys.exit(1)
-    serve(handler_fn, os.environ.get("RUN_LAMBDA_COMPAT") == "cirrus-v0")
+    serve(handler_fn)
 
 
 if __name__ == "__main__":

@@ -3,13 +3,15 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { constants, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
+  type AttemptDetail,
   DescribeJobDefinitionsCommand,
   DescribeJobQueuesCommand,
   DescribeJobsCommand,
+  type JobDetail,
   type KeyValuePair,
 } from '@aws-sdk/client-batch';
 import { envFromPairs, mergeParameters, nameFromArn, substituteRefs } from './batch-refs.js';
@@ -188,4 +190,28 @@ export async function executeJob(
   } finally {
     await rm(bin, { recursive: true, force: true });
   }
+}
+
+/** What Batch reports for a job whose (only) container exited, and the job is done. */
+export const ESSENTIAL_CONTAINER_EXITED = 'Essential container in task exited';
+
+/**
+ * The job `job` (moto's DescribeJobs answer) as Batch describes it after its container ended as `run` did. moto's Batch
+ * runs no container and marks every job SUCCEEDED when it is submitted, with no exit code; the executor above knows
+ * how the container ended, so this sets what Batch sets then: the status (SUCCEEDED for exit 0, FAILED otherwise),
+ * the status reason, and the exit code on the job's container and on its last attempt.
+ */
+export function describedAsRun(job: JobDetail, run: Pick<JobResult, 'exitCode' | 'signal'>): JobDetail {
+  // A container killed by a signal reports 128 + its number, as Docker and ECS do.
+  const exitCode = run.exitCode ?? 128 + (run.signal ? (constants.signals[run.signal] ?? 0) : 0);
+  const ended = structuredClone(job);
+  ended.status = exitCode === 0 ? 'SUCCEEDED' : 'FAILED';
+  ended.statusReason = ESSENTIAL_CONTAINER_EXITED;
+  ended.container = { ...ended.container, exitCode };
+  const attempts = ended.attempts?.length ? ended.attempts : [{}];
+  const last = attempts[attempts.length - 1] as AttemptDetail;
+  last.container = { ...last.container, exitCode };
+  last.statusReason = ESSENTIAL_CONTAINER_EXITED;
+  ended.attempts = attempts;
+  return ended;
 }

@@ -11,9 +11,13 @@ export interface AwsClients {
 
 export const TEST_CREDENTIALS = { accessKeyId: 'testing', secretAccessKey: 'testing' } as const;
 
-/** Clients for `endpoint` (moto or the front) in us-east-1 with test credentials, S3 path style. */
-export function makeClients(endpoint: string): AwsClients {
-  const base = { endpoint, region: 'us-east-1', credentials: TEST_CREDENTIALS, maxAttempts: 1 };
+/**
+ * Clients for `endpoint` (moto or the front) in us-east-1 with test credentials (or `accessKeyId`, which the e2e
+ * IAM check reads as the caller's role), S3 path style.
+ */
+export function makeClients(endpoint: string, accessKeyId?: string): AwsClients {
+  const credentials = accessKeyId ? { ...TEST_CREDENTIALS, accessKeyId } : TEST_CREDENTIALS;
+  const base = { endpoint, region: 'us-east-1', credentials, maxAttempts: 1 };
   return {
     s3: new S3Client({ ...base, forcePathStyle: true }),
     lambda: new LambdaClient(base),
