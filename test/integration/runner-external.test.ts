@@ -8,10 +8,19 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { CreateFunctionCommand } from '@aws-sdk/client-lambda';
+import { CreateFunctionCommand, GetFunctionCommand } from '@aws-sdk/client-lambda';
+import { parseRunRecordJson } from '../../lib/run-record.js';
 import { assertBuilt, runLambda } from '../faults/support.js';
 import { freePort, listening, startFunctionContainer } from '../support/function-container.js';
-import { ACCOUNT_ID, createBucket, createRole, getJson, putObject, REGION } from './harness/fixtures.js';
+import {
+  ACCOUNT_ID,
+  createBucket,
+  createRole,
+  getJson,
+  getObject,
+  putObject,
+  REGION,
+} from './harness/fixtures.js';
 import { type Harness, startHarness } from './harness/index.js';
 
 const BUCKET = 'runner-external';
@@ -86,6 +95,20 @@ test('an Image function runs with --external-runtime beside its container: resul
   assert.equal(out.arn, `arn:aws:lambda:${REGION}:${ACCOUNT_ID}:function:${FN}`, 'invoked as the function');
   assert.deepEqual(h.front.downloads(), [], 'no code download');
   assert.equal(h.front.calls('lambda', 'GetFunction').length, 1);
+  // Its record names the image and the digest it resolved to, and GetFunction's CodeSha256 (an image's is hex).
+  const fn = await h.clients.lambda.send(new GetFunctionCommand({ FunctionName: FN }));
+  const rec = parseRunRecordJson(String(await getObject(h, BUCKET, 'ok/out.run.json')));
+  assert.equal(rec.status, 'succeeded');
+  assert.deepEqual(rec.function, {
+    arn: `arn:aws:lambda:${REGION}:${ACCOUNT_ID}:function:${FN}`,
+    version: '$LATEST',
+    runtime: null,
+    handler: null,
+    code_sha256: fn.Configuration?.CodeSha256,
+    image: { uri: IMAGE, digest: String(fn.Code?.ResolvedImageUri?.split('@')[1]) },
+  });
+  assert.match(String(rec.function.image?.digest), /^sha256:[0-9a-f]{64}$/);
+  assert.ok(rec.timings.initialized, 'the external runtime’s first request');
 });
 
 test('an Image function without --external-runtime is exit 3, naming the image and the two-container job', async () => {

@@ -98,3 +98,14 @@ test('records: --record - (stdout) is a usage error before anything runs', async
   assert.equal(r.code, 2, r.stderr);
   assert.match(r.last, /^UsageError: --record must name a place/);
 });
+
+test('records: a Batch attempt that is no number from 1 to 10 is a usage error before anything runs', async () => {
+  const r = await runCli([...py, fx('python-fn'), fx('payload.json'), '-'], {
+    env: { AWS_BATCH_JOB_ID: 'j', AWS_BATCH_JOB_ATTEMPT: 'eleven' },
+  });
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(
+    r.last,
+    /^UsageError: AWS_BATCH_JOB_ATTEMPT must be a whole number from 1 to 10, got "eleven"$/,
+  );
+});
