@@ -88,7 +88,8 @@ async function latency() {
     const requests = Array.from({ length: 10 }, (_, i) => small(r * 10 + i));
     const event = {
       Records: requests.map((req, i) => ({
-        messageId: `m${i}`,
+        // Unique per round: a message id is its record's idempotency key, and a reused one is refused.
+        messageId: `m${r}-${i}`,
         receiptHandle: `r${i}`,
         body: JSON.stringify(req),
         attributes: {},

@@ -51,7 +51,7 @@ export function timed(cmd: string, args: readonly string[], opts: RunOpts = {}):
     child.on('close', (code) => {
       const ms = performance.now() - t0;
       if (code !== 0) {
-        const tail = stderr.trimEnd().split('\n').slice(-5).join('\n');
+        const tail = stderr.trimEnd().split('\n').slice(-40).join('\n');
         reject(new CommandFailedError(`${cmd} ${args.join(' ')} exited with code ${code}:\n${tail}`));
         return;
       }

@@ -2,6 +2,7 @@
 import type { Comparison } from './context.js';
 import type { DispatcherResult } from './dispatcher.js';
 import type { ItemSetResult } from './dispatcher-items.js';
+import type { ItemChildResult } from './items-child.js';
 import type { MemoryResult } from './memory.js';
 import type { OverheadResult } from './overhead.js';
 import { fmtMs, fmtRatio, MB, table } from './stats.js';
@@ -16,6 +17,7 @@ export interface BenchResults {
   memory?: MemoryResult;
   dispatcher?: DispatcherResult;
   items?: ItemSetResult;
+  child?: ItemChildResult;
   aims?: Record<string, { aim: string; value: number; met: boolean }>;
   durationS?: number;
 }
@@ -36,6 +38,19 @@ export function judgeAims(r: BenchResults): BenchResults['aims'] {
       aim: '≤ 1.1× floor',
       value: r.overhead.warm.ratio,
       met: r.overhead.warm.ratio <= 1.1,
+    };
+  }
+  if (r.child) {
+    const { moto, latency } = r.child;
+    aims.itemChild = {
+      aim: `≤ 1.10× floor (S3 at ${latency.s3LatencyMs} ms a request)`,
+      value: latency.child.ratio,
+      met: latency.child.ratio <= 1.1,
+    };
+    aims.itemChildMoto = {
+      aim: '≤ 1.10× floor (moto as it is)',
+      value: moto.child.ratio,
+      met: moto.child.ratio <= 1.1,
     };
   }
   if (r.memory) {
@@ -87,8 +102,30 @@ export function printReport(r: BenchResults): void {
     const label = `6 ${r.items.items} payloads, one request (${r.items.submitJobCallsPerRequest} SubmitJob, array ${r.items.arraySize})`;
     speed.push(row(label, r.items.submit, 'bare PutObjects + 1 SubmitJob'));
   }
+  if (r.child) {
+    const c = r.child;
+    for (const v of [c.moto, c.latency]) {
+      const s3 = v.s3LatencyMs === 0 ? 'moto' : `S3 +${v.s3LatencyMs} ms`;
+      speed.push(
+        row(
+          `7 a child of ${c.items} items, ${c.eventBytes / 1024} KB events (${s3})`,
+          v.child,
+          'python3: GET, handler, PUT',
+        ),
+      );
+    }
+  }
   out.push(`Speed (medians of ${r.repetitions} runs; ratio = runner / baseline)\n${table(speed)}`);
-
+  if (r.child) {
+    for (const v of [r.child.moto, r.child.latency]) {
+      out.push(
+        `7 (${v.s3LatencyMs === 0 ? 'moto' : `S3 +${v.s3LatencyMs} ms`}) per item: runner ${v.perItemRunnerMs} ms, floor ${v.perItemFloorMs} ms; ` +
+          `runner steady state ${v.steadyPerItemMs} ms per item, fixed part ${fmtMs(v.fixedMs)} (node, GetFunction, the ` +
+          `runtime's start, the last writes); S3 requests per item: runner ${v.requestsPerItem.runner} (GET, PUT result, ` +
+          `PUT record), floor ${v.requestsPerItem.floor}`,
+      );
+    }
+  }
   if (r.dispatcher) {
     const d = r.dispatcher;
     const lat: string[][] = [

@@ -18,6 +18,8 @@ export interface RunFunction {
   runtime: string | null;
   handler: string | null;
   code_sha256: string | null;
+  /** a container image function (PackageType Image): its image, and the digest it resolved to */
+  image?: { uri: string; digest: string | null };
 }
 
 export interface RunLayer {
@@ -174,6 +176,14 @@ function runObject(r: Reader, v: unknown, path: string): RunObject {
   };
 }
 
+function image(r: Reader, v: unknown): { uri: string; digest: string | null } {
+  const o = r.object(v, 'function.image');
+  return {
+    uri: r.string(o, 'uri', 'function.image.') as string,
+    digest: r.string(o, 'digest', 'function.image.', { nullable: true }),
+  };
+}
+
 function runError(r: Reader, v: unknown, path: string): RunError {
   const o = r.object(v, path === '' ? 'the error part' : path);
   const p = path === '' ? '' : `${path}.`;
@@ -237,6 +247,7 @@ export function parseRunRecord(raw: unknown, where = 'record'): RunRecord {
       runtime: r.string(fn, 'runtime', 'function.', { nullable: true }),
       handler: r.string(fn, 'handler', 'function.', { nullable: true }),
       code_sha256: r.sha(fn, 'code_sha256', 'function.', true),
+      ...(fn.image === undefined || fn.image === null ? {} : { image: image(r, fn.image) }),
     },
     layers: layers.map((l: unknown, i: number) => {
       const lo = r.object(l, `layers[${i}]`);

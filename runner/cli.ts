@@ -59,6 +59,7 @@ async function main(argv: string[]): Promise<number> {
       log,
       spawn,
       signal: controller.signal,
+      version: VERSION,
     });
     return 0;
   } catch (err) {

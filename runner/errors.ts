@@ -109,10 +109,22 @@ export class StoppedBySignalError extends RunnerError {
  */
 export class FunctionError extends RunnerError {
   override readonly exitCode = ExitCode.functionFailed;
-  constructor(errorType: string, message: string) {
+  /** The runtime's stack trace of the failure, one string per line (the run record's `error.stackTrace`). */
+  readonly stackTrace: string[];
+  constructor(errorType: string, message: string, stackTrace: string[] = []) {
     super(message);
     this.name = errorType;
+    this.stackTrace = stackTrace;
   }
+}
+
+/**
+ * Items of an item set failed (each has its record and error part under the output prefix); the others succeeded.
+ * Exit 1. The message names the failed items and their error types.
+ */
+export class ItemsFailedError extends RunnerError {
+  override name = 'ItemsFailedError';
+  override readonly exitCode = ExitCode.functionFailed;
 }
 
 /**

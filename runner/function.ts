@@ -28,6 +28,17 @@ export interface PreparedFunction {
   logging?: FunctionLogging;
   /** TenancyConfig PER_TENANT: every invocation names a tenant. Undefined when unknown (local code). */
   tenantIsolation?: boolean;
+  /** What the run record says ran: known for a deployed function, absent for local code. */
+  deployed?: DeployedIdentity;
+}
+
+/** A deployed function as GetFunction describes it (the run record's `function` and `layers`). */
+export interface DeployedIdentity {
+  /** GetFunction's CodeSha256, as hex (the zip's SHA-256; for an image, its digest). */
+  codeSha256: string;
+  layers: { arn: string; codeSha256: string }[];
+  /** PackageType Image: the image and its resolved digest (`sha256:…`), when GetFunction gave one. */
+  image?: { uri: string; digest: string | null };
 }
 
 export interface FunctionLogging {
@@ -36,4 +47,15 @@ export interface FunctionLogging {
   applicationLogLevel?: string;
   systemLogLevel?: string;
   logGroup?: string;
+}
+
+/** A deployed function as the run record names it, known from GetFunction's answer on (`''` where it has none). */
+export interface FunctionIdentity {
+  /** The ARN it was invoked as (qualified when asked for with a qualifier). */
+  arn: string;
+  version: string;
+  runtime: string;
+  handler: string;
+  /** hex */
+  codeSha256: string;
 }

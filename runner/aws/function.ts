@@ -3,10 +3,11 @@ import { GetFunctionCommand, type GetFunctionCommandOutput, type LambdaClient } 
 import { type NetworkTimeouts, regionFromArn, regionFromEnv } from '../../lib/aws-config.js';
 import type { Env } from '../../lib/env.js';
 import { FunctionPrepareError, UnsupportedFunctionError, UsageError } from '../errors.js';
-import type { FunctionLogging, PreparedFunction } from '../function.js';
+import type { FunctionIdentity, PreparedFunction } from '../function.js';
 import type { Logger } from '../log.js';
 import { describeAwsError } from './aws-errors.js';
 import { lambdaClient } from './clients.js';
+import { describedFunction, loggingOf, sha256Hex } from './described.js';
 import { downloadVerified } from './download.js';
 import { type FunctionRef, hostArchitecture, parseFunctionRef, unqualifiedArn } from './function-ref.js';
 import { materializeLayers, overlayLayers } from './layers.js';
@@ -20,6 +21,13 @@ export interface RemoteFunctionOptions {
   env: Env;
   signal?: AbortSignal;
   timeouts?: NetworkTimeouts;
+  /**
+   * --external-runtime: the function runs elsewhere (its own image, or a runtime started beside the runner), so only
+   * its configuration is read: no code or layer is downloaded, nothing goes into the opt dir.
+   */
+  describeOnly?: boolean;
+  /** Told what GetFunction said ran, as soon as it answered (a run that fails later still records it). */
+  onDescribed?: (identity: FunctionIdentity) => void;
 }
 
 export type RemoteFunction = PreparedFunction & { cleanup(): Promise<void> };
@@ -45,14 +53,23 @@ export async function prepareRemoteFunction(
   log.debug(`GetFunction answered for ${ref}`);
   const config = fn.Configuration ?? {};
   const name = config.FunctionName ?? target.functionName;
+  const functionArn = unqualifiedArn(config.FunctionArn ?? target.functionName);
+  opts.onDescribed?.({
+    arn: target.qualifier ? `${functionArn}:${target.qualifier}` : functionArn,
+    version: config.Version ?? '$LATEST',
+    runtime: config.Runtime ?? '',
+    handler: config.Handler ?? '',
+    codeSha256: config.CodeSha256 ? sha256Hex(config.CodeSha256) : '',
+  });
+  refuseUnsupported(name, config);
+  reportConcurrency(name, config, log);
+  if (opts.describeOnly) return describedFunction(fn, target, region, lambda);
   if (config.PackageType === 'Image') {
     const image = fn.Code?.ImageUri ? ` (${fn.Code.ImageUri})` : '';
     throw new FunctionPrepareError(
-      `${name} is a container image function${image}: run that image itself as the Batch job, or deploy the function as a zip package`,
+      `${name} is a container image function${image}: it runs in its own image, as the job of two containers the dispatcher submits for it (that image beside run-lambda --external-runtime); this runner cannot start it by itself`,
     );
   }
-  refuseUnsupported(name, config);
-  reportConcurrency(name, config, log);
   const arch = config.Architectures?.[0] ?? 'x86_64';
   if (arch !== hostArchitecture()) {
     log.warn(
@@ -114,7 +131,6 @@ export async function prepareRemoteFunction(
       log,
     );
     log.debug(`${name}: layers copied into ${opts.optDir}`);
-    const functionArn = unqualifiedArn(config.FunctionArn ?? target.functionName);
     return {
       taskRoot: code.dir,
       optDir: opts.optDir,
@@ -129,6 +145,10 @@ export async function prepareRemoteFunction(
       region: regionFromArn(functionArn) ?? region,
       ...(config.LoggingConfig ? { logging: loggingOf(config.LoggingConfig) } : {}),
       tenantIsolation: config.TenancyConfig?.TenantIsolationMode === 'PER_TENANT',
+      deployed: {
+        codeSha256: sha256Hex(codeSha),
+        layers: layers.map((l) => ({ arn: l.arn, codeSha256: sha256Hex(l.sha256) })),
+      },
       cleanup: async () => {
         await overlay.undo();
         await store.cleanup();
@@ -162,15 +182,6 @@ function reportConcurrency(name: string, config: Configuration, log: Logger): vo
   );
 }
 
-function loggingOf(c: NonNullable<Configuration['LoggingConfig']>): FunctionLogging {
-  return {
-    format: c.LogFormat === 'JSON' ? 'JSON' : 'Text',
-    ...(c.ApplicationLogLevel ? { applicationLogLevel: c.ApplicationLogLevel } : {}),
-    ...(c.SystemLogLevel ? { systemLogLevel: c.SystemLogLevel } : {}),
-    ...(c.LogGroup ? { logGroup: c.LogGroup } : {}),
-  };
-}
-
 /**
  * Runs the code and layer downloads side by side; when one fails, the others are aborted and awaited, so
  * nothing is still writing into the store when the caller cleans it up.
@@ -194,7 +205,7 @@ async function allOrNothing<A, B>(
   }
 }
 
-async function getFunction(
+export async function getFunction(
   lambda: LambdaClient,
   target: FunctionRef,
   ref: string,

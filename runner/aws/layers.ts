@@ -23,7 +23,8 @@ export function parseLayerArn(arn: string): LayerRef {
   return { arn, layerName: m[1], version: Number(m[2]) };
 }
 
-async function layerContent(lambda: LambdaClient, layer: LayerRef, functionName: string) {
+/** GetLayerVersion's content of one layer: where to download it, its SHA-256 (base64, as Lambda gives it), size. */
+export async function layerContent(lambda: LambdaClient, layer: LayerRef, functionName: string) {
   try {
     const out = await lambda.send(
       new GetLayerVersionCommand({ LayerName: layer.layerName, VersionNumber: layer.version }),
@@ -52,7 +53,7 @@ export function materializeLayers(
     signal?: AbortSignal;
     timeouts?: NetworkTimeouts;
   },
-): Promise<Materialized[]> {
+): Promise<(Materialized & { arn: string; sha256: string })[]> {
   // One layer failing stops the others, and the answer waits until every one has stopped: nothing may still
   // be writing into the store (a temp zip, a lock) when the caller cleans up or the process exits.
   const controller = new AbortController();
@@ -64,7 +65,7 @@ export function materializeLayers(
     const layer = parseLayerArn(arn);
     const content = await layerContent(opts.lambda, layer, opts.functionName);
     const label = `layer ${layer.layerName.split(':').pop()}:${layer.version}`;
-    return materialize(
+    const placed = await materialize(
       opts.store,
       'layer',
       content.sha256,
@@ -86,6 +87,7 @@ export function materializeLayers(
         onChanged: (why) => opts.log.warn(changedNote(label, why)),
       },
     );
+    return { ...placed, arn, sha256: content.sha256 };
   });
   let first: { error: unknown } | undefined;
   for (const t of tasks) {
@@ -97,7 +99,9 @@ export function materializeLayers(
   return Promise.allSettled(tasks).then((results) => {
     opts.signal?.removeEventListener('abort', forward);
     if (first) throw first.error;
-    return results.map((r) => (r as PromiseFulfilledResult<Materialized>).value);
+    return results.map(
+      (r) => (r as PromiseFulfilledResult<Materialized & { arn: string; sha256: string }>).value,
+    );
   });
 }
 

@@ -1,4 +1,5 @@
 // Payloads and results on S3: streamed download to a file, upload from a file (multipart when large).
+import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
@@ -33,7 +34,7 @@ export interface S3IOOptions {
   timeouts?: NetworkTimeouts;
 }
 
-function locate(url: string): S3Location {
+export function locate(url: string): S3Location {
   try {
     return parseS3Url(url);
   } catch (err) {
@@ -52,12 +53,12 @@ class BodyCutError extends Error {
   override name = 'BodyCutError';
 }
 
-/** Streams `s3://bucket/key` to `destPath`. */
+/** Streams `s3://bucket/key` to `destPath`; returns its size and SHA-256 (hex), hashed as it arrived. */
 export async function downloadS3Payload(
   url: string,
   destPath: string,
   opts: S3IOOptions,
-): Promise<{ bytes: number }> {
+): Promise<{ bytes: number; sha256: string }> {
   const loc = locate(url);
   const s3 = s3Client(opts.env, opts.timeouts);
   try {
@@ -83,7 +84,7 @@ async function readOnce(
   loc: S3Location,
   destPath: string,
   opts: S3IOOptions,
-): Promise<{ bytes: number }> {
+): Promise<{ bytes: number; sha256: string }> {
   const signal = opts.signal ? { abortSignal: opts.signal } : {};
   const out = await s3.send(new GetObjectCommand({ Bucket: loc.bucket, Key: loc.key }), signal);
   const body = out.Body as Readable | undefined;
@@ -91,8 +92,11 @@ async function readOnce(
   const total = out.ContentLength ?? 0;
   let bytes = 0;
   let nextMark = 0.25;
+  // Each attempt rewrites the file whole, so each hashes from the start.
+  const sha = createHash('sha256');
   body.on('data', (chunk: Buffer) => {
     bytes += chunk.length;
+    sha.update(chunk);
     if (total > PROGRESS_THRESHOLD && bytes / total >= nextMark) {
       opts.log.info(`downloading the payload: ${Math.floor((bytes / total) * 100)}% of ${mb(total)}`);
       while (bytes / total >= nextMark) nextMark += 0.25;
@@ -110,7 +114,7 @@ async function readOnce(
     if (code === 'ENOSPC' || code === 'EACCES' || code === 'EROFS' || code === 'EDQUOT') throw err;
     throw new BodyCutError('the payload body was cut', { cause: err });
   }
-  return { bytes };
+  return { bytes, sha256: sha.digest('hex') };
 }
 
 export interface UploadOptions extends S3IOOptions {
@@ -207,11 +211,19 @@ const PERMANENT: Record<string, string> = {
   AllAccessDisabled: DENIED,
 };
 
-/** A failed read or write as the run's error: PayloadAccessError (exit 2) when permanent, else PayloadIOError (exit 4). */
-function payloadError(op: 'read' | 'write', loc: S3Location, err: unknown): RunnerError {
+/**
+ * A failed read or write as the run's error: PayloadAccessError (exit 2) when permanent, else PayloadIOError (exit 4).
+ * `what` words it ("write the run record to"); by default the payload's read or the result's write.
+ */
+export function payloadError(
+  op: 'read' | 'write',
+  loc: S3Location,
+  err: unknown,
+  what?: string,
+): RunnerError {
   const e = err as { name?: string; message?: string; Code?: string };
   const code = e.Code ?? e.name ?? 'Error';
-  const what = op === 'read' ? 'read the payload' : 'write the result to';
+  what ??= op === 'read' ? 'read the payload' : 'write the result to';
   const where = `s3://${loc.bucket}/${loc.key}`;
   const permanent = PERMANENT[code];
   if (permanent) return new PayloadAccessError(`could not ${what} ${where}: ${permanent}`, { cause: err });

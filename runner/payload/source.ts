@@ -11,6 +11,7 @@ import { parseS3Url } from '../../lib/s3-url.js';
 import { loadAws } from '../aws-module.js';
 import { PayloadAccessError, PayloadIOError, UsageError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { digestOf, digestTap, type PayloadDigest } from './digest.js';
 
 export type PayloadSource =
   | { kind: 'file'; path: string }
@@ -71,6 +72,8 @@ export interface PayloadFile {
   path: string;
   /** Resolves when the whole payload is on disk; rejects with PayloadIOError. */
   ready: Promise<void>;
+  /** Its size and SHA-256, once a stream has seen all of it (the download, or the event sent to the runtime). */
+  digest?: PayloadDigest;
 }
 
 export interface FetchPayloadDeps {
@@ -80,37 +83,50 @@ export interface FetchPayloadDeps {
   env: Env;
   signal?: AbortSignal;
   timeouts?: NetworkTimeouts;
+  /** Where a payload that is not a local file lands (default `<workDir>/payload.json`). */
+  path?: string;
 }
 
 /** Starts getting the payload to a local file; the runtime may start before `ready` resolves. */
 export function fetchPayload(source: PayloadSource, deps: FetchPayloadDeps): PayloadFile {
-  const tmp = join(deps.workDir, 'payload.json');
+  const tmp = deps.path ?? join(deps.workDir, 'payload.json');
   switch (source.kind) {
     case 'file':
       return { path: source.path, ready: checkReadable(source.path) };
     case 'data':
-      return { path: tmp, ready: writeFile(tmp, source.bytes).catch(ioError('write the data: payload')) };
-    case 'stdin':
       return {
         path: tmp,
-        ready: pipeline(deps.stdin, createWriteStream(tmp), { signal: deps.signal }).catch(
-          ioError('read the payload from stdin'),
-        ),
+        ready: writeFile(tmp, source.bytes).catch(ioError('write the data: payload')),
+        digest: digestOf(source.bytes),
       };
-    case 's3':
-      return { path: tmp, ready: downloadS3(source.url, tmp, deps) };
+    case 'stdin': {
+      const file: PayloadFile = { path: tmp, ready: Promise.resolve() };
+      const tap = digestTap((d) => {
+        file.digest = d;
+      });
+      file.ready = pipeline(deps.stdin, tap, createWriteStream(tmp), { signal: deps.signal }).catch(
+        ioError('read the payload from stdin'),
+      );
+      return file;
+    }
+    case 's3': {
+      const file: PayloadFile = { path: tmp, ready: Promise.resolve() };
+      file.ready = downloadS3(source.url, file, deps);
+      return file;
+    }
   }
 }
 
-async function downloadS3(url: string, path: string, deps: FetchPayloadDeps): Promise<void> {
+async function downloadS3(url: string, file: PayloadFile, deps: FetchPayloadDeps): Promise<void> {
   const { downloadS3Payload } = await loadAws(deps.workDir);
-  const { bytes } = await downloadS3Payload(url, path, {
+  const digest = await downloadS3Payload(url, file.path, {
     log: deps.log,
     env: deps.env,
     ...(deps.signal ? { signal: deps.signal } : {}),
     ...(deps.timeouts ? { timeouts: deps.timeouts } : {}),
   });
-  deps.log.debug(`payload: ${bytes} bytes from ${url}`);
+  file.digest = digest;
+  deps.log.debug(`payload: ${digest.bytes} bytes from ${url}`);
 }
 
 async function checkReadable(path: string): Promise<void> {

@@ -68,6 +68,11 @@ export interface ResultSlot {
   commit(stored?: { crc32?: number }): Promise<string>;
   /** Removes a result that must not be committed. */
   discard(): Promise<void>;
+  /**
+   * Whether a run record may go beside the target (`.json` → `.run.json`): yes for S3 and regular files; no for
+   * stdout, a FIFO or a device (`/dev/null.run.json` would be a new file in /dev).
+   */
+  recordBeside: boolean;
 }
 
 export interface SlotDeps {
@@ -77,17 +82,19 @@ export interface SlotDeps {
   env: Env;
   signal?: AbortSignal;
   timeouts?: NetworkTimeouts;
+  /** The result's file name in the work folder (an item set's items each have their own). */
+  resultName?: string;
 }
 
 /** Checks the target can take a result (before the function runs) and picks where the result lands first. */
 export async function prepareResultSlot(target: OutputTarget, deps: SlotDeps): Promise<ResultSlot> {
-  const inWorkDir = join(deps.workDir, 'result.json');
+  const inWorkDir = join(deps.workDir, deps.resultName ?? 'result.json');
   const discard = (path: string) => () => rm(path, { force: true });
   switch (target.kind) {
     case 'file': {
       const place = await fileTarget(target.path);
       if (place.kind === 'stream') return streamSlot(inWorkDir, place.path, discard(inWorkDir));
-      return renameSlot(place.path, discard);
+      return renameSlot(place.path, discard, deps.resultName);
     }
     case 'stdout':
       return {
@@ -104,6 +111,7 @@ export async function prepareResultSlot(target: OutputTarget, deps: SlotDeps): P
           return 'stdout';
         },
         discard: discard(inWorkDir),
+        recordBeside: false,
       };
     case 's3':
       return {
@@ -120,6 +128,7 @@ export async function prepareResultSlot(target: OutputTarget, deps: SlotDeps): P
           return target.url;
         },
         discard: discard(inWorkDir),
+        recordBeside: true,
       };
   }
 }
@@ -170,9 +179,10 @@ function targetError(path: string, err: NodeJS.ErrnoException): Error {
 }
 
 /** Same folder as the target, so the final rename is atomic and a failure leaves the target untouched. */
-function renameSlot(path: string, discard: (p: string) => () => Promise<void>): ResultSlot {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}-${Date.now()}.run-lambda.tmp`);
+function renameSlot(path: string, discard: (p: string) => () => Promise<void>, unique = ''): ResultSlot {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}-${Date.now()}${unique}.run-lambda.tmp`);
   return {
+    recordBeside: true,
     resultPath: tmp,
     async commit() {
       await rename(tmp, path).catch((err: NodeJS.ErrnoException) => {
@@ -187,6 +197,7 @@ function renameSlot(path: string, discard: (p: string) => () => Promise<void>): 
 /** The result is kept in the work folder and written through the target once the handler returned. */
 function streamSlot(resultPath: string, path: string, discard: () => Promise<void>): ResultSlot {
   return {
+    recordBeside: false,
     resultPath,
     async commit() {
       await pipeline(createReadStream(resultPath), createWriteStream(path, { flags: 'w' })).catch(

@@ -19,10 +19,17 @@ export interface Invocation {
   /** Where the response body is streamed to (created by the `response` endpoint). */
   resultPath: string;
   /**
-   * Told the size and CRC-32 of the result once it is stored, just before the outcome settles: the upload
-   * sends the checksum with the result instead of reading the file again to compute it.
+   * Told the size, CRC-32 and SHA-256 (hex) of the result once it is stored, just before the outcome settles: the
+   * upload sends the checksum and the run record the hash, instead of reading the file again to compute them.
    */
-  resultStored?: (info: { bytes: number; crc32: number }) => void;
+  resultStored?: (info: StoredResult) => void;
+}
+
+/** What the `response` endpoint learnt of a result as it streamed to disk. */
+export interface StoredResult {
+  bytes: number;
+  crc32: number;
+  sha256: string;
 }
 
 /** `{errorType, errorMessage, stackTrace}` as a runtime reports a failure. */

@@ -1,5 +1,6 @@
 // POST /runtime/invocation/{id}/response: streams the result to disk (never parsed), then 202. In streaming
 // mode (`Lambda-Runtime-Function-Response-Mode: streaming`) the body is chunked and may end in error trailers.
+import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { unlink } from 'node:fs/promises';
 import { Transform } from 'node:stream';
@@ -55,11 +56,14 @@ export async function handleResponse(ctx: RouteContext): Promise<void> {
   const path = slot.invocation.resultPath;
   let bytes = 0;
   let crc = 0;
+  // The run record's SHA-256 of the result, beside the CRC-32 the upload sends: both as the bytes arrive.
+  const sha = createHash('sha256');
   const counter = new Transform({
     highWaterMark: WRITE_BUFFER,
     transform(chunk: Buffer, _enc, done) {
       bytes += chunk.length;
       crc = crc32(chunk, crc);
+      sha.update(chunk);
       done(bytes > limit ? new TooLargeError() : null, chunk);
     },
   });
@@ -92,7 +96,7 @@ export async function handleResponse(ctx: RouteContext): Promise<void> {
     sendAccepted(res);
     return;
   }
-  slot.invocation.resultStored?.({ bytes, crc32: crc });
+  slot.invocation.resultStored?.({ bytes, crc32: crc, sha256: sha.digest('hex') });
   const contentType = headerValue(req.headers['content-type']);
   life.finish(slot, { kind: 'response', bytes, streamed, ...(contentType ? { contentType } : {}) });
   sendAccepted(res);

@@ -14,7 +14,7 @@ import { ApiErrorType, sendError } from './render.js';
 import { match } from './routes.js';
 import type { ApiState } from './state.js';
 
-export type { ApiLimits, ErrorReport, Invocation, Outcome } from './invocation.js';
+export type { ApiLimits, ErrorReport, Invocation, Outcome, StoredResult } from './invocation.js';
 export { defaultLimits } from './invocation.js';
 export type { Phase } from './lifecycle.js';
 

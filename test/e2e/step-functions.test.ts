@@ -11,7 +11,6 @@
 // gets the status and exit code the executed container ended with (describedAsRun in batch-exec.ts); its Lambda
 // runs no code, so the front answers the dispatcher's and post-batch's Invoke from their deployed code
 // (lambda-container.ts); its IAM returns inline role policies as Python reprs (iam.ts).
-// Waits for the runner's run records (branch w-core): the failing task's ValueError through post-batch (marked todo).
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -271,9 +270,7 @@ test("a failing task with no run record: RunJob's Catch hands post-batch the fai
   assert.deepEqual(logReads(), []);
 });
 
-test("a failing Python task's ValueError reaches the execution's error as ValueError, from its run record, without a log read", {
-  todo: "waits for the runner's run records (branch w-core); until then post-batch names it ContainerExitedError",
-}, async () => {
+test("a failing Python task's ValueError reaches the execution's error as ValueError, from its run record, without a log read", async () => {
   const ex = await runExecution(w, definition, { lambda_function: 'sfn-failing', payload: { id: 'bad-2' } });
   assert.deepEqual(stepsOf(ex), ['Plan', 'RunJob', 'PostBatch', 'Failed']);
   const answer = stepNamed(ex, 'Plan').output as BatchJobPlanAnswer;

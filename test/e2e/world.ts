@@ -21,7 +21,13 @@ import type { BatchJobAnswer } from '../../lib/request.js';
 import { parseS3Url } from '../../lib/s3-url.js';
 import { skipReason } from '../images/docker.js';
 import { ensureImages } from '../images/images.js';
-import { executeJob, type JobResult, REPO_ROOT } from '../integration/harness/batch-exec.js';
+import { type ArrayChildResult, arraySizeOf, executeArrayJob } from '../integration/harness/batch-array.js';
+import {
+  type ExecuteJobOptions,
+  executeJob,
+  type JobResult,
+  REPO_ROOT,
+} from '../integration/harness/batch-exec.js';
 import { fakeAuth } from '../integration/harness/clients.js';
 import { ACCOUNT_ID, getObject, REGION } from '../integration/harness/fixtures.js';
 import { type Harness, startHarness } from '../integration/harness/index.js';
@@ -63,6 +69,11 @@ export interface E2eWorld {
   runJob(jobId: string, opts?: { images?: ImageResolver; env?: Record<string, string> }): Promise<JobResult>;
   /** how this file's jobs run: in the run-lambda images' containers, or as processes, and why */
   jobsRun(): Promise<string>;
+  /** runs the children of an array job (all, or `only` those), each in a fresh container; `child` adds options */
+  runArrayJob(
+    jobId: string,
+    opts?: { only?: number[]; child?: (index: number) => ExecuteJobOptions },
+  ): Promise<ArrayChildResult[]>;
   /** the bytes at an s3:// URL, or undefined when there is no such object */
   read(url: string): Promise<Buffer | undefined>;
   /** updates the stack's parameters; the functions are served again from their updated configuration */
@@ -156,6 +167,24 @@ export async function startE2e(stackName: string, opts: E2eOptions = {}): Promis
       return images;
     };
     await imagesOnce();
+    // Each Batch job (each child of an array) starts a new container: nothing cached, an empty /opt. As a process it is
+    // not the real /opt of this machine, though, so the runner gets its twin env vars pointing into the scratch folder.
+    const freshContainer = async (
+      own: { images?: ImageResolver; env?: Record<string, string> } = {},
+    ): Promise<ExecuteJobOptions> => {
+      const { resolver } = await imagesOnce();
+      const container = join(dir, `container-${++jobs}`);
+      return {
+        images: (image) => own.images?.(image) ?? resolver?.(image),
+        // Handlers here keep copies of what they return under the scratch folder, at the same path inside.
+        volumes: [`${dir}:${dir}`],
+        env: { AWS_ACCESS_KEY_ID: Callers.job, ...own.env },
+        processEnv: {
+          RUN_LAMBDA_CACHE_DIR: join(container, 'cache'),
+          RUN_LAMBDA_OPT_DIR: join(container, 'opt'),
+        },
+      };
+    };
     return {
       h,
       get stack() {
@@ -197,26 +226,33 @@ export async function startE2e(stackName: string, opts: E2eOptions = {}): Promis
         return out.jobDefinitions[0] as JobDefinition;
       },
       async runJob(jobId, opts = {}) {
-        const { resolver } = await imagesOnce();
-        // Each Batch job starts a new container: nothing cached, an empty /opt. As a process it is not the real
-        // /opt of this machine, though, so the runner gets its twin env vars pointing into the scratch folder.
-        const container = join(dir, `container-${++jobs}`);
-        const r = await executeJob(h, jobId, {
-          images: (image) => opts.images?.(image) ?? resolver?.(image),
-          // Handlers here keep copies of what they return under the scratch folder, at the same path inside.
-          volumes: [`${dir}:${dir}`],
-          env: { AWS_ACCESS_KEY_ID: Callers.job, ...opts.env },
-          processEnv: {
-            RUN_LAMBDA_CACHE_DIR: join(container, 'cache'),
-            RUN_LAMBDA_OPT_DIR: join(container, 'opt'),
-          },
-        });
+        const r = await executeJob(h, jobId, await freshContainer(opts));
         const where =
           r.ranIn === 'process'
             ? `as a process on this host (${(await imagesOnce()).note})`
             : `in ${r.ranIn}`;
         process.stdout.write(`job ${jobId} ran ${where}\n`);
         return r;
+      },
+      async runArrayJob(jobId, opts = {}) {
+        // Containers are set up before the children start (each child gets its own fresh one).
+        const size = arraySizeOf(h, jobId) ?? 0;
+        const indexes = opts.only ?? Array.from({ length: size }, (_, i) => i);
+        const fresh = new Map<number, ExecuteJobOptions>();
+        for (const i of indexes) fresh.set(i, await freshContainer());
+        return executeArrayJob(h, jobId, {
+          ...(opts.only ? { only: opts.only } : {}),
+          child: (i) => {
+            const base = fresh.get(i) ?? {};
+            const own = opts.child?.(i) ?? {};
+            return {
+              ...base,
+              ...own,
+              env: { ...base.env, ...own.env },
+              processEnv: { ...base.processEnv, ...own.processEnv },
+            };
+          },
+        });
       },
       async jobsRun() {
         return (await imagesOnce()).note;

@@ -131,7 +131,15 @@ test('GetObject answering SlowDown every time: exit 4 naming it, no result, the 
   );
   assert.ok(fault.hits >= 2, `the SDK retried (${fault.hits} attempts)`);
   fault.remove();
-  assert.equal(h.front.calls('s3', 'PutObject').length, 0);
+  // No result: the one PutObject is the run record's, beside where the result would have gone.
+  assert.deepEqual(
+    h.front.calls('s3', 'PutObject').map((p) => p.path),
+    [`/${BUCKET}/slow-read/in_out.run.json`],
+  );
+  assert.equal(
+    ((await getJson(h, BUCKET, 'slow-read/in_out.run.json')) as { exit_code: number }).exit_code,
+    4,
+  );
   assert.deepEqual(await getJson(h, BUCKET, f.key), { i: f.i });
   assert.deepEqual(await listTree(f.tmp), []);
 });

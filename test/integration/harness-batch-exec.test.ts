@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { DescribeJobsCommand, SubmitJobCommand } from '@aws-sdk/client-batch';
+import { executeArrayJob } from './harness/batch-array.js';
 import { describedAsRun, executeJob, REPO_ROOT } from './harness/batch-exec.js';
 import {
   type BatchEnvironment,
@@ -64,6 +65,8 @@ before(async () => {
     'AWS_BATCH_JQ_NAME',
     'AWS_BATCH_JOB_ATTEMPT',
     'AWS_BATCH_CE_NAME',
+    'AWS_BATCH_JOB_ARRAY_INDEX',
+    'AWS_BATCH_JOB_ARRAY_SIZE',
     'AWS_ENDPOINT_URL',
     'A',
     'B',
@@ -145,6 +148,66 @@ test('executeJob starts the built runner by default', {
   const r = await executeJob(h, jobId!);
   assert.equal(r.exitCode, 0, r.stderr);
   assert.match(r.stdout, /\d+\.\d+\.\d+/);
+});
+
+test('executeArrayJob runs every child of an array job: its index, the array size and <id>:<index>', async () => {
+  const def = await registerJobDefinition(h, { name: 'exec-array', environment: { A: 'a' } });
+  const { jobId } = await h.frontClients.batch.send(
+    new SubmitJobCommand({
+      jobName: 'array',
+      jobQueue: env.jobQueueName,
+      jobDefinition: def.jobDefinitionArn,
+      arrayProperties: { size: 5 },
+    }),
+  );
+  const children = await executeArrayJob(h, jobId!, {
+    parallel: 2,
+    child: (i) => ({ runScript: probe, env: { EXIT: String(i === 3 ? 1 : 0) } }),
+  });
+  assert.deepEqual(
+    children.map((c) => [c.index, c.exitCode]),
+    [
+      [0, 0],
+      [1, 0],
+      [2, 0],
+      [3, 1],
+      [4, 0],
+    ],
+  );
+  for (const c of children) {
+    const seen = JSON.parse(c.stdout).env;
+    assert.equal(seen.AWS_BATCH_JOB_ARRAY_INDEX, String(c.index));
+    assert.equal(seen.AWS_BATCH_JOB_ARRAY_SIZE, '5');
+    assert.equal(seen.AWS_BATCH_JOB_ID, `${jobId}:${c.index}`);
+  }
+  const only = await executeArrayJob(h, jobId!, {
+    only: [2],
+    child: () => ({ runScript: probe, attempt: 2 }),
+  });
+  assert.deepEqual(
+    only.map((c) => [c.index, JSON.parse(c.stdout).env.AWS_BATCH_JOB_ATTEMPT]),
+    [[2, '2']],
+  );
+});
+
+test('executeJob stopWhen sends its signal once the check holds (a host lost mid-way)', async () => {
+  const sleeper = join(dir, 'sleep-stop.mjs');
+  await writeFile(sleeper, 'setTimeout(() => {}, 60_000);\n');
+  const def = await registerJobDefinition(h, { name: 'exec-stop' });
+  const { jobId } = await h.frontClients.batch.send(
+    new SubmitJobCommand({
+      jobName: 'stop',
+      jobQueue: env.jobQueueName,
+      jobDefinition: def.jobDefinitionArn,
+    }),
+  );
+  let polls = 0;
+  const r = await executeJob(h, jobId!, {
+    runScript: sleeper,
+    stopWhen: { check: () => ++polls >= 3, signal: 'SIGKILL' },
+  });
+  assert.equal(r.signal, 'SIGKILL');
+  assert.ok(polls >= 3);
 });
 
 test("describedAsRun: moto's job (SUCCEEDED at submit, no exit code) as Batch describes it once its container exited", async () => {

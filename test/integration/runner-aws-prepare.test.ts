@@ -221,7 +221,7 @@ test('without a region in the env or the ARN, the error says how to give one', a
   await assert.rejects(prepareRemoteFunction('prep-py', options({ env })), /AWS_REGION/);
 });
 
-test('a container image function is refused with exit 3 saying what to do instead', async () => {
+test('a container image function is refused with exit 3 saying how it runs (its own image beside run-lambda --external-runtime)', async () => {
   const role = await createRole(h);
   await h.clients.lambda.send(
     new CreateFunctionCommand({
@@ -234,7 +234,10 @@ test('a container image function is refused with exit 3 saying what to do instea
   await assert.rejects(prepareRemoteFunction('prep-image', options()), (err: Error) => {
     assert.equal(err.name, 'FunctionPrepareError');
     assert.equal(exitCodeOf(err), 3);
-    assert.match(err.message, /container image.*my-task:latest.*run that image itself.*zip package/);
+    assert.match(
+      err.message,
+      /container image function \(.*my-task:latest\): it runs in its own image, as the job of two containers the dispatcher submits for it \(that image beside run-lambda --external-runtime\)/,
+    );
     return true;
   });
 });

@@ -175,9 +175,15 @@ const badInputs: {
   },
   {
     name: 'payload s3 URL without a key',
-    args: [py, 's3://some-bucket/'],
+    args: [py, 's3://some-bucket'],
     code: 2,
     last: /^UsageError: bad payload URL: missing object key/,
+  },
+  {
+    name: 'payload s3 URL ending in / (an item set) without an output',
+    args: [py, 's3://some-bucket/'],
+    code: 2,
+    last: /^UsageError: an item set needs an <output-url> ending in \/ .*got none$/,
   },
   {
     name: 'file URL with a NUL byte (no NUL printed)',

@@ -98,3 +98,32 @@ test('data: URLs decode base64 and percent-encoding', () => {
   assert.throws(() => decodeDataUrl('data:;base64,@@@'), /invalid base64/);
   assert.throws(() => decodeDataUrl('data:,%E0%A4%A'), /invalid percent-encoding/);
 });
+
+test('options: --external-runtime serves on 127.0.0.1:9001 and waits 600 s by default; flags and twins set both', () => {
+  assert.equal(run(['fn', 'p.json']).externalRuntime, undefined);
+  assert.deepEqual(run(['--external-runtime', 'fn', 'p.json']).externalRuntime, {
+    host: '127.0.0.1',
+    port: 9001,
+    initTimeoutSeconds: 600,
+  });
+  const twins = {
+    RUN_LAMBDA_EXTERNAL_RUNTIME: '1',
+    RUN_LAMBDA_RUNTIME_API: '[::1]:9100',
+    RUN_LAMBDA_INIT_TIMEOUT: '30',
+  };
+  assert.deepEqual(run(['fn', 'p.json'], twins).externalRuntime, {
+    host: '::1',
+    port: 9100,
+    initTimeoutSeconds: 30,
+  });
+  const flags = [
+    '--external-runtime',
+    '--runtime-api',
+    '0.0.0.0:9002',
+    '--init-timeout',
+    '5',
+    'fn',
+    'p.json',
+  ];
+  assert.deepEqual(run(flags, twins).externalRuntime, { host: '0.0.0.0', port: 9002, initTimeoutSeconds: 5 });
+});

@@ -1,4 +1,4 @@
-// Run records as DESIGN.md "Run records" defines them, for tests of their readers (the runner does not write them yet).
+// Run records as DESIGN.md "Run records" defines them, made by hand for the tests of their readers (post-batch).
 import { createHash } from 'node:crypto';
 import type { RunRecord } from '../../lib/run-record.js';
 

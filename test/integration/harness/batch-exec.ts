@@ -44,6 +44,13 @@ export interface ExecuteJobOptions {
   images?: ImageResolver;
   /** docker --volume mounts of every Docker container (host paths a handler writes to) */
   volumes?: string[];
+  /**
+   * a child of an array job (batch-array.ts): AWS_BATCH_JOB_ARRAY_INDEX and AWS_BATCH_JOB_ARRAY_SIZE are set and the
+   * job id is `<jobId>:<index>`, as Batch names its children
+   */
+  array?: { index: number; size: number };
+  /** polled every 20 ms while the task runs: once true, its containers get `signal` (a host lost mid-way) */
+  stopWhen?: { check: () => boolean; signal: NodeJS.Signals };
 }
 
 export interface JobResult {
@@ -72,12 +79,13 @@ interface Override {
 
 interface SubmitBody {
   parameters?: Record<string, string>;
+  arrayProperties?: { size?: number };
   containerOverrides?: { command?: string[]; environment?: KeyValuePair[] };
   ecsPropertiesOverride?: { taskProperties?: { containers?: Override[] }[] };
 }
 
 /** The SubmitJob request that created `jobId`, from the front's log (moto's DescribeJobs omits parts of it). */
-function submitRequest(h: Harness, jobId: string): SubmitBody | undefined {
+export function submitRequest(h: Harness, jobId: string): SubmitBody | undefined {
   const base = jobId.split(':')[0];
   const rec = h.front.find(
     (r) => r.operation === 'SubmitJob' && (r.response as { jobId?: string } | undefined)?.jobId === base,
@@ -155,7 +163,13 @@ export async function executeJob(
     submitted?.parameters,
   );
   const batchVars = {
-    AWS_BATCH_JOB_ID: jobId,
+    AWS_BATCH_JOB_ID: opts.array ? `${jobId}:${opts.array.index}` : jobId,
+    ...(opts.array
+      ? {
+          AWS_BATCH_JOB_ARRAY_INDEX: String(opts.array.index),
+          AWS_BATCH_JOB_ARRAY_SIZE: String(opts.array.size),
+        }
+      : {}),
     AWS_BATCH_JQ_NAME: nameFromArn(job.jobQueue),
     AWS_BATCH_JOB_ATTEMPT: String(opts.attempt ?? 1),
     AWS_BATCH_CE_NAME: nameFromArn(ce),
@@ -173,7 +187,11 @@ export async function executeJob(
       ...opts.env,
       ...(image === 'host' || image.kind === 'folder' ? opts.processEnv : {}),
     });
-    const task = { hostPath: `${bin}:${process.env.PATH ?? '/usr/bin:/bin'}`, killAfterMs: opts.killAfterMs };
+    const task = {
+      hostPath: `${bin}:${process.env.PATH ?? '/usr/bin:/bin'}`,
+      killAfterMs: opts.killAfterMs,
+      stopWhen: opts.stopWhen,
+    };
     if (!ecs) {
       const container = def?.containerProperties ?? {};
       const command = substituteRefs(

@@ -38,6 +38,8 @@ export interface TaskOptions {
   hostPath: string;
   /** send SIGTERM to every container after this many ms, as Batch does on cancel or timeout */
   killAfterMs?: number;
+  /** polled every 20 ms while the task runs: once true, every container gets `signal` (a host lost mid-way) */
+  stopWhen?: { check: () => boolean; signal: NodeJS.Signals };
 }
 
 interface Running {
@@ -45,6 +47,8 @@ interface Running {
   result: ContainerResult;
   child?: ChildProcess;
   stop?: () => void;
+  /** sends `signal` to the container at once (docker kill for a Docker container) */
+  signal: (signal: NodeJS.Signals) => void;
   exited: Promise<void>;
   done: boolean;
 }
@@ -61,6 +65,7 @@ function launch(spec: ContainerSpec, opts: TaskOptions): Omit<Running, 'spec'> {
   let cwd = tmpdir();
   let ranIn = 'process';
   let stop: (() => void) | undefined;
+  let signalIt: ((signal: NodeJS.Signals) => void) | undefined;
   const img = spec.image;
   if (img === 'host') {
     const argv = spec.command ?? [];
@@ -85,6 +90,9 @@ function launch(spec: ContainerSpec, opts: TaskOptions): Omit<Running, 'spec'> {
     ranIn = img.describe;
     stop = () => {
       spawn('docker', ['stop', '--time', '2', name], { stdio: 'ignore' }).on('error', () => {});
+    };
+    signalIt = (sig) => {
+      spawn('docker', ['kill', '--signal', sig, name], { stdio: 'ignore' }).on('error', () => {});
     };
   }
   const result: ContainerResult = {
@@ -122,7 +130,8 @@ function launch(spec: ContainerSpec, opts: TaskOptions): Omit<Running, 'spec'> {
       setTimeout(() => child.kill('SIGKILL'), 2000).unref();
     };
   }
-  return { result, child, stop, exited, done: false };
+  const signal = signalIt ?? ((sig: NodeJS.Signals) => child.kill(sig));
+  return { result, child, stop, signal, exited, done: false };
 }
 
 /** Runs `containers` to the task's end; every container's result, by name (not started: `started` false). */
@@ -141,6 +150,14 @@ export async function runTask(
     for (const r of runs.values()) if (!r.done) r.stop?.();
   };
   const kill = opts.killAfterMs === undefined ? undefined : setTimeout(stopAll, opts.killAfterMs);
+  const stopWhen = opts.stopWhen;
+  const poll = stopWhen
+    ? setInterval(() => {
+        if (!stopWhen.check()) return;
+        clearInterval(poll);
+        for (const r of runs.values()) if (!r.done) r.signal(stopWhen.signal);
+      }, 20)
+    : undefined;
 
   // START: the other started; COMPLETE: it exited; SUCCESS: it exited 0 (a non-zero exit means never).
   const state = (spec: ContainerSpec): 'wait' | 'go' | 'never' => {
@@ -184,6 +201,7 @@ export async function runTask(
     });
   }
   clearTimeout(kill);
+  clearInterval(poll);
   const out: Record<string, ContainerResult> = {};
   for (const spec of containers)
     out[spec.name] = runs.get(spec.name)?.result ?? {

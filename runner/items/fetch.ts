@@ -1,0 +1,62 @@
+// Gets an item ready while the one before it runs: is its result already there (a retried child skips it), and if not,
+// its event on local disk, hashed as it arrives.
+import { rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import type { NetworkTimeouts } from '../../lib/aws-config.js';
+import type { Env } from '../../lib/env.js';
+import { loadAws } from '../aws-module.js';
+import type { Logger } from '../log.js';
+import { fetchPayload, ioError, type PayloadFile } from '../payload/source.js';
+import type { OutputTarget } from '../payload/target.js';
+import type { Item } from './plan.js';
+
+export interface FetchDeps {
+  workDir: string;
+  stdin: Readable;
+  log: Logger;
+  env: Env;
+  signal?: AbortSignal;
+  timeouts?: NetworkTimeouts;
+}
+
+/** `done`: an earlier attempt of this child finished it; `ready`: its event is on disk. */
+export type Fetched = { kind: 'done' } | { kind: 'ready'; payload: PayloadFile; remove(): Promise<void> };
+
+/** Whether an item's result is already written. Failures are the run's errors (exit 2 or 4). */
+export async function resultExists(target: OutputTarget, deps: FetchDeps): Promise<boolean> {
+  if (target.kind === 's3') {
+    const { s3ObjectExists } = await loadAws(deps.workDir);
+    return s3ObjectExists(target.url, {
+      log: deps.log,
+      env: deps.env,
+      ...(deps.signal ? { signal: deps.signal } : {}),
+      ...(deps.timeouts ? { timeouts: deps.timeouts } : {}),
+    });
+  }
+  if (target.kind !== 'file') return false;
+  const s = await stat(target.path).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return undefined;
+    return ioError(`look for the result ${target.path}`)(err);
+  });
+  return s?.isFile() ?? false;
+}
+
+/**
+ * Whether an earlier attempt finished the item: its record and its result are both there. The record is written
+ * after the result, so it is looked for first (one request for an item never run); an item whose attempt was killed
+ * between its result and its record is run again.
+ */
+export async function itemFinished(item: Item, deps: FetchDeps): Promise<boolean> {
+  return (await resultExists(item.record, deps)) && (await resultExists(item.result, deps));
+}
+
+/** `look`: whether an earlier attempt may have finished it (false on a Batch job's first attempt). */
+export async function fetchItem(item: Item, deps: FetchDeps, look: boolean): Promise<Fetched> {
+  if (look && (await itemFinished(item, deps))) return { kind: 'done' };
+  const path = join(deps.workDir, `item-${item.index}.json`);
+  const payload = fetchPayload(item.source, { ...deps, path });
+  await payload.ready;
+  const own = item.source.kind !== 'file';
+  return { kind: 'ready', payload, remove: () => (own ? rm(path, { force: true }) : Promise.resolve()) };
+}

@@ -1,0 +1,127 @@
+// The items of a child, one after another on one runtime, with their I/O around them: the next items' payloads are
+// fetched while one runs, and each finished item's writes (result, then record) go on while the next ones run. A
+// failure that ends the child (exit 4, 3, a stop) ends it after the item it was seen on.
+import { asRunnerError, ExitCode, StoppedBySignalError } from '../errors.js';
+import type { RunOptions } from '../options.js';
+import { openDigested } from '../payload/digest.js';
+import { prepareResultSlot, type SlotDeps } from '../payload/target.js';
+import { type RunFacts, recordUrlOf } from '../record/build.js';
+import { asStopped } from '../run.js';
+import type { InvocationHeaders } from '../runtime/invocation-headers.js';
+import type { Session } from '../runtime/session.js';
+import { type FetchDeps, type Fetched, fetchItem } from './fetch.js';
+import type { Item } from './plan.js';
+import { type ItemEnd, type ItemWriteDeps, writeFailedItem, writeSucceededItem } from './write-item.js';
+
+/**
+ * Payloads fetched ahead of the item being run, and finished items whose writes may still be under way: on S3, each
+ * request is a round trip (~15–30 ms) the runtime need not wait for. Both bound the disk and memory a child uses.
+ */
+export const FETCH_AHEAD = 2;
+export const WRITES_IN_FLIGHT = 4;
+
+/** Ends the whole child rather than one item: a transient I/O failure, a function that cannot be had, a stop. */
+export function endsTheChild(err: unknown): boolean {
+  const code = asRunnerError(err).exitCode;
+  return err instanceof StoppedBySignalError || code === ExitCode.payload || code === ExitCode.prepare;
+}
+
+type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
+const settle = <T>(p: Promise<T>): Promise<Settled<T>> =>
+  p.then(
+    (value) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
+
+export interface ServeItemsInput {
+  session: Session;
+  opts: RunOptions;
+  io: FetchDeps & SlotDeps;
+  writes: ItemWriteDeps;
+  headers: InvocationHeaders;
+  /** What every item's record shares: the child's start, the prepared function. */
+  base: RunFacts;
+}
+
+/** Runs `items` in order; resolves with how each ended and, if one ended the child, that error. */
+export async function serveItems(
+  items: Item[],
+  input: ServeItemsInput,
+): Promise<{ ends: ItemEnd[]; stop: unknown }> {
+  const { session, opts, io, writes, headers, base } = input;
+  const { log, signal } = io;
+  const ends: ItemEnd[] = [];
+  let stop: unknown;
+  const record = (end: ItemEnd) => {
+    ends.push(end);
+    if (stop === undefined && !end.ok && endsTheChild(end.error)) stop = end.error;
+  };
+  const look = !opts.firstAttempt;
+  const ahead: Promise<Settled<Fetched>>[] = [];
+  let fetched = 0;
+  const fetchMore = () => {
+    while (ahead.length < FETCH_AHEAD && fetched < items.length) {
+      ahead.push(settle(fetchItem(items[fetched++] as Item, io, look)));
+    }
+  };
+  const inFlight: Promise<ItemEnd>[] = [];
+  const failed = (item: Item, facts: RunFacts, err: unknown) =>
+    writeFailedItem(item, facts, asStopped(err, signal, log), {
+      ...writes,
+      stopped: signal?.aborted ?? false,
+    });
+
+  for (let x = 0; x < items.length && stop === undefined; x++) {
+    const item = items[x] as Item;
+    fetchMore();
+    const got = (await ahead.shift()) as Settled<Fetched>;
+    fetchMore();
+    if (signal?.aborted) {
+      if (got.ok && got.value.kind === 'ready') await got.value.remove();
+      stop = new StoppedBySignalError((signal.reason as NodeJS.Signals) ?? 'SIGTERM');
+      break;
+    }
+    const facts: RunFacts = { ...base, payload: { url: recordUrlOf(item.source) } };
+    if (!got.ok) {
+      record(await failed(item, facts, got.error));
+      continue;
+    }
+    if (got.value.kind === 'done') {
+      log.info(`item ${item.index}: its result and record are there already (an earlier attempt); skipped`);
+      record({ index: item.index, ok: true });
+      continue;
+    }
+    const { payload, remove } = got.value;
+    const slot = await prepareResultSlot(item.result, { ...io, resultName: `item-${item.index}.out.json` });
+    try {
+      const served = await session
+        .serve({
+          openEvent: () => openDigested(payload),
+          resultPath: slot.resultPath,
+          timeoutSeconds: opts.timeoutSeconds,
+          headers,
+        })
+        .finally(() => {
+          facts.requestId = session.lastRequestId();
+          facts.initialized = session.initializedAt();
+          facts.payload = { url: recordUrlOf(item.source), digest: payload.digest };
+        });
+      const url = recordUrlOf(item.result);
+      inFlight.push(writeSucceededItem(item, slot, facts, served.stored, url, { ...writes, signal }));
+      while (inFlight.length >= WRITES_IN_FLIGHT) record(await (inFlight.shift() as Promise<ItemEnd>));
+    } catch (err) {
+      await slot.discard().catch(() => {});
+      record(await failed(item, facts, err));
+    } finally {
+      await remove().catch(() => {});
+    }
+  }
+  for (const w of inFlight.splice(0)) record(await w);
+  // Fetched for items the child will not run now (it stopped): their files go.
+  for (const a of ahead.splice(0)) {
+    const left = await a;
+    if (left.ok && left.value.kind === 'ready') await left.value.remove();
+  }
+  ends.sort((a, b) => a.index - b.index);
+  return { ends, stop };
+}

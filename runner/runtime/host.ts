@@ -1,0 +1,22 @@
+// Where the runtime the Runtime API serves lives: a process the runner spawns and supervises (supervisor.ts), or one
+// started elsewhere that connects to the runner's address (external.ts). The serving code (session.ts) sees only this.
+
+export interface RuntimeHost {
+  /** For logs: "the runner's Python client", "an external runtime at 127.0.0.1:9001". */
+  readonly label: string;
+  /**
+   * Resolves when a runtime is there to take the next invocation: a spawned one is started if none is running; an
+   * external one has made its first request. Rejects with the run's error (exit 3) when there can be none.
+   */
+  ready(): Promise<void>;
+  /** Resolves with how the current runtime went away ("exited with code 1"); never, for one the runner cannot see. */
+  lost(): Promise<string>;
+  /** The deadline passed: the runtime is killed at once (an external one cannot be, and is left to itself). */
+  kill(): void;
+  /** A stop signal: passed on to the runtime; resolves once it is gone (at once for an external one). */
+  stop(signal: NodeJS.Signals): Promise<void>;
+  /** The runtime is of no more use (it crashed or was killed): everything of it is ended; `ready` starts anew. */
+  discard(): void;
+  /** Ends everything of the run's runtimes (the last step of a run). */
+  end(): void;
+}

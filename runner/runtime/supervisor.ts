@@ -1,0 +1,96 @@
+// Supervises the runtime process the runner starts: Lambda's environment, its own process group, the keeper and the
+// run's mark, exit and signals, and a fresh process when the last one crashed or was killed (item sets).
+import { randomUUID } from 'node:crypto';
+import type { Env } from '../../lib/env.js';
+import { RuntimeNotAvailableError } from '../errors.js';
+import type { PreparedFunction } from '../function.js';
+import type { Logger } from '../log.js';
+import type { Compat } from '../options.js';
+import { RUN_MARK, runtimeEnv } from './env.js';
+import type { RuntimeHost } from './host.js';
+import { describeExit, type RuntimeProcess, type SpawnFn, startRuntime } from './process.js';
+import type { RuntimeCommand } from './select.js';
+
+/** How long a runtime gets to exit after a forwarded SIGTERM/SIGINT before its group is killed. */
+export const STOP_GRACE_MS = 2000;
+
+export interface SupervisorInput {
+  fn: PreparedFunction;
+  command: RuntimeCommand;
+  /** AWS_LAMBDA_RUNTIME_API: the address the Runtime API listens on. */
+  runtimeApi: string;
+  env: Env;
+  compat?: Compat;
+  spawn: SpawnFn;
+  log: Logger;
+  stopGraceMs?: number;
+}
+
+export function superviseRuntime(input: SupervisorInput): RuntimeHost {
+  const { log, command } = input;
+  // One mark for every process of the run, restarted runtimes included: what leaves a group is found by it.
+  const runMark = randomUUID();
+  let current: { proc: RuntimeProcess; lost: Promise<string> } | undefined;
+  let starting: Promise<void> | undefined;
+  let starts = 0;
+
+  const start = async () => {
+    const env = runtimeEnv({
+      runMark,
+      fn: input.fn,
+      base: input.env,
+      runtimeApi: input.runtimeApi,
+      runtimeDir: command.runtimeDir,
+      compat: input.compat,
+    });
+    const proc = await startRuntime({
+      command: command.command,
+      args: command.args,
+      env,
+      cwd: input.fn.taskRoot,
+      spawn: input.spawn,
+      mark: [RUN_MARK, runMark],
+    }).catch((err: Error) => {
+      throw new RuntimeNotAvailableError(`cannot start ${command.command}: ${err.message}`, { cause: err });
+    });
+    starts += 1;
+    const again = starts > 1 ? ' again' : '';
+    log.debug(`runtime started${again} (pid ${proc.pid}): ${[command.command, ...command.args].join(' ')}`);
+    current = { proc, lost: proc.exited.then((exit) => `runtime ${describeExit(exit)}`) };
+  };
+
+  const endCurrent = () => {
+    const marked = current?.proc.end() ?? [];
+    if (marked.length > 0)
+      log.debug(`ended ${marked.length} process(es) of the run outside its group: ${marked.join(' ')}`);
+    current = undefined;
+  };
+
+  return {
+    label: command.label,
+    ready() {
+      if (current) return Promise.resolve();
+      starting ??= start().finally(() => {
+        starting = undefined;
+      });
+      return starting;
+    },
+    lost() {
+      return current?.lost ?? new Promise<string>(() => {});
+    },
+    kill() {
+      current?.proc.signalGroup('SIGKILL');
+    },
+    async stop(signal) {
+      const running = current?.proc;
+      if (!running) return;
+      log.info(`received ${signal}; passing it to the runtime`);
+      running.signalGroup(signal);
+      const grace = setTimeout(() => running.signalGroup('SIGKILL'), input.stopGraceMs ?? STOP_GRACE_MS);
+      await running.exited;
+      clearTimeout(grace);
+    },
+    discard: endCurrent,
+    end: endCurrent,
+  };
+}

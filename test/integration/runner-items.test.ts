@@ -1,0 +1,150 @@
+// Item sets on S3 (moto through the harness): the next item's payload fetched while one runs, results and records
+// under the output prefix, and a transient failure inside a set: the child stops with exit 4 (Batch retries it), and
+// the retry skips the finished items (their record and result are there) and runs the rest.
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { parseRunRecordJson } from '../../lib/run-record.js';
+import { assertBuilt, runLambda } from '../faults/support.js';
+import { createBucket, createFunction, getJson, getObject, putObject } from './harness/fixtures.js';
+import { type Harness, type RecordedRequest, startHarness } from './harness/index.js';
+
+const BUCKET = 'runner-items';
+const HANDLER = `import os
+
+def lambda_handler(event, context):
+    return {"i": event["i"], "pid": os.getpid()}
+`;
+
+let h: Harness;
+let dir: string;
+before(async () => {
+  assertBuilt();
+  h = await startHarness();
+  dir = await mkdtemp(join(tmpdir(), 'runner-items-'));
+  await createBucket(h, BUCKET);
+  await createFunction(h, { name: 'items-task', files: { 'lambda_function.py': HANDLER } });
+});
+after(async () => {
+  await h?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function putSet(name: string, count: number) {
+  for (let i = 0; i < count; i++) await putObject(h, BUCKET, `${name}/in/${i}.json`, { i });
+}
+
+let n = 0;
+function runChild(name: string, count: number, perJob: number, env: Record<string, string> = {}) {
+  n += 1;
+  return runLambda({
+    h,
+    tmp: join(dir, `tmp-${n}`),
+    cacheDir: join(dir, `cache-${n}`),
+    env: { RUN_LAMBDA_ITEM_COUNT: String(count), RUN_LAMBDA_ITEMS_PER_JOB: String(perJob), ...env },
+    args: ['items-task', `s3://${BUCKET}/${name}/in/`, `s3://${BUCKET}/${name}/out/`],
+  });
+}
+
+const op = (operation: string, key: string) => (r: RecordedRequest) =>
+  r.operation === operation && r.path === `/${BUCKET}/${key}`;
+const keysOf = (operation: string, name: string) =>
+  h.front
+    .calls('s3', operation)
+    .map((r) => r.path.slice(`/${BUCKET}/${name}/`.length))
+    .filter((k) => !k.startsWith('/'));
+
+test('an S3 item set: one child runs its items in one runtime, each result and record under the output prefix', async () => {
+  await putSet('s1', 6);
+  h.front.clear();
+  const r = await runChild('s1', 6, 3, { AWS_BATCH_JOB_ARRAY_INDEX: '1', AWS_BATCH_JOB_ID: 'job-s1:1' });
+  assert.equal(r.code, 0, r.stderr);
+  const results = await Promise.all([3, 4, 5].map((i) => getJson(h, BUCKET, `s1/out/${i}.json`)));
+  assert.deepEqual(
+    results.map((x) => (x as { i: number }).i),
+    [3, 4, 5],
+  );
+  assert.equal(new Set(results.map((x) => (x as { pid: number }).pid)).size, 1, 'one runtime');
+  assert.deepEqual(keysOf('GetObject', 's1'), ['in/3.json', 'in/4.json', 'in/5.json']);
+  // One HeadObject per item: its record (written last) is not there, so neither is a finished attempt.
+  assert.deepEqual(keysOf('HeadObject', 's1'), ['out/3.run.json', 'out/4.run.json', 'out/5.run.json']);
+  assert.deepEqual(keysOf('PutObject', 's1').sort(), [
+    'out/3.json',
+    'out/3.run.json',
+    'out/4.json',
+    'out/4.run.json',
+    'out/5.json',
+    'out/5.run.json',
+  ]);
+  // Item 4's payload was read before item 3's result was written: fetched while item 3 ran.
+  const seq = (f: (q: RecordedRequest) => boolean) => h.front.find(f)?.seq ?? -1;
+  assert.ok(seq(op('GetObject', 's1/in/4.json')) < seq(op('PutObject', 's1/out/3.json')));
+  assert.equal(await getObject(h, BUCKET, 's1/out/0.json'), undefined, 'not this child’s');
+  const rec = parseRunRecordJson(String(await getObject(h, BUCKET, 's1/out/4.run.json')));
+  assert.deepEqual(rec.batch, { job_id: 'job-s1:1', attempt: 1, array_index: 1 });
+  // The first attempt of a Batch job: no earlier attempt can have finished an item, so none is looked for.
+  h.front.clear();
+  const first = await runChild('s1', 6, 3, { AWS_BATCH_JOB_ARRAY_INDEX: '0', AWS_BATCH_JOB_ATTEMPT: '1' });
+  assert.equal(first.code, 0, first.stderr);
+  assert.deepEqual(keysOf('HeadObject', 's1'), []);
+  assert.deepEqual(keysOf('GetObject', 's1'), ['in/0.json', 'in/1.json', 'in/2.json']);
+});
+
+test('a result that cannot be written inside a set stops the child with exit 4; the retry skips what is finished', async () => {
+  await putSet('s2', 12);
+  const fault = h.front.fault({
+    match: op('PutObject', 's2/out/2.json'),
+    kind: 'error',
+    status: 503,
+    code: 'SlowDown',
+  });
+  const first = await runChild('s2', 12, 12);
+  fault.remove();
+  assert.equal(first.code, 4, first.stderr);
+  assert.match(
+    first.lastLine,
+    /^PayloadIOError: could not write the result to s3:\/\/runner-items\/s2\/out\/2\.json: SlowDown/,
+  );
+  const rec2 = parseRunRecordJson(String(await getObject(h, BUCKET, 's2/out/2.run.json')));
+  assert.equal(rec2.exit_code, 4);
+  // The items whose writes were under way beside it ran too (serve-items.ts WRITES_IN_FLIGHT); none after them.
+  assert.equal(await getObject(h, BUCKET, 's2/out/11.json'), undefined, 'the child stopped');
+  assert.ok(await getObject(h, BUCKET, 's2/out/0.json'));
+  assert.ok(await getObject(h, BUCKET, 's2/out/1.json'));
+  const before = await Promise.all(
+    Array.from(
+      { length: 12 },
+      async (_, i) => (await getObject(h, BUCKET, `s2/out/${i}.run.json`)) !== undefined,
+    ),
+  );
+  const finished = before.flatMap((has, i) => (has && i !== 2 ? [i] : []));
+  h.front.clear();
+  const retry = await runChild('s2', 12, 12, { AWS_BATCH_JOB_ATTEMPT: '2', AWS_BATCH_JOB_ID: 'job-s2' });
+  assert.equal(retry.code, 0, retry.stderr);
+  const ran = keysOf('GetObject', 's2').map((k) => Number(/(\d+)\.json$/.exec(k)?.[1]));
+  const expected = Array.from({ length: 12 }, (_, i) => i).filter((i) => !finished.includes(i));
+  assert.deepEqual(
+    ran.sort((a, b) => a - b),
+    expected,
+    'only the unfinished items ran again',
+  );
+  for (let i = 0; i < 12; i++) assert.ok(await getObject(h, BUCKET, `s2/out/${i}.json`), `item ${i}`);
+  const again = parseRunRecordJson(String(await getObject(h, BUCKET, 's2/out/2.run.json')));
+  assert.deepEqual([again.status, again.batch?.attempt], ['succeeded', 2]);
+});
+
+test('an item payload that cannot be read for a transient reason stops the child with exit 4, naming it', async () => {
+  await putSet('s3', 3);
+  const fault = h.front.fault({ match: op('GetObject', 's3/in/1.json'), kind: 'error', status: 500 });
+  const r = await runChild('s3', 3, 3);
+  fault.remove();
+  assert.equal(r.code, 4, r.stderr);
+  assert.match(
+    r.lastLine,
+    /^PayloadIOError: could not read the payload s3:\/\/runner-items\/s3\/in\/1\.json/,
+  );
+  assert.ok(await getObject(h, BUCKET, 's3/out/0.json'));
+  assert.equal(await getObject(h, BUCKET, 's3/out/2.json'), undefined, 'the child stopped');
+});
