@@ -9,12 +9,10 @@
 // (harness/batch-exec.ts, batch-task.ts, local-images.ts); moto's Lambda checks no image in its ECR stub
 // (harness/fixtures.ts createImageFunction); the rest as in dispatch-to-result.test.ts.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { skipReason } from '../images/docker.js';
 import { ensureImages } from '../images/images.js';
-import { REPO_ROOT } from '../integration/harness/batch-exec.js';
 import { ACCOUNT_ID, createImageFunction, REGION } from '../integration/harness/fixtures.js';
 import {
   dockerFunctionImage,
@@ -90,18 +88,6 @@ const FNS: Fn[] = [
     image: { runtime: 'python', files: { 'app.py': SILENT }, cmd: ['app.handler'] },
   },
 ];
-
-/** The runner of this worktree speaks --external-runtime (the runner side of issue 14, built on another branch). */
-function runnerHasExternalRuntime(): boolean {
-  const r = spawnSync(process.execPath, [join(REPO_ROOT, 'dist/run-lambda.mjs'), '--help'], {
-    encoding: 'utf8',
-  });
-  return `${r.stdout}${r.stderr}`.includes('--external-runtime');
-}
-const WAITING = runnerHasExternalRuntime()
-  ? false
-  : "waits for the runner's `run --external-runtime --runtime-api <host:port> --init-timeout <s>` (issue 14, the runner side, landing on main): this worktree's dist/run-lambda.mjs has no --external-runtime";
-if (WAITING) process.stdout.write(`image function jobs SKIPPED: ${WAITING}\n`);
 
 let w: E2eWorld;
 const images = new Map<string, LocalImage>();
@@ -185,9 +171,7 @@ for (const [fn, expected] of [
     (jobId: string, n: number) => ({ echo: { n }, function: 'e2e-img-node', job: jobId, runLambdaJob: '1' }),
   ],
 ] as const) {
-  test(`${fn}: the job runs the function's own image beside the runner; its result and run record land on S3`, {
-    skip: WAITING,
-  }, async (t) => {
+  test(`${fn}: the job runs the function's own image beside the runner; its result and run record land on S3`, async (t) => {
     const answer = await w.dispatch({ lambda_function: fn, payload: { n: 7 } });
     assert.ok(answer.function_image && images.has(answer.function_image));
     const r = await run(answer.job_id);
@@ -203,9 +187,7 @@ for (const [fn, expected] of [
   });
 }
 
-test('a failing handler in its image: exit 1 (not retried), its error type in the last line and the run record, nothing at url_out', {
-  skip: WAITING,
-}, async () => {
+test('a failing handler in its image: exit 1 (not retried), its error type in the last line and the run record, nothing at url_out', async () => {
   const answer = await w.dispatch({ lambda_function: 'e2e-img-fail', payload: { id: 'T9' } });
   const r = await run(answer.job_id);
   assert.equal(r.exitCode, 1, r.stderr);
@@ -220,9 +202,7 @@ test('a failing handler in its image: exit 1 (not retried), its error type in th
   assert.equal(retryAction(await w.describeDefinition(answer.job_definition), 1), 'exit');
 });
 
-test('a runtime that never asks for an invocation: the runner gives up after --init-timeout with exit 3, nothing at url_out', {
-  skip: WAITING,
-}, async () => {
+test('a runtime that never asks for an invocation: the runner gives up after --init-timeout with exit 3, nothing at url_out', async () => {
   const answer = await w.dispatch({ lambda_function: 'e2e-img-silent', payload: { id: 'S' } });
   const r = await run(answer.job_id, { RUN_LAMBDA_INIT_TIMEOUT: '3' });
   assert.equal(r.exitCode, 3, r.stderr);
@@ -264,7 +244,7 @@ test('IAM: every call the dispatcher and the image-function jobs made is allowed
       'lambda:GetFunction',
       's3:PutObject',
     ],
-    job: WAITING ? [] : ['lambda:GetFunction', 's3:PutObject'],
+    job: ['lambda:GetFunction', 's3:PutObject'],
   };
   for (const who of Object.keys(roles) as (keyof typeof roles)[]) {
     const { statements } = await rolePolicies(w.h, roles[who]);

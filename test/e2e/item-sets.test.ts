@@ -116,7 +116,8 @@ test('a child killed mid-way and retried (attempt 2) re-runs only its unfinished
     only: [1],
     child: () => ({ stopWhen: { check: () => w.h.front.find(recordOf14) !== undefined, signal: 'SIGKILL' } }),
   });
-  assert.equal(first[0]?.signal, 'SIGKILL', first[0]?.stderr);
+  // As a process the child dies of the signal; in a container Docker reports it as exit code 137 (128 + 9), as Batch does.
+  assert.ok(first[0]?.signal === 'SIGKILL' || first[0]?.exitCode === 137, first[0]?.stderr);
   const keys = new Set(await keysUnder(answer.url_out));
   // Finished: its result and its record are there (one killed between the two is not).
   const finished = [10, 11, 12, 13, 14, 15, 16, 17, 18, 19].filter(

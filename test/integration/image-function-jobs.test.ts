@@ -6,7 +6,6 @@
 // nothing (harness/batch-exec.ts, batch-task.ts: a private port stands for the task's own 127.0.0.1:9001); images are
 // folders (harness/local-images.ts); moto's Lambda checks no image (harness/fixtures.ts createImageFunction).
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +16,7 @@ import { createJsonLogger } from '../../lib/logger.js';
 import type { BatchJobAnswer } from '../../lib/request.js';
 import { parseS3Url } from '../../lib/s3-url.js';
 import { CONTEXT, DISPATCHER_ENV, startWorld, type World } from './dispatcher-fixtures.js';
-import { executeJob, REPO_ROOT } from './harness/batch-exec.js';
+import { executeJob } from './harness/batch-exec.js';
 import { ACCOUNT_ID, createImageFunction, createRole, getObject, REGION } from './harness/fixtures.js';
 import { type FunctionImageSpec, folderImage, type LocalImage } from './harness/local-images.js';
 
@@ -46,17 +45,6 @@ const FNS: [string, FunctionImageSpec][] = [
   ['jobs-fail', { runtime: 'python', files: { 'app.py': FAILING }, cmd: ['app.handler'] }],
   ['jobs-silent', { runtime: 'python', files: { 'app.py': SILENT }, cmd: ['app.handler'] }],
 ];
-
-function runnerHasExternalRuntime(): boolean {
-  const r = spawnSync(process.execPath, [join(REPO_ROOT, 'dist/run-lambda.mjs'), '--help'], {
-    encoding: 'utf8',
-  });
-  return `${r.stdout}${r.stderr}`.includes('--external-runtime');
-}
-const skip = runnerHasExternalRuntime()
-  ? false
-  : "waits for the runner's `run --external-runtime --runtime-api <host:port> --init-timeout <s>` (issue 14, the runner side, landing on main): this worktree's dist/run-lambda.mjs has no --external-runtime";
-if (skip) process.stdout.write(`image function jobs as processes SKIPPED: ${skip}\n`);
 
 let w: World;
 let dir: string;
@@ -108,9 +96,7 @@ for (const [fn, expected] of [
   ['jobs-py', { echo: { n: 1 }, function: 'jobs-py', batch: '1', stage: 'test' }],
   ['jobs-node', { echo: { n: 1 }, function: 'jobs-node' }],
 ] as const) {
-  test(`${fn}: the runner, the gate and the function's image as processes; the result and the run record land on S3`, {
-    skip,
-  }, async () => {
+  test(`${fn}: the runner, the gate and the function's image as processes; the result and the run record land on S3`, async () => {
     const answer = await dispatch({ lambda_function: fn, payload: { n: 1 } });
     const r = await run(answer.job_id);
     assert.equal(r.exitCode, 0, `${r.stderr}\n--- function:\n${r.containers?.function?.stderr}`);
@@ -122,9 +108,7 @@ for (const [fn, expected] of [
   });
 }
 
-test('a failing handler: exit 1, its error type in the last line and the record, nothing at url_out', {
-  skip,
-}, async () => {
+test('a failing handler: exit 1, its error type in the last line and the record, nothing at url_out', async () => {
   const answer = await dispatch({ lambda_function: 'jobs-fail', payload: { band: 'B9' } });
   const r = await run(answer.job_id);
   assert.equal(r.exitCode, 1, r.stderr);
@@ -137,9 +121,7 @@ test('a failing handler: exit 1, its error type in the last line and the record,
   assert.deepEqual([record.status, record.error.errorType], ['failed', 'KeyError']);
 });
 
-test('a runtime that never asks for an invocation: exit 3 after --init-timeout (RUN_LAMBDA_INIT_TIMEOUT), nothing at url_out', {
-  skip,
-}, async () => {
+test('a runtime that never asks for an invocation: exit 3 after --init-timeout (RUN_LAMBDA_INIT_TIMEOUT), nothing at url_out', async () => {
   const answer = await dispatch({ lambda_function: 'jobs-silent', payload: { n: 1 } });
   const r = await run(answer.job_id, { RUN_LAMBDA_INIT_TIMEOUT: '2' });
   assert.equal(r.exitCode, 3, r.stderr);
@@ -147,9 +129,7 @@ test('a runtime that never asks for an invocation: exit 3 after --init-timeout (
   assert.ok(r.containers?.function?.started, 'the function started, and was stopped at the task’s end');
 });
 
-test("an image function's item set: each child serves its items to one runtime; every item's result lands", {
-  skip,
-}, async () => {
+test("an image function's item set: each child serves its items to one runtime; every item's result lands", async () => {
   const answer = await dispatch({
     lambda_function: 'jobs-py',
     payloads: [{ i: 0 }, { i: 1 }, { i: 2 }],

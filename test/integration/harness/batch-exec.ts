@@ -84,6 +84,13 @@ interface SubmitBody {
   ecsPropertiesOverride?: { taskProperties?: { containers?: Override[] }[] };
 }
 
+/** An array child's index: Batch names child j of job `id` `id:j` (moto's description may not carry the index). */
+function childIndex(jobId: string, described: number | undefined): number | undefined {
+  if (described !== undefined) return described;
+  const m = /:(\d+)$/.exec(jobId);
+  return m ? Number(m[1]) : undefined;
+}
+
 /** The SubmitJob request that created `jobId`, from the front's log (moto's DescribeJobs omits parts of it). */
 export function submitRequest(h: Harness, jobId: string): SubmitBody | undefined {
   const base = jobId.split(':')[0];
@@ -169,7 +176,9 @@ export async function executeJob(
           AWS_BATCH_JOB_ARRAY_INDEX: String(opts.array.index),
           AWS_BATCH_JOB_ARRAY_SIZE: String(opts.array.size),
         }
-      : {}),
+      : childIndex(jobId, job.arrayProperties?.index) !== undefined
+        ? { AWS_BATCH_JOB_ARRAY_INDEX: String(childIndex(jobId, job.arrayProperties?.index)) }
+        : {}),
     AWS_BATCH_JQ_NAME: nameFromArn(job.jobQueue),
     AWS_BATCH_JOB_ATTEMPT: String(opts.attempt ?? 1),
     AWS_BATCH_CE_NAME: nameFromArn(ce),
