@@ -91,3 +91,31 @@ export function isTransient(err: unknown, depth = 0): boolean {
   if (/^(aborted|socket hang up|Premature close)$/.test(e.message ?? '')) return true;
   return e.cause !== undefined && depth < 8 && isTransient(e.cause, depth + 1);
 }
+
+/** Throttling, as the SDK classifies it (429, TooManyRequestsException, SlowDown, Throttling…). */
+export function isThrottling(err: unknown): boolean {
+  if (err === null || typeof err !== 'object') return false;
+  const e = err as ErrorShape;
+  return (
+    isThrottlingError(err as Parameters<typeof isThrottlingError>[0]) ||
+    e.$metadata?.httpStatusCode === 429 ||
+    /Throttl|TooManyRequests/.test(e.name ?? '')
+  );
+}
+
+/** The HTTP status the server answered with, or undefined when no answer arrived (or it could not be read). */
+export function answeredStatus(err: unknown): number | undefined {
+  if (err === null || typeof err !== 'object') return undefined;
+  return (err as ErrorShape).$metadata?.httpStatusCode;
+}
+
+/**
+ * For calls that must not be sent twice (SubmitJob, RegisterJobDefinition): true when the server answered and its
+ * answer may change on another try (a 5xx or throttling). An error with no answer is not retryable here: the call
+ * may have taken effect, and the caller looks for what it made instead of resending it.
+ */
+export function isAnsweredRetryable(err: unknown): boolean {
+  const status = answeredStatus(err);
+  if (status === undefined || status < 300) return false;
+  return status >= 500 || isThrottling(err);
+}

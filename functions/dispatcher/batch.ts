@@ -20,6 +20,7 @@ import {
   RUNNER_CONTAINER,
 } from '../../lib/job-plan.js';
 import { BatchLimits, JOB_NAME } from '../../lib/request.js';
+import { answeredStatus, isAnsweredRetryable, isThrottling } from '../../lib/retry.js';
 import { type Clock, type RateLimiter, realClock } from './rate-limit.js';
 
 /** Tries for a SubmitJob answered with a server error (Batch did not take the job). */
@@ -107,20 +108,6 @@ export type SubmitOutcome =
   /** no answer, and the job could not be found: it may or may not exist */
   | { kind: 'unknown'; error: Error };
 
-interface SdkError {
-  name?: string;
-  $metadata?: { httpStatusCode?: number };
-}
-
-function throttled(err: SdkError): boolean {
-  return err.$metadata?.httpStatusCode === 429 || /Throttl|TooManyRequests/.test(err.name ?? '');
-}
-
-/** An answer a second try may change: a server error or throttling. */
-function worthRetrying(err: SdkError): boolean {
-  return (err.$metadata?.httpStatusCode ?? 0) >= 500 || throttled(err);
-}
-
 export interface SubmitDeps {
   limiter: RateLimiter;
   clock?: Clock;
@@ -149,16 +136,16 @@ export async function submitJob(
       if (!out.jobId) return { kind: 'refused', error: new Error('SubmitJob returned no jobId') };
       return { kind: 'submitted', jobId: out.jobId };
     } catch (err) {
-      const e = err as SdkError & Error;
-      const status = e.$metadata?.httpStatusCode;
+      const e = err as Error;
+      const status = answeredStatus(e);
       // No answer at all, or a 2xx whose body was cut (the SDK then fails to parse it): the job may exist.
       if (status === undefined || status < 300) {
         const jobId = await findSubmitted(batch, input, started).catch(() => undefined);
         return jobId ? { kind: 'found', jobId } : { kind: 'unknown', error: e };
       }
-      const limit = throttled(e) ? THROTTLED_ATTEMPTS : SUBMIT_ATTEMPTS;
-      if (attempt >= limit || !worthRetrying(e)) return { kind: 'refused', error: e };
-      const delay = throttled(e)
+      const limit = isThrottling(e) ? THROTTLED_ATTEMPTS : SUBMIT_ATTEMPTS;
+      if (attempt >= limit || !isAnsweredRetryable(e)) return { kind: 'refused', error: e };
+      const delay = isThrottling(e)
         ? random() * Math.min(THROTTLE_DELAY_CAP_MS, THROTTLE_DELAY_MS * 2 ** attempt)
         : RETRY_DELAY_MS * 2 ** (attempt - 1) * (0.5 + random());
       await clock.sleep(delay);

@@ -17,6 +17,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { JobDefinitionError, PayloadStoreError } from '../../lib/errors.js';
 import type { JsonLogger } from '../../lib/logger.js';
+import { answeredStatus, isAnsweredRetryable } from '../../lib/retry.js';
 import { formatS3Url, type S3Location } from '../../lib/s3-url.js';
 import { type FunctionImageDefinition, SPEC_PARAMETER } from './function-image.js';
 import { type Clock, realClock } from './rate-limit.js';
@@ -60,15 +61,9 @@ interface SdkError {
   $metadata?: { httpStatusCode?: number };
 }
 
-const status = (e: unknown) => (e as SdkError).$metadata?.httpStatusCode;
-const lostRace = (e: unknown) => [409, 412].includes(status(e) ?? 0);
+const lostRace = (e: unknown) => [409, 412].includes(answeredStatus(e) ?? 0);
 /** No answer, a server error or throttling: the call may have happened, or a retry may pass. */
-const uncertain = (e: unknown) => {
-  const s = status(e);
-  return (
-    s === undefined || s >= 500 || s === 429 || /Throttl|TooManyRequests/.test((e as SdkError).name ?? '')
-  );
-};
+const uncertain = (e: unknown) => answeredStatus(e) === undefined || isAnsweredRetryable(e);
 
 /** The lowest ACTIVE revision of `def.name` with this spec: every dispatcher picks the same one. */
 export async function findDefinition(

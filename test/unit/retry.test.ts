@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { isTransient, withRetries } from '../../lib/retry.js';
+import {
+  answeredStatus,
+  isAnsweredRetryable,
+  isThrottling,
+  isTransient,
+  withRetries,
+} from '../../lib/retry.js';
 
 const sdkError = (name: string, status?: number, extra: Record<string, unknown> = {}) =>
   Object.assign(new Error(`${name} happened`), {
@@ -115,4 +121,23 @@ test('withRetries delays grow exponentially, half fixed and half random, up to t
     ),
   );
   assert.deepEqual(delays, [2, 4, 8, 8]);
+});
+
+const answered = (status: number, name = 'Error') =>
+  Object.assign(new Error(name), { name, $metadata: { httpStatusCode: status } });
+
+test('calls that must not be sent twice are retried only on an answer that may change: a 5xx or throttling', () => {
+  assert.equal(isAnsweredRetryable(answered(500, 'ServerException')), true);
+  assert.equal(isAnsweredRetryable(answered(503)), true);
+  assert.equal(isAnsweredRetryable(answered(429, 'TooManyRequestsException')), true);
+  assert.equal(isAnsweredRetryable(answered(400, 'ClientException')), false);
+  assert.equal(isAnsweredRetryable(answered(403, 'AccessDeniedException')), false);
+  // No answer (a cut connection, a timeout): the call may have taken effect, so it is looked up, not resent.
+  assert.equal(
+    isAnsweredRetryable(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })),
+    false,
+  );
+  assert.equal(answeredStatus(new Error('no metadata')), undefined);
+  assert.equal(isThrottling(answered(400, 'ThrottlingException')), true);
+  assert.equal(isThrottling(answered(400, 'ValidationException')), false);
 });
