@@ -72,7 +72,12 @@ export interface E2eWorld {
   /** runs the children of an array job (all, or `only` those), each in a fresh container; `child` adds options */
   runArrayJob(
     jobId: string,
-    opts?: { only?: number[]; child?: (index: number) => ExecuteJobOptions },
+    opts?: {
+      only?: number[];
+      child?: (index: number) => ExecuteJobOptions;
+      /** run the children as processes even where an engine answers (a hundred containers cost minutes) */
+      asProcesses?: boolean;
+    },
   ): Promise<ArrayChildResult[]>;
   /** the bytes at an s3:// URL, or undefined when there is no such object */
   read(url: string): Promise<Buffer | undefined>;
@@ -170,12 +175,12 @@ export async function startE2e(stackName: string, opts: E2eOptions = {}): Promis
     // Each Batch job (each child of an array) starts a new container: nothing cached, an empty /opt. As a process it is
     // not the real /opt of this machine, though, so the runner gets its twin env vars pointing into the scratch folder.
     const freshContainer = async (
-      own: { images?: ImageResolver; env?: Record<string, string> } = {},
+      own: { images?: ImageResolver; env?: Record<string, string>; asProcess?: boolean } = {},
     ): Promise<ExecuteJobOptions> => {
       const { resolver } = await imagesOnce();
       const container = join(dir, `container-${++jobs}`);
       return {
-        images: (image) => own.images?.(image) ?? resolver?.(image),
+        images: own.asProcess ? () => undefined : (image) => own.images?.(image) ?? resolver?.(image),
         // Handlers here keep copies of what they return under the scratch folder, at the same path inside.
         volumes: [`${dir}:${dir}`],
         env: { AWS_ACCESS_KEY_ID: Callers.job, ...own.env },
@@ -239,7 +244,7 @@ export async function startE2e(stackName: string, opts: E2eOptions = {}): Promis
         const size = arraySizeOf(h, jobId) ?? 0;
         const indexes = opts.only ?? Array.from({ length: size }, (_, i) => i);
         const fresh = new Map<number, ExecuteJobOptions>();
-        for (const i of indexes) fresh.set(i, await freshContainer());
+        for (const i of indexes) fresh.set(i, await freshContainer({ asProcess: opts.asProcesses }));
         return executeArrayJob(h, jobId, {
           ...(opts.only ? { only: opts.only } : {}),
           child: (i) => {
