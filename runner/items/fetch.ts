@@ -2,23 +2,13 @@
 // its event on local disk, hashed as it arrives.
 import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
-import type { NetworkTimeouts } from '../../lib/aws-config.js';
-import type { Env } from '../../lib/env.js';
 import { loadAws } from '../aws-module.js';
-import type { Logger } from '../log.js';
-import { fetchPayload, ioError, type PayloadFile } from '../payload/source.js';
+import { type FetchPayloadDeps, fetchPayload, ioError, type PayloadFile } from '../payload/source.js';
 import type { OutputTarget } from '../payload/target.js';
 import type { Item } from './plan.js';
 
-export interface FetchDeps {
-  workDir: string;
-  stdin: Readable;
-  log: Logger;
-  env: Env;
-  signal?: AbortSignal;
-  timeouts?: NetworkTimeouts;
-}
+/** What fetching an item needs: a payload's fetch, where each item's own path is chosen here. */
+export type FetchDeps = Omit<FetchPayloadDeps, 'path'>;
 
 /** `done`: an earlier attempt of this child finished it; `ready`: its event is on disk. */
 export type Fetched = { kind: 'done' } | { kind: 'ready'; payload: PayloadFile; remove(): Promise<void> };
