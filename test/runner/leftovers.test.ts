@@ -3,10 +3,13 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { test } from 'node:test';
+import { LAMBDA_NODE_PLATFORM_OK, lambdaNode } from '../support/lambda-node.js';
 import { fx, runner } from './helpers.js';
 
 const py = fx('python-fn');
+const nodeFn = fx('node-fn');
 
 /** Running, that is: a zombie waiting for a reaper counts as gone. */
 function alive(pid: number): boolean {
@@ -43,8 +46,9 @@ function start(
   args: string[],
   onText: (text: string, s: Started) => void,
   watch: (text: string) => number[],
+  node = process.execPath,
 ): Started {
-  const child = spawn(process.execPath, [runner, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(node, [runner, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let text = '';
   const s: Started = {
     child,
@@ -151,6 +155,53 @@ test('SIGUSR1 does not open the Node.js inspector in the runner; the run carries
   assert.equal(exit.code, 0, s.stderr());
   assert.doesNotMatch(s.stderr(), /Debugger listening/);
   assert.match(s.stderr(), /ignoring SIGUSR1/);
+});
+
+/** Whether something accepts connections on 127.0.0.1:`port` (Node's inspector listens on 9229). */
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = connect({ host: '127.0.0.1', port }, () => {
+      sock.destroy();
+      resolve(true);
+    });
+    sock.on('error', () => resolve(false));
+  });
+}
+
+// Node.js 22.14 and later open the inspector at SIGUSR1 unless told not to (--disable-sigusr1); the images' runner
+// Node is 22, so the runtime client it starts for a Node function is checked on that release here.
+test("SIGUSR1 to a Node function's runtime (the runner on Node.js 22) opens no inspector: the runtime runs with --disable-sigusr1", {
+  skip: LAMBDA_NODE_PLATFORM_OK ? false : 'the pinned Node.js binaries are linux-x64 ones',
+}, async () => {
+  const node22 = lambdaNode('nodejs22.x');
+  const handlerPid = pidsOf(/handler sleeping pids=(\d+)/);
+  let poked: Promise<{ inspector: boolean }> | undefined;
+  const s = start(
+    ['--handler', 'esm.sleep', '--runtime', 'nodejs22.x', nodeFn, 'data:,{}'],
+    (text, st) => {
+      const [pid] = handlerPid(text);
+      if (poked || pid === undefined) return;
+      poked = (async () => {
+        process.kill(pid, 'SIGUSR1');
+        // An inspector opens within milliseconds of the signal; give it ample time to show before the stop.
+        let inspector = false;
+        for (let i = 0; i < 20 && !inspector; i++) {
+          await new Promise((r) => setTimeout(r, 100));
+          inspector = /Debugger listening/.test(st.stderr()) || (await listening(9229));
+        }
+        st.child.kill('SIGTERM');
+        return { inspector };
+      })();
+    },
+    handlerPid,
+    node22,
+  );
+  const exit = await s.exited;
+  assert.ok(poked, `the handler never said its pid:\n${s.stderr()}`);
+  const { inspector } = await poked;
+  assert.equal(inspector, false, `an inspector opened:\n${s.stderr()}`);
+  assert.doesNotMatch(s.stderr(), /Debugger listening/);
+  assert.equal(exit.code, 143, s.stderr());
 });
 
 test('the runner killed with SIGKILL: its keeper also ends a setsid daemon of the handler, by the run’s mark', async () => {
