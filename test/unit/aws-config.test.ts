@@ -1,0 +1,89 @@
+// The settings every SDK client of the project takes from one env object: endpoint, S3 addressing, region,
+// credentials and network timeouts (lib/aws-config.ts).
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import {
+  awsClientConfig,
+  credentialsFromEnv,
+  endpointFor,
+  isLocalEndpoint,
+  MAX_CONNECT_TIMEOUT_S,
+  networkTimeouts,
+  regionFromArn,
+  regionFromEnv,
+  requestHandlerOptions,
+} from '../../lib/aws-config.js';
+
+test('a service endpoint variable wins over AWS_ENDPOINT_URL; an empty one counts as unset', () => {
+  const env = { AWS_ENDPOINT_URL: 'http://127.0.0.1:5000', AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:6000' };
+  assert.equal(endpointFor(env, 's3'), 'http://127.0.0.1:6000');
+  assert.equal(endpointFor(env, 'batch'), 'http://127.0.0.1:5000');
+  assert.equal(endpointFor({ ...env, AWS_ENDPOINT_URL_S3: '' }, 's3'), 'http://127.0.0.1:5000');
+  assert.equal(endpointFor({}, 'lambda'), undefined);
+});
+
+test('S3 is addressed path-style only at a local or IP endpoint, where bucket host names cannot resolve', () => {
+  for (const url of [
+    'http://localhost:4566',
+    'http://127.0.0.1:5000',
+    'http://10.1.2.3',
+    'http://[::1]:9000',
+  ]) {
+    assert.equal(isLocalEndpoint(url), true, url);
+    assert.deepEqual(awsClientConfig({ AWS_ENDPOINT_URL: url }, 's3'), { forcePathStyle: true }, url);
+  }
+  for (const url of [
+    'https://s3.us-west-2.amazonaws.com',
+    'https://minio.example.org',
+    'not a url',
+    undefined,
+  ]) {
+    assert.equal(isLocalEndpoint(url), false, String(url));
+  }
+  assert.deepEqual(awsClientConfig({}, 's3'), {});
+  assert.deepEqual(awsClientConfig({ AWS_ENDPOINT_URL: 'http://127.0.0.1:5000' }, 'batch'), {});
+});
+
+test('the region of a Lambda ARN in any partition; none for a bare name or another service', () => {
+  assert.equal(regionFromArn('arn:aws:lambda:eu-west-1:123456789012:function:f'), 'eu-west-1');
+  assert.equal(regionFromArn('arn:aws-cn:lambda:cn-north-1:123456789012:function:f:prod'), 'cn-north-1');
+  assert.equal(regionFromArn('arn:aws-us-gov:lambda:us-gov-west-1:123456789012:function:f'), 'us-gov-west-1');
+  assert.equal(regionFromArn('my-function'), undefined);
+  assert.equal(regionFromArn('arn:aws:s3:::bucket'), undefined);
+});
+
+test('AWS_REGION wins over AWS_DEFAULT_REGION; empty values count as unset', () => {
+  assert.equal(regionFromEnv({ AWS_REGION: 'us-west-2', AWS_DEFAULT_REGION: 'eu-central-1' }), 'us-west-2');
+  assert.equal(regionFromEnv({ AWS_REGION: '', AWS_DEFAULT_REGION: 'eu-central-1' }), 'eu-central-1');
+  assert.equal(regionFromEnv({}), undefined);
+});
+
+test('static credentials only when both key parts are set; the session token only when given', () => {
+  assert.deepEqual(
+    credentialsFromEnv({ AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 's3cr3t' }),
+    {
+      accessKeyId: 'AKIDEXAMPLE',
+      secretAccessKey: 's3cr3t',
+    },
+  );
+  assert.deepEqual(
+    credentialsFromEnv({ AWS_ACCESS_KEY_ID: 'ASIA1', AWS_SECRET_ACCESS_KEY: 'x', AWS_SESSION_TOKEN: 'tok' }),
+    { accessKeyId: 'ASIA1', secretAccessKey: 'x', sessionToken: 'tok' },
+  );
+  // Half a key pair leaves the SDK's own chain (container role, instance profile) to apply.
+  assert.equal(credentialsFromEnv({ AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE' }), undefined);
+  assert.equal(
+    credentialsFromEnv({ AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: '' }),
+    undefined,
+  );
+});
+
+test('network timeouts: connecting is capped at 10 s, or the idle timeout when lower; never 0 (which means forever)', () => {
+  assert.deepEqual(networkTimeouts(), { idleMs: 60_000, connectMs: MAX_CONNECT_TIMEOUT_S * 1000 });
+  assert.deepEqual(networkTimeouts(2.5), { idleMs: 2500, connectMs: 2500 });
+  assert.deepEqual(networkTimeouts(0.0001), { idleMs: 1, connectMs: 1 });
+  assert.deepEqual(requestHandlerOptions(networkTimeouts(30)), {
+    connectionTimeout: 10_000,
+    socketTimeout: 30_000,
+  });
+});
