@@ -1,5 +1,5 @@
 // Client settings shared by every AWS SDK client the project makes (no SDK import here: it stays cheap to load).
-import { type Env, envString } from './env.js';
+import { ConfigError, type Env, envInt, envString } from './env.js';
 
 export type AwsService = 's3' | 'lambda' | 'batch';
 
@@ -86,10 +86,64 @@ export function networkTimeouts(idleSeconds: number = DEFAULT_IDLE_TIMEOUT_S): N
   return { idleMs, connectMs: Math.min(idleMs, MAX_CONNECT_TIMEOUT_S * 1000) };
 }
 
+/** The idle timeout of the project's Lambda functions (dispatcher, post-batch) unless NETWORK_TIMEOUT says otherwise. */
+export const FUNCTION_IDLE_TIMEOUT_S = 10;
+
+/**
+ * A Lambda function's timeouts from `NETWORK_TIMEOUT` (whole seconds of silence, 1 to 900, Lambda's longest run):
+ * a call that stalls fails in time for the function to say so, instead of the invocation timing out.
+ */
+export function networkTimeoutsFromEnv(env: Env, fallbackS = FUNCTION_IDLE_TIMEOUT_S): NetworkTimeouts {
+  const seconds = envInt(env, 'NETWORK_TIMEOUT', fallbackS);
+  if (seconds < 1 || seconds > 900)
+    throw new ConfigError(`NETWORK_TIMEOUT must be from 1 to 900 seconds, got ${seconds}`);
+  return networkTimeouts(seconds);
+}
+
 /** The SDK clients' `requestHandler` options for these timeouts (NodeHttpHandler's, without importing it). */
 export function requestHandlerOptions(t: NetworkTimeouts): {
   connectionTimeout: number;
   socketTimeout: number;
 } {
   return { connectionTimeout: t.connectMs, socketTimeout: t.idleMs };
+}
+
+/** Connection limits for a client whose calls may rightly stay silent a long time (a synchronous Invoke). */
+export interface ConnectTimeout {
+  connectMs: number;
+}
+
+/** What an SDK client of `service` is constructed with; plain data, so no SDK is imported here. */
+export interface SdkClientConfig {
+  region?: string;
+  endpoint?: string;
+  credentials?: EnvCredentials;
+  forcePathStyle?: boolean;
+  requestHandler?: { connectionTimeout: number; socketTimeout?: number };
+}
+
+/**
+ * The SDK reads AWS_ENDPOINT_URL[_<SERVICE>], the region and the credential variables from process.env by itself;
+ * they are passed from `env` explicitly so the env object is the one source (in a Lambda or a spawned runner the
+ * two are the same thing, so nothing changes there). `region` wins over the env's; `timeouts` bound connecting and
+ * silence (NetworkTimeouts), or connecting alone (ConnectTimeout); without them the SDK waits forever.
+ */
+export function sdkClientConfig(
+  env: Env,
+  service: AwsService,
+  opts: { region?: string; timeouts?: NetworkTimeouts | ConnectTimeout } = {},
+): SdkClientConfig {
+  const config: SdkClientConfig = { ...awsClientConfig(env, service) };
+  const region = opts.region ?? regionFromEnv(env);
+  if (region) config.region = region;
+  const endpoint = endpointFor(env, service);
+  if (endpoint) config.endpoint = endpoint;
+  const credentials = credentialsFromEnv(env);
+  if (credentials) config.credentials = credentials;
+  const t = opts.timeouts;
+  if (t) {
+    config.requestHandler =
+      'idleMs' in t ? requestHandlerOptions(t) : { connectionTimeout: Math.max(1, Math.round(t.connectMs)) };
+  }
+  return config;
 }

@@ -1,4 +1,5 @@
 // The dispatcher's configuration, read once per container from the environment through lib/env.ts.
+import { type NetworkTimeouts, networkTimeoutsFromEnv } from '../../lib/aws-config.js';
 import { ConfigError, type Env, envInt, envList, envRequired, envString } from '../../lib/env.js';
 import { type ImageName, Images } from '../../lib/job-plan.js';
 
@@ -24,6 +25,8 @@ export interface DispatcherConfig {
   submitRate: number;
   /** Container-image functions (DESIGN.md "Image functions"); undefined when ALLOWED_IMAGE_REPOSITORIES is unset. */
   imageFunctions: ImageFunctionSettings | undefined;
+  /** How long its SDK calls may take to connect and may stay silent (NETWORK_TIMEOUT, default 10 s of silence). */
+  networkTimeouts: NetworkTimeouts;
 }
 
 /** What the two-container job definitions the dispatcher registers for image functions are made of. */
@@ -211,5 +214,6 @@ export function readConfig(env: Env): DispatcherConfig {
     sqsConcurrency: Math.max(1, sqsConcurrency),
     submitRate,
     imageFunctions: readImageFunctionSettings(env),
+    networkTimeouts: networkTimeoutsFromEnv(env),
   };
 }

@@ -2,11 +2,11 @@
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import {
-  awsClientConfig,
-  credentialsFromEnv,
-  endpointFor,
+  MAX_CONNECT_TIMEOUT_S,
+  networkTimeouts,
   regionFromArn,
   regionFromEnv,
+  sdkClientConfig,
 } from '../../lib/aws-config.js';
 import type { Env } from '../../lib/env.js';
 import { DispatchError, reviveDispatchError } from '../../lib/errors.js';
@@ -32,10 +32,12 @@ export class Submitter {
     let client = this.#lambda.get(key);
     if (!client) {
       client = new LambdaClient({
-        region: r,
-        endpoint: endpointFor(this.#env, 'lambda'),
-        // Explicit credentials only when the env carries them; otherwise the SDK's own chain applies.
-        credentials: credentialsFromEnv(this.#env),
+        // Connecting is bounded; the answer is not: a synchronous Invoke is silent while the dispatcher works, and
+        // the dispatcher's own timeout ends it. Explicit credentials only when the env carries them.
+        ...sdkClientConfig(this.#env, 'lambda', {
+          region: r,
+          timeouts: { connectMs: MAX_CONNECT_TIMEOUT_S * 1000 },
+        }),
         // No SDK retry: an Invoke whose answer was lost may have made the job; a resend could make another.
         // The caller's own retry (a retried Lambda invocation) carries the same idempotency key instead.
         maxAttempts: 1,
@@ -46,12 +48,7 @@ export class Submitter {
   }
 
   #s3Client(): S3Client {
-    this.#s3 ??= new S3Client({
-      region: regionFromEnv(this.#env),
-      endpoint: endpointFor(this.#env, 's3'),
-      credentials: credentialsFromEnv(this.#env),
-      ...awsClientConfig(this.#env, 's3'),
-    });
+    this.#s3 ??= new S3Client(sdkClientConfig(this.#env, 's3', { timeouts: networkTimeouts() }));
     return this.#s3;
   }
 

@@ -1,10 +1,13 @@
 // post-batch's configuration, read once per container from the environment through lib/env.ts.
+import { type NetworkTimeouts, networkTimeoutsFromEnv } from '../../lib/aws-config.js';
 import { ConfigError, type Env, envInt, envString } from '../../lib/env.js';
 
 export interface PostBatchConfig {
   /** Results whose JSON is longer (in characters) come back as `{url}`; 0 always answers with the pointer. */
   maxInlineResult: number;
   logLevel: string | undefined;
+  /** How long its SDK calls may take to connect and may stay silent (NETWORK_TIMEOUT, default 10 s of silence). */
+  networkTimeouts: NetworkTimeouts;
 }
 
 /** Cirrus v2's limit for a payload handed between states inline. */
@@ -18,5 +21,9 @@ export function readConfig(env: Env): PostBatchConfig {
     throw new ConfigError(
       `MAX_INLINE_RESULT must be at most ${MAX_INLINE_RESULT_CAP} (Step Functions carries at most 256 KiB between states), got ${maxInlineResult}`,
     );
-  return { maxInlineResult, logLevel: envString(env, 'LOG_LEVEL') };
+  return {
+    maxInlineResult,
+    logLevel: envString(env, 'LOG_LEVEL'),
+    networkTimeouts: networkTimeoutsFromEnv(env),
+  };
 }

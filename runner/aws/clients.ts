@@ -2,46 +2,13 @@
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import {
-  type AwsService,
-  awsClientConfig,
-  credentialsFromEnv,
-  type EnvCredentials,
   endpointFor,
   FALLBACK_REGION,
   type NetworkTimeouts,
   networkTimeouts,
-  regionFromEnv,
-  requestHandlerOptions,
+  sdkClientConfig,
 } from '../../lib/aws-config.js';
 import type { Env } from '../../lib/env.js';
-
-interface CommonConfig {
-  region?: string;
-  endpoint?: string;
-  credentials?: EnvCredentials;
-  requestHandler: { connectionTimeout: number; socketTimeout: number };
-}
-
-/**
- * The SDK reads AWS_ENDPOINT_URL[_<SERVICE>] and the credential variables from process.env by itself; we pass
- * them from `env` explicitly so the env object handed to the runner is the one source (a spawned runner's
- * process.env and its env object are the same thing, so nothing changes in production).
- */
-function commonConfig(
-  env: Env,
-  service: AwsService,
-  region: string | undefined,
-  timeouts: NetworkTimeouts,
-): CommonConfig {
-  const config: CommonConfig = { requestHandler: requestHandlerOptions(timeouts) };
-  const r = region ?? regionFromEnv(env);
-  if (r) config.region = r;
-  const endpoint = endpointFor(env, service);
-  if (endpoint) config.endpoint = endpoint;
-  const credentials = credentialsFromEnv(env);
-  if (credentials) config.credentials = credentials;
-  return config;
-}
 
 const SILENT = { trace() {}, debug() {}, info() {}, warn() {}, error() {} };
 
@@ -55,10 +22,7 @@ export function lambdaClient(env: Env, region: string, timeouts = networkTimeout
   const key = `${region} ${endpointFor(env, 'lambda') ?? ''} ${keyOf(timeouts)}`;
   let client = lambdaClients.get(key);
   if (!client) {
-    client = new LambdaClient({
-      ...commonConfig(env, 'lambda', region, timeouts),
-      ...awsClientConfig(env, 'lambda'),
-    });
+    client = new LambdaClient(sdkClientConfig(env, 'lambda', { region, timeouts }));
     lambdaClients.set(key, client);
   }
   return client;
@@ -69,12 +33,10 @@ export function s3Client(env: Env, timeouts = networkTimeouts()): S3Client {
   const key = `${endpointFor(env, 's3') ?? ''} ${keyOf(timeouts)}`;
   let client = s3Clients.get(key);
   if (!client) {
-    const common = commonConfig(env, 's3', undefined, timeouts);
     // followRegionRedirects: a payload bucket in another region than the job still works.
     client = new S3Client({
       region: FALLBACK_REGION,
-      ...common,
-      ...awsClientConfig(env, 's3'),
+      ...sdkClientConfig(env, 's3', { timeouts }),
       followRegionRedirects: true,
       // The SDK does not retry a request whose body is a stream (the result upload retries itself) and then
       // warns on the console unless given a logger; the runner reports the failure itself.

@@ -293,6 +293,30 @@ test('the built bundle (dist/post-batch/index.mjs) answers as the source does an
   );
 });
 
+test("the built bundle's calls are bounded by NETWORK_TIMEOUT: a DescribeJobs that never answers is a ReadError, not a hang", async () => {
+  Object.assign(process.env, w.h.env);
+  const { handlerFromEnv } = (await import(POST_BATCH_BUNDLE)) as {
+    handlerFromEnv(env: Record<string, string | undefined>): (e: unknown, c: Context) => Promise<unknown>;
+  };
+  const handler = handlerFromEnv({ ...process.env, LOG_LEVEL: 'silent', NETWORK_TIMEOUT: '1' });
+  const job = await succeededJob('silent-batch', { ok: true });
+  const stall = w.h.front.fault({
+    match: (r) => r.service === 'batch' && r.operation === 'DescribeJobs',
+    kind: 'stall',
+  });
+  try {
+    await rejectsNamed(
+      handler({ job_id: job.jobId }, { awsRequestId: 'r' } as Context),
+      'ReadError',
+      /timed out/,
+    );
+    assert.ok(stall.hits >= 1);
+  } finally {
+    stall.remove();
+  }
+  assert.deepEqual(await handler({ job_id: job.jobId }, { awsRequestId: 'r' } as Context), { ok: true });
+});
+
 test('no result contents and no error messages reach log lines above debug', async () => {
   const secret = 'SECRET-CONTENT-42';
   const job = await succeededJob('quiet', { secret });

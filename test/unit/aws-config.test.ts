@@ -9,10 +9,13 @@ import {
   isLocalEndpoint,
   MAX_CONNECT_TIMEOUT_S,
   networkTimeouts,
+  networkTimeoutsFromEnv,
   regionFromArn,
   regionFromEnv,
   requestHandlerOptions,
+  sdkClientConfig,
 } from '../../lib/aws-config.js';
+import { ConfigError } from '../../lib/env.js';
 
 test('a service endpoint variable wins over AWS_ENDPOINT_URL; an empty one counts as unset', () => {
   const env = { AWS_ENDPOINT_URL: 'http://127.0.0.1:5000', AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:6000' };
@@ -86,4 +89,48 @@ test('network timeouts: connecting is capped at 10 s, or the idle timeout when l
     connectionTimeout: 10_000,
     socketTimeout: 30_000,
   });
+});
+
+test('NETWORK_TIMEOUT of the Lambda functions: whole seconds from 1 to 900, 10 by default; anything else is a ConfigError naming it', () => {
+  assert.deepEqual(networkTimeoutsFromEnv({}), { idleMs: 10_000, connectMs: 10_000 });
+  assert.deepEqual(networkTimeoutsFromEnv({ NETWORK_TIMEOUT: '2' }), { idleMs: 2000, connectMs: 2000 });
+  assert.deepEqual(networkTimeoutsFromEnv({ NETWORK_TIMEOUT: '900' }), {
+    idleMs: 900_000,
+    connectMs: 10_000,
+  });
+  for (const bad of ['0', '901', '1.5', 'ten', '-3']) {
+    assert.throws(
+      () => networkTimeoutsFromEnv({ NETWORK_TIMEOUT: bad }),
+      (err: Error) => {
+        assert.ok(err instanceof ConfigError, bad);
+        assert.match(err.message, /^NETWORK_TIMEOUT must be/, bad);
+        return true;
+      },
+    );
+  }
+});
+
+test('an SDK client config from the env object alone: endpoint, region, credentials, S3 addressing and timeouts', () => {
+  const env = {
+    AWS_ENDPOINT_URL: 'http://127.0.0.1:5000',
+    AWS_DEFAULT_REGION: 'eu-west-1',
+    AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+    AWS_SECRET_ACCESS_KEY: 'x',
+  };
+  assert.deepEqual(sdkClientConfig(env, 's3', { timeouts: networkTimeouts(30) }), {
+    forcePathStyle: true,
+    region: 'eu-west-1',
+    endpoint: 'http://127.0.0.1:5000',
+    credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'x' },
+    requestHandler: { connectionTimeout: 10_000, socketTimeout: 30_000 },
+  });
+  // A region given wins over the env's; a connect-only bound leaves silence unbounded (a synchronous Invoke).
+  assert.deepEqual(sdkClientConfig(env, 'lambda', { region: 'us-west-2', timeouts: { connectMs: 10_000 } }), {
+    region: 'us-west-2',
+    endpoint: 'http://127.0.0.1:5000',
+    credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'x' },
+    requestHandler: { connectionTimeout: 10_000 },
+  });
+  // Nothing in the env: nothing set, so the SDK's own chain and endpoints apply.
+  assert.deepEqual(sdkClientConfig({}, 'batch'), {});
 });
