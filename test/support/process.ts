@@ -7,6 +7,16 @@ export interface ProcessResult {
   stderr: string;
 }
 
+/** The last line of a process's stderr that is not blank ('' when there is none): where the runner says why it stopped. */
+export function lastLineOf(stderr: string): string {
+  return (
+    stderr
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .at(-1) ?? ''
+  );
+}
+
 export function runProcess(
   file: string,
   args: string[],
