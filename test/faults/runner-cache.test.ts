@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { GetFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
 import {
   createFunction,
@@ -14,14 +14,7 @@ import {
   putObject,
 } from '../integration/harness/fixtures.js';
 import type { Harness, RecordedRequest } from '../integration/harness/index.js';
-import {
-  cacheLeftovers,
-  listTree,
-  runLambda,
-  startRunnerHarness,
-  stopRunnerHarness,
-  waitForRequest,
-} from './support.js';
+import { cacheLeftovers, listTree, runLambda, waitForRequest, withRunnerHarness } from './support.js';
 
 const BUCKET = 'faults-cache';
 const HANDLER =
@@ -29,10 +22,9 @@ const HANDLER =
 
 let h: Harness;
 let dir: string;
-before(async () => {
-  ({ h, dir } = await startRunnerHarness('faults-cache-', BUCKET));
+withRunnerHarness({ prefix: 'faults-cache-', bucket: BUCKET }, (started) => {
+  ({ h, dir } = started);
 });
-after(() => stopRunnerHarness(h, dir));
 
 const codeOf = (target: string) => (r: RecordedRequest) => r.service === 'code' && r.code?.target === target;
 const entries = async (cacheDir: string, kind: 'code' | 'layer') =>

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { createFunction, getJson, getObject } from '../integration/harness/fixtures.js';
 import type { Harness, RecordedRequest } from '../integration/harness/index.js';
 import {
@@ -9,9 +9,8 @@ import {
   listTree,
   type RunSpec,
   runLambda,
-  startRunnerHarness,
-  stopRunnerHarness,
   waitForRequest,
+  withRunnerHarness,
 } from './support.js';
 
 const BUCKET = 'faults-signals';
@@ -27,11 +26,10 @@ def lambda_handler(event, context):
 
 let h: Harness;
 let dir: string;
-before(async () => {
-  ({ h, dir } = await startRunnerHarness('faults-signals-', BUCKET));
+withRunnerHarness({ prefix: 'faults-signals-', bucket: BUCKET }, async (started) => {
+  ({ h, dir } = started);
   await createFunction(h, { name: FN, files: { 'lambda_function.py': HANDLER } });
 });
-after(() => stopRunnerHarness(h, dir));
 
 /** A fresh input, cache and TMPDIR for one run, and its output URL. */
 async function fresh(name: string, event: Record<string, unknown>) {

@@ -1,17 +1,10 @@
 // Answers that never come: every AWS call and download has connect and idle timeouts, retried as transient
 // (RUN_LAMBDA_NETWORK_TIMEOUT=1 keeps these tests short; the default is 60 s).
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { createFunction, createLayer, getJson, getObject } from '../integration/harness/fixtures.js';
 import type { Harness, RecordedRequest } from '../integration/harness/index.js';
-import {
-  cacheLeftovers,
-  freshRun,
-  listTree,
-  runLambda,
-  startRunnerHarness,
-  stopRunnerHarness,
-} from './support.js';
+import { cacheLeftovers, ECHO_HANDLER, freshRun, listTree, runLambda, withRunnerHarness } from './support.js';
 
 const BUCKET = 'faults-timeouts';
 const FN = 'fto-echo';
@@ -20,12 +13,9 @@ const env = { RUN_LAMBDA_NETWORK_TIMEOUT: '1' };
 
 let h: Harness;
 let dir: string;
-before(async () => {
-  ({ h, dir } = await startRunnerHarness('faults-timeouts-', BUCKET));
-  await createFunction(h, {
-    name: FN,
-    files: { 'lambda_function.py': 'def lambda_handler(event, context):\n    return {"echo": event}\n' },
-  });
+withRunnerHarness({ prefix: 'faults-timeouts-', bucket: BUCKET }, async (started) => {
+  ({ h, dir } = started);
+  await createFunction(h, { name: FN, files: { 'lambda_function.py': ECHO_HANDLER } });
   const layer = await createLayer(h, 'fto-layer', { 'python/dep.py': 'VALUE = 1\n' });
   await createFunction(h, {
     name: LAYERED,
@@ -36,7 +26,6 @@ before(async () => {
     layers: [layer],
   });
 });
-after(() => stopRunnerHarness(h, dir));
 
 /** A fresh input, cache and TMPDIR for one run, and where its result goes by default. */
 async function fresh(name: string) {

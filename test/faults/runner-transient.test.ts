@@ -1,29 +1,18 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { createFunction, getJson, getObject } from '../integration/harness/fixtures.js';
 import type { Harness, RecordedRequest } from '../integration/harness/index.js';
-import {
-  cacheLeftovers,
-  freshRun,
-  listTree,
-  runLambda,
-  startRunnerHarness,
-  stopRunnerHarness,
-} from './support.js';
+import { cacheLeftovers, ECHO_HANDLER, freshRun, listTree, runLambda, withRunnerHarness } from './support.js';
 
 const BUCKET = 'faults-transient';
 const FN = 'ft-echo';
 
 let h: Harness;
 let dir: string;
-before(async () => {
-  ({ h, dir } = await startRunnerHarness('faults-transient-', BUCKET));
-  await createFunction(h, {
-    name: FN,
-    files: { 'lambda_function.py': 'def lambda_handler(event, context):\n    return {"echo": event}\n' },
-  });
+withRunnerHarness({ prefix: 'faults-transient-', bucket: BUCKET }, async (started) => {
+  ({ h, dir } = started);
+  await createFunction(h, { name: FN, files: { 'lambda_function.py': ECHO_HANDLER } });
 });
-after(() => stopRunnerHarness(h, dir));
 
 /** A fresh input object, cache and TMPDIR for one run. */
 const fresh = (name: string) => freshRun(h, dir, BUCKET, name);

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { createBucket, putObject } from '../integration/harness/fixtures.js';
 import { type Harness, type RecordedRequest, startHarness } from '../integration/harness/index.js';
 import { lastLineOf } from '../support/process.js';
@@ -14,13 +15,16 @@ import { lastLineOf } from '../support/process.js';
 /** The built runner, as the images run it (`npm test` builds first). */
 export const RUNNER = new URL('../../dist/run-lambda.mjs', import.meta.url).pathname;
 
+/** A Python function's lambda_function.py that answers {"echo": <the event>}. */
+export const ECHO_HANDLER = 'def lambda_handler(event, context):\n    return {"echo": event}\n';
+
 export function assertBuilt(): void {
   assert.ok(existsSync(RUNNER), 'dist/run-lambda.mjs is missing: run `npm run build` first');
 }
 
 /**
  * A test file's setup (its before()): checks the runner is built, starts a harness, makes a temp folder named
- * `<prefix>…` and, when given, the bucket. Undo it with stopRunnerHarness in after().
+ * `<prefix>…` and, when given, the bucket. Undo it with stopRunnerHarness in after(); withRunnerHarness does both.
  */
 export async function startRunnerHarness(
   prefix: string,
@@ -42,6 +46,22 @@ export async function startRunnerHarness(
 export async function stopRunnerHarness(h: Harness | undefined, dir: string | undefined): Promise<void> {
   await h?.stop();
   if (dir) await rm(dir, { recursive: true, force: true });
+}
+
+/**
+ * A test file's harness and temp folder: before() starts them (startRunnerHarness) and hands them to `ready` (to
+ * deploy the file's functions…); after() stops the harness and removes the folder.
+ */
+export function withRunnerHarness(
+  opts: { prefix: string; bucket?: string },
+  ready: (started: { h: Harness; dir: string }) => Promise<void> | void,
+): void {
+  let started: { h: Harness; dir: string } | undefined;
+  before(async () => {
+    started = await startRunnerHarness(opts.prefix, opts.bucket);
+    await ready(started);
+  });
+  after(() => stopRunnerHarness(started?.h, started?.dir));
 }
 
 export interface FreshRun {

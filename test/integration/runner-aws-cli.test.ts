@@ -3,9 +3,9 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { crc32 } from 'node:zlib';
-import { RUNNER, startRunnerHarness, stopRunnerHarness } from '../faults/support.js';
+import { RUNNER, withRunnerHarness } from '../faults/support.js';
 import {
   ACCOUNT_ID,
   createFunction,
@@ -24,10 +24,9 @@ const arnOf = (name: string) => `arn:aws:lambda:${REGION}:${ACCOUNT_ID}:function
 
 let h: Harness;
 let dir: string;
-before(async () => {
-  ({ h, dir } = await startRunnerHarness('runner-aws-cli-', BUCKET));
+withRunnerHarness({ prefix: 'runner-aws-cli-', bucket: BUCKET }, (started) => {
+  ({ h, dir } = started);
 });
-after(() => stopRunnerHarness(h, dir));
 
 interface Ran {
   code: number | null;

@@ -5,18 +5,17 @@
 // TenancyConfig, CapacityProviderConfig (front.patchConfiguration).
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import { RUNNER, startRunnerHarness, stopRunnerHarness } from '../faults/support.js';
+import { test } from 'node:test';
+import { RUNNER, withRunnerHarness } from '../faults/support.js';
 import { lastLineOf, type ProcessResult, runProcess } from '../support/process.js';
 import { createFunction } from './harness/fixtures.js';
 import type { Harness } from './harness/index.js';
 
 let h: Harness;
 let dir: string;
-before(async () => {
-  ({ h, dir } = await startRunnerHarness('runner-aws-parity-'));
+withRunnerHarness({ prefix: 'runner-aws-parity-' }, (started) => {
+  ({ h, dir } = started);
 });
-after(() => stopRunnerHarness(h, dir));
 
 let n = 0;
 /** The built runner with a cache of its own, at log level info; `last` is its last stderr line. */

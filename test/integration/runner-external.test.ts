@@ -6,10 +6,10 @@ import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { CreateFunctionCommand, GetFunctionCommand } from '@aws-sdk/client-lambda';
 import { parseRunRecordJson } from '../../lib/run-record.js';
-import { runLambda, startRunnerHarness, stopRunnerHarness } from '../faults/support.js';
+import { runLambda, withRunnerHarness } from '../faults/support.js';
 import { freePort, listening, startFunctionContainer } from '../support/function-container.js';
 import { ACCOUNT_ID, createRole, getJson, getObject, putObject, REGION } from './harness/fixtures.js';
 import type { Harness } from './harness/index.js';
@@ -24,8 +24,8 @@ const HANDLER = `def handler(event, context):
 let h: Harness;
 let dir: string;
 let taskRoot: string;
-before(async () => {
-  ({ h, dir } = await startRunnerHarness('runner-external-', BUCKET));
+withRunnerHarness({ prefix: 'runner-external-', bucket: BUCKET }, async (started) => {
+  ({ h, dir } = started);
   // The function image's /var/task.
   taskRoot = join(dir, 'var-task');
   await mkdir(taskRoot);
@@ -41,7 +41,6 @@ before(async () => {
     }),
   );
 });
-after(() => stopRunnerHarness(h, dir));
 
 async function runBeside(key: string, event: unknown) {
   await putObject(h, BUCKET, `${key}/in.json`, event);

@@ -3,9 +3,9 @@
 // the retry skips the finished items (their record and result are there) and runs the rest.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { parseRunRecordJson } from '../../lib/run-record.js';
-import { runLambda, startRunnerHarness, stopRunnerHarness } from '../faults/support.js';
+import { runLambda, withRunnerHarness } from '../faults/support.js';
 import { createFunction, getJson, getObject, putObject } from './harness/fixtures.js';
 import type { Harness, RecordedRequest } from './harness/index.js';
 
@@ -18,11 +18,10 @@ def lambda_handler(event, context):
 
 let h: Harness;
 let dir: string;
-before(async () => {
-  ({ h, dir } = await startRunnerHarness('runner-items-', BUCKET));
+withRunnerHarness({ prefix: 'runner-items-', bucket: BUCKET }, async (started) => {
+  ({ h, dir } = started);
   await createFunction(h, { name: 'items-task', files: { 'lambda_function.py': HANDLER } });
 });
-after(() => stopRunnerHarness(h, dir));
 
 async function putSet(name: string, count: number) {
   for (let i = 0; i < count; i++) await putObject(h, BUCKET, `${name}/in/${i}.json`, { i });

@@ -6,10 +6,10 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { GetFunctionCommand, GetLayerVersionCommand } from '@aws-sdk/client-lambda';
 import { parseRunRecordJson, type RunRecord } from '../../lib/run-record.js';
-import { runLambda, startRunnerHarness, stopRunnerHarness } from '../faults/support.js';
+import { runLambda, withRunnerHarness } from '../faults/support.js';
 import { ACCOUNT_ID, createFunction, createLayer, getObject, putObject, REGION } from './harness/fixtures.js';
 import type { Harness, RecordedRequest } from './harness/index.js';
 
@@ -33,12 +33,11 @@ const version = JSON.parse(await readFile(new URL('../../package.json', import.m
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const hexOf = (b64: string) => Buffer.from(b64, 'base64').toString('hex');
 
-before(async () => {
-  ({ h, dir } = await startRunnerHarness('runner-records-', BUCKET));
+withRunnerHarness({ prefix: 'runner-records-', bucket: BUCKET }, async (started) => {
+  ({ h, dir } = started);
   layerArn = await createLayer(h, 'rec-layer', { 'python/recdep.py': 'X = 1\n' });
   await createFunction(h, { name: 'rec-task', files: { 'lambda_function.py': HANDLER }, layers: [layerArn] });
 });
-after(() => stopRunnerHarness(h, dir));
 
 let n = 0;
 async function runCase(
