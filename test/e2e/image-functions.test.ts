@@ -19,6 +19,7 @@ import {
   type FunctionImageSpec,
   folderImage,
   type LocalImage,
+  SILENT_PYTHON_APP,
 } from '../integration/harness/local-images.js';
 import { callerOf, decide, permissionsFor, rolePolicies, wildcardAllows } from './iam.js';
 import {
@@ -47,13 +48,6 @@ const NODE_APP = `export const handler = async (event, context) => ({
 `;
 const FAILING = `def handler(event, context):
     raise ValueError("tile %s has no bands: ünïcödé" % event["id"])
-`;
-// Never asks for an invocation: its module does not finish importing (the runtime client loads it first).
-const SILENT = `import time
-time.sleep(600)
-
-def handler(event, context):
-    return event
 `;
 
 interface Fn {
@@ -85,7 +79,7 @@ const FNS: Fn[] = [
     name: 'e2e-img-silent',
     repo: 'e2e-fn/silent',
     command: ['app.handler'],
-    image: { runtime: 'python', files: { 'app.py': SILENT }, cmd: ['app.handler'] },
+    image: { runtime: 'python', files: { 'app.py': SILENT_PYTHON_APP }, cmd: ['app.handler'] },
   },
 ];
 

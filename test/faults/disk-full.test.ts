@@ -1,19 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import {
-  createBucket,
-  createFunction,
-  getJson,
-  getObject,
-  putObject,
-} from '../integration/harness/fixtures.js';
-import { type Harness, startHarness } from '../integration/harness/index.js';
-import { assertBuilt, listTree, runLambda } from './support.js';
+import { createFunction, getJson, getObject, putObject } from '../integration/harness/fixtures.js';
+import type { Harness } from '../integration/harness/index.js';
+import { listTree, runLambda, startRunnerHarness, stopRunnerHarness } from './support.js';
 
 const BUCKET = 'faults-disk';
 const SMALL = 'def lambda_handler(event, context):\n    return {"n": len(event.get("blob", ""))}\n';
@@ -26,21 +19,17 @@ let h: Harness;
 let dir: string;
 
 before(async () => {
-  assertBuilt();
-  dir = await mkdtemp(join(tmpdir(), 'faults-disk-'));
+  ({ h, dir } = await startRunnerHarness('faults-disk-', BUCKET));
   const mnt = join(dir, 'full');
   await mkdir(mnt);
   const m = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', mnt], { encoding: 'utf8' });
   if (m.status === 0) full = mnt;
   else
     skipReason = `cannot mount a small tmpfs here (${(m.stderr || m.error?.message || '').trim()}); needs root`;
-  h = await startHarness();
-  await createBucket(h, BUCKET);
 });
 after(async () => {
-  await h?.stop();
   if (full) spawnSync('umount', [full]);
-  await rm(dir, { recursive: true, force: true });
+  await stopRunnerHarness(h, dir);
 });
 
 let n = 0;

@@ -12,6 +12,7 @@ import {
   BUCKET,
   CONTEXT,
   DISPATCHER_ENV,
+  sqsRecord,
   startWorld,
   type World,
 } from '../integration/dispatcher-fixtures.js';
@@ -238,17 +239,14 @@ test('an SQS batch of 30 requests never makes more than SUBMIT_RATE SubmitJob ca
     { step: 'finalizeRequest' },
   );
   const f = fresh({ SUBMIT_RATE: '5', SQS_CONCURRENCY: '10' }, clock, batch);
-  const records = Array.from({ length: 30 }, (_, i) => ({
-    messageId: `rate-${i}`,
-    receiptHandle: 'r',
-    body: JSON.stringify({ lambda_function: 'plain-task', url: `s3://bkt/rate/${i}.json`, name: f.name }),
-    attributes: {},
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:q',
-    awsRegion: 'us-east-1',
-  }));
+  const records = Array.from({ length: 30 }, (_, i) =>
+    sqsRecord(
+      `rate-${i}`,
+      'r',
+      JSON.stringify({ lambda_function: 'plain-task', url: `s3://bkt/rate/${i}.json`, name: f.name }),
+      'q',
+    ),
+  );
   const out = await f.handler({ Records: records } as never, CONTEXT);
   batch.destroy();
   assert.deepEqual(out, { batchItemFailures: [] });

@@ -1,21 +1,20 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { hostname, tmpdir } from 'node:os';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { GetFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
 import {
-  createBucket,
   createFunction,
   createLayer,
   getJson,
   getObject,
   putObject,
 } from '../integration/harness/fixtures.js';
-import { type Harness, type RecordedRequest, startHarness } from '../integration/harness/index.js';
-import { assertBuilt, cacheLeftovers, listTree, runLambda, waitForRequest } from './support.js';
+import type { Harness, RecordedRequest } from '../integration/harness/index.js';
+import { cacheLeftovers, listTree, runLambda, waitForRequest, withRunnerHarness } from './support.js';
 
 const BUCKET = 'faults-cache';
 const HANDLER =
@@ -23,15 +22,8 @@ const HANDLER =
 
 let h: Harness;
 let dir: string;
-before(async () => {
-  assertBuilt();
-  h = await startHarness();
-  dir = await mkdtemp(join(tmpdir(), 'faults-cache-'));
-  await createBucket(h, BUCKET);
-});
-after(async () => {
-  await h?.stop();
-  await rm(dir, { recursive: true, force: true });
+withRunnerHarness({ prefix: 'faults-cache-', bucket: BUCKET }, (started) => {
+  ({ h, dir } = started);
 });
 
 const codeOf = (target: string) => (r: RecordedRequest) => r.service === 'code' && r.code?.target === target;

@@ -1,18 +1,17 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
+import { createFunction, getJson, getObject } from '../integration/harness/fixtures.js';
+import type { Harness, RecordedRequest } from '../integration/harness/index.js';
 import {
-  createBucket,
-  createFunction,
-  getJson,
-  getObject,
-  putObject,
-} from '../integration/harness/fixtures.js';
-import { type Harness, type RecordedRequest, startHarness } from '../integration/harness/index.js';
-import { assertBuilt, cacheLeftovers, listTree, runLambda, waitForRequest } from './support.js';
+  cacheLeftovers,
+  freshRun,
+  listTree,
+  type RunSpec,
+  runLambda,
+  waitForRequest,
+  withRunnerHarness,
+} from './support.js';
 
 const BUCKET = 'faults-signals';
 const FN = 'fs-sleepy';
@@ -27,37 +26,22 @@ def lambda_handler(event, context):
 
 let h: Harness;
 let dir: string;
-before(async () => {
-  assertBuilt();
-  h = await startHarness();
-  dir = await mkdtemp(join(tmpdir(), 'faults-signals-'));
-  await createBucket(h, BUCKET);
+withRunnerHarness({ prefix: 'faults-signals-', bucket: BUCKET }, async (started) => {
+  ({ h, dir } = started);
   await createFunction(h, { name: FN, files: { 'lambda_function.py': HANDLER } });
 });
-after(async () => {
-  await h?.stop();
-  await rm(dir, { recursive: true, force: true });
-});
 
-let n = 0;
+/** A fresh input, cache and TMPDIR for one run, and its output URL. */
 async function fresh(name: string, event: Record<string, unknown>) {
-  const i = ++n;
-  const key = `${name}/in.json`;
-  await putObject(h, BUCKET, key, { ...event, i });
-  h.front.clear();
-  h.front.clearFaults();
-  return {
-    input: { ...event, i },
-    key,
-    url: `s3://${BUCKET}/${key}`,
-    outKey: `${name}/out.json`,
-    out: `s3://${BUCKET}/${name}/out.json`,
-    tmp: join(dir, `tmp-${i}`),
-    cacheDir: join(dir, `cache-${i}`),
-  };
+  const f = await freshRun(h, dir, BUCKET, name, event);
+  return { ...f, outKey: `${name}/out.json`, out: `s3://${BUCKET}/${name}/out.json` };
 }
 
 type Fresh = Awaited<ReturnType<typeof fresh>>;
+
+/** The runner on f's input and output, in f's TMPDIR and cache (`extra` adds the callbacks, or other args). */
+const run = (f: Fresh, extra: Partial<RunSpec> = {}) =>
+  runLambda({ h, tmp: f.tmp, cacheDir: f.cacheDir, args: [FN, f.url, f.out], ...extra });
 
 /** Nothing at the output URL, the input as it was, the runner's TMPDIR empty, no temp files or locks in the cache. */
 async function assertNoTrace(f: Fresh): Promise<void> {
@@ -72,11 +56,7 @@ const handlerPid = (stderr: string) => Number(/handler started pid=(\d+)/.exec(s
 test('the runtime killed with SIGKILL mid-invocation: exit 1, Runtime.ExitError last line, no output', async () => {
   const f = await fresh('kill9', { sleep: 30 });
   let killed = false;
-  const r = await runLambda({
-    h,
-    tmp: f.tmp,
-    cacheDir: f.cacheDir,
-    args: [FN, f.url, f.out],
+  const r = await run(f, {
     onStderr(text) {
       const pid = handlerPid(text);
       if (!killed && pid) {
@@ -94,11 +74,7 @@ test('the runtime killed with SIGKILL mid-invocation: exit 1, Runtime.ExitError 
 test('SIGTERM during the handler: exit 143, no output, temp files removed', async () => {
   const f = await fresh('term-handler', { sleep: 30 });
   let sent = false;
-  const r = await runLambda({
-    h,
-    tmp: f.tmp,
-    cacheDir: f.cacheDir,
-    args: [FN, f.url, f.out],
+  const r = await run(f, {
     onStderr(text, child) {
       if (!sent && handlerPid(text)) {
         sent = true;
@@ -117,10 +93,7 @@ for (const cache of [true, false]) {
     const isCode = (r: RecordedRequest) => r.service === 'code';
     h.front.fault({ match: isCode, kind: 'latency', ms: 2000 });
     let child: ChildProcess | undefined;
-    const running = runLambda({
-      h,
-      tmp: f.tmp,
-      cacheDir: f.cacheDir,
+    const running = run(f, {
       args: [...(cache ? [] : ['--no-cache']), FN, f.url, f.out],
       onSpawn: (c) => {
         child = c;
@@ -142,11 +115,7 @@ test('SIGTERM during the result upload: exit 143, no output object, temp files r
     r.service === 's3' && r.operation === 'PutObject' && r.path === `/${BUCKET}/${f.outKey}`;
   h.front.fault({ match: isPut, kind: 'latency', ms: 2000 });
   let child: ChildProcess | undefined;
-  const running = runLambda({
-    h,
-    tmp: f.tmp,
-    cacheDir: f.cacheDir,
-    args: [FN, f.url, f.out],
+  const running = run(f, {
     onSpawn: (c) => {
       child = c;
     },
@@ -167,11 +136,7 @@ test('SIGTERM while the S3 payload is still arriving: exit 143 (not 4, which Bat
     r.service === 's3' && r.operation === 'GetObject' && r.path === `/${BUCKET}/${f.key}`;
   h.front.fault({ match: isGet, kind: 'stall' });
   let sent = false;
-  const r = await runLambda({
-    h,
-    tmp: f.tmp,
-    cacheDir: f.cacheDir,
-    args: [FN, f.url, f.out],
+  const r = await run(f, {
     // The runtime is up and waiting for its event, whose GetObject has not been answered.
     onStderr(text, child) {
       if (!sent && /runtime started/.test(text) && h.front.find(isGet)) {

@@ -1,20 +1,10 @@
 // Answers that never come: every AWS call and download has connect and idle timeouts, retried as transient
 // (RUN_LAMBDA_NETWORK_TIMEOUT=1 keeps these tests short; the default is 60 s).
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import {
-  createBucket,
-  createFunction,
-  createLayer,
-  getJson,
-  getObject,
-  putObject,
-} from '../integration/harness/fixtures.js';
-import { type Harness, type RecordedRequest, startHarness } from '../integration/harness/index.js';
-import { assertBuilt, cacheLeftovers, listTree, runLambda } from './support.js';
+import { test } from 'node:test';
+import { createFunction, createLayer, getJson, getObject } from '../integration/harness/fixtures.js';
+import type { Harness, RecordedRequest } from '../integration/harness/index.js';
+import { cacheLeftovers, ECHO_HANDLER, freshRun, listTree, runLambda, withRunnerHarness } from './support.js';
 
 const BUCKET = 'faults-timeouts';
 const FN = 'fto-echo';
@@ -23,15 +13,9 @@ const env = { RUN_LAMBDA_NETWORK_TIMEOUT: '1' };
 
 let h: Harness;
 let dir: string;
-before(async () => {
-  assertBuilt();
-  h = await startHarness();
-  dir = await mkdtemp(join(tmpdir(), 'faults-timeouts-'));
-  await createBucket(h, BUCKET);
-  await createFunction(h, {
-    name: FN,
-    files: { 'lambda_function.py': 'def lambda_handler(event, context):\n    return {"echo": event}\n' },
-  });
+withRunnerHarness({ prefix: 'faults-timeouts-', bucket: BUCKET }, async (started) => {
+  ({ h, dir } = started);
+  await createFunction(h, { name: FN, files: { 'lambda_function.py': ECHO_HANDLER } });
   const layer = await createLayer(h, 'fto-layer', { 'python/dep.py': 'VALUE = 1\n' });
   await createFunction(h, {
     name: LAYERED,
@@ -42,26 +26,10 @@ before(async () => {
     layers: [layer],
   });
 });
-after(async () => {
-  await h?.stop();
-  await rm(dir, { recursive: true, force: true });
-});
 
-let n = 0;
+/** A fresh input, cache and TMPDIR for one run, and where its result goes by default. */
 async function fresh(name: string) {
-  const i = ++n;
-  const key = `${name}/in.json`;
-  await putObject(h, BUCKET, key, { i });
-  h.front.clear();
-  h.front.clearFaults();
-  return {
-    i,
-    key,
-    outKey: `${name}/in_out.json`,
-    url: `s3://${BUCKET}/${key}`,
-    tmp: join(dir, `tmp-${i}`),
-    cacheDir: join(dir, `cache-${i}`),
-  };
+  return { ...(await freshRun(h, dir, BUCKET, name)), outKey: `${name}/in_out.json` };
 }
 
 const s3Op = (op: string, key: string) => (r: RecordedRequest) =>

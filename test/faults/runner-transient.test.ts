@@ -1,54 +1,21 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import {
-  createBucket,
-  createFunction,
-  getJson,
-  getObject,
-  putObject,
-} from '../integration/harness/fixtures.js';
-import { type Harness, type RecordedRequest, startHarness } from '../integration/harness/index.js';
-import { assertBuilt, cacheLeftovers, listTree, runLambda } from './support.js';
+import { test } from 'node:test';
+import { createFunction, getJson, getObject } from '../integration/harness/fixtures.js';
+import type { Harness, RecordedRequest } from '../integration/harness/index.js';
+import { cacheLeftovers, ECHO_HANDLER, freshRun, listTree, runLambda, withRunnerHarness } from './support.js';
 
 const BUCKET = 'faults-transient';
 const FN = 'ft-echo';
 
 let h: Harness;
 let dir: string;
-before(async () => {
-  assertBuilt();
-  h = await startHarness();
-  dir = await mkdtemp(join(tmpdir(), 'faults-transient-'));
-  await createBucket(h, BUCKET);
-  await createFunction(h, {
-    name: FN,
-    files: { 'lambda_function.py': 'def lambda_handler(event, context):\n    return {"echo": event}\n' },
-  });
-});
-after(async () => {
-  await h?.stop();
-  await rm(dir, { recursive: true, force: true });
+withRunnerHarness({ prefix: 'faults-transient-', bucket: BUCKET }, async (started) => {
+  ({ h, dir } = started);
+  await createFunction(h, { name: FN, files: { 'lambda_function.py': ECHO_HANDLER } });
 });
 
-let n = 0;
 /** A fresh input object, cache and TMPDIR for one run. */
-async function fresh(name: string) {
-  const i = ++n;
-  const key = `${name}/in.json`;
-  await putObject(h, BUCKET, key, { i });
-  h.front.clear();
-  h.front.clearFaults();
-  return {
-    i,
-    key,
-    url: `s3://${BUCKET}/${key}`,
-    tmp: join(dir, `tmp-${i}`),
-    cacheDir: join(dir, `cache-${i}`),
-  };
-}
+const fresh = (name: string) => freshRun(h, dir, BUCKET, name);
 
 const s3Op = (op: string, key: string) => (r: RecordedRequest) =>
   r.service === 's3' && r.operation === op && r.path === `/${BUCKET}/${key}`;

@@ -1,16 +1,105 @@
-// Shared pieces of the fault tests: spawning the built runner with its own TMPDIR, waiting on the front's log.
+// Shared pieces of the tests that run the built runner against the harness (the fault tests and the runner's
+// integration tests): a file's harness and temp folder, fresh inputs, spawning the runner with its own TMPDIR,
+// waiting on the front's log.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Harness, RecordedRequest } from '../integration/harness/index.js';
+import { after, before } from 'node:test';
+import { createBucket, putObject } from '../integration/harness/fixtures.js';
+import { type Harness, type RecordedRequest, startHarness } from '../integration/harness/index.js';
+import { lastLineOf } from '../support/process.js';
 
 /** The built runner, as the images run it (`npm test` builds first). */
 export const RUNNER = new URL('../../dist/run-lambda.mjs', import.meta.url).pathname;
 
+/** A Python function's lambda_function.py that answers {"echo": <the event>}. */
+export const ECHO_HANDLER = 'def lambda_handler(event, context):\n    return {"echo": event}\n';
+
 export function assertBuilt(): void {
   assert.ok(existsSync(RUNNER), 'dist/run-lambda.mjs is missing: run `npm run build` first');
+}
+
+/**
+ * A test file's setup (its before()): checks the runner is built, starts a harness, makes a temp folder named
+ * `<prefix>…` and, when given, the bucket. Undo it with stopRunnerHarness in after(); withRunnerHarness does both.
+ */
+export async function startRunnerHarness(
+  prefix: string,
+  bucket?: string,
+): Promise<{ h: Harness; dir: string }> {
+  assertBuilt();
+  const h = await startHarness();
+  try {
+    const dir = await mkdtemp(join(tmpdir(), prefix));
+    if (bucket) await createBucket(h, bucket);
+    return { h, dir };
+  } catch (err) {
+    await h.stop();
+    throw err;
+  }
+}
+
+/** Stops the harness and removes the temp folder (either may be missing when before() failed). */
+export async function stopRunnerHarness(h: Harness | undefined, dir: string | undefined): Promise<void> {
+  await h?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+}
+
+/**
+ * A test file's harness and temp folder: before() starts them (startRunnerHarness) and hands them to `ready` (to
+ * deploy the file's functions…); after() stops the harness and removes the folder.
+ */
+export function withRunnerHarness(
+  opts: { prefix: string; bucket?: string },
+  ready: (started: { h: Harness; dir: string }) => Promise<void> | void,
+): void {
+  let started: { h: Harness; dir: string } | undefined;
+  before(async () => {
+    started = await startRunnerHarness(opts.prefix, opts.bucket);
+    await ready(started);
+  });
+  after(() => stopRunnerHarness(started?.h, started?.dir));
+}
+
+export interface FreshRun {
+  /** this run's number in the file, part of its input */
+  i: number;
+  key: string;
+  input: Record<string, unknown>;
+  url: string;
+  tmp: string;
+  cacheDir: string;
+}
+
+let runs = 0;
+/**
+ * A fresh input object for one run (`<name>/in.json` in `bucket`: `event` plus the run's number `i`), its own
+ * TMPDIR and cache dir under `dir`; the front's log and faults are cleared.
+ */
+export async function freshRun(
+  h: Harness,
+  dir: string,
+  bucket: string,
+  name: string,
+  event: Record<string, unknown> = {},
+): Promise<FreshRun> {
+  const i = ++runs;
+  const key = `${name}/in.json`;
+  const input = { ...event, i };
+  await putObject(h, bucket, key, input);
+  h.front.clear();
+  h.front.clearFaults();
+  return {
+    i,
+    key,
+    input,
+    url: `s3://${bucket}/${key}`,
+    tmp: join(dir, `tmp-${i}`),
+    cacheDir: join(dir, `cache-${i}`),
+  };
 }
 
 export interface Ran {
@@ -67,8 +156,7 @@ export async function runLambda(spec: RunSpec): Promise<Ran> {
   });
   return new Promise((resolve) => {
     child.on('close', (code, signal) => {
-      const lines = stderr.split('\n').filter((l) => l.trim() !== '');
-      resolve({ code, signal, stdout, stderr, lastLine: lines.at(-1) ?? '' });
+      resolve({ code, signal, stdout, stderr, lastLine: lastLineOf(stderr) });
     });
   });
 }

@@ -1,5 +1,6 @@
 // The Docker engine, for the image tests and the image build: is one answering, and run the docker CLI.
 import { spawn, spawnSync } from 'node:child_process';
+import { collectOutput } from '../support/process.js';
 
 export interface DockerResult {
   code: number | null;
@@ -37,22 +38,13 @@ export interface DockerOptions {
 export function docker(args: string[], opts: DockerOptions = {}): Promise<DockerResult> {
   return new Promise((resolve, reject) => {
     const child = spawn('docker', args, { stdio: ['pipe', 'pipe', 'pipe'], env: opts.env ?? process.env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-      if (opts.echo) process.stderr.write(d);
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      if (opts.echo) process.stderr.write(d);
-    });
+    const out = collectOutput(child, opts.echo);
     const timer =
       opts.timeoutMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs);
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
+      resolve({ code, signal, ...out });
     });
     child.stdin.end(opts.input);
   });

@@ -1,5 +1,6 @@
 // Runs a command for the image tooling; rejects with the command's name and the tail of its output when it fails.
 import { spawn } from 'node:child_process';
+import { collectOutput } from '../support/process.js';
 
 export interface RunOptions {
   /** how the failure names the step (default: the command line) */
@@ -20,20 +21,11 @@ export function run(
       env: opts.env ?? process.env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-      if (opts.echo) process.stderr.write(d);
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      if (opts.echo) process.stderr.write(d);
-    });
+    const out = collectOutput(child, opts.echo);
     child.on('error', reject);
     child.on('close', (code) => {
-      if (code === 0) return resolve({ stdout, stderr });
-      const tail = `${stdout}\n${stderr}`.trim().split('\n').slice(-25).join('\n');
+      if (code === 0) return resolve({ ...out });
+      const tail = `${out.stdout}\n${out.stderr}`.trim().split('\n').slice(-25).join('\n');
       reject(new Error(`${opts.what ?? `${cmd} ${args.join(' ')}`} exited with code ${code}:\n${tail}`));
     });
   });

@@ -2,12 +2,12 @@
 // shapely, driven by a deployed task as Cirrus tasks use them.
 // Gap: the geo base is a Debian stand-in with Debian's GDAL stack where images/geo-base puts its own (support.ts).
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { readMatrix } from '../../images/matrix.mjs';
-import { createBucket, createFunction, getJson, putObject } from '../integration/harness/fixtures.js';
-import { type Harness, startHarness } from '../integration/harness/index.js';
+import { createFunction, getJson, putObject } from '../integration/harness/fixtures.js';
+import type { Harness } from '../integration/harness/index.js';
 import type { ImageSet } from './images.js';
-import { BUILD_TIMEOUT_MS, images, ranOn, runIn, skip } from './support.js';
+import { ranOn, runIn, skip, withImagesAndHarness } from './support.js';
 
 const BUCKET = 'image-geo';
 
@@ -40,16 +40,9 @@ def lambda_handler(event, context):
 
 let h: Harness;
 let set: ImageSet;
-before(
-  async () => {
-    if (skip) return;
-    set = await images();
-    h = await startHarness();
-    await createBucket(h, BUCKET);
-  },
-  { timeout: BUILD_TIMEOUT_MS },
-);
-after(() => h?.stop());
+withImagesAndHarness({ bucket: BUCKET }, (started) => {
+  ({ h, set } = started);
+});
 
 for (const entry of readMatrix().images.filter((e) => e.flavour === 'geolambda')) {
   test(`run-geolambda ${entry.runtime}: gdalinfo --version, and GDAL_DATA, PROJ_DATA, PROJ_LIB are folders`, {

@@ -2,18 +2,12 @@
 // layer) on each runtime, cirrus-v0 compat through the image's own client, and a runtime the image does not serve.
 // Gap: the public bases are replaced by stand-ins (support.ts); moto is the AWS, reached over host networking.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { readMatrix } from '../../images/matrix.mjs';
-import {
-  createBucket,
-  createFunction,
-  createLayer,
-  getJson,
-  putObject,
-} from '../integration/harness/fixtures.js';
-import { type Harness, startHarness } from '../integration/harness/index.js';
+import { createFunction, createLayer, getJson, putObject } from '../integration/harness/fixtures.js';
+import type { Harness } from '../integration/harness/index.js';
 import type { ImageSet } from './images.js';
-import { BUILD_TIMEOUT_MS, images, ranOn, runIn, skip } from './support.js';
+import { ranOn, runIn, skip, withImagesAndHarness } from './support.js';
 
 const BUCKET = 'image-tests';
 const version = (
@@ -24,16 +18,9 @@ const version = (
 
 let h: Harness;
 let set: ImageSet;
-before(
-  async () => {
-    if (skip) return;
-    set = await images();
-    h = await startHarness();
-    await createBucket(h, BUCKET);
-  },
-  { timeout: BUILD_TIMEOUT_MS },
-);
-after(() => h?.stop());
+withImagesAndHarness({ bucket: BUCKET }, (started) => {
+  ({ h, set } = started);
+});
 
 /** `run <args>` in `image` against moto, with the harness's credentials and endpoint. */
 function runRemote(image: Parameters<typeof runIn>[0], args: string[], env: Record<string, string> = {}) {

@@ -1,18 +1,12 @@
 // The images as Batch may run them: read-only root filesystem, a non-root user, and `docker stop` (SIGTERM).
 // Gap: the public bases are replaced by stand-ins (support.ts); moto is the AWS, reached over host networking.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import {
-  createBucket,
-  createFunction,
-  createLayer,
-  getObject,
-  putObject,
-} from '../integration/harness/fixtures.js';
-import { type Harness, startHarness } from '../integration/harness/index.js';
+import { test } from 'node:test';
+import { createFunction, createLayer, getObject, putObject } from '../integration/harness/fixtures.js';
+import type { Harness } from '../integration/harness/index.js';
 import { docker } from './docker.js';
 import type { ImageSet } from './images.js';
-import { BUILD_TIMEOUT_MS, containerName, images, ranOn, runIn, skip } from './support.js';
+import { containerName, ranOn, runIn, skip, withImagesAndHarness } from './support.js';
 
 const BUCKET = 'image-security';
 const TASK = `import helper
@@ -23,25 +17,18 @@ def lambda_handler(event, context):
 
 let h: Harness;
 let set: ImageSet;
-before(
-  async () => {
-    if (skip) return;
-    set = await images();
-    h = await startHarness();
-    await createBucket(h, BUCKET);
-    const layer = await createLayer(h, 'sec-layer', { 'python/helper.py': 'NAME = "sec"\n' });
-    await createFunction(h, { name: 'sec-task', files: { 'lambda_function.py': TASK }, layers: [layer] });
-    await createFunction(h, {
-      name: 'sec-sleeper',
-      files: {
-        'lambda_function.py': 'import time\n\ndef lambda_handler(e, c):\n    time.sleep(120)\n    return e\n',
-      },
-    });
-    await putObject(h, BUCKET, 'in.json', { a: 1 });
-  },
-  { timeout: BUILD_TIMEOUT_MS },
-);
-after(() => h?.stop());
+withImagesAndHarness({ bucket: BUCKET }, async (started) => {
+  ({ h, set } = started);
+  const layer = await createLayer(h, 'sec-layer', { 'python/helper.py': 'NAME = "sec"\n' });
+  await createFunction(h, { name: 'sec-task', files: { 'lambda_function.py': TASK }, layers: [layer] });
+  await createFunction(h, {
+    name: 'sec-sleeper',
+    files: {
+      'lambda_function.py': 'import time\n\ndef lambda_handler(e, c):\n    time.sleep(120)\n    return e\n',
+    },
+  });
+  await putObject(h, BUCKET, 'in.json', { a: 1 });
+});
 
 const image = () => set.get('lambda', 'python3.12');
 const run = (args: string[], opts: Parameters<typeof runIn>[2] = {}) =>

@@ -3,26 +3,20 @@
 // What is asserted: the runner uses the baked cache (Node accepts it), and NODE_DISABLE_COMPILE_CACHE turns it off.
 // Gap: the public bases are replaced by stand-ins (support.ts); moto is the AWS, reached over host networking.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { createFunction } from '../integration/harness/fixtures.js';
-import { type Harness, startHarness } from '../integration/harness/index.js';
+import type { Harness } from '../integration/harness/index.js';
 import type { ImageSet } from './images.js';
-import { BUILD_TIMEOUT_MS, images, ranOn, runIn, skip } from './support.js';
+import { ranOn, runIn, skip, withImagesAndHarness } from './support.js';
 
 const ROUNDS = 7;
 
 let h: Harness;
 let set: ImageSet;
-before(
-  async () => {
-    if (skip) return;
-    set = await images();
-    h = await startHarness();
-    await createFunction(h, { name: 'startup-echo' });
-  },
-  { timeout: BUILD_TIMEOUT_MS },
-);
-after(() => h?.stop());
+withImagesAndHarness({}, async (started) => {
+  ({ h, set } = started);
+  await createFunction(h, { name: 'startup-echo' });
+});
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 

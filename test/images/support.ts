@@ -1,8 +1,11 @@
-// What every container test file shares: the skip when no engine answers, the images, and `docker run`.
+// What every container test file shares: the skip when no engine answers, the images and the harness, `docker run`.
 // Gap these tests fill (DESIGN.md "Tests and the local AWS"): the images are built from images/Dockerfile on
 // stand-in bases (test/images/standins), and moto (the harness) is the AWS they reach over host networking.
 import { randomBytes } from 'node:crypto';
-import { test } from 'node:test';
+import { after, before, test } from 'node:test';
+import { createBucket } from '../integration/harness/fixtures.js';
+import { type Harness, startHarness } from '../integration/harness/index.js';
+import { lastLineOf } from '../support/process.js';
 import { docker, skipReason } from './docker.js';
 import { type BuiltImage, ensureImages, type ImageSet } from './images.js';
 
@@ -18,6 +21,28 @@ export const BUILD_TIMEOUT_MS = 45 * 60_000;
 
 export function images(): Promise<ImageSet> {
   return ensureImages();
+}
+
+/**
+ * A test file's setup. before() (nothing when the file is skipped) builds or finds the images, starts a harness,
+ * makes `bucket` if given and hands both to `ready`; after() stops the harness.
+ */
+export function withImagesAndHarness(
+  opts: { bucket?: string },
+  ready: (started: { h: Harness; set: ImageSet }) => Promise<void> | void,
+): void {
+  let h: Harness | undefined;
+  before(
+    async () => {
+      if (skip) return;
+      const set = await images();
+      h = await startHarness();
+      if (opts.bucket) await createBucket(h, opts.bucket);
+      await ready({ h, set });
+    },
+    { timeout: BUILD_TIMEOUT_MS },
+  );
+  after(() => h?.stop());
 }
 
 export interface RunOptions {
@@ -54,12 +79,7 @@ export async function runIn(
   for (const [k, v] of Object.entries(opts.env ?? {})) if (v !== undefined) args.push('--env', `${k}=${v}`);
   args.push(typeof image === 'string' ? image : (image.tags[0] as string), ...command);
   const r = await docker(args, { timeoutMs: opts.timeoutMs ?? 120_000 });
-  const lastLine =
-    r.stderr
-      .split('\n')
-      .filter((l) => l.trim() !== '')
-      .at(-1) ?? '';
-  return { code: r.code, stdout: r.stdout, stderr: r.stderr, lastLine };
+  return { code: r.code, stdout: r.stdout, stderr: r.stderr, lastLine: lastLineOf(r.stderr) };
 }
 
 export const containerName = (what: string) => `run-lambda-test-${what}-${randomBytes(4).toString('hex')}`;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { BUCKET, CONTEXT, fnArn, startWorld, type World } from './dispatcher-fixtures.js';
+import { BUCKET, CONTEXT, fnArn, sqsRecord, startWorld, type World } from './dispatcher-fixtures.js';
 
 let w: World;
 before(async () => {
@@ -192,19 +192,7 @@ let batchNo = 0;
 /** An SQS event of `bodies`; message ids `m<i>-<batch>`, fresh per event (they key idempotency, DESIGN.md). */
 function sqsEvent(bodies: string[]): SQSEvent {
   const b = ++batchNo;
-  return {
-    Records: bodies.map((body, i) => ({
-      messageId: `m${i}-${b}`,
-      receiptHandle: `r${i}`,
-      body,
-      attributes: {} as SQSEvent['Records'][number]['attributes'],
-      messageAttributes: {},
-      md5OfBody: '',
-      eventSource: 'aws:sqs',
-      eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:dispatch',
-      awsRegion: 'us-east-1',
-    })),
-  };
+  return { Records: bodies.map((body, i) => sqsRecord(`m${i}-${b}`, `r${i}`, body)) };
 }
 
 test('an SQS batch of 10 with 2 bad records reports exactly those 2 and submits 8 jobs', async () => {

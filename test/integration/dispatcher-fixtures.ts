@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { DescribeJobsCommand, type JobDetail } from '@aws-sdk/client-batch';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
-import type { Context } from 'aws-lambda';
+import type { Context, SQSRecord } from 'aws-lambda';
 import { readConfig } from '../../functions/dispatcher/config.js';
 import { createHandler } from '../../functions/dispatcher/handler.js';
 import type { Env } from '../../lib/env.js';
@@ -15,6 +15,26 @@ import { type Harness, startHarness } from './harness/index.js';
 export const BUCKET = 'dispatch-payloads';
 export const fnArn = (name: string) => `arn:aws:lambda:${REGION}:${ACCOUNT_ID}:function:${name}`;
 export const CONTEXT = { awsRequestId: 'req-1', invokedFunctionArn: fnArn('dispatcher') } as Context;
+
+/** One record of an SQS event as the event source mapping hands it over, from the queue `queue` of this account. */
+export function sqsRecord(
+  messageId: string,
+  receiptHandle: string,
+  body: string,
+  queue = 'dispatch',
+): SQSRecord {
+  return {
+    messageId,
+    receiptHandle,
+    body,
+    attributes: {} as SQSRecord['attributes'],
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: `arn:aws:sqs:${REGION}:${ACCOUNT_ID}:${queue}`,
+    awsRegion: REGION,
+  };
+}
 
 /** The env a deployed dispatcher would have in this world. */
 export const DISPATCHER_ENV = {

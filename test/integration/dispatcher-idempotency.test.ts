@@ -7,7 +7,7 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { DispatchRecord } from '../../functions/dispatcher/idempotency.js';
 import { requestSha256 } from '../../functions/dispatcher/idempotency.js';
 import type { BatchJobAnswer } from '../../lib/request.js';
-import { BUCKET, CONTEXT, fnArn, startWorld, type World } from './dispatcher-fixtures.js';
+import { BUCKET, CONTEXT, fnArn, sqsRecord, startWorld, type World } from './dispatcher-fixtures.js';
 import { getJson, putObject } from './harness/fixtures.js';
 
 let w: World;
@@ -20,21 +20,7 @@ const submitJobs = () => w.h.front.calls('batch', 'SubmitJob');
 const big = (tag: string) => ({ tag, blob: 'x'.repeat(10_000) });
 
 function sqsEvent(messageId: string, body: unknown): SQSEvent {
-  return {
-    Records: [
-      {
-        messageId,
-        receiptHandle: 'r',
-        body: JSON.stringify(body),
-        attributes: {} as SQSEvent['Records'][number]['attributes'],
-        messageAttributes: {},
-        md5OfBody: '',
-        eventSource: 'aws:sqs',
-        eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:dispatch',
-        awsRegion: 'us-east-1',
-      },
-    ],
-  };
+  return { Records: [sqsRecord(messageId, 'r', JSON.stringify(body))] };
 }
 
 test('the same idempotency_key twice gives the same answer and one job; the key names the payload objects', async () => {

@@ -18,7 +18,12 @@ import { parseS3Url } from '../../lib/s3-url.js';
 import { CONTEXT, DISPATCHER_ENV, startWorld, type World } from './dispatcher-fixtures.js';
 import { executeJob } from './harness/batch-exec.js';
 import { ACCOUNT_ID, createImageFunction, createRole, getObject, REGION } from './harness/fixtures.js';
-import { type FunctionImageSpec, folderImage, type LocalImage } from './harness/local-images.js';
+import {
+  type FunctionImageSpec,
+  folderImage,
+  type LocalImage,
+  SILENT_PYTHON_APP,
+} from './harness/local-images.js';
 
 const REGISTRY = `${ACCOUNT_ID}.dkr.ecr.${REGION}.amazonaws.com`;
 
@@ -33,17 +38,12 @@ const NODE = `export const handler = async (event, context) => ({ echo: event, f
 const FAILING = `def handler(event, context):
     raise KeyError("band %s" % event["band"])
 `;
-const SILENT = `import time
-time.sleep(600)
-def handler(event, context):
-    return event
-`;
 
 const FNS: [string, FunctionImageSpec][] = [
   ['jobs-py', { runtime: 'python', files: { 'app.py': PY }, cmd: ['app.handler'] }],
   ['jobs-node', { runtime: 'nodejs', files: { 'index.mjs': NODE }, cmd: ['index.handler'] }],
   ['jobs-fail', { runtime: 'python', files: { 'app.py': FAILING }, cmd: ['app.handler'] }],
-  ['jobs-silent', { runtime: 'python', files: { 'app.py': SILENT }, cmd: ['app.handler'] }],
+  ['jobs-silent', { runtime: 'python', files: { 'app.py': SILENT_PYTHON_APP }, cmd: ['app.handler'] }],
 ];
 
 let w: World;

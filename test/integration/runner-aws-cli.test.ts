@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { crc32 } from 'node:zlib';
+import { RUNNER, withRunnerHarness } from '../faults/support.js';
 import {
   ACCOUNT_ID,
-  createBucket,
   createFunction,
   createLayer,
   getJson,
@@ -17,25 +16,16 @@ import {
   putObject,
   REGION,
 } from './harness/fixtures.js';
-import { type Harness, startHarness } from './harness/index.js';
+import type { Harness } from './harness/index.js';
 import { unsafeZip } from './harness/zip.js';
 
-// The built runner, as the images run it (`npm test` builds first).
-const RUNNER = new URL('../../dist/run-lambda.mjs', import.meta.url).pathname;
 const BUCKET = 'cli-payloads';
 const arnOf = (name: string) => `arn:aws:lambda:${REGION}:${ACCOUNT_ID}:function:${name}`;
 
 let h: Harness;
 let dir: string;
-before(async () => {
-  assert.ok(existsSync(RUNNER), 'dist/run-lambda.mjs is missing: run `npm run build` first');
-  h = await startHarness();
-  dir = await mkdtemp(join(tmpdir(), 'runner-aws-cli-'));
-  await createBucket(h, BUCKET);
-});
-after(async () => {
-  await h?.stop();
-  await rm(dir, { recursive: true, force: true });
+withRunnerHarness({ prefix: 'runner-aws-cli-', bucket: BUCKET }, (started) => {
+  ({ h, dir } = started);
 });
 
 interface Ran {

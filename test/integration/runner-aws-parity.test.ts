@@ -4,61 +4,34 @@
 // Filled in by the harness front (moto keeps none of them): Configuration.LoggingConfig, DurableConfig,
 // TenancyConfig, CapacityProviderConfig (front.patchConfiguration).
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
+import { RUNNER, withRunnerHarness } from '../faults/support.js';
+import { lastLineOf, type ProcessResult, runProcess } from '../support/process.js';
 import { createFunction } from './harness/fixtures.js';
-import { type Harness, startHarness } from './harness/index.js';
-
-const RUNNER = new URL('../../dist/run-lambda.mjs', import.meta.url).pathname;
+import type { Harness } from './harness/index.js';
 
 let h: Harness;
 let dir: string;
-before(async () => {
-  assert.ok(existsSync(RUNNER), 'dist/run-lambda.mjs is missing: run `npm run build` first');
-  h = await startHarness();
-  dir = await mkdtemp(join(tmpdir(), 'runner-aws-parity-'));
+withRunnerHarness({ prefix: 'runner-aws-parity-' }, (started) => {
+  ({ h, dir } = started);
 });
-after(async () => {
-  await h?.stop();
-  await rm(dir, { recursive: true, force: true });
-});
-
-interface Ran {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  last: string;
-}
 
 let n = 0;
-function runLambda(args: string[], env: Record<string, string> = {}): Promise<Ran> {
+/** The built runner with a cache of its own, at log level info; `last` is its last stderr line. */
+async function runLambda(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<ProcessResult & { last: string }> {
   const cache = join(dir, `cache-${++n}`);
-  const child = spawn(
+  const r = await runProcess(
     process.execPath,
     [RUNNER, '--cache-dir', cache, '--opt-dir', join(cache, 'opt'), ...args],
     {
-      env: { ...process.env, ...h.env, RUN_LAMBDA_LOG_LEVEL: 'info', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...(process.env as Record<string, string>), ...h.env, RUN_LAMBDA_LOG_LEVEL: 'info', ...env },
     },
   );
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => {
-    stdout += d.toString();
-  });
-  child.stderr.on('data', (d: Buffer) => {
-    stderr += d.toString();
-  });
-  return new Promise((resolve) => {
-    child.on('close', (code) => {
-      const lines = stderr.split('\n').filter((l) => l.trim() !== '');
-      resolve({ code, stdout, stderr, last: lines.at(-1) ?? '' });
-    });
-  });
+  return { ...r, last: lastLineOf(r.stderr) };
 }
 
 const ENV_HANDLER = `import logging, os

@@ -4,24 +4,15 @@
 // configuration only: no code is downloaded. Without --external-runtime such a function is exit 3, saying how it runs.
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { CreateFunctionCommand, GetFunctionCommand } from '@aws-sdk/client-lambda';
 import { parseRunRecordJson } from '../../lib/run-record.js';
-import { assertBuilt, runLambda } from '../faults/support.js';
+import { runLambda, withRunnerHarness } from '../faults/support.js';
 import { freePort, listening, startFunctionContainer } from '../support/function-container.js';
-import {
-  ACCOUNT_ID,
-  createBucket,
-  createRole,
-  getJson,
-  getObject,
-  putObject,
-  REGION,
-} from './harness/fixtures.js';
-import { type Harness, startHarness } from './harness/index.js';
+import { ACCOUNT_ID, createRole, getJson, getObject, putObject, REGION } from './harness/fixtures.js';
+import type { Harness } from './harness/index.js';
 
 const BUCKET = 'runner-external';
 const FN = 'ext-image-task';
@@ -33,15 +24,12 @@ const HANDLER = `def handler(event, context):
 let h: Harness;
 let dir: string;
 let taskRoot: string;
-before(async () => {
-  assertBuilt();
-  h = await startHarness();
-  dir = await mkdtemp(join(tmpdir(), 'runner-external-'));
+withRunnerHarness({ prefix: 'runner-external-', bucket: BUCKET }, async (started) => {
+  ({ h, dir } = started);
   // The function image's /var/task.
   taskRoot = join(dir, 'var-task');
   await mkdir(taskRoot);
   await writeFile(join(taskRoot, 'app.py'), HANDLER);
-  await createBucket(h, BUCKET);
   await h.clients.lambda.send(
     new CreateFunctionCommand({
       FunctionName: FN,
@@ -52,10 +40,6 @@ before(async () => {
       Timeout: 120,
     }),
   );
-});
-after(async () => {
-  await h?.stop();
-  await rm(dir, { recursive: true, force: true });
 });
 
 async function runBeside(key: string, event: unknown) {

@@ -2,14 +2,12 @@
 // under the output prefix, and a transient failure inside a set: the child stops with exit 4 (Batch retries it), and
 // the retry skips the finished items (their record and result are there) and runs the rest.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { parseRunRecordJson } from '../../lib/run-record.js';
-import { assertBuilt, runLambda } from '../faults/support.js';
-import { createBucket, createFunction, getJson, getObject, putObject } from './harness/fixtures.js';
-import { type Harness, type RecordedRequest, startHarness } from './harness/index.js';
+import { runLambda, withRunnerHarness } from '../faults/support.js';
+import { createFunction, getJson, getObject, putObject } from './harness/fixtures.js';
+import type { Harness, RecordedRequest } from './harness/index.js';
 
 const BUCKET = 'runner-items';
 const HANDLER = `import os
@@ -20,16 +18,9 @@ def lambda_handler(event, context):
 
 let h: Harness;
 let dir: string;
-before(async () => {
-  assertBuilt();
-  h = await startHarness();
-  dir = await mkdtemp(join(tmpdir(), 'runner-items-'));
-  await createBucket(h, BUCKET);
+withRunnerHarness({ prefix: 'runner-items-', bucket: BUCKET }, async (started) => {
+  ({ h, dir } = started);
   await createFunction(h, { name: 'items-task', files: { 'lambda_function.py': HANDLER } });
-});
-after(async () => {
-  await h?.stop();
-  await rm(dir, { recursive: true, force: true });
 });
 
 async function putSet(name: string, count: number) {

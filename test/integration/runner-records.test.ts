@@ -4,23 +4,14 @@
 // Written after the result, one PutObject; a record that cannot be written changes nothing but a warning.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { GetFunctionCommand, GetLayerVersionCommand } from '@aws-sdk/client-lambda';
 import { parseRunRecordJson, type RunRecord } from '../../lib/run-record.js';
-import { assertBuilt, runLambda } from '../faults/support.js';
-import {
-  ACCOUNT_ID,
-  createBucket,
-  createFunction,
-  createLayer,
-  getObject,
-  putObject,
-  REGION,
-} from './harness/fixtures.js';
-import { type Harness, type RecordedRequest, startHarness } from './harness/index.js';
+import { runLambda, withRunnerHarness } from '../faults/support.js';
+import { ACCOUNT_ID, createFunction, createLayer, getObject, putObject, REGION } from './harness/fixtures.js';
+import type { Harness, RecordedRequest } from './harness/index.js';
 
 const BUCKET = 'runner-records';
 const SECRET = 'PAYLOAD-SECRET-7f3a';
@@ -42,17 +33,10 @@ const version = JSON.parse(await readFile(new URL('../../package.json', import.m
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const hexOf = (b64: string) => Buffer.from(b64, 'base64').toString('hex');
 
-before(async () => {
-  assertBuilt();
-  h = await startHarness();
-  dir = await mkdtemp(join(tmpdir(), 'runner-records-'));
-  await createBucket(h, BUCKET);
+withRunnerHarness({ prefix: 'runner-records-', bucket: BUCKET }, async (started) => {
+  ({ h, dir } = started);
   layerArn = await createLayer(h, 'rec-layer', { 'python/recdep.py': 'X = 1\n' });
   await createFunction(h, { name: 'rec-task', files: { 'lambda_function.py': HANDLER }, layers: [layerArn] });
-});
-after(async () => {
-  await h?.stop();
-  await rm(dir, { recursive: true, force: true });
 });
 
 let n = 0;

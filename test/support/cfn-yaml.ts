@@ -67,6 +67,19 @@ export interface CfnResource {
   [k: string]: unknown;
 }
 
+/** An IAM policy statement as the template writes it (after parsing: intrinsics in long form, hence `unknown`). */
+export interface Statement {
+  Sid?: string;
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: Record<string, Record<string, unknown>>;
+  Principal?: unknown;
+}
+
+/** A statement's actions as a list (Action may be one string). */
+export const actionsOf = (s: Statement): string[] => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+
 /** Parses CloudFormation YAML text; short forms come back in long form. */
 export function parseCfnYaml(text: string): unknown {
   return parse(text, { customTags: cfnTags, maxAliasCount: -1 });

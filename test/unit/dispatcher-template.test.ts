@@ -2,18 +2,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { readConfig } from '../../functions/dispatcher/config.js';
-import { type CfnTemplate, loadTemplate, resource } from '../support/cfn-yaml.js';
+import { actionsOf, type CfnTemplate, loadTemplate, resource, type Statement } from '../support/cfn-yaml.js';
 
 const template: CfnTemplate = loadTemplate();
-
-interface Statement {
-  Sid?: string;
-  Action: string | string[];
-  Resource: unknown;
-  Condition?: Record<string, Record<string, unknown>>;
-  Principal?: unknown;
-}
-const actionsOf = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
 
 function dispatcherStatements(): Statement[] {
   const policies = resource(template, 'Dispatcher').Properties?.Policies as { Statement: Statement[] }[];

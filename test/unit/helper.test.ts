@@ -3,33 +3,26 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { buildRequest } from '../../functions/helper/helper.js';
 import { createBatchHelper, deriveIdempotencyKey, MAX_INVOKE_BYTES } from '../../functions/helper/index.js';
-import { IDEMPOTENCY_KEY } from '../../lib/request.js';
+import { IDEMPOTENCY_KEY, type JobOptions } from '../../lib/request.js';
 
 const ARN = 'arn:aws:lambda:us-east-1:123456789012:function:feeder';
 
 test('the request carries the payload and only the job options that were set, never the dispatcher', () => {
-  const request = buildRequest({ payload: { a: 1 } }, ARN, {
+  const given: JobOptions = {
     queue: 'q',
     image: 'geolambda',
     name: 'n',
     vcpus: 2,
     memory: 4096,
-    gpus: undefined,
     timeout: 60,
     attempts: 2,
+  };
+  const request = buildRequest({ payload: { a: 1 } }, ARN, {
+    ...given,
+    gpus: undefined,
     dispatcher: 'other',
   });
-  assert.deepEqual(request, {
-    lambda_function: ARN,
-    payload: { a: 1 },
-    queue: 'q',
-    image: 'geolambda',
-    name: 'n',
-    vcpus: 2,
-    memory: 4096,
-    timeout: 60,
-    attempts: 2,
-  });
+  assert.deepEqual(request, { lambda_function: ARN, payload: { a: 1 }, ...given });
 });
 
 test('isBatchJob follows AWS_BATCH_JOB_ID and RUN_LAMBDA_JOB=1, read at each call', () => {

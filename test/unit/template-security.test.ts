@@ -1,20 +1,16 @@
 // template.yaml's permissions and payload bucket: least privilege for the job and the dispatcher, a private TLS-only bucket.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type CfnTemplate, jobDefinitions, loadTemplate, resource } from '../support/cfn-yaml.js';
+import {
+  actionsOf,
+  type CfnTemplate,
+  jobDefinitions,
+  loadTemplate,
+  resource,
+  type Statement,
+} from '../support/cfn-yaml.js';
 
 const template: CfnTemplate = loadTemplate();
-
-interface Statement {
-  Sid?: string;
-  Effect: string;
-  Action: string | string[];
-  Resource: unknown;
-  Condition?: Record<string, Record<string, unknown>>;
-  Principal?: unknown;
-}
-
-const actionsOf = (s: Statement) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
 
 function inlineStatements(policies: unknown): Statement[] {
   return (policies as { PolicyDocument?: { Statement: Statement[] }; Statement?: Statement[] }[]).flatMap(

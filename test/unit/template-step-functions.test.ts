@@ -10,20 +10,10 @@ import {
   readConfig,
 } from '../../functions/post-batch/config.js';
 import { POST_BATCH_BUNDLE } from '../integration/post-batch-world.js';
-import { jobDefinitions, loadTemplate, resource } from '../support/cfn-yaml.js';
+import { actionsOf, jobDefinitions, loadTemplate, resource, type Statement } from '../support/cfn-yaml.js';
 
 const root = new URL('../../', import.meta.url);
 const template = loadTemplate();
-
-interface Statement {
-  Sid?: string;
-  Effect: string;
-  Action: string | string[];
-  Resource: unknown;
-  Condition?: Record<string, Record<string, unknown>>;
-}
-const list = <T>(v: T | T[]): T[] => (Array.isArray(v) ? v : [v]);
-const actionsOf = (s: Statement) => list(s.Action);
 
 /** The statements of SAM `Policies` documents; a statement behind `!If [cond, s, AWS::NoValue]` as `s`. */
 function statementsOf(policies: unknown): Statement[] {

@@ -48,6 +48,17 @@ fi
 exec "$LAMBDA_RUNTIME_DIR/bootstrap"
 `;
 
+/**
+ * A Python function image's app.py (handler `app.handler`) that never asks for an invocation: its module does not
+ * finish importing (the runtime client loads it first), so the job's timeout or a signal is what ends it.
+ */
+export const SILENT_PYTHON_APP = `import time
+time.sleep(600)
+
+def handler(event, context):
+    return event
+`;
+
 export interface FunctionImageSpec {
   runtime: 'python' | 'nodejs';
   /** files of /var/task, by relative path */
