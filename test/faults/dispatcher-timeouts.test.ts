@@ -22,7 +22,10 @@ after(async () => {
 });
 
 let n = 0;
-/** A handler with one second of NETWORK_TIMEOUT, its clients from an env naming the harness, as in Lambda. */
+/**
+ * A handler with 3 s of NETWORK_TIMEOUT (a loaded moto answers well within it), its clients made from an env that
+ * names the harness, as in Lambda.
+ */
 function fresh() {
   const i = ++n;
   const prefix = `timeouts-${i}/`;
@@ -31,7 +34,7 @@ function fresh() {
     ...DISPATCHER_ENV,
     PAYLOAD_PREFIX: prefix,
     INLINE_PAYLOAD_LIMIT: '0',
-    NETWORK_TIMEOUT: '1',
+    NETWORK_TIMEOUT: '3',
     LOG_LEVEL: 'error',
   });
   const clients = dispatcherClients(

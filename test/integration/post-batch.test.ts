@@ -298,7 +298,7 @@ test("the built bundle's calls are bounded by NETWORK_TIMEOUT: a DescribeJobs th
   const { handlerFromEnv } = (await import(POST_BATCH_BUNDLE)) as {
     handlerFromEnv(env: Record<string, string | undefined>): (e: unknown, c: Context) => Promise<unknown>;
   };
-  const handler = handlerFromEnv({ ...process.env, LOG_LEVEL: 'silent', NETWORK_TIMEOUT: '1' });
+  const handler = handlerFromEnv({ ...process.env, LOG_LEVEL: 'silent', NETWORK_TIMEOUT: '2' });
   const job = await succeededJob('silent-batch', { ok: true });
   const stall = w.h.front.fault({
     match: (r) => r.service === 'batch' && r.operation === 'DescribeJobs',
