@@ -8,7 +8,7 @@ import {
   ListTagsCommand,
 } from '@aws-sdk/client-lambda';
 import { FunctionNotAllowedError, FunctionNotFoundError, InvalidRequestError } from '../../lib/errors.js';
-import { functionParts } from '../../lib/request.js';
+import { functionParts } from '../../lib/request-parse.js';
 
 /** The dispatcher's own partition, region and account (from its invoked ARN): what a bare name means. */
 export interface OwnAccount {

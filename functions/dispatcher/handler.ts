@@ -6,12 +6,8 @@ import middy from '@middy/core';
 import sqsPartialBatchFailure from '@middy/sqs-partial-batch-failure';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { createJsonLogger, type JsonLogger } from '../../lib/logger.js';
-import {
-  type BatchJobAnswer,
-  type BatchJobPlanAnswer,
-  parseRequest,
-  parseRequestBody,
-} from '../../lib/request.js';
+import type { BatchJobAnswer, BatchJobPlanAnswer } from '../../lib/request.js';
+import { parseRequest, parseRequestBody } from '../../lib/request-parse.js';
 import type { DispatcherConfig } from './config.js';
 import { type DispatchDeps, dispatch } from './dispatch.js';
 import { createFunctionLookup, type FunctionLookup, ownAccountGlobs, ownAccountOf } from './functions.js';

@@ -11,7 +11,8 @@ import {
 import type { Env } from '../../lib/env.js';
 import { DispatchError, reviveDispatchError } from '../../lib/errors.js';
 import { itemSetRef, payloadRef, putItems, putPayload } from '../../lib/payload-store.js';
-import { type BatchJobAnswer, type BatchJobRequest, functionParts } from '../../lib/request.js';
+import type { BatchJobAnswer, BatchJobRequest } from '../../lib/request.js';
+import { functionParts } from '../../lib/request-parse.js';
 import { type HelperConfig, MAX_INVOKE_BYTES } from './config.js';
 import { PayloadTooLargeError } from './errors.js';
 

@@ -124,7 +124,7 @@ async function staleClaim(id: string, req: Record<string, unknown>, url: string)
   const record: DispatchRecord = {
     status: 'submitting',
     owner: 'dead-dispatcher',
-    request_sha256: requestSha256({ ...(await import('../../lib/request.js')).parseRequest(req) }),
+    request_sha256: requestSha256({ ...(await import('../../lib/request-parse.js')).parseRequest(req) }),
     created_at: Date.now() - 120_000,
     expires_at: Date.now() - 60_000,
     submit: {

@@ -7,7 +7,7 @@ import {
   nestsDeeperThan,
   parseRequest,
   parseRequestBody,
-} from '../../lib/request.js';
+} from '../../lib/request-parse.js';
 
 const FN = 'arn:aws:lambda:us-east-1:123456789012:function:my-task';
 

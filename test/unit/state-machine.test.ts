@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import validator from 'asl-validator';
 import { parseEvent } from '../../functions/post-batch/event.js';
 import type { JobView } from '../../functions/post-batch/job.js';
-import { parseRequest } from '../../lib/request.js';
+import { parseRequest } from '../../lib/request-parse.js';
 import { evaluate } from '../support/asl-jsonata.js';
 import { loadTemplate, resource } from '../support/cfn-yaml.js';
 

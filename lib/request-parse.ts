@@ -1,0 +1,208 @@
+// The one parser of the dispatcher's requests: a raw event (a direct invoke's, or one SQS record's body) becomes a
+// BatchJobRequest or an InvalidRequestError whose message starts with the field at fault.
+import { InvalidRequestError } from './errors.js';
+import { type ImageName, Images, MAX_ITEMS } from './job-plan.js';
+import {
+  type BatchJobRequest,
+  BatchLimits,
+  IDEMPOTENCY_KEY,
+  JOB_NAME,
+  type JobOptions,
+  type RequestBase,
+  RequestFields,
+} from './request.js';
+import { isS3Url, parseS3Url } from './s3-url.js';
+
+// Lambda's own FunctionName pattern (name, partial ARN or full ARN, optional qualifier).
+const FUNCTION =
+  /^(arn:aws[a-zA-Z-]*:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\d:)?(\d{12}:)?(function:)?([a-zA-Z0-9_-]{1,64})(:(\$LATEST|[a-zA-Z0-9_-]{1,128}))?$/;
+const QUEUE_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
+const QUEUE_ARN = /^arn:aws[a-zA-Z-]*:batch:[a-z0-9-]+:\d{12}:job-queue\/[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
+
+function fail(field: string, problem: string): never {
+  throw new InvalidRequestError(`${field}: ${problem}`);
+}
+
+function show(v: unknown): string {
+  const s = JSON.stringify(v);
+  return s === undefined ? String(v) : s.length > 80 ? `${s.slice(0, 77)}...` : s;
+}
+
+function string(obj: Record<string, unknown>, field: string): string | undefined {
+  const v = obj[field];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string') fail(field, `must be a string, got ${show(v)}`);
+  if (v === '') fail(field, 'must not be empty');
+  return v;
+}
+
+function integer(obj: Record<string, unknown>, field: string, min: number, max: number): number | undefined {
+  const v = obj[field];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !Number.isInteger(v)) fail(field, `must be a whole number, got ${show(v)}`);
+  if (v < min || v > max) fail(field, `must be between ${min} and ${max}, got ${v}`);
+  return v;
+}
+
+function s3Url(obj: Record<string, unknown>, field: string): string | undefined {
+  const v = string(obj, field);
+  if (v === undefined) return undefined;
+  if (!isS3Url(v)) fail(field, `must be an s3:// URL, got ${show(v)}`);
+  try {
+    parseS3Url(v);
+  } catch (err) {
+    fail(field, (err as Error).message);
+  }
+  return v;
+}
+
+/**
+ * Deepest nesting a payload may have. JSON.stringify recurses (a 100,000-deep payload is a RangeError), and
+ * Python's json module stops near 1,000 levels, so a deeper payload could not reach a Python handler anyway.
+ */
+export const MAX_PAYLOAD_DEPTH = 512;
+
+/** True when `value` nests arrays/objects deeper than `max` levels; iterative, so any depth is safe to check. */
+export function nestsDeeperThan(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth > max) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
+function vcpus(obj: Record<string, unknown>): number | undefined {
+  const v = obj.vcpus;
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !Number.isFinite(v)) fail('vcpus', `must be a number, got ${show(v)}`);
+  const fractional = (BatchLimits.fractionalVcpus as readonly number[]).includes(v);
+  if (!fractional && !(Number.isInteger(v) && v >= 1 && v <= BatchLimits.maxVcpus))
+    fail('vcpus', `must be 0.25, 0.5 or a whole number from 1 to ${BatchLimits.maxVcpus}, got ${v}`);
+  return v;
+}
+
+/**
+ * Turns a raw event (a direct invoke's event, or one SQS record's parsed body) into a request, or throws
+ * `InvalidRequestError` whose message starts with the field at fault.
+ */
+export function parseRequest(raw: unknown): BatchJobRequest {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    fail(
+      'request',
+      `must be a JSON object, got ${raw === null ? 'null' : Array.isArray(raw) ? 'an array' : typeof raw}`,
+    );
+  const obj = raw as Record<string, unknown>;
+  const unknown = Object.keys(obj).filter((k) => !(RequestFields as readonly string[]).includes(k));
+  if (unknown.length > 0)
+    fail(
+      unknown[0]!,
+      `unknown field${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => show(k)).join(', ')}`,
+    );
+
+  const lambda_function = string(obj, 'lambda_function');
+  if (lambda_function === undefined) fail('lambda_function', 'is required');
+  if (lambda_function.length > 170 || !FUNCTION.test(lambda_function))
+    fail('lambda_function', `is not a Lambda function name or ARN: ${show(lambda_function)}`);
+
+  const given = (['payload', 'url', 'payloads'] as const).filter((k) => obj[k] !== undefined);
+  if (given.length > 1) fail(given[0]!, `give one of payload, url or payloads, not ${given.join(' and ')}`);
+  if (given.length === 0) fail('payload', 'one of payload, url or payloads is required');
+  const url = s3Url(obj, 'url');
+  if (obj.payload === null) fail('payload', 'must not be null');
+  if (obj.payload !== undefined && nestsDeeperThan(obj.payload, MAX_PAYLOAD_DEPTH))
+    fail('payload', `nests deeper than ${MAX_PAYLOAD_DEPTH} levels`);
+  const payloads = payloadList(obj.payloads);
+  const set = payloads !== undefined || url?.endsWith('/') === true;
+  const item_count = integer(obj, 'item_count', 1, MAX_ITEMS);
+  if (url?.endsWith('/') && item_count === undefined)
+    fail('item_count', 'is required with an item set url (one that ends in /)');
+  if (item_count !== undefined && !url?.endsWith('/'))
+    fail('item_count', 'goes only with an item set url (one that ends in /)');
+  const items_per_job = integer(obj, 'items_per_job', 1, MAX_ITEMS);
+  if (items_per_job !== undefined && !set)
+    fail('items_per_job', 'goes only with payloads or an item set url');
+  const idempotency_key = string(obj, 'idempotency_key');
+  if (idempotency_key !== undefined && !IDEMPOTENCY_KEY.test(idempotency_key))
+    fail(
+      'idempotency_key',
+      `must be 1-128 letters, digits, -, _ or . (not first), got ${show(idempotency_key)}`,
+    );
+  if (obj.plan !== undefined && typeof obj.plan !== 'boolean')
+    fail('plan', `must be true or false, got ${show(obj.plan)}`);
+
+  const image = string(obj, 'image');
+  if (image !== undefined && !(Images as readonly string[]).includes(image))
+    fail('image', `must be one of ${Images.join(', ')}, got ${show(image)}`);
+  const queue = string(obj, 'queue');
+  if (queue !== undefined && !QUEUE_NAME.test(queue) && !QUEUE_ARN.test(queue))
+    fail('queue', `is not a job queue name or ARN: ${show(queue)}`);
+  const name = string(obj, 'name');
+  if (name !== undefined && !JOB_NAME.test(name))
+    fail('name', `must be 1-128 letters, digits, - or _, starting with a letter or digit, got ${show(name)}`);
+
+  const url_out = s3Url(obj, 'url_out');
+  if (url_out !== undefined && set !== url_out.endsWith('/'))
+    fail(
+      'url_out',
+      set ? 'must end in / for an item set (its results go under it)' : 'must not end in / for one payload',
+    );
+
+  const options: JobOptions & Omit<RequestBase, 'lambda_function'> = {
+    image: image as ImageName | undefined,
+    queue,
+    name,
+    vcpus: vcpus(obj),
+    memory: integer(obj, 'memory', BatchLimits.minMemoryMiB, BatchLimits.maxMemoryMiB),
+    gpus: integer(obj, 'gpus', 0, BatchLimits.maxGpus),
+    timeout: integer(obj, 'timeout', BatchLimits.minTimeoutSeconds, BatchLimits.maxTimeoutSeconds),
+    attempts: integer(obj, 'attempts', BatchLimits.minAttempts, BatchLimits.maxAttempts),
+    url_out,
+    items_per_job,
+    idempotency_key,
+    plan: obj.plan as boolean | undefined,
+  };
+  for (const k of Object.keys(options) as (keyof typeof options)[])
+    if (options[k] === undefined) delete options[k];
+  if (payloads !== undefined) return { lambda_function, payloads, ...options };
+  if (url !== undefined)
+    return item_count === undefined
+      ? { lambda_function, url, ...options }
+      : { lambda_function, url, item_count, ...options };
+  return { lambda_function, payload: obj.payload, ...options };
+}
+
+/** `payloads`: an array of 1 to MAX_ITEMS events, none null or too deep. */
+function payloadList(v: unknown): unknown[] | undefined {
+  if (v === undefined) return undefined;
+  if (!Array.isArray(v)) fail('payloads', `must be an array of events, got ${show(v)}`);
+  if (v.length < 1 || v.length > MAX_ITEMS)
+    fail('payloads', `must hold 1 to ${MAX_ITEMS} events, got ${v.length}`);
+  v.forEach((item, i) => {
+    if (item === null || item === undefined) fail('payloads', `item ${i} must not be null`);
+    if (nestsDeeperThan(item, MAX_PAYLOAD_DEPTH))
+      fail('payloads', `item ${i} nests deeper than ${MAX_PAYLOAD_DEPTH} levels`);
+  });
+  return v;
+}
+
+/** Parses one SQS record body (a JSON text) into a request; a body that is not JSON names `body`. */
+export function parseRequestBody(body: string): BatchJobRequest {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(body);
+  } catch (err) {
+    fail('body', `is not JSON (${(err as Error).message})`);
+  }
+  return parseRequest(raw);
+}
+
+/** The parts of a function reference: bare name and qualifier (`undefined` when unqualified). */
+export function functionParts(ref: string): { name: string; qualifier?: string } {
+  const m = FUNCTION.exec(ref);
+  if (!m)
+    throw new InvalidRequestError(`lambda_function: is not a Lambda function name or ARN: ${show(ref)}`);
+  return m[8] === undefined ? { name: m[6]! } : { name: m[6]!, qualifier: m[8] };
+}
