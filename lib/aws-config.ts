@@ -93,8 +93,8 @@ export const FUNCTION_IDLE_TIMEOUT_S = 10;
  * A Lambda function's timeouts from `NETWORK_TIMEOUT` (whole seconds of silence, 1 to 900, Lambda's longest run):
  * a call that stalls fails in time for the function to say so, instead of the invocation timing out.
  */
-export function networkTimeoutsFromEnv(env: Env, fallbackS = FUNCTION_IDLE_TIMEOUT_S): NetworkTimeouts {
-  const seconds = envInt(env, 'NETWORK_TIMEOUT', fallbackS);
+export function networkTimeoutsFromEnv(env: Env): NetworkTimeouts {
+  const seconds = envInt(env, 'NETWORK_TIMEOUT', FUNCTION_IDLE_TIMEOUT_S);
   if (seconds < 1 || seconds > 900)
     throw new ConfigError(`NETWORK_TIMEOUT must be from 1 to 900 seconds, got ${seconds}`);
   return networkTimeouts(seconds);

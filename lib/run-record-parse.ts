@@ -192,24 +192,21 @@ export function parseRunRecord(raw: unknown, where = 'record'): RunRecord {
   return record;
 }
 
-/** The same from the record's JSON text (what GetObject returns). */
-export function parseRunRecordJson(text: string, where = 'record'): RunRecord {
-  let raw: unknown;
+/** `text` parsed as JSON, or the InvalidRunRecordError that says it is not. */
+function jsonOf(text: string, where: string): unknown {
   try {
-    raw = JSON.parse(text);
+    return JSON.parse(text);
   } catch (err) {
     throw new InvalidRunRecordError(`run record ${where}: is not JSON (${(err as Error).message})`);
   }
-  return parseRunRecord(raw, where);
+}
+
+/** The same from the record's JSON text (what GetObject returns). */
+export function parseRunRecordJson(text: string, where = 'record'): RunRecord {
+  return parseRunRecord(jsonOf(text, where), where);
 }
 
 /** An item's `<i>.error.json` (the record's error part alone). */
 export function parseRunErrorJson(text: string, where = 'error'): RunError {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    throw new InvalidRunRecordError(`run record ${where}: is not JSON (${(err as Error).message})`);
-  }
-  return runError(new Reader(where), raw, '');
+  return runError(new Reader(where), jsonOf(text, where), '');
 }
