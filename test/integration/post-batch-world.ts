@@ -128,7 +128,7 @@ export async function startWorld({ failJobs = false } = {}): Promise<World> {
 /**
  * The job as Step Functions hands it on after batch:submitJob.sync: DescribeJobs' job with every object key
  * PascalCased (JobId, Status, Container.Environment[].Name…), the keys of the Parameters and Tags maps left as
- * they are (docs/step-functions.md, "The shapes post-batch takes").
+ * they are (docs/step-functions.md, "What post-batch takes").
  */
 export function asStepFunctionsOutput(job: JobDetail): Record<string, unknown> {
   const walk = (v: unknown, inMap: boolean): unknown => {

@@ -1,4 +1,4 @@
-// Local outputs that exist and are not regular files keep being what they are (README: "Where the result goes").
+// Local outputs that exist and are not regular files keep being what they are (docs/runner.md: "Where the result goes").
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import {

@@ -31,7 +31,7 @@ function bySuffix(suffix: string) {
   return found[0] as [string, (typeof defs)[string]];
 }
 
-// The names the brief and README promise, written out rather than computed the way the generator computes them.
+// The names docs/deploy.md promises, written out rather than computed the way the generator computes them.
 const EXPECTED_SUFFIX: Record<string, string> = {
   'lambda:python3.12': 'lambda',
   'lambda:python3.13': 'lambda-python3-13',
