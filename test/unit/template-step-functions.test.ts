@@ -201,11 +201,18 @@ test("the state machine's role invokes only the dispatcher and post-batch and su
   for (const r of dispatcherSubmit) assert.ok(resources.some((x) => JSON.stringify(x) === JSON.stringify(r)));
 });
 
-test("the state machine's role has what batch:submitJob.sync needs: DescribeJobs and TerminateJob, and Step Functions' managed rule", () => {
+test("the state machine's role has what batch:submitJob.sync needs: DescribeJobs, TerminateJob on this account's and region's jobs only, and Step Functions' managed rule", () => {
   const statements = stateMachineStatements();
   const watch = bySid(statements, 'WatchJobs');
-  assert.deepEqual(actionsOf(watch).sort(), ['batch:DescribeJobs', 'batch:TerminateJob']);
+  assert.deepEqual(actionsOf(watch), ['batch:DescribeJobs']);
   assert.equal(watch.Resource, '*');
+  const end = bySid(statements, 'EndJobs');
+  assert.deepEqual(actionsOf(end), ['batch:TerminateJob']);
+  assert.deepEqual(end.Resource, {
+    'Fn::Sub': `arn:\${AWS::Partition}:batch:\${AWS::Region}:\${AWS::AccountId}:job/*`,
+  });
+  for (const s of statements.filter((x) => JSON.stringify(x.Resource).includes('"*"')))
+    assert.deepEqual(actionsOf(s), ['batch:DescribeJobs'], 'only DescribeJobs is unscoped');
   const events = bySid(statements, 'SyncJobEvents');
   assert.deepEqual(actionsOf(events).sort(), ['events:DescribeRule', 'events:PutRule', 'events:PutTargets']);
   assert.deepEqual(events.Resource, {
