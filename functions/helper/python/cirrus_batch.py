@@ -363,7 +363,7 @@ def _submit(body, arn, queue, definition, name, vcpus, memory, options, dispatch
     if key:
         # It names the objects staged below: checked here, before anything is written, as the dispatcher would.
         request["idempotency_key"] = _check_key(key)
-    data = _json(request).encode("utf-8")
+    data = _json(request, "payloads" if "payloads" in request else "payload").encode("utf-8")
     if len(data) > MAX_INVOKE_BYTES:
         bucket = _payload_bucket(env)
         if not bucket:
