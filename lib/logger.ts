@@ -31,19 +31,35 @@ export function parseLogLevel(level: string | undefined): JsonLogLevel {
   return (JsonLogLevels as readonly string[]).includes(up) ? (up as JsonLogLevel) : 'INFO';
 }
 
-/** An Error as Powertools renders it: name, message, stack (and the cause's name and message). */
-export function errorKeys(err: unknown): LogKeys {
+/**
+ * A parser's words without what it quoted: JSON.parse (and other parsers) quote the text around a fault, which may
+ * be payload text, so a SyntaxError's message is cut before its first quote on lines above debug, whatever it says.
+ */
+export function parserWords(err: Error): string {
+  if (!(err instanceof SyntaxError)) return err.message;
+  const cut = err.message.search(/["'`]/);
+  return cut < 0 ? err.message : `${err.message.slice(0, cut).trimEnd()} (the input it quoted is left out)`;
+}
+
+/**
+ * An Error as Powertools renders it: name, message, stack (and the cause's name and message). With `quoted` false
+ * (every level above debug), a parser's quote of its input is left out of the message, the stack and the cause.
+ */
+export function errorKeys(err: unknown, quoted = true): LogKeys {
   if (!(err instanceof Error)) return { name: 'Error', message: String(err) };
-  const out: LogKeys = { name: err.name, message: err.message, stack: err.stack };
-  if (err.cause instanceof Error) out.cause = { name: err.cause.name, message: err.cause.message };
+  const message = quoted ? err.message : parserWords(err);
+  const stack = message === err.message ? err.stack : err.stack?.split(err.message).join(message);
+  const out: LogKeys = { name: err.name, message, stack };
+  if (err.cause instanceof Error)
+    out.cause = { name: err.cause.name, message: quoted ? err.cause.message : parserWords(err.cause) };
   return out;
 }
 
-function render(keys: LogKeys): LogKeys {
+function render(keys: LogKeys, quoted: boolean): LogKeys {
   const out: LogKeys = {};
   for (const [k, v] of Object.entries(keys)) {
     if (v === undefined) continue;
-    out[k] = v instanceof Error ? errorKeys(v) : v;
+    out[k] = v instanceof Error ? errorKeys(v, quoted) : v;
   }
   return out;
 }
@@ -56,7 +72,7 @@ export function createJsonLogger(options: JsonLoggerOptions, base: LogKeys = {})
   const now = options.now ?? (() => new Date());
   const emit = (lvl: JsonLogLevel, message: string, keys: LogKeys | undefined) => {
     if (JsonLogLevels.indexOf(lvl) < rank) return;
-    const extra = render({ ...base, ...keys });
+    const extra = render({ ...base, ...keys }, lvl === 'DEBUG');
     if (lvl !== 'DEBUG') delete extra.payload;
     const line = { level: lvl, message, timestamp: now().toISOString(), service: options.service, ...extra };
     let text: string;

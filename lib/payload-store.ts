@@ -1,4 +1,6 @@
 // Where job payloads live in S3 (`<prefix><function-name>/<id>.json`, item sets under `…/<id>/in/`), writing and removing them.
+// Every key is built here, and only from a function name and an id that lib/object-id.ts lets through: nothing a
+// caller sends reaches a key unchecked, and no key leaves `<prefix><function-name>/`.
 import { randomUUID } from 'node:crypto';
 import {
   DeleteObjectCommand,
@@ -7,6 +9,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { PayloadStoreError } from './errors.js';
+import { checkFunctionName, checkObjectId } from './object-id.js';
 import { formatS3Url, outputKeyFor, type S3Location } from './s3-url.js';
 
 /** Where payloads go: a bucket and a key prefix such as `batch/` (may be empty). */
@@ -28,14 +31,19 @@ function joinKey(prefix: string, rest: string): string {
   return p === '' || p.endsWith('/') ? `${p}${rest}` : `${p}/${rest}`;
 }
 
-/** The key of payload `id` for `functionName`: `<prefix><function-name>/<id>.json`. */
-export function payloadKey(prefix: string, functionName: string, id: string): string {
-  return joinKey(prefix, `${functionName}/${id}.json`);
+/** `<function-name>/<id>`, each part checked: one segment each, so the key stays under the function's prefix. */
+function under(functionName: string, id: string): string {
+  return `${checkFunctionName(functionName)}/${checkObjectId(id)}`;
 }
 
-/** The key of the idempotency record of dispatch `id` (DESIGN.md "Idempotency"): `<prefix><function-name>/<id>.dispatch.json`. */
+/** The key of payload `id` for `functionName`: `<prefix><function-name>/<id>.json`. */
+export function payloadKey(prefix: string, functionName: string, id: string): string {
+  return joinKey(prefix, `${under(functionName, id)}.json`);
+}
+
+/** The key of the idempotency record of dispatch `id`: `<prefix><function-name>/<id>.dispatch.json`. */
 export function recordKey(prefix: string, functionName: string, id: string): string {
-  return joinKey(prefix, `${functionName}/${id}.dispatch.json`);
+  return joinKey(prefix, `${under(functionName, id)}.dispatch.json`);
 }
 
 /**
@@ -48,7 +56,9 @@ export function definitionLockKey(
   definition: string,
   spec: string,
 ): string {
-  return joinKey(prefix, `${functionName}/${definition}.${spec}.jobdef.json`);
+  if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/.test(definition) || !/^[0-9a-f]{1,64}$/.test(spec))
+    throw new TypeError(`not a job definition name and spec: ${JSON.stringify([definition, spec])}`);
+  return joinKey(prefix, `${checkFunctionName(functionName)}/${definition}.${spec}.jobdef.json`);
 }
 
 /** A fresh payload location for `functionName` (a random id unless one is given). */
@@ -75,7 +85,7 @@ export interface ItemSetRef {
 
 /** The item set `id` of `functionName`: `<prefix><function-name>/<id>/in/` and `…/out/`. */
 export function itemSetRef(place: PayloadPlace, functionName: string, id: string = randomUUID()): ItemSetRef {
-  const base = joinKey(place.prefix, `${functionName}/${id}/`);
+  const base = joinKey(place.prefix, `${under(functionName, id)}/`);
   return {
     id,
     bucket: place.bucket,

@@ -2,16 +2,17 @@
 // BatchJobRequest or an InvalidRequestError whose message starts with the field at fault.
 import { InvalidRequestError } from './errors.js';
 import { type ImageName, Images, MAX_ITEMS } from './job-plan.js';
+import { type JsonTextError, parseJsonText } from './json-text.js';
+import { keyProblem } from './object-id.js';
 import {
   type BatchJobRequest,
   BatchLimits,
-  IDEMPOTENCY_KEY,
   JOB_NAME,
   type JobOptions,
   type RequestBase,
   RequestFields,
 } from './request.js';
-import { isS3Url, parseS3Url } from './s3-url.js';
+import { hasDotSegment, isS3Url, parseS3Url } from './s3-url.js';
 
 // Lambda's own FunctionName pattern (name, partial ARN or full ARN, optional qualifier).
 const FUNCTION =
@@ -26,6 +27,13 @@ function fail(field: string, problem: string): never {
 function show(v: unknown): string {
   const s = JSON.stringify(v);
   return s === undefined ? String(v) : s.length > 80 ? `${s.slice(0, 77)}...` : s;
+}
+
+/** What a value is, never what it holds: for fields that carry payload text (or a `data:` URL of it). */
+function kind(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
 }
 
 function string(obj: Record<string, unknown>, field: string): string | undefined {
@@ -47,12 +55,20 @@ function integer(obj: Record<string, unknown>, field: string, min: number, max: 
 function s3Url(obj: Record<string, unknown>, field: string): string | undefined {
   const v = string(obj, field);
   if (v === undefined) return undefined;
-  if (!isS3Url(v)) fail(field, `must be an s3:// URL, got ${show(v)}`);
+  // Only the scheme is named: a `data:` URL is a payload.
+  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(v)?.[1];
+  if (!isS3Url(v)) fail(field, `must be an s3:// URL, got ${scheme ? `a ${scheme}: URL` : 'no URL'}`);
+  let key: string;
   try {
-    parseS3Url(v);
+    key = parseS3Url(v).key;
   } catch (err) {
     fail(field, (err as Error).message);
   }
+  if (hasDotSegment(key))
+    fail(
+      field,
+      `must not hold . or .. between slashes (S3 keeps them, other tools resolve them): ${show(v)}`,
+    );
   return v;
 }
 
@@ -125,11 +141,8 @@ export function parseRequest(raw: unknown): BatchJobRequest {
   if (items_per_job !== undefined && !set)
     fail('items_per_job', 'goes only with payloads or an item set url');
   const idempotency_key = string(obj, 'idempotency_key');
-  if (idempotency_key !== undefined && !IDEMPOTENCY_KEY.test(idempotency_key))
-    fail(
-      'idempotency_key',
-      `must be 1-128 letters, digits, -, _ or . (not first), got ${show(idempotency_key)}`,
-    );
+  const keyFault = idempotency_key === undefined ? undefined : keyProblem(idempotency_key);
+  if (keyFault) fail('idempotency_key', keyFault);
   if (obj.plan !== undefined && typeof obj.plan !== 'boolean')
     fail('plan', `must be true or false, got ${show(obj.plan)}`);
 
@@ -177,7 +190,7 @@ export function parseRequest(raw: unknown): BatchJobRequest {
 /** `payloads`: an array of 1 to MAX_ITEMS events, none null or too deep. */
 function payloadList(v: unknown): unknown[] | undefined {
   if (v === undefined) return undefined;
-  if (!Array.isArray(v)) fail('payloads', `must be an array of events, got ${show(v)}`);
+  if (!Array.isArray(v)) fail('payloads', `must be an array of events, got ${kind(v)}`);
   if (v.length < 1 || v.length > MAX_ITEMS)
     fail('payloads', `must hold 1 to ${MAX_ITEMS} events, got ${v.length}`);
   v.forEach((item, i) => {
@@ -192,9 +205,9 @@ function payloadList(v: unknown): unknown[] | undefined {
 export function parseRequestBody(body: string): BatchJobRequest {
   let raw: unknown;
   try {
-    raw = JSON.parse(body);
+    raw = parseJsonText(body);
   } catch (err) {
-    fail('body', `is not JSON (${(err as Error).message})`);
+    fail('body', `is ${(err as JsonTextError).message}`);
   }
   return parseRequest(raw);
 }

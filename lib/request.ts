@@ -102,8 +102,8 @@ export const RequestFields = [
   ...JobOptionFields,
 ] as const;
 
-/** An idempotency key: it becomes part of object keys, so letters, digits, `-`, `_` and `.` (not first), 1–128. */
-export const IDEMPOTENCY_KEY = /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}$/;
+/** An idempotency key: it becomes part of object keys (lib/object-id.ts says what may and what may not). */
+export { IDEMPOTENCY_KEY } from './object-id.js';
 
 /** A Batch job name: letters, digits, `-` and `_`, starting with a letter or digit, at most 128 characters. */
 export const JOB_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;

@@ -1,5 +1,6 @@
 // The one parser of run records: checks a record's shape field by field, naming the place and the field of the
 // first thing wrong; what the runner writes goes through it too (formatRunRecord), so both sides hold one contract.
+import { type JsonTextError, parseJsonText } from './json-text.js';
 import {
   type RunError,
   type RunObject,
@@ -195,9 +196,9 @@ export function parseRunRecord(raw: unknown, where = 'record'): RunRecord {
 /** `text` parsed as JSON, or the InvalidRunRecordError that says it is not. */
 function jsonOf(text: string, where: string): unknown {
   try {
-    return JSON.parse(text);
+    return parseJsonText(text);
   } catch (err) {
-    throw new InvalidRunRecordError(`run record ${where}: is not JSON (${(err as Error).message})`);
+    throw new InvalidRunRecordError(`run record ${where}: is ${(err as JsonTextError).message}`);
   }
 }
 

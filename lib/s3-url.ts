@@ -19,6 +19,14 @@ export function parseS3Url(url: string): S3Location {
   return { bucket, key };
 }
 
+/**
+ * True when a key holds a `.` or `..` segment (`a/../b`, `./a`, `a/..`). S3 keeps such a key as it is, but an HTTP
+ * stack, a local cache or a sync tool may resolve it to another place: a caller's key with one is refused.
+ */
+export function hasDotSegment(key: string): boolean {
+  return key.split('/').some((s) => s === '.' || s === '..');
+}
+
 export function isS3Url(url: string): boolean {
   return url.startsWith('s3://');
 }

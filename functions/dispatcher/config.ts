@@ -2,6 +2,7 @@
 import { type NetworkTimeouts, networkTimeoutsFromEnv } from '../../lib/aws-config.js';
 import { ConfigError, type Env, envInt, envList, envRequired, envString } from '../../lib/env.js';
 import { type ImageName, Images } from '../../lib/job-plan.js';
+import { type JsonTextError, parseJsonText } from '../../lib/json-text.js';
 
 export interface DispatcherConfig {
   /** Bucket for payloads, item sets and idempotency records; only needed for requests that use them. */
@@ -73,9 +74,9 @@ export function readJobDefinitions(env: Env): Record<string, string> {
   if (raw !== undefined) {
     let parsed: unknown;
     try {
-      parsed = JSON.parse(raw);
+      parsed = parseJsonText(raw);
     } catch (err) {
-      throw new ConfigError(`JOB_DEFINITIONS is not JSON: ${(err as Error).message}`);
+      throw new ConfigError(`JOB_DEFINITIONS is ${(err as JsonTextError).message}`);
     }
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
       throw new ConfigError(

@@ -5,6 +5,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { InvalidRequestError, SubmitJobError } from '../../lib/errors.js';
 import { arraySize, type JobPlan } from '../../lib/job-plan.js';
 import type { JsonLogger } from '../../lib/logger.js';
+import { objectIdFor } from '../../lib/object-id.js';
 import {
   deleteObjects,
   deletePayload,
@@ -130,7 +131,8 @@ export async function dispatch(
     reason,
   });
 
-  const id = key ?? deps.newId?.() ?? randomUUID();
+  // The key names the objects: as it is when it can (a request's own key always can), else encoded (object-id.ts).
+  const id = key !== undefined ? objectIdFor(key) : (deps.newId?.() ?? randomUUID());
   const placement = place(req, fn, config, id);
   const plan = planJob(req, fn, image, placement, withStackPrefix(queue, config.cirrusStack), key);
   const input = submitJobInput(plan);
@@ -149,7 +151,8 @@ export async function dispatch(
       Date.now(),
       lease,
     );
-    const c = await claim(deps.s3, deps.batch, at, mine);
+    const named = `${JSON.stringify(key.slice(0, 130))}${req.idempotency_key === undefined ? ' (the SQS message id)' : ''}`;
+    const c = await claim(deps.s3, deps.batch, at, mine, named);
     if (c.kind === 'done') {
       log.info('idempotent request answered from its record', { job_id: c.answer.job_id, how: c.how });
       return c.answer;
@@ -180,6 +183,8 @@ export async function dispatch(
     return { ...planned, submit_job: input as unknown as Record<string, unknown> };
   }
 
+  // An inline payload's URL is the payload itself (base64): log lines name its place, never its text.
+  const shownUrl = placement.location === 'inline' ? 'data:…' : plan.payload.url;
   const outcome = await submitJob(deps.batch, input, {
     limiter: deps.limiter,
     ...(deps.clock ? { clock: deps.clock } : {}),
@@ -187,10 +192,7 @@ export async function dispatch(
   if (outcome.kind === 'unknown') {
     // The job may exist: removing its payload could leave a job without one. The objects expire with the prefix;
     // the key's claim stays, so a retry after its lease looks for the job before submitting again.
-    log.error('SubmitJob outcome unknown; the payload is kept', {
-      error: outcome.error,
-      url: plan.payload.url,
-    });
+    log.error('SubmitJob outcome unknown; the payload is kept', { error: outcome.error, url: shownUrl });
     throw new SubmitJobError(
       `SubmitJob's answer was lost and the job was not found (queue ${plan.queue}, name ${plan.name}): it may have been submitted; ${placement.location === 's3' || placement.location === 'set' ? `its payload stays at ${plan.payload.url}` : 'nothing was removed'}: ${outcome.error.message}`,
       { cause: outcome.error },
@@ -200,7 +202,7 @@ export async function dispatch(
     await removeStored().catch((delErr: unknown) =>
       log.warn('could not remove the payload of a job that was not submitted', {
         error: delErr,
-        url: plan.payload.url,
+        url: shownUrl,
       }),
     );
     await releaseKey();
@@ -231,7 +233,7 @@ export async function dispatch(
     payload_location: placement.location,
     item_count: answer.item_count,
     array_size: answer.array_size,
-    url: placement.location === 'inline' ? 'data:…' : answer.url,
+    url: shownUrl,
     url_out: answer.url_out,
   });
   return answer;

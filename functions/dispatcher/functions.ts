@@ -2,12 +2,14 @@
 import {
   type FunctionConfiguration,
   GetFunctionCommand,
+  type GetFunctionCommandOutput,
   GetFunctionConfigurationCommand,
   type GetFunctionConfigurationCommandOutput,
   type LambdaClient,
   ListTagsCommand,
 } from '@aws-sdk/client-lambda';
 import { FunctionNotAllowedError, FunctionNotFoundError, InvalidRequestError } from '../../lib/errors.js';
+import { globToRegExp } from '../../lib/glob.js';
 import { functionParts } from '../../lib/request-parse.js';
 
 /** The dispatcher's own partition, region and account (from its invoked ARN): what a bare name means. */
@@ -98,11 +100,8 @@ export function qualifyFunction(ref: string, own: OwnAccount | undefined): Funct
   return { arn, name, qualifier, jobArn: qualifier === undefined ? arn : `${arn}:${qualifier}` };
 }
 
-/** `*` matches any run of characters, `?` one; everything else literally; the whole ARN must match. */
-export function globToRegExp(glob: string): RegExp {
-  const body = glob.replace(/[.+^${}()|[\]\\*?]/g, (c) => (c === '*' ? '.*' : c === '?' ? '.' : `\\${c}`));
-  return new RegExp(`^${body}$`);
-}
+/** ALLOWED_FUNCTIONS' globs: `*` any run of characters, `?` one (lib/glob.ts, where post-batch reads it too). */
+export { globToRegExp };
 
 /** Throws FunctionNotAllowedError unless the function (unqualified or as the job runs it) matches a glob. */
 export function checkAllowed(fn: FunctionRef, globs: string[]): void {
@@ -150,12 +149,40 @@ function imageOf(cfg: FunctionConfiguration, resolved: string): FunctionImage {
   };
 }
 
+/** Lambda resolves the full ARN; an answer for another account or region is not the function asked for. */
+function checkAnswered(ref: FunctionRef, functionArn: string | undefined): void {
+  const answered = (functionArn ?? '').split(':').slice(0, 7).join(':');
+  if (answered !== ref.arn)
+    throw new FunctionNotFoundError(`function ${ref.jobArn} not found: Lambda answered with ${answered}`);
+}
+
+/**
+ * An image function's image and settings, from one GetFunction answer (`Code.ResolvedImageUri` and the
+ * `Configuration` beside it, so the digest and the settings it runs with are of one moment). Never cached: a digest
+ * moves when the function's code is updated, and a job must run the image the function has when it is dispatched.
+ */
+async function resolveImage(lambda: LambdaClient, fn: TargetFunction): Promise<TargetFunction> {
+  let out: GetFunctionCommandOutput;
+  try {
+    out = await lambda.send(new GetFunctionCommand({ FunctionName: fn.jobArn }));
+  } catch (err) {
+    throw lookupError(err, fn);
+  }
+  checkAnswered(fn, out.Configuration?.FunctionArn);
+  const resolved = out.Code?.ResolvedImageUri;
+  if (!resolved)
+    throw new FunctionNotFoundError(
+      `function ${fn.jobArn}: Lambda named no resolved image (Code.ResolvedImageUri)`,
+    );
+  return { ...fn, image: imageOf(out.Configuration!, resolved) };
+}
+
 /**
  * GetFunctionConfiguration (the version the job runs) and ListTags (tags live on the unqualified function)
  * with a cache: answers are kept `ttlMs`; failures are not cached, so a new function is seen at once.
- * GetFunction only for a function of PackageType Image, and only with `resolveImages` (image functions on): its
- * configuration does not name the image; GetFunction's `Code.ResolvedImageUri` does (for an image function it
- * holds no download URL). Never for a zip function: that would hand the dispatcher its code URL.
+ * GetFunction only for a function of PackageType Image, and only with `resolveImages` (image functions on), at every
+ * lookup (resolveImage): its configuration does not name the image; GetFunction's `Code.ResolvedImageUri` does (for
+ * an image function it holds no download URL). Never for a zip function: that would hand the dispatcher its code URL.
  */
 export function createFunctionLookup(
   lambda: LambdaClient,
@@ -175,31 +202,16 @@ export function createFunctionLookup(
     } catch (err) {
       throw lookupError(err, ref);
     }
-    // Lambda resolves the full ARN; an answer for another account or region is not the function asked for.
-    const answered = (cfg.FunctionArn ?? '').split(':').slice(0, 7).join(':');
-    if (answered !== ref.arn)
-      throw new FunctionNotFoundError(`function ${ref.jobArn} not found: Lambda answered with ${answered}`);
-    const fn: TargetFunction = {
+    checkAnswered(ref, cfg.FunctionArn);
+    return {
       ...ref,
       runtime: cfg.Runtime,
       packageType: cfg.PackageType ?? 'Zip',
       layerArns: (cfg.Layers ?? []).flatMap((l) => (l.Arn ? [l.Arn] : [])),
       tags,
     };
-    if (fn.packageType !== 'Image' || !resolveImages) return fn;
-    let code: { ResolvedImageUri?: string; RepositoryType?: string } | undefined;
-    try {
-      code = (await lambda.send(new GetFunctionCommand({ FunctionName: ref.jobArn }))).Code;
-    } catch (err) {
-      throw lookupError(err, ref);
-    }
-    if (!code?.ResolvedImageUri)
-      throw new FunctionNotFoundError(
-        `function ${ref.jobArn}: Lambda named no resolved image (Code.ResolvedImageUri)`,
-      );
-    return { ...fn, image: imageOf(cfg, code.ResolvedImageUri) };
   };
-  return (ref) => {
+  const cached = (ref: FunctionRef): Promise<TargetFunction> => {
     const t = now();
     const hit = cache.get(ref.jobArn);
     if (hit && hit.until > t) return hit.value;
@@ -207,5 +219,9 @@ export function createFunctionLookup(
     cache.set(ref.jobArn, { until: t + ttlMs, value });
     value.catch(() => cache.delete(ref.jobArn));
     return value;
+  };
+  return async (ref) => {
+    const fn = await cached(ref);
+    return fn.packageType === 'Image' && resolveImages ? resolveImage(lambda, fn) : fn;
   };
 }

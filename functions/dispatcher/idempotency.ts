@@ -10,6 +10,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { IdempotencyInProgressError, InvalidRequestError, PayloadStoreError } from '../../lib/errors.js';
+import { parseJsonText } from '../../lib/json-text.js';
 import type { BatchJobAnswer } from '../../lib/request.js';
 import { formatS3Url, type S3Location } from '../../lib/s3-url.js';
 import { findSubmitted } from './batch.js';
@@ -77,17 +78,22 @@ async function read(
   s3: S3Client,
   at: S3Location,
 ): Promise<{ record: DispatchRecord; etag: string } | undefined> {
+  let text: string;
+  let etag: string;
   try {
     const out = await s3.send(new GetObjectCommand({ Bucket: at.bucket, Key: at.key }));
-    return {
-      record: JSON.parse(await out.Body!.transformToString()) as DispatchRecord,
-      etag: out.ETag ?? '',
-    };
+    text = await out.Body!.transformToString();
+    etag = out.ETag ?? '';
   } catch (err) {
     if ((err as SdkError).name === 'NoSuchKey') return undefined;
     throw new PayloadStoreError(`could not read ${formatS3Url(at)}: ${(err as Error).message}`, {
       cause: err,
     });
+  }
+  try {
+    return { record: parseJsonText(text) as DispatchRecord, etag };
+  } catch (err) {
+    throw new PayloadStoreError(`the idempotency record ${formatS3Url(at)} is ${(err as Error).message}`);
   }
 }
 
@@ -101,13 +107,14 @@ function storeError(at: S3Location, err: unknown): PayloadStoreError {
  * Claims the key at `at` for `mine`, or says what became of an earlier dispatch with it: its answer
  * (`done`), IdempotencyInProgressError while its claim runs, InvalidRequestError for a different request.
  * An abandoned claim (expired) is checked against Batch first (its job may exist) and only then taken over,
- * with If-Match on what was read, so two dispatchers never both take it.
+ * with If-Match on what was read, so two dispatchers never both take it. `named` is the key as errors name it.
  */
 export async function claim(
   s3: S3Client,
   batch: BatchClient,
   at: S3Location,
   mine: DispatchRecord,
+  named: string,
   now: () => number = Date.now,
 ): Promise<Claim> {
   for (let round = 0; round < 3; round++) {
@@ -123,13 +130,13 @@ export async function claim(
     if (record.owner === mine.owner) return { kind: 'owned', at, record: mine };
     if (record.request_sha256 !== mine.request_sha256)
       throw new InvalidRequestError(
-        `idempotency_key: was already used for a different request (${formatS3Url(at)})`,
+        `idempotency_key: ${named} was already used for a different request (its record: ${formatS3Url(at)})`,
       );
     if (record.status === 'submitted' && record.answer.job_id)
       return { kind: 'done', answer: record.answer as BatchJobAnswer, how: 'replayed' };
     if (record.expires_at > now())
       throw new IdempotencyInProgressError(
-        `another dispatch with this idempotency_key is under way until ${new Date(record.expires_at).toISOString()}; try again later`,
+        `another dispatch with idempotency_key ${named} is under way until ${new Date(record.expires_at).toISOString()}; try again later`,
       );
     const jobId = await findSubmitted(batch, record.submit, record.created_at);
     if (jobId) {
@@ -143,11 +150,11 @@ export async function claim(
     } catch (err) {
       if (!lostRace(err as SdkError)) throw storeError(at, err);
       throw new IdempotencyInProgressError(
-        'another dispatch took over this idempotency_key at the same moment; try again later',
+        `another dispatch took over idempotency_key ${named} at the same moment; try again later`,
       );
     }
   }
-  throw new IdempotencyInProgressError('the idempotency record keeps changing; try again later');
+  throw new IdempotencyInProgressError(`the idempotency record of ${named} keeps changing; try again later`);
 }
 
 /** Records the answer: every later request with the key gets it. */

@@ -16,6 +16,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { JobDefinitionError, PayloadStoreError } from '../../lib/errors.js';
+import { parseJsonText } from '../../lib/json-text.js';
 import type { JsonLogger } from '../../lib/logger.js';
 import { answeredStatus, isAnsweredRetryable } from '../../lib/retry.js';
 import { formatS3Url, type S3Location } from '../../lib/s3-url.js';
@@ -101,14 +102,22 @@ async function putLock(s3: S3Client, at: S3Location, lock: Lock, condition: Part
 }
 
 async function readLock(s3: S3Client, at: S3Location): Promise<{ lock: Lock; etag: string } | undefined> {
+  let text: string;
+  let etag: string;
   try {
     const out = await s3.send(new GetObjectCommand({ Bucket: at.bucket, Key: at.key }));
-    return { lock: JSON.parse(await out.Body!.transformToString()) as Lock, etag: out.ETag ?? '' };
+    text = await out.Body!.transformToString();
+    etag = out.ETag ?? '';
   } catch (err) {
     if ((err as SdkError).name === 'NoSuchKey') return undefined;
     throw new PayloadStoreError(`could not read ${formatS3Url(at)}: ${(err as Error).message}`, {
       cause: err,
     });
+  }
+  try {
+    return { lock: parseJsonText(text) as Lock, etag };
+  } catch (err) {
+    throw new PayloadStoreError(`the registration lock ${formatS3Url(at)} is ${(err as Error).message}`);
   }
 }
 

@@ -1,6 +1,7 @@
 // The helper's logic bound to one environment: the guard, the request it builds (with its idempotency key), the lazy AWS half.
 import { createHash } from 'node:crypto';
 import { ConfigError, type Env } from '../../lib/env.js';
+import { InvalidRequestError } from '../../lib/errors.js';
 import {
   type BatchJobAnswer,
   type BatchJobRequest,
@@ -54,11 +55,24 @@ export interface BatchHelper {
 }
 
 /**
+ * `JSON.stringify(value)`, or InvalidRequestError naming `payload` when it cannot be (a cycle, a BigInt): the
+ * serializer's own message names the payload's property names, which a caller's error log line must not carry.
+ */
+export function jsonOf(value: unknown): string {
+  try {
+    return JSON.stringify(value);
+  } catch (err) {
+    const what = (err as Error).message.split(/[\n'"`]/)[0]!.trim();
+    throw new InvalidRequestError(`payload: cannot be sent as JSON (${what})`);
+  }
+}
+
+/**
  * The key of one submission: the caller's request id (kept by Lambda's retries of the invocation) and a
  * digest of the request, so one invocation's different submissions get different keys and a repeat the same.
  */
 export function deriveIdempotencyKey(requestId: string, request: object): string {
-  const digest = createHash('sha256').update(JSON.stringify(request)).digest('hex').slice(0, 16);
+  const digest = createHash('sha256').update(jsonOf(request)).digest('hex').slice(0, 16);
   return `${requestId.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 100)}-${digest}`;
 }
 
@@ -103,10 +117,11 @@ export function createBatchHelper(env: Env): BatchHelper {
     return (await submitter).submit(request, dispatcher, config);
   }
 
-  const submitBatchJob = (payload: unknown, functionArn: string, options: BatchJobOptions = {}) =>
+  // Async, so a request that cannot be built (a payload JSON cannot carry) is a rejection, never a throw.
+  const submitBatchJob = async (payload: unknown, functionArn: string, options: BatchJobOptions = {}) =>
     submit(buildRequest({ payload }, functionArn, options), options);
 
-  const submitBatchJobs = (payloads: unknown[], functionArn: string, options: BatchJobOptions = {}) =>
+  const submitBatchJobs = async (payloads: unknown[], functionArn: string, options: BatchJobOptions = {}) =>
     submit(buildRequest({ payloads }, functionArn, options), options);
 
   async function runAsBatchJob(event: unknown, context: InvokedContext, options: BatchJobOptions = {}) {

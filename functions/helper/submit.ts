@@ -10,11 +10,13 @@ import {
 } from '../../lib/aws-config.js';
 import type { Env } from '../../lib/env.js';
 import { DispatchError, reviveDispatchError } from '../../lib/errors.js';
+import { parseJsonText } from '../../lib/json-text.js';
 import { itemSetRef, payloadRef, putItems, putPayload } from '../../lib/payload-store.js';
 import type { BatchJobAnswer, BatchJobRequest } from '../../lib/request.js';
-import { functionParts } from '../../lib/request-parse.js';
+import { functionParts, parseRequest } from '../../lib/request-parse.js';
 import { type HelperConfig, MAX_INVOKE_BYTES } from './config.js';
 import { PayloadTooLargeError } from './errors.js';
+import { jsonOf } from './helper.js';
 
 /** Sends requests to the dispatcher; keeps its SDK clients for the life of the Lambda container. */
 export class Submitter {
@@ -59,7 +61,7 @@ export class Submitter {
    * key when there is one, so a retried call rewrites the same objects.
    */
   async submit(request: BatchJobRequest, dispatcher: string, config: HelperConfig): Promise<BatchJobAnswer> {
-    let body = JSON.stringify(request);
+    let body = jsonOf(request);
     const size = Buffer.byteLength(body);
     if (size > MAX_INVOKE_BYTES) {
       if (!config.payloadBucket)
@@ -67,19 +69,22 @@ export class Submitter {
           `the batch request is ${size} bytes, over the ${MAX_INVOKE_BYTES}-byte limit of a synchronous ` +
             'Lambda invoke; set PAYLOAD_BUCKET so the helper can pass the payload through S3',
         );
+      // Checked as the dispatcher would before anything is written: the key and the function name the objects,
+      // and a request the dispatcher would refuse leaves nothing behind.
+      parseRequest(request);
       const place = { bucket: config.payloadBucket, prefix: config.payloadPrefix };
       const fn = functionParts(request.lambda_function).name;
       const key = request.idempotency_key;
       const s3 = this.#s3Client();
       if (request.payloads !== undefined) {
         const set = itemSetRef(place, fn, key);
-        const items = request.payloads.map((p) => JSON.stringify(p));
+        const items = request.payloads.map((p) => jsonOf(p));
         await putItems(s3, set, items);
         const { payloads: _, ...rest } = request;
         body = JSON.stringify({ ...rest, url: set.url, item_count: items.length });
       } else {
         const stored = payloadRef(place, fn, key);
-        await putPayload(s3, stored, JSON.stringify(request.payload));
+        await putPayload(s3, stored, jsonOf(request.payload));
         const { payload: _, ...rest } = request;
         body = JSON.stringify({ ...rest, url: stored.url });
       }
@@ -102,9 +107,11 @@ export class Submitter {
     const text = out.Payload ? Buffer.from(out.Payload).toString('utf8') : '';
     let answer: unknown;
     try {
-      answer = JSON.parse(text);
-    } catch {
-      throw new DispatchError(`dispatcher ${dispatcher} answered with something that is not JSON`);
+      answer = parseJsonText(text);
+    } catch (err) {
+      throw new DispatchError(
+        `dispatcher ${dispatcher} answered with something that is ${(err as Error).message}`,
+      );
     }
     if (out.FunctionError) {
       const e = (answer ?? {}) as { errorType?: unknown; errorMessage?: unknown };

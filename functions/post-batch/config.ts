@@ -1,6 +1,7 @@
 // post-batch's configuration, read once per container from the environment through lib/env.ts.
 import { type NetworkTimeouts, networkTimeoutsFromEnv } from '../../lib/aws-config.js';
-import { ConfigError, type Env, envInt, envString } from '../../lib/env.js';
+import { ConfigError, type Env, envInt, envList, envString } from '../../lib/env.js';
+import { type AllowedOutputs, allowedOutputs } from './outputs.js';
 
 export interface PostBatchConfig {
   /** Results whose JSON is longer (in characters) come back as `{url}`; 0 always answers with the pointer. */
@@ -8,6 +9,11 @@ export interface PostBatchConfig {
   logLevel: string | undefined;
   /** How long its SDK calls may take to connect and may stay silent (NETWORK_TIMEOUT, default 10 s of silence). */
   networkTimeouts: NetworkTimeouts;
+  /**
+   * Where a job's url_out may point: PAYLOAD_BUCKET under PAYLOAD_PREFIX (default `batch/`), and the buckets of
+   * OUTPUT_BUCKET_ARNS; undefined when neither is set (any url_out is read, as far as the role allows).
+   */
+  outputs: AllowedOutputs | undefined;
 }
 
 /** Cirrus v2's limit for a payload handed between states inline. */
@@ -25,5 +31,10 @@ export function readConfig(env: Env): PostBatchConfig {
     maxInlineResult,
     logLevel: envString(env, 'LOG_LEVEL'),
     networkTimeouts: networkTimeoutsFromEnv(env),
+    outputs: allowedOutputs(
+      envString(env, 'PAYLOAD_BUCKET'),
+      envString(env, 'PAYLOAD_PREFIX', 'batch/'),
+      envList(env, 'OUTPUT_BUCKET_ARNS'),
+    ),
   };
 }

@@ -1,4 +1,5 @@
 // What post-batch is handed, sorted into one of three inputs (docs/step-functions.md "What post-batch takes").
+import { parseJsonText } from '../../lib/json-text.js';
 import { InvalidEventError, namedError } from './errors.js';
 import { type JobView, jobView } from './job.js';
 
@@ -22,6 +23,19 @@ function caughtError(event: Obj): Obj | undefined {
   return undefined;
 }
 
+/**
+ * A Cause that starts as JSON but is not: a job description cut short (Step Functions keeps the first 32,768
+ * characters of a Cause). Its job id is read from it when it holds exactly one, and the job is described afresh;
+ * otherwise it is refused without a word of it (it holds the job's parameters, an inline payload among them).
+ */
+function fromCutCause(cause: string, fault: unknown): PostBatchInput {
+  const ids = new Set([...cause.matchAll(/"[Jj]obId"\s*:\s*"([A-Za-z0-9:_-]{1,128})"/g)].map((m) => m[1]!));
+  if (ids.size === 1) return { kind: 'job_id', jobId: [...ids][0]! };
+  throw new InvalidEventError(
+    `error.Cause: starts as JSON but is ${(fault as Error).message}, and names ${ids.size === 0 ? 'no' : 'more than one'} job id to read the job by`,
+  );
+}
+
 function fromCaught(caught: Obj): PostBatchInput {
   const name = caught.Error;
   if (typeof name !== 'string' || name === '')
@@ -30,9 +44,10 @@ function fromCaught(caught: Obj): PostBatchInput {
   let parsed: unknown;
   if (typeof cause === 'string') {
     try {
-      parsed = JSON.parse(cause);
-    } catch {
-      // Causes of SubmitJob errors are plain text ("Too Many Requests (Service: AWSBatch; …)").
+      parsed = parseJsonText(cause);
+    } catch (err) {
+      // Causes of SubmitJob errors are plain text ("Too Many Requests (Service: AWSBatch; …)"), passed on below.
+      if (/^\s*[{[]/.test(cause)) return fromCutCause(cause, err);
     }
   }
   const job = jobView(parsed);

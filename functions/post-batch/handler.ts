@@ -17,6 +17,7 @@ import { parseEvent } from './event.js';
 import { type ItemsSummary, itemsOutcome } from './items.js';
 import { isTerminal, type JobView, jobView } from './job.js';
 import { type OutcomeDeps, type Pointer, singleOutcome } from './outcome.js';
+import { checkOutput } from './outputs.js';
 import { location, type ObjectStore, s3Store } from './store.js';
 
 export interface HandlerDeps {
@@ -72,6 +73,7 @@ export function createHandler(deps: HandlerDeps) {
           `job ${job.jobId} has no url_out parameter: it was not submitted by the dispatcher`,
         );
       location(urlOut, 'url_out');
+      checkOutput(job.jobId, urlOut, deps.config.outputs);
       const keys = { job_id: job.jobId, job_status: job.status, url_out: urlOut };
       const odeps: OutcomeDeps = {
         store,

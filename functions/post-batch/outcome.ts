@@ -1,5 +1,6 @@
 // How a single job ended, from its run record: the result (inline or as a {url} pointer), or its error thrown again.
 import { createHash } from 'node:crypto';
+import { type JsonTextError, parseJsonText } from '../../lib/json-text.js';
 import type { JsonLogger } from '../../lib/logger.js';
 import {
   InvalidRunRecordError,
@@ -78,9 +79,9 @@ export async function readResult(
   const text = got.body.toString('utf8');
   if (text.length > limit) return { kind: 'pointer', value: { url: urlOut } };
   try {
-    return { kind: 'result', value: JSON.parse(text), chars: text.length };
+    return { kind: 'result', value: parseJsonText(text), chars: text.length };
   } catch (err) {
-    throw new ResultNotJsonError(`the result at ${urlOut} is not JSON (${(err as Error).message})`);
+    throw new ResultNotJsonError(`the result at ${urlOut} is ${(err as JsonTextError).message}`);
   }
 }
 

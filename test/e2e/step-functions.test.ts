@@ -322,7 +322,12 @@ test('IAM: every call the state machine, the dispatcher and post-batch made abov
   for (const action of ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'])
     assert.ok(allowed('stateMachine', action, rule), action);
   assert.ok(!allowed('stateMachine', 'events:PutRule', `arn:aws:events:${REGION}:${ACCOUNT_ID}:rule/other`));
-  assert.ok(allowed('stateMachine', 'batch:TerminateJob', '*'));
+  // .sync ends its job when the execution is stopped: any job of this account and region, no other.
+  const job = (account: string, region: string) =>
+    `arn:aws:batch:${region}:${account}:job/0f1e2d3c-4b5a-4968-8778-695a4b3c2d1e`;
+  assert.ok(allowed('stateMachine', 'batch:TerminateJob', job(ACCOUNT_ID, REGION)));
+  assert.ok(!allowed('stateMachine', 'batch:TerminateJob', job('999999999999', REGION)));
+  assert.ok(!allowed('stateMachine', 'batch:TerminateJob', job(ACCOUNT_ID, 'eu-west-1')));
   // Only the stack's functions, queue and job definitions (an image function's, by its name, included).
   assert.ok(!allowed('stateMachine', 'lambda:InvokeFunction', fnArn('sfn-task')));
   const otherQueue = `arn:aws:batch:${REGION}:${ACCOUNT_ID}:job-queue/another-queue`;

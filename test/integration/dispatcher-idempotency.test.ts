@@ -95,7 +95,7 @@ test('two deliveries at the same moment: one job; the loser fails its record (re
   assert.equal(submitJobs().length, 1);
 });
 
-test('a key reused for a different request is InvalidRequestError naming idempotency_key; nothing submitted', async () => {
+test('a key reused for a different request is InvalidRequestError naming idempotency_key and the key; nothing submitted', async () => {
   await w.invoke(w.handlerWith(), {
     lambda_function: 'plain-task',
     payload: { v: 1 },
@@ -104,9 +104,49 @@ test('a key reused for a different request is InvalidRequestError naming idempot
   w.h.front.clear();
   await assert.rejects(
     w.handlerWith()({ lambda_function: 'plain-task', payload: { v: 2 }, idempotency_key: 'reused' }, CONTEXT),
-    { name: 'InvalidRequestError', message: /^idempotency_key: was already used for a different request/ },
+    {
+      name: 'InvalidRequestError',
+      message: /^idempotency_key: "reused" was already used for a different request \(its record: s3:\/\//,
+    },
   );
   assert.equal(submitJobs().length, 0);
+  assert.deepEqual(
+    w.h.front.calls('s3', 'PutObject').map((r) => r.status),
+    [412],
+    'only the refused claim: nothing written',
+  );
+});
+
+test('five direct dispatches of one key at the same moment: one job; each other gets its answer or IdempotencyInProgressError naming the key', async () => {
+  const req = { lambda_function: 'plain-task', payload: big('five'), idempotency_key: 'five-at-once' };
+  w.h.front.clear();
+  // Held back a little, so the five claims meet while the first is still submitting.
+  const slow = w.h.front.fault({ match: (r) => r.operation === 'SubmitJob', kind: 'latency', ms: 200 });
+  let settled: PromiseSettledResult<BatchJobAnswer>[];
+  try {
+    settled = await Promise.allSettled(Array.from({ length: 5 }, () => w.invoke(w.handlerWith(), req)));
+  } finally {
+    slow.remove();
+  }
+  assert.equal(submitJobs().length, 1, 'one job');
+  const answers = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  assert.ok(answers.length >= 1);
+  assert.ok(answers.every((a) => a.job_id === answers[0]!.job_id));
+  for (const s of settled)
+    if (s.status === 'rejected') {
+      assert.equal((s.reason as Error).name, 'IdempotencyInProgressError');
+      assert.match(
+        (s.reason as Error).message,
+        /idempotency_key "five-at-once" is under way until .*; try again later/,
+      );
+    }
+  assert.deepEqual(await w.keysUnder('batch/plain-task/five-at-once'), [
+    'batch/plain-task/five-at-once.dispatch.json',
+    'batch/plain-task/five-at-once.json',
+  ]);
+  // Asked again once it is done: the same answer, still one job.
+  assert.equal((await w.invoke(w.handlerWith(), req)).job_id, answers[0]!.job_id);
+  assert.equal(submitJobs().length, 1);
 });
 
 test('a refused SubmitJob releases the key, so the corrected retry is dispatched', async () => {

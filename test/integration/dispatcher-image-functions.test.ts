@@ -7,7 +7,11 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { DescribeJobDefinitionsCommand, type JobDefinition } from '@aws-sdk/client-batch';
-import { UpdateFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
+import {
+  GetFunctionCommand,
+  UpdateFunctionCodeCommand,
+  UpdateFunctionConfigurationCommand,
+} from '@aws-sdk/client-lambda';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { readConfig } from '../../functions/dispatcher/config.js';
 import { SPEC_PARAMETER } from '../../functions/dispatcher/function-image.js';
@@ -44,6 +48,7 @@ before(async () => {
     ['img-held', 'tasks/held:v1', {}],
     ['img-plan', 'tasks/plan:v1', {}],
     ['img-items', 'tasks/items:v1', {}],
+    ['img-moved', 'tasks/moved:v1', {}],
   ];
   for (const [name, repo, spec] of fns) {
     const fn = await createImageFunction(w.h, { name, imageUri: `${REGISTRY}/${repo}`, ...spec });
@@ -416,4 +421,42 @@ test('the same idempotency_key for an image function: the same answer and one jo
     calls('SubmitJob').filter((r) => (r.response as { jobId?: string })?.jobId === a.job_id).length,
     1,
   );
+});
+
+test("a digest that moved between two requests: the next request, within the function cache, runs the new digest on a definition of its own; the old key's answer stays the old job", async () => {
+  const d = dispatcher(); // one container: its function cache still holds the first lookup below
+  const keyed = { lambda_function: 'img-moved', payload: { n: 0 }, idempotency_key: 'img-moved-1' };
+  const first = await d({ lambda_function: 'img-moved', payload: { n: 1 } });
+  const firstKeyed = await d(keyed);
+  assert.equal(first.function_image, resolved['img-moved']);
+  await w.h.clients.lambda.send(
+    new UpdateFunctionCodeCommand({ FunctionName: 'img-moved', ImageUri: `${REGISTRY}/tasks/moved:v2` }),
+  );
+  const moved = (await w.h.clients.lambda.send(new GetFunctionCommand({ FunctionName: 'img-moved' }))).Code!
+    .ResolvedImageUri!;
+  assert.notEqual(moved, first.function_image, 'moto gave the new image another digest');
+  w.h.front.clear();
+  const second = await d({ lambda_function: 'img-moved', payload: { n: 2 } });
+  assert.equal(second.function_image, moved, 'not the cached digest');
+  assert.notEqual(second.job_definition, first.job_definition);
+  assert.ok(second.job_definition.includes(`-img-moved-${moved.split('@sha256:')[1]!.slice(0, 12)}:`));
+  const [registration] = registered('img-moved');
+  const containers = (
+    registration!.body as {
+      ecsProperties: { taskProperties: { containers: { name: string; image: string }[] }[] };
+    }
+  ).ecsProperties.taskProperties[0]!.containers;
+  assert.equal(
+    containers.find((c) => c.name === 'function')?.image,
+    moved,
+    'the new definition runs the new digest',
+  );
+  assert.deepEqual(
+    calls('SubmitJob').map((r) => (r.body as { jobDefinition: string }).jobDefinition),
+    [second.job_definition],
+  );
+  // The same request again (its key) is the job it already made, on the digest it had: an answer, not a new job.
+  const again = await d(keyed);
+  assert.deepEqual(again, firstKeyed);
+  assert.equal(calls('SubmitJob').length, 1);
 });

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { DescribeJobsCommand } from '@aws-sdk/client-batch';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { createBatchHelper } from '../../functions/helper/index.js';
 import { parseS3Url } from '../../lib/s3-url.js';
 import { runProcess } from '../support/process.js';
@@ -231,6 +232,69 @@ test('runAsBatchJob keys the submission by context.awsRequestId; RUN_LAMBDA_JOB=
     await createBatchHelper({ ...helperEnv, RUN_LAMBDA_JOB: '1' }).runAsBatchJob({}, context),
     undefined,
   );
+});
+
+/** Every key of the payloads bucket, sorted. */
+async function bucketKeys(): Promise<string[]> {
+  const out = await clients.s3.send(new ListObjectsV2Command({ Bucket: 'payloads' }));
+  return (out.Contents ?? []).map((o) => o.Key!).sort();
+}
+
+test('a hostile idempotencyKey is refused before anything is staged; a hostile request id names objects under batch/feeder/ only', async () => {
+  front.clear();
+  const helper = createBatchHelper(helperEnv);
+  const big = { blob: 'x'.repeat(6_100_000) };
+  const items = Array.from({ length: 700 }, (_, i) => ({ i, pad: 'p'.repeat(9000) }));
+  const before = await bucketKeys();
+  for (const key of ['../../../escaped', 'k.dispatch', 'k_out']) {
+    await assert.rejects(helper.submitBatchJob(big, FEEDER, { idempotencyKey: key }), {
+      name: 'InvalidRequestError',
+      message: /^idempotency_key: /,
+    });
+    await assert.rejects(helper.submitBatchJobs(items, FEEDER, { idempotencyKey: key }), {
+      name: 'InvalidRequestError',
+      message: /^idempotency_key: /,
+    });
+  }
+  assert.equal(front.calls('s3', 'PutObject').length, 0, 'nothing staged');
+  assert.equal(front.calls('lambda', 'Invoke').length, 0);
+  assert.deepEqual(await bucketKeys(), before);
+  // The request id only feeds the derived key, which keeps letters, digits, - and _.
+  const answer = await helper.submitBatchJob(big, FEEDER, { context: { awsRequestId: '../../../escaped' } });
+  const key = parseS3Url(answer.url).key;
+  assert.match(key, /^batch\/feeder\/[A-Za-z0-9_-]+\.json$/);
+  const added = (await bucketKeys()).filter((k) => !before.includes(k));
+  assert.deepEqual(
+    added,
+    [key.replace(/\.json$/, '.dispatch.json'), key],
+    'the payload and the dispatcher record',
+  );
+});
+
+test('no payload text in what the helper throws: a refused payloads field, a payload JSON cannot carry', async () => {
+  front.clear();
+  const secret = 'tok-5ecret-do-not-log';
+  const helper = createBatchHelper(helperEnv);
+  await assert.rejects(helper.submitBatchJobs(secret as unknown as unknown[], FEEDER), (err: Error) => {
+    assert.equal(err.name, 'InvalidRequestError');
+    assert.equal(err.message, 'payloads: must be an array of events, got a string');
+    return true;
+  });
+  const cyclic: Record<string, unknown> = { [secret]: {} };
+  (cyclic[secret] as Record<string, unknown>).back = cyclic;
+  await assert.rejects(
+    helper.submitBatchJob(cyclic, FEEDER, { context: { awsRequestId: 'r-cyc' } }),
+    (err: Error) => {
+      assert.equal(err.name, 'InvalidRequestError');
+      assert.match(
+        err.message,
+        /^payload: cannot be sent as JSON \(Converting circular structure to JSON\)$/,
+      );
+      assert.ok(!`${err.message}${err.stack}`.includes('5ecret'));
+      return true;
+    },
+  );
+  assert.equal(submitted().length, 0);
 });
 
 test('the Python helper submits through the same dispatcher, maps definitions and raises typed errors', async () => {

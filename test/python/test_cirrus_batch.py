@@ -1,7 +1,9 @@
 """Unit tests of cirrus_batch that need no AWS: definition mapping, error classes, the guard, config errors."""
 
+import io
 import os
 import unittest
+from types import SimpleNamespace
 from unittest import mock
 
 import cirrus_batch
@@ -115,6 +117,76 @@ class ConfigErrors(unittest.TestCase):
         with mock.patch.dict(os.environ, env):
             with self.assertRaisesRegex(cirrus_batch.PayloadTooLargeError, "set PAYLOAD_BUCKET"):
                 cirrus_batch.submit_batch_job({"x": "a" * 6_100_000}, "f")
+
+
+class FakeS3:
+    """Records put_object calls; the helper's only S3 call."""
+
+    def __init__(self):
+        self.keys = []
+
+    def put_object(self, Bucket, Key, Body, ContentType):  # noqa: N803 (boto3's names)
+        self.keys.append(Key)
+
+
+class FakeLambda:
+    """Answers every invoke with a job; records what was sent."""
+
+    def __init__(self):
+        self.payloads = []
+
+    def invoke(self, FunctionName, InvocationType, Payload):  # noqa: N803 (boto3's names)
+        self.payloads.append(Payload)
+        return {"Payload": io.BytesIO(b'{"job_id": "j-1"}')}
+
+
+class HostileInput(unittest.TestCase):
+    ENV = {"BATCH_DISPATCHER_FUNCTION": "d", "PAYLOAD_BUCKET": "b", "PAYLOAD_PREFIX": "batch/"}
+    BIG = {"x": "a" * 6_100_000}
+
+    def submit(self, payload, **kwargs):
+        s3, lam = FakeS3(), FakeLambda()
+        with mock.patch.dict(os.environ, self.ENV):
+            try:
+                return s3, lam, cirrus_batch.submit_batch_job(payload, "f", s3_client=s3, lambda_client=lam, **kwargs)
+            except cirrus_batch.BatchDispatchError as err:
+                return s3, lam, err
+
+    def test_a_key_that_would_leave_the_prefix_or_name_another_object_is_refused_before_anything_is_staged(self):
+        for key in ("../../escaped", "a/b", "k.dispatch", "k_out", ".sha256-" + "0" * 64):
+            s3, lam, err = self.submit(self.BIG, idempotency_key=key)
+            self.assertIsInstance(err, cirrus_batch.error_class("InvalidRequestError"), key)
+            self.assertRegex(str(err), r"^idempotency_key: ")
+            self.assertEqual((s3.keys, lam.payloads), ([], []), key)
+        s3, lam = FakeS3(), FakeLambda()
+        with mock.patch.dict(os.environ, self.ENV):
+            with self.assertRaisesRegex(cirrus_batch.error_class("InvalidRequestError"), "^idempotency_key: "):
+                cirrus_batch.submit_batch_jobs([{"p": "q" * 9000}] * 700, "f", idempotency_key="../x",
+                                               s3_client=s3, lambda_client=lam)
+        self.assertEqual(s3.keys, [])
+
+    def test_a_hostile_request_id_names_objects_under_the_function_prefix_only(self):
+        context = SimpleNamespace(aws_request_id="../../../escaped")
+        s3, lam, answer = self.submit(self.BIG, context=context)
+        self.assertEqual(answer, {"job_id": "j-1"})
+        [key] = s3.keys
+        self.assertRegex(key, r"^batch/f/[A-Za-z0-9_-]+\.json$")
+        self.assertNotIn("..", key)
+
+    def test_a_payload_json_cannot_carry_is_refused_before_the_invoke_without_its_text(self):
+        for payload in ({"v": float("nan"), "token": "tok-5ecret"}, {"v": float("inf")}, {"token": {1, 2}}):
+            s3, lam, err = self.submit(payload)
+            self.assertIsInstance(err, cirrus_batch.error_class("InvalidRequestError"), payload)
+            self.assertRegex(str(err), r"^payload: cannot be sent as JSON")
+            self.assertNotIn("5ecret", str(err))
+            self.assertEqual(lam.payloads, [])
+
+    def test_keys_are_built_only_from_one_segment_names(self):
+        for bad in (("batch/", "f", "../x"), ("batch/", "../f", "id"), ("batch/", "f", "a/b"), ("batch/", "f", "k.dispatch")):
+            with self.assertRaises(cirrus_batch.error_class("InvalidRequestError"), msg=bad):
+                cirrus_batch.payload_key(*bad)
+        with self.assertRaises(cirrus_batch.error_class("InvalidRequestError")):
+            cirrus_batch.item_key("batch/", "f", "../k", 0)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 // template.yaml's permissions and payload bucket: least privilege for the job and the dispatcher, a private TLS-only bucket.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import {
   actionsOf,
@@ -249,4 +250,50 @@ test("the image functions' runner image is the run-lambda image without a langua
   );
   for (const name of ['JOB_ROLE_ARN', 'JOB_EXECUTION_ROLE_ARN', 'ALLOWED_IMAGE_REPOSITORIES', 'JOB_PLATFORM'])
     assert.ok(env.Variables[name], name);
+});
+
+/**
+ * Actions the AWS service authorization reference lists with no resource type, so that a policy can only name "*"
+ * for them (AWS Batch's user guide, "Supported resource-level permissions for AWS Batch API actions", names
+ * neither ListJobs, DescribeJobs nor DescribeJobDefinitions; ECR's token is the registry's, not a repository's).
+ */
+const WITHOUT_RESOURCE_LEVEL = [
+  'batch:DescribeJobDefinitions',
+  'batch:DescribeJobs',
+  'batch:ListJobs',
+  'ecr:GetAuthorizationToken',
+];
+
+/** Every IAM statement anywhere in the template (roles, SAM policies, managed policies, behind !If too). */
+function allStatements(v: unknown, out: Statement[] = []): Statement[] {
+  if (Array.isArray(v)) for (const x of v) allStatements(x, out);
+  else if (v && typeof v === 'object') {
+    if ('Effect' in v && 'Action' in v) out.push(v as Statement);
+    else for (const x of Object.values(v)) allStatements(x, out);
+  }
+  return out;
+}
+
+test('every Allow on Resource "*" in the template holds only actions without resource-level permissions, each with a comment saying so', () => {
+  const unscoped = allStatements(template.Resources).filter(
+    (s) => s.Effect === 'Allow' && JSON.stringify(s.Resource ?? null).match(/(^|\[|,)"\*"(\]|,|$)/),
+  );
+  assert.ok(unscoped.length >= 4, `${unscoped.length} statements on "*"`);
+  for (const s of unscoped)
+    for (const a of actionsOf(s))
+      assert.ok(
+        WITHOUT_RESOURCE_LEVEL.includes(a),
+        `${s.Sid}: ${a} takes a resource; scope it instead of "*"`,
+      );
+  // batch:TerminateJob above all: it ends jobs, and takes the job's ARN.
+  assert.ok(!unscoped.some((s) => actionsOf(s).includes('batch:TerminateJob')));
+  const lines = readFileSync(new URL('../../template.yaml', import.meta.url), 'utf8').split('\n');
+  const stars = lines.flatMap((l, i) => (/^\s*Resource: "\*"\s*$/.test(l) ? [i] : []));
+  assert.equal(stars.length, unscoped.length, 'every "*" resource is written as Resource: "*"');
+  for (const i of stars)
+    assert.match(
+      lines[i - 1]!,
+      /^\s*# "\*": .*resource-level permissions/,
+      `line ${i + 1} has no comment saying why`,
+    );
 });

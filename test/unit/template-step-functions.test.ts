@@ -65,9 +65,37 @@ test('what the template deploys as post-batch is the bundle the post-batch tests
 test("post-batch's environment is a configuration it accepts; MaxInlineResult has post-batch's default and cap", () => {
   const env = postBatch().Properties?.Environment as { Variables: Record<string, unknown> } | undefined;
   const vars = env?.Variables ?? {};
-  assert.deepEqual(Object.keys(vars).sort(), ['LOG_LEVEL', 'MAX_INLINE_RESULT', 'NODE_OPTIONS']);
+  assert.deepEqual(Object.keys(vars).sort(), [
+    'LOG_LEVEL',
+    'MAX_INLINE_RESULT',
+    'NODE_OPTIONS',
+    'OUTPUT_BUCKET_ARNS',
+    'PAYLOAD_BUCKET',
+    'PAYLOAD_PREFIX',
+  ]);
   assert.deepEqual(vars.MAX_INLINE_RESULT, { Ref: 'MaxInlineResult' });
   assert.deepEqual(vars.LOG_LEVEL, { Ref: 'LogLevel' });
+  // The places its role reads are the places it accepts a url_out in (post-batch-hostile.test.ts refuses the rest).
+  assert.deepEqual(vars.PAYLOAD_BUCKET, {
+    'Fn::If': ['CreateBucket', { Ref: 'PayloadBucket' }, { Ref: 'PayloadBucketName' }],
+  });
+  assert.deepEqual(vars.PAYLOAD_PREFIX, { Ref: 'PayloadPrefix' });
+  assert.deepEqual(vars.OUTPUT_BUCKET_ARNS, { 'Fn::Join': [',', { Ref: 'OutputBucketArns' }] });
+  const outputs = readConfig({
+    PAYLOAD_BUCKET: 'stack-payloads',
+    PAYLOAD_PREFIX: String(template.Parameters?.PayloadPrefix?.Default),
+    OUTPUT_BUCKET_ARNS: 'arn:aws:s3:::cirrus-data,arn:aws:s3:::cirrus-*-archive',
+  }).outputs;
+  assert.deepEqual(outputs?.payload, { bucket: 'stack-payloads', prefix: 'batch/' });
+  assert.equal(
+    readConfig({ OUTPUT_BUCKET_ARNS: '' }).outputs,
+    undefined,
+    'OutputBucketArns empty and no bucket',
+  );
+  assert.throws(() => readConfig({ OUTPUT_BUCKET_ARNS: 'cirrus-data' }), {
+    name: 'ConfigError',
+    message: /^OUTPUT_BUCKET_ARNS: "cirrus-data" is not a bucket ARN/,
+  });
   const param = template.Parameters?.MaxInlineResult;
   assert.equal(param?.Default, DEFAULT_MAX_INLINE_RESULT);
   assert.equal(param?.MaxValue, MAX_INLINE_RESULT_CAP);
@@ -173,11 +201,18 @@ test("the state machine's role invokes only the dispatcher and post-batch and su
   for (const r of dispatcherSubmit) assert.ok(resources.some((x) => JSON.stringify(x) === JSON.stringify(r)));
 });
 
-test("the state machine's role has what batch:submitJob.sync needs: DescribeJobs and TerminateJob, and Step Functions' managed rule", () => {
+test("the state machine's role has what batch:submitJob.sync needs: DescribeJobs, TerminateJob on this account's and region's jobs only, and Step Functions' managed rule", () => {
   const statements = stateMachineStatements();
   const watch = bySid(statements, 'WatchJobs');
-  assert.deepEqual(actionsOf(watch).sort(), ['batch:DescribeJobs', 'batch:TerminateJob']);
+  assert.deepEqual(actionsOf(watch), ['batch:DescribeJobs']);
   assert.equal(watch.Resource, '*');
+  const end = bySid(statements, 'EndJobs');
+  assert.deepEqual(actionsOf(end), ['batch:TerminateJob']);
+  assert.deepEqual(end.Resource, {
+    'Fn::Sub': `arn:\${AWS::Partition}:batch:\${AWS::Region}:\${AWS::AccountId}:job/*`,
+  });
+  for (const s of statements.filter((x) => JSON.stringify(x.Resource).includes('"*"')))
+    assert.deepEqual(actionsOf(s), ['batch:DescribeJobs'], 'only DescribeJobs is unscoped');
   const events = bySid(statements, 'SyncJobEvents');
   assert.deepEqual(actionsOf(events).sort(), ['events:DescribeRule', 'events:PutRule', 'events:PutTargets']);
   assert.deepEqual(events.Resource, {

@@ -33,6 +33,8 @@ logger = logging.getLogger(__name__)
 
 # Lambda refuses a synchronous request over 6 MiB (6291456 bytes); stay well under it so the envelope fits.
 MAX_INVOKE_BYTES = 6_000_000
+# A set holds 1 to 10,000 items (Batch's array jobs have at most 10,000 children).
+MAX_ITEMS = 10_000
 DEFAULT_PAYLOAD_PREFIX = "batch/"
 # Parallel PutObjects for an item set the helper stores itself (the dispatcher's ITEM_WRITE_CONCURRENCY).
 ITEM_WRITE_CONCURRENCY = 16
@@ -127,17 +129,57 @@ def _function_name(arn):
     return m.group(1)
 
 
-def payload_key(prefix, function_name, payload_id):
-    """``<prefix><function-name>/<id>.json``, the dispatcher's layout (lib/payload-store.ts), never ``//``."""
+# What may name a dispatch's objects as it is (lib/object-id.ts): one path segment, never ``.`` or ``..``, and no
+# ending of another object's name (``k.dispatch`` would write over the idempotency record of ``k``).
+_IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}$")
+_RESERVED_ENDINGS = ("_out", "_out.run", ".dispatch", ".jobdef")
+_FUNCTION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+def _check_key(key):
+    """``key`` when it may name objects as it is, else the dispatcher's InvalidRequestError naming the field."""
+    if not isinstance(key, str) or not _IDEMPOTENCY_KEY.match(key):
+        shown = json.dumps(str(key)[:130])
+        raise error_class("InvalidRequestError")(
+            f"idempotency_key: must be 1-128 letters, digits, -, _ or . (not first), got {shown}"
+        )
+    if key.endswith(_RESERVED_ENDINGS):
+        raise error_class("InvalidRequestError")(
+            f"idempotency_key: must not end in {', '.join(_RESERVED_ENDINGS)} "
+            f"(the names of a dispatch's other objects), got {json.dumps(key)}"
+        )
+    return key
+
+
+def _json(value, field="payload"):
+    """Compact JSON of what the caller gave; NaN and Infinity are refused (they are not JSON, and Lambda's refusal of
+    such a request quotes the request around them), as is anything json cannot write."""
+    try:
+        return json.dumps(value, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError) as err:
+        raise error_class("InvalidRequestError")(f"{field}: cannot be sent as JSON ({err})") from None
+
+
+def _under(prefix, function_name, object_id):
+    """``<prefix><function-name>/<id>``, never ``//``; the name and the id are each checked to be one path segment
+    (a function name; a key ``_check_key`` lets through, or a UUID), so no key leaves ``<prefix><function-name>/``."""
+    if not _FUNCTION_NAME.match(function_name):
+        raise error_class("InvalidRequestError")(f"lambda_function: {function_name!r} is not a function name")
+    _check_key(object_id)
     p = prefix.lstrip("/")
     if p and not p.endswith("/"):
         p += "/"
-    return f"{p}{function_name}/{payload_id}.json"
+    return f"{p}{function_name}/{object_id}"
+
+
+def payload_key(prefix, function_name, payload_id):
+    """``<prefix><function-name>/<id>.json``, the dispatcher's layout (lib/payload-store.ts)."""
+    return f"{_under(prefix, function_name, payload_id)}.json"
 
 
 def item_key(prefix, function_name, set_id, i):
     """Item ``i`` of a set: ``<prefix><function-name>/<id>/in/<i>.json`` (lib/payload-store.ts's itemKey)."""
-    return payload_key(prefix, function_name, f"{set_id}/in/{i}")
+    return f"{_under(prefix, function_name, set_id)}/in/{int(i)}.json"
 
 
 def idempotency_key_for(request_id, request):
@@ -176,7 +218,7 @@ def _store_items(s3, bucket, prefix, arn, payloads, set_id):
     fn = _function_name(arn)
 
     def put(i):
-        body = json.dumps(payloads[i], separators=(",", ":")).encode("utf-8")
+        body = _json(payloads[i], "payloads").encode("utf-8")
         s3.put_object(Bucket=bucket, Key=item_key(prefix, fn, set_id, i), Body=body, ContentType="application/json")
 
     with ThreadPoolExecutor(max_workers=ITEM_WRITE_CONCURRENCY) as pool:
@@ -319,8 +361,9 @@ def _submit(body, arn, queue, definition, name, vcpus, memory, options, dispatch
     request_id = getattr(context, "aws_request_id", None) if context is not None else None
     key = idempotency_key or (idempotency_key_for(request_id, request) if request_id else None)
     if key:
-        request["idempotency_key"] = key
-    data = json.dumps(request, separators=(",", ":")).encode("utf-8")
+        # It names the objects staged below: checked here, before anything is written, as the dispatcher would.
+        request["idempotency_key"] = _check_key(key)
+    data = _json(request, "payloads" if "payloads" in request else "payload").encode("utf-8")
     if len(data) > MAX_INVOKE_BYTES:
         bucket = _payload_bucket(env)
         if not bucket:
@@ -334,12 +377,16 @@ def _submit(body, arn, queue, definition, name, vcpus, memory, options, dispatch
         object_id = key or str(uuid.uuid4())
         if "payloads" in request:
             payloads = request.pop("payloads")
+            if not 1 <= len(payloads) <= MAX_ITEMS:
+                raise error_class("InvalidRequestError")(
+                    f"payloads: must hold 1 to {MAX_ITEMS} events, got {len(payloads)}"
+                )
             request["url"] = _store_items(s3, bucket, prefix, arn, payloads, object_id)
             request["item_count"] = len(payloads)
         else:
-            payload_body = json.dumps(request.pop("payload"), separators=(",", ":")).encode("utf-8")
+            payload_body = _json(request.pop("payload")).encode("utf-8")
             request["url"] = _store_payload(s3, bucket, prefix, arn, payload_body, object_id)
-        data = json.dumps(request, separators=(",", ":")).encode("utf-8")
+        data = _json(request).encode("utf-8")
     # A dispatcher given as an ARN may live in another region than the feeder.
     arn_region = re.match(r"^arn:aws[\w-]*:lambda:([a-z0-9-]+):", target)
     client = lambda_client or _client("lambda", env, arn_region.group(1) if arn_region else None)
