@@ -1,7 +1,7 @@
 // Builds the stand-in bases (test/images/standins) the image tests build images/Dockerfile on, cached by recipe hash.
 // No registry is reachable on the development machines and in CI, so the public bases of images/matrix.json are
-// replaced by Debian (debootstrap from the mirror apt uses) laid out as each base is; Node.js comes from the npm
-// package that ships the official binary. Run directly (`node --import tsx test/images/standins.ts`) to build them.
+// replaced by Debian (debootstrap from the mirror of debian-mirror.ts) laid out as each base is; Node.js comes from
+// the npm package that ships the official binary. Run directly (`node --import tsx test/images/standins.ts`) to build them.
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
@@ -9,6 +9,7 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ImageEntry, readMatrix, type Standin } from '../../images/matrix.mjs';
+import { debianMirror } from './debian-mirror.js';
 import { dockerOk, imageExists } from './docker.js';
 import { run } from './exec.js';
 
@@ -27,21 +28,6 @@ export interface StandinSet {
 }
 
 export const entryKey = (e: Pick<ImageEntry, 'flavour' | 'runtime'>) => `${e.flavour}:${e.runtime}`;
-
-/** The mirror apt uses here (first URIs / deb line), so debootstrap needs nothing else. */
-export function debianMirror(): string {
-  const dir = '/etc/apt/sources.list.d';
-  const texts = [
-    ...(existsSync(dir) ? readdirSync(dir).map((f) => readFileSync(join(dir, f), 'utf8')) : []),
-    existsSync('/etc/apt/sources.list') ? readFileSync('/etc/apt/sources.list', 'utf8') : '',
-  ];
-  for (const t of texts) {
-    const m =
-      /^URIs:\s*(\S+\/debian)\/?\s*$/m.exec(t) ?? /^deb\s+(?:\[[^\]]*\]\s+)?(\S+\/debian)\/?\s/m.exec(t);
-    if (m?.[1]) return m[1];
-  }
-  return 'http://deb.debian.org/debian';
-}
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 12);
 
