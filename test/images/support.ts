@@ -16,7 +16,10 @@ if (skip) {
   test(`container tests (skipped: ${skip})`, { skip }, () => {});
 }
 
-/** Building on a cold cache takes minutes (stand-ins ~4 min, images ~2 min on 2 cores); warm, seconds. */
+/**
+ * Under npm test the images are built before any file starts and this setup only finds them; a file started on its
+ * own builds them here, which on a cold cache takes minutes (stand-ins ~4 min, images ~2 min on 2 cores).
+ */
 export const BUILD_TIMEOUT_MS = 45 * 60_000;
 
 export function images(): Promise<ImageSet> {
