@@ -5,6 +5,8 @@
 // - when a selected file runs images (test/images/, test/e2e/), it builds them once (test/images/images.ts, one
 //   line per stand-in and image), so that no file's timeout cuts a build; the files find them ready, or skipped
 //   with the reason, through RUN_LAMBDA_TEST_IMAGES.
+// After them, it runs the selected runner files (test/runner/) again with the runner on the Node.js the images'
+// runner runs on (RUN_LAMBDA_TEST_NODE: the pinned official binary, test/support/lambda-node.ts).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +16,8 @@ import { ensureTools, ToolsError } from './tools.mjs';
 
 /** Files that run containers of the images test/images builds. */
 const IMAGE_DIRS = ['test/images/', 'test/e2e/'];
+/** Files that run the built runner, run again on the images' runner Node.js. */
+const RUNNER_DIR = 'test/runner/';
 const NODE_TEST = ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=300000'];
 
 function find(dir) {
@@ -23,6 +27,8 @@ function find(dir) {
     return p.endsWith('.test.ts') ? [p] : [];
   });
 }
+
+const seconds = (since) => `${Math.round((Date.now() - since) / 1000)} s`;
 
 /** Builds (or finds) the images once; returns the file the test files read (test/images/prepared.ts). */
 async function prepareImages(env, work) {
@@ -39,6 +45,20 @@ async function prepareImages(env, work) {
   return out;
 }
 
+/** The images' runner Node.js ({path, version}), or {skip} with the reason; exits when it cannot be fetched. */
+function imagesRunnerNode(env) {
+  const r = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', 'test/support/lambda-node.ts', '--images-runner'],
+    { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  if (r.status !== 0) {
+    console.error('the Node.js the images run could not be fetched for the runner tests (above)');
+    process.exit(1);
+  }
+  return JSON.parse(r.stdout.trim().split('\n').at(-1));
+}
+
 const filters = process.argv.slice(2);
 const files = find('test')
   .filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)))
@@ -49,6 +69,7 @@ if (files.length === 0) {
 }
 const env = { ...process.env };
 delete env.RUN_LAMBDA_TEST_IMAGES;
+delete env.RUN_LAMBDA_TEST_NODE;
 try {
   const { bin } = ensureTools({ root: new URL('..', import.meta.url).pathname });
   if (bin) env.PATH = `${bin}${delimiter}${env.PATH ?? ''}`;
@@ -65,4 +86,22 @@ if (files.some((f) => IMAGE_DIRS.some((d) => f.startsWith(d)))) {
 }
 const first = spawnSync(process.execPath, [...NODE_TEST, ...files], { stdio: 'inherit', env });
 
-process.exit(first.status === 0 ? 0 : 1);
+let second = { status: 0 };
+const runnerFiles = files.filter((f) => f.startsWith(RUNNER_DIR));
+if (runnerFiles.length > 0) {
+  const started = Date.now();
+  const node = imagesRunnerNode(env);
+  if (node.skip) {
+    console.error(`runner tests on the images' Node.js SKIPPED: ${node.skip}`);
+  } else {
+    console.error(
+      `the runner tests again, the runner on Node.js ${node.version} (what the images run): ${runnerFiles.length} files`,
+    );
+    second = spawnSync(process.execPath, [...NODE_TEST, ...runnerFiles], {
+      stdio: 'inherit',
+      env: { ...env, RUN_LAMBDA_TEST_NODE: node.path },
+    });
+    console.error(`the runner tests on Node.js ${node.version} took ${seconds(started)}`);
+  }
+}
+process.exit(first.status === 0 && second.status === 0 ? 0 : 1);
