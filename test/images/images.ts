@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { type ImageEntry, readMatrix, repoRoot } from '../../images/matrix.mjs';
 import { docker, skipReason } from './docker.js';
 import { run } from './exec.js';
-import { withLock } from './lock.js';
+import { type LockOwner, withLock } from './lock.js';
 import { type ImageSetData, readPrepared, writePrepared } from './prepared.js';
 import { CannotBuildStandinsError, ensureStandins, entryKey } from './standins.js';
 
@@ -79,9 +79,13 @@ export function ensureImages(opts: ImageOptions = {}): Promise<ImageSet> {
     if (prepared && 'skip' in prepared) throw new Error(`the image tests are skipped here: ${prepared.skip}`);
     if (prepared && (await present(prepared.ready))) return imageSet(prepared.ready);
     const progress = opts.progress ?? toStderr;
-    const onWait = ({ pid, since }: { pid: number; since: string }) =>
+    const onWait = ({ pid, since }: LockOwner) =>
       progress(`waiting for the image build of process ${pid} (since ${since})`);
-    return withLock(lockPath(), (scratch) => build(scratch, { ...opts, progress }), { onWait });
+    const onTakeOver = (o: LockOwner | undefined) =>
+      progress(
+        `the image build of ${o ? `process ${o.pid} (since ${o.since})` : 'a process'} was interrupted: taking over`,
+      );
+    return withLock(lockPath(), (scratch) => build(scratch, { ...opts, progress }), { onWait, onTakeOver });
   })();
   return cached;
 }

@@ -25,6 +25,8 @@ export interface LockOptions {
   maxWaitMs?: number;
   /** called once per live owner that makes us wait */
   onWait?: (owner: LockOwner) => void;
+  /** called when the lock of an owner that is gone is taken over (undefined: the folder named no owner) */
+  onTakeOver?: (owner: LockOwner | undefined) => void;
   /** where process information lives (a test points it elsewhere to stand for a system without /proc) */
   procDir?: string;
 }
@@ -83,29 +85,29 @@ const sameOwner = (a: Seen, b: Seen) =>
     a.since === b.since);
 
 /**
- * Moves the stale lock aside, then removes it and its owner's scratch. Should another waiter have taken the lock
- * over between our look and our move, what we moved is its live lock: it goes back.
+ * Moves the stale lock aside, then removes it and its owner's scratch; true when it did. Should another waiter have
+ * taken the lock over between our look and our move, what we moved is its live lock: it goes back.
  */
-function takeOver(dir: string, seen: Seen): void {
+function takeOver(dir: string, seen: Seen): boolean {
   const aside = `${dir}.stale-${process.pid}-${randomBytes(4).toString('hex')}`;
   try {
     renameSync(dir, aside);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
     throw err;
   }
   const moved = readOwner(aside);
   if (!sameOwner(moved, seen)) {
     try {
       renameSync(aside, dir);
-      return;
     } catch {
       // taken yet again meanwhile: that holder goes on; the one we moved holds its folder at the new name
-      return;
     }
+    return false;
   }
   if (typeof moved === 'object') rmSync(moved.scratch, { recursive: true, force: true });
   rmSync(aside, { recursive: true, force: true });
+  return true;
 }
 
 /** Holds the lock folder `dir` while `f` runs; `f` gets a scratch folder that goes with the lock. */
@@ -127,7 +129,7 @@ export async function withLock<T>(
     const owner = readOwner(dir);
     if (owner === 'free') continue;
     if (owner === 'unreadable' || !ownerAlive(owner, procDir)) {
-      takeOver(dir, owner);
+      if (takeOver(dir, owner)) opts.onTakeOver?.(owner === 'unreadable' ? undefined : owner);
       continue;
     }
     const key = `${owner.pid} ${owner.started} ${owner.since}`;

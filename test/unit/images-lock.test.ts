@@ -42,13 +42,20 @@ test('a lock whose owner has exited (an interrupted run) is taken over at once, 
   const dir = lockPath();
   const scratch = leftBehind(dir, owner);
   const waited: LockOwner[] = [];
+  const takenFrom: (LockOwner | undefined)[] = [];
   const ran = await withLock(dir, async () => 'built', {
     pollMs: 10,
     maxWaitMs: 2000,
     onWait: (o) => waited.push(o),
+    onTakeOver: (o) => takenFrom.push(o),
   });
   assert.equal(ran, 'built');
   assert.deepEqual(waited, [], 'it waited for a dead owner');
+  assert.deepEqual(
+    takenFrom.map((o) => o?.pid),
+    [owner.pid],
+    'it said whose lock it took over',
+  );
   assert.equal(existsSync(scratch), false, "the dead owner's scratch is removed");
   assert.equal(existsSync(dir), false, 'the lock is released after use');
 });
