@@ -101,7 +101,7 @@ function takeOver(dir: string, seen: Seen): boolean {
     try {
       renameSync(aside, dir);
     } catch {
-      // taken yet again meanwhile: that holder goes on; the one we moved holds its folder at the new name
+      // Yet another waiter got in meanwhile: both go on, the one we moved aside unaware of it.
     }
     return false;
   }
@@ -146,7 +146,12 @@ export async function withLock<T>(
     return await f(scratch);
   } finally {
     rmSync(scratch, { recursive: true, force: true });
-    // Only our own lock: had it been taken over (we were thought gone), it is the new holder's now.
-    if (sameOwner(readOwner(dir), me)) rmSync(dir, { recursive: true, force: true });
+    // Only our own lock (had it been taken over, it is the new holder's), moved aside in one step first, so that no
+    // waiter sees a half-removed folder and takes it for an interrupted build's.
+    if (sameOwner(readOwner(dir), me)) {
+      const gone = `${dir}.released-${process.pid}-${randomBytes(4).toString('hex')}`;
+      renameSync(dir, gone);
+      rmSync(gone, { recursive: true, force: true });
+    }
   }
 }
