@@ -1,7 +1,7 @@
 // Builds the stand-in bases (test/images/standins) the image tests build images/Dockerfile on, cached by recipe hash.
 // No registry is reachable on the development machines and in CI, so the public bases of images/matrix.json are
 // replaced by Debian (debootstrap from the mirror of debian-mirror.ts) laid out as each base is; Node.js comes from
-// the npm package that ships the official binary. Run directly (`node --import tsx test/images/standins.ts`) to build them.
+// the npm package that ships the official binary. `node --import tsx test/images/standins.ts` builds them.
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
@@ -60,15 +60,13 @@ async function timed<T>(b: Build, name: string, f: () => Promise<T>): Promise<T>
   return r;
 }
 
-/** Why debootstrap cannot run here, or undefined. */
-function debootstrapMissing(): string | undefined {
-  const onPath = (process.env.PATH ?? '')
-    .split(delimiter)
-    .some((d) => d && existsSync(join(d, 'debootstrap')));
-  if (!onPath && !existsSync('/usr/sbin/debootstrap'))
-    return 'the stand-in bases are made with debootstrap, which is not installed here (scripts/docker-setup.sh installs it)';
-  if (process.getuid?.() !== 0)
+/** Why debootstrap cannot make the stand-ins here, or undefined (`env` and `uid` are this process's by default). */
+export function debootstrapMissing(env = process.env, uid = process.getuid?.()): string | undefined {
+  if (uid !== 0)
     return 'the stand-in bases are made with debootstrap, which needs root: run npm test as root once (the engine keeps them)';
+  const dirs = (env.PATH ?? '').split(delimiter).filter(Boolean);
+  if (!dirs.some((d) => existsSync(join(d, 'debootstrap'))))
+    return 'the stand-in bases are made with debootstrap, which is not installed here (scripts/docker-setup.sh installs it)';
   return undefined;
 }
 
