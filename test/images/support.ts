@@ -1,5 +1,5 @@
 // What every container test file shares: the skip when no engine answers, the images and the harness, `docker run`.
-// Gap these tests fill (DESIGN.md "Tests and the local AWS"): the images are built from images/Dockerfile on
+// Gap these tests fill (no registry is reachable here): the images are built from images/Dockerfile on
 // stand-in bases (test/images/standins), and moto (the harness) is the AWS they reach over host networking.
 import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
