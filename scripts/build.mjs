@@ -1,4 +1,4 @@
-// Builds every artifact under dist/ (see DESIGN.md "Build outputs"). One module per target in scripts/build/.
+// Builds every artifact under dist/ (the build outputs the README lists). One module per target in scripts/build/.
 import { readdir } from 'node:fs/promises';
 
 const dir = new URL('./build/', import.meta.url);

@@ -1,6 +1,7 @@
 // The Docker engine, for the image tests and the image build: is one answering, and run the docker CLI.
 import { spawn, spawnSync } from 'node:child_process';
 import { collectOutput } from '../support/process.js';
+import { readPrepared } from './prepared.js';
 
 export interface DockerResult {
   code: number | null;
@@ -18,11 +19,13 @@ export function engineAnswers(): boolean {
   return r.status === 0 && r.stdout.trim() !== '';
 }
 
-/** Why the image tests are skipped here, or undefined when an engine answers. */
+/** Why the image tests are skipped here, or undefined when they run (npm test decided it once, before the files). */
 export function skipReason(): string | undefined {
+  const prepared = readPrepared();
+  if (prepared) return 'skip' in prepared ? prepared.skip : undefined;
   if (process.env.RUN_LAMBDA_SKIP_IMAGE_TESTS === '1') return 'RUN_LAMBDA_SKIP_IMAGE_TESTS=1';
   if (spawnSync('docker', ['--version']).status !== 0) return 'no docker command on this machine';
-  if (!engineAnswers()) return 'no Docker engine answers (bash .ci/run starts one)';
+  if (!engineAnswers()) return 'no Docker engine answers (scripts/docker-setup.sh starts one)';
   return undefined;
 }
 

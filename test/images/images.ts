@@ -1,14 +1,19 @@
 // The images the container tests run: every matrix entry built from images/Dockerfile on its stand-in base.
-// `node --import tsx test/images/images.ts` builds them all (what .ci/run does before npm test) and prints the
-// build times and sizes; the tests call ensureImages(), which finds them in the engine's cache.
+// `npm test` builds them once, before any test file starts (scripts/test.mjs runs this file with --out; one line per
+// stand-in and image, with its time), so no file's timeout cuts a build and every file finds them ready
+// (prepared.ts). A test file started on its own builds them itself, or finds them in the engine's cache. Builders
+// take turns per engine (lock.ts): an interrupted build's lock is taken over, a running one waited for.
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ImageEntry, readMatrix, repoRoot } from '../../images/matrix.mjs';
+import { docker, skipReason } from './docker.js';
 import { run } from './exec.js';
-import { ensureStandins, entryKey, type StandinSet } from './standins.js';
+import { type LockOwner, withLock } from './lock.js';
+import { type ImageSetData, readPrepared, writePrepared } from './prepared.js';
+import { CannotBuildStandinsError, ensureStandins, entryKey } from './standins.js';
 
 export const TEST_REPO = 'run-lambda-test';
 
@@ -24,97 +29,134 @@ export interface BuiltImage extends ImageEntry {
   id: string;
 }
 
-export interface ImageSet {
-  standins: StandinSet;
-  images: BuiltImage[];
+export interface ImageSet extends ImageSetData {
   /** the image of `<flavour>:<runtime>` */
   get(flavour: string, runtime: string): BuiltImage;
-  seconds: number;
+}
+
+export interface ImageOptions {
+  /** stream the builds' output to stderr */
+  echo?: boolean;
+  /** one line per stand-in and image (default: to stderr) */
+  progress?: (line: string) => void;
 }
 
 const root = fileURLToPath(repoRoot);
+const toStderr = (line: string) => process.stderr.write(`images: ${line}\n`);
 
-/** One builder at a time on the engine (test files run two at once): a lock folder, waited for. */
-async function withLock<T>(f: () => Promise<T>): Promise<T> {
-  const lock = join(tmpdir(), 'run-lambda-test-images.lock');
-  const deadline = Date.now() + 60 * 60_000;
-  for (;;) {
-    try {
-      await mkdir(lock);
-      break;
-    } catch {
-      if (Date.now() > deadline)
-        throw new Error(`${lock} is held for over an hour; remove it if no build runs`);
-      await new Promise((r) => setTimeout(r, 1000));
-    }
-  }
-  try {
-    return await f();
-  } finally {
-    await rm(lock, { recursive: true, force: true });
-  }
+/** The lock of the engine the docker CLI talks to (DOCKER_HOST's, or the default one). */
+export function lockPath(env: NodeJS.ProcessEnv = process.env): string {
+  const host = env.DOCKER_HOST;
+  const engine = host ? createHash('sha256').update(host).digest('hex').slice(0, 12) : 'default';
+  return join(tmpdir(), `run-lambda-test-images-${engine}.lock`);
+}
+
+function imageSet(data: ImageSetData): ImageSet {
+  return {
+    ...data,
+    get(flavour, runtime) {
+      const i = data.images.find((x) => x.flavour === flavour && x.runtime === runtime);
+      if (!i) throw new Error(`no ${flavour} image for ${runtime} in images/matrix.json`);
+      return i;
+    },
+  };
+}
+
+/** True when every image and stand-in of `data` is still in the engine. */
+async function present(data: ImageSetData): Promise<boolean> {
+  const refs = [...data.images.map((i) => i.id), data.standins.node, ...Object.values(data.standins.bases)];
+  return (await docker(['image', 'inspect', '--format', '{{.Id}}', ...refs])).code === 0;
 }
 
 let cached: Promise<ImageSet> | undefined;
 
-/** Builds (or finds cached) the stand-ins and every image of the matrix on them. */
-export function ensureImages(opts: { echo?: boolean } = {}): Promise<ImageSet> {
-  cached ??= withLock(() => build(opts));
+/** The stand-ins and every image of the matrix on them: as npm test prepared them, else built (or found) now. */
+export function ensureImages(opts: ImageOptions = {}): Promise<ImageSet> {
+  cached ??= (async () => {
+    const prepared = readPrepared();
+    if (prepared && 'error' in prepared)
+      throw new Error(`the image build before the tests failed: ${prepared.error}`);
+    if (prepared && 'skip' in prepared) throw new Error(`the image tests are skipped here: ${prepared.skip}`);
+    if (prepared && (await present(prepared.ready))) return imageSet(prepared.ready);
+    const progress = opts.progress ?? toStderr;
+    const onWait = ({ pid, since }: LockOwner) =>
+      progress(`waiting for the image build of process ${pid} (since ${since})`);
+    const onTakeOver = (o: LockOwner | undefined) =>
+      progress(
+        `the image build of ${o ? `process ${o.pid} (since ${o.since})` : 'a process'} was interrupted: taking over`,
+      );
+    return withLock(lockPath(), (scratch) => build(scratch, { ...opts, progress }), { onWait, onTakeOver });
+  })();
   return cached;
 }
 
-async function build(opts: { echo?: boolean }): Promise<ImageSet> {
+async function build(
+  scratch: string,
+  opts: ImageOptions & { progress: (line: string) => void },
+): Promise<ImageSet> {
   const started = Date.now();
   if (!existsSync(join(root, 'dist/run-lambda-aws.mjs'))) {
     await run('npm', ['run', 'build', '--silent'], { cwd: root, what: 'npm run build' });
   }
-  const standins = await ensureStandins(opts);
-  const basesFile = join(tmpdir(), `run-lambda-test-bases-${process.pid}.json`);
-  const summaryFile = join(tmpdir(), `run-lambda-test-summary-${process.pid}.json`);
+  const standins = await ensureStandins({ echo: opts.echo, scratch, progress: opts.progress });
+  const basesFile = join(scratch, 'bases.json');
+  const summaryFile = join(scratch, 'summary.json');
   writeFileSync(basesFile, JSON.stringify({ node: standins.node, bases: standins.bases }));
+  const args = ['images/build.mjs', '--repo', TEST_REPO, '--bases', basesFile, '--summary', summaryFile];
+  await run(process.execPath, [...args, '--no-npm-build'], {
+    cwd: root,
+    echo: opts.echo,
+    what: 'node images/build.mjs (on the stand-ins)',
+    // images/build.mjs says `built <tags> in <s> s (<size>)` as each image is done
+    onStderrLine: (line) => {
+      const done = /^built (.+ in [\d.]+ s\b.*)$/.exec(line);
+      if (done?.[1] && !opts.echo) opts.progress(done[1]);
+    },
+  });
+  const summary = JSON.parse(readFileSync(summaryFile, 'utf8')) as { images: Omit<BuiltImage, 'ranOn'>[] };
+  const images = summary.images.map((i) => ({
+    ...i,
+    ranOn: `${standins.describe[entryKey(i)]} (${i.base}); runner's Node.js: ${standins.describe.node}`,
+  }));
+  if (images.length !== readMatrix().images.length)
+    throw new Error('images/build.mjs built fewer images than the matrix has');
+  return imageSet({ standins, images, seconds: Math.round((Date.now() - started) / 100) / 10 });
+}
+
+/**
+ * `node --import tsx test/images/images.ts [--out <file>] [--verbose]`: builds (or finds) them all, one line each;
+ * with --out, writes what the test files are to find (prepared.ts). Exit 1 only when the build failed.
+ */
+async function main(argv: string[]): Promise<number> {
+  const out = argv.includes('--out') ? argv[argv.indexOf('--out') + 1] : undefined;
+  const hand = (p: Parameters<typeof writePrepared>[1]) => out && writePrepared(out, p);
+  const skip = skipReason();
+  if (skip) {
+    toStderr(`not built (${skip}): the image tests are skipped`);
+    hand({ skip });
+    return 0;
+  }
+  toStderr(
+    `the stand-in bases and ${readMatrix().images.length} images for the image tests (cold: minutes; warm: seconds)`,
+  );
   try {
-    await run(
-      process.execPath,
-      [
-        'images/build.mjs',
-        '--repo',
-        TEST_REPO,
-        '--bases',
-        basesFile,
-        '--summary',
-        summaryFile,
-        '--no-npm-build',
-      ],
-      { cwd: root, echo: opts.echo, what: 'node images/build.mjs (on the stand-ins)' },
-    );
-    const summary = JSON.parse(readFileSync(summaryFile, 'utf8')) as { images: Omit<BuiltImage, 'ranOn'>[] };
-    const images = summary.images.map((i) => ({
-      ...i,
-      ranOn: `${standins.describe[entryKey(i)]} (${i.base}); runner's Node.js: ${standins.describe.node}`,
-    }));
-    const matrix = readMatrix();
-    if (images.length !== matrix.images.length)
-      throw new Error('images/build.mjs built fewer images than the matrix has');
-    return {
-      standins,
-      images,
-      seconds: Math.round((Date.now() - started) / 100) / 10,
-      get(flavour, runtime) {
-        const i = images.find((x) => x.flavour === flavour && x.runtime === runtime);
-        if (!i) throw new Error(`no ${flavour} image for ${runtime} in images/matrix.json`);
-        return i;
-      },
-    };
-  } finally {
-    await rm(basesFile, { force: true });
-    await rm(summaryFile, { force: true });
+    const set = await ensureImages({ echo: argv.includes('--verbose') });
+    toStderr(`the stand-ins and ${set.images.length} images are ready (${set.seconds} s)`);
+    hand({ ready: { standins: set.standins, images: set.images, seconds: set.seconds } });
+    return 0;
+  } catch (err) {
+    const message = (err as Error).message;
+    if (err instanceof CannotBuildStandinsError) {
+      toStderr(`not built (${message}): the image tests are skipped`);
+      hand({ skip: message });
+      return 0;
+    }
+    toStderr(`the build failed: ${message}`);
+    hand({ error: message });
+    return 1;
   }
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const set = await ensureImages({ echo: process.argv.includes('--verbose') });
-  const mb = (b: number) => `${Math.round(b / 1e6)} MB`;
-  console.log(`stand-ins built now (s): ${JSON.stringify(set.standins.built)}`);
-  for (const i of set.images) console.log(`${i.tags[0]}: ${i.seconds} s, ${mb(i.bytes)}, on ${i.ranOn}`);
-  console.log(`stand-ins and ${set.images.length} images ready in ${set.seconds} s`);
+  process.exitCode = await main(process.argv.slice(2));
 }

@@ -1,15 +1,16 @@
 // Builds the stand-in bases (test/images/standins) the image tests build images/Dockerfile on, cached by recipe hash.
 // No registry is reachable on the development machines and in CI, so the public bases of images/matrix.json are
-// replaced by Debian (debootstrap from the mirror apt uses) laid out as each base is; Node.js comes from the npm
-// package that ships the official binary. Run directly (`node --import tsx test/images/standins.ts`) to build them.
+// replaced by Debian (debootstrap from the mirror of debian-mirror.ts) laid out as each base is; Node.js comes from
+// the npm package that ships the official binary. `node --import tsx test/images/standins.ts` builds them.
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type ImageEntry, readMatrix, type Standin } from '../../images/matrix.mjs';
-import { dockerOk, imageExists } from './docker.js';
+import { debianMirror } from './debian-mirror.js';
+import { imageExists } from './docker.js';
 import { run } from './exec.js';
 
 const recipeDir = fileURLToPath(new URL('./standins/', import.meta.url));
@@ -28,21 +29,6 @@ export interface StandinSet {
 
 export const entryKey = (e: Pick<ImageEntry, 'flavour' | 'runtime'>) => `${e.flavour}:${e.runtime}`;
 
-/** The mirror apt uses here (first URIs / deb line), so debootstrap needs nothing else. */
-export function debianMirror(): string {
-  const dir = '/etc/apt/sources.list.d';
-  const texts = [
-    ...(existsSync(dir) ? readdirSync(dir).map((f) => readFileSync(join(dir, f), 'utf8')) : []),
-    existsSync('/etc/apt/sources.list') ? readFileSync('/etc/apt/sources.list', 'utf8') : '',
-  ];
-  for (const t of texts) {
-    const m =
-      /^URIs:\s*(\S+\/debian)\/?\s*$/m.exec(t) ?? /^deb\s+(?:\[[^\]]*\]\s+)?(\S+\/debian)\/?\s/m.exec(t);
-    if (m?.[1]) return m[1];
-  }
-  return 'http://deb.debian.org/debian';
-}
-
 const sha = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 12);
 
 function recipeHash(): string {
@@ -50,19 +36,48 @@ function recipeHash(): string {
   return sha(files.map((f) => `${f}\n${readFileSync(join(recipeDir, f), 'utf8')}`).join('\n'));
 }
 
-async function timed<T>(built: Record<string, number>, name: string, f: () => Promise<T>): Promise<T> {
+/** This machine cannot make the stand-in bases (no debootstrap, or not root): the image tests are skipped. */
+export class CannotBuildStandinsError extends Error {
+  override name = 'CannotBuildStandinsError';
+}
+
+export interface StandinOptions {
+  /** stream the build's output to stderr */
+  echo?: boolean;
+  /** where the build's temporary folders go (default the system's temp folder) */
+  scratch?: string;
+  /** called with one line per stand-in: built in how long, or found in the engine */
+  progress?: (line: string) => void;
+}
+
+type Build = Required<Pick<StandinOptions, 'scratch' | 'progress'>> & { built: Record<string, number> };
+
+async function timed<T>(b: Build, name: string, f: () => Promise<T>): Promise<T> {
   const t = Date.now();
   const r = await f();
-  built[name] = Math.round((Date.now() - t) / 100) / 10;
+  b.built[name] = Math.round((Date.now() - t) / 100) / 10;
+  b.progress(`${name}: built in ${b.built[name]} s`);
   return r;
 }
 
+/** Why debootstrap cannot make the stand-ins here, or undefined (`env` and `uid` are this process's by default). */
+export function debootstrapMissing(env = process.env, uid = process.getuid?.()): string | undefined {
+  if (uid !== 0)
+    return 'the stand-in bases are made with debootstrap, which needs root: run npm test as root once (the engine keeps them)';
+  const dirs = (env.PATH ?? '').split(delimiter).filter(Boolean);
+  if (!dirs.some((d) => existsSync(join(d, 'debootstrap'))))
+    return 'the stand-in bases are made with debootstrap, which is not installed here (scripts/docker-setup.sh installs it)';
+  return undefined;
+}
+
 /** A minimal Debian of `suite`, imported as an image (debootstrap needs root). */
-async function rootfs(suite: string, mirror: string, built: Record<string, number>): Promise<string> {
+async function rootfs(suite: string, mirror: string, b: Build): Promise<string> {
   const tag = `run-lambda-standin/rootfs:${suite}-${sha(`${suite} ${mirror} minbase`)}`;
   if (await imageExists(tag)) return tag;
-  return timed(built, `rootfs ${suite}`, async () => {
-    const dir = await mkdtemp(join(tmpdir(), `standin-${suite}-`));
+  const missing = debootstrapMissing();
+  if (missing) throw new CannotBuildStandinsError(missing);
+  return timed(b, `${tag} (debootstrap from ${mirror})`, async () => {
+    const dir = await mkdtemp(join(b.scratch, `standin-${suite}-`));
     try {
       await run('debootstrap', ['--variant=minbase', suite, dir, mirror], { what: `debootstrap ${suite}` });
       await run('sh', ['-c', `tar -C '${dir}' -c . | docker import - '${tag}'`], {
@@ -109,8 +124,8 @@ export function hostCaFile(): string {
 }
 
 /** The build context: the recipe, node-<major>/bin/node for each Node version, npm, and the host's CAs. */
-async function context(nodeVersions: Set<string>): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'standin-context-'));
+async function context(nodeVersions: Set<string>, scratch: string): Promise<string> {
+  const dir = await mkdtemp(join(scratch, 'standin-context-'));
   await cp(recipeDir, dir, { recursive: true });
   const ca = hostCaFile();
   if (ca) await cp(ca, join(dir, 'host-ca.crt'));
@@ -130,12 +145,12 @@ function describeStandin(s: Standin): string {
 }
 
 /** Builds (or finds in the engine's cache) every stand-in the matrix names. */
-export async function ensureStandins(opts: { echo?: boolean } = {}): Promise<StandinSet> {
+export async function ensureStandins(opts: StandinOptions = {}): Promise<StandinSet> {
   const matrix = readMatrix();
   const mirror = debianMirror();
   const ca = hostCaFile();
   const recipe = sha(`${recipeHash()} ${ca ? readFileSync(ca, 'utf8') : ''}`);
-  const built: Record<string, number> = {};
+  const b: Build = { scratch: opts.scratch ?? tmpdir(), progress: opts.progress ?? (() => {}), built: {} };
   const wanted = [matrix.node.standin, ...matrix.images.map((e) => e.standin)];
   const nodeVersions = new Set(wanted.flatMap((s) => (s.node ? [s.node] : [])));
   const tagOf = (s: Standin) =>
@@ -145,17 +160,20 @@ export async function ensureStandins(opts: { echo?: boolean } = {}): Promise<Sta
     const done = new Set<string>();
     for (const s of wanted) {
       const tag = tagOf(s);
-      if (done.has(tag) || (await imageExists(tag))) {
-        done.add(tag);
+      if (done.has(tag)) continue;
+      done.add(tag);
+      if (await imageExists(tag)) {
+        b.progress(`${tag}: in the engine already`);
         continue;
       }
-      const base = await rootfs(s.suite, mirror, built);
-      ctx ??= await context(nodeVersions);
+      const base = await rootfs(s.suite, mirror, b);
+      ctx ??= await context(nodeVersions, b.scratch);
       const args = ['build', '--network', 'host', '--target', s.target, '--tag', tag];
       args.push('--build-arg', `ROOTFS=${base}`);
       if (s.node) args.push('--build-arg', `NODE_MAJOR=${s.node.split('.')[0]}`);
-      await timed(built, tag, () => dockerOk([...args, ctx as string], { echo: opts.echo }));
-      done.add(tag);
+      await timed(b, tag, () =>
+        run('docker', [...args, ctx as string], { echo: opts.echo, what: `docker build ${tag}` }),
+      );
     }
   } finally {
     if (ctx) await rm(ctx, { recursive: true, force: true });
@@ -167,12 +185,12 @@ export async function ensureStandins(opts: { echo?: boolean } = {}): Promise<Sta
     describe[entryKey(e)] = describeStandin(e.standin);
   }
   describe.node = describeStandin(matrix.node.standin);
-  return { node: tagOf(matrix.node.standin), bases, describe, built };
+  return { node: tagOf(matrix.node.standin), bases, describe, built: b.built };
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const started = Date.now();
-  const set = await ensureStandins({ echo: true });
+  const set = await ensureStandins({ echo: true, progress: (line) => console.error(line) });
   console.log(JSON.stringify(set, null, 2));
   console.error(`stand-ins ready in ${Math.round((Date.now() - started) / 1000)} s`);
 }

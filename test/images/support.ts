@@ -1,5 +1,5 @@
 // What every container test file shares: the skip when no engine answers, the images and the harness, `docker run`.
-// Gap these tests fill (DESIGN.md "Tests and the local AWS"): the images are built from images/Dockerfile on
+// Gap these tests fill (no registry is reachable here): the images are built from images/Dockerfile on
 // stand-in bases (test/images/standins), and moto (the harness) is the AWS they reach over host networking.
 import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
@@ -16,7 +16,10 @@ if (skip) {
   test(`container tests (skipped: ${skip})`, { skip }, () => {});
 }
 
-/** Building on a cold cache takes minutes (stand-ins ~4 min, images ~2 min on 2 cores); warm, seconds. */
+/**
+ * Under npm test the images are built before any file starts and this setup only finds them; a file started on its
+ * own builds them here, which on a cold cache takes minutes (stand-ins ~4 min, images ~2 min on 2 cores).
+ */
 export const BUILD_TIMEOUT_MS = 45 * 60_000;
 
 export function images(): Promise<ImageSet> {

@@ -1,6 +1,6 @@
 // Runs the BUILT runner (dist/run-lambda.mjs) the way users and the images do, and collects what it printed.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,8 +8,14 @@ import { fileURLToPath } from 'node:url';
 export const root = fileURLToPath(new URL('../../', import.meta.url));
 export const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
 export const runner = join(root, 'dist', 'run-lambda.mjs');
-/** One cache per test process, so tests never touch the user's ~/.cache. */
+/**
+ * The Node.js that runs the runner: RUN_LAMBDA_TEST_NODE when set (npm test runs these files a second time with the
+ * Node.js binary the images' runner runs on), else the one running the tests.
+ */
+export const runnerNode = process.env.RUN_LAMBDA_TEST_NODE || process.execPath;
+/** One cache per test process, so tests never touch the user's ~/.cache; gone with the process. */
 const cacheHome = mkdtempSync(join(tmpdir(), 'run-lambda-test-cache-'));
+process.on('exit', () => rmSync(cacheHome, { recursive: true, force: true }));
 
 if (!existsSync(runner)) {
   // `npm test` builds first; this covers `node scripts/test.mjs runner` on a fresh clone.
@@ -34,7 +40,7 @@ export interface CliOptions {
 }
 
 export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
-  const child = spawn(process.execPath, [runner, ...args], {
+  const child = spawn(runnerNode, [runner, ...args], {
     cwd: opts.cwd ?? root,
     env: { ...process.env, XDG_CACHE_HOME: cacheHome, ...opts.env },
     stdio: ['pipe', 'pipe', 'pipe'],

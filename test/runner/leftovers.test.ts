@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { test } from 'node:test';
 import { LAMBDA_NODE_PLATFORM_OK, lambdaNode } from '../support/lambda-node.js';
-import { fx, runner } from './helpers.js';
+import { fx, runner, runnerNode } from './helpers.js';
 
 const py = fx('python-fn');
 const nodeFn = fx('node-fn');
@@ -46,7 +46,7 @@ function start(
   args: string[],
   onText: (text: string, s: Started) => void,
   watch: (text: string) => number[],
-  node = process.execPath,
+  node = runnerNode,
 ): Started {
   const child = spawn(node, [runner, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let text = '';

@@ -13,7 +13,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { fx, runCli, runner } from './helpers.js';
+import { fx, runCli, runner, runnerNode } from './helpers.js';
 
 const py = fx('python-fn');
 const payload = fx('payload.json');
@@ -73,14 +73,10 @@ test('SIGTERM is passed to the runtime, the group ends, the runner exits 143 and
 
 test('SIGTERM while the payload is still being read from stdin: exit 143, not a function failure', async () => {
   const tmp = privateTmp();
-  const child = spawn(
-    process.execPath,
-    [runner, '--log-level', 'debug', '--handler', 'handlers.echo', py, '-'],
-    {
-      env: { ...process.env, TMPDIR: tmp },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    },
-  );
+  const child = spawn(runnerNode, [runner, '--log-level', 'debug', '--handler', 'handlers.echo', py, '-'], {
+    env: { ...process.env, TMPDIR: tmp },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let stderr = '';
   let sent = false;
   child.stderr.on('data', (d: Buffer) => {

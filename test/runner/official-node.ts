@@ -1,7 +1,8 @@
 // The official Node.js runtime client (npm `aws-lambda-ric`, a devDependency) as a reference: the same handler
 // run under it and under the runner's own client must give the same exit code, last line and result.
 // It is used through an opt dir whose `bootstrap` starts it (the runner prefers an opt-dir bootstrap, as Lambda
-// does for a custom runtime layer). Its native part (rapid-client.node) ships prebuilt in the package; where it
+// does for a custom runtime layer), on the Node.js that runs the runner (so on 22 in npm test's second pass, as
+// Lambda's nodejs22.x runs it). Its native part (rapid-client.node) ships prebuilt in the package; where it
 // does not load here, `npm rebuild aws-lambda-ric` builds it (Debian: cmake autoconf automake libtool g++ make).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -10,7 +11,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { type CliResult, root, runCli } from './helpers.js';
+import { type CliResult, root, runCli, runnerNode } from './helpers.js';
 
 export type Reference = { optDir: string } | { skip: string };
 
@@ -28,7 +29,7 @@ export function officialNodeClient(): Reference {
   }
   const native = join(pkg, 'rapid-client.node');
   // Loading the native client needs the variable (it reads it at load), not a server.
-  const probe = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(native)})`], {
+  const probe = spawnSync(runnerNode, ['-e', `require(${JSON.stringify(native)})`], {
     env: { ...process.env, AWS_LAMBDA_RUNTIME_API: '127.0.0.1:9' },
     encoding: 'utf8',
   });
@@ -43,7 +44,7 @@ export function officialNodeClient(): Reference {
   const bootstrap = join(optDir, 'bootstrap');
   writeFileSync(
     bootstrap,
-    `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(join(pkg, 'index.mjs'))}\n`,
+    `#!/bin/sh\nexec ${JSON.stringify(runnerNode)} ${JSON.stringify(join(pkg, 'index.mjs'))}\n`,
   );
   chmodSync(bootstrap, 0o755);
   cached = { optDir };

@@ -5,6 +5,8 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { readMatrix } from '../../images/matrix.mjs';
 import { REPO_ROOT } from './tools.js';
 
 /** Lambda runtime → the Node.js release it is checked on (update with the runtime's current minor). */
@@ -68,4 +70,41 @@ export function lambdaNode(runtime: LambdaNodeRuntime): string {
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+/** The pinned runtime whose Node.js the images' runner runs on (images/matrix.json's Node.js image). */
+export function imagesRunnerNode(): { runtime: LambdaNodeRuntime; version: string } {
+  const image = readMatrix().node.image;
+  const version = /^node:(\d+\.\d+\.\d+)(?:-|$)/.exec(image)?.[1];
+  const runtime = (Object.keys(LAMBDA_NODE) as LambdaNodeRuntime[]).find(
+    (r) => LAMBDA_NODE[r].version === version,
+  );
+  if (!runtime)
+    throw new Error(
+      `images/matrix.json's Node.js image ${image} is none of the Node.js releases pinned in test/support/lambda-node.ts (${Object.values(
+        LAMBDA_NODE,
+      )
+        .map((n) => n.version)
+        .join(', ')}): pin its version there`,
+    );
+  return { runtime, version: LAMBDA_NODE[runtime].version };
+}
+
+// `node --import tsx test/support/lambda-node.ts --images-runner` (scripts/test.mjs): fetches the images' runner
+// Node.js once and prints {"path", "version"}, or {"skip"} where the pinned binaries do not run.
+if (
+  process.argv[1] &&
+  fileURLToPath(import.meta.url) === process.argv[1] &&
+  process.argv[2] === '--images-runner'
+) {
+  const { runtime, version } = imagesRunnerNode();
+  console.log(
+    JSON.stringify(
+      LAMBDA_NODE_PLATFORM_OK
+        ? { path: lambdaNode(runtime), version }
+        : {
+            skip: `the pinned Node.js binaries are linux-x64 ones, this is ${process.platform}-${process.arch}`,
+          },
+    ),
+  );
 }

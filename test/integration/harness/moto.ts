@@ -1,13 +1,17 @@
-// Starts moto_server (the AWS emulator) on a free 127.0.0.1 port for a test file, and stops it.
-import { type ChildProcess, spawn } from 'node:child_process';
+// Starts moto_server (the AWS emulator) on a free 127.0.0.1 port for a test file, and stops it. It is tethered to
+// the test file's process: a file the test runner kills (its timeout, a Ctrl-C) takes its moto_server with it.
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
+import { spawnTethered } from '../../support/tether.mjs';
 import { missingTool, toolPath } from '../../support/tools.js';
 
 export interface Moto {
   /** e.g. http://127.0.0.1:41234 */
   endpoint: string;
   port: number;
+  /** moto_server's process id */
+  pid: number;
   stop(): Promise<void>;
   /** Environment for a child process (runner, python) that should talk to this moto for every service. */
   env: Record<string, string>;
@@ -43,7 +47,7 @@ export async function startMoto(): Promise<Moto> {
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
   // From the PATH, or the project's .venv that npm test makes when the PATH has none (scripts/tools.mjs).
-  const child = spawn(toolPath('moto_server'), ['-H', '127.0.0.1', '-p', String(port)], {
+  const child = spawnTethered(toolPath('moto_server'), ['-H', '127.0.0.1', '-p', String(port)], {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, MOTO_CALL_RESET_API: 'false' },
   });
@@ -73,6 +77,7 @@ export async function startMoto(): Promise<Moto> {
   return {
     endpoint,
     port,
+    pid: child.pid as number,
     env: {
       AWS_ENDPOINT_URL: endpoint,
       AWS_ACCESS_KEY_ID: 'testing',
