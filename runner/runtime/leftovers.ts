@@ -57,7 +57,8 @@ function holds(environ: Buffer, entry: string): boolean {
  */
 export const KEEPER_SCRIPT = [
   'read _ignored',
-  'kill -KILL -- "-$1" 2>/dev/null',
+  // No `--`: dash (Debian's /bin/sh) reads `--` as a pid and ends nothing; `kill -KILL -PGID` works in every POSIX sh.
+  'kill -KILL "-$1" 2>/dev/null',
   'for e in /proc/[0-9]*/environ; do',
   // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansions, not a template
   '  if grep -qzx -e "$2" "$e" 2>/dev/null; then p=${e#/proc/}; kill -KILL "${p%/environ}" 2>/dev/null; fi',

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { killMarked } from '../../runner/runtime/leftovers.js';
+import { KEEPER_SCRIPT, killMarked } from '../../runner/runtime/leftovers.js';
 
 test('killMarked ends exactly the processes whose environment holds the mark, in any session', async () => {
   const mark = randomUUID();
@@ -23,3 +24,52 @@ test('killMarked ends exactly the processes whose environment holds the mark, in
 test('killMarked on a system without /proc does nothing', () => {
   assert.deepEqual(killMarked('RUN_LAMBDA_RUN_ID', 'x', '/no/such/proc'), []);
 });
+
+test('the keeper script, run by /bin/sh (dash on Debian), ends the whole process group when its stdin closes, marked or not', async () => {
+  // A group leader whose processes carry no mark: only the group kill can end them.
+  const group = spawn('sh', ['-c', 'sleep 60 & sleep 61 & wait'], {
+    detached: true,
+    env: { PATH: process.env.PATH ?? '' },
+  });
+  await new Promise((r) => group.once('spawn', r));
+  const pgid = group.pid as number;
+  const keeper = spawn(
+    '/bin/sh',
+    ['-c', KEEPER_SCRIPT, 'keeper', String(pgid), `RUN_LAMBDA_RUN_ID=${randomUUID()}`],
+    {
+      stdio: ['pipe', 'ignore', 'pipe'],
+    },
+  );
+  let stderr = '';
+  keeper.stderr.on('data', (b) => {
+    stderr += b;
+  });
+  const ended = new Promise((r) => group.once('exit', (_c, s) => r(s)));
+  try {
+    keeper.stdin.end();
+    assert.equal(await ended, 'SIGKILL', 'the group leader was killed by the keeper');
+    await new Promise((r) => keeper.once('exit', r));
+    assert.deepEqual(livingInGroup(pgid), [], 'no process of the group is left (zombies have ended)');
+    assert.equal(stderr, '');
+  } finally {
+    try {
+      process.kill(-pgid, 'SIGKILL');
+    } catch {}
+  }
+});
+
+/** Processes of group `pgid` that are not zombies, from /proc/<pid>/stat (the state and pgrp follow the command). */
+function livingInGroup(pgid: number): number[] {
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .filter((d) => {
+      try {
+        const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+        const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        return Number(pgrp) === pgid && state !== 'Z';
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
