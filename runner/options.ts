@@ -8,6 +8,7 @@ import {
   AWS_BATCH_JOB_ARRAY_INDEX,
   RUN_LAMBDA_ITEM_COUNT,
   RUN_LAMBDA_ITEMS_PER_JOB,
+  RUN_LAMBDA_JOB_TIMEOUT,
 } from '../lib/job-plan.js';
 import { UsageError } from './errors.js';
 import type { LogLevel } from './log.js';
@@ -41,8 +42,13 @@ export interface RunOptions {
   outputUrl?: string;
   handler?: string;
   runtime?: string;
-  /** Seconds; undefined means no deadline is enforced. */
+  /** Seconds each invocation (each item) may run; undefined means none of its own. */
   timeoutSeconds?: number;
+  /**
+   * Seconds the whole run may take (--job-timeout, Batch's attempt duration): every invocation's deadline is at most
+   * its end, less the room kept to write the result and the record (runtime/deadline.ts).
+   */
+  jobTimeoutSeconds?: number;
   /** Seconds a network connection may stay silent before it is abandoned and retried (DEFAULT_IDLE_TIMEOUT_S). */
   networkTimeoutSeconds: number;
   cacheDir: string;
@@ -79,6 +85,7 @@ const valueFlags = [
   'handler',
   'runtime',
   'timeout',
+  'job-timeout',
   'network-timeout',
   'cache-dir',
   'opt-dir',
@@ -166,6 +173,7 @@ export function parseArgs(argv: readonly string[], env: Env): ParsedArgs {
       handler: pick('handler'),
       runtime: parseRuntime(pick('runtime')),
       timeoutSeconds: parseSeconds('--timeout', pick('timeout')),
+      jobTimeoutSeconds: parseSeconds(`--job-timeout (${RUN_LAMBDA_JOB_TIMEOUT})`, pick('job-timeout')),
       networkTimeoutSeconds:
         parseSeconds('--network-timeout', pick('network-timeout')) ?? DEFAULT_IDLE_TIMEOUT_S,
       // Absolute, so that the runtime (started in the task root) sees the same folders.

@@ -10,6 +10,7 @@ import {
   RESOLVED_IMAGE,
   RETRY_ON_EXIT,
   RUN_LAMBDA_JOB,
+  RUN_LAMBDA_JOB_TIMEOUT,
   RUNNER_CONTAINER,
 } from '../../lib/job-plan.js';
 import type { BatchJobRequest } from '../../lib/request.js';
@@ -208,9 +209,14 @@ export function functionImageDefinition(
       'Ref::url',
       'Ref::url_out',
     ],
-    environment: settings.runnerLogLevel
-      ? [{ name: 'RUN_LAMBDA_LOG_LEVEL', value: settings.runnerLogLevel }]
-      : [],
+    environment: [
+      ...(settings.runnerLogLevel ? [{ name: 'RUN_LAMBDA_LOG_LEVEL', value: settings.runnerLogLevel }] : []),
+      // The attempt's duration below, which the runner keeps the handler's deadline within (a request's own
+      // `timeout` overrides both).
+      ...(settings.timeoutSeconds
+        ? [{ name: RUN_LAMBDA_JOB_TIMEOUT, value: String(settings.timeoutSeconds) }]
+        : []),
+    ],
   };
   const ready = {
     name: READY_CONTAINER,

@@ -80,6 +80,7 @@ export async function runItemSet(opts: RunOptions, set: ItemSetOptions, deps: Ru
         signal,
         now,
         retryUntaken: true,
+        job: deps.job,
       });
     } catch (err) {
       const error = asStopped(err, signal, log);
@@ -93,6 +94,7 @@ export async function runItemSet(opts: RunOptions, set: ItemSetOptions, deps: Ru
       writes,
       headers,
       base,
+      job: deps.job,
     });
     if (stop !== undefined) throw stop;
     return summarize(ends, outputUrl);

@@ -3,19 +3,16 @@
 // payload's failure. One session serves a single run's one invocation, or an item set's invocations one by one.
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { FunctionError, StoppedBySignalError, TimeoutError } from '../errors.js';
+import { FunctionError, JobTimeoutError, StoppedBySignalError, TimeoutError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { RuntimeApi, StoredResult } from '../runtime-api/server.js';
+import { invocationDeadline, type JobClock, jobOverMessage } from './deadline.js';
 import type { RuntimeHost } from './host.js';
 import type { InvocationHeaders } from './invocation-headers.js';
 import { setLongTimeout } from './long-timer.js';
 import { toResult } from './outcome.js';
 
-/**
- * Without --timeout nothing is enforced, but handlers still need a deadline to compute the remaining time from:
- * they see one 24 h away (longer than any Batch job is likely to be meant to run, and finite, unlike "no limit").
- */
-export const NO_TIMEOUT_DEADLINE_MS = 24 * 3600 * 1000;
+export { NO_TIMEOUT_DEADLINE_MS } from './deadline.js';
 
 export function traceId(nowMs: number): string {
   const epoch = Math.floor(nowMs / 1000).toString(16);
@@ -51,6 +48,8 @@ export interface SessionInput {
   now?: () => number;
   /** A timer (tests pass their own); returns how to cancel it. */
   setTimer?: (fn: () => void, ms: number) => () => void;
+  /** The job's budget (--job-timeout): every invocation's deadline is at most its end. */
+  job?: JobClock;
   /**
    * An item set's invocations: one whose runtime went away before it took the event (it died between two items) is
    * offered again, once, to a fresh runtime. A single run has one runtime and reports its loss as it is.
@@ -125,8 +124,11 @@ export function openSession(input: SessionInput): Session {
     await host.ready();
     watchRuntime();
     const started = now();
-    const timeoutMs = offer.timeoutSeconds === undefined ? undefined : offer.timeoutSeconds * 1000;
-    const deadlineMs = started + (timeoutMs ?? NO_TIMEOUT_DEADLINE_MS);
+    const deadline = invocationDeadline(started, offer.timeoutSeconds, input.job);
+    const job = input.job;
+    if (deadline.by === 'job' && job && deadline.ms <= started)
+      throw new JobTimeoutError(jobOverMessage(job, false));
+    const deadlineMs = deadline.ms;
     const id = randomUUID();
     requestId = id;
     servedBy = undefined;
@@ -157,11 +159,15 @@ export function openSession(input: SessionInput): Session {
     const cleanups: (() => void)[] = [];
     const failures = new Promise<never>((_, reject) => {
       offer.failure?.catch(reject);
-      if (timeoutMs !== undefined) {
+      if (deadline.by !== 'none') {
         cleanups.push(
           setTimer(() => {
             host.kill();
-            reject(new TimeoutError(`the function timed out after ${offer.timeoutSeconds} s`));
+            reject(
+              deadline.by === 'job' && job
+                ? new JobTimeoutError(jobOverMessage(job, true))
+                : new TimeoutError(`the function timed out after ${offer.timeoutSeconds} s`),
+            );
           }, deadlineMs - now()),
         );
       }

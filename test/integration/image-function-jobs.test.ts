@@ -39,11 +39,21 @@ const FAILING = `def handler(event, context):
     raise KeyError("band %s" % event["band"])
 `;
 
+// Reads its remaining time, then spends `pause` seconds of it (an item set's next item must see that much less).
+const CLOCK = `import time
+
+def handler(event, context):
+    left = context.get_remaining_time_in_millis()
+    time.sleep(event.get("pause", 0))
+    return {"remaining": left}
+`;
+
 const FNS: [string, FunctionImageSpec][] = [
   ['jobs-py', { runtime: 'python', files: { 'app.py': PY }, cmd: ['app.handler'] }],
   ['jobs-node', { runtime: 'nodejs', files: { 'index.mjs': NODE }, cmd: ['index.handler'] }],
   ['jobs-fail', { runtime: 'python', files: { 'app.py': FAILING }, cmd: ['app.handler'] }],
   ['jobs-silent', { runtime: 'python', files: { 'app.py': SILENT_PYTHON_APP }, cmd: ['app.handler'] }],
+  ['jobs-clock', { runtime: 'python', files: { 'app.py': CLOCK }, cmd: ['app.handler'] }],
 ];
 
 let w: World;
@@ -144,6 +154,32 @@ test("an image function's item set: each child serves its items to one runtime; 
     const out = JSON.parse(String(await read(`${answer.url_out}${i}.json`))) as { echo: unknown };
     assert.deepEqual(out.echo, { i });
   }
+});
+
+test('the request’s timeout is the handler’s deadline: its remaining time is the job’s (less the runner’s margin), not 24 h', async () => {
+  const answer = await dispatch({ lambda_function: 'jobs-clock', payload: {}, timeout: 120 });
+  const r = await run(answer.job_id);
+  assert.equal(r.exitCode, 0, `${r.stderr}\n--- function:\n${r.containers?.function?.stderr}`);
+  const { remaining } = JSON.parse(String(await read(answer.url_out))) as { remaining: number };
+  assert.ok(remaining <= 110_000 && remaining > 90_000, `remaining ${remaining} ms of a 120 s job`);
+});
+
+test("an item set's items see the job's remaining time shrink, item after item", async () => {
+  const answer = await dispatch({
+    lambda_function: 'jobs-clock',
+    payloads: [{ pause: 1 }, { pause: 1 }, { pause: 0 }],
+    items_per_job: 3,
+    timeout: 120,
+  });
+  const r = await run(answer.job_id);
+  assert.equal(r.exitCode, 0, r.stderr);
+  const left: number[] = [];
+  for (const i of [0, 1, 2])
+    left.push(
+      (JSON.parse(String(await read(`${answer.url_out}${i}.json`))) as { remaining: number }).remaining,
+    );
+  assert.ok(left[0]! <= 110_000 && left[0]! > 90_000, `item 0: ${left[0]} ms`);
+  assert.ok(left[1]! <= left[0]! - 1000 && left[2]! <= left[1]! - 1000, `items: ${left.join(', ')} ms`);
 });
 
 // The executor itself, with a stand-in runner that serves one invocation on the address it is given (so this part

@@ -115,6 +115,38 @@ test('item set: a timeout (the deadline per item) fails its item with 124 in its
   assert.equal(s.result(1).i, 1);
 });
 
+test('item set: with --job-timeout each item’s remaining time is the job’s, shrinking item by item, never its own longer --timeout', async () => {
+  const s = makeSet([
+    { do: 'pause', seconds: 1 },
+    { do: 'pause', seconds: 1 },
+    { do: 'pause', seconds: 0 },
+  ]);
+  const r = await runSet(s, [
+    '--item-count',
+    '3',
+    '--items-per-job',
+    '3',
+    '--timeout',
+    '600',
+    '--job-timeout',
+    '60',
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const left = [0, 1, 2].map((i) => s.result(i).remaining as number);
+  assert.ok(left[0]! <= 50_000 && left[0]! > 40_000, `item 0: ${left[0]} ms (60 s less the 10 s margin)`);
+  assert.ok(left[1]! <= left[0]! - 1000, `item 1: ${left[1]} ms, after item 0's 1 s`);
+  assert.ok(left[2]! <= left[1]! - 1000, `item 2: ${left[2]} ms, after item 1's 1 s`);
+});
+
+test('item set: the job’s end ends the child: the item it was on fails with 124 (JobTimeoutError) in its record, the later ones are left unwritten; exit 124', async () => {
+  const s = makeSet([{}, { do: 'sleep', seconds: 30 }, {}]);
+  const r = await runSet(s, ['--item-count', '3', '--items-per-job', '3', '--job-timeout', '6']);
+  assert.equal(r.code, 124, r.stderr);
+  assert.match(r.last, /^JobTimeoutError: the job's time ran out \(--job-timeout 6 s/);
+  assert.deepEqual(s.files(), ['0.json', '0.run.json', '1.error.json', '1.run.json']);
+  assert.deepEqual([s.record(1).exit_code, s.error(1).errorType], [124, 'JobTimeoutError']);
+});
+
 test('item set: a retried child skips the items whose result and record exist and runs the others (a result without its record, of an attempt killed between the two, too)', async () => {
   const s = makeSet([{}, {}, {}, {}]);
   const log = join(s.dir, 'invoked.log');

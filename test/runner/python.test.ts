@@ -51,6 +51,43 @@ test('python: without --timeout the handler sees a deadline 24 h away', async ()
   assert.ok(remaining > 86_000_000 && remaining <= 86_400_000, `remaining ${remaining}`);
 });
 
+test('python: with --job-timeout the handler’s remaining time is the job’s end less the margin, not its own --timeout', async () => {
+  const r = await runCli([...h('context'), '--job-timeout', '60', '--timeout', '3600', fn, payload, '-']);
+  assert.equal(r.code, 0, r.stderr);
+  const { remaining } = JSON.parse(r.stdout);
+  // 60 s from the runner's start, less 10 s kept for the result and the record.
+  assert.ok(remaining > 40_000 && remaining <= 50_000, `remaining ${remaining}`);
+  const twin = await runCli([...h('context'), fn, payload, '-'], { env: { RUN_LAMBDA_JOB_TIMEOUT: '60' } });
+  const fromEnv = JSON.parse(twin.stdout).remaining;
+  assert.ok(fromEnv > 40_000 && fromEnv <= 50_000, `remaining ${fromEnv} (RUN_LAMBDA_JOB_TIMEOUT)`);
+});
+
+test('python: a handler that outlives the job’s end is ended before Batch would stop it: exit 124, JobTimeoutError, its record, no result', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'py-job-'));
+  const [out, rec] = [join(dir, 'out.json'), join(dir, 'out.run.json')];
+  const r = await runCli([...h('sleep'), '--job-timeout', '6', fn, 'data:,{"seconds": 30}', out]);
+  assert.equal(r.code, 124, r.stderr);
+  assert.match(
+    r.last,
+    /^JobTimeoutError: the job's time ran out \(--job-timeout 6 s, of which the last 1\.5 s .*ended$/,
+  );
+  assert.equal(existsSync(out), false);
+  const record = JSON.parse(readFileSync(rec, 'utf8'));
+  assert.deepEqual(
+    [record.status, record.exit_code, record.error.errorType],
+    ['failed', 124, 'JobTimeoutError'],
+  );
+});
+
+test('python: --job-timeout that is not a positive number of seconds is a usage error', async () => {
+  const r = await runCli([...h('echo'), fn, payload, '-'], { env: { RUN_LAMBDA_JOB_TIMEOUT: '12h' } });
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(
+    r.last,
+    /^UsageError: --job-timeout \(RUN_LAMBDA_JOB_TIMEOUT\) must be a positive number of seconds/,
+  );
+});
+
 test('python: a pkg/module.func handler resolves as Lambda resolves it', async () => {
   const r = await runCli(['--handler', 'pkg/sub/mod.handler', fn, payload, '-']);
   assert.equal(r.code, 0, r.stderr);

@@ -9,8 +9,14 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
 import { crc32 } from 'node:zlib';
-import { FunctionError, RuntimeNotAvailableError, TimeoutError } from '../../runner/errors.js';
+import {
+  FunctionError,
+  JobTimeoutError,
+  RuntimeNotAvailableError,
+  TimeoutError,
+} from '../../runner/errors.js';
 import { createLogger } from '../../runner/log.js';
+import { jobClock } from '../../runner/runtime/deadline.js';
 import { externalRuntime } from '../../runner/runtime/external.js';
 import type { RuntimeHost } from '../../runner/runtime/host.js';
 import { openSession } from '../../runner/runtime/session.js';
@@ -137,6 +143,68 @@ test('session: the deadline kills the runtime, fails that invocation with Timeou
   assert.equal(c.body, '{"i":2}');
   await call(api, 'POST', `/invocation/${c.id}/response`, '"ok"');
   assert.equal((await next).bytes, 4);
+  await api.close();
+});
+
+test('session: the job’s end, sooner than the invocation’s timeout, is the deadline the runtime sees and the one enforced (JobTimeoutError, exit 124)', async () => {
+  const api = await startRuntimeApi();
+  const host = standInHost();
+  const timers = manualTimers();
+  let clock = 2_000_000;
+  const job = jobClock(clock, 100); // invocations must end by 2_000_000 + 90_000
+  const session = openSession({
+    api,
+    host,
+    invokedFunctionArn: 'arn:f',
+    log,
+    now: () => clock,
+    setTimer: timers.setTimer,
+    job,
+  });
+  clock += 60_000;
+  const late = session.serve({ ...offer('{"late":true}'), timeoutSeconds: 300 });
+  const a = await nextOf(api);
+  assert.equal(a.deadline, String(2_090_000), 'the job’s end less its margin, not 300 s away');
+  assert.equal(timers.armed[0]?.ms, 30_000);
+  timers.fireAll();
+  await assert.rejects(late, (err: Error) => {
+    assert.ok(err instanceof JobTimeoutError);
+    assert.equal(err.exitCode, 124);
+    assert.match(err.message, /^the job's time ran out \(--job-timeout 100 s, .*the invocation was ended$/);
+    return true;
+  });
+  assert.equal(host.calls.kill, 1);
+  // Past the job's end nothing more is offered: the runtime is not asked for.
+  clock += 30_000;
+  const ready = host.calls.ready;
+  await assert.rejects(session.serve(offer('{}')), /no time was left to start the invocation/);
+  assert.equal(host.calls.ready, ready + 1);
+  assert.equal(api.phase === 'invoking', false);
+  await api.close();
+});
+
+test('session: an invocation timeout sooner than the job’s end stays a TimeoutError of its own', async () => {
+  const api = await startRuntimeApi();
+  const host = standInHost();
+  const timers = manualTimers();
+  const clock = 3_000_000;
+  const session = openSession({
+    api,
+    host,
+    invokedFunctionArn: 'arn:f',
+    log,
+    now: () => clock,
+    setTimer: timers.setTimer,
+    job: jobClock(clock, 3600),
+  });
+  const served = session.serve({ ...offer('{}'), timeoutSeconds: 5 });
+  const a = await nextOf(api);
+  assert.equal(a.deadline, String(3_005_000));
+  timers.fireAll();
+  await assert.rejects(
+    served,
+    (err: Error) => err instanceof TimeoutError && !(err instanceof JobTimeoutError),
+  );
   await api.close();
 });
 
