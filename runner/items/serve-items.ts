@@ -31,6 +31,13 @@ export function endsTheChild(err: unknown): boolean {
   return code === ExitCode.payload || code === ExitCode.prepare;
 }
 
+/** What ends the child before its next item: a stop signal, or the job's time spent (that item is left unwritten). */
+function stopBefore(signal: AbortSignal | undefined, job: JobClock | undefined, now: number): unknown {
+  if (signal?.aborted) return new StoppedBySignalError((signal.reason as NodeJS.Signals) ?? 'SIGTERM');
+  if (job && now >= job.endMs) return new JobTimeoutError(jobOverMessage(job, false));
+  return undefined;
+}
+
 type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
 const settle = <T>(p: Promise<T>): Promise<Settled<T>> =>
   p.then(
@@ -83,14 +90,9 @@ export async function serveItems(
     fetchMore();
     const got = (await ahead.shift()) as Settled<Fetched>;
     fetchMore();
-    const job = input.job;
-    const over = job !== undefined && writes.now() >= job.endMs;
-    if (signal?.aborted || over) {
+    stop = stopBefore(signal, input.job, writes.now());
+    if (stop !== undefined) {
       if (got.ok && got.value.kind === 'ready') await got.value.remove();
-      stop =
-        job && !signal?.aborted
-          ? new JobTimeoutError(jobOverMessage(job, false))
-          : new StoppedBySignalError((signal?.reason as NodeJS.Signals) ?? 'SIGTERM');
       break;
     }
     const facts: RunFacts = { ...base, payload: { url: recordUrlOf(item.source) } };
