@@ -77,6 +77,11 @@ export interface RunOptions {
   firstAttempt: boolean;
   /** RUN_LAMBDA_IMAGE_RUNTIME: the image's runtime (the run record's `runner.image_runtime`). */
   imageRuntime?: string;
+  /**
+   * --memory-events: the cgroup file whose `oom_kill` count tells that the runtime the runner started was killed for
+   * want of memory (default: the runner's own cgroup's, runtime/oom.ts).
+   */
+  memoryEvents?: string;
 }
 
 export type ParsedArgs = { kind: 'help' } | { kind: 'version' } | { kind: 'run'; options: RunOptions };
@@ -99,6 +104,7 @@ const valueFlags = [
   'items-per-job',
   'runtime-api',
   'init-timeout',
+  'memory-events',
 ] as const;
 type ValueFlag = (typeof valueFlags)[number];
 
@@ -194,6 +200,7 @@ export function parseArgs(argv: readonly string[], env: Env): ParsedArgs {
         envString(env, AWS_BATCH_JOB_ARRAY_INDEX),
       ),
       imageRuntime: envString(env, 'RUN_LAMBDA_IMAGE_RUNTIME'),
+      memoryEvents: pick('memory-events'),
       firstAttempt: envString(env, 'AWS_BATCH_JOB_ATTEMPT') === '1',
     };
     if (options.items && options.recordUrl !== undefined) {

@@ -86,6 +86,7 @@ export async function runSingle(opts: RunOptions, deps: RunDeps): Promise<RunRes
       signal,
       now,
       job: deps.job,
+      memoryEvents: opts.memoryEvents,
     });
     const session = serving.session;
     const served = await log

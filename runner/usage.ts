@@ -47,6 +47,8 @@ Options (each also read from RUN_LAMBDA_<NAME>, e.g. RUN_LAMBDA_LOG_LEVEL; a fla
                         function's own image), which connects to --runtime-api
   --runtime-api <h:p>   where the Runtime API listens with --external-runtime (default ${DEFAULT_EXTERNAL_RUNTIME_API})
   --init-timeout <s>    how long to wait for the external runtime's first request (default ${DEFAULT_INIT_TIMEOUT_S}; exit 3)
+  --memory-events <f>   the cgroup file whose oom_kill count tells that the runtime was killed for want of memory
+                        (Runtime.OutOfMemory; default: the runner's own cgroup's memory.events, v1 memory.oom_control)
   --help                show this text
   --version             show the version
 

@@ -81,6 +81,7 @@ export async function runItemSet(opts: RunOptions, set: ItemSetOptions, deps: Ru
         now,
         retryUntaken: true,
         job: deps.job,
+        memoryEvents: opts.memoryEvents,
       });
     } catch (err) {
       const error = asStopped(err, signal, log);

@@ -37,6 +37,8 @@ export interface ServingInput {
   retryUntaken?: boolean;
   /** The job's budget (--job-timeout), which bounds every invocation's deadline. */
   job?: JobClock;
+  /** --memory-events: the cgroup file that tells a spawned runtime's out-of-memory kill */
+  memoryEvents?: string;
 }
 
 export interface Serving {
@@ -85,10 +87,12 @@ export function serveOn(api: RuntimeApi, input: ServingInput): Serving {
           spawn: input.spawn,
           log,
           stopGraceMs: input.stopGraceMs,
+          memoryEvents: input.memoryEvents,
         })
       : externalRuntime({
           address: api.address,
           connected: () => api.connected(),
+          onNext: (hook) => api.onNext(hook),
           initTimeoutSeconds: src.initTimeoutSeconds,
           log,
         });

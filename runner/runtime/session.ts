@@ -7,7 +7,7 @@ import { FunctionError, JobTimeoutError, StoppedBySignalError, TimeoutError } fr
 import type { Logger } from '../log.js';
 import type { RuntimeApi, StoredResult } from '../runtime-api/server.js';
 import { invocationDeadline, type JobClock, jobOverMessage } from './deadline.js';
-import type { RuntimeHost } from './host.js';
+import { type RuntimeHost, RuntimeLossType } from './host.js';
 import type { InvocationHeaders } from './invocation-headers.js';
 import { setLongTimeout } from './long-timer.js';
 import { toResult } from './outcome.js';
@@ -70,7 +70,14 @@ export interface Session {
 }
 
 /** An invocation the runtime never took (it went away first): offered again, once, to a fresh runtime. */
-class NotTakenError extends Error {}
+class NotTakenError extends Error {
+  constructor(
+    message: string,
+    readonly errorType: string = RuntimeLossType.exit,
+  ) {
+    super(message);
+  }
+}
 
 export function openSession(input: SessionInput): Session {
   const { api, host, log } = input;
@@ -98,12 +105,12 @@ export function openSession(input: SessionInput): Session {
    * The runtime is done for (it went away, or holds an invocation that ended without it): whatever it held ends as
    * `runtime-lost` with `reason`, everything of it is ended, and the next invocation gets a fresh one.
    */
-  const abandon = (reason: string) => {
+  const abandon = (reason: string, errorType?: RuntimeLossType) => {
     // What the record of an invocation this runtime held says of it.
     servedBy ??= initialized;
     generation += 1;
     host.discard();
-    api.reset(reason);
+    api.reset(reason, errorType);
     watchConnection();
   };
 
@@ -112,11 +119,11 @@ export function openSession(input: SessionInput): Session {
     if (watched === generation) return;
     const gen = generation;
     watched = gen;
-    void host.lost().then(async (why) => {
+    void host.lost().then(async (loss) => {
       await api.settled();
       if (gen !== generation) return;
-      log.debug(`the runtime went away: ${why}`);
-      abandon(`${why} before it returned a result`);
+      log.debug(`the runtime went away: ${loss.reason}`);
+      abandon(`${loss.reason} before it returned a result`, loss.errorType);
     });
   };
 
@@ -153,7 +160,7 @@ export function openSession(input: SessionInput): Session {
       })
       .then((o) => {
         settled = true;
-        if (o.kind === 'runtime-lost' && !taken) throw new NotTakenError(o.reason);
+        if (o.kind === 'runtime-lost' && !taken) throw new NotTakenError(o.reason, o.errorType);
         return o;
       });
     const cleanups: (() => void)[] = [];
@@ -200,13 +207,13 @@ export function openSession(input: SessionInput): Session {
       return await serveOnce(offer);
     } catch (err) {
       if (!(err instanceof NotTakenError)) throw err;
-      if (!input.retryUntaken) throw new FunctionError('Runtime.ExitError', err.message);
+      if (!input.retryUntaken) throw new FunctionError(err.errorType, err.message);
       log.debug(`the runtime went away before it took the event (${err.message}); offering it to a new one`);
     }
     try {
       return await serveOnce(offer);
     } catch (err) {
-      if (err instanceof NotTakenError) throw new FunctionError('Runtime.ExitError', err.message);
+      if (err instanceof NotTakenError) throw new FunctionError(err.errorType, err.message);
       throw err;
     }
   }

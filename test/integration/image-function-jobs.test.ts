@@ -48,12 +48,23 @@ def handler(event, context):
     return {"remaining": left}
 `;
 
+// Its runtime dies mid-invocation: SIGKILLed (as the OOM killer or a crash in native code would end it), after
+// `after` seconds of work.
+const DYING = `import os, signal, sys, time
+
+def handler(event, context):
+    print("handler started", file=sys.stderr, flush=True)
+    time.sleep(event.get("after", 0))
+    os.kill(os.getpid(), signal.SIGKILL)
+`;
+
 const FNS: [string, FunctionImageSpec][] = [
   ['jobs-py', { runtime: 'python', files: { 'app.py': PY }, cmd: ['app.handler'] }],
   ['jobs-node', { runtime: 'nodejs', files: { 'index.mjs': NODE }, cmd: ['index.handler'] }],
   ['jobs-fail', { runtime: 'python', files: { 'app.py': FAILING }, cmd: ['app.handler'] }],
   ['jobs-silent', { runtime: 'python', files: { 'app.py': SILENT_PYTHON_APP }, cmd: ['app.handler'] }],
   ['jobs-clock', { runtime: 'python', files: { 'app.py': CLOCK }, cmd: ['app.handler'] }],
+  ['jobs-dying', { runtime: 'python', files: { 'app.py': DYING }, cmd: ['app.handler'] }],
 ];
 
 let w: World;
@@ -155,6 +166,36 @@ test("an image function's item set: each child serves its items to one runtime; 
     assert.deepEqual(out.echo, { i });
   }
 });
+
+for (const after of [0, 1]) {
+  test(`a runtime that dies ${after ? 'mid-invocation' : 'right after taking the event'}: seen within seconds (not at the job's timeout), exit 1 Runtime.ExitError, its record, nothing at url_out`, async () => {
+    const answer = await dispatch({ lambda_function: 'jobs-dying', payload: { after } });
+    // Batch's SIGTERM at the attempt's end, here a minute away: a runner that does not see the runtime go waits for it.
+    const r = await executeJob(w.h, answer.job_id, {
+      images: (image) => images.get(image),
+      processEnv: { RUN_LAMBDA_CACHE_DIR: join(dir, 'cache'), RUN_LAMBDA_OPT_DIR: join(dir, 'opt-dying') },
+      env: { RUN_LAMBDA_LOG_LEVEL: 'debug' },
+      killAfterMs: 60_000,
+    });
+    assert.equal(r.exitCode, 1, `${r.stderr}\n--- function:\n${r.containers?.function?.stderr}`);
+    assert.match(
+      r.lastLine,
+      /^Runtime\.ExitError: the function's runtime \(process \d+, python3\) ended before it returned a result$/,
+    );
+    assert.match(r.stderr, /the function's runtime is process \d+ \(python3\); watching it/);
+    assert.equal(r.containers?.function?.signal, 'SIGKILL', 'the function container’s process was what died');
+    assert.equal(await read(answer.url_out), undefined);
+    const record = JSON.parse(String(await read(answer.record_url))) as {
+      status: string;
+      exit_code: number;
+      error: { errorType: string };
+    };
+    assert.deepEqual(
+      [record.status, record.exit_code, record.error.errorType],
+      ['failed', 1, 'Runtime.ExitError'],
+    );
+  });
+}
 
 test('the request’s timeout is the handler’s deadline: its remaining time is the job’s (less the runner’s margin), not 24 h', async () => {
   const answer = await dispatch({ lambda_function: 'jobs-clock', payload: {}, timeout: 120 });

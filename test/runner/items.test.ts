@@ -106,6 +106,33 @@ test('item set: a handler that crashes the runtime fails its item; a fresh runti
   assert.equal(s.result(2).served, 1);
 });
 
+test('item set: an item that SIGKILLs the runtime fails alone (Runtime.ExitError); the next item runs on a fresh runtime', async () => {
+  const s = makeSet([{}, { do: 'kill' }, {}]);
+  const r = await runSet(s, ['--item-count', '3', '--items-per-job', '3']);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.last, /^ItemsFailedError: 1 of 3 items failed: 1 \(Runtime\.ExitError\)/);
+  assert.equal(s.error(1).errorMessage, 'runtime was killed with SIGKILL before it returned a result');
+  assert.notEqual(s.result(0).pid, s.result(2).pid, 'started again');
+  assert.equal(s.result(2).served, 1);
+});
+
+test('item set: an item the OOM killer ends fails as Runtime.OutOfMemory (the cgroup’s count rose while its runtime ran); the next runs on a fresh runtime', async () => {
+  const s = makeSet([{}, { do: 'kill' }, {}]);
+  const events = join(s.dir, 'memory.events');
+  writeFileSync(events, 'oom 0\noom_kill 0\n');
+  // The kernel counts the kill before it sends SIGKILL: item 1's event bumps the count as it starts.
+  writeFileSync(join(s.in, '1.json'), JSON.stringify({ i: 1, do: 'kill', bump: events }));
+  const r = await runSet(s, ['--item-count', '3', '--items-per-job', '3', '--memory-events', events]);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.last, /1 of 3 items failed: 1 \(Runtime\.OutOfMemory\)/);
+  assert.match(
+    s.error(1).errorMessage,
+    /by the out-of-memory killer \(its cgroup's oom_kill count rose from 0 to 1\)/,
+  );
+  assert.equal(s.record(1).exit_code, 1);
+  assert.equal(s.result(2).i, 2);
+});
+
 test('item set: a timeout (the deadline per item) fails its item with 124 in its record; the next one runs', async () => {
   const s = makeSet([{ do: 'sleep', seconds: 30 }, {}]);
   const r = await runSet(s, ['--item-count', '2', '--items-per-job', '2', '--timeout', '1']);

@@ -171,6 +171,53 @@ test('python: a runtime killed mid-invocation is Runtime.ExitError, exit 1, no o
   assert.equal(r.stdout, '');
 });
 
+/** A cgroup v2 memory.events as the kernel keeps it, `kills` out-of-memory kills counted so far. */
+function memoryEvents(kills: number) {
+  const dir = mkdtempSync(join(tmpdir(), 'py-cgroup-'));
+  const file = join(dir, 'memory.events');
+  writeFileSync(file, `low 0\nhigh 0\nmax 7\noom 1\noom_kill ${kills}\noom_group_kill 0\n`);
+  return { dir, file };
+}
+
+test('python: a runtime the OOM killer ends (its cgroup’s oom_kill count rises, then SIGKILL) is Runtime.OutOfMemory, exit 1, in its record', async () => {
+  const cg = memoryEvents(2);
+  const out = join(cg.dir, 'out.json');
+  // The handler does what the kernel does: counts the kill in memory.events, then SIGKILLs its process.
+  const event = `data:,${encodeURIComponent(JSON.stringify({ memory_events: cg.file }))}`;
+  const r = await runCli([...h('out_of_memory'), '--memory-events', cg.file, fn, event, out]);
+  assert.equal(r.code, 1, r.stderr);
+  assert.equal(
+    r.last,
+    "Runtime.OutOfMemory: runtime was killed with SIGKILL by the out-of-memory killer (its cgroup's oom_kill count rose from 2 to 3) before it returned a result",
+  );
+  assert.equal(existsSync(out), false);
+  const record = JSON.parse(readFileSync(join(cg.dir, 'out.run.json'), 'utf8'));
+  assert.deepEqual(
+    [record.status, record.exit_code, record.error.errorType],
+    ['failed', 1, 'Runtime.OutOfMemory'],
+  );
+  // The env twin names the file as well.
+  const twin = await runCli([...h('out_of_memory'), fn, event, '-'], {
+    env: { RUN_LAMBDA_MEMORY_EVENTS: cg.file },
+  });
+  assert.match(twin.last, /^Runtime\.OutOfMemory: .*rose from 3 to 4\)/);
+});
+
+test('python: a SIGKILL while the cgroup counts no OOM kill stays Runtime.ExitError (and so does a cgroup file without the count)', async () => {
+  const cg = memoryEvents(5);
+  const r = await runCli([...h('exits'), '--memory-events', cg.file, fn, payload, '-']);
+  assert.equal(r.last, 'Runtime.ExitError: runtime was killed with SIGKILL before it returned a result');
+  writeFileSync(cg.file, 'low 0\n');
+  const event = `data:,${encodeURIComponent(JSON.stringify({ memory_events: cg.file }))}`;
+  const none = await runCli([...h('out_of_memory'), '--memory-events', cg.file, fn, event, '-']);
+  assert.equal(none.last, 'Runtime.ExitError: runtime was killed with SIGKILL before it returned a result');
+  const missing = await runCli([...h('exits'), '--memory-events', join(cg.dir, 'nowhere'), fn, payload, '-']);
+  assert.equal(
+    missing.last,
+    'Runtime.ExitError: runtime was killed with SIGKILL before it returned a result',
+  );
+});
+
 test('python: the default output is <payload>_out.json beside it, written only on success; the input never changes', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'py-default-'));
   const p = join(dir, 'item.json');

@@ -252,6 +252,7 @@ test('the definition: Fargate, the runner essential with the external-runtime co
   assert.equal(task.executionRoleArn, SETTINGS_ENV.JOB_EXECUTION_ROLE_ARN);
   assert.deepEqual(task.networkConfiguration, { assignPublicIp: 'ENABLED' });
   assert.deepEqual(task.runtimePlatform, { operatingSystemFamily: 'LINUX', cpuArchitecture: 'X86_64' });
+  assert.equal(task.pidMode, 'task', 'one PID namespace: the runner sees the function’s runtime go');
   const [runner, ready, func, ...more] = task.containers ?? [];
   assert.deepEqual(more, []);
   assert.deepEqual(runner, {

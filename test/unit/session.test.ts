@@ -18,7 +18,7 @@ import {
 import { createLogger } from '../../runner/log.js';
 import { jobClock } from '../../runner/runtime/deadline.js';
 import { externalRuntime } from '../../runner/runtime/external.js';
-import type { RuntimeHost } from '../../runner/runtime/host.js';
+import type { RuntimeHost, RuntimeLoss } from '../../runner/runtime/host.js';
 import { openSession } from '../../runner/runtime/session.js';
 import { startRuntimeApi } from '../../runner/runtime-api/server.js';
 import { call } from '../support/runtime-api-client.js';
@@ -37,12 +37,15 @@ function offer(event: string) {
 
 /** A host the test drives: counts what the session asks of it; `lose` ends the current runtime. */
 function standInHost() {
-  let lose!: (why: string) => void;
-  let lost = new Promise<string>((r) => {
+  let lose!: (loss: RuntimeLoss) => void;
+  let lost = new Promise<RuntimeLoss>((r) => {
     lose = r;
   });
   const calls = { ready: 0, kill: 0, discard: 0 };
-  const host: RuntimeHost & { calls: typeof calls; lose(why: string): void } = {
+  const host: RuntimeHost & {
+    calls: typeof calls;
+    lose(why: string, errorType?: RuntimeLoss['errorType']): void;
+  } = {
     label: 'stand-in',
     calls,
     async ready() {
@@ -55,12 +58,12 @@ function standInHost() {
     async stop() {},
     discard() {
       calls.discard += 1;
-      lost = new Promise<string>((r) => {
+      lost = new Promise<RuntimeLoss>((r) => {
         lose = r;
       });
     },
     end() {},
-    lose: (why) => lose(why),
+    lose: (why, errorType = 'Runtime.ExitError') => lose({ reason: why, errorType }),
   };
   return host;
 }
