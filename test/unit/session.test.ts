@@ -297,3 +297,33 @@ test('external runtime: ready waits for its first request; none within the init 
   assert.equal((await served).bytes, 2);
   await api.close();
 });
+
+test('external runtime: where its process cannot be found (no shared PID namespace), that is said once and invocations are served as before', async () => {
+  const api = await startRuntimeApi();
+  const lines: string[] = [];
+  const warnLog = createLogger('warn', (l) => lines.push(l));
+  // A /proc with no process and no connection in it: what a runner in a PID namespace of its own sees of the runtime.
+  const root = mkdtempSync(join(tmpdir(), 'no-proc-'));
+  const host = externalRuntime({
+    address: api.address,
+    connected: () => api.connected(),
+    onNext: (hook) => api.onNext(hook),
+    initTimeoutSeconds: 60,
+    log: warnLog,
+    proc: { root },
+  });
+  const session = openSession({ api, host, invokedFunctionArn: 'arn:f', log: warnLog, retryUntaken: true });
+  for (const i of [0, 1]) {
+    const served = session.serve(offer(`{"i":${i}}`));
+    const a = await nextOf(api);
+    await call(api, 'POST', `/invocation/${a.id}/response`, `${i}`);
+    assert.equal((await served).bytes, 1);
+  }
+  assert.equal(lines.length, 1, lines.join(''));
+  assert.match(
+    lines[0] ?? '',
+    /^run-lambda: warning: cannot tell which process is the function's runtime \(its connection \(port \d+ to \d+\) is not in .*\/net\/tcp\): one that dies will be seen only at the deadline; its job needs one PID namespace for the task \(pidMode task\)\n$/,
+  );
+  host.end();
+  await api.close();
+});
