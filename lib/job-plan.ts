@@ -19,6 +19,11 @@ export type JobParameters = Record<(typeof JobParameterNames)[number], string>;
 export const RUN_LAMBDA_ITEM_COUNT = 'RUN_LAMBDA_ITEM_COUNT';
 export const RUN_LAMBDA_ITEMS_PER_JOB = 'RUN_LAMBDA_ITEMS_PER_JOB';
 export const AWS_BATCH_JOB_ARRAY_INDEX = 'AWS_BATCH_JOB_ARRAY_INDEX';
+/**
+ * The job's attempt duration in seconds, which the runner keeps every invocation's deadline within (its
+ * `--job-timeout`): set by the dispatcher from the request's `timeout` and by the job definitions from their own.
+ */
+export const RUN_LAMBDA_JOB_TIMEOUT = 'RUN_LAMBDA_JOB_TIMEOUT';
 /** Set by the runner for the function it runs, so `isBatchJob()` holds wherever the runner runs it. */
 export const RUN_LAMBDA_JOB = 'RUN_LAMBDA_JOB';
 
@@ -127,13 +132,20 @@ export function jobParameters(plan: JobPlan): JobParameters {
   return { lambda_function: plan.function, url: plan.payload.url, url_out: plan.output };
 }
 
-/** The container environment the plan adds: the item-set variables, none for a single payload. */
+/**
+ * The runner's environment the plan adds: the item-set variables (none for a single payload), and the job's timeout
+ * when the request sets one (else the job definition's own value stands).
+ */
 export function jobEnvironment(plan: JobPlan): { name: string; value: string }[] {
-  if (plan.payload.kind !== 'set') return [];
-  return [
-    { name: RUN_LAMBDA_ITEM_COUNT, value: String(plan.payload.itemCount) },
-    { name: RUN_LAMBDA_ITEMS_PER_JOB, value: String(plan.payload.itemsPerJob) },
-  ];
+  const env =
+    plan.payload.kind === 'set'
+      ? [
+          { name: RUN_LAMBDA_ITEM_COUNT, value: String(plan.payload.itemCount) },
+          { name: RUN_LAMBDA_ITEMS_PER_JOB, value: String(plan.payload.itemsPerJob) },
+        ]
+      : [];
+  if (plan.timeout !== undefined) env.push({ name: RUN_LAMBDA_JOB_TIMEOUT, value: String(plan.timeout) });
+  return env;
 }
 
 function fail(field: string, problem: string): never {

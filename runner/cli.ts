@@ -60,6 +60,8 @@ async function main(argv: string[]): Promise<number> {
       spawn,
       signal: controller.signal,
       version: VERSION,
+      // Batch counts a job's time from the task's start: the nearest this process knows is its own start.
+      processStarted: performance.timeOrigin,
     });
     return 0;
   } catch (err) {

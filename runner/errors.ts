@@ -93,6 +93,14 @@ export class TimeoutError extends RunnerError {
   override readonly exitCode = ExitCode.timeout;
 }
 
+/**
+ * The job's own time (--job-timeout, Batch's attempt duration) ran out: the invocation was ended (or not started)
+ * before Batch's SIGTERM. Exit 124; in an item set it ends the child, as the job's end would.
+ */
+export class JobTimeoutError extends TimeoutError {
+  override name = 'JobTimeoutError';
+}
+
 /** The runner was stopped by a signal. Exit 128+N. */
 export class StoppedBySignalError extends RunnerError {
   override name = 'StoppedBySignalError';

@@ -8,6 +8,7 @@ import {
   AWS_BATCH_JOB_ARRAY_INDEX,
   RUN_LAMBDA_ITEM_COUNT,
   RUN_LAMBDA_ITEMS_PER_JOB,
+  RUN_LAMBDA_JOB_TIMEOUT,
 } from '../lib/job-plan.js';
 import { UsageError } from './errors.js';
 import type { LogLevel } from './log.js';
@@ -41,8 +42,13 @@ export interface RunOptions {
   outputUrl?: string;
   handler?: string;
   runtime?: string;
-  /** Seconds; undefined means no deadline is enforced. */
+  /** Seconds each invocation (each item) may run; undefined means none of its own. */
   timeoutSeconds?: number;
+  /**
+   * Seconds the whole run may take (--job-timeout, Batch's attempt duration): every invocation's deadline is at most
+   * its end, less the room kept to write the result and the record (runtime/deadline.ts).
+   */
+  jobTimeoutSeconds?: number;
   /** Seconds a network connection may stay silent before it is abandoned and retried (DEFAULT_IDLE_TIMEOUT_S). */
   networkTimeoutSeconds: number;
   cacheDir: string;
@@ -71,6 +77,11 @@ export interface RunOptions {
   firstAttempt: boolean;
   /** RUN_LAMBDA_IMAGE_RUNTIME: the image's runtime (the run record's `runner.image_runtime`). */
   imageRuntime?: string;
+  /**
+   * --memory-events: the cgroup file whose `oom_kill` count tells that the runtime the runner started was killed for
+   * want of memory (default: the runner's own cgroup's, runtime/oom.ts).
+   */
+  memoryEvents?: string;
 }
 
 export type ParsedArgs = { kind: 'help' } | { kind: 'version' } | { kind: 'run'; options: RunOptions };
@@ -79,6 +90,7 @@ const valueFlags = [
   'handler',
   'runtime',
   'timeout',
+  'job-timeout',
   'network-timeout',
   'cache-dir',
   'opt-dir',
@@ -92,6 +104,7 @@ const valueFlags = [
   'items-per-job',
   'runtime-api',
   'init-timeout',
+  'memory-events',
 ] as const;
 type ValueFlag = (typeof valueFlags)[number];
 
@@ -166,6 +179,7 @@ export function parseArgs(argv: readonly string[], env: Env): ParsedArgs {
       handler: pick('handler'),
       runtime: parseRuntime(pick('runtime')),
       timeoutSeconds: parseSeconds('--timeout', pick('timeout')),
+      jobTimeoutSeconds: parseSeconds(`--job-timeout (${RUN_LAMBDA_JOB_TIMEOUT})`, pick('job-timeout')),
       networkTimeoutSeconds:
         parseSeconds('--network-timeout', pick('network-timeout')) ?? DEFAULT_IDLE_TIMEOUT_S,
       // Absolute, so that the runtime (started in the task root) sees the same folders.
@@ -186,6 +200,7 @@ export function parseArgs(argv: readonly string[], env: Env): ParsedArgs {
         envString(env, AWS_BATCH_JOB_ARRAY_INDEX),
       ),
       imageRuntime: envString(env, 'RUN_LAMBDA_IMAGE_RUNTIME'),
+      memoryEvents: pick('memory-events'),
       firstAttempt: envString(env, 'AWS_BATCH_JOB_ATTEMPT') === '1',
     };
     if (options.items && options.recordUrl !== undefined) {

@@ -7,6 +7,7 @@ import { runItemSet } from './items/run-set.js';
 import type { Logger } from './log.js';
 import type { RunOptions } from './options.js';
 import type { RecordContext } from './record/build.js';
+import { type JobClock, jobClock } from './runtime/deadline.js';
 import type { SpawnFn } from './runtime/process.js';
 import { runSingle } from './single.js';
 
@@ -25,6 +26,13 @@ export interface RunDeps {
   now?: () => number;
   /** Who writes the run records (set by `run`). */
   record: RecordContext;
+  /**
+   * Epoch ms the runner's process started (cli.ts: performance.timeOrigin), from which --job-timeout counts, as
+   * Batch counts the attempt's duration from the task's start; `now()` when not given.
+   */
+  processStarted?: number;
+  /** The job's budget, from --job-timeout (set by `run`). */
+  job?: JobClock;
 }
 
 export interface RunResult {
@@ -64,10 +72,12 @@ export function asStopped(err: unknown, signal: AbortSignal | undefined, log: Lo
 
 export async function run(
   opts: RunOptions,
-  deps: Omit<RunDeps, 'record'> & { version?: string },
+  deps: Omit<RunDeps, 'record' | 'job'> & { version?: string },
 ): Promise<RunResult> {
+  const started = deps.processStarted ?? (deps.now ?? Date.now)();
   const full: RunDeps = {
     ...deps,
+    ...(opts.jobTimeoutSeconds === undefined ? {} : { job: jobClock(started, opts.jobTimeoutSeconds) }),
     record: {
       version: deps.version ?? '0.0.0-dev',
       ...(opts.imageRuntime ? { imageRuntime: opts.imageRuntime } : {}),

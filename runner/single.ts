@@ -76,7 +76,18 @@ export async function runSingle(opts: RunOptions, deps: RunDeps): Promise<RunRes
     const runtime = await runtimeFor(fn, opts, deps, workDir, local);
     facts.prepared = now();
     api ??= await listenRuntimeApi(undefined, log);
-    serving = serveOn(api, { fn, runtime, compat: opts.compat, env, spawn: deps.spawn, log, signal, now });
+    serving = serveOn(api, {
+      fn,
+      runtime,
+      compat: opts.compat,
+      env,
+      spawn: deps.spawn,
+      log,
+      signal,
+      now,
+      job: deps.job,
+      memoryEvents: opts.memoryEvents,
+    });
     const session = serving.session;
     const served = await log
       .step('invoke', () =>

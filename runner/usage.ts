@@ -1,6 +1,7 @@
 // The runner's one usage text: printed by --help and above every usage error.
 import { DEFAULT_IDLE_TIMEOUT_S, MAX_CONNECT_TIMEOUT_S } from '../lib/aws-config.js';
 import { LogLevels } from './log.js';
+import { JOB_END_MARGIN_MS } from './runtime/deadline.js';
 import { DEFAULT_INIT_TIMEOUT_S } from './runtime/external.js';
 
 export const DEFAULT_EXTERNAL_RUNTIME_API = '127.0.0.1:9001';
@@ -25,6 +26,9 @@ Options (each also read from RUN_LAMBDA_<NAME>, e.g. RUN_LAMBDA_LOG_LEVEL; a fla
   --runtime <r>         runtime, e.g. python3.12, nodejs20.x, provided.al2023 (local default: from the files)
   --timeout <s>         deadline in seconds (each item's, in a set), seen by the handler and enforced (exit 124);
                         default none
+  --job-timeout <s>     the whole run's time (Batch's attempt duration, counted from the runner's start): no
+                        invocation's deadline is later than its end less up to ${JOB_END_MARGIN_MS / 1000} s kept to write the result
+                        and the record; past it the invocation ends (exit 124, JobTimeoutError); default none
   --network-timeout <s> seconds a connection to AWS may stay silent before it is retried (default ${DEFAULT_IDLE_TIMEOUT_S};
                         connecting may take at most ${MAX_CONNECT_TIMEOUT_S} s, or this when lower)
   --cache-dir <dir>     cache for function code and runtime clients
@@ -43,6 +47,8 @@ Options (each also read from RUN_LAMBDA_<NAME>, e.g. RUN_LAMBDA_LOG_LEVEL; a fla
                         function's own image), which connects to --runtime-api
   --runtime-api <h:p>   where the Runtime API listens with --external-runtime (default ${DEFAULT_EXTERNAL_RUNTIME_API})
   --init-timeout <s>    how long to wait for the external runtime's first request (default ${DEFAULT_INIT_TIMEOUT_S}; exit 3)
+  --memory-events <f>   the cgroup file whose oom_kill count tells that the runtime was killed for want of memory
+                        (Runtime.OutOfMemory; default: the runner's own cgroup's memory.events, v1 memory.oom_control)
   --help                show this text
   --version             show the version
 

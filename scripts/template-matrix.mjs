@@ -70,6 +70,9 @@ function jobDefinition(d) {
     '        - { Type: MEMORY, Value: !Ref JobMemory }',
     '      Environment:',
     '        - { Name: RUN_LAMBDA_LOG_LEVEL, Value: !Ref LogLevel }',
+    // The runner keeps the handler's deadline within the attempt's duration (lib/job-plan.ts RUN_LAMBDA_JOB_TIMEOUT);
+    // a request's own `timeout` overrides both.
+    '        - { Name: RUN_LAMBDA_JOB_TIMEOUT, Value: !Ref JobTimeoutSeconds }',
     '      NetworkConfiguration: !If [IsFargate, { AssignPublicIp: !Ref AssignPublicIp }, !Ref AWS::NoValue]',
     '      FargatePlatformConfiguration: !If [IsFargate, { PlatformVersion: LATEST }, !Ref AWS::NoValue]',
     '    Timeout:',

@@ -75,7 +75,7 @@ export function submitJobInput(plan: JobPlan): SubmitJobCommandInput {
   const environment = jobEnvironment(plan);
   if (plan.image.kind === 'function-image') {
     // Two containers: the request's resources are the function's (the runner takes a share of the task's
-    // unreserved headroom); the item-set variables are the runner's, which reads them.
+    // unreserved headroom); the item-set variables and the job's timeout are the runner's, which reads them.
     const containers: TaskContainerOverrides[] = [
       {
         name: FUNCTION_CONTAINER,

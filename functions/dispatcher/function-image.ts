@@ -10,6 +10,7 @@ import {
   RESOLVED_IMAGE,
   RETRY_ON_EXIT,
   RUN_LAMBDA_JOB,
+  RUN_LAMBDA_JOB_TIMEOUT,
   RUNNER_CONTAINER,
 } from '../../lib/job-plan.js';
 import type { BatchJobRequest } from '../../lib/request.js';
@@ -182,7 +183,8 @@ const pairs = (env: Record<string, string>): KeyValuePair[] =>
 
 /**
  * The RegisterJobDefinition input for `fn` (already checked). The runner is the essential container, so its exit
- * ends the task (ECS stops the others) and its exit code is the job's, which the retry rules read. The function's
+ * ends the task (ECS stops the others) and its exit code is the job's, which the retry rules read; the task's one
+ * PID namespace lets it see the function's runtime die. The function's
  * container is not essential, with its image's entrypoint and ImageConfig.Command, and starts only after the gate
  * exited 0 (dependsOn SUCCESS): Batch's START condition means "started", not "listening", and the Lambda runtime
  * clients do not retry a refused first connection. The gate runs on the runner's image (already pulled).
@@ -208,9 +210,14 @@ export function functionImageDefinition(
       'Ref::url',
       'Ref::url_out',
     ],
-    environment: settings.runnerLogLevel
-      ? [{ name: 'RUN_LAMBDA_LOG_LEVEL', value: settings.runnerLogLevel }]
-      : [],
+    environment: [
+      ...(settings.runnerLogLevel ? [{ name: 'RUN_LAMBDA_LOG_LEVEL', value: settings.runnerLogLevel }] : []),
+      // The attempt's duration below, which the runner keeps the handler's deadline within (a request's own
+      // `timeout` overrides both).
+      ...(settings.timeoutSeconds
+        ? [{ name: RUN_LAMBDA_JOB_TIMEOUT, value: String(settings.timeoutSeconds) }]
+        : []),
+    ],
   };
   const ready = {
     name: READY_CONTAINER,
@@ -245,6 +252,9 @@ export function functionImageDefinition(
           taskRoleArn: settings.jobRoleArn,
           executionRoleArn: settings.executionRoleArn,
           platformVersion: 'LATEST',
+          // One PID namespace for the task: the runner finds the function's runtime by its connection and sees it go
+          // (a dead runtime fails the run within seconds, not at the job's timeout).
+          pidMode: 'task',
           networkConfiguration: { assignPublicIp: settings.assignPublicIp },
           runtimePlatform: {
             operatingSystemFamily: 'LINUX',

@@ -80,6 +80,8 @@ export async function runItemSet(opts: RunOptions, set: ItemSetOptions, deps: Ru
         signal,
         now,
         retryUntaken: true,
+        job: deps.job,
+        memoryEvents: opts.memoryEvents,
       });
     } catch (err) {
       const error = asStopped(err, signal, log);
@@ -93,6 +95,7 @@ export async function runItemSet(opts: RunOptions, set: ItemSetOptions, deps: Ru
       writes,
       headers,
       base,
+      job: deps.job,
     });
     if (stop !== undefined) throw stop;
     return summarize(ends, outputUrl);

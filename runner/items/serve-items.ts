@@ -1,12 +1,13 @@
 // The items of a child, one after another on one runtime, with their I/O around them: the next items' payloads are
 // fetched while one runs, and each finished item's writes (result, then record) go on while the next ones run. A
 // failure that ends the child (exit 4, 3, a stop) ends it after the item it was seen on.
-import { asRunnerError, ExitCode, StoppedBySignalError } from '../errors.js';
+import { asRunnerError, ExitCode, JobTimeoutError, StoppedBySignalError } from '../errors.js';
 import type { RunOptions } from '../options.js';
 import { openDigested } from '../payload/digest.js';
 import { prepareResultSlot, type SlotDeps } from '../payload/target.js';
 import { type RunFacts, recordUrlOf } from '../record/build.js';
 import { asStopped } from '../run.js';
+import { type JobClock, jobOverMessage } from '../runtime/deadline.js';
 import type { InvocationHeaders } from '../runtime/invocation-headers.js';
 import type { Session } from '../runtime/session.js';
 import { type FetchDeps, type Fetched, fetchItem } from './fetch.js';
@@ -20,10 +21,21 @@ import { type ItemEnd, type ItemWriteDeps, writeFailedItem, writeSucceededItem }
 export const FETCH_AHEAD = 2;
 export const WRITES_IN_FLIGHT = 4;
 
-/** Ends the whole child rather than one item: a transient I/O failure, a function that cannot be had, a stop. */
+/**
+ * Ends the whole child rather than one item: a transient I/O failure, a function that cannot be had, a stop, the
+ * job's time running out.
+ */
 export function endsTheChild(err: unknown): boolean {
   const code = asRunnerError(err).exitCode;
-  return err instanceof StoppedBySignalError || code === ExitCode.payload || code === ExitCode.prepare;
+  if (err instanceof StoppedBySignalError || err instanceof JobTimeoutError) return true;
+  return code === ExitCode.payload || code === ExitCode.prepare;
+}
+
+/** What ends the child before its next item: a stop signal, or the job's time spent (that item is left unwritten). */
+function stopBefore(signal: AbortSignal | undefined, job: JobClock | undefined, now: number): unknown {
+  if (signal?.aborted) return new StoppedBySignalError((signal.reason as NodeJS.Signals) ?? 'SIGTERM');
+  if (job && now >= job.endMs) return new JobTimeoutError(jobOverMessage(job, false));
+  return undefined;
 }
 
 type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
@@ -41,6 +53,8 @@ export interface ServeItemsInput {
   headers: InvocationHeaders;
   /** What every item's record shares: the child's start, the prepared function. */
   base: RunFacts;
+  /** The job's budget: once it is spent, the items left are not started (nothing written for them). */
+  job?: JobClock;
 }
 
 /** Runs `items` in order; resolves with how each ended and, if one ended the child, that error. */
@@ -76,9 +90,9 @@ export async function serveItems(
     fetchMore();
     const got = (await ahead.shift()) as Settled<Fetched>;
     fetchMore();
-    if (signal?.aborted) {
+    stop = stopBefore(signal, input.job, writes.now());
+    if (stop !== undefined) {
       if (got.ok && got.value.kind === 'ready') await got.value.remove();
-      stop = new StoppedBySignalError((signal.reason as NodeJS.Signals) ?? 'SIGTERM');
       break;
     }
     const facts: RunFacts = { ...base, payload: { url: recordUrlOf(item.source) } };

@@ -49,8 +49,11 @@ export type Outcome =
   | { kind: 'event-not-read'; message: string }
   /** the handler failed, or the runtime's init failed before it took the event */
   | ({ kind: 'error' | 'init-error' } & ErrorReport)
-  /** the runtime went away (`reset`) before it reported anything for this invocation */
-  | { kind: 'runtime-lost'; reason: string };
+  /**
+   * the runtime went away (`reset`) before it reported anything for this invocation; `errorType` when its loss has a
+   * type of its own (Runtime.OutOfMemory), else it is Runtime.ExitError
+   */
+  | { kind: 'runtime-lost'; reason: string; errorType?: string };
 
 /** Lambda's payload limit, which it applies to error bodies too (6 MiB plus Lambda's 100-byte allowance). */
 export const LAMBDA_PAYLOAD_LIMIT = 6 * 1024 * 1024 + 100;

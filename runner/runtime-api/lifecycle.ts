@@ -187,8 +187,8 @@ export class Lifecycle {
    * A fresh runtime process replaces the last one: what was offered or out ends as `runtime-lost`, held
    * `next`s are dropped, and the state is `init` again (init/error allowed, `connected` re-armed).
    */
-  reset(reason: string): void {
-    this.endAll(reason);
+  reset(reason: string, errorType?: string): void {
+    this.endAll(reason, errorType);
     if (this.phase === 'closed') return;
     this.phase = 'init';
     this.initFailure = undefined;
@@ -201,9 +201,9 @@ export class Lifecycle {
     this.phase = 'closed';
   }
 
-  private endAll(reason: string): void {
+  private endAll(reason: string, errorType?: string): void {
     for (const slot of [this.current, this.offered]) {
-      if (slot) this.settle(slot, { kind: 'runtime-lost', reason });
+      if (slot) this.settle(slot, { kind: 'runtime-lost', reason, ...(errorType ? { errorType } : {}) });
     }
     this.current = undefined;
     this.offered = undefined;

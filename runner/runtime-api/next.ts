@@ -24,6 +24,7 @@ export async function handleNext(ctx: RouteContext): Promise<void> {
     sendRefusal(res, waiting);
     return;
   }
+  const conn = { clientPort: req.socket.remotePort ?? 0, serverPort: req.socket.localPort ?? 0 };
   // A runtime that gives up (or dies) while held leaves the queue; the invocation stays for the next `next`.
   const onClose = () => waiting.cancel();
   res.once('close', onClose);
@@ -33,6 +34,11 @@ export async function handleNext(ctx: RouteContext): Promise<void> {
     res.destroy();
     return;
   }
+  // Who asks is looked at before the event goes out, while its connection is sure to be open (a `next` that came
+  // before the runner was ready to serve is looked at now, not when it came).
+  await state
+    .nextHook?.(conn)
+    .catch((err: unknown) => state.log(`looking at the runtime that asked failed: ${String(err)}`));
   if (res.destroyed) {
     state.life.giveBack(slot);
     return;

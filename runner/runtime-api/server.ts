@@ -12,11 +12,12 @@ import {
 import { Lifecycle, type Phase } from './lifecycle.js';
 import { ApiErrorType, sendError } from './render.js';
 import { match } from './routes.js';
-import type { ApiState } from './state.js';
+import type { ApiConnection, ApiState } from './state.js';
 
 export type { ApiLimits, ErrorReport, Invocation, Outcome, StoredResult } from './invocation.js';
 export { defaultLimits } from './invocation.js';
 export type { Phase } from './lifecycle.js';
+export type { ApiConnection } from './state.js';
 
 export interface RuntimeApiOptions {
   /** Default 127.0.0.1; `0.0.0.0` or a container's address for a runtime elsewhere. */
@@ -44,9 +45,15 @@ export interface RuntimeApi {
   initError(): Promise<ErrorReport>;
   /**
    * The runtime process was replaced (it died and a fresh one starts): an invocation still out ends as
-   * `runtime-lost`, held `next`s are dropped, and the state is `init` again. Old request ids stay refused.
+   * `runtime-lost` (as `errorType`, if given), held `next`s are dropped, and the state is `init` again. Old request
+   * ids stay refused.
    */
-  reset(reason: string): void;
+  reset(reason: string, errorType?: string): void;
+  /**
+   * Runs `hook` on each `next` request with its connection's ports, and hands the event out only once it settled: the
+   * connection is still open while the hook looks for the process at its other end.
+   */
+  onNext(hook: (conn: ApiConnection) => Promise<void>): void;
   /** Waits for posts still being received (so an exit right after a post is not mistaken for a crash). */
   settled(): Promise<void>;
   close(): Promise<void>;
@@ -106,7 +113,10 @@ export async function startRuntimeApi(opts: RuntimeApiOptions = {}): Promise<Run
     invoke: (invocation) => life.offer(invocation),
     connected: () => life.connected(),
     initError: () => life.initError(),
-    reset: (reason) => life.reset(reason),
+    reset: (reason, errorType) => life.reset(reason, errorType),
+    onNext(hook) {
+      state.nextHook = hook;
+    },
     async settled() {
       while (state.inFlight.size > 0) await Promise.allSettled([...state.inFlight]);
     },

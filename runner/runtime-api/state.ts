@@ -4,12 +4,20 @@ import type { ApiLimits } from './invocation.js';
 import type { Lifecycle, Refusal } from './lifecycle.js';
 import { ApiErrorType, sendError } from './render.js';
 
+/** A request's TCP connection by its ports: the runtime's end and the Runtime API's. */
+export interface ApiConnection {
+  clientPort: number;
+  serverPort: number;
+}
+
 export interface ApiState {
   readonly life: Lifecycle;
   readonly limits: ApiLimits;
   /** Posts still being received: the runner waits for them before blaming a runtime exit. */
   readonly inFlight: Set<Promise<unknown>>;
   readonly log: (message: string) => void;
+  /** Run on each `next` with its connection; the event is handed out once it settles (RuntimeApi.onNext). */
+  nextHook?: (conn: ApiConnection) => Promise<void>;
 }
 
 export interface RouteContext {

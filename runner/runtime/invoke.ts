@@ -6,6 +6,7 @@ import type { PreparedFunction } from '../function.js';
 import type { Logger } from '../log.js';
 import type { Compat } from '../options.js';
 import { type ApiLimits, type RuntimeApi, startRuntimeApi } from '../runtime-api/server.js';
+import type { JobClock } from './deadline.js';
 import { externalRuntime } from './external.js';
 import type { RuntimeHost } from './host.js';
 import type { SpawnFn } from './process.js';
@@ -34,6 +35,10 @@ export interface ServingInput {
   stopGraceMs?: number;
   /** An item set: an invocation its runtime never took is offered again to a fresh one (session.ts). */
   retryUntaken?: boolean;
+  /** The job's budget (--job-timeout), which bounds every invocation's deadline. */
+  job?: JobClock;
+  /** --memory-events: the cgroup file that tells a spawned runtime's out-of-memory kill */
+  memoryEvents?: string;
 }
 
 export interface Serving {
@@ -82,10 +87,12 @@ export function serveOn(api: RuntimeApi, input: ServingInput): Serving {
           spawn: input.spawn,
           log,
           stopGraceMs: input.stopGraceMs,
+          memoryEvents: input.memoryEvents,
         })
       : externalRuntime({
           address: api.address,
           connected: () => api.connected(),
+          onNext: (hook) => api.onNext(hook),
           initTimeoutSeconds: src.initTimeoutSeconds,
           log,
         });
@@ -97,6 +104,7 @@ export function serveOn(api: RuntimeApi, input: ServingInput): Serving {
     signal: input.signal,
     now: input.now,
     retryUntaken: input.retryUntaken,
+    job: input.job,
   });
   return {
     session,

@@ -19,7 +19,7 @@ export function traceLines(trace: unknown): string[] {
 export function toResult(o: Outcome): { bytes: number } {
   if (o.kind === 'response') return { bytes: o.bytes };
   if (o.kind === 'result-not-stored') throw new PayloadIOError(`cannot store the result: ${o.message}`);
-  if (o.kind === 'runtime-lost') throw new FunctionError('Runtime.ExitError', o.reason);
+  if (o.kind === 'runtime-lost') throw new FunctionError(o.errorType ?? 'Runtime.ExitError', o.reason);
   if (o.kind === 'event-not-read') throw new PayloadIOError(`cannot read the payload: ${o.message}`);
   if (o.errorType === 'Runtime.UnmarshalError')
     throw new InvalidPayloadError(unmarshalMessage(o.errorMessage));

@@ -3,19 +3,16 @@
 // payload's failure. One session serves a single run's one invocation, or an item set's invocations one by one.
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { FunctionError, StoppedBySignalError, TimeoutError } from '../errors.js';
+import { FunctionError, JobTimeoutError, StoppedBySignalError, TimeoutError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { RuntimeApi, StoredResult } from '../runtime-api/server.js';
-import type { RuntimeHost } from './host.js';
+import { invocationDeadline, type JobClock, jobOverMessage } from './deadline.js';
+import { type RuntimeHost, RuntimeLossType } from './host.js';
 import type { InvocationHeaders } from './invocation-headers.js';
 import { setLongTimeout } from './long-timer.js';
 import { toResult } from './outcome.js';
 
-/**
- * Without --timeout nothing is enforced, but handlers still need a deadline to compute the remaining time from:
- * they see one 24 h away (longer than any Batch job is likely to be meant to run, and finite, unlike "no limit").
- */
-export const NO_TIMEOUT_DEADLINE_MS = 24 * 3600 * 1000;
+export { NO_TIMEOUT_DEADLINE_MS } from './deadline.js';
 
 export function traceId(nowMs: number): string {
   const epoch = Math.floor(nowMs / 1000).toString(16);
@@ -51,6 +48,8 @@ export interface SessionInput {
   now?: () => number;
   /** A timer (tests pass their own); returns how to cancel it. */
   setTimer?: (fn: () => void, ms: number) => () => void;
+  /** The job's budget (--job-timeout): every invocation's deadline is at most its end. */
+  job?: JobClock;
   /**
    * An item set's invocations: one whose runtime went away before it took the event (it died between two items) is
    * offered again, once, to a fresh runtime. A single run has one runtime and reports its loss as it is.
@@ -71,7 +70,14 @@ export interface Session {
 }
 
 /** An invocation the runtime never took (it went away first): offered again, once, to a fresh runtime. */
-class NotTakenError extends Error {}
+class NotTakenError extends Error {
+  constructor(
+    message: string,
+    readonly errorType: string = RuntimeLossType.exit,
+  ) {
+    super(message);
+  }
+}
 
 export function openSession(input: SessionInput): Session {
   const { api, host, log } = input;
@@ -99,12 +105,12 @@ export function openSession(input: SessionInput): Session {
    * The runtime is done for (it went away, or holds an invocation that ended without it): whatever it held ends as
    * `runtime-lost` with `reason`, everything of it is ended, and the next invocation gets a fresh one.
    */
-  const abandon = (reason: string) => {
+  const abandon = (reason: string, errorType?: RuntimeLossType) => {
     // What the record of an invocation this runtime held says of it.
     servedBy ??= initialized;
     generation += 1;
     host.discard();
-    api.reset(reason);
+    api.reset(reason, errorType);
     watchConnection();
   };
 
@@ -113,11 +119,11 @@ export function openSession(input: SessionInput): Session {
     if (watched === generation) return;
     const gen = generation;
     watched = gen;
-    void host.lost().then(async (why) => {
+    void host.lost().then(async (loss) => {
       await api.settled();
       if (gen !== generation) return;
-      log.debug(`the runtime went away: ${why}`);
-      abandon(`${why} before it returned a result`);
+      log.debug(`the runtime went away: ${loss.reason}`);
+      abandon(`${loss.reason} before it returned a result`, loss.errorType);
     });
   };
 
@@ -125,8 +131,11 @@ export function openSession(input: SessionInput): Session {
     await host.ready();
     watchRuntime();
     const started = now();
-    const timeoutMs = offer.timeoutSeconds === undefined ? undefined : offer.timeoutSeconds * 1000;
-    const deadlineMs = started + (timeoutMs ?? NO_TIMEOUT_DEADLINE_MS);
+    const deadline = invocationDeadline(started, offer.timeoutSeconds, input.job);
+    const job = input.job;
+    if (deadline.by === 'job' && job && deadline.ms <= started)
+      throw new JobTimeoutError(jobOverMessage(job, false));
+    const deadlineMs = deadline.ms;
     const id = randomUUID();
     requestId = id;
     servedBy = undefined;
@@ -151,17 +160,21 @@ export function openSession(input: SessionInput): Session {
       })
       .then((o) => {
         settled = true;
-        if (o.kind === 'runtime-lost' && !taken) throw new NotTakenError(o.reason);
+        if (o.kind === 'runtime-lost' && !taken) throw new NotTakenError(o.reason, o.errorType);
         return o;
       });
     const cleanups: (() => void)[] = [];
     const failures = new Promise<never>((_, reject) => {
       offer.failure?.catch(reject);
-      if (timeoutMs !== undefined) {
+      if (deadline.by !== 'none') {
         cleanups.push(
           setTimer(() => {
             host.kill();
-            reject(new TimeoutError(`the function timed out after ${offer.timeoutSeconds} s`));
+            reject(
+              deadline.by === 'job' && job
+                ? new JobTimeoutError(jobOverMessage(job, true))
+                : new TimeoutError(`the function timed out after ${offer.timeoutSeconds} s`),
+            );
           }, deadlineMs - now()),
         );
       }
@@ -194,13 +207,13 @@ export function openSession(input: SessionInput): Session {
       return await serveOnce(offer);
     } catch (err) {
       if (!(err instanceof NotTakenError)) throw err;
-      if (!input.retryUntaken) throw new FunctionError('Runtime.ExitError', err.message);
+      if (!input.retryUntaken) throw new FunctionError(err.errorType, err.message);
       log.debug(`the runtime went away before it took the event (${err.message}); offering it to a new one`);
     }
     try {
       return await serveOnce(offer);
     } catch (err) {
-      if (err instanceof NotTakenError) throw new FunctionError('Runtime.ExitError', err.message);
+      if (err instanceof NotTakenError) throw new FunctionError(err.errorType, err.message);
       throw err;
     }
   }

@@ -7,8 +7,15 @@ import type { PreparedFunction } from '../function.js';
 import type { Logger } from '../log.js';
 import type { Compat } from '../options.js';
 import { RUN_MARK, runtimeEnv } from './env.js';
-import type { RuntimeHost } from './host.js';
-import { describeExit, type RuntimeProcess, type SpawnFn, startRuntime } from './process.js';
+import { type RuntimeHost, type RuntimeLoss, RuntimeLossType } from './host.js';
+import { type OomCount, oomCounter } from './oom.js';
+import {
+  describeExit,
+  type RuntimeExit,
+  type RuntimeProcess,
+  type SpawnFn,
+  startRuntime,
+} from './process.js';
 import type { RuntimeCommand } from './select.js';
 
 /** How long a runtime gets to exit after a forwarded SIGTERM/SIGINT before its group is killed. */
@@ -24,13 +31,32 @@ export interface SupervisorInput {
   spawn: SpawnFn;
   log: Logger;
   stopGraceMs?: number;
+  /** The cgroup file whose `oom_kill` count tells an out-of-memory kill (--memory-events; default the runner's own) */
+  memoryEvents?: string;
+}
+
+/**
+ * How a runtime that started when the OOM count was `before` went: killed (SIGKILL, or 137 from a shell that ran it)
+ * while the count rose is Runtime.OutOfMemory; any other end is Runtime.ExitError, in the usual words.
+ */
+async function lossOf(exit: RuntimeExit, before: number | undefined, count: OomCount): Promise<RuntimeLoss> {
+  const reason = `runtime ${describeExit(exit)}`;
+  if (before === undefined || !(exit.signal === 'SIGKILL' || exit.code === 137))
+    return { reason, errorType: RuntimeLossType.exit };
+  const after = await count();
+  if (after === undefined || after <= before) return { reason, errorType: RuntimeLossType.exit };
+  return {
+    reason: `${reason} by the out-of-memory killer (its cgroup's oom_kill count rose from ${before} to ${after})`,
+    errorType: RuntimeLossType.outOfMemory,
+  };
 }
 
 export function superviseRuntime(input: SupervisorInput): RuntimeHost {
   const { log, command } = input;
   // One mark for every process of the run, restarted runtimes included: what leaves a group is found by it.
   const runMark = randomUUID();
-  let current: { proc: RuntimeProcess; lost: Promise<string> } | undefined;
+  let current: { proc: RuntimeProcess; lost: Promise<RuntimeLoss> } | undefined;
+  const oomKills = oomCounter(input.memoryEvents);
   let starting: Promise<void> | undefined;
   let starts = 0;
 
@@ -43,6 +69,8 @@ export function superviseRuntime(input: SupervisorInput): RuntimeHost {
       runtimeDir: command.runtimeDir,
       compat: input.compat,
     });
+    // Read before the runtime starts: a kill it causes is counted after.
+    const oomBefore = await oomKills();
     const proc = await startRuntime({
       command: command.command,
       args: command.args,
@@ -56,7 +84,7 @@ export function superviseRuntime(input: SupervisorInput): RuntimeHost {
     starts += 1;
     const again = starts > 1 ? ' again' : '';
     log.debug(`runtime started${again} (pid ${proc.pid}): ${[command.command, ...command.args].join(' ')}`);
-    current = { proc, lost: proc.exited.then((exit) => `runtime ${describeExit(exit)}`) };
+    current = { proc, lost: proc.exited.then((exit) => lossOf(exit, oomBefore, oomKills)) };
   };
 
   const endCurrent = () => {
@@ -76,7 +104,7 @@ export function superviseRuntime(input: SupervisorInput): RuntimeHost {
       return starting;
     },
     lost() {
-      return current?.lost ?? new Promise<string>(() => {});
+      return current?.lost ?? new Promise<RuntimeLoss>(() => {});
     },
     kill() {
       current?.proc.signalGroup('SIGKILL');

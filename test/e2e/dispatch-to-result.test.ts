@@ -178,6 +178,9 @@ for (const [image, functionName] of Object.entries(IMAGES) as [keyof typeof IMAG
       assert.equal(r.exitCode, 0, r.stderr);
       assert.deepEqual(r.command, ['run', fnArn(functionName), answer.url, answer.url_out]);
       assert.equal(r.batchEnv.RUN_LAMBDA_LOG_LEVEL, w.stack.parameters.LogLevel);
+      // The handler's deadline is the attempt's: the definition gives the runner JobTimeoutSeconds (which moto's
+      // CloudFormation hands Batch as the Number parameter's number, where CloudFormation's Ref is its text).
+      assert.equal(String(r.batchEnv.RUN_LAMBDA_JOB_TIMEOUT), w.stack.parameters.JobTimeoutSeconds);
 
       const bytesOut = await w.read(answer.url_out);
       assert.ok(bytesOut, `nothing at ${answer.url_out}`);

@@ -50,6 +50,18 @@ const FAILING = `def handler(event, context):
     raise ValueError("tile %s has no bands: ünïcödé" % event["id"])
 `;
 
+// Its runtime dies mid-invocation, SIGKILLed as a crash in native code or the OOM killer would end it. Where its
+// container has a PID namespace of its own, python is that namespace's init, which ignores its own SIGKILL: it then
+// exits at once instead (so it ends either way; only a runner that watches it sees that within seconds).
+const DYING = `import os, signal, sys, time
+
+def handler(event, context):
+    print("handler started", file=sys.stderr, flush=True)
+    time.sleep(1)
+    os.kill(os.getpid(), signal.SIGKILL)
+    os._exit(137)
+`;
+
 interface Fn {
   name: string;
   repo: string;
@@ -74,6 +86,12 @@ const FNS: Fn[] = [
     repo: 'e2e-fn/fail',
     command: ['app.handler'],
     image: { runtime: 'python', files: { 'app.py': FAILING }, cmd: ['app.handler'] },
+  },
+  {
+    name: 'e2e-img-dying',
+    repo: 'e2e-fn/dying',
+    command: ['app.handler'],
+    image: { runtime: 'python', files: { 'app.py': DYING }, cmd: ['app.handler'] },
   },
   {
     name: 'e2e-img-silent',
@@ -194,6 +212,31 @@ test('a failing handler in its image: exit 1 (not retried), its error type in th
   assert.equal(record.status, 'failed');
   assert.equal(record.error.errorType, 'ValueError');
   assert.equal(retryAction(await w.describeDefinition(answer.job_definition), 1), 'exit');
+});
+
+test('a runtime killed mid-invocation in its own container: the runner, in one PID namespace with it, sees it go within seconds: exit 1 Runtime.ExitError, its record, nothing at url_out', async (t) => {
+  const answer = await w.dispatch({ lambda_function: 'e2e-img-dying', payload: { id: 'D' } });
+  const def = await w.describeDefinition(answer.job_definition);
+  assert.equal(def.ecsProperties?.taskProperties?.[0]?.pidMode, 'task');
+  // The deadline a minute away: a runner that cannot see the runtime die ends the run only there (exit 124).
+  const r = await run(answer.job_id, { RUN_LAMBDA_TIMEOUT: '60', RUN_LAMBDA_LOG_LEVEL: 'debug' });
+  t.diagnostic(`runner in ${r.ranIn}; function in ${r.containers?.function?.ranIn}`);
+  assert.equal(r.exitCode, 1, `${r.stderr}\n--- function:\n${r.containers?.function?.stderr}`);
+  assert.match(
+    r.lastLine,
+    /^Runtime\.ExitError: the function's runtime \(process \d+, python[\d.]*\) ended before it returned a result$/,
+  );
+  assert.match(r.containers?.function?.stderr ?? '', /handler started/);
+  assert.equal(await w.read(answer.url_out), undefined);
+  const record = JSON.parse(String(await w.read(answer.record_url))) as {
+    status: string;
+    exit_code: number;
+    error: { errorType: string };
+  };
+  assert.deepEqual(
+    [record.status, record.exit_code, record.error.errorType],
+    ['failed', 1, 'Runtime.ExitError'],
+  );
 });
 
 test('a runtime that never asks for an invocation: the runner gives up after --init-timeout with exit 3, nothing at url_out', async () => {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
+import { RUN_LAMBDA_JOB_TIMEOUT } from '../../lib/job-plan.js';
 import type { BatchJobAnswer } from '../../lib/request.js';
 import {
   BUCKET,
@@ -138,6 +139,11 @@ test('the job has the definition, queue, parameters, resources, timeout, attempt
     { type: 'GPU', value: '1' },
   ]);
   assert.deepEqual(body.timeout, { attemptDurationSeconds: 3600 });
+  assert.deepEqual(
+    (body.containerOverrides as Record<string, unknown>).environment,
+    [{ name: RUN_LAMBDA_JOB_TIMEOUT, value: '3600' }],
+    'the runner keeps the handler’s deadline within the attempt',
+  );
   assert.equal((body.retryStrategy as Record<string, unknown>).attempts, 3);
   assert.equal(body.jobName, 'plain-task');
 });

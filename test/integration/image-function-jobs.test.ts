@@ -39,11 +39,32 @@ const FAILING = `def handler(event, context):
     raise KeyError("band %s" % event["band"])
 `;
 
+// Reads its remaining time, then spends `pause` seconds of it (an item set's next item must see that much less).
+const CLOCK = `import time
+
+def handler(event, context):
+    left = context.get_remaining_time_in_millis()
+    time.sleep(event.get("pause", 0))
+    return {"remaining": left}
+`;
+
+// Its runtime dies mid-invocation: SIGKILLed (as the OOM killer or a crash in native code would end it), after
+// `after` seconds of work.
+const DYING = `import os, signal, sys, time
+
+def handler(event, context):
+    print("handler started", file=sys.stderr, flush=True)
+    time.sleep(event.get("after", 0))
+    os.kill(os.getpid(), signal.SIGKILL)
+`;
+
 const FNS: [string, FunctionImageSpec][] = [
   ['jobs-py', { runtime: 'python', files: { 'app.py': PY }, cmd: ['app.handler'] }],
   ['jobs-node', { runtime: 'nodejs', files: { 'index.mjs': NODE }, cmd: ['index.handler'] }],
   ['jobs-fail', { runtime: 'python', files: { 'app.py': FAILING }, cmd: ['app.handler'] }],
   ['jobs-silent', { runtime: 'python', files: { 'app.py': SILENT_PYTHON_APP }, cmd: ['app.handler'] }],
+  ['jobs-clock', { runtime: 'python', files: { 'app.py': CLOCK }, cmd: ['app.handler'] }],
+  ['jobs-dying', { runtime: 'python', files: { 'app.py': DYING }, cmd: ['app.handler'] }],
 ];
 
 let w: World;
@@ -144,6 +165,62 @@ test("an image function's item set: each child serves its items to one runtime; 
     const out = JSON.parse(String(await read(`${answer.url_out}${i}.json`))) as { echo: unknown };
     assert.deepEqual(out.echo, { i });
   }
+});
+
+for (const after of [0, 1]) {
+  test(`a runtime that dies ${after ? 'mid-invocation' : 'right after taking the event'}: seen within seconds (not at the job's timeout), exit 1 Runtime.ExitError, its record, nothing at url_out`, async () => {
+    const answer = await dispatch({ lambda_function: 'jobs-dying', payload: { after } });
+    // Batch's SIGTERM at the attempt's end, here a minute away: a runner that does not see the runtime go waits for it.
+    const r = await executeJob(w.h, answer.job_id, {
+      images: (image) => images.get(image),
+      processEnv: { RUN_LAMBDA_CACHE_DIR: join(dir, 'cache'), RUN_LAMBDA_OPT_DIR: join(dir, 'opt-dying') },
+      env: { RUN_LAMBDA_LOG_LEVEL: 'debug' },
+      killAfterMs: 60_000,
+    });
+    assert.equal(r.exitCode, 1, `${r.stderr}\n--- function:\n${r.containers?.function?.stderr}`);
+    assert.match(
+      r.lastLine,
+      /^Runtime\.ExitError: the function's runtime \(process \d+, python3\) ended before it returned a result$/,
+    );
+    assert.match(r.stderr, /the function's runtime is process \d+ \(python3\); watching it/);
+    assert.equal(r.containers?.function?.signal, 'SIGKILL', 'the function container’s process was what died');
+    assert.equal(await read(answer.url_out), undefined);
+    const record = JSON.parse(String(await read(answer.record_url))) as {
+      status: string;
+      exit_code: number;
+      error: { errorType: string };
+    };
+    assert.deepEqual(
+      [record.status, record.exit_code, record.error.errorType],
+      ['failed', 1, 'Runtime.ExitError'],
+    );
+  });
+}
+
+test('the request’s timeout is the handler’s deadline: its remaining time is the job’s (less the runner’s margin), not 24 h', async () => {
+  const answer = await dispatch({ lambda_function: 'jobs-clock', payload: {}, timeout: 120 });
+  const r = await run(answer.job_id);
+  assert.equal(r.exitCode, 0, `${r.stderr}\n--- function:\n${r.containers?.function?.stderr}`);
+  const { remaining } = JSON.parse(String(await read(answer.url_out))) as { remaining: number };
+  assert.ok(remaining <= 110_000 && remaining > 90_000, `remaining ${remaining} ms of a 120 s job`);
+});
+
+test("an item set's items see the job's remaining time shrink, item after item", async () => {
+  const answer = await dispatch({
+    lambda_function: 'jobs-clock',
+    payloads: [{ pause: 1 }, { pause: 1 }, { pause: 0 }],
+    items_per_job: 3,
+    timeout: 120,
+  });
+  const r = await run(answer.job_id);
+  assert.equal(r.exitCode, 0, r.stderr);
+  const left: number[] = [];
+  for (const i of [0, 1, 2])
+    left.push(
+      (JSON.parse(String(await read(`${answer.url_out}${i}.json`))) as { remaining: number }).remaining,
+    );
+  assert.ok(left[0]! <= 110_000 && left[0]! > 90_000, `item 0: ${left[0]} ms`);
+  assert.ok(left[1]! <= left[0]! - 1000 && left[2]! <= left[1]! - 1000, `items: ${left.join(', ')} ms`);
 });
 
 // The executor itself, with a stand-in runner that serves one invocation on the address it is given (so this part

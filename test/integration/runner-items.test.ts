@@ -139,3 +139,103 @@ test('an item payload that cannot be read for a transient reason stops the child
   assert.ok(await getObject(h, BUCKET, 's3/out/0.json'));
   assert.equal(await getObject(h, BUCKET, 's3/out/2.json'), undefined, 'the child stopped');
 });
+
+// Hostile sets on S3: each fails with a clear error and its documented exit code, and nothing is written that should
+// not be (the local-folder twins of these are in test/runner/items.test.ts).
+const HOSTILE = `import os
+
+def lambda_handler(event, context):
+    if event.get("kill"):
+        os.kill(os.getpid(), 9)
+    return {"i": event["i"], "pid": os.getpid()}
+`;
+
+function runHostile(name: string, env: Record<string, string>) {
+  n += 1;
+  return runLambda({
+    h,
+    tmp: join(dir, `tmp-${n}`),
+    cacheDir: join(dir, `cache-${n}`),
+    env,
+    args: ['items-hostile', `s3://${BUCKET}/${name}/in/`, `s3://${BUCKET}/${name}/out/`],
+  });
+}
+
+const outKeys = async (name: string) => {
+  const keys: string[] = [];
+  for (const i of [0, 1, 2, 3])
+    for (const suffix of ['.json', '.run.json', '.error.json'])
+      if (await getObject(h, BUCKET, `${name}/out/${i}${suffix}`)) keys.push(`${i}${suffix}`);
+  return keys;
+};
+
+test('a hostile set on S3: counts out of range and a child index past the set are exit 2 before any request; nothing read or written', async () => {
+  await createFunction(h, { name: 'items-hostile', files: { 'lambda_function.py': HOSTILE } });
+  await putSet('h1', 4);
+  const cases: [Record<string, string>, RegExp][] = [
+    [
+      { RUN_LAMBDA_ITEM_COUNT: '0' },
+      /RUN_LAMBDA_ITEM_COUNT\) must be a whole number from 1 to 10000, got "0"$/,
+    ],
+    [{ RUN_LAMBDA_ITEM_COUNT: '10001' }, /got "10001"$/],
+    [{ RUN_LAMBDA_ITEM_COUNT: 'four' }, /got "four"$/],
+    [{ RUN_LAMBDA_ITEM_COUNT: '4', RUN_LAMBDA_ITEMS_PER_JOB: '0' }, /RUN_LAMBDA_ITEMS_PER_JOB\) must be/],
+    [
+      { RUN_LAMBDA_ITEM_COUNT: '4', RUN_LAMBDA_ITEMS_PER_JOB: '2', AWS_BATCH_JOB_ARRAY_INDEX: '2' },
+      /^UsageError: AWS_BATCH_JOB_ARRAY_INDEX 2 is past the end of the set: 4 items, 2 per job make 2 children \(0 to 1\)$/,
+    ],
+  ];
+  for (const [env, last] of cases) {
+    h.front.clear();
+    const r = await runHostile('h1', env);
+    assert.equal(r.code, 2, `${JSON.stringify(env)}: ${r.stderr}`);
+    assert.match(r.lastLine, last);
+    assert.deepEqual(h.front.requests.length, 0, `${JSON.stringify(env)}: no AWS request`);
+  }
+  assert.deepEqual(await outKeys('h1'), []);
+});
+
+test('a hostile set on S3: a missing item and one that is not JSON fail alone (exit 2 in their records, no payload text); the others run; exit 1', async () => {
+  await putObject(h, BUCKET, 'h2/in/0.json', { i: 0 });
+  await putObject(h, BUCKET, 'h2/in/2.json', '{"i": 2, "secret": "s3cr3t-t0ken"');
+  await putObject(h, BUCKET, 'h2/in/3.json', { i: 3 });
+  const r = await runHostile('h2', { RUN_LAMBDA_ITEM_COUNT: '4', RUN_LAMBDA_ITEMS_PER_JOB: '4' });
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(
+    r.lastLine,
+    /^ItemsFailedError: 2 of 4 items failed: 1 \(PayloadAccessError\), 2 \(InvalidPayloadError\)/,
+  );
+  assert.deepEqual(await outKeys('h2'), [
+    '0.json',
+    '0.run.json',
+    '1.run.json',
+    '1.error.json',
+    '2.run.json',
+    '2.error.json',
+    '3.json',
+    '3.run.json',
+  ]);
+  const records = await Promise.all([1, 2].map((i) => getObject(h, BUCKET, `h2/out/${i}.run.json`)));
+  const rec = (i: number) => parseRunRecordJson(String(records[i - 1]));
+  assert.deepEqual([rec(1).exit_code, rec(1).error?.errorType], [2, 'PayloadAccessError']);
+  assert.match(rec(1).error?.errorMessage ?? '', /h2\/in\/1\.json/);
+  assert.deepEqual([rec(2).exit_code, rec(2).error?.errorType], [2, 'InvalidPayloadError']);
+  assert.ok(!String(records[1]).includes('s3cr3t'), 'no payload text in the record');
+  assert.ok(!String(await getObject(h, BUCKET, 'h2/out/2.error.json')).includes('s3cr3t'));
+});
+
+test('a hostile set on S3: an item that kills its runtime fails alone (Runtime.ExitError); the next runs on a fresh runtime', async () => {
+  await putObject(h, BUCKET, 'h3/in/0.json', { i: 0 });
+  await putObject(h, BUCKET, 'h3/in/1.json', { i: 1, kill: true });
+  await putObject(h, BUCKET, 'h3/in/2.json', { i: 2 });
+  const r = await runHostile('h3', { RUN_LAMBDA_ITEM_COUNT: '3', RUN_LAMBDA_ITEMS_PER_JOB: '3' });
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.lastLine, /^ItemsFailedError: 1 of 3 items failed: 1 \(Runtime\.ExitError\)/);
+  const error = JSON.parse(String(await getObject(h, BUCKET, 'h3/out/1.error.json'))) as {
+    errorMessage: string;
+  };
+  assert.equal(error.errorMessage, 'runtime was killed with SIGKILL before it returned a result');
+  const [a, b] = await Promise.all([0, 2].map((i) => getJson(h, BUCKET, `h3/out/${i}.json`)));
+  assert.notEqual((a as { pid: number }).pid, (b as { pid: number }).pid, 'a fresh runtime for item 2');
+  assert.equal(await getObject(h, BUCKET, 'h3/out/1.json'), undefined);
+});

@@ -3,7 +3,7 @@
 // container would) connects there and is served the invocation. And one that never connects.
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,22 +14,25 @@ import { fx, runCli } from './helpers.js';
 const dir = mkdtempSync(join(tmpdir(), 'external-'));
 
 /** Runs the runner in external mode; starts the function's container once the runner says it is listening. */
-async function runExternal(handler: string, payload: string, extra: string[] = []) {
+async function runExternal(
+  handler: string,
+  payload: string,
+  extra: string[] = [],
+  code = fx('python-fn'),
+  out?: string,
+) {
   const port = await freePort();
   const address = `127.0.0.1:${port}`;
-  const out = join(dir, `${handler}-${port}.json`);
+  const output = out ?? join(dir, `${handler}-${port}.json`);
   let fnProc: ChildProcess | undefined;
-  const r = await runCli(
-    ['--external-runtime', '--runtime-api', address, ...extra, fx('python-fn'), payload, out],
-    {
-      onStderr(text) {
-        if (!fnProc && text.includes(listening(address)))
-          fnProc = startFunctionContainer(address, fx('python-fn'), handler);
-      },
+  const r = await runCli(['--external-runtime', '--runtime-api', address, ...extra, code, payload, output], {
+    onStderr(text) {
+      if (!fnProc && text.includes(listening(address)))
+        fnProc = startFunctionContainer(address, code, handler);
     },
-  );
+  });
   fnProc?.kill('SIGKILL');
-  return { ...r, out, address, started: fnProc !== undefined };
+  return { ...r, out: output, address, started: fnProc !== undefined, fnProc };
 }
 
 test('external runtime: a runtime started as a separate process connects to --runtime-api and is served the invocation', async () => {
@@ -47,6 +50,54 @@ test('external runtime: a handler error reaches the last line and exit 1 as with
   const r = await runExternal('handlers.value_error', fx('payload.json'));
   assert.equal(r.code, 1, r.stderr);
   assert.match(r.last, /^ValueError: /);
+});
+
+test('external runtime: one that dies mid-invocation is seen within seconds (not at the deadline): exit 1, Runtime.ExitError, its record, no result', async () => {
+  // The deadline is far: a runner that does not watch the runtime's process ends this run only there (exit 124).
+  const r = await runExternal('handlers.exits', fx('payload.json'), ['--timeout', '60']);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(
+    r.last,
+    /^Runtime\.ExitError: the function's runtime \(process \d+, python3\) ended before it returned a result$/,
+  );
+  assert.equal(r.fnProc?.signalCode, 'SIGKILL');
+  assert.throws(() => readFileSync(r.out), /ENOENT/);
+  const record = JSON.parse(readFileSync(r.out.replace(/\.json$/, '.run.json'), 'utf8'));
+  assert.deepEqual(
+    [record.status, record.exit_code, record.error.errorType],
+    ['failed', 1, 'Runtime.ExitError'],
+  );
+});
+
+test('external runtime: in an item set, the item whose runtime dies fails as Runtime.ExitError and the later ones at once (its container is not started again)', async () => {
+  const set = mkdtempSync(join(dir, 'set-'));
+  mkdirSync(join(set, 'in'));
+  mkdirSync(join(set, 'out'));
+  [{}, { do: 'crash' }, {}].forEach((e, i) => {
+    writeFileSync(join(set, 'in', `${i}.json`), JSON.stringify({ i, ...e }));
+  });
+  const r = await runExternal(
+    'items.handler',
+    `${join(set, 'in')}/`,
+    ['--handler', 'items.handler', '--item-count', '3', '--items-per-job', '3', '--timeout', '60'],
+    fx('set-fn'),
+    `${join(set, 'out')}/`,
+  );
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(
+    r.last,
+    /^ItemsFailedError: 2 of 3 items failed: 1 \(Runtime\.ExitError\), 2 \(Runtime\.ExitError\)/,
+  );
+  const error = (i: number) => JSON.parse(readFileSync(join(set, 'out', `${i}.error.json`), 'utf8'));
+  assert.match(
+    error(1).errorMessage,
+    /^the function's runtime \(process \d+, python3\) ended before it returned a result$/,
+  );
+  assert.match(
+    error(2).errorMessage,
+    /ended, and a runtime in another container is not started again: nothing more can be served$/,
+  );
+  assert.equal(JSON.parse(readFileSync(join(set, 'out', '0.json'), 'utf8')).i, 0);
 });
 
 test('external runtime: one that never connects ends the run with exit 3 naming the address and the wait', async () => {

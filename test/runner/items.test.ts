@@ -106,6 +106,33 @@ test('item set: a handler that crashes the runtime fails its item; a fresh runti
   assert.equal(s.result(2).served, 1);
 });
 
+test('item set: an item that SIGKILLs the runtime fails alone (Runtime.ExitError); the next item runs on a fresh runtime', async () => {
+  const s = makeSet([{}, { do: 'kill' }, {}]);
+  const r = await runSet(s, ['--item-count', '3', '--items-per-job', '3']);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.last, /^ItemsFailedError: 1 of 3 items failed: 1 \(Runtime\.ExitError\)/);
+  assert.equal(s.error(1).errorMessage, 'runtime was killed with SIGKILL before it returned a result');
+  assert.notEqual(s.result(0).pid, s.result(2).pid, 'started again');
+  assert.equal(s.result(2).served, 1);
+});
+
+test('item set: an item the OOM killer ends fails as Runtime.OutOfMemory (the cgroup’s count rose while its runtime ran); the next runs on a fresh runtime', async () => {
+  const s = makeSet([{}, { do: 'kill' }, {}]);
+  const events = join(s.dir, 'memory.events');
+  writeFileSync(events, 'oom 0\noom_kill 0\n');
+  // The kernel counts the kill before it sends SIGKILL: item 1's event bumps the count as it starts.
+  writeFileSync(join(s.in, '1.json'), JSON.stringify({ i: 1, do: 'kill', bump: events }));
+  const r = await runSet(s, ['--item-count', '3', '--items-per-job', '3', '--memory-events', events]);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.last, /1 of 3 items failed: 1 \(Runtime\.OutOfMemory\)/);
+  assert.match(
+    s.error(1).errorMessage,
+    /by the out-of-memory killer \(its cgroup's oom_kill count rose from 0 to 1\)/,
+  );
+  assert.equal(s.record(1).exit_code, 1);
+  assert.equal(s.result(2).i, 2);
+});
+
 test('item set: a timeout (the deadline per item) fails its item with 124 in its record; the next one runs', async () => {
   const s = makeSet([{ do: 'sleep', seconds: 30 }, {}]);
   const r = await runSet(s, ['--item-count', '2', '--items-per-job', '2', '--timeout', '1']);
@@ -113,6 +140,38 @@ test('item set: a timeout (the deadline per item) fails its item with 124 in its
   assert.match(r.last, /^ItemsFailedError: 1 of 2 items failed: 0 \(TimeoutError\)/);
   assert.deepEqual([s.record(0).exit_code, s.record(0).error?.errorType], [124, 'TimeoutError']);
   assert.equal(s.result(1).i, 1);
+});
+
+test('item set: with --job-timeout each item’s remaining time is the job’s, shrinking item by item, never its own longer --timeout', async () => {
+  const s = makeSet([
+    { do: 'pause', seconds: 1 },
+    { do: 'pause', seconds: 1 },
+    { do: 'pause', seconds: 0 },
+  ]);
+  const r = await runSet(s, [
+    '--item-count',
+    '3',
+    '--items-per-job',
+    '3',
+    '--timeout',
+    '600',
+    '--job-timeout',
+    '60',
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const left = [0, 1, 2].map((i) => s.result(i).remaining as number);
+  assert.ok(left[0]! <= 50_000 && left[0]! > 40_000, `item 0: ${left[0]} ms (60 s less the 10 s margin)`);
+  assert.ok(left[1]! <= left[0]! - 1000, `item 1: ${left[1]} ms, after item 0's 1 s`);
+  assert.ok(left[2]! <= left[1]! - 1000, `item 2: ${left[2]} ms, after item 1's 1 s`);
+});
+
+test('item set: the job’s end ends the child: the item it was on fails with 124 (JobTimeoutError) in its record, the later ones are left unwritten; exit 124', async () => {
+  const s = makeSet([{}, { do: 'sleep', seconds: 30 }, {}]);
+  const r = await runSet(s, ['--item-count', '3', '--items-per-job', '3', '--job-timeout', '6']);
+  assert.equal(r.code, 124, r.stderr);
+  assert.match(r.last, /^JobTimeoutError: the job's time ran out \(--job-timeout 6 s/);
+  assert.deepEqual(s.files(), ['0.json', '0.run.json', '1.error.json', '1.run.json']);
+  assert.deepEqual([s.record(1).exit_code, s.error(1).errorType], [124, 'JobTimeoutError']);
 });
 
 test('item set: a retried child skips the items whose result and record exist and runs the others (a result without its record, of an attempt killed between the two, too)', async () => {

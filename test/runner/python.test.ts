@@ -51,6 +51,43 @@ test('python: without --timeout the handler sees a deadline 24 h away', async ()
   assert.ok(remaining > 86_000_000 && remaining <= 86_400_000, `remaining ${remaining}`);
 });
 
+test('python: with --job-timeout the handler’s remaining time is the job’s end less the margin, not its own --timeout', async () => {
+  const r = await runCli([...h('context'), '--job-timeout', '60', '--timeout', '3600', fn, payload, '-']);
+  assert.equal(r.code, 0, r.stderr);
+  const { remaining } = JSON.parse(r.stdout);
+  // 60 s from the runner's start, less 10 s kept for the result and the record.
+  assert.ok(remaining > 40_000 && remaining <= 50_000, `remaining ${remaining}`);
+  const twin = await runCli([...h('context'), fn, payload, '-'], { env: { RUN_LAMBDA_JOB_TIMEOUT: '60' } });
+  const fromEnv = JSON.parse(twin.stdout).remaining;
+  assert.ok(fromEnv > 40_000 && fromEnv <= 50_000, `remaining ${fromEnv} (RUN_LAMBDA_JOB_TIMEOUT)`);
+});
+
+test('python: a handler that outlives the job’s end is ended before Batch would stop it: exit 124, JobTimeoutError, its record, no result', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'py-job-'));
+  const [out, rec] = [join(dir, 'out.json'), join(dir, 'out.run.json')];
+  const r = await runCli([...h('sleep'), '--job-timeout', '6', fn, 'data:,{"seconds": 30}', out]);
+  assert.equal(r.code, 124, r.stderr);
+  assert.match(
+    r.last,
+    /^JobTimeoutError: the job's time ran out \(--job-timeout 6 s, of which the last 1\.5 s .*ended$/,
+  );
+  assert.equal(existsSync(out), false);
+  const record = JSON.parse(readFileSync(rec, 'utf8'));
+  assert.deepEqual(
+    [record.status, record.exit_code, record.error.errorType],
+    ['failed', 124, 'JobTimeoutError'],
+  );
+});
+
+test('python: --job-timeout that is not a positive number of seconds is a usage error', async () => {
+  const r = await runCli([...h('echo'), fn, payload, '-'], { env: { RUN_LAMBDA_JOB_TIMEOUT: '12h' } });
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(
+    r.last,
+    /^UsageError: --job-timeout \(RUN_LAMBDA_JOB_TIMEOUT\) must be a positive number of seconds/,
+  );
+});
+
 test('python: a pkg/module.func handler resolves as Lambda resolves it', async () => {
   const r = await runCli(['--handler', 'pkg/sub/mod.handler', fn, payload, '-']);
   assert.equal(r.code, 0, r.stderr);
@@ -132,6 +169,53 @@ test('python: a runtime killed mid-invocation is Runtime.ExitError, exit 1, no o
   assert.equal(r.code, 1);
   assert.equal(r.last, 'Runtime.ExitError: runtime was killed with SIGKILL before it returned a result');
   assert.equal(r.stdout, '');
+});
+
+/** A cgroup v2 memory.events as the kernel keeps it, `kills` out-of-memory kills counted so far. */
+function memoryEvents(kills: number) {
+  const dir = mkdtempSync(join(tmpdir(), 'py-cgroup-'));
+  const file = join(dir, 'memory.events');
+  writeFileSync(file, `low 0\nhigh 0\nmax 7\noom 1\noom_kill ${kills}\noom_group_kill 0\n`);
+  return { dir, file };
+}
+
+test('python: a runtime the OOM killer ends (its cgroup’s oom_kill count rises, then SIGKILL) is Runtime.OutOfMemory, exit 1, in its record', async () => {
+  const cg = memoryEvents(2);
+  const out = join(cg.dir, 'out.json');
+  // The handler does what the kernel does: counts the kill in memory.events, then SIGKILLs its process.
+  const event = `data:,${encodeURIComponent(JSON.stringify({ memory_events: cg.file }))}`;
+  const r = await runCli([...h('out_of_memory'), '--memory-events', cg.file, fn, event, out]);
+  assert.equal(r.code, 1, r.stderr);
+  assert.equal(
+    r.last,
+    "Runtime.OutOfMemory: runtime was killed with SIGKILL by the out-of-memory killer (its cgroup's oom_kill count rose from 2 to 3) before it returned a result",
+  );
+  assert.equal(existsSync(out), false);
+  const record = JSON.parse(readFileSync(join(cg.dir, 'out.run.json'), 'utf8'));
+  assert.deepEqual(
+    [record.status, record.exit_code, record.error.errorType],
+    ['failed', 1, 'Runtime.OutOfMemory'],
+  );
+  // The env twin names the file as well.
+  const twin = await runCli([...h('out_of_memory'), fn, event, '-'], {
+    env: { RUN_LAMBDA_MEMORY_EVENTS: cg.file },
+  });
+  assert.match(twin.last, /^Runtime\.OutOfMemory: .*rose from 3 to 4\)/);
+});
+
+test('python: a SIGKILL while the cgroup counts no OOM kill stays Runtime.ExitError (and so does a cgroup file without the count)', async () => {
+  const cg = memoryEvents(5);
+  const r = await runCli([...h('exits'), '--memory-events', cg.file, fn, payload, '-']);
+  assert.equal(r.last, 'Runtime.ExitError: runtime was killed with SIGKILL before it returned a result');
+  writeFileSync(cg.file, 'low 0\n');
+  const event = `data:,${encodeURIComponent(JSON.stringify({ memory_events: cg.file }))}`;
+  const none = await runCli([...h('out_of_memory'), '--memory-events', cg.file, fn, event, '-']);
+  assert.equal(none.last, 'Runtime.ExitError: runtime was killed with SIGKILL before it returned a result');
+  const missing = await runCli([...h('exits'), '--memory-events', join(cg.dir, 'nowhere'), fn, payload, '-']);
+  assert.equal(
+    missing.last,
+    'Runtime.ExitError: runtime was killed with SIGKILL before it returned a result',
+  );
 });
 
 test('python: the default output is <payload>_out.json beside it, written only on success; the input never changes', async () => {

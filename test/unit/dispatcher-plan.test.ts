@@ -14,6 +14,7 @@ import {
   RETRY_ON_EXIT,
   RUN_LAMBDA_ITEM_COUNT,
   RUN_LAMBDA_ITEMS_PER_JOB,
+  RUN_LAMBDA_JOB_TIMEOUT,
   recordUrlFor,
 } from '../../lib/job-plan.js';
 
@@ -40,7 +41,7 @@ const set = (n: number, k: number) =>
     record: 's3://bkt/batch/task/k/out/',
   });
 
-test('SubmitJob input carries resources, timeout and a retry strategy that never retries exit 1-3', () => {
+test('SubmitJob input carries resources, timeout (Batch’s, and the runner’s RUN_LAMBDA_JOB_TIMEOUT) and a retry strategy that never retries exit 1-3', () => {
   const input = submitJobInput(
     plan({ resources: { vcpus: 0.5, memory: 1024, gpus: 1 }, timeout: 600, attempts: 3 }),
   );
@@ -55,6 +56,7 @@ test('SubmitJob input carries resources, timeout and a retry strategy that never
       { type: 'MEMORY', value: '1024' },
       { type: 'GPU', value: '1' },
     ],
+    environment: [{ name: RUN_LAMBDA_JOB_TIMEOUT, value: '600' }],
   });
   assert.deepEqual(input.timeout, { attemptDurationSeconds: 600 });
   assert.equal(input.retryStrategy?.attempts, 3);

@@ -20,6 +20,7 @@ import {
   parseJobPlan,
   RETRY_ON_EXIT,
   RUN_LAMBDA_ITEM_COUNT,
+  RUN_LAMBDA_JOB_TIMEOUT,
 } from '../../lib/job-plan.js';
 
 const ARN = 'arn:aws:lambda:us-west-2:123456789012:function:tiler';
@@ -251,6 +252,7 @@ test('the definition: Fargate, the runner essential with the external-runtime co
   assert.equal(task.executionRoleArn, SETTINGS_ENV.JOB_EXECUTION_ROLE_ARN);
   assert.deepEqual(task.networkConfiguration, { assignPublicIp: 'ENABLED' });
   assert.deepEqual(task.runtimePlatform, { operatingSystemFamily: 'LINUX', cpuArchitecture: 'X86_64' });
+  assert.equal(task.pidMode, 'task', 'one PID namespace: the runner sees the function’s runtime go');
   const [runner, ready, func, ...more] = task.containers ?? [];
   assert.deepEqual(more, []);
   assert.deepEqual(runner, {
@@ -286,6 +288,17 @@ test('the definition: Fargate, the runner essential with the external-runtime co
   assert.deepEqual(func?.resourceRequirements, [
     { type: 'VCPU', value: '1' },
     { type: 'MEMORY', value: '2048' },
+  ]);
+});
+
+test('JOB_TIMEOUT_SECONDS is the attempt duration and the runner’s RUN_LAMBDA_JOB_TIMEOUT (its handler’s deadline)', () => {
+  const target = fn();
+  const def = functionImageDefinition(target, target.image!, {}, settings({ JOB_TIMEOUT_SECONDS: '900' }));
+  assert.deepEqual(def.input.timeout, { attemptDurationSeconds: 900 });
+  const runner = def.input.ecsProperties?.taskProperties?.[0]?.containers?.[0];
+  assert.deepEqual(runner?.environment, [
+    { name: 'RUN_LAMBDA_LOG_LEVEL', value: 'debug' },
+    { name: RUN_LAMBDA_JOB_TIMEOUT, value: '900' },
   ]);
 });
 
@@ -388,6 +401,20 @@ test('submitting to an image function: the overrides are ecsPropertiesOverride, 
     attempts: 2,
     evaluateOnExit: RETRY_ON_EXIT.map((e) => ({ ...e })),
   });
+});
+
+test("an image function's request timeout: Batch's attempt duration and the runner container's RUN_LAMBDA_JOB_TIMEOUT", () => {
+  const input = submitJobInput(imagePlan({ timeout: 1800 }));
+  assert.deepEqual(input.timeout, { attemptDurationSeconds: 1800 });
+  const containers = input.ecsPropertiesOverride?.taskProperties?.[0]?.containers ?? [];
+  assert.deepEqual(containers.find((c) => c.name === 'runner')?.environment, [
+    { name: RUN_LAMBDA_JOB_TIMEOUT, value: '1800' },
+  ]);
+  const func = containers.find((c) => c.name === 'function');
+  assert.ok(
+    !func?.environment?.some((e) => e.name === RUN_LAMBDA_JOB_TIMEOUT),
+    'the runner’s, not the function’s',
+  );
 });
 
 test("an image function's item set: the item-set variables go to the runner container, which reads them", () => {

@@ -77,6 +77,44 @@ test('next waits for the payload to arrive before answering', async () => {
   await api.close();
 });
 
+test('onNext: a `next` held since before the hook was set is looked at when its event goes out, over its open connection', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rapi-test-'));
+  const api = await startRuntimeApi();
+  // The runtime asks first (an external one may, while the runner still prepares the function)…
+  const next = call(api, 'GET', '/invocation/next');
+  assert.equal((await call(api, 'GET', '/nowhere')).status, 404, 'the next is held by now');
+  let release!: () => void;
+  const looked: { clientPort: number; serverPort: number }[] = [];
+  let lookedAt!: () => void;
+  const look = new Promise<void>((r) => {
+    lookedAt = r;
+  });
+  let answered = false;
+  void next.then(() => {
+    answered = true;
+  });
+  // …then the runner learns to look, then offers the invocation: the event waits for the look.
+  api.onNext(async (conn) => {
+    looked.push(conn);
+    lookedAt();
+    await new Promise<void>((r) => {
+      release = r;
+    });
+  });
+  const outcome = api.invoke(invocation(dir));
+  await Promise.race([look, next]);
+  assert.equal(looked.length, 1, 'looked at before its event went out');
+  assert.equal(looked[0]?.serverPort, Number(api.address.split(':')[1]));
+  assert.ok((looked[0]?.clientPort ?? 0) > 0, 'the runtime’s own port');
+  assert.equal((await call(api, 'GET', '/nowhere')).status, 404);
+  assert.equal(answered, false, 'the event waits for the look');
+  release();
+  assert.equal((await next).body, '{"a":1}');
+  await call(api, 'POST', `/invocation/${REQUEST_ID}/response`, '1');
+  assert.equal((await outcome).kind, 'response');
+  await api.close();
+});
+
 test('a response for the request id is streamed to the result file and answered 202', async () => {
   const { api, resultPath, outcome } = await startApi();
   await call(api, 'GET', '/invocation/next');

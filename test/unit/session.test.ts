@@ -9,10 +9,16 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
 import { crc32 } from 'node:zlib';
-import { FunctionError, RuntimeNotAvailableError, TimeoutError } from '../../runner/errors.js';
+import {
+  FunctionError,
+  JobTimeoutError,
+  RuntimeNotAvailableError,
+  TimeoutError,
+} from '../../runner/errors.js';
 import { createLogger } from '../../runner/log.js';
+import { jobClock } from '../../runner/runtime/deadline.js';
 import { externalRuntime } from '../../runner/runtime/external.js';
-import type { RuntimeHost } from '../../runner/runtime/host.js';
+import type { RuntimeHost, RuntimeLoss } from '../../runner/runtime/host.js';
 import { openSession } from '../../runner/runtime/session.js';
 import { startRuntimeApi } from '../../runner/runtime-api/server.js';
 import { call } from '../support/runtime-api-client.js';
@@ -31,12 +37,15 @@ function offer(event: string) {
 
 /** A host the test drives: counts what the session asks of it; `lose` ends the current runtime. */
 function standInHost() {
-  let lose!: (why: string) => void;
-  let lost = new Promise<string>((r) => {
+  let lose!: (loss: RuntimeLoss) => void;
+  let lost = new Promise<RuntimeLoss>((r) => {
     lose = r;
   });
   const calls = { ready: 0, kill: 0, discard: 0 };
-  const host: RuntimeHost & { calls: typeof calls; lose(why: string): void } = {
+  const host: RuntimeHost & {
+    calls: typeof calls;
+    lose(why: string, errorType?: RuntimeLoss['errorType']): void;
+  } = {
     label: 'stand-in',
     calls,
     async ready() {
@@ -49,12 +58,12 @@ function standInHost() {
     async stop() {},
     discard() {
       calls.discard += 1;
-      lost = new Promise<string>((r) => {
+      lost = new Promise<RuntimeLoss>((r) => {
         lose = r;
       });
     },
     end() {},
-    lose: (why) => lose(why),
+    lose: (why, errorType = 'Runtime.ExitError') => lose({ reason: why, errorType }),
   };
   return host;
 }
@@ -137,6 +146,68 @@ test('session: the deadline kills the runtime, fails that invocation with Timeou
   assert.equal(c.body, '{"i":2}');
   await call(api, 'POST', `/invocation/${c.id}/response`, '"ok"');
   assert.equal((await next).bytes, 4);
+  await api.close();
+});
+
+test('session: the job’s end, sooner than the invocation’s timeout, is the deadline the runtime sees and the one enforced (JobTimeoutError, exit 124)', async () => {
+  const api = await startRuntimeApi();
+  const host = standInHost();
+  const timers = manualTimers();
+  let clock = 2_000_000;
+  const job = jobClock(clock, 100); // invocations must end by 2_000_000 + 90_000
+  const session = openSession({
+    api,
+    host,
+    invokedFunctionArn: 'arn:f',
+    log,
+    now: () => clock,
+    setTimer: timers.setTimer,
+    job,
+  });
+  clock += 60_000;
+  const late = session.serve({ ...offer('{"late":true}'), timeoutSeconds: 300 });
+  const a = await nextOf(api);
+  assert.equal(a.deadline, String(2_090_000), 'the job’s end less its margin, not 300 s away');
+  assert.equal(timers.armed[0]?.ms, 30_000);
+  timers.fireAll();
+  await assert.rejects(late, (err: Error) => {
+    assert.ok(err instanceof JobTimeoutError);
+    assert.equal(err.exitCode, 124);
+    assert.match(err.message, /^the job's time ran out \(--job-timeout 100 s, .*the invocation was ended$/);
+    return true;
+  });
+  assert.equal(host.calls.kill, 1);
+  // Past the job's end nothing more is offered: the runtime is not asked for.
+  clock += 30_000;
+  const ready = host.calls.ready;
+  await assert.rejects(session.serve(offer('{}')), /no time was left to start the invocation/);
+  assert.equal(host.calls.ready, ready + 1);
+  assert.equal(api.phase === 'invoking', false);
+  await api.close();
+});
+
+test('session: an invocation timeout sooner than the job’s end stays a TimeoutError of its own', async () => {
+  const api = await startRuntimeApi();
+  const host = standInHost();
+  const timers = manualTimers();
+  const clock = 3_000_000;
+  const session = openSession({
+    api,
+    host,
+    invokedFunctionArn: 'arn:f',
+    log,
+    now: () => clock,
+    setTimer: timers.setTimer,
+    job: jobClock(clock, 3600),
+  });
+  const served = session.serve({ ...offer('{}'), timeoutSeconds: 5 });
+  const a = await nextOf(api);
+  assert.equal(a.deadline, String(3_005_000));
+  timers.fireAll();
+  await assert.rejects(
+    served,
+    (err: Error) => err instanceof TimeoutError && !(err instanceof JobTimeoutError),
+  );
   await api.close();
 });
 
@@ -224,5 +295,35 @@ test('external runtime: ready waits for its first request; none within the init 
   assert.equal(timers2.armed[0]?.cancelled, true, 'the wait ended at the first request');
   await call(api, 'POST', `/invocation/${f.id}/response`, '{}');
   assert.equal((await served).bytes, 2);
+  await api.close();
+});
+
+test('external runtime: where its process cannot be found (no shared PID namespace), that is said once and invocations are served as before', async () => {
+  const api = await startRuntimeApi();
+  const lines: string[] = [];
+  const warnLog = createLogger('warn', (l) => lines.push(l));
+  // A /proc with no process and no connection in it: what a runner in a PID namespace of its own sees of the runtime.
+  const root = mkdtempSync(join(tmpdir(), 'no-proc-'));
+  const host = externalRuntime({
+    address: api.address,
+    connected: () => api.connected(),
+    onNext: (hook) => api.onNext(hook),
+    initTimeoutSeconds: 60,
+    log: warnLog,
+    proc: { root },
+  });
+  const session = openSession({ api, host, invokedFunctionArn: 'arn:f', log: warnLog, retryUntaken: true });
+  for (const i of [0, 1]) {
+    const served = session.serve(offer(`{"i":${i}}`));
+    const a = await nextOf(api);
+    await call(api, 'POST', `/invocation/${a.id}/response`, `${i}`);
+    assert.equal((await served).bytes, 1);
+  }
+  assert.equal(lines.length, 1, lines.join(''));
+  assert.match(
+    lines[0] ?? '',
+    /^run-lambda: warning: cannot tell which process is the function's runtime \(its connection \(port \d+ to \d+\) is not in .*\/net\/tcp\): one that dies will be seen only at the deadline; its job needs one PID namespace for the task \(pidMode task\)\n$/,
+  );
+  host.end();
   await api.close();
 });

@@ -5,7 +5,7 @@ import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { readConfig } from '../../functions/dispatcher/config.js';
-import { RETRY_ON_EXIT } from '../../lib/job-plan.js';
+import { RETRY_ON_EXIT, RUN_LAMBDA_JOB_TIMEOUT } from '../../lib/job-plan.js';
 import { DISPATCHER_BUNDLE } from '../integration/helper-dispatcher.js';
 import { jobDefinitions, loadTemplate, resource, substituteCommand } from '../support/cfn-yaml.js';
 import { missingTool, toolPath } from '../support/tools.js';
@@ -126,6 +126,12 @@ for (const [image, def] of Object.entries(defs)) {
     assert.deepEqual(types, ['MEMORY', 'VCPU']);
     assert.deepEqual(c.JobRoleArn, { 'Fn::GetAtt': ['JobRole', 'Arn'] });
     assert.deepEqual(c.ExecutionRoleArn, { 'Fn::GetAtt': ['JobExecutionRole', 'Arn'] });
+    // The runner keeps the handler's deadline within the attempt's duration (its --job-timeout).
+    assert.deepEqual(
+      (c.Environment as { Name: string; Value: unknown }[]).find((e) => e.Name === RUN_LAMBDA_JOB_TIMEOUT)
+        ?.Value,
+      { Ref: 'JobTimeoutSeconds' },
+    );
     assert.deepEqual(p.PlatformCapabilities, [{ 'Fn::If': ['IsFargate', 'FARGATE', 'EC2'] }]);
   });
 }

@@ -241,6 +241,7 @@ export async function executeJob(
       task,
       envOf,
       batchVars,
+      sharedPid: ecs.taskProperties?.[0]?.pidMode === 'task',
     });
   } finally {
     await rm(bin, { recursive: true, force: true });
@@ -257,6 +258,8 @@ async function executeTask(
     task: { hostPath: string; killAfterMs?: number };
     envOf: (image: LocalImage | 'host', own: Record<string, string>) => Record<string, string>;
     batchVars: Record<string, string>;
+    /** the definition's pidMode is task: every container joins the runner's PID namespace */
+    sharedPid: boolean;
   },
 ): Promise<JobResult> {
   const { opts } = ctx;
@@ -291,6 +294,7 @@ async function executeTask(
       command,
       env: ctx.envOf(image, own),
       volumes: opts.volumes,
+      ...(ctx.sharedPid && c.name !== RUNNER_CONTAINER ? { sharePidWith: RUNNER_CONTAINER } : {}),
     };
   });
   const results = await runTask(specs, ctx.task);

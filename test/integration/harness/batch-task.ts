@@ -1,8 +1,10 @@
 // Runs the containers of one Batch job attempt as ECS runs a task: each container starts once its dependsOn
 // conditions hold (START: the other started; COMPLETE: it exited; SUCCESS: it exited 0, else never), and when an
 // essential container exits the others are stopped (SIGTERM, then SIGKILL 2 s later). A container is a process on
-// this host, a folder image run as a process, or a Docker container with host networking (local-images.ts).
-import { type ChildProcess, spawn } from 'node:child_process';
+// this host, a folder image run as a process, or a Docker container with host networking (local-images.ts). A task
+// of one PID namespace (pidMode task) has its Docker containers join the first one's (`--pid container:`), or the
+// host's when that one is a process here (processes here share the host's already).
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import type { LocalImage } from './local-images.js';
@@ -18,6 +20,8 @@ export interface ContainerSpec {
   /** the container's environment as Batch sets it (the image's own ENV comes first, under it) */
   env: Record<string, string>;
   volumes?: string[];
+  /** a container of the task whose PID namespace this one joins (the task's pidMode task) */
+  sharePidWith?: string;
 }
 
 export interface ContainerResult {
@@ -51,9 +55,35 @@ interface Running {
   signal: (signal: NodeJS.Signals) => void;
   exited: Promise<void>;
   done: boolean;
+  /** the Docker container's name (none for a process) */
+  dockerName?: string;
 }
 
-function launch(spec: ContainerSpec, opts: TaskOptions): Omit<Running, 'spec'> {
+/** Whether Docker runs the container `name` now. */
+const dockerRunning = (name: string) =>
+  new Promise<boolean>((resolve) => {
+    execFile('docker', ['inspect', '--format', '{{.State.Running}}', name], (err, out) =>
+      resolve(!err && out.trim() === 'true'),
+    );
+  });
+
+/**
+ * `docker run --pid` for `spec`: the container it shares a PID namespace with (once Docker runs it: `docker run` of
+ * the other may have been started a moment ago, and `--pid container:` needs it running), or the host's for a process
+ * there.
+ */
+async function pidOption(spec: ContainerSpec, runs: Map<string, Running>): Promise<string | undefined> {
+  if (spec.sharePidWith === undefined) return undefined;
+  const other = runs.get(spec.sharePidWith);
+  if (!other)
+    throw new Error(`container ${spec.name} shares the PID namespace of ${spec.sharePidWith}, not started`);
+  if (!other.dockerName) return 'host';
+  for (let tries = 0; tries < 600 && !other.done && !(await dockerRunning(other.dockerName)); tries++)
+    await new Promise((r) => setTimeout(r, 100));
+  return `container:${other.dockerName}`;
+}
+
+function launch(spec: ContainerSpec, opts: TaskOptions, pid?: string): Omit<Running, 'spec'> {
   const base = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     HOME: process.env.HOME ?? tmpdir(),
@@ -66,6 +96,7 @@ function launch(spec: ContainerSpec, opts: TaskOptions): Omit<Running, 'spec'> {
   let ranIn = 'process';
   let stop: (() => void) | undefined;
   let signalIt: ((signal: NodeJS.Signals) => void) | undefined;
+  let dockerName: string | undefined;
   const img = spec.image;
   if (img === 'host') {
     const argv = spec.command ?? [];
@@ -82,7 +113,9 @@ function launch(spec: ContainerSpec, opts: TaskOptions): Omit<Running, 'spec'> {
   } else {
     const name = `run-lambda-test-${spec.name}-${randomBytes(4).toString('hex')}`;
     file = 'docker';
+    dockerName = name;
     args = ['run', '--rm', '--network', 'host', '--name', name];
+    if (pid) args.push('--pid', pid);
     for (const v of spec.volumes ?? []) args.push('--volume', v);
     for (const [k, v] of Object.entries(spec.env)) args.push('--env', `${k}=${v}`);
     args.push(img.ref, ...(spec.command ?? []));
@@ -131,7 +164,7 @@ function launch(spec: ContainerSpec, opts: TaskOptions): Omit<Running, 'spec'> {
     };
   }
   const signal = signalIt ?? ((sig: NodeJS.Signals) => child.kill(sig));
-  return { result, child, stop, signal, exited, done: false };
+  return { result, child, stop, signal, exited, done: false, dockerName };
 }
 
 /** Runs `containers` to the task's end; every container's result, by name (not started: `started` false). */
@@ -185,7 +218,9 @@ export async function runTask(
           never.add(spec.name);
           continue;
         }
-        const r: Running = { spec, ...launch(spec, opts) };
+        const pid = await pidOption(spec, runs);
+        if (stopping) break;
+        const r: Running = { spec, ...launch(spec, opts, pid) };
         runs.set(spec.name, r);
         r.exited.then(() => {
           r.done = true;
