@@ -1,6 +1,7 @@
 // The Batch job one request becomes, as one validated value: the dispatcher plans it, its Batch module submits it,
 // and the runner reads what it carries (parameters, item-set environment) under the names exported here.
 import { InvalidRequestError } from './errors.js';
+import { isItemSetUrl, MAX_ITEMS } from './item-set.js';
 import { recordUrlFor } from './run-record.js';
 import { isS3Url, parseS3Url } from './s3-url.js';
 
@@ -27,9 +28,8 @@ export const RUN_LAMBDA_JOB_TIMEOUT = 'RUN_LAMBDA_JOB_TIMEOUT';
 /** Set by the runner for the function it runs, so `isBatchJob()` holds wherever the runner runs it. */
 export const RUN_LAMBDA_JOB = 'RUN_LAMBDA_JOB';
 
-/** Batch array jobs have 2 to 10,000 children, so a set holds at most 10,000 items (one per child at most). */
-export const MAX_ITEMS = 10_000;
-export const MIN_ARRAY_SIZE = 2;
+/** The set's limit and the items a child runs: for runner/option-values.ts and runner/items/, until they import lib/item-set.ts. */
+export { itemRange, MAX_ITEMS } from './item-set.js';
 
 /**
  * When a SubmitJob carries its own retryStrategy it replaces the definition's entirely, so the template's
@@ -112,21 +112,6 @@ export interface JobPlan {
   idempotencyKey?: string;
 }
 
-/** Children of the array job for `itemCount` items, `itemsPerJob` each: `ceil(n / k)` (1 means a plain job). */
-export function arraySize(itemCount: number, itemsPerJob: number): number {
-  return Math.ceil(itemCount / itemsPerJob);
-}
-
-/** The items child `index` runs: `[index*k, min(index*k + k, n))`. */
-export function itemRange(
-  index: number,
-  itemsPerJob: number,
-  itemCount: number,
-): { start: number; end: number } {
-  const start = index * itemsPerJob;
-  return { start: Math.min(start, itemCount), end: Math.min(start + itemsPerJob, itemCount) };
-}
-
 /** The job's `Ref::` parameters (every value a string, as Batch requires). */
 export function jobParameters(plan: JobPlan): JobParameters {
   return { lambda_function: plan.function, url: plan.payload.url, url_out: plan.output };
@@ -160,7 +145,7 @@ function count(v: unknown, field: string, max: number): number {
 
 function s3Prefix(url: unknown, field: string, set: boolean): string {
   if (typeof url !== 'string' || url === '') fail(field, 'is required');
-  if (set !== url.endsWith('/'))
+  if (set !== isItemSetUrl(url))
     fail(
       field,
       set ? `must end in / for an item set, got ${url}` : `must not end in / for one payload, got ${url}`,

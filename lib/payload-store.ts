@@ -9,6 +9,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { PayloadStoreError } from './errors.js';
+import { itemInput, itemSetPrefixes } from './item-set.js';
 import { checkFunctionName, checkObjectId } from './object-id.js';
 import { formatS3Url, outputKeyFor, type S3Location } from './s3-url.js';
 
@@ -85,19 +86,19 @@ export interface ItemSetRef {
 
 /** The item set `id` of `functionName`: `<prefix><function-name>/<id>/in/` and `…/out/`. */
 export function itemSetRef(place: PayloadPlace, functionName: string, id: string = randomUUID()): ItemSetRef {
-  const base = joinKey(place.prefix, `${under(functionName, id)}/`);
+  const { input, output } = itemSetPrefixes(joinKey(place.prefix, `${under(functionName, id)}/`));
   return {
     id,
     bucket: place.bucket,
-    inPrefix: `${base}in/`,
-    url: formatS3Url({ bucket: place.bucket, key: `${base}in/` }),
-    url_out: formatS3Url({ bucket: place.bucket, key: `${base}out/` }),
+    inPrefix: input,
+    url: formatS3Url({ bucket: place.bucket, key: input }),
+    url_out: formatS3Url({ bucket: place.bucket, key: output }),
   };
 }
 
 /** The key of item `i` of a set. */
 export function itemKey(set: Pick<ItemSetRef, 'inPrefix'>, i: number): string {
-  return `${set.inPrefix}${i}.json`;
+  return itemInput(set.inPrefix, i);
 }
 
 /** Parallel PutObjects per item set: enough to hide S3 latency, well under the SDK's 50 sockets. */

@@ -1,7 +1,8 @@
 // The one parser of the dispatcher's requests: a raw event (a direct invoke's, or one SQS record's body) becomes a
 // BatchJobRequest or an InvalidRequestError whose message starts with the field at fault.
 import { InvalidRequestError } from './errors.js';
-import { type ImageName, Images, MAX_ITEMS } from './job-plan.js';
+import { isItemSetUrl, MAX_ITEMS } from './item-set.js';
+import { type ImageName, Images } from './job-plan.js';
 import { type JsonTextError, parseJsonText } from './json-text.js';
 import { keyProblem } from './object-id.js';
 import {
@@ -131,11 +132,12 @@ export function parseRequest(raw: unknown): BatchJobRequest {
   if (obj.payload !== undefined && nestsDeeperThan(obj.payload, MAX_PAYLOAD_DEPTH))
     fail('payload', `nests deeper than ${MAX_PAYLOAD_DEPTH} levels`);
   const payloads = payloadList(obj.payloads);
-  const set = payloads !== undefined || url?.endsWith('/') === true;
+  const setUrl = url !== undefined && isItemSetUrl(url);
+  const set = payloads !== undefined || setUrl;
   const item_count = integer(obj, 'item_count', 1, MAX_ITEMS);
-  if (url?.endsWith('/') && item_count === undefined)
+  if (setUrl && item_count === undefined)
     fail('item_count', 'is required with an item set url (one that ends in /)');
-  if (item_count !== undefined && !url?.endsWith('/'))
+  if (item_count !== undefined && !setUrl)
     fail('item_count', 'goes only with an item set url (one that ends in /)');
   const items_per_job = integer(obj, 'items_per_job', 1, MAX_ITEMS);
   if (items_per_job !== undefined && !set)
@@ -157,7 +159,7 @@ export function parseRequest(raw: unknown): BatchJobRequest {
     fail('name', `must be 1-128 letters, digits, - or _, starting with a letter or digit, got ${show(name)}`);
 
   const url_out = s3Url(obj, 'url_out');
-  if (url_out !== undefined && set !== url_out.endsWith('/'))
+  if (url_out !== undefined && set !== isItemSetUrl(url_out))
     fail(
       'url_out',
       set ? 'must end in / for an item set (its results go under it)' : 'must not end in / for one payload',

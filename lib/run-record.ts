@@ -1,6 +1,10 @@
 // The run record (DESIGN.md "Run records"): its type and where it lives beside an output; its one parser is in
 // run-record-parse.ts. No AWS SDK here: the runner writes records with this module and post-batch reads them.
+import { ItemParts, isItemSetUrl } from './item-set.js';
 import { parseRunRecord } from './run-record-parse.js';
+
+/** Item i's result, record and error part: for runner/items/plan.ts, until it imports lib/item-set.ts itself. */
+export { itemUrls } from './item-set.js';
 
 export {
   InvalidRunRecordError,
@@ -81,32 +85,16 @@ export interface RunRecord {
   timings: RunTimings;
 }
 
-/** True for an item set's URL (a prefix ending in `/`). */
-export function isItemSetUrl(url: string): boolean {
-  return url.endsWith('/');
-}
-
 /**
  * The record of a run's output: `.json` → `.run.json` (a name without `.json` gets `.run.json` appended). An item
- * set's is its prefix itself: each item has its own record there (itemUrls).
+ * set's is its prefix itself: each item has its own record there (lib/item-set.ts).
  */
 export function recordUrlFor(outputUrl: string): string {
   if (isItemSetUrl(outputUrl)) return outputUrl;
-  return outputUrl.endsWith('.json')
-    ? `${outputUrl.slice(0, -'.json'.length)}.run.json`
-    : `${outputUrl}.run.json`;
-}
-
-/** Item `i` of the set whose output prefix is `outputPrefix`: its result, its record and its error part. */
-export function itemUrls(outputPrefix: string, i: number): { result: string; record: string; error: string } {
-  if (!isItemSetUrl(outputPrefix))
-    throw new TypeError(`${outputPrefix} is not an item set prefix (ending in /)`);
-  if (!Number.isInteger(i) || i < 0) throw new TypeError(`item index must be a whole number ≥ 0, got ${i}`);
-  return {
-    result: `${outputPrefix}${i}.json`,
-    record: `${outputPrefix}${i}.run.json`,
-    error: `${outputPrefix}${i}.error.json`,
-  };
+  const { result, record } = ItemParts;
+  return outputUrl.endsWith(result)
+    ? `${outputUrl.slice(0, -result.length)}${record}`
+    : `${outputUrl}${record}`;
 }
 
 /** A record's JSON text, checked first: what the runner writes (one PUT, after the result). */

@@ -8,14 +8,13 @@ import {
   type SubmitJobCommandInput,
   type TaskContainerOverrides,
 } from '@aws-sdk/client-batch';
+import { arraySize, MIN_ARRAY_SIZE } from '../../lib/item-set.js';
 import {
-  arraySize,
   FUNCTION_CONTAINER,
   type JobPlan,
   type JobResources,
   jobEnvironment,
   jobParameters,
-  MIN_ARRAY_SIZE,
   RETRY_ON_EXIT,
   RUNNER_CONTAINER,
 } from '../../lib/job-plan.js';

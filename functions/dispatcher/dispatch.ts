@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import type { BatchClient } from '@aws-sdk/client-batch';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { InvalidRequestError, SubmitJobError } from '../../lib/errors.js';
-import { arraySize, type JobPlan } from '../../lib/job-plan.js';
+import { arraySize } from '../../lib/item-set.js';
+import type { JobPlan } from '../../lib/job-plan.js';
 import type { JsonLogger } from '../../lib/logger.js';
 import { objectIdFor } from '../../lib/object-id.js';
 import {

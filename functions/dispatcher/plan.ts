@@ -1,6 +1,7 @@
 // From a checked request and its function to a job plan: image and job definition, where the payload goes, the job.
 import { ConfigError } from '../../lib/env.js';
 import { InvalidRequestError, UnsupportedRuntimeError } from '../../lib/errors.js';
+import { outputPrefixFor } from '../../lib/item-set.js';
 import {
   type JobImage,
   type JobPayload,
@@ -70,9 +71,10 @@ export interface Placement {
 
 /** `…/in/` → `…/out/`, the layout the dispatcher itself uses for sets; anything else needs an explicit url_out. */
 function setOutput(url: string): string {
-  if (!url.endsWith('/in/'))
+  const out = outputPrefixFor(url);
+  if (out === undefined)
     throw new InvalidRequestError('url_out: is required for an item set url that does not end in /in/');
-  return `${url.slice(0, -'in/'.length)}out/`;
+  return out;
 }
 
 export function place(

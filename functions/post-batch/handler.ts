@@ -3,8 +3,8 @@ import { type BatchClient, DescribeJobsCommand } from '@aws-sdk/client-batch';
 import type { S3Client } from '@aws-sdk/client-s3';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
+import { isItemSetUrl } from '../../lib/item-set.js';
 import { createJsonLogger, type JsonLogger } from '../../lib/logger.js';
-import { isItemSetUrl } from '../../lib/run-record.js';
 import type { PostBatchConfig } from './config.js';
 import {
   InvalidJobError,

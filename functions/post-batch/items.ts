@@ -1,5 +1,6 @@
 // How an item set's job ended: counts and the failed items' indexes, from one listing and the failed items' records.
-import { InvalidRunRecordError, itemUrls, parseRunErrorJson } from '../../lib/run-record.js';
+import { itemUrls, MAX_ITEMS, parseItemName } from '../../lib/item-set.js';
+import { InvalidRunRecordError, parseRunErrorJson } from '../../lib/run-record.js';
 import { InvalidJobError } from './errors.js';
 import type { JobView } from './job.js';
 import { type OutcomeDeps, readRecord } from './outcome.js';
@@ -19,9 +20,7 @@ export interface ItemsSummary {
   error_types: Record<string, number>;
 }
 
-const MAX_ITEMS = 10_000;
 const READ_CONCURRENCY = 16;
-const ITEM_NAME = /^(0|[1-9]\d{0,4})\.(run\.json|error\.json|json)$/;
 
 /** RUN_LAMBDA_ITEM_COUNT from the job's environment (the dispatcher puts it in the container overrides). */
 export function itemCount(job: JobView): number {
@@ -66,13 +65,9 @@ export async function itemsOutcome(job: JobView, urlOut: string, deps: OutcomeDe
   const count = itemCount(job);
   const seen = new Map<number, Seen>();
   for (const name of await deps.store.list(urlOut)) {
-    const m = ITEM_NAME.exec(name);
-    if (!m) continue;
-    const i = Number(m[1]);
-    if (i >= count) continue;
-    const s = seen.get(i) ?? {};
-    s[m[2] === 'json' ? 'result' : m[2] === 'run.json' ? 'record' : 'error'] = true;
-    seen.set(i, s);
+    const item = parseItemName(name);
+    if (!item || item.index >= count) continue;
+    seen.set(item.index, { ...seen.get(item.index), [item.part]: true });
   }
   if (seen.size === 0 && job.status !== 'SUCCEEDED') throw failureWithoutRecord(job);
 

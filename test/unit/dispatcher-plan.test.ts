@@ -7,8 +7,6 @@ import type { TargetFunction } from '../../functions/dispatcher/functions.js';
 import { chooseDefinition } from '../../functions/dispatcher/plan.js';
 import { type Clock, createRateLimiter } from '../../functions/dispatcher/rate-limit.js';
 import {
-  arraySize,
-  itemRange,
   type JobPlan,
   parseJobPlan,
   RETRY_ON_EXIT,
@@ -80,19 +78,6 @@ test('an item set is one array job of ceil(n/k) children with the item count and
   assert.equal(one.arrayProperties, undefined);
   assert.equal(one.containerOverrides?.environment?.[0]?.value, '7');
   assert.deepEqual(submitJobInput(set(10_000, 1)).arrayProperties, { size: 10_000 });
-});
-
-test('children split the items as the runner reads them: [j*k, min(j*k+k, n))', () => {
-  assert.equal(arraySize(1000, 10), 100);
-  assert.equal(arraySize(1, 10), 1);
-  assert.deepEqual(itemRange(0, 10, 1000), { start: 0, end: 10 });
-  assert.deepEqual(itemRange(99, 10, 1000), { start: 990, end: 1000 });
-  assert.deepEqual(itemRange(100, 10, 1005), { start: 1000, end: 1005 });
-  const covered = Array.from({ length: arraySize(1005, 10) }, (_, j) => itemRange(j, 10, 1005));
-  assert.equal(
-    covered.reduce((n, r) => n + r.end - r.start, 0),
-    1005,
-  );
 });
 
 test('the run record sits beside the result (.json → .run.json); a set has its records under the out/ prefix', () => {

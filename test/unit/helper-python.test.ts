@@ -1,8 +1,12 @@
-// The Python half of the helper: its own unittest suite, and its payload keys agreeing with lib/payload-store.ts.
+// The Python half of the helper: its own unittest suite, and its keys and limits agreeing with lib/ (which it cannot
+// import): each case is built in TypeScript and answered by python3.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
-import { payloadKey } from '../../lib/payload-store.js';
+import { DEFAULT_PAYLOAD_PREFIX } from '../../functions/helper/config.js';
+import { itemInput, MAX_ITEMS } from '../../lib/item-set.js';
+import { itemSetRef, payloadKey } from '../../lib/payload-store.js';
 
 const PYTHONPATH = new URL('../../functions/helper/python', import.meta.url).pathname;
 const TESTS = new URL('../python', import.meta.url).pathname;
@@ -16,6 +20,19 @@ test('the cirrus_batch unittest suite passes with the machine python3', () => {
   assert.match(run.stderr, /Ran [1-9]\d* tests/);
 });
 
+/** `script` run by the machine python3 with the helper on its path, `input` on its stdin; its stdout as JSON. */
+function python(script: string, input: unknown): unknown {
+  const run = spawnSync('python3', ['-c', script], {
+    input: JSON.stringify(input),
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH, PYTHONPATH, PYTHONDONTWRITEBYTECODE: '1' },
+  });
+  assert.equal(run.status, 0, run.stderr);
+  return JSON.parse(run.stdout);
+}
+
+const PREFIXES = ['batch/', 'batch', '', '/deep/prefix/'];
+
 test('Python payload keys follow the same layout as the dispatcher for every prefix form', () => {
   const cases: [string, string, string][] = [
     ['batch/', 'feeder', 'id-1'],
@@ -27,14 +44,35 @@ test('Python payload keys follow the same layout as the dispatcher for every pre
     'import json, sys, cirrus_batch',
     'print(json.dumps([cirrus_batch.payload_key(*c) for c in json.load(sys.stdin)]))',
   ].join('\n');
-  const run = spawnSync('python3', ['-c', script], {
-    input: JSON.stringify(cases),
-    encoding: 'utf8',
-    env: { PATH: process.env.PATH, PYTHONPATH, PYTHONDONTWRITEBYTECODE: '1' },
-  });
-  assert.equal(run.status, 0, run.stderr);
   assert.deepEqual(
-    JSON.parse(run.stdout),
+    python(script, cases),
     cases.map(([prefix, fn, id]) => payloadKey(prefix, fn, id)),
   );
+});
+
+test("Python item keys are lib/item-set.ts's: <prefix><function>/<id>/in/<i>.json for every prefix, id and index", () => {
+  const cases: [string, string, string, number][] = PREFIXES.flatMap((prefix, p) =>
+    [0, 1, 9, 10, 123, 9999].map((i): [string, string, string, number] => [
+      prefix,
+      p % 2 ? 'my_fn-2' : 'feeder',
+      ['set-1', 'a.b_c-9', randomUUID()][i % 3]!,
+      i,
+    ]),
+  );
+  const script = [
+    'import json, sys, cirrus_batch',
+    'print(json.dumps([cirrus_batch.item_key(*c) for c in json.load(sys.stdin)]))',
+  ].join('\n');
+  assert.deepEqual(
+    python(script, cases),
+    cases.map(([prefix, fn, id, i]) => itemInput(itemSetRef({ bucket: 'b', prefix }, fn, id).inPrefix, i)),
+  );
+});
+
+test('the Python helper holds the same limits as lib/: 10,000 items a set, the batch/ payload prefix', () => {
+  const script = [
+    'import json, cirrus_batch',
+    'print(json.dumps([cirrus_batch.MAX_ITEMS, cirrus_batch.DEFAULT_PAYLOAD_PREFIX]))',
+  ].join('\n');
+  assert.deepEqual(python(script, null), [MAX_ITEMS, DEFAULT_PAYLOAD_PREFIX]);
 });
