@@ -16,7 +16,7 @@ import type { BatchJobAnswer, BatchJobRequest } from '../../lib/request.js';
 import { functionParts, parseRequest } from '../../lib/request-parse.js';
 import { type HelperConfig, MAX_INVOKE_BYTES } from './config.js';
 import { PayloadTooLargeError } from './errors.js';
-import { jsonOf } from './helper.js';
+import { jsonOf } from './request.js';
 
 /** Sends requests to the dispatcher; keeps its SDK clients for the life of the Lambda container. */
 export class Submitter {

@@ -1,8 +1,8 @@
 // The Node helper's logic that needs no AWS: the request it builds, the guard, and the errors it raises itself.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { buildRequest } from '../../functions/helper/helper.js';
 import { createBatchHelper, deriveIdempotencyKey, MAX_INVOKE_BYTES } from '../../functions/helper/index.js';
+import { buildRequest } from '../../functions/helper/request.js';
 import { IDEMPOTENCY_KEY, type JobOptions } from '../../lib/request.js';
 
 const ARN = 'arn:aws:lambda:us-east-1:123456789012:function:feeder';
