@@ -2,6 +2,7 @@
 // and the runner reads what it carries (parameters, item-set environment) under the names exported here.
 import { InvalidRequestError } from './errors.js';
 import { isItemSetUrl, MAX_ITEMS } from './item-set.js';
+import { parseFunctionRef } from './lambda-arn.js';
 import { recordUrlFor } from './run-record.js';
 import { isS3Url, parseS3Url } from './s3-url.js';
 
@@ -184,7 +185,7 @@ export function parseJobPlan(raw: JobPlan): JobPlan {
     if (raw.resources.gpus) fail('gpus', 'image functions run on Fargate, which has no GPUs');
   } else if (img.kind !== 'definition' || !(Images as readonly string[]).includes(img.flavour))
     fail('image', `is not a known image: ${JSON.stringify(img)}`);
-  if (!/^arn:aws[\w-]*:lambda:[a-z0-9-]+:\d{12}:function:[\w-]+(:[\w$-]+)?$/.test(raw.function))
+  if (parseFunctionRef(raw.function)?.home === undefined)
     fail('lambda_function', `is not a full function ARN: ${raw.function}`);
   return raw;
 }

@@ -4,6 +4,7 @@ import { InvalidRequestError } from './errors.js';
 import { isItemSetUrl, MAX_ITEMS } from './item-set.js';
 import { type ImageName, Images } from './job-plan.js';
 import { type JsonTextError, parseJsonText } from './json-text.js';
+import { parseFunctionRef } from './lambda-arn.js';
 import { keyProblem } from './object-id.js';
 import {
   type BatchJobRequest,
@@ -15,9 +16,6 @@ import {
 } from './request.js';
 import { hasDotSegment, isS3Url, parseS3Url } from './s3-url.js';
 
-// Lambda's own FunctionName pattern (name, partial ARN or full ARN, optional qualifier).
-const FUNCTION =
-  /^(arn:aws[a-zA-Z-]*:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\d:)?(\d{12}:)?(function:)?([a-zA-Z0-9_-]{1,64})(:(\$LATEST|[a-zA-Z0-9_-]{1,128}))?$/;
 const QUEUE_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
 const QUEUE_ARN = /^arn:aws[a-zA-Z-]*:batch:[a-z0-9-]+:\d{12}:job-queue\/[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
 
@@ -121,7 +119,7 @@ export function parseRequest(raw: unknown): BatchJobRequest {
 
   const lambda_function = string(obj, 'lambda_function');
   if (lambda_function === undefined) fail('lambda_function', 'is required');
-  if (lambda_function.length > 170 || !FUNCTION.test(lambda_function))
+  if (parseFunctionRef(lambda_function) === undefined)
     fail('lambda_function', `is not a Lambda function name or ARN: ${show(lambda_function)}`);
 
   const given = (['payload', 'url', 'payloads'] as const).filter((k) => obj[k] !== undefined);
@@ -212,12 +210,4 @@ export function parseRequestBody(body: string): BatchJobRequest {
     fail('body', `is ${(err as JsonTextError).message}`);
   }
   return parseRequest(raw);
-}
-
-/** The parts of a function reference: bare name and qualifier (`undefined` when unqualified). */
-export function functionParts(ref: string): { name: string; qualifier?: string } {
-  const m = FUNCTION.exec(ref);
-  if (!m)
-    throw new InvalidRequestError(`lambda_function: is not a Lambda function name or ARN: ${show(ref)}`);
-  return m[8] === undefined ? { name: m[6]! } : { name: m[6]!, qualifier: m[8] };
 }

@@ -13,6 +13,7 @@ import {
   RUN_LAMBDA_JOB_TIMEOUT,
   RUNNER_CONTAINER,
 } from '../../lib/job-plan.js';
+import { parseFunctionRef } from '../../lib/lambda-arn.js';
 import type { BatchJobRequest } from '../../lib/request.js';
 import type { ImageFunctionSettings } from './config.js';
 import { type FunctionImage, globToRegExp, type TargetFunction } from './functions.js';
@@ -86,7 +87,7 @@ export function checkFunctionImage(
     );
   const image = fn.image;
   if (!image) throw new UnsupportedRuntimeError(`${what}, and its image was not resolved`);
-  const partition = fn.arn.split(':')[1] ?? 'aws';
+  const partition = parseFunctionRef(fn.arn)?.home?.partition ?? 'aws';
   const repository = ecrRepositoryArn(image.resolved, partition);
   if (!repository)
     throw new FunctionNotAllowedError(
@@ -140,7 +141,7 @@ export function functionEnvironment(
     if (k.startsWith('RUN_LAMBDA_')) dropped.push(k);
     else own[k] = v;
   }
-  const region = fn.arn.split(':')[3] ?? '';
+  const region = parseFunctionRef(fn.arn)?.home?.region ?? '';
   const logging = image.logging;
   return {
     environment: {

@@ -10,14 +10,16 @@ import {
 } from '@aws-sdk/client-lambda';
 import { FunctionNotAllowedError, FunctionNotFoundError, InvalidRequestError } from '../../lib/errors.js';
 import { globToRegExp } from '../../lib/glob.js';
-import { functionParts } from '../../lib/request-parse.js';
+import {
+  type FunctionHome,
+  functionArn,
+  functionHome,
+  requestedFunction,
+  unqualifiedArn,
+} from '../../lib/lambda-arn.js';
 
 /** The dispatcher's own partition, region and account (from its invoked ARN): what a bare name means. */
-export interface OwnAccount {
-  partition: string;
-  region: string;
-  account: string;
-}
+export type OwnAccount = FunctionHome;
 
 /** A requested function as a full ARN, before anything is looked up. */
 export interface FunctionRef {
@@ -61,18 +63,16 @@ export interface FunctionImage {
 export type FunctionLookup = (ref: FunctionRef) => Promise<TargetFunction>;
 
 const NOT_FOUND = new Set(['ResourceNotFoundException', 'NotFoundException']);
-const ARN_HEAD = /^arn:(aws[a-zA-Z-]*):lambda:([a-z0-9-]+):(\d{12}):function:/;
 
 /** The dispatcher's own account from the ARN it was invoked as (`context.invokedFunctionArn`). */
 export function ownAccountOf(invokedFunctionArn: string | undefined): OwnAccount | undefined {
-  const m = ARN_HEAD.exec(invokedFunctionArn ?? '');
-  return m ? { partition: m[1]!, region: m[2]!, account: m[3]! } : undefined;
+  return functionHome(invokedFunctionArn);
 }
 
 /** The default allow-list: every function of the dispatcher's own account and region. */
 export function ownAccountGlobs(invokedFunctionArn: string | undefined): string[] {
   const own = ownAccountOf(invokedFunctionArn);
-  return own ? [`arn:${own.partition}:lambda:${own.region}:${own.account}:function:*`] : [];
+  return own ? [functionArn(own, '*')] : [];
 }
 
 /**
@@ -80,24 +80,23 @@ export function ownAccountGlobs(invokedFunctionArn: string | undefined): string[
  * (`<account>:function:<name>`) in the dispatcher's own partition and region (and account, when not given).
  */
 export function qualifyFunction(ref: string, own: OwnAccount | undefined): FunctionRef {
-  const { name, qualifier: q } = functionParts(ref);
-  const qualifier = q === '$LATEST' ? undefined : q;
-  const full = ARN_HEAD.exec(ref);
-  if (!full && ref.startsWith('arn:'))
+  const parts = requestedFunction(ref);
+  if (parts.arn && !parts.home)
     throw new InvalidRequestError(`lambda_function: is not a Lambda function ARN: ${ref}`);
-  let head: string;
-  if (full) head = full[0];
-  else {
-    const account = /^(?:[a-z]{2}(?:-gov)?-[a-z]+-\d:)?(\d{12}):/.exec(ref)?.[1] ?? own?.account;
-    const region = /^([a-z]{2}(?:-gov)?-[a-z]+-\d):/.exec(ref)?.[1] ?? own?.region;
+  const { name } = parts;
+  const qualifier = parts.qualifier === '$LATEST' ? undefined : parts.qualifier;
+  let home = parts.home;
+  if (!home) {
+    const account = parts.account ?? own?.account;
+    const region = parts.region ?? own?.region;
     if (!own || !account || !region)
       throw new FunctionNotAllowedError(
         `function ${ref} is not allowed: it is not a full ARN and the dispatcher's own account is unknown`,
       );
-    head = `arn:${own.partition}:lambda:${region}:${account}:function:`;
+    home = { partition: own.partition, region, account };
   }
-  const arn = `${head}${name}`;
-  return { arn, name, qualifier, jobArn: qualifier === undefined ? arn : `${arn}:${qualifier}` };
+  const arn = functionArn(home, name);
+  return { arn, name, qualifier, jobArn: functionArn(home, name, qualifier) };
 }
 
 /** ALLOWED_FUNCTIONS' globs: `*` any run of characters, `?` one (lib/glob.ts, where post-batch reads it too). */
@@ -150,8 +149,8 @@ function imageOf(cfg: FunctionConfiguration, resolved: string): FunctionImage {
 }
 
 /** Lambda resolves the full ARN; an answer for another account or region is not the function asked for. */
-function checkAnswered(ref: FunctionRef, functionArn: string | undefined): void {
-  const answered = (functionArn ?? '').split(':').slice(0, 7).join(':');
+function checkAnswered(ref: FunctionRef, answeredArn: string | undefined): void {
+  const answered = unqualifiedArn(answeredArn ?? '');
   if (answered !== ref.arn)
     throw new FunctionNotFoundError(`function ${ref.jobArn} not found: Lambda answered with ${answered}`);
 }

@@ -4,16 +4,16 @@ import { S3Client } from '@aws-sdk/client-s3';
 import {
   MAX_CONNECT_TIMEOUT_S,
   networkTimeouts,
-  regionFromArn,
   regionFromEnv,
   sdkClientConfig,
 } from '../../lib/aws-config.js';
 import type { Env } from '../../lib/env.js';
 import { DispatchError, reviveDispatchError } from '../../lib/errors.js';
 import { parseJsonText } from '../../lib/json-text.js';
+import { functionParts, regionFromArn } from '../../lib/lambda-arn.js';
 import { itemSetRef, payloadRef, putItems, putPayload } from '../../lib/payload-store.js';
 import type { BatchJobAnswer, BatchJobRequest } from '../../lib/request.js';
-import { functionParts, parseRequest } from '../../lib/request-parse.js';
+import { parseRequest } from '../../lib/request-parse.js';
 import { type HelperConfig, MAX_INVOKE_BYTES } from './config.js';
 import { PayloadTooLargeError } from './errors.js';
 import { jsonOf } from './request.js';

@@ -6,6 +6,8 @@ import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import { DEFAULT_PAYLOAD_PREFIX } from '../../functions/helper/config.js';
 import { itemInput, MAX_ITEMS } from '../../lib/item-set.js';
+import { parseFunctionRef, regionFromArn } from '../../lib/lambda-arn.js';
+import { keyProblem } from '../../lib/object-id.js';
 import { itemSetRef, payloadKey } from '../../lib/payload-store.js';
 
 const PYTHONPATH = new URL('../../functions/helper/python', import.meta.url).pathname;
@@ -75,4 +77,58 @@ test('the Python helper holds the same limits as lib/: 10,000 items a set, the b
     'print(json.dumps([cirrus_batch.MAX_ITEMS, cirrus_batch.DEFAULT_PAYLOAD_PREFIX]))',
   ].join('\n');
   assert.deepEqual(python(script, null), [MAX_ITEMS, DEFAULT_PAYLOAD_PREFIX]);
+});
+
+test("Python reads function references, their regions and idempotency keys as lib/ does (Lambda's limits, no newline)", () => {
+  const head = 'arn:aws:lambda:us-east-1:123456789012:function:';
+  const name = 'n'.repeat(64);
+  const refs = [
+    'task',
+    'task:prod',
+    'task:$LATEST',
+    '123456789012:function:task:7',
+    'eu-west-1:123456789012:function:task',
+    `${head}task`,
+    'arn:aws-us-gov:lambda:us-gov-west-1:123456789012:function:task:live',
+    'arn:aws-iso:lambda:us-iso-east-1:123456789012:function:task',
+    name,
+    `${name}x`,
+    `task:${'a'.repeat(128)}`,
+    `task:${'a'.repeat(129)}`,
+    `${head}${name}:${'a'.repeat(170 - head.length - 65)}`,
+    `${head}${name}:${'a'.repeat(171 - head.length - 65)}`,
+    'task\n',
+    'my task',
+    'f.py',
+    'arn:aws:s3:::bucket',
+  ];
+  const keys = [
+    'feed-2026_12.01',
+    'k\n',
+    '.hidden',
+    'a'.repeat(128),
+    'a'.repeat(129),
+    'k.dispatch',
+    'k_out',
+    '../x',
+  ];
+  const script = [
+    'import json, sys, cirrus_batch',
+    'refs, keys = json.load(sys.stdin)',
+    'def name(r):',
+    '    try:',
+    '        return cirrus_batch._function_name(r)',
+    '    except ValueError:',
+    '        return None',
+    'def key_ok(k):',
+    '    try:',
+    '        return cirrus_batch._check_key(k) == k',
+    '    except cirrus_batch.BatchDispatchError:',
+    '        return False',
+    'print(json.dumps([[[name(r), cirrus_batch._region_of(r)] for r in refs], [key_ok(k) for k in keys]]))',
+  ].join('\n');
+  assert.deepEqual(python(script, [refs, keys]), [
+    refs.map((r) => [parseFunctionRef(r)?.name ?? null, regionFromArn(r) ?? null]),
+    keys.map((k) => keyProblem(k) === undefined),
+  ]);
 });
