@@ -11,6 +11,7 @@ import {
 import { PayloadStoreError } from './errors.js';
 import { itemInput, itemSetPrefixes } from './item-set.js';
 import { checkFunctionName, checkObjectId } from './object-id.js';
+import { mapBounded } from './pool.js';
 import { formatS3Url, outputKeyFor, type S3Location } from './s3-url.js';
 
 /** Where payloads go: a bucket and a key prefix such as `batch/` (may be empty). */
@@ -115,20 +116,9 @@ export async function putItems(
   bodies: readonly string[],
   concurrency = ITEM_WRITE_CONCURRENCY,
 ): Promise<void> {
-  let next = 0;
-  let failed: unknown;
-  const worker = async () => {
-    while (failed === undefined && next < bodies.length) {
-      const i = next++;
-      try {
-        await putPayload(s3, { bucket: set.bucket, key: itemKey(set, i) }, bodies[i]!);
-      } catch (err) {
-        failed ??= err;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, bodies.length) }, worker));
-  if (failed !== undefined) throw failed;
+  await mapBounded(bodies, concurrency, (body, i) =>
+    putPayload(s3, { bucket: set.bucket, key: itemKey(set, i) }, body),
+  );
 }
 
 /** Removes many objects of one bucket with DeleteObjects (1,000 keys a call). */

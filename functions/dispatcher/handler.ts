@@ -6,6 +6,7 @@ import middy from '@middy/core';
 import sqsPartialBatchFailure from '@middy/sqs-partial-batch-failure';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { createJsonLogger, type JsonLogger } from '../../lib/logger.js';
+import { settleBounded } from '../../lib/pool.js';
 import type { BatchJobAnswer, BatchJobPlanAnswer } from '../../lib/request.js';
 import { parseRequest, parseRequestBody } from '../../lib/request-parse.js';
 import type { DispatcherConfig } from './config.js';
@@ -41,31 +42,6 @@ export function isSqsEvent(event: unknown): event is SQSEvent {
     records.length > 0 &&
     records.every((r) => (r as SQSRecord | null)?.eventSource === 'aws:sqs')
   );
-}
-
-/**
- * Runs `fn` over `items` with at most `limit` in flight, settling each in input order (the shape
- * @middy/sqs-partial-batch-failure reads); `fn` may throw synchronously, which settles as a rejection.
- */
-export async function settleBounded<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<R>,
-): Promise<PromiseSettledResult<R>[]> {
-  const results: PromiseSettledResult<R>[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      try {
-        results[i] = { status: 'fulfilled', value: await fn(items[i]!) };
-      } catch (reason) {
-        results[i] = { status: 'rejected', reason };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }
 
 /** Builds the handler from clients and config (tests pass their own; index.ts passes the container's). */

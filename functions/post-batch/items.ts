@@ -1,5 +1,6 @@
 // How an item set's job ended: counts and the failed items' indexes, from one listing and the failed items' records.
 import { itemUrls, MAX_ITEMS, parseItemName } from '../../lib/item-set.js';
+import { mapBounded } from '../../lib/pool.js';
 import { InvalidRunRecordError, parseRunErrorJson } from '../../lib/run-record.js';
 import { InvalidJobError } from './errors.js';
 import type { JobView } from './job.js';
@@ -80,15 +81,7 @@ export async function itemsOutcome(job: JobView, urlOut: string, deps: OutcomeDe
     else if (s) toRead.push(i);
     else missing_items.push(i);
   }
-  const types: string[] = new Array(toRead.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < toRead.length) {
-      const k = next++;
-      types[k] = await errorTypeOf(urlOut, toRead[k]!, seen.get(toRead[k]!)!, deps);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, toRead.length) }, worker));
+  const types = await mapBounded(toRead, READ_CONCURRENCY, (i) => errorTypeOf(urlOut, i, seen.get(i)!, deps));
   const error_types: Record<string, number> = {};
   for (const t of types) error_types[t] = (error_types[t] ?? 0) + 1;
   return {
