@@ -19,7 +19,7 @@ import {
   RUNNER_CONTAINER,
 } from '../../lib/job-plan.js';
 import { BatchLimits, JOB_NAME } from '../../lib/request.js';
-import { answeredStatus, isAnsweredRetryable, isThrottling } from '../../lib/retry.js';
+import { isAnsweredRetryable, isThrottling, isUnanswered, sendOrFind, withRetries } from '../../lib/retry.js';
 import { type Clock, type RateLimiter, realClock } from './rate-limit.js';
 
 /** Tries for a SubmitJob answered with a server error (Batch did not take the job). */
@@ -128,28 +128,38 @@ export async function submitJob(
   const clock = deps.clock ?? realClock;
   const random = deps.random ?? Math.random;
   const started = Date.now();
-  for (let attempt = 1; ; attempt++) {
+  const send = async () => {
     await deps.limiter.take();
-    try {
-      const out = await batch.send(new SubmitJobCommand(input));
-      if (!out.jobId) return { kind: 'refused', error: new Error('SubmitJob returned no jobId') };
-      return { kind: 'submitted', jobId: out.jobId };
-    } catch (err) {
-      const e = err as Error;
-      const status = answeredStatus(e);
-      // No answer at all, or a 2xx whose body was cut (the SDK then fails to parse it): the job may exist.
-      if (status === undefined || status < 300) {
-        const jobId = await findSubmitted(batch, input, started).catch(() => undefined);
-        return jobId ? { kind: 'found', jobId } : { kind: 'unknown', error: e };
-      }
-      const limit = isThrottling(e) ? THROTTLED_ATTEMPTS : SUBMIT_ATTEMPTS;
-      if (attempt >= limit || !isAnsweredRetryable(e)) return { kind: 'refused', error: e };
-      const delay = isThrottling(e)
-        ? random() * Math.min(THROTTLE_DELAY_CAP_MS, THROTTLE_DELAY_MS * 2 ** attempt)
-        : RETRY_DELAY_MS * 2 ** (attempt - 1) * (0.5 + random());
-      await clock.sleep(delay);
-    }
+    const out = await batch.send(new SubmitJobCommand(input));
+    if (!out.jobId) throw new NoJobIdError('SubmitJob returned no jobId');
+    return out.jobId;
+  };
+  // No answer at all, or a 2xx whose body was cut (the SDK then fails to parse it): the job may exist.
+  const uncertain = (e: unknown) => !(e instanceof NoJobIdError) && isUnanswered(e);
+  try {
+    const { how, value } = await withRetries(
+      () => sendOrFind(send, () => findSubmitted(batch, input, started), uncertain),
+      {
+        attempts: THROTTLED_ATTEMPTS,
+        baseDelayMs: RETRY_DELAY_MS,
+        retryable: (e, attempt) =>
+          isAnsweredRetryable(e) && attempt < (isThrottling(e) ? THROTTLED_ATTEMPTS : SUBMIT_ATTEMPTS),
+        delayMs: (attempt, e) =>
+          isThrottling(e)
+            ? random() * Math.min(THROTTLE_DELAY_CAP_MS, THROTTLE_DELAY_MS * 2 ** attempt)
+            : RETRY_DELAY_MS * 2 ** (attempt - 1) * (0.5 + random()),
+        sleep: (ms) => clock.sleep(ms),
+      },
+    );
+    return { kind: how === 'sent' ? 'submitted' : 'found', jobId: value };
+  } catch (err) {
+    return { kind: uncertain(err) ? 'unknown' : 'refused', error: err as Error };
   }
+}
+
+/** Batch answered SubmitJob without a job id: it made no job that can be found or answered. */
+class NoJobIdError extends Error {
+  override name = 'NoJobIdError';
 }
 
 /** The job a SubmitJob like `input` made since `since` (ms epoch), by name, then by its parameters. */

@@ -18,7 +18,7 @@ import {
 import { JobDefinitionError, PayloadStoreError } from '../../lib/errors.js';
 import { parseJsonText } from '../../lib/json-text.js';
 import type { JsonLogger } from '../../lib/logger.js';
-import { answeredStatus, isAnsweredRetryable } from '../../lib/retry.js';
+import { answeredStatus, isAnsweredRetryable, sendOrFind, withRetries } from '../../lib/retry.js';
 import { formatS3Url, type S3Location } from '../../lib/s3-url.js';
 import { type FunctionImageDefinition, SPEC_PARAMETER } from './function-image.js';
 import { type Clock, realClock } from './rate-limit.js';
@@ -124,28 +124,32 @@ async function readLock(s3: S3Client, at: S3Location): Promise<{ lock: Lock; eta
 /** Registers `def` (we hold the lock); an uncertain failure is looked for in Batch before it is sent again. */
 async function register(deps: DefinitionDeps, def: FunctionImageDefinition): Promise<string> {
   const clock = deps.clock ?? realClock;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      const out = await deps.batch.send(new RegisterJobDefinitionCommand(def.input));
-      if (!out.jobDefinitionArn)
-        throw new JobDefinitionError(`RegisterJobDefinition ${def.name} returned no ARN`);
-      // A lock taken over from a dispatcher that died mid-register may leave a twin: the lowest revision wins.
-      return (await findDefinition(deps.batch, def)) ?? out.jobDefinitionArn;
-    } catch (err) {
-      if (err instanceof JobDefinitionError) throw err;
-      if (uncertain(err)) {
-        const found = await findDefinition(deps.batch, def).catch(() => undefined);
-        if (found) return found;
-        if (attempt < REGISTER_ATTEMPTS) {
-          await clock.sleep(WAIT_BASE_MS * 2 ** attempt);
-          continue;
-        }
-      }
-      throw new JobDefinitionError(
-        `RegisterJobDefinition ${def.name} (image ${def.image}) failed: ${(err as Error).message}`,
-        { cause: err },
-      );
-    }
+  const send = async () => {
+    const out = await deps.batch.send(new RegisterJobDefinitionCommand(def.input));
+    if (!out.jobDefinitionArn)
+      throw new JobDefinitionError(`RegisterJobDefinition ${def.name} returned no ARN`);
+    // A lock taken over from a dispatcher that died mid-register may leave a twin: the lowest revision wins.
+    return (await findDefinition(deps.batch, def)) ?? out.jobDefinitionArn;
+  };
+  const unsure = (e: unknown) => !(e instanceof JobDefinitionError) && uncertain(e);
+  try {
+    const registered = await withRetries(
+      () => sendOrFind(send, () => findDefinition(deps.batch, def), unsure),
+      {
+        attempts: REGISTER_ATTEMPTS,
+        baseDelayMs: WAIT_BASE_MS,
+        retryable: unsure,
+        delayMs: (attempt) => WAIT_BASE_MS * 2 ** attempt,
+        sleep: (ms) => clock.sleep(ms),
+      },
+    );
+    return registered.value;
+  } catch (err) {
+    if (err instanceof JobDefinitionError) throw err;
+    throw new JobDefinitionError(
+      `RegisterJobDefinition ${def.name} (image ${def.image}) failed: ${(err as Error).message}`,
+      { cause: err },
+    );
   }
 }
 
