@@ -1,10 +1,13 @@
-// Where job payloads live in S3 (`<prefix><function-name>/<id>.json`, item sets under `…/<id>/in/`), writing and removing them.
+// The payload store: where job payloads live in S3 (`<prefix><function-name>/<id>.json`, item sets under
+// `…/<id>/in/`) beside the dispatcher's idempotency records and registration locks, and the one way each object there
+// is written, read and removed.
 // Every key is built here, and only from a function name and an id that lib/object-id.ts lets through: nothing a
 // caller sends reaches a key unchecked, and no key leaves `<prefix><function-name>/`.
 import { randomUUID } from 'node:crypto';
 import {
   DeleteObjectCommand,
   DeleteObjectsCommand,
+  GetObjectCommand,
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
@@ -117,7 +120,7 @@ export async function putItems(
   concurrency = ITEM_WRITE_CONCURRENCY,
 ): Promise<void> {
   await mapBounded(bodies, concurrency, (body, i) =>
-    putPayload(s3, { bucket: set.bucket, key: itemKey(set, i) }, body),
+    putObject(s3, { bucket: set.bucket, key: itemKey(set, i) }, body),
   );
 }
 
@@ -144,11 +147,29 @@ export async function deleteObjects(s3: S3Client, bucket: string, keys: readonly
   }
 }
 
-/** Writes `body` (the payload's JSON text) with PutObject; throws PayloadStoreError naming the URL. */
-export async function putPayload(s3: S3Client, ref: S3Location, body: string | Uint8Array): Promise<void> {
+/** A condition on a write: only where no object is (If-None-Match: *), or only over the one read (If-Match its ETag). */
+export type WriteCondition = { ifNoneMatch: '*' } | { ifMatch: string };
+
+/**
+ * Writes `body` (JSON text: a payload, an item, a record) with PutObject, under `condition` when one is given;
+ * throws PayloadStoreError naming the URL, with the SDK's error as its cause (a 412 there: the condition failed).
+ */
+export async function putObject(
+  s3: S3Client,
+  ref: S3Location,
+  body: string | Uint8Array,
+  condition?: WriteCondition,
+): Promise<void> {
   try {
     await s3.send(
-      new PutObjectCommand({ Bucket: ref.bucket, Key: ref.key, Body: body, ContentType: 'application/json' }),
+      new PutObjectCommand({
+        Bucket: ref.bucket,
+        Key: ref.key,
+        Body: body,
+        ContentType: 'application/json',
+        ...(condition && 'ifMatch' in condition ? { IfMatch: condition.ifMatch } : {}),
+        ...(condition && 'ifNoneMatch' in condition ? { IfNoneMatch: condition.ifNoneMatch } : {}),
+      }),
     );
   } catch (err) {
     throw new PayloadStoreError(`could not write ${formatS3Url(ref)}: ${(err as Error).message}`, {
@@ -157,8 +178,24 @@ export async function putPayload(s3: S3Client, ref: S3Location, body: string | U
   }
 }
 
-/** Removes a payload object (e.g. when the job it was written for could not be submitted). */
-export async function deletePayload(s3: S3Client, ref: S3Location): Promise<void> {
+/** An object's text and its ETag; undefined when there is none; PayloadStoreError naming the URL otherwise. */
+export async function readObject(
+  s3: S3Client,
+  ref: S3Location,
+): Promise<{ text: string; etag: string } | undefined> {
+  try {
+    const out = await s3.send(new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key }));
+    return { text: await out.Body!.transformToString(), etag: out.ETag ?? '' };
+  } catch (err) {
+    if ((err as Error).name === 'NoSuchKey') return undefined;
+    throw new PayloadStoreError(`could not read ${formatS3Url(ref)}: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+}
+
+/** Removes an object (a payload whose job could not be submitted, a released claim). */
+export async function deleteObject(s3: S3Client, ref: S3Location): Promise<void> {
   try {
     await s3.send(new DeleteObjectCommand({ Bucket: ref.bucket, Key: ref.key }));
   } catch (err) {

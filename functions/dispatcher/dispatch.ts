@@ -8,11 +8,11 @@ import type { JobPlan } from '../../lib/job-plan.js';
 import type { JsonLogger } from '../../lib/logger.js';
 import { objectIdFor } from '../../lib/object-id.js';
 import {
+  deleteObject,
   deleteObjects,
-  deletePayload,
   itemKey,
   putItems,
-  putPayload,
+  putObject,
   recordKey,
 } from '../../lib/payload-store.js';
 import type { BatchJobAnswer, BatchJobPlanAnswer, BatchJobRequest } from '../../lib/request.js';
@@ -74,9 +74,9 @@ async function store(deps: DispatchDeps, placement: Placement): Promise<() => Pr
   const { s3 } = deps;
   if (placement.single) {
     const { ref, body } = placement.single;
-    const remove = () => deletePayload(s3, ref);
+    const remove = () => deleteObject(s3, ref);
     try {
-      await putPayload(s3, ref, body);
+      await putObject(s3, ref, body);
     } catch (err) {
       // The write may have landed with only its answer lost; the key is this dispatch's, so removing it is safe.
       await remove().catch(() => {});

@@ -11,7 +11,7 @@ import type { Env } from '../../lib/env.js';
 import { DispatchError, reviveDispatchError } from '../../lib/errors.js';
 import { parseJsonText } from '../../lib/json-text.js';
 import { functionParts, regionFromArn } from '../../lib/lambda-arn.js';
-import { itemSetRef, payloadRef, putItems, putPayload } from '../../lib/payload-store.js';
+import { itemSetRef, payloadRef, putItems, putObject } from '../../lib/payload-store.js';
 import type { BatchJobAnswer, BatchJobRequest } from '../../lib/request.js';
 import { parseRequest } from '../../lib/request-parse.js';
 import { type HelperConfig, MAX_INVOKE_BYTES } from './config.js';
@@ -84,7 +84,7 @@ export class Submitter {
         body = JSON.stringify({ ...rest, url: set.url, item_count: items.length });
       } else {
         const stored = payloadRef(place, fn, key);
-        await putPayload(s3, stored, jsonOf(request.payload));
+        await putObject(s3, stored, jsonOf(request.payload));
         const { payload: _, ...rest } = request;
         body = JSON.stringify({ ...rest, url: stored.url });
       }
