@@ -1,23 +1,27 @@
-// The Batch job one request becomes, as one validated value: the dispatcher plans it, its Batch module submits it,
-// and the runner reads what it carries (parameters, item-set environment) under the names exported here.
+// The Batch job one request becomes, as one validated value, and the names of everything it carries: its `Ref::`
+// parameters, the runner's environment variables, its containers. The dispatcher plans it; lib/job-wire.ts writes it
+// into a SubmitJob input and reads it back from a job; the runner and post-batch read it under these names.
 import { InvalidRequestError } from './errors.js';
 import { isItemSetUrl, MAX_ITEMS } from './item-set.js';
 import { parseFunctionRef } from './lambda-arn.js';
 import { recordUrlFor } from './run-record.js';
 import { isS3Url, parseS3Url } from './s3-url.js';
 
-/** The run record's URL beside an output (DESIGN.md "Run records"): one rule, in lib/run-record.ts. */
-export { recordUrlFor };
-
 /** Image flavours: the plain Lambda base, or the same with GDAL/PROJ. */
 export const Images = ['lambda', 'geolambda'] as const;
 export type ImageName = (typeof Images)[number];
 
-/** The job definitions' `Ref::` parameters, in the order of their command (`run Ref::lambda_function Ref::url Ref::url_out`). */
-export const JobParameterNames = ['lambda_function', 'url', 'url_out'] as const;
+/** The job's `Ref::` parameters: the function it runs, its payload URL, its output URL. */
+export const JobParameter = {
+  function: 'lambda_function',
+  url: 'url',
+  output: 'url_out',
+} as const;
+/** The same in the order of the runner's command (`run Ref::lambda_function Ref::url Ref::url_out`). */
+export const JobParameterNames = [JobParameter.function, JobParameter.url, JobParameter.output] as const;
 export type JobParameters = Record<(typeof JobParameterNames)[number], string>;
 
-/** Item-set environment of an array job (DESIGN.md "Item sets"); Batch adds `AWS_BATCH_JOB_ARRAY_INDEX` per child. */
+/** The runner's item-set environment in an array job; Batch adds `AWS_BATCH_JOB_ARRAY_INDEX` to each child's. */
 export const RUN_LAMBDA_ITEM_COUNT = 'RUN_LAMBDA_ITEM_COUNT';
 export const RUN_LAMBDA_ITEMS_PER_JOB = 'RUN_LAMBDA_ITEMS_PER_JOB';
 export const AWS_BATCH_JOB_ARRAY_INDEX = 'AWS_BATCH_JOB_ARRAY_INDEX';
@@ -28,6 +32,10 @@ export const AWS_BATCH_JOB_ARRAY_INDEX = 'AWS_BATCH_JOB_ARRAY_INDEX';
 export const RUN_LAMBDA_JOB_TIMEOUT = 'RUN_LAMBDA_JOB_TIMEOUT';
 /** Set by the runner for the function it runs, so `isBatchJob()` holds wherever the runner runs it. */
 export const RUN_LAMBDA_JOB = 'RUN_LAMBDA_JOB';
+/** The runner's log level (`--log-level`), which the image functions' job definitions set from the dispatcher's. */
+export const RUN_LAMBDA_LOG_LEVEL = 'RUN_LAMBDA_LOG_LEVEL';
+/** Every variable of the runner's starts so: the runner's own settings, never passed on to the function. */
+export const RUNNER_ENV_PREFIX = 'RUN_LAMBDA_';
 
 /** The set's limit and the items a child runs: for runner/option-values.ts and runner/items/, until they import lib/item-set.ts. */
 export { itemRange, MAX_ITEMS } from './item-set.js';
@@ -111,27 +119,6 @@ export interface JobPlan {
   attempts?: number;
   /** Names the stored objects and guards against a second job (DESIGN.md "Idempotency"). */
   idempotencyKey?: string;
-}
-
-/** The job's `Ref::` parameters (every value a string, as Batch requires). */
-export function jobParameters(plan: JobPlan): JobParameters {
-  return { lambda_function: plan.function, url: plan.payload.url, url_out: plan.output };
-}
-
-/**
- * The runner's environment the plan adds: the item-set variables (none for a single payload), and the job's timeout
- * when the request sets one (else the job definition's own value stands).
- */
-export function jobEnvironment(plan: JobPlan): { name: string; value: string }[] {
-  const env =
-    plan.payload.kind === 'set'
-      ? [
-          { name: RUN_LAMBDA_ITEM_COUNT, value: String(plan.payload.itemCount) },
-          { name: RUN_LAMBDA_ITEMS_PER_JOB, value: String(plan.payload.itemsPerJob) },
-        ]
-      : [];
-  if (plan.timeout !== undefined) env.push({ name: RUN_LAMBDA_JOB_TIMEOUT, value: String(plan.timeout) });
-  return env;
 }
 
 function fail(field: string, problem: string): never {

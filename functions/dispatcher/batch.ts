@@ -1,23 +1,12 @@
-// A job plan to Batch: its SubmitJob input, and submitting it under the rate limit without ever making two jobs.
+// A job's SubmitJob input to Batch, under the rate limit and without ever making two jobs; and finding the job a
+// SubmitJob made when its answer was lost.
 import {
   type BatchClient,
   DescribeJobsCommand,
   ListJobsCommand,
-  type ResourceRequirement,
   SubmitJobCommand,
   type SubmitJobCommandInput,
-  type TaskContainerOverrides,
 } from '@aws-sdk/client-batch';
-import { arraySize, MIN_ARRAY_SIZE } from '../../lib/item-set.js';
-import {
-  FUNCTION_CONTAINER,
-  type JobPlan,
-  type JobResources,
-  jobEnvironment,
-  jobParameters,
-  RETRY_ON_EXIT,
-  RUNNER_CONTAINER,
-} from '../../lib/job-plan.js';
 import { BatchLimits, JOB_NAME } from '../../lib/request.js';
 import { isAnsweredRetryable, isThrottling, isUnanswered, sendOrFind, withRetries } from '../../lib/retry.js';
 import { type Clock, type RateLimiter, realClock } from './rate-limit.js';
@@ -46,56 +35,6 @@ export function jobNameFor(functionName: string, qualifier: string | undefined):
   let name = raw.replace(/[^A-Za-z0-9_-]/g, '-').replace(/^[^A-Za-z0-9]+/, '');
   name = name.slice(0, BatchLimits.maxJobNameLength);
   return JOB_NAME.test(name) ? name : 'lambda-job';
-}
-
-function resources(r: JobResources): ResourceRequirement[] {
-  const out: ResourceRequirement[] = [];
-  if (r.vcpus !== undefined) out.push({ type: 'VCPU', value: String(r.vcpus) });
-  if (r.memory !== undefined) out.push({ type: 'MEMORY', value: String(r.memory) });
-  // Batch rejects a GPU requirement of 0; leaving it out asks for none.
-  if (r.gpus) out.push({ type: 'GPU', value: String(r.gpus) });
-  return out;
-}
-
-/** The exact SubmitJob input of a plan (what plan mode answers as `submit_job`). */
-export function submitJobInput(plan: JobPlan): SubmitJobCommandInput {
-  const input: SubmitJobCommandInput = {
-    jobName: plan.name,
-    jobQueue: plan.queue,
-    jobDefinition: plan.image.jobDefinition,
-    parameters: { ...jobParameters(plan) },
-  };
-  if (plan.payload.kind === 'set') {
-    const size = arraySize(plan.payload.itemCount, plan.payload.itemsPerJob);
-    // Batch's arrays have 2 to 10,000 children; a set that fits one child is a plain job.
-    if (size >= MIN_ARRAY_SIZE) input.arrayProperties = { size };
-  }
-  const req = resources(plan.resources);
-  const environment = jobEnvironment(plan);
-  if (plan.image.kind === 'function-image') {
-    // Two containers: the request's resources are the function's (the runner takes a share of the task's
-    // unreserved headroom); the item-set variables and the job's timeout are the runner's, which reads them.
-    const containers: TaskContainerOverrides[] = [
-      {
-        name: FUNCTION_CONTAINER,
-        ...(req.length > 0 ? { resourceRequirements: req } : {}),
-        environment: plan.image.environment.map((e) => ({ ...e })),
-      },
-    ];
-    if (environment.length > 0) containers.push({ name: RUNNER_CONTAINER, environment });
-    input.ecsPropertiesOverride = { taskProperties: [{ containers }] };
-  } else if (req.length > 0 || environment.length > 0)
-    input.containerOverrides = {
-      ...(req.length > 0 ? { resourceRequirements: req } : {}),
-      ...(environment.length > 0 ? { environment } : {}),
-    };
-  if (plan.timeout !== undefined) input.timeout = { attemptDurationSeconds: plan.timeout };
-  if (plan.attempts !== undefined)
-    input.retryStrategy = {
-      attempts: plan.attempts,
-      evaluateOnExit: RETRY_ON_EXIT.map((e) => ({ ...e })),
-    };
-  return input;
 }
 
 export type SubmitOutcome =

@@ -5,6 +5,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { InvalidRequestError, SubmitJobError } from '../../lib/errors.js';
 import { arraySize } from '../../lib/item-set.js';
 import type { JobPlan } from '../../lib/job-plan.js';
+import { submitJobInput } from '../../lib/job-wire.js';
 import type { JsonLogger } from '../../lib/logger.js';
 import { objectIdFor } from '../../lib/object-id.js';
 import {
@@ -16,7 +17,7 @@ import {
   recordKey,
 } from '../../lib/payload-store.js';
 import type { BatchJobAnswer, BatchJobPlanAnswer, BatchJobRequest } from '../../lib/request.js';
-import { submitJob, submitJobInput, withStackPrefix } from './batch.js';
+import { submitJob, withStackPrefix } from './batch.js';
 import type { DispatcherConfig } from './config.js';
 import { checkAllowed, type FunctionLookup, type OwnAccount, qualifyFunction } from './functions.js';
 import { type Claim, claim, complete, newRecord, release, requestSha256 } from './idempotency.js';

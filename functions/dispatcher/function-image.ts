@@ -6,12 +6,15 @@ import { FunctionNotAllowedError, InvalidRequestError, UnsupportedRuntimeError }
 import {
   EXTERNAL_RUNTIME_API,
   FUNCTION_CONTAINER,
+  JobParameterNames,
   READY_CONTAINER,
   RESOLVED_IMAGE,
   RETRY_ON_EXIT,
   RUN_LAMBDA_JOB,
   RUN_LAMBDA_JOB_TIMEOUT,
+  RUN_LAMBDA_LOG_LEVEL,
   RUNNER_CONTAINER,
+  RUNNER_ENV_PREFIX,
 } from '../../lib/job-plan.js';
 import { parseFunctionRef } from '../../lib/lambda-arn.js';
 import type { BatchJobRequest } from '../../lib/request.js';
@@ -138,7 +141,7 @@ export function functionEnvironment(
       throw new UnsupportedRuntimeError(
         `the environment variable ${JSON.stringify(k)} of function ${fn.jobArn} cannot be passed to its container: ${bad}`,
       );
-    if (k.startsWith('RUN_LAMBDA_')) dropped.push(k);
+    if (k.startsWith(RUNNER_ENV_PREFIX)) dropped.push(k);
     else own[k] = v;
   }
   const region = parseFunctionRef(fn.arn)?.home?.region ?? '';
@@ -207,12 +210,10 @@ export function functionImageDefinition(
       '--external-runtime',
       '--runtime-api',
       EXTERNAL_RUNTIME_API,
-      'Ref::lambda_function',
-      'Ref::url',
-      'Ref::url_out',
+      ...JobParameterNames.map((n) => `Ref::${n}`),
     ],
     environment: [
-      ...(settings.runnerLogLevel ? [{ name: 'RUN_LAMBDA_LOG_LEVEL', value: settings.runnerLogLevel }] : []),
+      ...(settings.runnerLogLevel ? [{ name: RUN_LAMBDA_LOG_LEVEL, value: settings.runnerLogLevel }] : []),
       // The attempt's duration below, which the runner keeps the handler's deadline within (a request's own
       // `timeout` overrides both).
       ...(settings.timeoutSeconds
@@ -244,7 +245,7 @@ export function functionImageDefinition(
     type: 'container',
     platformCapabilities: ['FARGATE'],
     propagateTags: true,
-    parameters: { lambda_function: '', url: '', url_out: '' },
+    parameters: Object.fromEntries(JobParameterNames.map((n) => [n, ''])),
     retryStrategy: { attempts: settings.attempts, evaluateOnExit: RETRY_ON_EXIT.map((e) => ({ ...e })) },
     ...(settings.timeoutSeconds ? { timeout: { attemptDurationSeconds: settings.timeoutSeconds } } : {}),
     ecsProperties: {

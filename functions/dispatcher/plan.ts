@@ -2,13 +2,7 @@
 import { ConfigError } from '../../lib/env.js';
 import { InvalidRequestError, UnsupportedRuntimeError } from '../../lib/errors.js';
 import { outputPrefixFor } from '../../lib/item-set.js';
-import {
-  type JobImage,
-  type JobPayload,
-  type JobPlan,
-  parseJobPlan,
-  recordUrlFor,
-} from '../../lib/job-plan.js';
+import { type JobImage, type JobPayload, type JobPlan, parseJobPlan } from '../../lib/job-plan.js';
 import {
   type ItemSetRef,
   inlinePayloadUrl,
@@ -17,6 +11,7 @@ import {
   payloadRef,
 } from '../../lib/payload-store.js';
 import type { BatchJobRequest } from '../../lib/request.js';
+import { recordUrlFor } from '../../lib/run-record.js';
 import { outputUrlFor } from '../../lib/s3-url.js';
 import { jobNameFor, withStackPrefix } from './batch.js';
 import type { DispatcherConfig } from './config.js';

@@ -4,6 +4,8 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { isItemSetUrl } from '../../lib/item-set.js';
+import { JobParameter } from '../../lib/job-plan.js';
+import { readJobParameters } from '../../lib/job-wire.js';
 import { createJsonLogger, type JsonLogger } from '../../lib/logger.js';
 import type { PostBatchConfig } from './config.js';
 import {
@@ -67,12 +69,12 @@ export function createHandler(deps: HandlerDeps) {
         throw input.error;
       }
       job = input.kind === 'job' ? input.job : await describeJob(deps.batch, input.jobId);
-      const urlOut = job.parameters.url_out;
+      const urlOut = readJobParameters(job.parameters).output;
       if (urlOut === undefined)
         throw new InvalidJobError(
-          `job ${job.jobId} has no url_out parameter: it was not submitted by the dispatcher`,
+          `job ${job.jobId} has no ${JobParameter.output} parameter: it was not submitted by the dispatcher`,
         );
-      location(urlOut, 'url_out');
+      location(urlOut, JobParameter.output);
       checkOutput(job.jobId, urlOut, deps.config.outputs);
       const keys = { job_id: job.jobId, job_status: job.status, url_out: urlOut };
       const odeps: OutcomeDeps = {

@@ -1,5 +1,6 @@
 // How an item set's job ended: counts and the failed items' indexes, from one listing and the failed items' records.
-import { itemUrls, MAX_ITEMS, parseItemName } from '../../lib/item-set.js';
+import { itemUrls, parseItemName } from '../../lib/item-set.js';
+import { JobWireError, readItemCount } from '../../lib/job-wire.js';
 import { mapBounded } from '../../lib/pool.js';
 import { InvalidRunRecordError, parseRunErrorJson } from '../../lib/run-record.js';
 import { InvalidJobError } from './errors.js';
@@ -23,19 +24,14 @@ export interface ItemsSummary {
 
 const READ_CONCURRENCY = 16;
 
-/** RUN_LAMBDA_ITEM_COUNT from the job's environment (the dispatcher puts it in the container overrides). */
+/** The set's size from the job's environment (the dispatcher puts it in the container overrides). */
 export function itemCount(job: JobView): number {
-  const raw = job.environment.RUN_LAMBDA_ITEM_COUNT;
-  if (raw === undefined)
-    throw new InvalidJobError(
-      `job ${job.jobId} writes an item set but its environment has no RUN_LAMBDA_ITEM_COUNT`,
-    );
-  const n = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
-  if (!(n >= 1 && n <= MAX_ITEMS))
-    throw new InvalidJobError(
-      `job ${job.jobId}: RUN_LAMBDA_ITEM_COUNT must be 1 to ${MAX_ITEMS}, got ${JSON.stringify(raw)}`,
-    );
-  return n;
+  try {
+    return readItemCount(job.environment);
+  } catch (err) {
+    if (!(err instanceof JobWireError)) throw err;
+    throw new InvalidJobError(`job ${job.jobId} writes an item set, but ${err.message}`);
+  }
 }
 
 type Seen = { result?: true; record?: true; error?: true };

@@ -1,7 +1,6 @@
-// The job plan (lib/job-plan.ts), its SubmitJob input, the job definition per runtime, and the SUBMIT_RATE limiter.
+// The job plan (lib/job-plan.ts), its SubmitJob input (lib/job-wire.ts), the job definition per runtime, and the SUBMIT_RATE limiter.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { submitJobInput } from '../../functions/dispatcher/batch.js';
 import { readConfig } from '../../functions/dispatcher/config.js';
 import type { TargetFunction } from '../../functions/dispatcher/functions.js';
 import { chooseDefinition } from '../../functions/dispatcher/plan.js';
@@ -13,8 +12,9 @@ import {
   RUN_LAMBDA_ITEM_COUNT,
   RUN_LAMBDA_ITEMS_PER_JOB,
   RUN_LAMBDA_JOB_TIMEOUT,
-  recordUrlFor,
 } from '../../lib/job-plan.js';
+import { submitJobInput } from '../../lib/job-wire.js';
+import { recordUrlFor } from '../../lib/run-record.js';
 
 const ARN = 'arn:aws:lambda:us-east-1:123456789012:function:task';
 

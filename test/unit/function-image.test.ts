@@ -2,7 +2,6 @@
 // two-container job definition (name, containers, rules, spec hash), its settings, and the SubmitJob overrides.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { submitJobInput } from '../../functions/dispatcher/batch.js';
 import { type ImageFunctionSettings, readImageFunctionSettings } from '../../functions/dispatcher/config.js';
 import {
   checkFunctionImage,
@@ -22,6 +21,7 @@ import {
   RUN_LAMBDA_ITEM_COUNT,
   RUN_LAMBDA_JOB_TIMEOUT,
 } from '../../lib/job-plan.js';
+import { submitJobInput } from '../../lib/job-wire.js';
 
 const ARN = 'arn:aws:lambda:us-west-2:123456789012:function:tiler';
 const DIGEST = 'a'.repeat(64);

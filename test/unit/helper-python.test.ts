@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import { DEFAULT_PAYLOAD_PREFIX } from '../../functions/helper/config.js';
 import { itemInput, MAX_ITEMS } from '../../lib/item-set.js';
+import { RUN_LAMBDA_JOB } from '../../lib/job-plan.js';
 import { parseFunctionRef, regionFromArn } from '../../lib/lambda-arn.js';
 import { keyProblem } from '../../lib/object-id.js';
 import { itemSetRef, payloadKey } from '../../lib/payload-store.js';
@@ -71,12 +72,14 @@ test("Python item keys are lib/item-set.ts's: <prefix><function>/<id>/in/<i>.jso
   );
 });
 
-test('the Python helper holds the same limits as lib/: 10,000 items a set, the batch/ payload prefix', () => {
+test("the Python helper holds lib/'s limits and names: 10,000 items a set, the batch/ prefix, the runner's mark", () => {
   const script = [
-    'import json, cirrus_batch',
-    'print(json.dumps([cirrus_batch.MAX_ITEMS, cirrus_batch.DEFAULT_PAYLOAD_PREFIX]))',
+    'import json, sys, cirrus_batch',
+    'mark = json.load(sys.stdin)',
+    'print(json.dumps([cirrus_batch.MAX_ITEMS, cirrus_batch.DEFAULT_PAYLOAD_PREFIX,',
+    '                  cirrus_batch.is_batch_job({mark: "1"}), cirrus_batch.is_batch_job({mark: "0"})]))',
   ].join('\n');
-  assert.deepEqual(python(script, null), [MAX_ITEMS, DEFAULT_PAYLOAD_PREFIX]);
+  assert.deepEqual(python(script, RUN_LAMBDA_JOB), [MAX_ITEMS, DEFAULT_PAYLOAD_PREFIX, true, false]);
 });
 
 test("Python reads function references, their regions and idempotency keys as lib/ does (Lambda's limits, no newline)", () => {
