@@ -1,9 +1,6 @@
-// The payload store: where job payloads live in S3 (`<prefix><function-name>/<id>.json`, item sets under
-// `…/<id>/in/`) beside the dispatcher's idempotency records and registration locks, and the one way each object there
-// is written, read and removed.
-// Every key is built here, and only from a function name and an id that lib/object-id.ts lets through: nothing a
-// caller sends reaches a key unchecked, and no key leaves `<prefix><function-name>/`.
-import { randomUUID } from 'node:crypto';
+// The payload store: the one way each object of it (a payload, an item, an idempotency record, a registration lock,
+// at the keys lib/payload-keys.ts builds) is written, read and removed in S3, every failure a PayloadStoreError
+// naming the object.
 import {
   DeleteObjectCommand,
   DeleteObjectsCommand,
@@ -12,98 +9,9 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { PayloadStoreError } from './errors.js';
-import { itemInput, itemSetPrefixes } from './item-set.js';
-import { checkFunctionName, checkObjectId } from './object-id.js';
+import { type ItemSetRef, itemKey } from './payload-keys.js';
 import { mapBounded } from './pool.js';
-import { formatS3Url, outputKeyFor, type S3Location } from './s3-url.js';
-
-/** Where payloads go: a bucket and a key prefix such as `batch/` (may be empty). */
-export interface PayloadPlace {
-  bucket: string;
-  prefix: string;
-}
-
-/** A stored (or to-be-stored) payload's location, its URL, and the default result location next to it. */
-export interface PayloadRef extends S3Location {
-  id: string;
-  url: string;
-  url_out: string;
-}
-
-// Object keys must not gain `//` or start with `/` whatever the prefix looks like.
-function joinKey(prefix: string, rest: string): string {
-  const p = prefix.replace(/^\/+/, '');
-  return p === '' || p.endsWith('/') ? `${p}${rest}` : `${p}/${rest}`;
-}
-
-/** `<function-name>/<id>`, each part checked: one segment each, so the key stays under the function's prefix. */
-function under(functionName: string, id: string): string {
-  return `${checkFunctionName(functionName)}/${checkObjectId(id)}`;
-}
-
-/** The key of payload `id` for `functionName`: `<prefix><function-name>/<id>.json`. */
-export function payloadKey(prefix: string, functionName: string, id: string): string {
-  return joinKey(prefix, `${under(functionName, id)}.json`);
-}
-
-/** The key of the idempotency record of dispatch `id`: `<prefix><function-name>/<id>.dispatch.json`. */
-export function recordKey(prefix: string, functionName: string, id: string): string {
-  return joinKey(prefix, `${under(functionName, id)}.dispatch.json`);
-}
-
-/**
- * The key of the registration lock of an image function's job definition (named and hashed as the definition is):
- * `<prefix><function-name>/<definition>.<spec>.jobdef.json`.
- */
-export function definitionLockKey(
-  prefix: string,
-  functionName: string,
-  definition: string,
-  spec: string,
-): string {
-  if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/.test(definition) || !/^[0-9a-f]{1,64}$/.test(spec))
-    throw new TypeError(`not a job definition name and spec: ${JSON.stringify([definition, spec])}`);
-  return joinKey(prefix, `${checkFunctionName(functionName)}/${definition}.${spec}.jobdef.json`);
-}
-
-/** A fresh payload location for `functionName` (a random id unless one is given). */
-export function payloadRef(place: PayloadPlace, functionName: string, id: string = randomUUID()): PayloadRef {
-  const key = payloadKey(place.prefix, functionName, id);
-  return {
-    id,
-    bucket: place.bucket,
-    key,
-    url: formatS3Url({ bucket: place.bucket, key }),
-    url_out: formatS3Url({ bucket: place.bucket, key: outputKeyFor(key) }),
-  };
-}
-
-/** An item set's place: items at `<url><i>.json` (`…/<id>/in/`), results under `url_out` (`…/<id>/out/`). */
-export interface ItemSetRef {
-  id: string;
-  bucket: string;
-  /** key prefix of the items, ending in `in/` */
-  inPrefix: string;
-  url: string;
-  url_out: string;
-}
-
-/** The item set `id` of `functionName`: `<prefix><function-name>/<id>/in/` and `…/out/`. */
-export function itemSetRef(place: PayloadPlace, functionName: string, id: string = randomUUID()): ItemSetRef {
-  const { input, output } = itemSetPrefixes(joinKey(place.prefix, `${under(functionName, id)}/`));
-  return {
-    id,
-    bucket: place.bucket,
-    inPrefix: input,
-    url: formatS3Url({ bucket: place.bucket, key: input }),
-    url_out: formatS3Url({ bucket: place.bucket, key: output }),
-  };
-}
-
-/** The key of item `i` of a set. */
-export function itemKey(set: Pick<ItemSetRef, 'inPrefix'>, i: number): string {
-  return itemInput(set.inPrefix, i);
-}
+import { formatS3Url, type S3Location } from './s3-url.js';
 
 /** Parallel PutObjects per item set: enough to hide S3 latency, well under the SDK's 50 sockets. */
 export const ITEM_WRITE_CONCURRENCY = 32;
@@ -122,6 +30,36 @@ export async function putItems(
   await mapBounded(bodies, concurrency, (body, i) =>
     putObject(s3, { bucket: set.bucket, key: itemKey(set, i) }, body),
   );
+}
+
+/** What one dispatch writes: its payload, or its set's items (`bodies[i]` → `<in>/<i>.json`). */
+export type PayloadWrites =
+  | { kind: 'payload'; ref: S3Location; body: string }
+  | { kind: 'items'; set: Pick<ItemSetRef, 'bucket' | 'inPrefix'>; bodies: string[] };
+
+/**
+ * Writes one dispatch's objects and returns what removes them again (for a job that was then not submitted). When a
+ * write fails, what may have landed is removed before the error is thrown: a write may land with only its answer
+ * lost, and the keys are this dispatch's own, so removing them is safe.
+ */
+export async function writePayloads(s3: S3Client, writes: PayloadWrites): Promise<() => Promise<void>> {
+  const remove =
+    writes.kind === 'payload'
+      ? () => deleteObject(s3, writes.ref)
+      : () =>
+          deleteObjects(
+            s3,
+            writes.set.bucket,
+            writes.bodies.map((_, i) => itemKey(writes.set, i)),
+          );
+  try {
+    if (writes.kind === 'payload') await putObject(s3, writes.ref, writes.body);
+    else await putItems(s3, writes.set, writes.bodies);
+  } catch (err) {
+    await remove().catch(() => {});
+    throw err;
+  }
+  return remove;
 }
 
 /** Removes many objects of one bucket with DeleteObjects (1,000 keys a call). */
@@ -203,9 +141,4 @@ export async function deleteObject(s3: S3Client, ref: S3Location): Promise<void>
       cause: err,
     });
   }
-}
-
-/** `data:application/json;base64,…` for a payload small enough to travel inside the job's parameters. */
-export function inlinePayloadUrl(json: string): string {
-  return `data:application/json;base64,${Buffer.from(json, 'utf8').toString('base64')}`;
 }

@@ -7,7 +7,6 @@ import {
   SubmitJobCommand,
   type SubmitJobCommandInput,
 } from '@aws-sdk/client-batch';
-import { BatchLimits, JOB_NAME } from '../../lib/request.js';
 import { isAnsweredRetryable, isThrottling, isUnanswered, sendOrFind, withRetries } from '../../lib/retry.js';
 import { type Clock, type RateLimiter, realClock } from './rate-limit.js';
 
@@ -23,20 +22,6 @@ const LOOKUP_PAGES = 5;
 /** Clock skew allowed between this Lambda and Batch when judging a job's creation time. */
 const SKEW_MS = 60_000;
 
-/** cirrus-lib's convention: a bare name gets `${CIRRUS_STACK}-` in front; ARNs and already-prefixed names don't. */
-export function withStackPrefix(nameOrArn: string, stack: string | undefined): string {
-  if (!stack || nameOrArn.startsWith('arn:') || nameOrArn.startsWith(`${stack}-`)) return nameOrArn;
-  return `${stack}-${nameOrArn}`;
-}
-
-/** A valid Batch job name from a function name and qualifier (`$LATEST` is dropped; others are appended). */
-export function jobNameFor(functionName: string, qualifier: string | undefined): string {
-  const raw = qualifier && qualifier !== '$LATEST' ? `${functionName}-${qualifier}` : functionName;
-  let name = raw.replace(/[^A-Za-z0-9_-]/g, '-').replace(/^[^A-Za-z0-9]+/, '');
-  name = name.slice(0, BatchLimits.maxJobNameLength);
-  return JOB_NAME.test(name) ? name : 'lambda-job';
-}
-
 export type SubmitOutcome =
   | { kind: 'submitted'; jobId: string }
   /** the answer was lost but the job exists: found by name and parameters */
@@ -46,7 +31,7 @@ export type SubmitOutcome =
   /** no answer, and the job could not be found: it may or may not exist */
   | { kind: 'unknown'; error: Error };
 
-export interface SubmitDeps {
+export interface SubmitOptions {
   limiter: RateLimiter;
   clock?: Clock;
   random?: () => number;
@@ -62,13 +47,13 @@ export interface SubmitDeps {
 export async function submitJob(
   batch: BatchClient,
   input: SubmitJobCommandInput,
-  deps: SubmitDeps,
+  options: SubmitOptions,
 ): Promise<SubmitOutcome> {
-  const clock = deps.clock ?? realClock;
-  const random = deps.random ?? Math.random;
+  const clock = options.clock ?? realClock;
+  const random = options.random ?? Math.random;
   const started = Date.now();
   const send = async () => {
-    await deps.limiter.take();
+    await options.limiter.take();
     const out = await batch.send(new SubmitJobCommand(input));
     if (!out.jobId) throw new NoJobIdError('SubmitJob returned no jobId');
     return out.jobId;

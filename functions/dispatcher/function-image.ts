@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import type { KeyValuePair, RegisterJobDefinitionCommandInput } from '@aws-sdk/client-batch';
 import { FunctionNotAllowedError, InvalidRequestError, UnsupportedRuntimeError } from '../../lib/errors.js';
+import { globToRegExp } from '../../lib/glob.js';
 import {
   EXTERNAL_RUNTIME_API,
   FUNCTION_CONTAINER,
@@ -18,8 +19,8 @@ import {
 } from '../../lib/job-plan.js';
 import { parseFunctionRef } from '../../lib/lambda-arn.js';
 import type { BatchJobRequest } from '../../lib/request.js';
-import type { ImageFunctionSettings } from './config.js';
-import { type FunctionImage, globToRegExp, type TargetFunction } from './functions.js';
+import type { ImageFunctionConfig } from './config.js';
+import type { FunctionImage, TargetFunction } from './functions.js';
 
 /** The definition parameter that holds the hash of everything else in it: how a registered one is found again. */
 export const SPEC_PARAMETER = 'run_lambda_spec';
@@ -77,7 +78,7 @@ export function definitionName(prefix: string, functionName: string, digest: str
 export function checkFunctionImage(
   fn: TargetFunction,
   req: Pick<BatchJobRequest, 'image' | 'gpus'>,
-  settings: ImageFunctionSettings | undefined,
+  settings: ImageFunctionConfig | undefined,
 ): FunctionImage {
   const what = `function ${fn.jobArn} is a container image (PackageType Image)`;
   if (!settings)
@@ -197,7 +198,7 @@ export function functionImageDefinition(
   fn: TargetFunction,
   image: FunctionImage,
   environment: Record<string, string>,
-  settings: ImageFunctionSettings,
+  settings: ImageFunctionConfig,
 ): FunctionImageDefinition {
   const digest = RESOLVED_IMAGE.exec(image.resolved)?.[3] ?? '';
   const name = definitionName(settings.definitionPrefix, fn.name, digest);

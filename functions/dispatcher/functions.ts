@@ -1,4 +1,5 @@
-// The target function: qualified to a full ARN, checked against ALLOWED_FUNCTIONS, then looked up (cached per container).
+// The function a request names: qualified to a full ARN, checked against ALLOWED_FUNCTIONS, then looked up (cached per
+// container).
 import {
   type FunctionConfiguration,
   GetFunctionCommand,
@@ -22,7 +23,7 @@ import {
 export type OwnAccount = FunctionHome;
 
 /** A requested function as a full ARN, before anything is looked up. */
-export interface FunctionRef {
+export interface QualifiedFunction {
   /** Unqualified ARN: `arn:<partition>:lambda:<region>:<account>:function:<name>`. */
   arn: string;
   name: string;
@@ -33,7 +34,7 @@ export interface FunctionRef {
 }
 
 /** What the lookup adds: the configuration the image and job definition are chosen from. */
-export interface TargetFunction extends FunctionRef {
+export interface TargetFunction extends QualifiedFunction {
   /** e.g. `python3.13`; undefined for container-image functions. */
   runtime: string | undefined;
   packageType: string;
@@ -60,7 +61,26 @@ export interface FunctionImage {
   logging: { format?: string; applicationLogLevel?: string; logGroup?: string };
 }
 
-export type FunctionLookup = (ref: FunctionRef) => Promise<TargetFunction>;
+export type FunctionLookup = (ref: QualifiedFunction) => Promise<TargetFunction>;
+
+/** What resolving a request's function takes: who the dispatcher is, what it may run, and its cached lookup. */
+export interface ResolveOptions {
+  /** The dispatcher's own account and region (what a bare function name means); unknown outside Lambda. */
+  own: OwnAccount | undefined;
+  /** ARN globs in force for this invocation (ALLOWED_FUNCTIONS or the own-account default). */
+  allowed: string[];
+  lookup: FunctionLookup;
+}
+
+/**
+ * The function a request names, qualified to a full ARN, checked against the allow-list on that ARN before anything
+ * is looked up (a function outside it is never asked about), then looked up.
+ */
+export async function resolveFunction(ref: string, options: ResolveOptions): Promise<TargetFunction> {
+  const fn = qualifyFunction(ref, options.own);
+  checkAllowed(fn, options.allowed);
+  return options.lookup(fn);
+}
 
 const NOT_FOUND = new Set(['ResourceNotFoundException', 'NotFoundException']);
 
@@ -79,7 +99,7 @@ export function ownAccountGlobs(invokedFunctionArn: string | undefined): string[
  * The full ARN a reference means: a full ARN as it is; a bare name, `name:qualifier` or a partial ARN
  * (`<account>:function:<name>`) in the dispatcher's own partition and region (and account, when not given).
  */
-export function qualifyFunction(ref: string, own: OwnAccount | undefined): FunctionRef {
+export function qualifyFunction(ref: string, own: OwnAccount | undefined): QualifiedFunction {
   const parts = requestedFunction(ref);
   if (parts.arn && !parts.home)
     throw new InvalidRequestError(`lambda_function: is not a Lambda function ARN: ${ref}`);
@@ -99,11 +119,8 @@ export function qualifyFunction(ref: string, own: OwnAccount | undefined): Funct
   return { arn, name, qualifier, jobArn: functionArn(home, name, qualifier) };
 }
 
-/** ALLOWED_FUNCTIONS' globs: `*` any run of characters, `?` one (lib/glob.ts, where post-batch reads it too). */
-export { globToRegExp };
-
 /** Throws FunctionNotAllowedError unless the function (unqualified or as the job runs it) matches a glob. */
-export function checkAllowed(fn: FunctionRef, globs: string[]): void {
+export function checkAllowed(fn: QualifiedFunction, globs: string[]): void {
   const candidates = [fn.arn, fn.jobArn];
   if (globs.some((g) => candidates.some((arn) => globToRegExp(g).test(arn)))) return;
   throw new FunctionNotAllowedError(
@@ -113,7 +130,7 @@ export function checkAllowed(fn: FunctionRef, globs: string[]): void {
   );
 }
 
-function lookupError(err: unknown, ref: FunctionRef): Error {
+function lookupError(err: unknown, ref: QualifiedFunction): Error {
   const e = err as Error;
   if (NOT_FOUND.has(e.name))
     return new FunctionNotFoundError(`function ${ref.jobArn} not found: ${e.message}`, { cause: err });
@@ -149,7 +166,7 @@ function imageOf(cfg: FunctionConfiguration, resolved: string): FunctionImage {
 }
 
 /** Lambda resolves the full ARN; an answer for another account or region is not the function asked for. */
-function checkAnswered(ref: FunctionRef, answeredArn: string | undefined): void {
+function checkAnswered(ref: QualifiedFunction, answeredArn: string | undefined): void {
   const answered = unqualifiedArn(answeredArn ?? '');
   if (answered !== ref.arn)
     throw new FunctionNotFoundError(`function ${ref.jobArn} not found: Lambda answered with ${answered}`);
@@ -190,7 +207,7 @@ export function createFunctionLookup(
   resolveImages = false,
 ): FunctionLookup {
   const cache = new Map<string, { until: number; value: Promise<TargetFunction> }>();
-  const fetchOne = async (ref: FunctionRef): Promise<TargetFunction> => {
+  const fetchOne = async (ref: QualifiedFunction): Promise<TargetFunction> => {
     let cfg: GetFunctionConfigurationCommandOutput;
     let tags: Record<string, string>;
     try {
@@ -210,7 +227,7 @@ export function createFunctionLookup(
       tags,
     };
   };
-  const cached = (ref: FunctionRef): Promise<TargetFunction> => {
+  const cached = (ref: QualifiedFunction): Promise<TargetFunction> => {
     const t = now();
     const hit = cache.get(ref.jobArn);
     if (hit && hit.until > t) return hit.value;

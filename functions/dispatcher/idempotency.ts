@@ -4,11 +4,12 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { BatchClient } from '@aws-sdk/client-batch';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { IdempotencyInProgressError, InvalidRequestError } from '../../lib/errors.js';
-import type { BatchJobAnswer } from '../../lib/request.js';
+import type { BatchJobAnswer, BatchJobRequest } from '../../lib/request.js';
 import { withRetries } from '../../lib/retry.js';
 import { type Lease, type LeaseBody, leaseAt, leaseExpired } from '../../lib/s3-lease.js';
 import { formatS3Url, type S3Location } from '../../lib/s3-url.js';
 import { findSubmitted } from './batch.js';
+import type { PlannedJob } from './plan.js';
 
 /**
  * What the record holds: who claimed the key (the lease's `owner`, until `expires_at`: after it a `submitting` claim is
@@ -114,6 +115,34 @@ export async function claim(
       `the idempotency record of ${named} keeps changing; try again later`,
     );
   }
+}
+
+/** Lambda's longest run; the lease of a claim when the invocation's own deadline is unknown. */
+const MAX_LAMBDA_MS = 15 * 60 * 1000;
+const LEASE_MARGIN_MS = 10_000;
+
+/**
+ * Claims the request's key for its planned job, for as long as this invocation may run: the record holds the
+ * request's fingerprint, what finds the job in Batch again, and the answer to give.
+ */
+export async function claimKey(
+  req: BatchJobRequest,
+  job: Pick<PlannedJob, 'plan' | 'input' | 'answer' | 'record'>,
+  keyNamed: string,
+  options: { s3: S3Client; batch: BatchClient; remainingMs?: number },
+): Promise<Claim> {
+  const submit = {
+    jobName: job.plan.name,
+    jobQueue: job.plan.queue,
+    parameters: { ...job.input.parameters },
+  };
+  const lease = (options.remainingMs ?? MAX_LAMBDA_MS) + LEASE_MARGIN_MS;
+  const mine = newRecord(
+    { request_sha256: requestSha256(req), submit, answer: job.answer },
+    Date.now(),
+    lease,
+  );
+  return claim(options.s3, options.batch, job.record!, mine, keyNamed);
 }
 
 /** Records the answer: every later request with the key gets it. */

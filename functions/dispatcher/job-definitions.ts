@@ -25,7 +25,7 @@ const WAIT_BASE_MS = 100;
 const WAIT_CAP_MS = 1500;
 const REGISTER_ATTEMPTS = 3;
 
-export interface DefinitionDeps {
+export interface DefinitionOptions {
   batch: BatchClient;
   s3: S3Client;
   /** where the registration lock of this definition lives */
@@ -76,19 +76,19 @@ export async function findDefinition(
 }
 
 /** Registers `def` (we hold the lock); an uncertain failure is looked for in Batch before it is sent again. */
-async function register(deps: DefinitionDeps, def: FunctionImageDefinition): Promise<string> {
-  const clock = deps.clock ?? realClock;
+async function register(options: DefinitionOptions, def: FunctionImageDefinition): Promise<string> {
+  const clock = options.clock ?? realClock;
   const send = async () => {
-    const out = await deps.batch.send(new RegisterJobDefinitionCommand(def.input));
+    const out = await options.batch.send(new RegisterJobDefinitionCommand(def.input));
     if (!out.jobDefinitionArn)
       throw new JobDefinitionError(`RegisterJobDefinition ${def.name} returned no ARN`);
     // A lock taken over from a dispatcher that died mid-register may leave a twin: the lowest revision wins.
-    return (await findDefinition(deps.batch, def)) ?? out.jobDefinitionArn;
+    return (await findDefinition(options.batch, def)) ?? out.jobDefinitionArn;
   };
   const unsure = (e: unknown) => !(e instanceof JobDefinitionError) && uncertain(e);
   try {
     const registered = await withRetries(
-      () => sendOrFind(send, () => findDefinition(deps.batch, def), unsure),
+      () => sendOrFind(send, () => findDefinition(options.batch, def), unsure),
       {
         attempts: REGISTER_ATTEMPTS,
         baseDelayMs: WAIT_BASE_MS,
@@ -108,7 +108,7 @@ async function register(deps: DefinitionDeps, def: FunctionImageDefinition): Pro
 }
 
 async function registerHolding(
-  options: DefinitionDeps,
+  options: DefinitionOptions,
   def: FunctionImageDefinition,
   lock: Lock,
 ): Promise<EnsuredDefinition> {
@@ -131,7 +131,7 @@ async function registerHolding(
   return { arn, how: 'registered' };
 }
 
-const lockOf = (options: DefinitionDeps) => leaseAt<Lock>(options.s3, options.lock, 'registration lock');
+const lockOf = (options: DefinitionOptions) => leaseAt<Lock>(options.s3, options.lock, 'registration lock');
 
 /** Another dispatcher holds the registration and its lease still runs: wait a round, then look again. */
 class HeldByAnother extends Error {}
@@ -153,7 +153,7 @@ async function lookUp(batch: BatchClient, def: FunctionImageDefinition): Promise
  * over (If-Match on what was read, so two waiters never both do); else HeldByAnother.
  */
 async function waitingRound(
-  options: DefinitionDeps,
+  options: DefinitionOptions,
   def: FunctionImageDefinition,
   fresh: () => Lock,
 ): Promise<EnsuredDefinition> {
@@ -179,7 +179,7 @@ async function waitingRound(
  * waitingRound says; after WAIT_ROUNDS, JobDefinitionError.
  */
 export async function ensureDefinition(
-  options: DefinitionDeps,
+  options: DefinitionOptions,
   def: FunctionImageDefinition,
 ): Promise<EnsuredDefinition> {
   const found = await lookUp(options.batch, def);

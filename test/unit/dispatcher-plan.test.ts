@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { readConfig } from '../../functions/dispatcher/config.js';
 import type { TargetFunction } from '../../functions/dispatcher/functions.js';
-import { chooseDefinition } from '../../functions/dispatcher/plan.js';
+import { chooseDefinition } from '../../functions/dispatcher/job-image.js';
 import { type Clock, createRateLimiter } from '../../functions/dispatcher/rate-limit.js';
 import {
   type JobPlan,

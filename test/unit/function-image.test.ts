@@ -2,7 +2,7 @@
 // two-container job definition (name, containers, rules, spec hash), its settings, and the SubmitJob overrides.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type ImageFunctionSettings, readImageFunctionSettings } from '../../functions/dispatcher/config.js';
+import { type ImageFunctionConfig, readImageFunctionConfig } from '../../functions/dispatcher/config.js';
 import {
   checkFunctionImage,
   definitionName,
@@ -36,8 +36,8 @@ const SETTINGS_ENV = {
   IMAGE_DEFINITION_PREFIX: 'stk-fn',
   LOG_LEVEL: 'debug',
 };
-const settings = (over: Record<string, string> = {}): ImageFunctionSettings =>
-  readImageFunctionSettings({ ...SETTINGS_ENV, ...over }) as ImageFunctionSettings;
+const settings = (over: Record<string, string> = {}): ImageFunctionConfig =>
+  readImageFunctionConfig({ ...SETTINGS_ENV, ...over }) as ImageFunctionConfig;
 
 function image(over: Partial<FunctionImage> = {}): FunctionImage {
   return {
@@ -325,7 +325,7 @@ test('the spec hash is the same for the same definition and changes with anythin
 });
 
 test('image function settings: off without repositories; the roles and runner image are required; bad values are named', () => {
-  assert.equal(readImageFunctionSettings({}), undefined);
+  assert.equal(readImageFunctionConfig({}), undefined);
   const s = settings();
   assert.deepEqual(
     [s.platform, s.assignPublicIp, s.attempts, s.timeoutSeconds, s.vcpus, s.memory],
@@ -348,7 +348,7 @@ test('image function settings: off without repositories; the roles and runner im
   ];
   for (const [over, message] of bad)
     assert.throws(
-      () => readImageFunctionSettings({ ...SETTINGS_ENV, ...over }),
+      () => readImageFunctionConfig({ ...SETTINGS_ENV, ...over }),
       (err: Error) => err.name === 'ConfigError' && message.test(err.message),
       JSON.stringify(over),
     );

@@ -9,7 +9,7 @@ import { itemInput, MAX_ITEMS } from '../../lib/item-set.js';
 import { RUN_LAMBDA_JOB } from '../../lib/job-plan.js';
 import { parseFunctionRef, regionFromArn } from '../../lib/lambda-arn.js';
 import { keyProblem } from '../../lib/object-id.js';
-import { itemSetRef, payloadKey } from '../../lib/payload-store.js';
+import { itemSetRef, payloadKey } from '../../lib/payload-keys.js';
 
 const PYTHONPATH = new URL('../../functions/helper/python', import.meta.url).pathname;
 const TESTS = new URL('../python', import.meta.url).pathname;

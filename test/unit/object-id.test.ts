@@ -9,7 +9,7 @@ import {
   objectIdFor,
   RESERVED_ENDINGS,
 } from '../../lib/object-id.js';
-import { definitionLockKey, itemSetRef, payloadKey, payloadRef, recordKey } from '../../lib/payload-store.js';
+import { definitionLockKey, itemSetRef, payloadKey, payloadRef, recordKey } from '../../lib/payload-keys.js';
 
 test('a plain key names its objects as it is; any other string is encoded as .sha256-<64 hex>', () => {
   for (const key of ['feed-2026-12-01-tile-42', 'a.b', 'x', '-lead', '4e3a9c1e-1f0b-4a8e-9e0f-0d6c1d2b3a4f'])
