@@ -14,7 +14,7 @@ import type { JsonLogger } from '../../lib/logger.js';
 import { answeredStatus, isAnsweredRetryable, sendOrFind, withRetries } from '../../lib/retry.js';
 import { type LeaseBody, leaseAt, leaseExpired } from '../../lib/s3-lease.js';
 import type { S3Location } from '../../lib/s3-url.js';
-import { type FunctionImageDefinition, SPEC_PARAMETER } from './function-image.js';
+import { type FunctionImageDefinition, SPEC_PARAMETER } from './function-image-definition.js';
 import { type Clock, realClock } from './rate-limit.js';
 
 /** How long a registration claim holds: it covers one RegisterJobDefinition call and its retries. */

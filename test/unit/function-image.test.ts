@@ -5,13 +5,15 @@ import { test } from 'node:test';
 import { type ImageFunctionConfig, readImageFunctionConfig } from '../../functions/dispatcher/config.js';
 import {
   checkFunctionImage,
-  definitionName,
   ecrRepositoryArn,
   functionEnvironment,
+} from '../../functions/dispatcher/function-image.js';
+import {
+  definitionName,
   functionImageDefinition,
   READY_SCRIPT,
   SPEC_PARAMETER,
-} from '../../functions/dispatcher/function-image.js';
+} from '../../functions/dispatcher/function-image-definition.js';
 import type { FunctionImage, TargetFunction } from '../../functions/dispatcher/functions.js';
 import {
   EXTERNAL_RUNTIME_API,
