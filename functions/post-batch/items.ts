@@ -5,7 +5,7 @@ import { mapBounded } from '../../lib/pool.js';
 import { InvalidRunRecordError, parseRunErrorJson } from '../../lib/run-record.js';
 import { InvalidJobError } from './errors.js';
 import type { JobView } from './job.js';
-import { type OutcomeDeps, readRecord } from './outcome.js';
+import { type OutcomeOptions, readRecord } from './outcome.js';
 import { failureWithoutRecord } from './reasons.js';
 
 /** What post-batch answers for an item set (DESIGN.md "Item sets"); results stay at `<url_out><i>.json`. */
@@ -36,32 +36,36 @@ export function itemCount(job: JobView): number {
 
 type Seen = { result?: true; record?: true; error?: true };
 
-async function errorTypeOf(urlOut: string, i: number, seen: Seen, deps: OutcomeDeps): Promise<string> {
+async function errorTypeOf(urlOut: string, i: number, seen: Seen, options: OutcomeOptions): Promise<string> {
   const urls = itemUrls(urlOut, i);
   try {
     if (seen.record) {
-      const record = await readRecord(deps.store, urls.record);
+      const record = await readRecord(options.reader, urls.record);
       if (record?.status === 'failed') return record.error!.errorType;
       // Succeeded by its record, yet the result (written before the record) is gone.
       if (record?.status === 'succeeded') return 'ResultMissingError';
     }
-    const got = await deps.store.get(urls.error, 1024 * 1024);
+    const got = await options.reader.get(urls.error, 1024 * 1024);
     if (got && !('tooLarge' in got))
       return parseRunErrorJson(got.body.toString('utf8'), urls.error).errorType;
     return 'UnrecordedError';
   } catch (err) {
     if (!(err instanceof InvalidRunRecordError)) throw err;
     // One bad record must not hide the other 9,999 outcomes: it counts as a failure of its own kind.
-    deps.log.warn('malformed item record', { item: i, error: err });
+    options.log.warn('malformed item record', { item: i, error: err });
     return err.name;
   }
 }
 
 /** The summary of the item set at `urlOut` written by `job`; throws when the job failed and no item left a trace. */
-export async function itemsOutcome(job: JobView, urlOut: string, deps: OutcomeDeps): Promise<ItemsSummary> {
+export async function itemsOutcome(
+  job: JobView,
+  urlOut: string,
+  options: OutcomeOptions,
+): Promise<ItemsSummary> {
   const count = itemCount(job);
   const seen = new Map<number, Seen>();
-  for (const name of await deps.store.list(urlOut)) {
+  for (const name of await options.reader.list(urlOut)) {
     const item = parseItemName(name);
     if (!item || item.index >= count) continue;
     seen.set(item.index, { ...seen.get(item.index), [item.part]: true });
@@ -77,7 +81,9 @@ export async function itemsOutcome(job: JobView, urlOut: string, deps: OutcomeDe
     else if (s) toRead.push(i);
     else missing_items.push(i);
   }
-  const types = await mapBounded(toRead, READ_CONCURRENCY, (i) => errorTypeOf(urlOut, i, seen.get(i)!, deps));
+  const types = await mapBounded(toRead, READ_CONCURRENCY, (i) =>
+    errorTypeOf(urlOut, i, seen.get(i)!, options),
+  );
   const error_types: Record<string, number> = {};
   for (const t of types) error_types[t] = (error_types[t] ?? 0) + 1;
   return {
