@@ -1,6 +1,7 @@
 // The item-set layout and its limits, in both directions: where item i's event, result, run record and error part
 // are (written from an index), which item a name under the output prefix is (read back), how the dispatcher's
-// input prefix names its output prefix, and which items each child of the array job runs.
+// input prefix names its output prefix, and which items each child of the array job runs (docs/architecture.md
+// "The job contract"; for users, docs/runner.md "Item sets (array jobs)").
 
 /** Batch array jobs have 2 to 10,000 children, so a set holds at most 10,000 items (one per child at most). */
 export const MAX_ITEMS = 10_000;

@@ -1,6 +1,7 @@
 // The Batch job one request becomes, as one validated value, and the names of everything it carries: its `Ref::`
 // parameters, the runner's environment variables, its containers. The dispatcher plans it; lib/job-wire.ts writes it
-// into a SubmitJob input and reads it back from a job; the runner and post-batch read it under these names.
+// into a SubmitJob input and reads it back from a job; the runner and post-batch read it under these names (the
+// job contract: docs/architecture.md "The job contract").
 import { InvalidRequestError } from './errors.js';
 import { isItemSetUrl, MAX_ITEMS } from './item-set.js';
 import { parseFunctionRef } from './lambda-arn.js';
@@ -59,8 +60,8 @@ export type JobPayload =
   | { kind: 'set'; url: string; itemCount: number; itemsPerJob: number };
 
 /**
- * The containers of an image function's job (DESIGN.md "Image functions"): the runner, a gate that exits 0 once the
- * runner's Runtime API accepts connections, and the function's own image, started after the gate.
+ * The containers of an image function's job (docs/dispatcher.md "Container-image functions"): the runner, a gate that
+ * exits 0 once the runner's Runtime API accepts connections, and the function's own image, started after the gate.
  */
 export const FUNCTION_CONTAINER = 'function';
 export const RUNNER_CONTAINER = 'runner';
@@ -107,7 +108,7 @@ export interface JobPlan {
   payload: JobPayload;
   /** `url_out`: a result URL, or for a set the prefix its results go under (ends in `/`). */
   output: string;
-  /** The run record (DESIGN.md "Run records"): the output with `.json` → `.run.json`; for a set, the output prefix. */
+  /** The run record (docs/runner.md "Run records"): the output with `.json` → `.run.json`; for a set, its prefix. */
   record: string;
   name: string;
   queue: string;
@@ -117,7 +118,7 @@ export interface JobPlan {
   timeout?: number;
   /** Attempts in all; sent with RETRY_ON_EXIT. */
   attempts?: number;
-  /** Names the stored objects and guards against a second job (DESIGN.md "Idempotency"). */
+  /** Names the stored objects and guards against a second job (docs/dispatcher.md "Idempotency"). */
   idempotencyKey?: string;
 }
 

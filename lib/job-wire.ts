@@ -1,6 +1,7 @@
 // A job plan on the wire, both ways: written into a SubmitJob input (the job's `Ref::` parameters, its containers'
 // environment, its array size, timeout and retries), and read back from a job (its parameters and environment, as
-// DescribeJobs or Step Functions hand them over) into the plan's parts. The names are lib/job-plan.ts's.
+// DescribeJobs or Step Functions hand them over) into the plan's parts. The names are lib/job-plan.ts's
+// (docs/architecture.md "The job contract").
 import type {
   ResourceRequirement,
   SubmitJobCommandInput,

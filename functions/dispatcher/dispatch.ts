@@ -1,5 +1,6 @@
 // One request → one Batch job, in named steps: check, resolve the function, choose the image, plan, claim the key,
-// write the payload, then submit (or answer the plan) and record the answer; a refused job takes back what it wrote.
+// write the payload, then submit (or answer the plan) and record the answer; a refused job takes back what it wrote
+// (docs/architecture.md "The path of a job").
 import type { BatchClient } from '@aws-sdk/client-batch';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { SubmitJobError } from '../../lib/errors.js';

@@ -8,7 +8,10 @@ import type { JobView } from './job.js';
 import { type OutcomeOptions, readRecord } from './outcome.js';
 import { failureWithoutRecord } from './reasons.js';
 
-/** What post-batch answers for an item set (DESIGN.md "Item sets"); results stay at `<url_out><i>.json`. */
+/**
+ * What post-batch answers for an item set (docs/step-functions.md "Item sets (array jobs)"); results stay at
+ * `<url_out><i>.json`.
+ */
 export interface ItemsSummary {
   url_out: string;
   item_count: number;
