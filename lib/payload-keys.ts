@@ -39,7 +39,7 @@ export function payloadKey(prefix: string, functionName: string, id: string): st
 }
 
 /** The key of the idempotency record of dispatch `id`: `<prefix><function-name>/<id>.dispatch.json`. */
-export function recordKey(prefix: string, functionName: string, id: string): string {
+export function dispatchRecordKey(prefix: string, functionName: string, id: string): string {
   return joinKey(prefix, `${under(functionName, id)}.dispatch.json`);
 }
 
@@ -101,7 +101,7 @@ export function itemKey(set: Pick<ItemSetRef, 'inPrefix'>, i: number): string {
 export interface DispatchObjects {
   payload: PayloadRef;
   set: ItemSetRef;
-  record: S3Location;
+  dispatchRecord: S3Location;
 }
 
 /** The objects of dispatch `id` of `functionName` (each key checked, as the functions above check them). */
@@ -109,7 +109,7 @@ export function dispatchObjects(place: PayloadPlace, functionName: string, id: s
   return {
     payload: payloadRef(place, functionName, id),
     set: itemSetRef(place, functionName, id),
-    record: { bucket: place.bucket, key: recordKey(place.prefix, functionName, id) },
+    dispatchRecord: { bucket: place.bucket, key: dispatchRecordKey(place.prefix, functionName, id) },
   };
 }
 

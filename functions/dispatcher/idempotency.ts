@@ -127,7 +127,7 @@ const LEASE_MARGIN_MS = 10_000;
  */
 export async function claimKey(
   req: BatchJobRequest,
-  job: Pick<PlannedJob, 'plan' | 'input' | 'answer' | 'record'>,
+  job: Pick<PlannedJob, 'plan' | 'input' | 'answer' | 'dispatchRecord'>,
   keyNamed: string,
   options: { s3: S3Client; batch: BatchClient; remainingMs?: number },
 ): Promise<Claim> {
@@ -142,7 +142,7 @@ export async function claimKey(
     Date.now(),
     lease,
   );
-  return claim(options.s3, options.batch, job.record!, mine, keyNamed);
+  return claim(options.s3, options.batch, job.dispatchRecord!, mine, keyNamed);
 }
 
 /** Records the answer: every later request with the key gets it. */

@@ -36,7 +36,7 @@ export interface PlannedJob {
   /** the answer but for the job id */
   answer: Omit<BatchJobAnswer, 'job_id'>;
   /** where the request's idempotency record goes (when the dispatcher has a payload bucket) */
-  record?: S3Location;
+  dispatchRecord?: S3Location;
 }
 
 /** A valid Batch job name from a function name and qualifier (`$LATEST` is dropped; others are appended). */
@@ -152,6 +152,6 @@ export function planJob(
     placement,
     input: submitJobInput(plan),
     answer: answerOf(plan),
-    ...(objects ? { record: objects.record } : {}),
+    ...(objects ? { dispatchRecord: objects.dispatchRecord } : {}),
   };
 }
