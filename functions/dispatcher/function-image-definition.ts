@@ -134,10 +134,10 @@ function functionContainer(
   };
 }
 
-/** The task: the roles, one PID namespace, the network and the image's architecture, and the three containers. */
+/** The task of `containers`: the roles, one PID namespace, the network and the image's architecture. */
 function taskProperties(
-  image: FunctionImage,
-  environment: Record<string, string>,
+  containers: TaskContainerProperties[],
+  architecture: string,
   config: ImageFunctionConfig,
 ): EcsTaskProperties {
   return {
@@ -150,13 +150,9 @@ function taskProperties(
     networkConfiguration: { assignPublicIp: config.assignPublicIp },
     runtimePlatform: {
       operatingSystemFamily: 'LINUX',
-      cpuArchitecture: image.architecture === 'arm64' ? 'ARM64' : 'X86_64',
+      cpuArchitecture: architecture === 'arm64' ? 'ARM64' : 'X86_64',
     },
-    containers: [
-      runnerContainer(config),
-      readyContainer(config),
-      functionContainer(image, environment, config),
-    ],
+    containers,
   };
 }
 
@@ -183,7 +179,15 @@ export function functionImageDefinition(
     parameters: Object.fromEntries(JobParameterNames.map((n) => [n, ''])),
     retryStrategy: { attempts: config.attempts, evaluateOnExit: RETRY_ON_EXIT.map((e) => ({ ...e })) },
     ...(config.timeoutSeconds ? { timeout: { attemptDurationSeconds: config.timeoutSeconds } } : {}),
-    ecsProperties: { taskProperties: [taskProperties(image, environment, config)] },
+    ecsProperties: {
+      taskProperties: [
+        taskProperties(
+          [runnerContainer(config), readyContainer(config), functionContainer(image, environment, config)],
+          image.architecture,
+          config,
+        ),
+      ],
+    },
   };
   const spec = sha(canonical(input)).slice(0, 16);
   input.parameters = { ...input.parameters, [SPEC_PARAMETER]: spec };
