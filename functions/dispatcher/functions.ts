@@ -11,13 +11,7 @@ import {
 } from '@aws-sdk/client-lambda';
 import { FunctionNotAllowedError, FunctionNotFoundError, InvalidRequestError } from '../../lib/errors.js';
 import { globToRegExp } from '../../lib/glob.js';
-import {
-  type FunctionHome,
-  functionArn,
-  functionHome,
-  requestedFunction,
-  unqualifiedArn,
-} from '../../lib/lambda-arn.js';
+import { type FunctionHome, functionArn, functionHome, requestedFunction } from '../../lib/lambda-arn.js';
 
 /** The dispatcher's own partition, region and account (from its invoked ARN): what a bare name means. */
 export type OwnAccount = FunctionHome;
@@ -165,10 +159,13 @@ function imageOf(cfg: FunctionConfiguration, resolved: string): FunctionImage {
   };
 }
 
-/** Lambda resolves the full ARN; an answer for another account or region is not the function asked for. */
+/**
+ * Lambda resolves the full ARN; an answer for another account or region is not the function asked for. The answer
+ * is the function's ARN, or that ARN with a version or alias (a name holds no `:`).
+ */
 function checkAnswered(ref: QualifiedFunction, answeredArn: string | undefined): void {
-  const answered = unqualifiedArn(answeredArn ?? '');
-  if (answered !== ref.arn)
+  const answered = answeredArn ?? '';
+  if (answered !== ref.arn && !answered.startsWith(`${ref.arn}:`))
     throw new FunctionNotFoundError(`function ${ref.jobArn} not found: Lambda answered with ${answered}`);
 }
 

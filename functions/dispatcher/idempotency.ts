@@ -5,7 +5,6 @@ import type { BatchClient } from '@aws-sdk/client-batch';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { IdempotencyInProgressError, InvalidRequestError } from '../../lib/errors.js';
 import type { BatchJobAnswer, BatchJobRequest } from '../../lib/request.js';
-import { withRetries } from '../../lib/retry.js';
 import { type Lease, type LeaseBody, leaseAt, leaseExpired } from '../../lib/s3-lease.js';
 import { formatS3Url, type S3Location } from '../../lib/s3-url.js';
 import { findSubmitted } from './batch.js';
@@ -103,18 +102,16 @@ export async function claim(
   named: string,
   now: () => number = Date.now,
 ): Promise<Claim> {
-  try {
-    return await withRetries(() => claimRound(batch, at, recordAt(s3, at), mine, named, now), {
-      attempts: CLAIM_ROUNDS,
-      baseDelayMs: 0,
-      retryable: (e) => e instanceof ReleasedMeanwhile,
-    });
-  } catch (err) {
-    if (!(err instanceof ReleasedMeanwhile)) throw err;
-    throw new IdempotencyInProgressError(
-      `the idempotency record of ${named} keeps changing; try again later`,
-    );
+  const lease = recordAt(s3, at);
+  // Rounds of a compare-and-set, not retries of a failed call: nothing failed, the record changed under us.
+  for (let round = 1; round <= CLAIM_ROUNDS; round++) {
+    try {
+      return await claimRound(batch, at, lease, mine, named, now);
+    } catch (err) {
+      if (!(err instanceof ReleasedMeanwhile)) throw err;
+    }
   }
+  throw new IdempotencyInProgressError(`the idempotency record of ${named} keeps changing; try again later`);
 }
 
 /** Lambda's longest run; the lease of a claim when the invocation's own deadline is unknown. */
