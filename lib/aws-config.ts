@@ -29,11 +29,8 @@ export function awsClientConfig(env: Env, service: AwsService): { forcePathStyle
   return {};
 }
 
-/** The region from a Lambda ARN (`arn:aws:lambda:<region>:…`), or undefined for a bare name. */
-export function regionFromArn(arn: string): string | undefined {
-  const m = /^arn:aws[\w-]*:lambda:([a-z0-9-]+):/.exec(arn);
-  return m?.[1];
-}
+/** The region of a Lambda ARN: for runner/aws/, until it imports lib/lambda-arn.ts itself. */
+export { regionFromArn } from './lambda-arn.js';
 
 /**
  * The region a bare function name, an S3 bucket lookup or a local run uses when nothing more specific names

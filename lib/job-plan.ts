@@ -1,21 +1,28 @@
-// The Batch job one request becomes, as one validated value: the dispatcher plans it, its Batch module submits it,
-// and the runner reads what it carries (parameters, item-set environment) under the names exported here.
+// The Batch job one request becomes, as one validated value, and the names of everything it carries: its `Ref::`
+// parameters, the runner's environment variables, its containers. The dispatcher plans it; lib/job-wire.ts writes it
+// into a SubmitJob input and reads it back from a job; the runner and post-batch read it under these names (the
+// job contract: docs/architecture.md "The job contract").
 import { InvalidRequestError } from './errors.js';
+import { isItemSetUrl, MAX_ITEMS } from './item-set.js';
+import { parseFunctionRef } from './lambda-arn.js';
 import { recordUrlFor } from './run-record.js';
 import { isS3Url, parseS3Url } from './s3-url.js';
-
-/** The run record's URL beside an output (DESIGN.md "Run records"): one rule, in lib/run-record.ts. */
-export { recordUrlFor };
 
 /** Image flavours: the plain Lambda base, or the same with GDAL/PROJ. */
 export const Images = ['lambda', 'geolambda'] as const;
 export type ImageName = (typeof Images)[number];
 
-/** The job definitions' `Ref::` parameters, in the order of their command (`run Ref::lambda_function Ref::url Ref::url_out`). */
-export const JobParameterNames = ['lambda_function', 'url', 'url_out'] as const;
+/** The job's `Ref::` parameters: the function it runs, its payload URL, its output URL. */
+export const JobParameter = {
+  function: 'lambda_function',
+  url: 'url',
+  output: 'url_out',
+} as const;
+/** The same in the order of the runner's command (`run Ref::lambda_function Ref::url Ref::url_out`). */
+export const JobParameterNames = [JobParameter.function, JobParameter.url, JobParameter.output] as const;
 export type JobParameters = Record<(typeof JobParameterNames)[number], string>;
 
-/** Item-set environment of an array job (DESIGN.md "Item sets"); Batch adds `AWS_BATCH_JOB_ARRAY_INDEX` per child. */
+/** The runner's item-set environment in an array job; Batch adds `AWS_BATCH_JOB_ARRAY_INDEX` to each child's. */
 export const RUN_LAMBDA_ITEM_COUNT = 'RUN_LAMBDA_ITEM_COUNT';
 export const RUN_LAMBDA_ITEMS_PER_JOB = 'RUN_LAMBDA_ITEMS_PER_JOB';
 export const AWS_BATCH_JOB_ARRAY_INDEX = 'AWS_BATCH_JOB_ARRAY_INDEX';
@@ -26,10 +33,13 @@ export const AWS_BATCH_JOB_ARRAY_INDEX = 'AWS_BATCH_JOB_ARRAY_INDEX';
 export const RUN_LAMBDA_JOB_TIMEOUT = 'RUN_LAMBDA_JOB_TIMEOUT';
 /** Set by the runner for the function it runs, so `isBatchJob()` holds wherever the runner runs it. */
 export const RUN_LAMBDA_JOB = 'RUN_LAMBDA_JOB';
+/** The runner's log level (`--log-level`), which the image functions' job definitions set from the dispatcher's. */
+export const RUN_LAMBDA_LOG_LEVEL = 'RUN_LAMBDA_LOG_LEVEL';
+/** Every variable of the runner's starts so: the runner's own settings, never passed on to the function. */
+export const RUNNER_ENV_PREFIX = 'RUN_LAMBDA_';
 
-/** Batch array jobs have 2 to 10,000 children, so a set holds at most 10,000 items (one per child at most). */
-export const MAX_ITEMS = 10_000;
-export const MIN_ARRAY_SIZE = 2;
+/** The set's limit and the items a child runs: for runner/option-values.ts and runner/items/, until they import lib/item-set.ts. */
+export { itemRange, MAX_ITEMS } from './item-set.js';
 
 /**
  * When a SubmitJob carries its own retryStrategy it replaces the definition's entirely, so the template's
@@ -50,8 +60,8 @@ export type JobPayload =
   | { kind: 'set'; url: string; itemCount: number; itemsPerJob: number };
 
 /**
- * The containers of an image function's job (DESIGN.md "Image functions"): the runner, a gate that exits 0 once the
- * runner's Runtime API accepts connections, and the function's own image, started after the gate.
+ * The containers of an image function's job (docs/dispatcher.md "Container-image functions"): the runner, a gate that
+ * exits 0 once the runner's Runtime API accepts connections, and the function's own image, started after the gate.
  */
 export const FUNCTION_CONTAINER = 'function';
 export const RUNNER_CONTAINER = 'runner';
@@ -98,7 +108,7 @@ export interface JobPlan {
   payload: JobPayload;
   /** `url_out`: a result URL, or for a set the prefix its results go under (ends in `/`). */
   output: string;
-  /** The run record (DESIGN.md "Run records"): the output with `.json` → `.run.json`; for a set, the output prefix. */
+  /** The run record (docs/runner.md "Run records"): the output with `.json` → `.run.json`; for a set, its prefix. */
   record: string;
   name: string;
   queue: string;
@@ -108,44 +118,8 @@ export interface JobPlan {
   timeout?: number;
   /** Attempts in all; sent with RETRY_ON_EXIT. */
   attempts?: number;
-  /** Names the stored objects and guards against a second job (DESIGN.md "Idempotency"). */
+  /** Names the stored objects and guards against a second job (docs/dispatcher.md "Idempotency"). */
   idempotencyKey?: string;
-}
-
-/** Children of the array job for `itemCount` items, `itemsPerJob` each: `ceil(n / k)` (1 means a plain job). */
-export function arraySize(itemCount: number, itemsPerJob: number): number {
-  return Math.ceil(itemCount / itemsPerJob);
-}
-
-/** The items child `index` runs: `[index*k, min(index*k + k, n))`. */
-export function itemRange(
-  index: number,
-  itemsPerJob: number,
-  itemCount: number,
-): { start: number; end: number } {
-  const start = index * itemsPerJob;
-  return { start: Math.min(start, itemCount), end: Math.min(start + itemsPerJob, itemCount) };
-}
-
-/** The job's `Ref::` parameters (every value a string, as Batch requires). */
-export function jobParameters(plan: JobPlan): JobParameters {
-  return { lambda_function: plan.function, url: plan.payload.url, url_out: plan.output };
-}
-
-/**
- * The runner's environment the plan adds: the item-set variables (none for a single payload), and the job's timeout
- * when the request sets one (else the job definition's own value stands).
- */
-export function jobEnvironment(plan: JobPlan): { name: string; value: string }[] {
-  const env =
-    plan.payload.kind === 'set'
-      ? [
-          { name: RUN_LAMBDA_ITEM_COUNT, value: String(plan.payload.itemCount) },
-          { name: RUN_LAMBDA_ITEMS_PER_JOB, value: String(plan.payload.itemsPerJob) },
-        ]
-      : [];
-  if (plan.timeout !== undefined) env.push({ name: RUN_LAMBDA_JOB_TIMEOUT, value: String(plan.timeout) });
-  return env;
 }
 
 function fail(field: string, problem: string): never {
@@ -160,7 +134,7 @@ function count(v: unknown, field: string, max: number): number {
 
 function s3Prefix(url: unknown, field: string, set: boolean): string {
   if (typeof url !== 'string' || url === '') fail(field, 'is required');
-  if (set !== url.endsWith('/'))
+  if (set !== isItemSetUrl(url))
     fail(
       field,
       set ? `must end in / for an item set, got ${url}` : `must not end in / for one payload, got ${url}`,
@@ -199,7 +173,7 @@ export function parseJobPlan(raw: JobPlan): JobPlan {
     if (raw.resources.gpus) fail('gpus', 'image functions run on Fargate, which has no GPUs');
   } else if (img.kind !== 'definition' || !(Images as readonly string[]).includes(img.flavour))
     fail('image', `is not a known image: ${JSON.stringify(img)}`);
-  if (!/^arn:aws[\w-]*:lambda:[a-z0-9-]+:\d{12}:function:[\w-]+(:[\w$-]+)?$/.test(raw.function))
+  if (parseFunctionRef(raw.function)?.home === undefined)
     fail('lambda_function', `is not a full function ARN: ${raw.function}`);
   return raw;
 }

@@ -3,6 +3,7 @@
 // one path segment and no two strings share a name.
 import { createHash } from 'node:crypto';
 import { InvalidRequestError } from './errors.js';
+import { FUNCTION_NAME } from './lambda-arn.js';
 
 /** Letters, digits, `-`, `_` and `.` (not first), 1-128: one path segment, never `.` or `..`. */
 export const IDEMPOTENCY_KEY = /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}$/;
@@ -19,9 +20,6 @@ export const RESERVED_ENDINGS = ['_out', '_out.run', '.dispatch', '.jobdef'] as 
 /** What an encoded id starts with; `.` never starts an IDEMPOTENCY_KEY, so an encoding is never a plain key. */
 export const ENCODED_ID_PREFIX = '.sha256-';
 const ENCODED_ID = /^\.sha256-[0-9a-f]{64}$/;
-
-/** Lambda's function names: what the second segment of every key is. */
-const FUNCTION_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** Why `key` cannot name objects as it is (a message that starts after the field name), or undefined. */
 export function keyProblem(key: string): string | undefined {

@@ -1,104 +1,17 @@
-// Where job payloads live in S3 (`<prefix><function-name>/<id>.json`, item sets under `…/<id>/in/`), writing and removing them.
-// Every key is built here, and only from a function name and an id that lib/object-id.ts lets through: nothing a
-// caller sends reaches a key unchecked, and no key leaves `<prefix><function-name>/`.
-import { randomUUID } from 'node:crypto';
+// The payload store: the one way each object of it (a payload, an item, an idempotency record, a registration lock,
+// at the keys lib/payload-keys.ts builds) is written, read and removed in S3, every failure a PayloadStoreError
+// naming the object.
 import {
   DeleteObjectCommand,
   DeleteObjectsCommand,
+  GetObjectCommand,
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { PayloadStoreError } from './errors.js';
-import { checkFunctionName, checkObjectId } from './object-id.js';
-import { formatS3Url, outputKeyFor, type S3Location } from './s3-url.js';
-
-/** Where payloads go: a bucket and a key prefix such as `batch/` (may be empty). */
-export interface PayloadPlace {
-  bucket: string;
-  prefix: string;
-}
-
-/** A stored (or to-be-stored) payload's location, its URL, and the default result location next to it. */
-export interface PayloadRef extends S3Location {
-  id: string;
-  url: string;
-  url_out: string;
-}
-
-// Object keys must not gain `//` or start with `/` whatever the prefix looks like.
-function joinKey(prefix: string, rest: string): string {
-  const p = prefix.replace(/^\/+/, '');
-  return p === '' || p.endsWith('/') ? `${p}${rest}` : `${p}/${rest}`;
-}
-
-/** `<function-name>/<id>`, each part checked: one segment each, so the key stays under the function's prefix. */
-function under(functionName: string, id: string): string {
-  return `${checkFunctionName(functionName)}/${checkObjectId(id)}`;
-}
-
-/** The key of payload `id` for `functionName`: `<prefix><function-name>/<id>.json`. */
-export function payloadKey(prefix: string, functionName: string, id: string): string {
-  return joinKey(prefix, `${under(functionName, id)}.json`);
-}
-
-/** The key of the idempotency record of dispatch `id`: `<prefix><function-name>/<id>.dispatch.json`. */
-export function recordKey(prefix: string, functionName: string, id: string): string {
-  return joinKey(prefix, `${under(functionName, id)}.dispatch.json`);
-}
-
-/**
- * The key of the registration lock of an image function's job definition (named and hashed as the definition is):
- * `<prefix><function-name>/<definition>.<spec>.jobdef.json`.
- */
-export function definitionLockKey(
-  prefix: string,
-  functionName: string,
-  definition: string,
-  spec: string,
-): string {
-  if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/.test(definition) || !/^[0-9a-f]{1,64}$/.test(spec))
-    throw new TypeError(`not a job definition name and spec: ${JSON.stringify([definition, spec])}`);
-  return joinKey(prefix, `${checkFunctionName(functionName)}/${definition}.${spec}.jobdef.json`);
-}
-
-/** A fresh payload location for `functionName` (a random id unless one is given). */
-export function payloadRef(place: PayloadPlace, functionName: string, id: string = randomUUID()): PayloadRef {
-  const key = payloadKey(place.prefix, functionName, id);
-  return {
-    id,
-    bucket: place.bucket,
-    key,
-    url: formatS3Url({ bucket: place.bucket, key }),
-    url_out: formatS3Url({ bucket: place.bucket, key: outputKeyFor(key) }),
-  };
-}
-
-/** An item set's place: items at `<url><i>.json` (`…/<id>/in/`), results under `url_out` (`…/<id>/out/`). */
-export interface ItemSetRef {
-  id: string;
-  bucket: string;
-  /** key prefix of the items, ending in `in/` */
-  inPrefix: string;
-  url: string;
-  url_out: string;
-}
-
-/** The item set `id` of `functionName`: `<prefix><function-name>/<id>/in/` and `…/out/`. */
-export function itemSetRef(place: PayloadPlace, functionName: string, id: string = randomUUID()): ItemSetRef {
-  const base = joinKey(place.prefix, `${under(functionName, id)}/`);
-  return {
-    id,
-    bucket: place.bucket,
-    inPrefix: `${base}in/`,
-    url: formatS3Url({ bucket: place.bucket, key: `${base}in/` }),
-    url_out: formatS3Url({ bucket: place.bucket, key: `${base}out/` }),
-  };
-}
-
-/** The key of item `i` of a set. */
-export function itemKey(set: Pick<ItemSetRef, 'inPrefix'>, i: number): string {
-  return `${set.inPrefix}${i}.json`;
-}
+import { type ItemSetRef, itemKey } from './payload-keys.js';
+import { mapBounded } from './pool.js';
+import { formatS3Url, type S3Location } from './s3-url.js';
 
 /** Parallel PutObjects per item set: enough to hide S3 latency, well under the SDK's 50 sockets. */
 export const ITEM_WRITE_CONCURRENCY = 32;
@@ -114,20 +27,39 @@ export async function putItems(
   bodies: readonly string[],
   concurrency = ITEM_WRITE_CONCURRENCY,
 ): Promise<void> {
-  let next = 0;
-  let failed: unknown;
-  const worker = async () => {
-    while (failed === undefined && next < bodies.length) {
-      const i = next++;
-      try {
-        await putPayload(s3, { bucket: set.bucket, key: itemKey(set, i) }, bodies[i]!);
-      } catch (err) {
-        failed ??= err;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, bodies.length) }, worker));
-  if (failed !== undefined) throw failed;
+  await mapBounded(bodies, concurrency, (body, i) =>
+    putObject(s3, { bucket: set.bucket, key: itemKey(set, i) }, body),
+  );
+}
+
+/** What one dispatch writes: its payload, or its set's items (`bodies[i]` → `<in>/<i>.json`). */
+export type PayloadWrites =
+  | { kind: 'payload'; ref: S3Location; body: string }
+  | { kind: 'items'; set: Pick<ItemSetRef, 'bucket' | 'inPrefix'>; bodies: string[] };
+
+/**
+ * Writes one dispatch's objects and returns what removes them again (for a job that was then not submitted). When a
+ * write fails, what may have landed is removed before the error is thrown: a write may land with only its answer
+ * lost, and the keys are this dispatch's own, so removing them is safe.
+ */
+export async function writePayloads(s3: S3Client, writes: PayloadWrites): Promise<() => Promise<void>> {
+  const remove =
+    writes.kind === 'payload'
+      ? () => deleteObject(s3, writes.ref)
+      : () =>
+          deleteObjects(
+            s3,
+            writes.set.bucket,
+            writes.bodies.map((_, i) => itemKey(writes.set, i)),
+          );
+  try {
+    if (writes.kind === 'payload') await putObject(s3, writes.ref, writes.body);
+    else await putItems(s3, writes.set, writes.bodies);
+  } catch (err) {
+    await remove().catch(() => {});
+    throw err;
+  }
+  return remove;
 }
 
 /** Removes many objects of one bucket with DeleteObjects (1,000 keys a call). */
@@ -153,11 +85,29 @@ export async function deleteObjects(s3: S3Client, bucket: string, keys: readonly
   }
 }
 
-/** Writes `body` (the payload's JSON text) with PutObject; throws PayloadStoreError naming the URL. */
-export async function putPayload(s3: S3Client, ref: S3Location, body: string | Uint8Array): Promise<void> {
+/** A condition on a write: only where no object is (If-None-Match: *), or only over the one read (If-Match its ETag). */
+export type WriteCondition = { ifNoneMatch: '*' } | { ifMatch: string };
+
+/**
+ * Writes `body` (JSON text: a payload, an item, a record) with PutObject, under `condition` when one is given;
+ * throws PayloadStoreError naming the URL, with the SDK's error as its cause (a 412 there: the condition failed).
+ */
+export async function putObject(
+  s3: S3Client,
+  ref: S3Location,
+  body: string | Uint8Array,
+  condition?: WriteCondition,
+): Promise<void> {
   try {
     await s3.send(
-      new PutObjectCommand({ Bucket: ref.bucket, Key: ref.key, Body: body, ContentType: 'application/json' }),
+      new PutObjectCommand({
+        Bucket: ref.bucket,
+        Key: ref.key,
+        Body: body,
+        ContentType: 'application/json',
+        ...(condition && 'ifMatch' in condition ? { IfMatch: condition.ifMatch } : {}),
+        ...(condition && 'ifNoneMatch' in condition ? { IfNoneMatch: condition.ifNoneMatch } : {}),
+      }),
     );
   } catch (err) {
     throw new PayloadStoreError(`could not write ${formatS3Url(ref)}: ${(err as Error).message}`, {
@@ -166,8 +116,24 @@ export async function putPayload(s3: S3Client, ref: S3Location, body: string | U
   }
 }
 
-/** Removes a payload object (e.g. when the job it was written for could not be submitted). */
-export async function deletePayload(s3: S3Client, ref: S3Location): Promise<void> {
+/** An object's text and its ETag; undefined when there is none; PayloadStoreError naming the URL otherwise. */
+export async function readObject(
+  s3: S3Client,
+  ref: S3Location,
+): Promise<{ text: string; etag: string } | undefined> {
+  try {
+    const out = await s3.send(new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key }));
+    return { text: await out.Body!.transformToString(), etag: out.ETag ?? '' };
+  } catch (err) {
+    if ((err as Error).name === 'NoSuchKey') return undefined;
+    throw new PayloadStoreError(`could not read ${formatS3Url(ref)}: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+}
+
+/** Removes an object (a payload whose job could not be submitted, a released claim). */
+export async function deleteObject(s3: S3Client, ref: S3Location): Promise<void> {
   try {
     await s3.send(new DeleteObjectCommand({ Bucket: ref.bucket, Key: ref.key }));
   } catch (err) {
@@ -175,9 +141,4 @@ export async function deletePayload(s3: S3Client, ref: S3Location): Promise<void
       cause: err,
     });
   }
-}
-
-/** `data:application/json;base64,…` for a payload small enough to travel inside the job's parameters. */
-export function inlinePayloadUrl(json: string): string {
-  return `data:application/json;base64,${Buffer.from(json, 'utf8').toString('base64')}`;
 }

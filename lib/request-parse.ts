@@ -1,8 +1,10 @@
 // The one parser of the dispatcher's requests: a raw event (a direct invoke's, or one SQS record's body) becomes a
 // BatchJobRequest or an InvalidRequestError whose message starts with the field at fault.
 import { InvalidRequestError } from './errors.js';
-import { type ImageName, Images, MAX_ITEMS } from './job-plan.js';
+import { isItemSetUrl, MAX_ITEMS } from './item-set.js';
+import { type ImageName, Images } from './job-plan.js';
 import { type JsonTextError, parseJsonText } from './json-text.js';
+import { parseFunctionRef } from './lambda-arn.js';
 import { keyProblem } from './object-id.js';
 import {
   type BatchJobRequest,
@@ -14,9 +16,6 @@ import {
 } from './request.js';
 import { hasDotSegment, isS3Url, parseS3Url } from './s3-url.js';
 
-// Lambda's own FunctionName pattern (name, partial ARN or full ARN, optional qualifier).
-const FUNCTION =
-  /^(arn:aws[a-zA-Z-]*:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\d:)?(\d{12}:)?(function:)?([a-zA-Z0-9_-]{1,64})(:(\$LATEST|[a-zA-Z0-9_-]{1,128}))?$/;
 const QUEUE_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
 const QUEUE_ARN = /^arn:aws[a-zA-Z-]*:batch:[a-z0-9-]+:\d{12}:job-queue\/[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
 
@@ -100,29 +99,46 @@ function vcpus(obj: Record<string, unknown>): number | undefined {
   return v;
 }
 
-/**
- * Turns a raw event (a direct invoke's event, or one SQS record's parsed body) into a request, or throws
- * `InvalidRequestError` whose message starts with the field at fault.
- */
-export function parseRequest(raw: unknown): BatchJobRequest {
+type Obj = Record<string, unknown>;
+
+/** The event as an object of known fields only. */
+function requestObject(raw: unknown): Obj {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
     fail(
       'request',
       `must be a JSON object, got ${raw === null ? 'null' : Array.isArray(raw) ? 'an array' : typeof raw}`,
     );
-  const obj = raw as Record<string, unknown>;
+  const obj = raw as Obj;
   const unknown = Object.keys(obj).filter((k) => !(RequestFields as readonly string[]).includes(k));
   if (unknown.length > 0)
     fail(
       unknown[0]!,
       `unknown field${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => show(k)).join(', ')}`,
     );
+  return obj;
+}
 
+/** `lambda_function`: required, a function name or ARN as Lambda takes it (lib/lambda-arn.ts). */
+function functionField(obj: Obj): string {
   const lambda_function = string(obj, 'lambda_function');
   if (lambda_function === undefined) fail('lambda_function', 'is required');
-  if (lambda_function.length > 170 || !FUNCTION.test(lambda_function))
+  if (parseFunctionRef(lambda_function) === undefined)
     fail('lambda_function', `is not a Lambda function name or ARN: ${show(lambda_function)}`);
+  return lambda_function;
+}
 
+interface PayloadFields {
+  payload?: unknown;
+  url?: string;
+  payloads?: unknown[];
+  item_count?: number;
+  items_per_job?: number;
+  /** `payloads`, or a `url` that is an item set */
+  set: boolean;
+}
+
+/** Exactly one of `payload`, `url` and `payloads`; `item_count` with a set's url, `items_per_job` with any set. */
+function payloadFields(obj: Obj): PayloadFields {
   const given = (['payload', 'url', 'payloads'] as const).filter((k) => obj[k] !== undefined);
   if (given.length > 1) fail(given[0]!, `give one of payload, url or payloads, not ${given.join(' and ')}`);
   if (given.length === 0) fail('payload', 'one of payload, url or payloads is required');
@@ -131,21 +147,21 @@ export function parseRequest(raw: unknown): BatchJobRequest {
   if (obj.payload !== undefined && nestsDeeperThan(obj.payload, MAX_PAYLOAD_DEPTH))
     fail('payload', `nests deeper than ${MAX_PAYLOAD_DEPTH} levels`);
   const payloads = payloadList(obj.payloads);
-  const set = payloads !== undefined || url?.endsWith('/') === true;
+  const setUrl = url !== undefined && isItemSetUrl(url);
+  const set = payloads !== undefined || setUrl;
   const item_count = integer(obj, 'item_count', 1, MAX_ITEMS);
-  if (url?.endsWith('/') && item_count === undefined)
+  if (setUrl && item_count === undefined)
     fail('item_count', 'is required with an item set url (one that ends in /)');
-  if (item_count !== undefined && !url?.endsWith('/'))
+  if (item_count !== undefined && !setUrl)
     fail('item_count', 'goes only with an item set url (one that ends in /)');
   const items_per_job = integer(obj, 'items_per_job', 1, MAX_ITEMS);
   if (items_per_job !== undefined && !set)
     fail('items_per_job', 'goes only with payloads or an item set url');
-  const idempotency_key = string(obj, 'idempotency_key');
-  const keyFault = idempotency_key === undefined ? undefined : keyProblem(idempotency_key);
-  if (keyFault) fail('idempotency_key', keyFault);
-  if (obj.plan !== undefined && typeof obj.plan !== 'boolean')
-    fail('plan', `must be true or false, got ${show(obj.plan)}`);
+  return { payload: obj.payload, url, payloads, item_count, items_per_job, set };
+}
 
+/** The job's settings: image, queue, name, where results go (a prefix for a set), resources and limits. */
+function jobFields(obj: Obj, set: boolean): Omit<JobOptions, 'items_per_job'> {
   const image = string(obj, 'image');
   if (image !== undefined && !(Images as readonly string[]).includes(image))
     fail('image', `must be one of ${Images.join(', ')}, got ${show(image)}`);
@@ -155,15 +171,13 @@ export function parseRequest(raw: unknown): BatchJobRequest {
   const name = string(obj, 'name');
   if (name !== undefined && !JOB_NAME.test(name))
     fail('name', `must be 1-128 letters, digits, - or _, starting with a letter or digit, got ${show(name)}`);
-
   const url_out = s3Url(obj, 'url_out');
-  if (url_out !== undefined && set !== url_out.endsWith('/'))
+  if (url_out !== undefined && set !== isItemSetUrl(url_out))
     fail(
       'url_out',
       set ? 'must end in / for an item set (its results go under it)' : 'must not end in / for one payload',
     );
-
-  const options: JobOptions & Omit<RequestBase, 'lambda_function'> = {
+  return {
     image: image as ImageName | undefined,
     queue,
     name,
@@ -173,6 +187,25 @@ export function parseRequest(raw: unknown): BatchJobRequest {
     timeout: integer(obj, 'timeout', BatchLimits.minTimeoutSeconds, BatchLimits.maxTimeoutSeconds),
     attempts: integer(obj, 'attempts', BatchLimits.minAttempts, BatchLimits.maxAttempts),
     url_out,
+  };
+}
+
+/**
+ * Turns a raw event (a direct invoke's event, or one SQS record's parsed body) into a request, or throws
+ * `InvalidRequestError` whose message starts with the field at fault (fields are checked in this order). Its keys
+ * come in one order, which the idempotency record's fingerprint of the request depends on.
+ */
+export function parseRequest(raw: unknown): BatchJobRequest {
+  const obj = requestObject(raw);
+  const lambda_function = functionField(obj);
+  const { payload, url, payloads, item_count, items_per_job, set } = payloadFields(obj);
+  const idempotency_key = string(obj, 'idempotency_key');
+  const keyFault = idempotency_key === undefined ? undefined : keyProblem(idempotency_key);
+  if (keyFault) fail('idempotency_key', keyFault);
+  if (obj.plan !== undefined && typeof obj.plan !== 'boolean')
+    fail('plan', `must be true or false, got ${show(obj.plan)}`);
+  const options: JobOptions & Omit<RequestBase, 'lambda_function'> = {
+    ...jobFields(obj, set),
     items_per_job,
     idempotency_key,
     plan: obj.plan as boolean | undefined,
@@ -184,7 +217,7 @@ export function parseRequest(raw: unknown): BatchJobRequest {
     return item_count === undefined
       ? { lambda_function, url, ...options }
       : { lambda_function, url, item_count, ...options };
-  return { lambda_function, payload: obj.payload, ...options };
+  return { lambda_function, payload, ...options };
 }
 
 /** `payloads`: an array of 1 to MAX_ITEMS events, none null or too deep. */
@@ -210,12 +243,4 @@ export function parseRequestBody(body: string): BatchJobRequest {
     fail('body', `is ${(err as JsonTextError).message}`);
   }
   return parseRequest(raw);
-}
-
-/** The parts of a function reference: bare name and qualifier (`undefined` when unqualified). */
-export function functionParts(ref: string): { name: string; qualifier?: string } {
-  const m = FUNCTION.exec(ref);
-  if (!m)
-    throw new InvalidRequestError(`lambda_function: is not a Lambda function name or ARN: ${show(ref)}`);
-  return m[8] === undefined ? { name: m[6]! } : { name: m[6]!, qualifier: m[8] };
 }

@@ -9,8 +9,12 @@ export interface RetryOptions {
   baseDelayMs: number;
   /** Upper bound of one delay. */
   maxDelayMs?: number;
-  /** Whether `err` may pass on another try (default: isTransient). */
-  retryable?: (err: unknown) => boolean;
+  /** Whether `err`, the error of try number `attempt`, may pass on another try (default: isTransient). */
+  retryable?: (err: unknown, attempt: number) => boolean;
+  /** The wait after try number `attempt` failed with `err` (default: equal jitter, below). */
+  delayMs?: (attempt: number, err: unknown) => number;
+  /** How a wait is spent (default: a timer, cut short by `signal`); tests pass a virtual clock's. */
+  sleep?: (ms: number) => Promise<void>;
   /** Told before each retry (for a log line). */
   onRetry?: (err: unknown, attempt: number, delayMs: number) => void;
   /** Stops retrying (and waiting) once aborted; the last error is thrown. */
@@ -21,22 +25,26 @@ export interface RetryOptions {
 
 /**
  * Runs `fn` until it resolves, the error is not retryable, the attempts are used up or `signal` aborts; throws
- * the last error. Delays are "equal jitter": half the exponential step fixed, half random, so runners that
- * failed together do not retry together.
+ * the last error. Delays are "equal jitter" unless `delayMs` says otherwise: half the exponential step fixed, half
+ * random, so runners that failed together do not retry together.
  */
 export async function withRetries<T>(fn: (attempt: number) => Promise<T>, opts: RetryOptions): Promise<T> {
   const retryable = opts.retryable ?? isTransient;
   const random = opts.random ?? Math.random;
+  const equalJitter = (attempt: number) => {
+    const step = Math.min(opts.baseDelayMs * 2 ** (attempt - 1), opts.maxDelayMs ?? 20_000);
+    return Math.round(step / 2 + (random() * step) / 2);
+  };
+  const wait = opts.sleep ?? ((ms) => sleep(ms, undefined, opts.signal ? { signal: opts.signal } : {}));
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn(attempt);
     } catch (err) {
-      if (attempt >= opts.attempts || opts.signal?.aborted || !retryable(err)) throw err;
-      const step = Math.min(opts.baseDelayMs * 2 ** (attempt - 1), opts.maxDelayMs ?? 20_000);
-      const delayMs = Math.round(step / 2 + (random() * step) / 2);
+      if (attempt >= opts.attempts || opts.signal?.aborted || !retryable(err, attempt)) throw err;
+      const delayMs = opts.delayMs ? opts.delayMs(attempt, err) : equalJitter(attempt);
       opts.onRetry?.(err, attempt, delayMs);
       try {
-        await sleep(delayMs, undefined, opts.signal ? { signal: opts.signal } : {});
+        await wait(delayMs);
       } catch {
         throw err;
       }
@@ -110,12 +118,45 @@ export function answeredStatus(err: unknown): number | undefined {
 }
 
 /**
+ * True when no answer came (the connection was lost, a timeout), or a 2xx whose body was cut (the SDK then fails
+ * to read it): the call may have taken effect.
+ */
+export function isUnanswered(err: unknown): boolean {
+  const status = answeredStatus(err);
+  return status === undefined || status < 300;
+}
+
+/**
  * For calls that must not be sent twice (SubmitJob, RegisterJobDefinition): true when the server answered and its
  * answer may change on another try (a 5xx or throttling). An error with no answer is not retryable here: the call
- * may have taken effect, and the caller looks for what it made instead of resending it.
+ * may have taken effect, and the caller looks for what it made instead of resending it (sendOrFind).
  */
 export function isAnsweredRetryable(err: unknown): boolean {
-  const status = answeredStatus(err);
-  if (status === undefined || status < 300) return false;
-  return status >= 500 || isThrottling(err);
+  if (isUnanswered(err)) return false;
+  return (answeredStatus(err) ?? 0) >= 500 || isThrottling(err);
+}
+
+/** What a call that must not be sent twice came to: its own answer, or what it made, found after its answer was lost. */
+export type SendOutcome<T> = { how: 'sent' | 'found'; value: T };
+
+/**
+ * The never-resend rule, one try of it: `send` once; when it fails so that it may have taken effect (`uncertain`:
+ * by default, no answer came), `find` looks for what it made, and a find is the outcome. Any other failure, and an
+ * uncertain one that finds nothing, is thrown as it was, for withRetries to judge: SubmitJob sends again only an
+ * answered retryable refusal (isAnsweredRetryable), since a job not yet listed may still exist; RegisterJobDefinition,
+ * held under its lock, also sends again after a lookup that found nothing.
+ */
+export async function sendOrFind<T>(
+  send: () => Promise<T>,
+  find: () => Promise<T | undefined>,
+  uncertain: (err: unknown) => boolean = isUnanswered,
+): Promise<SendOutcome<T>> {
+  try {
+    return { how: 'sent', value: await send() };
+  } catch (err) {
+    if (!uncertain(err)) throw err;
+    const found = await find().catch(() => undefined);
+    if (found !== undefined) return { how: 'found', value: found };
+    throw err;
+  }
 }

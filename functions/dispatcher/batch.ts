@@ -1,26 +1,13 @@
-// A job plan to Batch: its SubmitJob input, and submitting it under the rate limit without ever making two jobs.
+// A job's SubmitJob input to Batch, under the rate limit and without ever making two jobs; and finding the job a
+// SubmitJob made when its answer was lost.
 import {
   type BatchClient,
   DescribeJobsCommand,
   ListJobsCommand,
-  type ResourceRequirement,
   SubmitJobCommand,
   type SubmitJobCommandInput,
-  type TaskContainerOverrides,
 } from '@aws-sdk/client-batch';
-import {
-  arraySize,
-  FUNCTION_CONTAINER,
-  type JobPlan,
-  type JobResources,
-  jobEnvironment,
-  jobParameters,
-  MIN_ARRAY_SIZE,
-  RETRY_ON_EXIT,
-  RUNNER_CONTAINER,
-} from '../../lib/job-plan.js';
-import { BatchLimits, JOB_NAME } from '../../lib/request.js';
-import { answeredStatus, isAnsweredRetryable, isThrottling } from '../../lib/retry.js';
+import { isAnsweredRetryable, isThrottling, isUnanswered, sendOrFind, withRetries } from '../../lib/retry.js';
 import { type Clock, type RateLimiter, realClock } from './rate-limit.js';
 
 /** Tries for a SubmitJob answered with a server error (Batch did not take the job). */
@@ -35,70 +22,6 @@ const LOOKUP_PAGES = 5;
 /** Clock skew allowed between this Lambda and Batch when judging a job's creation time. */
 const SKEW_MS = 60_000;
 
-/** cirrus-lib's convention: a bare name gets `${CIRRUS_STACK}-` in front; ARNs and already-prefixed names don't. */
-export function withStackPrefix(nameOrArn: string, stack: string | undefined): string {
-  if (!stack || nameOrArn.startsWith('arn:') || nameOrArn.startsWith(`${stack}-`)) return nameOrArn;
-  return `${stack}-${nameOrArn}`;
-}
-
-/** A valid Batch job name from a function name and qualifier (`$LATEST` is dropped; others are appended). */
-export function jobNameFor(functionName: string, qualifier: string | undefined): string {
-  const raw = qualifier && qualifier !== '$LATEST' ? `${functionName}-${qualifier}` : functionName;
-  let name = raw.replace(/[^A-Za-z0-9_-]/g, '-').replace(/^[^A-Za-z0-9]+/, '');
-  name = name.slice(0, BatchLimits.maxJobNameLength);
-  return JOB_NAME.test(name) ? name : 'lambda-job';
-}
-
-function resources(r: JobResources): ResourceRequirement[] {
-  const out: ResourceRequirement[] = [];
-  if (r.vcpus !== undefined) out.push({ type: 'VCPU', value: String(r.vcpus) });
-  if (r.memory !== undefined) out.push({ type: 'MEMORY', value: String(r.memory) });
-  // Batch rejects a GPU requirement of 0; leaving it out asks for none.
-  if (r.gpus) out.push({ type: 'GPU', value: String(r.gpus) });
-  return out;
-}
-
-/** The exact SubmitJob input of a plan (what plan mode answers as `submit_job`). */
-export function submitJobInput(plan: JobPlan): SubmitJobCommandInput {
-  const input: SubmitJobCommandInput = {
-    jobName: plan.name,
-    jobQueue: plan.queue,
-    jobDefinition: plan.image.jobDefinition,
-    parameters: { ...jobParameters(plan) },
-  };
-  if (plan.payload.kind === 'set') {
-    const size = arraySize(plan.payload.itemCount, plan.payload.itemsPerJob);
-    // Batch's arrays have 2 to 10,000 children; a set that fits one child is a plain job.
-    if (size >= MIN_ARRAY_SIZE) input.arrayProperties = { size };
-  }
-  const req = resources(plan.resources);
-  const environment = jobEnvironment(plan);
-  if (plan.image.kind === 'function-image') {
-    // Two containers: the request's resources are the function's (the runner takes a share of the task's
-    // unreserved headroom); the item-set variables and the job's timeout are the runner's, which reads them.
-    const containers: TaskContainerOverrides[] = [
-      {
-        name: FUNCTION_CONTAINER,
-        ...(req.length > 0 ? { resourceRequirements: req } : {}),
-        environment: plan.image.environment.map((e) => ({ ...e })),
-      },
-    ];
-    if (environment.length > 0) containers.push({ name: RUNNER_CONTAINER, environment });
-    input.ecsPropertiesOverride = { taskProperties: [{ containers }] };
-  } else if (req.length > 0 || environment.length > 0)
-    input.containerOverrides = {
-      ...(req.length > 0 ? { resourceRequirements: req } : {}),
-      ...(environment.length > 0 ? { environment } : {}),
-    };
-  if (plan.timeout !== undefined) input.timeout = { attemptDurationSeconds: plan.timeout };
-  if (plan.attempts !== undefined)
-    input.retryStrategy = {
-      attempts: plan.attempts,
-      evaluateOnExit: RETRY_ON_EXIT.map((e) => ({ ...e })),
-    };
-  return input;
-}
-
 export type SubmitOutcome =
   | { kind: 'submitted'; jobId: string }
   /** the answer was lost but the job exists: found by name and parameters */
@@ -108,7 +31,7 @@ export type SubmitOutcome =
   /** no answer, and the job could not be found: it may or may not exist */
   | { kind: 'unknown'; error: Error };
 
-export interface SubmitDeps {
+export interface SubmitOptions {
   limiter: RateLimiter;
   clock?: Clock;
   random?: () => number;
@@ -124,33 +47,43 @@ export interface SubmitDeps {
 export async function submitJob(
   batch: BatchClient,
   input: SubmitJobCommandInput,
-  deps: SubmitDeps,
+  options: SubmitOptions,
 ): Promise<SubmitOutcome> {
-  const clock = deps.clock ?? realClock;
-  const random = deps.random ?? Math.random;
+  const clock = options.clock ?? realClock;
+  const random = options.random ?? Math.random;
   const started = Date.now();
-  for (let attempt = 1; ; attempt++) {
-    await deps.limiter.take();
-    try {
-      const out = await batch.send(new SubmitJobCommand(input));
-      if (!out.jobId) return { kind: 'refused', error: new Error('SubmitJob returned no jobId') };
-      return { kind: 'submitted', jobId: out.jobId };
-    } catch (err) {
-      const e = err as Error;
-      const status = answeredStatus(e);
-      // No answer at all, or a 2xx whose body was cut (the SDK then fails to parse it): the job may exist.
-      if (status === undefined || status < 300) {
-        const jobId = await findSubmitted(batch, input, started).catch(() => undefined);
-        return jobId ? { kind: 'found', jobId } : { kind: 'unknown', error: e };
-      }
-      const limit = isThrottling(e) ? THROTTLED_ATTEMPTS : SUBMIT_ATTEMPTS;
-      if (attempt >= limit || !isAnsweredRetryable(e)) return { kind: 'refused', error: e };
-      const delay = isThrottling(e)
-        ? random() * Math.min(THROTTLE_DELAY_CAP_MS, THROTTLE_DELAY_MS * 2 ** attempt)
-        : RETRY_DELAY_MS * 2 ** (attempt - 1) * (0.5 + random());
-      await clock.sleep(delay);
-    }
+  const send = async () => {
+    await options.limiter.take();
+    const out = await batch.send(new SubmitJobCommand(input));
+    if (!out.jobId) throw new NoJobIdError('SubmitJob returned no jobId');
+    return out.jobId;
+  };
+  // No answer at all, or a 2xx whose body was cut (the SDK then fails to parse it): the job may exist.
+  const uncertain = (e: unknown) => !(e instanceof NoJobIdError) && isUnanswered(e);
+  try {
+    const { how, value } = await withRetries(
+      () => sendOrFind(send, () => findSubmitted(batch, input, started), uncertain),
+      {
+        attempts: THROTTLED_ATTEMPTS,
+        baseDelayMs: RETRY_DELAY_MS,
+        retryable: (e, attempt) =>
+          isAnsweredRetryable(e) && attempt < (isThrottling(e) ? THROTTLED_ATTEMPTS : SUBMIT_ATTEMPTS),
+        delayMs: (attempt, e) =>
+          isThrottling(e)
+            ? random() * Math.min(THROTTLE_DELAY_CAP_MS, THROTTLE_DELAY_MS * 2 ** attempt)
+            : RETRY_DELAY_MS * 2 ** (attempt - 1) * (0.5 + random()),
+        sleep: (ms) => clock.sleep(ms),
+      },
+    );
+    return { kind: how === 'sent' ? 'submitted' : 'found', jobId: value };
+  } catch (err) {
+    return { kind: uncertain(err) ? 'unknown' : 'refused', error: err as Error };
   }
+}
+
+/** Batch answered SubmitJob without a job id: it made no job that can be found or answered. */
+class NoJobIdError extends Error {
+  override name = 'NoJobIdError';
 }
 
 /** The job a SubmitJob like `input` made since `since` (ms epoch), by name, then by its parameters. */

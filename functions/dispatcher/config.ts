@@ -8,8 +8,12 @@ export interface DispatcherConfig {
   /** Bucket for payloads, item sets and idempotency records; only needed for requests that use them. */
   payloadBucket: string | undefined;
   payloadPrefix: string;
+  /** JOB_QUEUE, with the `${CIRRUS_STACK}-` prefix when bare (withStackPrefix). */
   jobQueue: string | undefined;
-  /** Job definition (name or ARN) per image, keyed `<flavour>:<runtime>` (e.g. `lambda:python3.13`). */
+  /**
+   * Job definition (name or ARN) per image, keyed `<flavour>:<runtime>` (e.g. `lambda:python3.13`), each with the
+   * `${CIRRUS_STACK}-` prefix when bare.
+   */
   jobDefinitions: Record<string, string>;
   geoLayerPattern: RegExp;
   /** Largest payload JSON (bytes) sent inline as a `data:` URL; 0 writes every payload to S3. */
@@ -24,14 +28,14 @@ export interface DispatcherConfig {
   sqsConcurrency: number;
   /** SubmitJob calls per second this container makes at most (Batch allows 50 per account and region). */
   submitRate: number;
-  /** Container-image functions (DESIGN.md "Image functions"); undefined when ALLOWED_IMAGE_REPOSITORIES is unset. */
-  imageFunctions: ImageFunctionSettings | undefined;
+  /** Container-image functions (docs/dispatcher.md); undefined when ALLOWED_IMAGE_REPOSITORIES is unset. */
+  imageFunctions: ImageFunctionConfig | undefined;
   /** How long its SDK calls may take to connect and may stay silent (NETWORK_TIMEOUT, default 10 s of silence). */
   networkTimeouts: NetworkTimeouts;
 }
 
 /** What the two-container job definitions the dispatcher registers for image functions are made of. */
-export interface ImageFunctionSettings {
+export interface ImageFunctionConfig {
   /** ECR repository ARN globs a function's image must come from (the same globs limit the execution role) */
   repositories: string[];
   /** the run-lambda image of the runner container */
@@ -57,7 +61,7 @@ export const MAX_INLINE_PAYLOAD_LIMIT = 16_384;
 
 export const DEFAULT_GEO_LAYER_PATTERN = 'gdal|geolambda|lambgeo';
 
-/** The runtime the two single-definition variables stand for (the images' default, DESIGN.md "The images"). */
+/** The runtime the two single-definition variables stand for (the images' default, docs/images.md). */
 export const DEFAULT_RUNTIME = 'python3.12';
 
 /** Batch's own limit on SubmitJob calls per second per account and region. */
@@ -133,7 +137,7 @@ function matching(env: Env, name: string, pattern: RegExp, what: string): string
 }
 
 /** The image-function settings, or undefined when ALLOWED_IMAGE_REPOSITORIES is unset (image functions off). */
-export function readImageFunctionSettings(env: Env): ImageFunctionSettings | undefined {
+export function readImageFunctionConfig(env: Env): ImageFunctionConfig | undefined {
   const repositories = envList(env, 'ALLOWED_IMAGE_REPOSITORIES');
   if (repositories.length === 0) return undefined;
   for (const r of repositories)
@@ -178,6 +182,19 @@ export function readImageFunctionSettings(env: Env): ImageFunctionSettings | und
   };
 }
 
+/** cirrus-lib's convention: a bare name gets `${CIRRUS_STACK}-` in front; ARNs and already-prefixed names don't. */
+export function withStackPrefix(nameOrArn: string, stack: string | undefined): string {
+  if (!stack || nameOrArn.startsWith('arn:') || nameOrArn.startsWith(`${stack}-`)) return nameOrArn;
+  return `${stack}-${nameOrArn}`;
+}
+
+/** The payload bucket, or ConfigError saying what a request needs it for. */
+export function payloadBucket(config: Pick<DispatcherConfig, 'payloadBucket'>, why: string): string {
+  if (!config.payloadBucket)
+    throw new ConfigError(`PAYLOAD_BUCKET (or CIRRUS_PAYLOAD_BUCKET) is required ${why}`);
+  return config.payloadBucket;
+}
+
 export function readConfig(env: Env): DispatcherConfig {
   const inlinePayloadLimit = envInt(env, 'INLINE_PAYLOAD_LIMIT', 8192);
   if (inlinePayloadLimit > MAX_INLINE_PAYLOAD_LIMIT)
@@ -201,20 +218,23 @@ export function readConfig(env: Env): DispatcherConfig {
     throw new ConfigError(
       `SUBMIT_RATE must be from 1 to ${BATCH_SUBMIT_LIMIT} (Batch's limit per account and region), got ${submitRate}`,
     );
+  const stack = envString(env, 'CIRRUS_STACK');
+  const queue = envString(env, 'JOB_QUEUE');
+  const definitions = Object.entries(readJobDefinitions(env)).map(([k, d]) => [k, withStackPrefix(d, stack)]);
   return {
     payloadBucket: envString(env, 'PAYLOAD_BUCKET') ?? envString(env, 'CIRRUS_PAYLOAD_BUCKET'),
     payloadPrefix,
-    jobQueue: envString(env, 'JOB_QUEUE'),
-    jobDefinitions: readJobDefinitions(env),
+    jobQueue: queue === undefined ? undefined : withStackPrefix(queue, stack),
+    jobDefinitions: Object.fromEntries(definitions),
     geoLayerPattern,
     inlinePayloadLimit,
     allowedFunctions: envList(env, 'ALLOWED_FUNCTIONS'),
     logLevel: envString(env, 'LOG_LEVEL'),
-    cirrusStack: envString(env, 'CIRRUS_STACK'),
+    cirrusStack: stack,
     functionCacheMs: envInt(env, 'FUNCTION_CACHE_SECONDS', 300) * 1000,
     sqsConcurrency: Math.max(1, sqsConcurrency),
     submitRate,
-    imageFunctions: readImageFunctionSettings(env),
+    imageFunctions: readImageFunctionConfig(env),
     networkTimeouts: networkTimeoutsFromEnv(env),
   };
 }

@@ -1,4 +1,5 @@
-// The target function: qualified to a full ARN, checked against ALLOWED_FUNCTIONS, then looked up (cached per container).
+// The function a request names: qualified to a full ARN, checked against ALLOWED_FUNCTIONS, then looked up (cached per
+// container).
 import {
   type FunctionConfiguration,
   GetFunctionCommand,
@@ -10,17 +11,13 @@ import {
 } from '@aws-sdk/client-lambda';
 import { FunctionNotAllowedError, FunctionNotFoundError, InvalidRequestError } from '../../lib/errors.js';
 import { globToRegExp } from '../../lib/glob.js';
-import { functionParts } from '../../lib/request-parse.js';
+import { type FunctionHome, functionArn, functionHome, requestedFunction } from '../../lib/lambda-arn.js';
 
 /** The dispatcher's own partition, region and account (from its invoked ARN): what a bare name means. */
-export interface OwnAccount {
-  partition: string;
-  region: string;
-  account: string;
-}
+export type OwnAccount = FunctionHome;
 
 /** A requested function as a full ARN, before anything is looked up. */
-export interface FunctionRef {
+export interface QualifiedFunction {
   /** Unqualified ARN: `arn:<partition>:lambda:<region>:<account>:function:<name>`. */
   arn: string;
   name: string;
@@ -31,7 +28,7 @@ export interface FunctionRef {
 }
 
 /** What the lookup adds: the configuration the image and job definition are chosen from. */
-export interface TargetFunction extends FunctionRef {
+export interface TargetFunction extends QualifiedFunction {
   /** e.g. `python3.13`; undefined for container-image functions. */
   runtime: string | undefined;
   packageType: string;
@@ -58,53 +55,66 @@ export interface FunctionImage {
   logging: { format?: string; applicationLogLevel?: string; logGroup?: string };
 }
 
-export type FunctionLookup = (ref: FunctionRef) => Promise<TargetFunction>;
+export type FunctionLookup = (ref: QualifiedFunction) => Promise<TargetFunction>;
+
+/** What resolving a request's function takes: who the dispatcher is, what it may run, and its cached lookup. */
+export interface ResolveOptions {
+  /** The dispatcher's own account and region (what a bare function name means); unknown outside Lambda. */
+  own: OwnAccount | undefined;
+  /** ARN globs in force for this invocation (ALLOWED_FUNCTIONS or the own-account default). */
+  allowed: string[];
+  lookup: FunctionLookup;
+}
+
+/**
+ * The function a request names, qualified to a full ARN, checked against the allow-list on that ARN before anything
+ * is looked up (a function outside it is never asked about), then looked up.
+ */
+export async function resolveFunction(ref: string, options: ResolveOptions): Promise<TargetFunction> {
+  const fn = qualifyFunction(ref, options.own);
+  checkAllowed(fn, options.allowed);
+  return options.lookup(fn);
+}
 
 const NOT_FOUND = new Set(['ResourceNotFoundException', 'NotFoundException']);
-const ARN_HEAD = /^arn:(aws[a-zA-Z-]*):lambda:([a-z0-9-]+):(\d{12}):function:/;
 
 /** The dispatcher's own account from the ARN it was invoked as (`context.invokedFunctionArn`). */
 export function ownAccountOf(invokedFunctionArn: string | undefined): OwnAccount | undefined {
-  const m = ARN_HEAD.exec(invokedFunctionArn ?? '');
-  return m ? { partition: m[1]!, region: m[2]!, account: m[3]! } : undefined;
+  return functionHome(invokedFunctionArn);
 }
 
 /** The default allow-list: every function of the dispatcher's own account and region. */
 export function ownAccountGlobs(invokedFunctionArn: string | undefined): string[] {
   const own = ownAccountOf(invokedFunctionArn);
-  return own ? [`arn:${own.partition}:lambda:${own.region}:${own.account}:function:*`] : [];
+  return own ? [functionArn(own, '*')] : [];
 }
 
 /**
  * The full ARN a reference means: a full ARN as it is; a bare name, `name:qualifier` or a partial ARN
  * (`<account>:function:<name>`) in the dispatcher's own partition and region (and account, when not given).
  */
-export function qualifyFunction(ref: string, own: OwnAccount | undefined): FunctionRef {
-  const { name, qualifier: q } = functionParts(ref);
-  const qualifier = q === '$LATEST' ? undefined : q;
-  const full = ARN_HEAD.exec(ref);
-  if (!full && ref.startsWith('arn:'))
+export function qualifyFunction(ref: string, own: OwnAccount | undefined): QualifiedFunction {
+  const parts = requestedFunction(ref);
+  if (parts.arn && !parts.home)
     throw new InvalidRequestError(`lambda_function: is not a Lambda function ARN: ${ref}`);
-  let head: string;
-  if (full) head = full[0];
-  else {
-    const account = /^(?:[a-z]{2}(?:-gov)?-[a-z]+-\d:)?(\d{12}):/.exec(ref)?.[1] ?? own?.account;
-    const region = /^([a-z]{2}(?:-gov)?-[a-z]+-\d):/.exec(ref)?.[1] ?? own?.region;
+  const { name } = parts;
+  const qualifier = parts.qualifier === '$LATEST' ? undefined : parts.qualifier;
+  let home = parts.home;
+  if (!home) {
+    const account = parts.account ?? own?.account;
+    const region = parts.region ?? own?.region;
     if (!own || !account || !region)
       throw new FunctionNotAllowedError(
         `function ${ref} is not allowed: it is not a full ARN and the dispatcher's own account is unknown`,
       );
-    head = `arn:${own.partition}:lambda:${region}:${account}:function:`;
+    home = { partition: own.partition, region, account };
   }
-  const arn = `${head}${name}`;
-  return { arn, name, qualifier, jobArn: qualifier === undefined ? arn : `${arn}:${qualifier}` };
+  const arn = functionArn(home, name);
+  return { arn, name, qualifier, jobArn: functionArn(home, name, qualifier) };
 }
 
-/** ALLOWED_FUNCTIONS' globs: `*` any run of characters, `?` one (lib/glob.ts, where post-batch reads it too). */
-export { globToRegExp };
-
 /** Throws FunctionNotAllowedError unless the function (unqualified or as the job runs it) matches a glob. */
-export function checkAllowed(fn: FunctionRef, globs: string[]): void {
+export function checkAllowed(fn: QualifiedFunction, globs: string[]): void {
   const candidates = [fn.arn, fn.jobArn];
   if (globs.some((g) => candidates.some((arn) => globToRegExp(g).test(arn)))) return;
   throw new FunctionNotAllowedError(
@@ -114,7 +124,7 @@ export function checkAllowed(fn: FunctionRef, globs: string[]): void {
   );
 }
 
-function lookupError(err: unknown, ref: FunctionRef): Error {
+function lookupError(err: unknown, ref: QualifiedFunction): Error {
   const e = err as Error;
   if (NOT_FOUND.has(e.name))
     return new FunctionNotFoundError(`function ${ref.jobArn} not found: ${e.message}`, { cause: err });
@@ -149,10 +159,13 @@ function imageOf(cfg: FunctionConfiguration, resolved: string): FunctionImage {
   };
 }
 
-/** Lambda resolves the full ARN; an answer for another account or region is not the function asked for. */
-function checkAnswered(ref: FunctionRef, functionArn: string | undefined): void {
-  const answered = (functionArn ?? '').split(':').slice(0, 7).join(':');
-  if (answered !== ref.arn)
+/**
+ * Lambda resolves the full ARN; an answer for another account or region is not the function asked for. The answer
+ * is the function's ARN, or that ARN with a version or alias (a name holds no `:`).
+ */
+function checkAnswered(ref: QualifiedFunction, answeredArn: string | undefined): void {
+  const answered = answeredArn ?? '';
+  if (answered !== ref.arn && !answered.startsWith(`${ref.arn}:`))
     throw new FunctionNotFoundError(`function ${ref.jobArn} not found: Lambda answered with ${answered}`);
 }
 
@@ -191,7 +204,7 @@ export function createFunctionLookup(
   resolveImages = false,
 ): FunctionLookup {
   const cache = new Map<string, { until: number; value: Promise<TargetFunction> }>();
-  const fetchOne = async (ref: FunctionRef): Promise<TargetFunction> => {
+  const fetchOne = async (ref: QualifiedFunction): Promise<TargetFunction> => {
     let cfg: GetFunctionConfigurationCommandOutput;
     let tags: Record<string, string>;
     try {
@@ -211,7 +224,7 @@ export function createFunctionLookup(
       tags,
     };
   };
-  const cached = (ref: FunctionRef): Promise<TargetFunction> => {
+  const cached = (ref: QualifiedFunction): Promise<TargetFunction> => {
     const t = now();
     const hit = cache.get(ref.jobArn);
     if (hit && hit.until > t) return hit.value;

@@ -6,14 +6,15 @@ import middy from '@middy/core';
 import sqsPartialBatchFailure from '@middy/sqs-partial-batch-failure';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { createJsonLogger, type JsonLogger } from '../../lib/logger.js';
+import { settleBounded } from '../../lib/pool.js';
 import type { BatchJobAnswer, BatchJobPlanAnswer } from '../../lib/request.js';
 import { parseRequest, parseRequestBody } from '../../lib/request-parse.js';
 import type { DispatcherConfig } from './config.js';
-import { type DispatchDeps, dispatch } from './dispatch.js';
+import { type DispatchOptions, dispatch } from './dispatch.js';
 import { createFunctionLookup, type FunctionLookup, ownAccountGlobs, ownAccountOf } from './functions.js';
 import { type Clock, createRateLimiter } from './rate-limit.js';
 
-export interface HandlerDeps {
+export interface HandlerOptions {
   s3: S3Client;
   lambda: LambdaClient;
   batch: BatchClient;
@@ -43,45 +44,24 @@ export function isSqsEvent(event: unknown): event is SQSEvent {
   );
 }
 
-/**
- * Runs `fn` over `items` with at most `limit` in flight, settling each in input order (the shape
- * @middy/sqs-partial-batch-failure reads); `fn` may throw synchronously, which settles as a rejection.
- */
-export async function settleBounded<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<R>,
-): Promise<PromiseSettledResult<R>[]> {
-  const results: PromiseSettledResult<R>[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      try {
-        results[i] = { status: 'fulfilled', value: await fn(items[i]!) };
-      } catch (reason) {
-        results[i] = { status: 'rejected', reason };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
+/** What one invocation dispatches with: its log, and the options of each request it carries (its own key, for SQS). */
+type Invocation = (context: Context) => {
+  log: JsonLogger;
+  optionsFor: (log: JsonLogger, defaultKey?: string) => DispatchOptions;
+};
 
-/** Builds the handler from clients and config (tests pass their own; index.ts passes the container's). */
-export function createHandler(deps: HandlerDeps): DispatcherHandler {
-  const { config } = deps;
-  const logger = deps.logger ?? createJsonLogger({ service: 'dispatcher', level: config.logLevel });
+/** Per container: the cached function lookup and the SUBMIT_RATE limiter; per invocation: its log, account and time. */
+function invocations(options: HandlerOptions, logger: JsonLogger): Invocation {
+  const { config } = options;
   const lookup: FunctionLookup = createFunctionLookup(
-    deps.lambda,
+    options.lambda,
     config.functionCacheMs,
-    deps.now,
+    options.now,
     config.imageFunctions !== undefined,
   );
-  const limiter = createRateLimiter(config.submitRate, deps.clock);
+  const limiter = createRateLimiter(config.submitRate, options.clock);
   let coldStart = true;
-
-  const invocation = (context: Context) => {
+  return (context) => {
     const log = logger.child({ function_request_id: context?.awsRequestId, cold_start: coldStart });
     coldStart = false;
     const allowed =
@@ -90,32 +70,37 @@ export function createHandler(deps: HandlerDeps): DispatcherHandler {
         : ownAccountGlobs(context?.invokedFunctionArn);
     const own = ownAccountOf(context?.invokedFunctionArn);
     const remainingMs = context?.getRemainingTimeInMillis?.();
-    const base = { ...deps, lookup, allowed, own, limiter, ...(remainingMs ? { remainingMs } : {}) };
-    return {
-      log,
-      deps: (l: JsonLogger, defaultKey?: string): DispatchDeps => ({ ...base, log: l, defaultKey }),
-    };
+    const base = { ...options, lookup, allowed, own, limiter, ...(remainingMs ? { remainingMs } : {}) };
+    return { log, optionsFor: (l, defaultKey) => ({ ...base, log: l, defaultKey }) };
   };
+}
 
-  const direct = middy(async (event: unknown, context: Context): Promise<DispatcherAnswer> => {
-    const { log, deps: with_ } = invocation(context);
+/** A direct invoke: one request, one answer; a failure is logged once and thrown (Lambda reports its name). */
+function directHandler(invocation: Invocation) {
+  return middy(async (event: unknown, context: Context): Promise<DispatcherAnswer> => {
+    const { log, optionsFor } = invocation(context);
     try {
-      return await dispatch(parseRequest(event), with_(log));
+      return await dispatch(parseRequest(event), optionsFor(log));
     } catch (err) {
       log.error('dispatch failed', { error: err });
       throw err;
     }
   });
+}
 
-  // One ERROR line per failed record, from the middleware's logger hook; records run SQS_CONCURRENCY at a time.
+/**
+ * An SQS batch: its records SQS_CONCURRENCY at a time, each failure a batchItemFailure and one ERROR line (from the
+ * middleware's logger hook). A redelivered record keeps its message id, so by default it names the dispatch: no
+ * second job.
+ */
+function sqsHandler(invocation: Invocation, concurrency: number, logger: JsonLogger) {
   const recordLog = new WeakMap<SQSRecord, JsonLogger>();
-  const sqs = middy(async (event: SQSEvent, context: Context) => {
-    const { log, deps: with_ } = invocation(context);
-    const results = await settleBounded(event.Records, config.sqsConcurrency, async (r) => {
+  return middy(async (event: SQSEvent, context: Context) => {
+    const { log, optionsFor } = invocation(context);
+    const results = await settleBounded(event.Records, concurrency, async (r) => {
       const rlog = log.child({ message_id: r.messageId });
       recordLog.set(r, rlog);
-      // A redelivered record keeps its message id, so by default it names the dispatch: no second job.
-      return dispatch(parseRequestBody(r.body), with_(rlog, r.messageId));
+      return dispatch(parseRequestBody(r.body), optionsFor(rlog, r.messageId));
     });
     const failed = results.filter((res) => res.status === 'rejected').length;
     log.info('sqs batch done', { records: event.Records.length, failed });
@@ -128,7 +113,15 @@ export function createHandler(deps: HandlerDeps): DispatcherHandler {
         }),
     }),
   ) as unknown as (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
+}
 
+/** Builds the handler from clients and config (tests pass their own; index.ts passes the container's). */
+export function createHandler(options: HandlerOptions): DispatcherHandler {
+  const logger =
+    options.logger ?? createJsonLogger({ service: 'dispatcher', level: options.config.logLevel });
+  const invocation = invocations(options, logger);
+  const direct = directHandler(invocation);
+  const sqs = sqsHandler(invocation, options.config.sqsConcurrency, logger);
   return async (event, context) => {
     logger.debug('event received', { function_request_id: context?.awsRequestId, payload: event });
     return isSqsEvent(event) ? sqs(event, context) : direct(event, context);

@@ -1,35 +1,32 @@
-// One job per idempotency key, with no database: the key is claimed by an S3 conditional write (If-None-Match: *)
-// of a small record beside the payloads, which later holds the answer that every repeat of the request gets.
+// One job per idempotency key, with no database: the key is claimed by a lease (lib/s3-lease.ts) on a small record
+// beside the payloads, which later holds the answer that every repeat of the request gets.
 import { createHash, randomUUID } from 'node:crypto';
 import type { BatchClient } from '@aws-sdk/client-batch';
-import {
-  DeleteObjectCommand,
-  GetObjectCommand,
-  PutObjectCommand,
-  type PutObjectCommandInput,
-  type S3Client,
-} from '@aws-sdk/client-s3';
-import { IdempotencyInProgressError, InvalidRequestError, PayloadStoreError } from '../../lib/errors.js';
-import { parseJsonText } from '../../lib/json-text.js';
-import type { BatchJobAnswer } from '../../lib/request.js';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { IdempotencyInProgressError, InvalidRequestError } from '../../lib/errors.js';
+import type { BatchJobAnswer, BatchJobRequest } from '../../lib/request.js';
+import { type Lease, type LeaseBody, leaseAt, leaseExpired } from '../../lib/s3-lease.js';
 import { formatS3Url, type S3Location } from '../../lib/s3-url.js';
 import { findSubmitted } from './batch.js';
+import type { PlannedJob } from './plan.js';
 
-/** What the record holds: who claimed the key, for which request, until when, and (once submitted) the answer. */
-export interface DispatchRecord {
+/**
+ * What the record holds: who claimed the key (the lease's `owner`, until `expires_at`: after it a `submitting` claim is
+ * abandoned, its Lambda has timed out), for which request, and (once submitted) the answer.
+ */
+export interface DispatchRecord extends LeaseBody {
   status: 'submitting' | 'submitted';
-  /** random per dispatch: tells our own write (its answer lost, the SDK retried it) from another's */
-  owner: string;
   request_sha256: string;
   /** ms since epoch */
   created_at: number;
-  /** ms since epoch: after this a `submitting` claim is abandoned (its Lambda has timed out) */
-  expires_at: number;
   /** what identifies the job in Batch, to find it when the claimer died after submitting */
   submit: { jobName: string; jobQueue: string; parameters: Record<string, string> };
   /** the answer without job_id while submitting; the full answer once submitted */
   answer: Omit<BatchJobAnswer, 'job_id'> & { job_id?: string };
 }
+
+/** Rounds of a claim whose record keeps vanishing under it before it gives up. */
+const CLAIM_ROUNDS = 3;
 
 export type Claim =
   | { kind: 'owned'; at: S3Location; record: DispatchRecord }
@@ -49,58 +46,46 @@ export function newRecord(
   return { status: 'submitting', owner: randomUUID(), created_at: now, expires_at: now + leaseMs, ...fields };
 }
 
-interface SdkError {
-  name?: string;
-  $metadata?: { httpStatusCode?: number };
-}
+const recordAt = (s3: S3Client, at: S3Location) => leaseAt<DispatchRecord>(s3, at, 'idempotency record');
 
-/** 412: the condition failed (the key exists, or changed); 409: a concurrent conditional write won. */
-const lostRace = (e: SdkError) => [409, 412].includes(e.$metadata?.httpStatusCode ?? 0);
+/** The record vanished between our write and our read (its claimer released it): the claim is tried again. */
+class ReleasedMeanwhile extends Error {}
 
-async function put(
-  s3: S3Client,
+/** One round of a claim: ours, the earlier dispatch's answer, or an error saying why neither. */
+async function claimRound(
+  batch: BatchClient,
   at: S3Location,
-  record: DispatchRecord,
-  condition: Partial<PutObjectCommandInput>,
-) {
-  await s3.send(
-    new PutObjectCommand({
-      Bucket: at.bucket,
-      Key: at.key,
-      Body: JSON.stringify(record),
-      ContentType: 'application/json',
-      ...condition,
-    }),
+  lease: Lease<DispatchRecord>,
+  mine: DispatchRecord,
+  named: string,
+  now: () => number,
+): Promise<Claim> {
+  const owned: Claim = { kind: 'owned', at, record: mine };
+  if (await lease.claim(mine)) return owned;
+  const seen = await lease.read();
+  if (!seen) throw new ReleasedMeanwhile();
+  const { body: record, etag } = seen;
+  if (record.owner === mine.owner) return owned;
+  if (record.request_sha256 !== mine.request_sha256)
+    throw new InvalidRequestError(
+      `idempotency_key: ${named} was already used for a different request (its record: ${formatS3Url(at)})`,
+    );
+  if (record.status === 'submitted' && record.answer.job_id)
+    return { kind: 'done', answer: record.answer as BatchJobAnswer, how: 'replayed' };
+  if (!leaseExpired(record, now()))
+    throw new IdempotencyInProgressError(
+      `another dispatch with idempotency_key ${named} is under way until ${new Date(record.expires_at).toISOString()}; try again later`,
+    );
+  const jobId = await findSubmitted(batch, record.submit, record.created_at);
+  if (jobId) {
+    const answer = { ...record.answer, job_id: jobId } as BatchJobAnswer;
+    await lease.update({ ...record, status: 'submitted', answer }).catch(() => undefined);
+    return { kind: 'done', answer, how: 'found' };
+  }
+  if (await lease.takeOver(mine, etag)) return owned;
+  throw new IdempotencyInProgressError(
+    `another dispatch took over idempotency_key ${named} at the same moment; try again later`,
   );
-}
-
-async function read(
-  s3: S3Client,
-  at: S3Location,
-): Promise<{ record: DispatchRecord; etag: string } | undefined> {
-  let text: string;
-  let etag: string;
-  try {
-    const out = await s3.send(new GetObjectCommand({ Bucket: at.bucket, Key: at.key }));
-    text = await out.Body!.transformToString();
-    etag = out.ETag ?? '';
-  } catch (err) {
-    if ((err as SdkError).name === 'NoSuchKey') return undefined;
-    throw new PayloadStoreError(`could not read ${formatS3Url(at)}: ${(err as Error).message}`, {
-      cause: err,
-    });
-  }
-  try {
-    return { record: parseJsonText(text) as DispatchRecord, etag };
-  } catch (err) {
-    throw new PayloadStoreError(`the idempotency record ${formatS3Url(at)} is ${(err as Error).message}`);
-  }
-}
-
-function storeError(at: S3Location, err: unknown): PayloadStoreError {
-  return new PayloadStoreError(`could not write ${formatS3Url(at)}: ${(err as Error).message}`, {
-    cause: err,
-  });
 }
 
 /**
@@ -117,44 +102,44 @@ export async function claim(
   named: string,
   now: () => number = Date.now,
 ): Promise<Claim> {
-  for (let round = 0; round < 3; round++) {
+  const lease = recordAt(s3, at);
+  // Rounds of a compare-and-set, not retries of a failed call: nothing failed, the record changed under us.
+  for (let round = 1; round <= CLAIM_ROUNDS; round++) {
     try {
-      await put(s3, at, mine, { IfNoneMatch: '*' });
-      return { kind: 'owned', at, record: mine };
+      return await claimRound(batch, at, lease, mine, named, now);
     } catch (err) {
-      if (!lostRace(err as SdkError)) throw storeError(at, err);
-    }
-    const seen = await read(s3, at);
-    if (!seen) continue; // released between our write and our read: try again
-    const { record, etag } = seen;
-    if (record.owner === mine.owner) return { kind: 'owned', at, record: mine };
-    if (record.request_sha256 !== mine.request_sha256)
-      throw new InvalidRequestError(
-        `idempotency_key: ${named} was already used for a different request (its record: ${formatS3Url(at)})`,
-      );
-    if (record.status === 'submitted' && record.answer.job_id)
-      return { kind: 'done', answer: record.answer as BatchJobAnswer, how: 'replayed' };
-    if (record.expires_at > now())
-      throw new IdempotencyInProgressError(
-        `another dispatch with idempotency_key ${named} is under way until ${new Date(record.expires_at).toISOString()}; try again later`,
-      );
-    const jobId = await findSubmitted(batch, record.submit, record.created_at);
-    if (jobId) {
-      const answer = { ...record.answer, job_id: jobId } as BatchJobAnswer;
-      await complete(s3, at, record, answer).catch(() => undefined);
-      return { kind: 'done', answer, how: 'found' };
-    }
-    try {
-      await put(s3, at, mine, { IfMatch: etag });
-      return { kind: 'owned', at, record: mine };
-    } catch (err) {
-      if (!lostRace(err as SdkError)) throw storeError(at, err);
-      throw new IdempotencyInProgressError(
-        `another dispatch took over idempotency_key ${named} at the same moment; try again later`,
-      );
+      if (!(err instanceof ReleasedMeanwhile)) throw err;
     }
   }
   throw new IdempotencyInProgressError(`the idempotency record of ${named} keeps changing; try again later`);
+}
+
+/** Lambda's longest run; the lease of a claim when the invocation's own deadline is unknown. */
+const MAX_LAMBDA_MS = 15 * 60 * 1000;
+const LEASE_MARGIN_MS = 10_000;
+
+/**
+ * Claims the request's key for its planned job, for as long as this invocation may run: the record holds the
+ * request's fingerprint, what finds the job in Batch again, and the answer to give.
+ */
+export async function claimKey(
+  req: BatchJobRequest,
+  job: Pick<PlannedJob, 'plan' | 'input' | 'answer' | 'dispatchRecord'>,
+  keyNamed: string,
+  options: { s3: S3Client; batch: BatchClient; remainingMs?: number },
+): Promise<Claim> {
+  const submit = {
+    jobName: job.plan.name,
+    jobQueue: job.plan.queue,
+    parameters: { ...job.input.parameters },
+  };
+  const lease = (options.remainingMs ?? MAX_LAMBDA_MS) + LEASE_MARGIN_MS;
+  const mine = newRecord(
+    { request_sha256: requestSha256(req), submit, answer: job.answer },
+    Date.now(),
+    lease,
+  );
+  return claim(options.s3, options.batch, job.dispatchRecord!, mine, keyNamed);
 }
 
 /** Records the answer: every later request with the key gets it. */
@@ -164,20 +149,10 @@ export async function complete(
   record: DispatchRecord,
   answer: BatchJobAnswer,
 ): Promise<void> {
-  try {
-    await put(s3, at, { ...record, status: 'submitted', answer }, {});
-  } catch (err) {
-    throw storeError(at, err);
-  }
+  await recordAt(s3, at).update({ ...record, status: 'submitted', answer });
 }
 
 /** Gives the key up (nothing was submitted), so a retry of the request can dispatch it afresh. */
 export async function release(s3: S3Client, at: S3Location): Promise<void> {
-  try {
-    await s3.send(new DeleteObjectCommand({ Bucket: at.bucket, Key: at.key }));
-  } catch (err) {
-    throw new PayloadStoreError(`could not delete ${formatS3Url(at)}: ${(err as Error).message}`, {
-      cause: err,
-    });
-  }
+  await recordAt(s3, at).release();
 }

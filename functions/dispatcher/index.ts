@@ -8,7 +8,7 @@ import type { Env } from '../../lib/env.js';
 import { type DispatcherConfig, readConfig } from './config.js';
 import { createHandler, type DispatcherHandler } from './handler.js';
 
-export { createHandler, type HandlerDeps } from './handler.js';
+export { createHandler, type HandlerOptions } from './handler.js';
 
 /**
  * The dispatcher's SDK clients, from `env` alone, every call bounded by `config.networkTimeouts`. S3 and Lambda

@@ -1,6 +1,6 @@
 // Finds, or registers exactly once, an image function's job definition. Batch has no conditional register (each
-// RegisterJobDefinition makes a new revision), so the registration is claimed with an S3 conditional write
-// (If-None-Match: *) of a small lock beside the payloads; other dispatchers wait for the winner's revision.
+// RegisterJobDefinition makes a new revision), so the registration is claimed with a lease (lib/s3-lease.ts) on a
+// small lock beside the payloads; other dispatchers wait for the winner's revision.
 import { randomUUID } from 'node:crypto';
 import {
   type BatchClient,
@@ -8,19 +8,13 @@ import {
   type JobDefinition,
   RegisterJobDefinitionCommand,
 } from '@aws-sdk/client-batch';
-import {
-  DeleteObjectCommand,
-  GetObjectCommand,
-  PutObjectCommand,
-  type PutObjectCommandInput,
-  type S3Client,
-} from '@aws-sdk/client-s3';
-import { JobDefinitionError, PayloadStoreError } from '../../lib/errors.js';
-import { parseJsonText } from '../../lib/json-text.js';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { JobDefinitionError } from '../../lib/errors.js';
 import type { JsonLogger } from '../../lib/logger.js';
-import { answeredStatus, isAnsweredRetryable } from '../../lib/retry.js';
-import { formatS3Url, type S3Location } from '../../lib/s3-url.js';
-import { type FunctionImageDefinition, SPEC_PARAMETER } from './function-image.js';
+import { answeredStatus, isAnsweredRetryable, sendOrFind, withRetries } from '../../lib/retry.js';
+import { type LeaseBody, leaseAt, leaseExpired } from '../../lib/s3-lease.js';
+import type { S3Location } from '../../lib/s3-url.js';
+import { type FunctionImageDefinition, SPEC_PARAMETER } from './function-image-definition.js';
 import { type Clock, realClock } from './rate-limit.js';
 
 /** How long a registration claim holds: it covers one RegisterJobDefinition call and its retries. */
@@ -31,7 +25,7 @@ const WAIT_BASE_MS = 100;
 const WAIT_CAP_MS = 1500;
 const REGISTER_ATTEMPTS = 3;
 
-export interface DefinitionDeps {
+export interface DefinitionOptions {
   batch: BatchClient;
   s3: S3Client;
   /** where the registration lock of this definition lives */
@@ -48,21 +42,13 @@ export interface EnsuredDefinition {
   how: 'found' | 'registered' | 'waited';
 }
 
-interface Lock {
-  owner: string;
+/** The registration lock: which definition, and (once registered) its ARN. */
+interface Lock extends LeaseBody {
   name: string;
   spec: string;
-  /** ms since epoch: after it, a claim without an ARN is abandoned */
-  expires_at: number;
   arn?: string;
 }
 
-interface SdkError {
-  name?: string;
-  $metadata?: { httpStatusCode?: number };
-}
-
-const lostRace = (e: unknown) => [409, 412].includes(answeredStatus(e) ?? 0);
 /** No answer, a server error or throttling: the call may have happened, or a retry may pass. */
 const uncertain = (e: unknown) => answeredStatus(e) === undefined || isAnsweredRetryable(e);
 
@@ -89,161 +75,136 @@ export async function findDefinition(
   return matches[0]?.jobDefinitionArn;
 }
 
-async function putLock(s3: S3Client, at: S3Location, lock: Lock, condition: Partial<PutObjectCommandInput>) {
-  await s3.send(
-    new PutObjectCommand({
-      Bucket: at.bucket,
-      Key: at.key,
-      Body: JSON.stringify(lock),
-      ContentType: 'application/json',
-      ...condition,
-    }),
-  );
-}
-
-async function readLock(s3: S3Client, at: S3Location): Promise<{ lock: Lock; etag: string } | undefined> {
-  let text: string;
-  let etag: string;
-  try {
-    const out = await s3.send(new GetObjectCommand({ Bucket: at.bucket, Key: at.key }));
-    text = await out.Body!.transformToString();
-    etag = out.ETag ?? '';
-  } catch (err) {
-    if ((err as SdkError).name === 'NoSuchKey') return undefined;
-    throw new PayloadStoreError(`could not read ${formatS3Url(at)}: ${(err as Error).message}`, {
-      cause: err,
-    });
-  }
-  try {
-    return { lock: parseJsonText(text) as Lock, etag };
-  } catch (err) {
-    throw new PayloadStoreError(`the registration lock ${formatS3Url(at)} is ${(err as Error).message}`);
-  }
-}
-
 /** Registers `def` (we hold the lock); an uncertain failure is looked for in Batch before it is sent again. */
-async function register(deps: DefinitionDeps, def: FunctionImageDefinition): Promise<string> {
-  const clock = deps.clock ?? realClock;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      const out = await deps.batch.send(new RegisterJobDefinitionCommand(def.input));
-      if (!out.jobDefinitionArn)
-        throw new JobDefinitionError(`RegisterJobDefinition ${def.name} returned no ARN`);
-      // A lock taken over from a dispatcher that died mid-register may leave a twin: the lowest revision wins.
-      return (await findDefinition(deps.batch, def)) ?? out.jobDefinitionArn;
-    } catch (err) {
-      if (err instanceof JobDefinitionError) throw err;
-      if (uncertain(err)) {
-        const found = await findDefinition(deps.batch, def).catch(() => undefined);
-        if (found) return found;
-        if (attempt < REGISTER_ATTEMPTS) {
-          await clock.sleep(WAIT_BASE_MS * 2 ** attempt);
-          continue;
-        }
-      }
-      throw new JobDefinitionError(
-        `RegisterJobDefinition ${def.name} (image ${def.image}) failed: ${(err as Error).message}`,
-        { cause: err },
-      );
-    }
+async function register(options: DefinitionOptions, def: FunctionImageDefinition): Promise<string> {
+  const clock = options.clock ?? realClock;
+  const send = async () => {
+    const out = await options.batch.send(new RegisterJobDefinitionCommand(def.input));
+    if (!out.jobDefinitionArn)
+      throw new JobDefinitionError(`RegisterJobDefinition ${def.name} returned no ARN`);
+    // A lock taken over from a dispatcher that died mid-register may leave a twin: the lowest revision wins.
+    return (await findDefinition(options.batch, def)) ?? out.jobDefinitionArn;
+  };
+  const unsure = (e: unknown) => !(e instanceof JobDefinitionError) && uncertain(e);
+  try {
+    const registered = await withRetries(
+      () => sendOrFind(send, () => findDefinition(options.batch, def), unsure),
+      {
+        attempts: REGISTER_ATTEMPTS,
+        baseDelayMs: WAIT_BASE_MS,
+        retryable: unsure,
+        delayMs: (attempt) => WAIT_BASE_MS * 2 ** attempt,
+        sleep: (ms) => clock.sleep(ms),
+      },
+    );
+    return registered.value;
+  } catch (err) {
+    if (err instanceof JobDefinitionError) throw err;
+    throw new JobDefinitionError(
+      `RegisterJobDefinition ${def.name} (image ${def.image}) failed: ${(err as Error).message}`,
+      { cause: err },
+    );
   }
 }
 
 async function registerHolding(
-  deps: DefinitionDeps,
+  options: DefinitionOptions,
   def: FunctionImageDefinition,
   lock: Lock,
 ): Promise<EnsuredDefinition> {
+  const lease = lockOf(options);
   let arn: string;
   try {
-    arn = await register(deps, def);
+    arn = await register(options, def);
   } catch (err) {
     // Nothing was registered: free the claim so the next request tries at once instead of after the lease.
-    await deps.s3
-      .send(new DeleteObjectCommand({ Bucket: deps.lock.bucket, Key: deps.lock.key }))
-      .catch((e: unknown) => deps.log.warn('could not release the job definition lock', { error: e }));
+    await lease
+      .release()
+      .catch((e: unknown) => options.log.warn('could not release the job definition lock', { error: e }));
     throw err;
   }
-  await putLock(deps.s3, deps.lock, { ...lock, arn }, {}).catch((e: unknown) =>
+  await lease.update({ ...lock, arn }).catch((e: unknown) =>
     // Batch has the definition; the next lookup finds it there.
-    deps.log.warn('could not record the job definition in its lock', { error: e }),
+    options.log.warn('could not record the job definition in its lock', { error: e }),
   );
-  deps.log.info('job definition registered', { job_definition: arn, image: def.image });
+  options.log.info('job definition registered', { job_definition: arn, image: def.image });
   return { arn, how: 'registered' };
+}
+
+const lockOf = (options: DefinitionOptions) => leaseAt<Lock>(options.s3, options.lock, 'registration lock');
+
+/** Another dispatcher holds the registration and its lease still runs: wait a round, then look again. */
+class HeldByAnother extends Error {}
+
+/** The definition's lookup in Batch, or JobDefinitionError saying it failed. */
+async function lookUp(batch: BatchClient, def: FunctionImageDefinition): Promise<string | undefined> {
+  try {
+    return await findDefinition(batch, def);
+  } catch (err) {
+    throw new JobDefinitionError(`DescribeJobDefinitions ${def.name} failed: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+}
+
+/**
+ * One round of waiting for another dispatcher's registration: its revision found in Batch; else its lock released
+ * (its registration failed), claimed afresh; else its lease run out with nothing registered (its Lambda died), taken
+ * over (If-Match on what was read, so two waiters never both do); else HeldByAnother.
+ */
+async function waitingRound(
+  options: DefinitionOptions,
+  def: FunctionImageDefinition,
+  fresh: () => Lock,
+): Promise<EnsuredDefinition> {
+  const lease = lockOf(options);
+  const arn = await lookUp(options.batch, def);
+  if (arn) return { arn, how: 'waited' };
+  const seen = await lease.read();
+  if (!seen) {
+    const mine = fresh();
+    if (await lease.claim(mine)) return registerHolding(options, def, mine);
+    throw new HeldByAnother();
+  }
+  if (!leaseExpired(seen.body, (options.now ?? Date.now)())) throw new HeldByAnother();
+  const taken = fresh();
+  if (!(await lease.takeOver(taken, seen.etag))) throw new HeldByAnother();
+  options.log.warn('took over an abandoned job definition registration', { job_definition: def.name });
+  return registerHolding(options, def, taken);
 }
 
 /**
  * The definition's ARN: found by name and spec; else registered by the one dispatcher that claims its lock; else
- * (another holds the claim) waited for, and taken over once that claim's lease ran out with nothing registered.
+ * (another holds the claim) waited for, round after round with a growing wait, and claimed or taken over as
+ * waitingRound says; after WAIT_ROUNDS, JobDefinitionError.
  */
 export async function ensureDefinition(
-  deps: DefinitionDeps,
+  options: DefinitionOptions,
   def: FunctionImageDefinition,
 ): Promise<EnsuredDefinition> {
-  const clock = deps.clock ?? realClock;
-  const now = deps.now ?? Date.now;
-  const lookup = async () => {
-    try {
-      return await findDefinition(deps.batch, def);
-    } catch (err) {
-      throw new JobDefinitionError(`DescribeJobDefinitions ${def.name} failed: ${(err as Error).message}`, {
-        cause: err,
-      });
-    }
-  };
-  const found = await lookup();
+  const found = await lookUp(options.batch, def);
   if (found) return { arn: found, how: 'found' };
-
-  const mine: Lock = {
-    owner: randomUUID(),
-    name: def.name,
-    spec: def.spec,
-    expires_at: now() + LOCK_LEASE_MS,
+  const now = options.now ?? Date.now;
+  const owner = randomUUID();
+  const fresh = (): Lock => ({ owner, name: def.name, spec: def.spec, expires_at: now() + LOCK_LEASE_MS });
+  const first = async () => {
+    const mine = fresh();
+    if (await lockOf(options).claim(mine)) return registerHolding(options, def, mine);
+    throw new HeldByAnother();
   };
-  const storeError = (err: unknown) =>
-    new PayloadStoreError(`could not write ${formatS3Url(deps.lock)}: ${(err as Error).message}`, {
-      cause: err,
-    });
+  const clock = options.clock ?? realClock;
   try {
-    await putLock(deps.s3, deps.lock, mine, { IfNoneMatch: '*' });
-    return await registerHolding(deps, def, mine);
+    return await withRetries((attempt) => (attempt === 1 ? first() : waitingRound(options, def, fresh)), {
+      attempts: 1 + WAIT_ROUNDS,
+      baseDelayMs: WAIT_BASE_MS,
+      retryable: (e) => e instanceof HeldByAnother,
+      delayMs: (attempt) => Math.min(WAIT_CAP_MS, WAIT_BASE_MS * 2 ** (attempt - 1)),
+      sleep: (ms) => clock.sleep(ms),
+    });
   } catch (err) {
-    if (!lostRace(err)) throw err instanceof JobDefinitionError ? err : storeError(err);
+    if (!(err instanceof HeldByAnother)) throw err;
+    throw new JobDefinitionError(
+      `another dispatcher is registering the job definition ${def.name} and has not finished; try again later`,
+    );
   }
-  for (let round = 0; round < WAIT_ROUNDS; round++) {
-    await clock.sleep(Math.min(WAIT_CAP_MS, WAIT_BASE_MS * 2 ** round));
-    const arn = await lookup();
-    if (arn) return { arn, how: 'waited' };
-    const seen = await readLock(deps.s3, deps.lock);
-    if (!seen) {
-      // Released by a dispatcher whose registration failed: claim it afresh.
-      try {
-        await putLock(
-          deps.s3,
-          deps.lock,
-          { ...mine, expires_at: now() + LOCK_LEASE_MS },
-          { IfNoneMatch: '*' },
-        );
-        return await registerHolding(deps, def, mine);
-      } catch (err) {
-        if (!lostRace(err)) throw err instanceof JobDefinitionError ? err : storeError(err);
-        continue;
-      }
-    }
-    if (seen.lock.expires_at > now()) continue;
-    // The claimer's lease ran out and Batch has no such revision (its Lambda died): take over, If-Match on what
-    // was read, so two waiters never both do.
-    const taken = { ...mine, expires_at: now() + LOCK_LEASE_MS };
-    try {
-      await putLock(deps.s3, deps.lock, taken, { IfMatch: seen.etag });
-    } catch (err) {
-      if (!lostRace(err)) throw storeError(err);
-      continue;
-    }
-    deps.log.warn('took over an abandoned job definition registration', { job_definition: def.name });
-    return registerHolding(deps, def, taken);
-  }
-  throw new JobDefinitionError(
-    `another dispatcher is registering the job definition ${def.name} and has not finished; try again later`,
-  );
 }

@@ -5,7 +5,7 @@ import { RUN_LAMBDA_JOB } from '../../lib/job-plan.js';
 /** Lambda refuses a synchronous request over 6 MiB (6,291,456 bytes); stay under it with room to spare. */
 export const MAX_INVOKE_BYTES = 6_000_000;
 
-/** Where payloads go when the dispatcher's defaults are not overridden (DESIGN.md: `PAYLOAD_PREFIX`). */
+/** Where payloads go when the dispatcher's defaults are not overridden (docs/dispatcher.md "Configuration": `PAYLOAD_PREFIX`). */
 export const DEFAULT_PAYLOAD_PREFIX = 'batch/';
 
 export interface HelperConfig {

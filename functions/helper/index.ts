@@ -1,6 +1,7 @@
 // cirrus-batch: lets a Lambda function (a Cirrus feeder, say) re-submit itself as an AWS Batch job via the dispatcher.
 import type { BatchJobAnswer } from '../../lib/request.js';
-import { type BatchJobOptions, createBatchHelper, type InvokedContext } from './helper.js';
+import { createBatchHelper, type InvokedContext } from './helper.js';
+import type { BatchJobOptions } from './request.js';
 
 export type { Env } from '../../lib/env.js';
 export { ConfigError } from '../../lib/env.js';
@@ -17,8 +18,10 @@ export {
 export type { BatchJobAnswer, ImageName, JobOptions } from '../../lib/request.js';
 export { MAX_INVOKE_BYTES } from './config.js';
 export { PayloadTooLargeError } from './errors.js';
-export type { BatchHelper, BatchJobOptions, InvokedContext } from './helper.js';
-export { createBatchHelper, deriveIdempotencyKey } from './helper.js';
+export type { BatchHelper, InvokedContext } from './helper.js';
+export { createBatchHelper } from './helper.js';
+export type { BatchJobOptions } from './request.js';
+export { deriveIdempotencyKey } from './request.js';
 
 // The one place the helper reads the process environment; it is read again on every call.
 const helper = createBatchHelper(process.env);

@@ -4,19 +4,20 @@ import { S3Client } from '@aws-sdk/client-s3';
 import {
   MAX_CONNECT_TIMEOUT_S,
   networkTimeouts,
-  regionFromArn,
   regionFromEnv,
   sdkClientConfig,
 } from '../../lib/aws-config.js';
 import type { Env } from '../../lib/env.js';
 import { DispatchError, reviveDispatchError } from '../../lib/errors.js';
 import { parseJsonText } from '../../lib/json-text.js';
-import { itemSetRef, payloadRef, putItems, putPayload } from '../../lib/payload-store.js';
+import { functionParts, regionFromArn } from '../../lib/lambda-arn.js';
+import { itemSetRef, payloadRef } from '../../lib/payload-keys.js';
+import { putItems, putObject } from '../../lib/payload-store.js';
 import type { BatchJobAnswer, BatchJobRequest } from '../../lib/request.js';
-import { functionParts, parseRequest } from '../../lib/request-parse.js';
+import { parseRequest } from '../../lib/request-parse.js';
 import { type HelperConfig, MAX_INVOKE_BYTES } from './config.js';
 import { PayloadTooLargeError } from './errors.js';
-import { jsonOf } from './helper.js';
+import { jsonOf } from './request.js';
 
 /** Sends requests to the dispatcher; keeps its SDK clients for the life of the Lambda container. */
 export class Submitter {
@@ -84,7 +85,7 @@ export class Submitter {
         body = JSON.stringify({ ...rest, url: set.url, item_count: items.length });
       } else {
         const stored = payloadRef(place, fn, key);
-        await putPayload(s3, stored, jsonOf(request.payload));
+        await putObject(s3, stored, jsonOf(request.payload));
         const { payload: _, ...rest } = request;
         body = JSON.stringify({ ...rest, url: stored.url });
       }

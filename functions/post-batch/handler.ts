@@ -3,8 +3,10 @@ import { type BatchClient, DescribeJobsCommand } from '@aws-sdk/client-batch';
 import type { S3Client } from '@aws-sdk/client-s3';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
+import { isItemSetUrl } from '../../lib/item-set.js';
+import { JobParameter } from '../../lib/job-plan.js';
+import { readJobParameters } from '../../lib/job-wire.js';
 import { createJsonLogger, type JsonLogger } from '../../lib/logger.js';
-import { isItemSetUrl } from '../../lib/run-record.js';
 import type { PostBatchConfig } from './config.js';
 import {
   InvalidJobError,
@@ -16,17 +18,17 @@ import {
 import { parseEvent } from './event.js';
 import { type ItemsSummary, itemsOutcome } from './items.js';
 import { isTerminal, type JobView, jobView } from './job.js';
-import { type OutcomeDeps, type Pointer, singleOutcome } from './outcome.js';
+import { type OutcomeOptions, type Pointer, singleOutcome } from './outcome.js';
 import { checkOutput } from './outputs.js';
-import { location, type ObjectStore, s3Store } from './store.js';
+import { location, type OutputReader, s3Reader } from './reader.js';
 
-export interface HandlerDeps {
+export interface HandlerOptions {
   s3: S3Client;
   batch: BatchClient;
   config: PostBatchConfig;
   logger?: JsonLogger;
   /** default: reads through `s3` */
-  store?: ObjectStore;
+  reader?: OutputReader;
 }
 
 export type PostBatchHandler = (
@@ -52,10 +54,55 @@ export async function describeJob(batch: BatchClient, jobId: string): Promise<Jo
   return job;
 }
 
+/** The job's output URL, checked: a dispatcher's job names one, an s3:// URL in a place this post-batch reads. */
+function outputOf(job: JobView, outputs: PostBatchConfig['outputs']): string {
+  const urlOut = readJobParameters(job.parameters).output;
+  if (urlOut === undefined)
+    throw new InvalidJobError(
+      `job ${job.jobId} has no ${JobParameter.output} parameter: it was not submitted by the dispatcher`,
+    );
+  location(urlOut, JobParameter.output);
+  checkOutput(job.jobId, urlOut, outputs);
+  return urlOut;
+}
+
+/** How the job ended, as the next state takes it: an item set's summary, or the result (inline or a pointer). */
+async function outcomeOf(job: JobView, urlOut: string, options: OutcomeOptions): Promise<unknown> {
+  const keys = { job_id: job.jobId, job_status: job.status, url_out: urlOut };
+  const log = options.log;
+  if (isItemSetUrl(urlOut)) {
+    const summary = await itemsOutcome(job, urlOut, { ...options, log: log.child(keys) });
+    const { item_count, succeeded, failed, missing, error_types } = summary;
+    log.info('item set', { ...keys, item_count, succeeded, failed, missing, error_types });
+    return summary;
+  }
+  const out = await singleOutcome(job, urlOut, { ...options, log: log.child(keys) });
+  log.info(out.kind === 'pointer' ? 'result passed as a pointer' : 'result passed inline', {
+    ...keys,
+    result_chars: out.kind === 'result' ? out.chars : undefined,
+  });
+  return out.value;
+}
+
+/**
+ * post-batch's own fault is an ERROR line; the function's own failure is an outcome, whose message stays out of
+ * INFO lines (it is at debug).
+ */
+function logFailure(log: JsonLogger, job: JobView | undefined, e: Error): void {
+  if (e instanceof PostBatchError || e.name === 'InvalidRunRecordError' || e.name === 'ConfigError')
+    log.error('post-batch failed', { job_id: job?.jobId, error: e });
+  else {
+    log.info('job failed', { job_id: job?.jobId, job_status: job?.status, error_type: e.name });
+    log.debug('job error', { job_id: job?.jobId, error: e });
+  }
+}
+
 /** Builds the handler from clients and config (tests pass their own; index.ts passes the container's). */
-export function createHandler(deps: HandlerDeps) {
-  const logger = deps.logger ?? createJsonLogger({ service: 'post-batch', level: deps.config.logLevel });
-  const store = deps.store ?? s3Store(deps.s3);
+export function createHandler(options: HandlerOptions) {
+  const logger =
+    options.logger ?? createJsonLogger({ service: 'post-batch', level: options.config.logLevel });
+  const reader = options.reader ?? s3Reader(options.s3);
+  const { maxInlineResult, outputs } = options.config;
 
   const base = async (event: unknown, context: Context): Promise<unknown> => {
     const log = logger.child({ function_request_id: context?.awsRequestId });
@@ -66,41 +113,10 @@ export function createHandler(deps: HandlerDeps) {
         log.info('caught error passed on', { error_type: input.error.name });
         throw input.error;
       }
-      job = input.kind === 'job' ? input.job : await describeJob(deps.batch, input.jobId);
-      const urlOut = job.parameters.url_out;
-      if (urlOut === undefined)
-        throw new InvalidJobError(
-          `job ${job.jobId} has no url_out parameter: it was not submitted by the dispatcher`,
-        );
-      location(urlOut, 'url_out');
-      checkOutput(job.jobId, urlOut, deps.config.outputs);
-      const keys = { job_id: job.jobId, job_status: job.status, url_out: urlOut };
-      const odeps: OutcomeDeps = {
-        store,
-        maxInlineResult: deps.config.maxInlineResult,
-        log: log.child(keys),
-      };
-      if (isItemSetUrl(urlOut)) {
-        const summary = await itemsOutcome(job, urlOut, odeps);
-        const { item_count, succeeded, failed, missing, error_types } = summary;
-        log.info('item set', { ...keys, item_count, succeeded, failed, missing, error_types });
-        return summary;
-      }
-      const out = await singleOutcome(job, urlOut, odeps);
-      log.info(out.kind === 'pointer' ? 'result passed as a pointer' : 'result passed inline', {
-        ...keys,
-        result_chars: out.kind === 'result' ? out.chars : undefined,
-      });
-      return out.value;
+      job = input.kind === 'job' ? input.job : await describeJob(options.batch, input.jobId);
+      return await outcomeOf(job, outputOf(job, outputs), { reader, maxInlineResult, log });
     } catch (err) {
-      const e = err as Error;
-      // The function's own failure is an outcome, not a fault of post-batch; its message stays out of INFO logs.
-      if (e instanceof PostBatchError || e.name === 'InvalidRunRecordError' || e.name === 'ConfigError')
-        log.error('post-batch failed', { job_id: job?.jobId, error: e });
-      else {
-        log.info('job failed', { job_id: job?.jobId, job_status: job?.status, error_type: e.name });
-        log.debug('job error', { job_id: job?.jobId, error: e });
-      }
+      logFailure(log, job, err as Error);
       throw err;
     }
   };

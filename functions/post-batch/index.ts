@@ -7,7 +7,7 @@ import type { Env } from '../../lib/env.js';
 import { readConfig } from './config.js';
 import { createHandler, type PostBatchHandler } from './handler.js';
 
-export { createHandler, type HandlerDeps } from './handler.js';
+export { createHandler, type HandlerOptions } from './handler.js';
 
 /** A handler for `env` with SDK clients of its own; a config error is kept and thrown by every invoke. */
 export function handlerFromEnv(env: Env): PostBatchHandler {

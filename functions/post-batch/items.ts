@@ -1,11 +1,17 @@
 // How an item set's job ended: counts and the failed items' indexes, from one listing and the failed items' records.
-import { InvalidRunRecordError, itemUrls, parseRunErrorJson } from '../../lib/run-record.js';
+import { itemUrls, parseItemName } from '../../lib/item-set.js';
+import { JobWireError, readItemCount } from '../../lib/job-wire.js';
+import { mapBounded } from '../../lib/pool.js';
+import { InvalidRunRecordError, parseRunErrorJson } from '../../lib/run-record.js';
 import { InvalidJobError } from './errors.js';
 import type { JobView } from './job.js';
-import { type OutcomeDeps, readRecord } from './outcome.js';
+import { type OutcomeOptions, readRecord } from './outcome.js';
 import { failureWithoutRecord } from './reasons.js';
 
-/** What post-batch answers for an item set (DESIGN.md "Item sets"); results stay at `<url_out><i>.json`. */
+/**
+ * What post-batch answers for an item set (docs/step-functions.md "Item sets (array jobs)"); results stay at
+ * `<url_out><i>.json`.
+ */
 export interface ItemsSummary {
   url_out: string;
   item_count: number;
@@ -19,60 +25,53 @@ export interface ItemsSummary {
   error_types: Record<string, number>;
 }
 
-const MAX_ITEMS = 10_000;
 const READ_CONCURRENCY = 16;
-const ITEM_NAME = /^(0|[1-9]\d{0,4})\.(run\.json|error\.json|json)$/;
 
-/** RUN_LAMBDA_ITEM_COUNT from the job's environment (the dispatcher puts it in the container overrides). */
+/** The set's size from the job's environment (the dispatcher puts it in the container overrides). */
 export function itemCount(job: JobView): number {
-  const raw = job.environment.RUN_LAMBDA_ITEM_COUNT;
-  if (raw === undefined)
-    throw new InvalidJobError(
-      `job ${job.jobId} writes an item set but its environment has no RUN_LAMBDA_ITEM_COUNT`,
-    );
-  const n = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
-  if (!(n >= 1 && n <= MAX_ITEMS))
-    throw new InvalidJobError(
-      `job ${job.jobId}: RUN_LAMBDA_ITEM_COUNT must be 1 to ${MAX_ITEMS}, got ${JSON.stringify(raw)}`,
-    );
-  return n;
+  try {
+    return readItemCount(job.environment);
+  } catch (err) {
+    if (!(err instanceof JobWireError)) throw err;
+    throw new InvalidJobError(`job ${job.jobId} writes an item set, but ${err.message}`);
+  }
 }
 
 type Seen = { result?: true; record?: true; error?: true };
 
-async function errorTypeOf(urlOut: string, i: number, seen: Seen, deps: OutcomeDeps): Promise<string> {
+async function errorTypeOf(urlOut: string, i: number, seen: Seen, options: OutcomeOptions): Promise<string> {
   const urls = itemUrls(urlOut, i);
   try {
     if (seen.record) {
-      const record = await readRecord(deps.store, urls.record);
+      const record = await readRecord(options.reader, urls.record);
       if (record?.status === 'failed') return record.error!.errorType;
       // Succeeded by its record, yet the result (written before the record) is gone.
       if (record?.status === 'succeeded') return 'ResultMissingError';
     }
-    const got = await deps.store.get(urls.error, 1024 * 1024);
+    const got = await options.reader.get(urls.error, 1024 * 1024);
     if (got && !('tooLarge' in got))
       return parseRunErrorJson(got.body.toString('utf8'), urls.error).errorType;
     return 'UnrecordedError';
   } catch (err) {
     if (!(err instanceof InvalidRunRecordError)) throw err;
     // One bad record must not hide the other 9,999 outcomes: it counts as a failure of its own kind.
-    deps.log.warn('malformed item record', { item: i, error: err });
+    options.log.warn('malformed item record', { item: i, error: err });
     return err.name;
   }
 }
 
 /** The summary of the item set at `urlOut` written by `job`; throws when the job failed and no item left a trace. */
-export async function itemsOutcome(job: JobView, urlOut: string, deps: OutcomeDeps): Promise<ItemsSummary> {
+export async function itemsOutcome(
+  job: JobView,
+  urlOut: string,
+  options: OutcomeOptions,
+): Promise<ItemsSummary> {
   const count = itemCount(job);
   const seen = new Map<number, Seen>();
-  for (const name of await deps.store.list(urlOut)) {
-    const m = ITEM_NAME.exec(name);
-    if (!m) continue;
-    const i = Number(m[1]);
-    if (i >= count) continue;
-    const s = seen.get(i) ?? {};
-    s[m[2] === 'json' ? 'result' : m[2] === 'run.json' ? 'record' : 'error'] = true;
-    seen.set(i, s);
+  for (const name of await options.reader.list(urlOut)) {
+    const item = parseItemName(name);
+    if (!item || item.index >= count) continue;
+    seen.set(item.index, { ...seen.get(item.index), [item.part]: true });
   }
   if (seen.size === 0 && job.status !== 'SUCCEEDED') throw failureWithoutRecord(job);
 
@@ -85,15 +84,9 @@ export async function itemsOutcome(job: JobView, urlOut: string, deps: OutcomeDe
     else if (s) toRead.push(i);
     else missing_items.push(i);
   }
-  const types: string[] = new Array(toRead.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < toRead.length) {
-      const k = next++;
-      types[k] = await errorTypeOf(urlOut, toRead[k]!, seen.get(toRead[k]!)!, deps);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, toRead.length) }, worker));
+  const types = await mapBounded(toRead, READ_CONCURRENCY, (i) =>
+    errorTypeOf(urlOut, i, seen.get(i)!, options),
+  );
   const error_types: Record<string, number> = {};
   for (const t of types) error_types[t] = (error_types[t] ?? 0) + 1;
   return {

@@ -11,11 +11,11 @@ import {
 } from '../../lib/run-record.js';
 import { namedError, ResultMismatchError, ResultMissingError, ResultNotJsonError } from './errors.js';
 import { isSameJob, type JobView } from './job.js';
+import type { OutputReader } from './reader.js';
 import { failureWithoutRecord } from './reasons.js';
-import type { ObjectStore } from './store.js';
 
-export interface OutcomeDeps {
-  store: ObjectStore;
+export interface OutcomeOptions {
+  reader: OutputReader;
   maxInlineResult: number;
   log: JsonLogger;
 }
@@ -33,8 +33,8 @@ export type SingleOutcome =
 const MAX_RECORD_BYTES = 1024 * 1024;
 
 /** The record at `url`, parsed; undefined when there is none. */
-export async function readRecord(store: ObjectStore, url: string): Promise<RunRecord | undefined> {
-  const got = await store.get(url, MAX_RECORD_BYTES);
+export async function readRecord(reader: OutputReader, url: string): Promise<RunRecord | undefined> {
+  const got = await reader.get(url, MAX_RECORD_BYTES);
   if (got === undefined) return undefined;
   if ('tooLarge' in got)
     throw new InvalidRunRecordError(
@@ -54,13 +54,13 @@ export function recordedError(record: RunRecord): Error {
  * without a record). Its JSON text longer than `maxInlineResult` characters comes back as `{url}`.
  */
 export async function readResult(
-  deps: OutcomeDeps,
+  options: OutcomeOptions,
   urlOut: string,
   described: RunObject | undefined,
 ): Promise<SingleOutcome> {
-  const limit = deps.maxInlineResult;
+  const limit = options.maxInlineResult;
   // A character is at most 4 bytes of UTF-8: a text of more than 4 × limit bytes cannot fit, so it is not read.
-  const got = await deps.store.get(urlOut, limit * 4);
+  const got = await options.reader.get(urlOut, limit * 4);
   if (got === undefined)
     throw new ResultMissingError(
       described
@@ -86,12 +86,16 @@ export async function readResult(
 }
 
 /** The outcome of a single (non-array) job whose output is `urlOut`: returns the result or throws its error. */
-export async function singleOutcome(job: JobView, urlOut: string, deps: OutcomeDeps): Promise<SingleOutcome> {
+export async function singleOutcome(
+  job: JobView,
+  urlOut: string,
+  options: OutcomeOptions,
+): Promise<SingleOutcome> {
   const recordUrl = recordUrlFor(urlOut);
-  let record = await readRecord(deps.store, recordUrl);
+  let record = await readRecord(options.reader, recordUrl);
   if (record?.batch && !isSameJob(job, record.batch.job_id)) {
     // An earlier run with the same url_out (a re-run workflow) left it; this job never got as far as writing one.
-    deps.log.warn('run record of another job ignored', {
+    options.log.warn('run record of another job ignored', {
       job_id: job.jobId,
       record_job_id: record.batch.job_id,
       record_url: recordUrl,
@@ -99,8 +103,8 @@ export async function singleOutcome(job: JobView, urlOut: string, deps: OutcomeD
     record = undefined;
   }
   if (record?.status === 'failed') throw recordedError(record);
-  if (record?.status === 'succeeded') return readResult(deps, urlOut, record.result);
+  if (record?.status === 'succeeded') return readResult(options, urlOut, record.result);
   // A runner older than run records writes none: the job's own success is then the word for it.
-  if (job.status === 'SUCCEEDED') return readResult(deps, urlOut, undefined);
+  if (job.status === 'SUCCEEDED') return readResult(options, urlOut, undefined);
   throw failureWithoutRecord(job);
 }

@@ -14,7 +14,7 @@ import {
 } from '@aws-sdk/client-lambda';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { readConfig } from '../../functions/dispatcher/config.js';
-import { SPEC_PARAMETER } from '../../functions/dispatcher/function-image.js';
+import { SPEC_PARAMETER } from '../../functions/dispatcher/function-image-definition.js';
 import { createHandler } from '../../functions/dispatcher/handler.js';
 import type { Clock } from '../../functions/dispatcher/rate-limit.js';
 import type { Env } from '../../lib/env.js';

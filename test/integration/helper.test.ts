@@ -5,6 +5,7 @@ import { after, before, test } from 'node:test';
 import { DescribeJobsCommand } from '@aws-sdk/client-batch';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { createBatchHelper } from '../../functions/helper/index.js';
+import { readJobParameters } from '../../lib/job-wire.js';
 import { parseS3Url } from '../../lib/s3-url.js';
 import { runProcess } from '../support/process.js';
 import type { AwsClients } from './harness/clients.js';
@@ -96,11 +97,11 @@ test('submitBatchJob passes every option through the dispatcher to the job in Ba
   assert.deepEqual(resourcesOf(job!), { VCPU: '2', MEMORY: '4096', GPU: '1' });
   assert.equal(job!.timeout?.attemptDurationSeconds, 600);
   assert.equal(job!.retryStrategy?.attempts, 3);
-  assert.equal(job!.parameters.lambda_function, FEEDER);
-  assert.equal(job!.parameters.url, answer.url);
+  assert.equal(readJobParameters(job!.parameters).function, FEEDER);
+  assert.equal(readJobParameters(job!.parameters).url, answer.url);
   const landed = await describe(answer.job_id);
   assert.equal(landed.jobName, 'big-feed');
-  assert.equal(landed.parameters?.url_out, answer.url_out);
+  assert.equal(readJobParameters(landed.parameters ?? {}).output, answer.url_out);
 });
 
 test('submitBatchJob without options lets the dispatcher choose queue, image and an inline payload', async () => {
@@ -123,7 +124,7 @@ test('a payload over the invoke limit goes to S3 under the dispatcher key layout
   assert.deepEqual(Object.keys(invoke.body as object).sort(), ['lambda_function', 'url']);
   const loc = parseS3Url(answer.url);
   assert.deepEqual(await getJson(h, loc.bucket, loc.key), payload);
-  assert.equal(submitted()[0]!.parameters.url, answer.url);
+  assert.equal(readJobParameters(submitted()[0]!.parameters).url, answer.url);
 });
 
 test('a payload over the invoke limit without PAYLOAD_BUCKET fails with PayloadTooLargeError and invokes nothing', async () => {
@@ -158,7 +159,7 @@ test('runAsBatchJob submits the invoked function outside Batch and returns undef
   assert.equal(front.calls('lambda', 'Invoke').length, 0);
   const job = await createBatchHelper(helperEnv).runAsBatchJob({ n: 1 }, context, { memory: 2048 });
   assert.ok(job?.job_id);
-  assert.equal(submitted()[0]!.parameters.lambda_function, FEEDER);
+  assert.equal(readJobParameters(submitted()[0]!.parameters).function, FEEDER);
   assert.deepEqual(resourcesOf(submitted()[0]!), { MEMORY: '2048' });
 });
 
@@ -351,7 +352,7 @@ test('the Python helper submits through the same dispatcher, maps definitions an
   assert.match(byName.get('py-geo')!.jobDefinition, /geolambda-as-batch/);
   assert.equal(byName.get('py-geo')!.jobQueue, 'harness-queue');
   assert.match(byName.get('py-plain')!.jobDefinition, /(^|[:/])lambda-as-batch/);
-  assert.equal(byName.get('py-big')!.parameters.url, big!.answer?.url);
+  assert.equal(readJobParameters(byName.get('py-big')!.parameters).url, big!.answer?.url);
   assert.equal((await describe(geo!.answer!.job_id!)).jobName, 'py-geo');
   // submit_batch_jobs: one array job; over the invoke limit the helper stores the items itself.
   assert.equal(set!.answer?.array_size as unknown as number, 2, JSON.stringify(set));

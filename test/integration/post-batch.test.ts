@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import type { Context } from 'aws-lambda';
 import { readConfig } from '../../functions/post-batch/config.js';
 import { createHandler } from '../../functions/post-batch/handler.js';
-import { type Fetched, type ObjectStore, s3Store } from '../../functions/post-batch/store.js';
+import { type Fetched, type OutputReader, s3Reader } from '../../functions/post-batch/reader.js';
 import { createJsonLogger } from '../../lib/logger.js';
 import { itemUrls } from '../../lib/run-record.js';
 import { failedRecord, succeededRecord } from '../support/run-records.js';
@@ -82,12 +82,12 @@ test('the limit counts characters, not bytes: 60 three-byte characters fit a lim
 
 test('a result of more than 4 × the limit in bytes is not read: its size alone says it cannot fit', async () => {
   const job = await succeededJob('huge', { blob: 'y'.repeat(600_000) });
-  const store = s3Store(w.h.frontClients.s3);
+  const reader = s3Reader(w.h.frontClients.s3);
   const fetched: (Fetched | undefined)[] = [];
-  const watched: ObjectStore = {
-    list: store.list,
+  const watched: OutputReader = {
+    list: reader.list,
     get: async (url, max) => {
-      const f = await store.get(url, max);
+      const f = await reader.get(url, max);
       if (url === out('huge')) fetched.push(f);
       return f;
     },
@@ -95,7 +95,7 @@ test('a result of more than 4 × the limit in bytes is not read: its size alone 
   const handler = createHandler({
     ...w.h.frontClients,
     config: readConfig({}),
-    store: watched,
+    reader: watched,
     logger: createJsonLogger({ service: 'post-batch', level: 'silent' }),
   });
   assert.deepEqual(await handler(asStepFunctionsOutput(job), CONTEXT), { url: out('huge') });

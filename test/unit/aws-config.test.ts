@@ -10,7 +10,6 @@ import {
   MAX_CONNECT_TIMEOUT_S,
   networkTimeouts,
   networkTimeoutsFromEnv,
-  regionFromArn,
   regionFromEnv,
   requestHandlerOptions,
   sdkClientConfig,
@@ -45,14 +44,6 @@ test('S3 is addressed path-style only at a local or IP endpoint, where bucket ho
   }
   assert.deepEqual(awsClientConfig({}, 's3'), {});
   assert.deepEqual(awsClientConfig({ AWS_ENDPOINT_URL: 'http://127.0.0.1:5000' }, 'batch'), {});
-});
-
-test('the region of a Lambda ARN in any partition; none for a bare name or another service', () => {
-  assert.equal(regionFromArn('arn:aws:lambda:eu-west-1:123456789012:function:f'), 'eu-west-1');
-  assert.equal(regionFromArn('arn:aws-cn:lambda:cn-north-1:123456789012:function:f:prod'), 'cn-north-1');
-  assert.equal(regionFromArn('arn:aws-us-gov:lambda:us-gov-west-1:123456789012:function:f'), 'us-gov-west-1');
-  assert.equal(regionFromArn('my-function'), undefined);
-  assert.equal(regionFromArn('arn:aws:s3:::bucket'), undefined);
 });
 
 test('AWS_REGION wins over AWS_DEFAULT_REGION; empty values count as unset', () => {

@@ -1,22 +1,20 @@
-// The job plan (lib/job-plan.ts), its SubmitJob input, the job definition per runtime, and the SUBMIT_RATE limiter.
+// The job plan (lib/job-plan.ts), its SubmitJob input (lib/job-wire.ts), the job definition per runtime, and the SUBMIT_RATE limiter.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { submitJobInput } from '../../functions/dispatcher/batch.js';
 import { readConfig } from '../../functions/dispatcher/config.js';
 import type { TargetFunction } from '../../functions/dispatcher/functions.js';
-import { chooseDefinition } from '../../functions/dispatcher/plan.js';
+import { chooseDefinition } from '../../functions/dispatcher/job-image.js';
 import { type Clock, createRateLimiter } from '../../functions/dispatcher/rate-limit.js';
 import {
-  arraySize,
-  itemRange,
   type JobPlan,
   parseJobPlan,
   RETRY_ON_EXIT,
   RUN_LAMBDA_ITEM_COUNT,
   RUN_LAMBDA_ITEMS_PER_JOB,
   RUN_LAMBDA_JOB_TIMEOUT,
-  recordUrlFor,
 } from '../../lib/job-plan.js';
+import { submitJobInput } from '../../lib/job-wire.js';
+import { recordUrlFor } from '../../lib/run-record.js';
 
 const ARN = 'arn:aws:lambda:us-east-1:123456789012:function:task';
 
@@ -80,19 +78,6 @@ test('an item set is one array job of ceil(n/k) children with the item count and
   assert.equal(one.arrayProperties, undefined);
   assert.equal(one.containerOverrides?.environment?.[0]?.value, '7');
   assert.deepEqual(submitJobInput(set(10_000, 1)).arrayProperties, { size: 10_000 });
-});
-
-test('children split the items as the runner reads them: [j*k, min(j*k+k, n))', () => {
-  assert.equal(arraySize(1000, 10), 100);
-  assert.equal(arraySize(1, 10), 1);
-  assert.deepEqual(itemRange(0, 10, 1000), { start: 0, end: 10 });
-  assert.deepEqual(itemRange(99, 10, 1000), { start: 990, end: 1000 });
-  assert.deepEqual(itemRange(100, 10, 1005), { start: 1000, end: 1005 });
-  const covered = Array.from({ length: arraySize(1005, 10) }, (_, j) => itemRange(j, 10, 1005));
-  assert.equal(
-    covered.reduce((n, r) => n + r.end - r.start, 0),
-    1005,
-  );
 });
 
 test('the run record sits beside the result (.json → .run.json); a set has its records under the out/ prefix', () => {

@@ -1,20 +1,20 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { jobNameFor, withStackPrefix } from '../../functions/dispatcher/batch.js';
-import { readConfig } from '../../functions/dispatcher/config.js';
+import { readConfig, withStackPrefix } from '../../functions/dispatcher/config.js';
 import {
   checkAllowed,
-  globToRegExp,
   ownAccountGlobs,
   ownAccountOf,
   qualifyFunction,
   type TargetFunction,
 } from '../../functions/dispatcher/functions.js';
 import { isSqsEvent } from '../../functions/dispatcher/handler.js';
-import { chooseImage } from '../../functions/dispatcher/image.js';
+import { chooseFlavour } from '../../functions/dispatcher/job-image.js';
+import { jobNameFor } from '../../functions/dispatcher/plan.js';
 import { ConfigError } from '../../lib/env.js';
 import { FunctionNotAllowedError, InvalidRequestError, reviveDispatchError } from '../../lib/errors.js';
-import { inlinePayloadUrl, payloadKey, payloadRef } from '../../lib/payload-store.js';
+import { globToRegExp } from '../../lib/glob.js';
+import { inlinePayloadUrl, payloadKey, payloadRef } from '../../lib/payload-keys.js';
 
 const ENV = { JOB_DEFINITION_LAMBDA: 'run-lambda', JOB_DEFINITION_GEOLAMBDA: 'run-geolambda' };
 const GEO = /gdal|geolambda|lambgeo/i;
@@ -162,19 +162,22 @@ test('CIRRUS_STACK prefixes bare names only, once', () => {
 test('image: request first, then the batch:image tag, then a GDAL layer, else lambda', () => {
   const geoLayer = 'arn:aws:lambda:us-west-2:552188055668:layer:geolambda:4';
   const tagged = fn({ tags: { 'batch:image': 'lambda' }, layerArns: [geoLayer] });
-  assert.deepEqual(chooseImage('geolambda', tagged, GEO), { image: 'geolambda', reason: 'request' });
-  assert.equal(chooseImage(undefined, tagged, GEO).image, 'lambda');
-  assert.match(chooseImage(undefined, tagged, GEO).reason, /tag batch:image=lambda/);
-  assert.deepEqual(chooseImage(undefined, fn({ layerArns: [geoLayer] }), GEO), {
+  assert.deepEqual(chooseFlavour('geolambda', tagged, GEO), { image: 'geolambda', reason: 'request' });
+  assert.equal(chooseFlavour(undefined, tagged, GEO).image, 'lambda');
+  assert.match(chooseFlavour(undefined, tagged, GEO).reason, /tag batch:image=lambda/);
+  assert.deepEqual(chooseFlavour(undefined, fn({ layerArns: [geoLayer] }), GEO), {
     image: 'geolambda',
     reason: `layer ${geoLayer}`,
   });
-  assert.deepEqual(chooseImage(undefined, fn({ layerArns: ['arn:…:layer:numpy:1'] }), GEO), {
+  assert.deepEqual(chooseFlavour(undefined, fn({ layerArns: ['arn:…:layer:numpy:1'] }), GEO), {
     image: 'lambda',
     reason: 'default',
   });
-  assert.equal(chooseImage(undefined, fn({ tags: { 'batch:image': 'GeoLambda' } }), GEO).image, 'geolambda');
-  assert.match(chooseImage(undefined, fn({ tags: { 'batch:image': 'rust' } }), GEO).reason, /not an image/);
+  assert.equal(
+    chooseFlavour(undefined, fn({ tags: { 'batch:image': 'GeoLambda' } }), GEO).image,
+    'geolambda',
+  );
+  assert.match(chooseFlavour(undefined, fn({ tags: { 'batch:image': 'rust' } }), GEO).reason, /not an image/);
 });
 
 test('globs: * spans anything, ? one character, dots and other regex characters are literal', () => {

@@ -2,17 +2,18 @@
 // two-container job definition (name, containers, rules, spec hash), its settings, and the SubmitJob overrides.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { submitJobInput } from '../../functions/dispatcher/batch.js';
-import { type ImageFunctionSettings, readImageFunctionSettings } from '../../functions/dispatcher/config.js';
+import { type ImageFunctionConfig, readImageFunctionConfig } from '../../functions/dispatcher/config.js';
 import {
   checkFunctionImage,
-  definitionName,
   ecrRepositoryArn,
   functionEnvironment,
+} from '../../functions/dispatcher/function-image.js';
+import {
+  definitionName,
   functionImageDefinition,
   READY_SCRIPT,
   SPEC_PARAMETER,
-} from '../../functions/dispatcher/function-image.js';
+} from '../../functions/dispatcher/function-image-definition.js';
 import type { FunctionImage, TargetFunction } from '../../functions/dispatcher/functions.js';
 import {
   EXTERNAL_RUNTIME_API,
@@ -22,6 +23,7 @@ import {
   RUN_LAMBDA_ITEM_COUNT,
   RUN_LAMBDA_JOB_TIMEOUT,
 } from '../../lib/job-plan.js';
+import { submitJobInput } from '../../lib/job-wire.js';
 
 const ARN = 'arn:aws:lambda:us-west-2:123456789012:function:tiler';
 const DIGEST = 'a'.repeat(64);
@@ -36,8 +38,8 @@ const SETTINGS_ENV = {
   IMAGE_DEFINITION_PREFIX: 'stk-fn',
   LOG_LEVEL: 'debug',
 };
-const settings = (over: Record<string, string> = {}): ImageFunctionSettings =>
-  readImageFunctionSettings({ ...SETTINGS_ENV, ...over }) as ImageFunctionSettings;
+const settings = (over: Record<string, string> = {}): ImageFunctionConfig =>
+  readImageFunctionConfig({ ...SETTINGS_ENV, ...over }) as ImageFunctionConfig;
 
 function image(over: Partial<FunctionImage> = {}): FunctionImage {
   return {
@@ -325,7 +327,7 @@ test('the spec hash is the same for the same definition and changes with anythin
 });
 
 test('image function settings: off without repositories; the roles and runner image are required; bad values are named', () => {
-  assert.equal(readImageFunctionSettings({}), undefined);
+  assert.equal(readImageFunctionConfig({}), undefined);
   const s = settings();
   assert.deepEqual(
     [s.platform, s.assignPublicIp, s.attempts, s.timeoutSeconds, s.vcpus, s.memory],
@@ -348,7 +350,7 @@ test('image function settings: off without repositories; the roles and runner im
   ];
   for (const [over, message] of bad)
     assert.throws(
-      () => readImageFunctionSettings({ ...SETTINGS_ENV, ...over }),
+      () => readImageFunctionConfig({ ...SETTINGS_ENV, ...over }),
       (err: Error) => err.name === 'ConfigError' && message.test(err.message),
       JSON.stringify(over),
     );

@@ -1,8 +1,9 @@
 // The Node helper's logic that needs no AWS: the request it builds, the guard, and the errors it raises itself.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { buildRequest } from '../../functions/helper/helper.js';
 import { createBatchHelper, deriveIdempotencyKey, MAX_INVOKE_BYTES } from '../../functions/helper/index.js';
+import { buildRequest } from '../../functions/helper/request.js';
+import { RUN_LAMBDA_JOB } from '../../lib/job-plan.js';
 import { IDEMPOTENCY_KEY, type JobOptions } from '../../lib/request.js';
 
 const ARN = 'arn:aws:lambda:us-east-1:123456789012:function:feeder';
@@ -34,9 +35,9 @@ test('isBatchJob follows AWS_BATCH_JOB_ID and RUN_LAMBDA_JOB=1, read at each cal
   env.AWS_BATCH_JOB_ID = '';
   assert.equal(helper.isBatchJob(), false);
   // The runner sets it for the function wherever it runs it (Kubernetes, a laptop), not only in Batch.
-  env.RUN_LAMBDA_JOB = '1';
+  env[RUN_LAMBDA_JOB] = '1';
   assert.equal(helper.isBatchJob(), true);
-  env.RUN_LAMBDA_JOB = '0';
+  env[RUN_LAMBDA_JOB] = '0';
   assert.equal(helper.isBatchJob(), false);
 });
 

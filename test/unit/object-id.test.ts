@@ -9,7 +9,13 @@ import {
   objectIdFor,
   RESERVED_ENDINGS,
 } from '../../lib/object-id.js';
-import { definitionLockKey, itemSetRef, payloadKey, payloadRef, recordKey } from '../../lib/payload-store.js';
+import {
+  definitionLockKey,
+  dispatchRecordKey,
+  itemSetRef,
+  payloadKey,
+  payloadRef,
+} from '../../lib/payload-keys.js';
 
 test('a plain key names its objects as it is; any other string is encoded as .sha256-<64 hex>', () => {
   for (const key of ['feed-2026-12-01-tile-42', 'a.b', 'x', '-lead', '4e3a9c1e-1f0b-4a8e-9e0f-0d6c1d2b3a4f'])
@@ -49,7 +55,7 @@ test('every key payload-store builds refuses a function name or id that is not o
       name: 'InvalidRequestError',
       message: /^idempotency_key: /,
     });
-    assert.throws(() => recordKey('batch/', 'task', id), { name: 'InvalidRequestError' });
+    assert.throws(() => dispatchRecordKey('batch/', 'task', id), { name: 'InvalidRequestError' });
     assert.throws(() => itemSetRef(place, 'task', id), { name: 'InvalidRequestError' });
     assert.throws(() => payloadRef(place, 'task', id), { name: 'InvalidRequestError' });
   }
@@ -61,7 +67,7 @@ test('every key payload-store builds refuses a function name or id that is not o
   assert.throws(() => definitionLockKey('batch/', 'task', '../stk-fn-task', 'abc'), TypeError);
   assert.throws(() => definitionLockKey('batch/', 'task', 'stk-fn-task', '../x'), TypeError);
   const enc = objectIdFor('../../escaped');
-  assert.equal(recordKey('batch/', 'task', enc), `batch/task/${enc}.dispatch.json`);
+  assert.equal(dispatchRecordKey('batch/', 'task', enc), `batch/task/${enc}.dispatch.json`);
   assert.equal(itemSetRef(place, 'task', enc).inPrefix, `batch/task/${enc}/in/`);
   assert.equal(
     definitionLockKey('batch/', 'task', 'stk-fn-task-0123456789ab', 'ab12'),

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { InvalidRequestError } from '../../lib/errors.js';
 import {
-  functionParts,
   MAX_PAYLOAD_DEPTH,
   nestsDeeperThan,
   parseRequest,
@@ -271,11 +270,4 @@ test('an SQS body that is not JSON is an InvalidRequestError naming body', () =>
     lambda_function: 'f',
     url: 's3://bkt/k.json',
   });
-});
-
-test('functionParts splits name and qualifier of names and ARNs', () => {
-  assert.deepEqual(functionParts(FN), { name: 'my-task' });
-  assert.deepEqual(functionParts(`${FN}:$LATEST`), { name: 'my-task', qualifier: '$LATEST' });
-  assert.deepEqual(functionParts('my-task:prod'), { name: 'my-task', qualifier: 'prod' });
-  assert.deepEqual(functionParts('123456789012:function:my-task:7'), { name: 'my-task', qualifier: '7' });
 });

@@ -5,6 +5,8 @@ import {
   isAnsweredRetryable,
   isThrottling,
   isTransient,
+  isUnanswered,
+  sendOrFind,
   withRetries,
 } from '../../lib/retry.js';
 
@@ -140,4 +142,119 @@ test('calls that must not be sent twice are retried only on an answer that may c
   assert.equal(answeredStatus(new Error('no metadata')), undefined);
   assert.equal(isThrottling(answered(400, 'ThrottlingException')), true);
   assert.equal(isThrottling(answered(400, 'ValidationException')), false);
+});
+
+test('withRetries takes its waits from delayMs and spends them with sleep; retryable sees the attempt', async () => {
+  const slept: number[] = [];
+  const seen: number[] = [];
+  await assert.rejects(
+    withRetries(
+      async () => {
+        throw answered(503);
+      },
+      {
+        attempts: 10,
+        baseDelayMs: 1,
+        retryable: (_e, attempt) => {
+          seen.push(attempt);
+          return attempt < 3;
+        },
+        delayMs: (attempt) => attempt * 100,
+        sleep: async (ms) => {
+          slept.push(ms);
+        },
+      },
+    ),
+    /Error/,
+  );
+  assert.deepEqual(seen, [1, 2, 3]);
+  assert.deepEqual(slept, [100, 200]);
+});
+
+const lost = () => Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+
+test('sendOrFind: a lost answer is looked up and what it made is the outcome; it is never sent again', async () => {
+  let sends = 0;
+  const outcome = await sendOrFind(
+    async () => {
+      sends++;
+      throw lost();
+    },
+    async () => 'job-1',
+  );
+  assert.deepEqual(outcome, { how: 'found', value: 'job-1' });
+  assert.equal(sends, 1);
+  assert.deepEqual(
+    await sendOrFind(
+      async () => 'job-2',
+      async () => 'never',
+    ),
+    { how: 'sent', value: 'job-2' },
+  );
+});
+
+test('sendOrFind: an answered refusal is thrown without a lookup; a lost answer that finds nothing is thrown as it was', async () => {
+  let lookups = 0;
+  const find = async () => {
+    lookups++;
+    return undefined;
+  };
+  await assert.rejects(
+    sendOrFind(async () => {
+      throw answered(400, 'ClientException');
+    }, find),
+    { name: 'ClientException' },
+  );
+  assert.equal(lookups, 0);
+  await assert.rejects(
+    sendOrFind(async () => {
+      throw lost();
+    }, find),
+    /socket hang up/,
+  );
+  assert.equal(lookups, 1);
+  // A failing lookup is as good as none: the send's own error is what the caller judges.
+  await assert.rejects(
+    sendOrFind(
+      async () => {
+        throw lost();
+      },
+      async () => {
+        throw new Error('ListJobs failed too');
+      },
+    ),
+    /socket hang up/,
+  );
+  // A caller may call more failures uncertain (a 5xx for a registration held under its lock).
+  let found = await sendOrFind(
+    async () => {
+      throw answered(503);
+    },
+    async () => 'def:1',
+    (e) => isUnanswered(e) || isAnsweredRetryable(e),
+  );
+  assert.deepEqual(found, { how: 'found', value: 'def:1' });
+  found = await sendOrFind(async () => 'def:2', find);
+  assert.equal(found.how, 'sent');
+});
+
+test('withRetries over sendOrFind: an answered 5xx is sent again, a lost answer never is', async () => {
+  const sent: string[] = [];
+  const answers = [answered(503), lost()];
+  await assert.rejects(
+    withRetries(
+      () =>
+        sendOrFind(
+          async () => {
+            const a = answers.shift()!;
+            sent.push(a.message);
+            throw a;
+          },
+          async () => undefined,
+        ),
+      { attempts: 5, baseDelayMs: 0, retryable: isAnsweredRetryable, sleep: async () => {} },
+    ),
+    /socket hang up/,
+  );
+  assert.deepEqual(sent, ['Error', 'socket hang up']);
 });

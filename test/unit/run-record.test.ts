@@ -3,8 +3,6 @@ import { test } from 'node:test';
 import {
   formatRunRecord,
   InvalidRunRecordError,
-  isItemSetUrl,
-  itemUrls,
   parseRunErrorJson,
   parseRunRecord,
   parseRunRecordJson,
@@ -19,19 +17,6 @@ test('the record of k_out.json is k_out.run.json; a name without .json gets .run
   assert.equal(recordUrlFor('s3://b/result'), 's3://b/result.run.json');
   // An item set's record URL is its prefix (what the dispatcher answers as record_url): one record per item there.
   assert.equal(recordUrlFor('s3://b/set/out/'), 's3://b/set/out/');
-});
-
-test('item i of a set has <out>/<i>.json, <out>/<i>.run.json and <out>/<i>.error.json', () => {
-  assert.ok(isItemSetUrl('s3://b/x/out/'));
-  assert.ok(!isItemSetUrl('s3://b/x/out.json'));
-  assert.deepEqual(itemUrls('s3://b/x/out/', 7), {
-    result: 's3://b/x/out/7.json',
-    record: 's3://b/x/out/7.run.json',
-    error: 's3://b/x/out/7.error.json',
-  });
-  assert.throws(() => itemUrls('s3://b/x/out.json', 0), TypeError);
-  assert.throws(() => itemUrls('s3://b/x/out/', -1), TypeError);
-  assert.throws(() => itemUrls('s3://b/x/out/', 1.5), TypeError);
 });
 
 test('a succeeded record parses with every field of the contract', () => {

@@ -115,25 +115,34 @@ def image_for_definition(definition):
     return None
 
 
-# Lambda's FunctionName forms: name, name:qualifier, 123456789012:function:name, or a full ARN.
+# Lambda's FunctionName forms (lib/lambda-arn.ts): name, name:qualifier, 123456789012:function:name, or a full ARN;
+# a name of 1-64 characters, an alias of 1-128, the whole reference at most 170.
 _FUNCTION = re.compile(
-    r"^(?:arn:aws[a-zA-Z-]*:lambda:)?(?:[a-z]{2}(?:-gov)?-[a-z]+-\d:)?(?:\d{12}:)?(?:function:)?"
-    r"([a-zA-Z0-9_-]{1,64})(?::(?:\$LATEST|[a-zA-Z0-9_-]{1,128}))?$"
+    r"^(?:arn:aws[a-zA-Z-]*:lambda:)?(?:[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d:)?(?:\d{12}:)?(?:function:)?"
+    r"([a-zA-Z0-9_-]{1,64})(?::(?:\$LATEST|[a-zA-Z0-9_-]{1,128}))?\Z"
 )
+_MAX_FUNCTION_REF_LENGTH = 170
+_ARN_REGION = re.compile(r"^arn:aws[a-zA-Z-]*:lambda:([a-z0-9-]+):")
 
 
 def _function_name(arn):
-    m = _FUNCTION.match(arn)
+    m = _FUNCTION.match(arn) if len(arn) <= _MAX_FUNCTION_REF_LENGTH else None
     if not m:
         raise ValueError(f"not a Lambda function name or ARN: {arn!r}")
     return m.group(1)
 
 
+def _region_of(arn):
+    """The region of a Lambda ARN, or None for a bare name."""
+    m = _ARN_REGION.match(arn)
+    return m.group(1) if m else None
+
+
 # What may name a dispatch's objects as it is (lib/object-id.ts): one path segment, never ``.`` or ``..``, and no
 # ending of another object's name (``k.dispatch`` would write over the idempotency record of ``k``).
-_IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}$")
+_IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}\Z")
 _RESERVED_ENDINGS = ("_out", "_out.run", ".dispatch", ".jobdef")
-_FUNCTION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_FUNCTION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}\Z")
 
 
 def _check_key(key):
@@ -388,8 +397,7 @@ def _submit(body, arn, queue, definition, name, vcpus, memory, options, dispatch
             request["url"] = _store_payload(s3, bucket, prefix, arn, payload_body, object_id)
         data = _json(request).encode("utf-8")
     # A dispatcher given as an ARN may live in another region than the feeder.
-    arn_region = re.match(r"^arn:aws[\w-]*:lambda:([a-z0-9-]+):", target)
-    client = lambda_client or _client("lambda", env, arn_region.group(1) if arn_region else None)
+    client = lambda_client or _client("lambda", env, _region_of(target))
     logger.debug("asking dispatcher %s to run %s as a Batch job", target, arn)
     resp = client.invoke(FunctionName=target, InvocationType="RequestResponse", Payload=data)
     raw = resp["Payload"].read()

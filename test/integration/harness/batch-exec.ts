@@ -18,7 +18,7 @@ import {
   type JobDetail,
   type KeyValuePair,
 } from '@aws-sdk/client-batch';
-import { RUNNER_NODE } from '../../../functions/dispatcher/function-image.js';
+import { RUNNER_NODE } from '../../../functions/dispatcher/function-image-definition.js';
 import { EXTERNAL_RUNTIME_API, RUNNER_CONTAINER } from '../../../lib/job-plan.js';
 import { envFromPairs, mergeParameters, nameFromArn, substituteRefs } from './batch-refs.js';
 import { type ContainerResult, type ContainerSpec, runTask } from './batch-task.js';

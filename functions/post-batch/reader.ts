@@ -1,4 +1,5 @@
-// The S3 reads post-batch makes: one object as text (absent → undefined), and the names under an item set's prefix.
+// How post-batch reads what a job left: one object's bytes (absent → undefined, too large → its size alone), and the
+// names under an item set's output prefix.
 import type { Readable } from 'node:stream';
 import {
   GetObjectCommand,
@@ -11,7 +12,7 @@ import { InvalidJobError, ReadError } from './errors.js';
 
 export type Fetched = { body: Buffer } | { tooLarge: true; bytes: number };
 
-export interface ObjectStore {
+export interface OutputReader {
   /** The object's bytes; undefined when there is none; `tooLarge` (body not read) when over `maxBytes`. */
   get(url: string, maxBytes: number): Promise<Fetched | undefined>;
   /** Names of the objects under the prefix `url`, relative to it. */
@@ -31,7 +32,7 @@ export function location(url: string, what: string): S3Location {
 // Without s3:ListBucket a missing key answers 403, not 404: the template grants it (docs/step-functions.md).
 const ABSENT = new Set(['NoSuchKey', 'NotFound']);
 
-export function s3Store(s3: S3Client): ObjectStore {
+export function s3Reader(s3: S3Client): OutputReader {
   return {
     async get(url, maxBytes) {
       const { bucket, key } = location(url, 'the object');
