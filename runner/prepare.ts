@@ -5,7 +5,7 @@ import { loadAws } from './aws-module.js';
 import type { FunctionIdentity, PreparedFunction } from './function.js';
 import { prepareLocalFunction } from './local.js';
 import type { RunOptions } from './options.js';
-import type { RunDeps } from './run.js';
+import type { RunDeps } from './run-deps.js';
 import { prepareCompatShim } from './runtime/compat.js';
 import { functionEnvironment } from './runtime/env.js';
 import { checkImageRuntime } from './runtime/image-runtime.js';

@@ -13,10 +13,11 @@ import { type Prepared, prepareFunction, runtimeFor } from './prepare.js';
 import { buildRecord, type RunFacts, recordUrlOf } from './record/build.js';
 import { parseRecordUrl, recordPlace } from './record/place.js';
 import { type RecordPlace, writeRecord } from './record/write.js';
-import { abortable, asStopped, type RunDeps, type RunResult, settledWithin } from './run.js';
+import type { RunDeps, RunResult } from './run-deps.js';
 import { invocationHeaders } from './runtime/invocation-headers.js';
 import { listenRuntimeApi, type Serving, serveOn } from './runtime/invoke.js';
 import type { RuntimeApi } from './runtime-api/server.js';
+import { abortable, asStopped, settledWithin } from './stop.js';
 
 /** How long a stopped run waits for the aborted preparation to clean up after itself. */
 const PREPARE_STOP_GRACE_MS = 2000;

@@ -6,10 +6,10 @@ import type { RunOptions } from '../options.js';
 import { openDigested } from '../payload/digest.js';
 import { prepareResultSlot, type SlotDeps } from '../payload/target.js';
 import { type RunFacts, recordUrlOf } from '../record/build.js';
-import { asStopped } from '../run.js';
 import { type JobClock, jobOverMessage } from '../runtime/deadline.js';
 import type { InvocationHeaders } from '../runtime/invocation-headers.js';
 import type { Session } from '../runtime/session.js';
+import { asStopped, stoppedBy } from '../stop.js';
 import { type FetchDeps, type Fetched, fetchItem } from './fetch.js';
 import type { Item } from './plan.js';
 import { type ItemEnd, type ItemWriteDeps, writeFailedItem, writeSucceededItem } from './write-item.js';
@@ -33,7 +33,7 @@ export function endsTheChild(err: unknown): boolean {
 
 /** What ends the child before its next item: a stop signal, or the job's time spent (that item is left unwritten). */
 function stopBefore(signal: AbortSignal | undefined, job: JobClock | undefined, now: number): unknown {
-  if (signal?.aborted) return new StoppedBySignalError((signal.reason as NodeJS.Signals) ?? 'SIGTERM');
+  if (signal?.aborted) return stoppedBy(signal);
   if (job && now >= job.endMs) return new JobTimeoutError(jobOverMessage(job, false));
   return undefined;
 }

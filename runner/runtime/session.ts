@@ -3,9 +3,10 @@
 // payload's failure. One session serves a single run's one invocation, or an item set's invocations one by one.
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { FunctionError, JobTimeoutError, StoppedBySignalError, TimeoutError } from '../errors.js';
+import { FunctionError, JobTimeoutError, TimeoutError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { RuntimeApi, StoredResult } from '../runtime-api/server.js';
+import { stoppedBy, stopSignal } from '../stop.js';
 import { invocationDeadline, type JobClock, jobOverMessage } from './deadline.js';
 import { type RuntimeHost, RuntimeLossType } from './host.js';
 import type { InvocationHeaders } from './invocation-headers.js';
@@ -179,8 +180,7 @@ export function openSession(input: SessionInput): Session {
         );
       }
       const onAbort = () => {
-        const sig = signalOf(input.signal);
-        void host.stop(sig).then(() => reject(new StoppedBySignalError(sig)));
+        void host.stop(stopSignal(input.signal)).then(() => reject(stoppedBy(input.signal)));
       };
       if (input.signal?.aborted) onAbort();
       else input.signal?.addEventListener('abort', onAbort, { once: true });
@@ -202,7 +202,7 @@ export function openSession(input: SessionInput): Session {
   }
 
   async function serve(offer: Offer): Promise<Served> {
-    if (input.signal?.aborted) throw new StoppedBySignalError(signalOf(input.signal));
+    if (input.signal?.aborted) throw stoppedBy(input.signal);
     try {
       return await serveOnce(offer);
     } catch (err) {
@@ -219,8 +219,4 @@ export function openSession(input: SessionInput): Session {
   }
 
   return { serve, lastRequestId: () => requestId, initializedAt: () => servedBy ?? initialized };
-}
-
-function signalOf(signal: AbortSignal | undefined): NodeJS.Signals {
-  return (signal?.reason as NodeJS.Signals) ?? 'SIGTERM';
 }
