@@ -1,17 +1,16 @@
 // Prepares a deployed Lambda function to run here: GetFunction, verified code and layer downloads, cache, /opt.
-import { GetFunctionCommand, type GetFunctionCommandOutput, type LambdaClient } from '@aws-sdk/client-lambda';
-import { type NetworkTimeouts, regionFromArn, regionFromEnv } from '../../lib/aws-config.js';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
+import { type NetworkTimeouts, regionFromEnv } from '../../lib/aws-config.js';
 import type { Env } from '../../lib/env.js';
 import { FunctionPrepareError, UnsupportedFunctionError, UsageError } from '../errors.js';
 import type { FunctionIdentity, PreparedFunction } from '../function.js';
 import type { Logger } from '../log.js';
-import { describeAwsError } from './aws-errors.js';
 import { lambdaClient } from './clients.js';
-import { describedFunction, loggingOf, sha256Hex } from './described.js';
 import { downloadVerified } from './download.js';
-import { type FunctionRef, hostArchitecture, parseFunctionRef, unqualifiedArn } from './function-ref.js';
-import { materializeLayers, overlayLayers } from './layers.js';
-import { changedNote, materialize, openStore, sharedExtractor } from './store.js';
+import { hostArchitecture, parseFunctionRef } from './function-ref.js';
+import { type DescribedFunction, describeFunction, getFunction, sha256Hex } from './get-function.js';
+import { layerContent, materializeLayers, overlayLayers, parseLayerArn } from './layers.js';
+import { changedNote, materialize, openStore, type Store, sharedExtractor } from './store.js';
 
 export interface RemoteFunctionOptions {
   cacheDir: string;
@@ -49,69 +48,106 @@ export async function prepareRemoteFunction(
     throw new UsageError(`no AWS region for ${ref}: set AWS_REGION or give the function as an ARN`);
   }
   const lambda = lambdaClient(opts.env, region, opts.timeouts);
-  const fn = await getFunction(lambda, target, ref);
+  const answer = await getFunction(lambda, target, ref);
   log.debug(`GetFunction answered for ${ref}`);
-  const config = fn.Configuration ?? {};
-  const name = config.FunctionName ?? target.functionName;
-  const functionArn = unqualifiedArn(config.FunctionArn ?? target.functionName);
-  opts.onDescribed?.({
-    arn: target.qualifier ? `${functionArn}:${target.qualifier}` : functionArn,
-    version: config.Version ?? '$LATEST',
-    runtime: config.Runtime ?? '',
-    handler: config.Handler ?? '',
-    codeSha256: config.CodeSha256 ? sha256Hex(config.CodeSha256) : '',
-  });
-  refuseUnsupported(name, config);
-  reportConcurrency(name, config, log);
-  if (opts.describeOnly) return describedFunction(fn, target, region, lambda);
-  if (config.PackageType === 'Image') {
-    const image = fn.Code?.ImageUri ? ` (${fn.Code.ImageUri})` : '';
+  const described = describeFunction(answer, target, region);
+  opts.onDescribed?.(described.identity);
+  refuseUnsupported(described);
+  reportConcurrency(described, log);
+  if (opts.describeOnly) return describedOnly(described, lambda);
+  const name = described.basics.functionName;
+  const { location, sha256Base64 } = described.code;
+  if (described.image) {
+    const image = described.code.imageUri ? ` (${described.code.imageUri})` : '';
     throw new FunctionPrepareError(
       `${name} is a container image function${image}: it runs in its own image, as the job of two containers the dispatcher submits for it (that image beside run-lambda --external-runtime); this runner cannot start it by itself`,
     );
   }
-  const arch = config.Architectures?.[0] ?? 'x86_64';
-  if (arch !== hostArchitecture()) {
+  if (described.architecture !== hostArchitecture()) {
     log.warn(
-      `${name} is built for ${arch} but this machine is ${hostArchitecture()}; native code may fail to load`,
+      `${name} is built for ${described.architecture} but this machine is ${hostArchitecture()}; native code may fail to load`,
     );
   }
-  const codeSha = config.CodeSha256;
-  if (!fn.Code?.Location || !codeSha || !config.Handler || !config.Runtime) {
+  if (!location || !sha256Base64 || !described.basics.handler || !described.basics.runtime) {
     throw new FunctionPrepareError(
       `GetFunction for ${name} returned no code location, checksum, handler or runtime`,
     );
   }
+  const refreshUrl = async () => (await getFunction(lambda, target, ref)).Code?.Location ?? location;
+  return downloadFunction(described, { location, sha256Base64, refreshUrl }, lambda, opts);
+}
+
+/** Durable functions checkpoint and replay through Lambda's durable execution service: not there in Batch. */
+function refuseUnsupported(described: DescribedFunction): void {
+  if (described.durable) {
+    throw new UnsupportedFunctionError(
+      `${described.basics.functionName} is a durable function (DurableConfig): its steps checkpoint and replay through Lambda's durable execution service, which a Batch job has no part in; invoke it in Lambda`,
+    );
+  }
+}
+
+/** Lambda Managed Instances may run several invocations in one environment; the runner runs one at a time. */
+function reportConcurrency(described: DescribedFunction, log: Logger): void {
+  const mi = described.managedInstances;
+  if (!mi) return;
+  const n = mi.maxConcurrency;
+  const many = n !== undefined && n > 1 ? ` with up to ${n} concurrent invocations per environment` : '';
+  log.info(
+    `${described.basics.functionName} runs on Lambda Managed Instances${many}; here it serves one invocation at a time, and AWS_LAMBDA_MAX_CONCURRENCY is not set`,
+  );
+}
+
+/**
+ * A deployed function known by its configuration alone (--external-runtime): what its runtime, started elsewhere,
+ * is invoked as, and what the run record says ran. Nothing is downloaded; a container image function is one of these.
+ */
+async function describedOnly(described: DescribedFunction, lambda: LambdaClient): Promise<RemoteFunction> {
+  const name = described.basics.functionName;
+  const layers = await Promise.all(
+    described.layerArns.map(async (arn) => {
+      const content = await layerContent(lambda, parseLayerArn(arn), name);
+      return { arn, codeSha256: sha256Hex(content.sha256) };
+    }),
+  );
+  const uri = described.code.imageUri;
+  return {
+    ...described.basics,
+    // The code is in the runtime's own container; nothing of it is here, nor its environment.
+    taskRoot: '',
+    optDir: '',
+    environment: {},
+    deployed: {
+      codeSha256: described.identity.codeSha256,
+      layers,
+      ...(uri ? { image: { uri, digest: described.code.imageDigest } } : {}),
+    },
+    cleanup: async () => {},
+  };
+}
+
+/** A zip function's code, as GetFunction gave it, and how to ask for a fresh URL once the first expired. */
+interface ZipCode {
+  location: string;
+  sha256Base64: string;
+  refreshUrl: () => Promise<string>;
+}
+
+/** Downloads (or finds in the cache) the code and the layers side by side, then lays the layers over the opt dir. */
+async function downloadFunction(
+  described: DescribedFunction,
+  code: ZipCode,
+  lambda: LambdaClient,
+  opts: RemoteFunctionOptions,
+): Promise<RemoteFunction> {
+  const { log } = opts;
+  const name = described.basics.functionName;
   const store = await openStore(opts.cacheDir, opts.useCache);
   try {
-    const codeLocation = fn.Code.Location;
-    const layerArns = (config.Layers ?? []).flatMap((l) => (l.Arn ? [l.Arn] : []));
-    const [code, layers] = await allOrNothing(opts.signal, (signal) => {
+    const [codeDir, layers] = await allOrNothing(opts.signal, (signal) => {
       const extract = sharedExtractor();
       return [
-        materialize(
-          store,
-          'code',
-          codeSha,
-          (zipPath) =>
-            downloadVerified(codeLocation, zipPath, {
-              label: `code of ${name}`,
-              sha256Base64: codeSha,
-              ...(config.CodeSize ? { expectedSize: config.CodeSize } : {}),
-              ...(opts.timeouts ? { timeouts: opts.timeouts } : {}),
-              refreshUrl: async () => (await getFunction(lambda, target, ref)).Code?.Location ?? codeLocation,
-              log,
-              signal,
-            }),
-          extract,
-          {
-            signal,
-            label: `code of ${name}`,
-            onWait: (holder) => log.info(`waiting for ${holder}, which is downloading the code of ${name}`),
-            onChanged: (why) => log.warn(changedNote(`code of ${name}`, why)),
-          },
-        ),
-        materializeLayers(layerArns, {
+        materializeCode(store, described, code, { extract, log, signal, timeouts: opts.timeouts }),
+        materializeLayers(described.layerArns, {
           lambda,
           store,
           functionName: name,
@@ -123,7 +159,7 @@ export async function prepareRemoteFunction(
       ] as const;
     });
     log.debug(`${name}: code and layers in place`);
-    const fetched = [code, ...layers].filter((m) => m.downloaded).length;
+    const fetched = [codeDir, ...layers].filter((m) => m.downloaded).length;
     log.debug(`${name}: ${fetched} of ${1 + layers.length} archives downloaded, the rest from ${store.dir}`);
     const overlay = await overlayLayers(
       layers.map((l) => l.dir),
@@ -132,21 +168,12 @@ export async function prepareRemoteFunction(
     );
     log.debug(`${name}: layers copied into ${opts.optDir}`);
     return {
-      taskRoot: code.dir,
+      ...described.basics,
+      taskRoot: codeDir.dir,
       optDir: opts.optDir,
-      handler: config.Handler,
-      runtime: config.Runtime,
-      functionName: name,
-      functionVersion: config.Version ?? '$LATEST',
-      invokedFunctionArn: target.qualifier ? `${functionArn}:${target.qualifier}` : functionArn,
-      memorySizeMb: config.MemorySize ?? 128,
-      ...(config.Timeout ? { timeoutSeconds: config.Timeout } : {}),
-      environment: { ...(config.Environment?.Variables ?? {}) },
-      region: regionFromArn(functionArn) ?? region,
-      ...(config.LoggingConfig ? { logging: loggingOf(config.LoggingConfig) } : {}),
-      tenantIsolation: config.TenancyConfig?.TenantIsolationMode === 'PER_TENANT',
+      environment: described.environment,
       deployed: {
-        codeSha256: sha256Hex(codeSha),
+        codeSha256: sha256Hex(code.sha256Base64),
         layers: layers.map((l) => ({ arn: l.arn, codeSha256: sha256Hex(l.sha256) })),
       },
       cleanup: async () => {
@@ -160,25 +187,41 @@ export async function prepareRemoteFunction(
   }
 }
 
-type Configuration = NonNullable<GetFunctionCommandOutput['Configuration']>;
-
-/** Durable functions checkpoint and replay through Lambda's durable execution service: not there in Batch. */
-function refuseUnsupported(name: string, config: Configuration): void {
-  if (config.DurableConfig) {
-    throw new UnsupportedFunctionError(
-      `${name} is a durable function (DurableConfig): its steps checkpoint and replay through Lambda's durable execution service, which a Batch job has no part in; invoke it in Lambda`,
-    );
-  }
-}
-
-/** Lambda Managed Instances may run several invocations in one environment; the runner runs one at a time. */
-function reportConcurrency(name: string, config: Configuration, log: Logger): void {
-  const mi = config.CapacityProviderConfig?.LambdaManagedInstancesCapacityProviderConfig;
-  if (!mi) return;
-  const n = mi.PerExecutionEnvironmentMaxConcurrency;
-  const many = n !== undefined && n > 1 ? ` with up to ${n} concurrent invocations per environment` : '';
-  log.info(
-    `${name} runs on Lambda Managed Instances${many}; here it serves one invocation at a time, and AWS_LAMBDA_MAX_CONCURRENCY is not set`,
+/** The function's code folder in the store: from the cache, or downloaded, verified and extracted. */
+function materializeCode(
+  store: Store,
+  described: DescribedFunction,
+  code: ZipCode,
+  how: {
+    extract: ReturnType<typeof sharedExtractor>;
+    log: Logger;
+    signal: AbortSignal;
+    timeouts: NetworkTimeouts | undefined;
+  },
+) {
+  const { log, signal } = how;
+  const label = `code of ${described.basics.functionName}`;
+  return materialize(
+    store,
+    'code',
+    code.sha256Base64,
+    (zipPath) =>
+      downloadVerified(code.location, zipPath, {
+        label,
+        sha256Base64: code.sha256Base64,
+        ...(described.code.size ? { expectedSize: described.code.size } : {}),
+        ...(how.timeouts ? { timeouts: how.timeouts } : {}),
+        refreshUrl: code.refreshUrl,
+        log,
+        signal,
+      }),
+    how.extract,
+    {
+      signal,
+      label,
+      onWait: (holder) => log.info(`waiting for ${holder}, which is downloading the ${label}`),
+      onChanged: (why) => log.warn(changedNote(label, why)),
+    },
   );
 }
 
@@ -202,26 +245,5 @@ async function allOrNothing<A, B>(
     throw err;
   } finally {
     outer?.removeEventListener('abort', forward);
-  }
-}
-
-export async function getFunction(
-  lambda: LambdaClient,
-  target: FunctionRef,
-  ref: string,
-): Promise<GetFunctionCommandOutput> {
-  try {
-    return await lambda.send(
-      new GetFunctionCommand({
-        FunctionName: target.functionName,
-        ...(target.qualifier ? { Qualifier: target.qualifier } : {}),
-      }),
-    );
-  } catch (err) {
-    throw describeAwsError(err, {
-      what: `function ${ref}`,
-      permission: 'lambda:GetFunction',
-      notFound: 'function',
-    });
   }
 }
