@@ -9,8 +9,7 @@ import type { RunDeps } from './run-deps.js';
 import { prepareCompatShim } from './runtime/compat.js';
 import { functionEnvironment } from './runtime/env.js';
 import { checkImageRuntime } from './runtime/image-runtime.js';
-import type { RuntimeSource } from './runtime/invoke.js';
-import { selectRuntime } from './runtime/select.js';
+import { type RuntimeSource, selectRuntime } from './runtime/select.js';
 
 export type Prepared = PreparedFunction & { cleanup?(): Promise<void> };
 

@@ -8,6 +8,11 @@ import { ClientKind, clientPath } from './clients.js';
 import { baseImageFor, familyOf, RuntimeFamily, unknownRuntime } from './families.js';
 import { resolvePython } from './python.js';
 
+/** Which runtime is served: one the runner starts, or one started elsewhere that connects to `host:port`. */
+export type RuntimeSource =
+  | { kind: 'spawned'; command: RuntimeCommand }
+  | { kind: 'external'; host: string; port: number; initTimeoutSeconds: number };
+
 export interface RuntimeCommand {
   /** Human name for logs: "bootstrap in the task root", "the image's runtime client", … */
   label: string;
