@@ -16,8 +16,8 @@ export interface RunDeps {
   spawn: SpawnFn;
   /** Aborted with the signal name (e.g. 'SIGTERM') as its reason. */
   signal?: AbortSignal;
-  /** The Lambda base images' runtime folder (default /var/runtime). */
-  imageRuntimeDir?: string;
+  /** Where the Lambda base images keep their official runtime client (default /var/runtime). */
+  officialClientDir?: string;
   /** Epoch milliseconds (run records' timings, deadlines). */
   now?: () => number;
   /** Who writes the run records (set by `run`). */

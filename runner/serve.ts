@@ -9,17 +9,17 @@ import { join } from 'node:path';
 import { type NetworkTimeouts, networkTimeouts } from '../lib/aws-config.js';
 import { RuntimeNotAvailableError } from './errors.js';
 import type { PreparedFunction } from './function.js';
-import { isLocalRef } from './local.js';
+import { isLocalRef } from './local-function.js';
 import type { Logger } from './log.js';
 import type { RunOptions } from './options.js';
-import { prepareFunction, runtimeFor } from './prepare.js';
+import { applyRunOptions, prepareFunction } from './prepare.js';
 import type { RunFacts } from './record/build.js';
 import type { RunDeps } from './run-deps.js';
 import { externalRuntime } from './runtime/external.js';
 import { type InvocationHeaders, invocationHeaders } from './runtime/invocation-headers.js';
-import type { RuntimeSource } from './runtime/select.js';
 import { openSession, type Session } from './runtime/session.js';
 import { superviseRuntime } from './runtime/supervisor.js';
+import { chooseRuntime, type RuntimeSource } from './runtime/which-runtime.js';
 import { type RuntimeApi, startRuntimeApi } from './runtime-api/server.js';
 import { abortable, settledWithin } from './stop.js';
 
@@ -94,7 +94,16 @@ export async function openServing(opts: RunOptions, deps: RunDeps): Promise<Serv
       const fn = await abortable(prepared, signal);
       facts.fn = fn;
       const headers = invocationHeaders(fn, opts);
-      const source = await runtimeFor(fn, opts, deps, workDir, local);
+      await applyRunOptions(fn, opts, deps, workDir, local);
+      const source = await chooseRuntime(fn, {
+        ...(opts.externalRuntime ? { external: opts.externalRuntime } : {}),
+        env: deps.env,
+        officialClientDir: deps.officialClientDir,
+        // Written anew for each run, in its own folder: a client in a shared place could have been rewritten by
+        // an earlier function (as root, modes do not stop it), and writing ~10 KB costs less than checking it.
+        clientDirs: [workDir],
+        log,
+      });
       facts.prepared = now();
       api ??= await listenRuntimeApi(undefined, log);
       runtime = serveRuntime(api, fn, source, { opts, deps, retryUntaken: how.retryUntaken ?? false });
@@ -150,7 +159,6 @@ function serveRuntime(
           command: source.command,
           runtimeApi: api.address,
           env: deps.env,
-          compat: opts.compat,
           spawn: deps.spawn,
           log,
           memoryEvents: opts.memoryEvents,

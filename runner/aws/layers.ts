@@ -1,4 +1,4 @@
-// A function's layers: GetLayerVersion for each, verified download into the store, then overlay into the opt dir.
+// A function's layers: GetLayerVersion for each, verified download into the cache, then overlay into the opt dir.
 import { GetLayerVersionCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import type { NetworkTimeouts } from '../../lib/aws-config.js';
 import type { ExtractResult } from '../archive/extract.js';
@@ -6,8 +6,8 @@ import { FunctionPrepareError, RunnerError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { applyLayers, type Overlay } from '../opt/overlay.js';
 import { describeAwsError } from './aws-errors.js';
+import { type CodeCache, changedNote, type Materialized, materialize } from './code-cache.js';
 import { downloadVerified } from './download.js';
-import { changedNote, type Materialized, materialize, type Store } from './store.js';
 
 export interface LayerRef {
   arn: string;
@@ -46,7 +46,7 @@ export function materializeLayers(
   layerArns: string[],
   opts: {
     lambda: LambdaClient;
-    store: Store;
+    cache: CodeCache;
     functionName: string;
     extract: (zipPath: string, dir: string) => Promise<ExtractResult>;
     log: Logger;
@@ -55,7 +55,7 @@ export function materializeLayers(
   },
 ): Promise<(Materialized & { arn: string; sha256: string })[]> {
   // One layer failing stops the others, and the answer waits until every one has stopped: nothing may still
-  // be writing into the store (a temp zip, a lock) when the caller cleans up or the process exits.
+  // be writing into the cache (a temp zip, a lock) when the caller cleans up or the process exits.
   const controller = new AbortController();
   const forward = () => controller.abort(opts.signal?.reason);
   if (opts.signal?.aborted) forward();
@@ -66,7 +66,7 @@ export function materializeLayers(
     const content = await layerContent(opts.lambda, layer, opts.functionName);
     const label = `layer ${layer.layerName.split(':').pop()}:${layer.version}`;
     const placed = await materialize(
-      opts.store,
+      opts.cache,
       'layer',
       content.sha256,
       (zipPath) =>

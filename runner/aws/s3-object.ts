@@ -1,8 +1,8 @@
 // Small S3 objects beside the results: a run record or an item's error part in one PutObject, and whether an item's
 // result is already there (a retried child of an array job skips those items).
 import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { s3Client } from './clients.js';
 import { locate, payloadError, type S3IOOptions } from './s3-payload.js';
+import { s3Client } from './sdk-clients.js';
 
 /** Writes `body` (JSON) to `url` in one PutObject; the SDK resends a buffered body on transient failures itself. */
 export async function putS3Object(url: string, body: string, opts: S3IOOptions, what: string): Promise<void> {

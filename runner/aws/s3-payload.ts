@@ -13,8 +13,8 @@ import { isTransient, withRetries } from '../../lib/retry.js';
 import { parseS3Url, type S3Location } from '../../lib/s3-url.js';
 import { PayloadAccessError, PayloadIOError, type RunnerError, UsageError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { s3Client } from './clients.js';
 import { WRITE_BUFFER } from './download.js';
+import { s3Client } from './sdk-clients.js';
 
 /**
  * Results up to this size go in one PutObject; larger ones as a multipart upload. One request is what curl

@@ -12,8 +12,8 @@ import { openServing } from '../serve.js';
 import { asStopped } from '../stop.js';
 import { type FetchDeps, itemFinished } from './fetch.js';
 import { type Item, planItems } from './plan.js';
+import { type ItemEnd, type ItemWriteDeps, writeFailedItem } from './results.js';
 import { serveItems } from './serve-items.js';
-import { type ItemEnd, type ItemWriteDeps, writeFailedItem } from './write-item.js';
 
 export async function runItemSet(opts: RunOptions, set: ItemSetOptions, deps: RunDeps): Promise<RunResult> {
   const { log, env, signal } = deps;

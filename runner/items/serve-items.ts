@@ -12,7 +12,7 @@ import type { Session } from '../runtime/session.js';
 import { asStopped, stoppedBy } from '../stop.js';
 import { type FetchDeps, type Fetched, fetchItem } from './fetch.js';
 import type { Item } from './plan.js';
-import { type ItemEnd, type ItemWriteDeps, writeFailedItem, writeSucceededItem } from './write-item.js';
+import { type ItemEnd, type ItemWriteDeps, writeFailedItem, writeSucceededItem } from './results.js';
 
 /**
  * Payloads fetched ahead of the item being run, and finished items whose writes may still be under way: on S3, each

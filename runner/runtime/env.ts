@@ -6,7 +6,6 @@ import { FALLBACK_REGION, regionFromEnv } from '../../lib/aws-config.js';
 import type { Env } from '../../lib/env.js';
 import { FunctionPrepareError } from '../errors.js';
 import type { PreparedFunction } from '../function.js';
-import type { Compat } from '../options.js';
 
 export interface RuntimeEnvInput {
   fn: PreparedFunction;
@@ -14,7 +13,6 @@ export interface RuntimeEnvInput {
   base: Env;
   runtimeApi: string;
   runtimeDir: string;
-  compat?: Compat;
   now?: () => Date;
   /** A value unique to this run, put in every runtime process's environment (RUN_MARK) to find them all. */
   runMark?: string;

@@ -2,7 +2,6 @@
 // against the function: Lambda refuses an invocation of a tenant-isolated function that names no tenant.
 import { UsageError } from '../errors.js';
 import type { PreparedFunction } from '../function.js';
-import type { RunOptions } from '../options.js';
 
 export interface InvocationHeaders {
   tenantId?: string;
@@ -10,10 +9,8 @@ export interface InvocationHeaders {
   cognitoIdentity?: string;
 }
 
-export function invocationHeaders(
-  fn: PreparedFunction,
-  opts: Pick<RunOptions, 'tenantId' | 'clientContext' | 'cognitoIdentity'>,
-): InvocationHeaders {
+/** The headers the run asked for (its --tenant-id, --client-context, --cognito-identity), checked against `fn`. */
+export function invocationHeaders(fn: PreparedFunction, opts: InvocationHeaders): InvocationHeaders {
   if (fn.tenantIsolation === true && opts.tenantId === undefined) {
     throw new UsageError(
       `${fn.functionName} isolates tenants (TenancyConfig PER_TENANT): name the tenant with --tenant-id or RUN_LAMBDA_TENANT_ID`,

@@ -5,7 +5,6 @@ import type { Env } from '../../lib/env.js';
 import { RuntimeNotAvailableError } from '../errors.js';
 import type { PreparedFunction } from '../function.js';
 import type { Logger } from '../log.js';
-import type { Compat } from '../options.js';
 import { RUN_MARK, runtimeEnv } from './env.js';
 import { type RuntimeHost, type RuntimeLoss, RuntimeLossType } from './host.js';
 import { type OomCount, oomCounter } from './oom.js';
@@ -16,7 +15,7 @@ import {
   type SpawnFn,
   startRuntime,
 } from './process.js';
-import type { RuntimeCommand } from './select.js';
+import type { RuntimeCommand } from './which-runtime.js';
 
 /** How long a runtime gets to exit after a forwarded SIGTERM/SIGINT before its group is killed. */
 export const STOP_GRACE_MS = 2000;
@@ -27,7 +26,6 @@ export interface SupervisorInput {
   /** AWS_LAMBDA_RUNTIME_API: the address the Runtime API listens on. */
   runtimeApi: string;
   env: Env;
-  compat?: Compat;
   spawn: SpawnFn;
   log: Logger;
   stopGraceMs?: number;
@@ -67,7 +65,6 @@ export function superviseRuntime(input: SupervisorInput): RuntimeHost {
       base: input.env,
       runtimeApi: input.runtimeApi,
       runtimeDir: command.runtimeDir,
-      compat: input.compat,
     });
     // Read before the runtime starts: a kill it causes is counted after.
     const oomBefore = await oomKills();

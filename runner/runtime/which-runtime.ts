@@ -1,10 +1,14 @@
-// Which process serves the invocation (first match wins): a bootstrap, the image's runtime client, or ours.
+// Which runtime serves a function: with --external-runtime, the one that connects from elsewhere; otherwise the process
+// the runner starts, the first match of: a bootstrap (the task root's, then the opt dir's), the image's official
+// runtime client when it is of the function's runtime family, the runner's own clients for Python and Node.js.
 import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import type { Env } from '../../lib/env.js';
 import { envString } from '../../lib/env.js';
 import { RuntimeNotAvailableError } from '../errors.js';
-import { ClientKind, clientPath } from './clients.js';
+import type { PreparedFunction } from '../function.js';
+import type { Logger } from '../log.js';
+import { ClientKind, clientPath } from './clients/client-path.js';
 import { baseImageFor, familyOf, RuntimeFamily, unknownRuntime } from './families.js';
 import { resolvePython } from './python.js';
 
@@ -22,13 +26,45 @@ export interface RuntimeCommand {
   runtimeDir: string;
 }
 
-export interface SelectInput {
+export interface ChooseInput {
+  /** --external-runtime: where the runtime started elsewhere connects, and how long it may take */
+  external?: { host: string; port: number; initTimeoutSeconds: number };
+  env: Env;
+  /** Where the Lambda base images keep their official runtime client (default /var/runtime). */
+  officialClientDir?: string;
+  /** Folders to write the runner's clients to, in order of preference. */
+  clientDirs: readonly string[];
+  log: Logger;
+}
+
+/** What serves `fn` (prepared, the run's options applied). */
+export async function chooseRuntime(fn: PreparedFunction, input: ChooseInput): Promise<RuntimeSource> {
+  const { log, external } = input;
+  if (external) {
+    log.info(`${fn.functionName}: served to the runtime that connects to ${external.host}:${external.port}`);
+    return { kind: 'external', ...external };
+  }
+  const command = await log.step('select the runtime', () =>
+    runtimeCommand({
+      runtime: fn.runtime,
+      taskRoot: fn.taskRoot,
+      optDir: fn.optDir,
+      env: input.env,
+      officialClientDir: input.officialClientDir,
+      clientDirs: input.clientDirs,
+    }),
+  );
+  log.info(`${fn.functionName}: ${fn.handler} on ${fn.runtime}, served by ${command.label}`);
+  return { kind: 'spawned', command };
+}
+
+export interface CommandInput {
   runtime: string;
   taskRoot: string;
   optDir: string;
   env: Env;
-  /** The Lambda base images' runtime folder (default /var/runtime). */
-  imageRuntimeDir?: string;
+  /** Where the Lambda base images keep their official runtime client (default /var/runtime). */
+  officialClientDir?: string;
   /** Folders to write our clients to, in order of preference. */
   clientDirs: readonly string[];
 }
@@ -42,7 +78,8 @@ const isExecutable = (p: string) => {
   }
 };
 
-export async function selectRuntime(input: SelectInput): Promise<RuntimeCommand> {
+/** The process that serves a function of `runtime` here: the first match (above); exit 3 when there is none. */
+export async function runtimeCommand(input: CommandInput): Promise<RuntimeCommand> {
   // A --runtime flag was checked when parsed; what is left is the function's own configuration (exit 3).
   const family = familyOf(input.runtime);
   if (family === undefined) {
@@ -60,10 +97,15 @@ export async function selectRuntime(input: SelectInput): Promise<RuntimeCommand>
       return { label: `bootstrap in ${where}`, command: bootstrap, args: [], runtimeDir: dir };
     }
   }
-  const imageDir = input.imageRuntimeDir ?? '/var/runtime';
-  const imageBootstrap = join(imageDir, 'bootstrap');
-  if (isExecutable(imageBootstrap) && imageFamily(imageDir, input.env) === family) {
-    return { label: "the image's runtime client", command: imageBootstrap, args: [], runtimeDir: imageDir };
+  const officialDir = input.officialClientDir ?? '/var/runtime';
+  const officialBootstrap = join(officialDir, 'bootstrap');
+  if (isExecutable(officialBootstrap) && officialClientFamily(officialDir, input.env) === family) {
+    return {
+      label: "the image's runtime client",
+      command: officialBootstrap,
+      args: [],
+      runtimeDir: officialDir,
+    };
   }
   if (family === RuntimeFamily.python) {
     const onPath = findOnPath('python3', input.env);
@@ -74,7 +116,7 @@ export async function selectRuntime(input: SelectInput): Promise<RuntimeCommand>
       label: "the runner's Python client",
       command: python,
       args: ['-u', client],
-      runtimeDir: imageDir,
+      runtimeDir: officialDir,
     };
   }
   if (family === RuntimeFamily.node) {
@@ -87,7 +129,7 @@ export async function selectRuntime(input: SelectInput): Promise<RuntimeCommand>
         ...(process.allowedNodeEnvironmentFlags.has('--disable-sigusr1') ? ['--disable-sigusr1'] : []),
         client,
       ],
-      runtimeDir: imageDir,
+      runtimeDir: officialDir,
     };
   }
   if (family === RuntimeFamily.custom) {
@@ -105,7 +147,7 @@ function notAvailable(runtime: string, why: string): RuntimeNotAvailableError {
 }
 
 /** The family the Lambda base image's own client serves (AWS_EXECUTION_ENV, else the files it ships). */
-function imageFamily(dir: string, env: Env): RuntimeFamily | undefined {
+function officialClientFamily(dir: string, env: Env): RuntimeFamily | undefined {
   const exec = envString(env, 'AWS_EXECUTION_ENV');
   const m = exec ? /^AWS_Lambda_(.+)$/.exec(exec) : null;
   if (m?.[1]) {

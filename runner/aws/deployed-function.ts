@@ -5,14 +5,14 @@ import type { Env } from '../../lib/env.js';
 import { FunctionPrepareError, UnsupportedFunctionError, UsageError } from '../errors.js';
 import type { FunctionIdentity, PreparedFunction } from '../function.js';
 import type { Logger } from '../log.js';
-import { lambdaClient } from './clients.js';
+import { type CodeCache, changedNote, materialize, openCodeCache, sharedExtractor } from './code-cache.js';
 import { downloadVerified } from './download.js';
 import { hostArchitecture, parseFunctionRef } from './function-ref.js';
 import { type DescribedFunction, describeFunction, getFunction, sha256Hex } from './get-function.js';
 import { layerContent, materializeLayers, overlayLayers, parseLayerArn } from './layers.js';
-import { changedNote, materialize, openStore, type Store, sharedExtractor } from './store.js';
+import { lambdaClient } from './sdk-clients.js';
 
-export interface RemoteFunctionOptions {
+export interface DeployedFunctionDeps {
   cacheDir: string;
   useCache: boolean;
   optDir: string;
@@ -29,17 +29,17 @@ export interface RemoteFunctionOptions {
   onDescribed?: (identity: FunctionIdentity) => void;
 }
 
-export type RemoteFunction = PreparedFunction & { cleanup(): Promise<void> };
+export type DeployedFunction = PreparedFunction & { cleanup(): Promise<void> };
 
 /**
  * Resolves `ref` (name, ARN, qualified ARN) with GetFunction and puts its code and layers on disk. The code
  * folder is the cache folder itself (Lambda's task root is read-only, so functions do not write there); the
  * layers are copied into `optDir` in the function's order.
  */
-export async function prepareRemoteFunction(
+export async function prepareDeployedFunction(
   ref: string,
-  opts: RemoteFunctionOptions,
-): Promise<RemoteFunction> {
+  opts: DeployedFunctionDeps,
+): Promise<DeployedFunction> {
   const { log } = opts;
   const target = parseFunctionRef(ref);
   // An ARN's own region is the only one GetFunction can find it in; AWS_REGION is for bare names.
@@ -101,7 +101,7 @@ function reportConcurrency(described: DescribedFunction, log: Logger): void {
  * A deployed function known by its configuration alone (--external-runtime): what its runtime, started elsewhere,
  * is invoked as, and what the run record says ran. Nothing is downloaded; a container image function is one of these.
  */
-async function describedOnly(described: DescribedFunction, lambda: LambdaClient): Promise<RemoteFunction> {
+async function describedOnly(described: DescribedFunction, lambda: LambdaClient): Promise<DeployedFunction> {
   const name = described.basics.functionName;
   const layers = await Promise.all(
     described.layerArns.map(async (arn) => {
@@ -137,19 +137,19 @@ async function downloadFunction(
   described: DescribedFunction,
   code: ZipCode,
   lambda: LambdaClient,
-  opts: RemoteFunctionOptions,
-): Promise<RemoteFunction> {
+  opts: DeployedFunctionDeps,
+): Promise<DeployedFunction> {
   const { log } = opts;
   const name = described.basics.functionName;
-  const store = await openStore(opts.cacheDir, opts.useCache);
+  const cache = await openCodeCache(opts.cacheDir, opts.useCache);
   try {
     const [codeDir, layers] = await allOrNothing(opts.signal, (signal) => {
       const extract = sharedExtractor();
       return [
-        materializeCode(store, described, code, { extract, log, signal, timeouts: opts.timeouts }),
+        materializeCode(cache, described, code, { extract, log, signal, timeouts: opts.timeouts }),
         materializeLayers(described.layerArns, {
           lambda,
-          store,
+          cache,
           functionName: name,
           extract,
           log,
@@ -160,7 +160,7 @@ async function downloadFunction(
     });
     log.debug(`${name}: code and layers in place`);
     const fetched = [codeDir, ...layers].filter((m) => m.downloaded).length;
-    log.debug(`${name}: ${fetched} of ${1 + layers.length} archives downloaded, the rest from ${store.dir}`);
+    log.debug(`${name}: ${fetched} of ${1 + layers.length} archives downloaded, the rest from ${cache.dir}`);
     const overlay = await overlayLayers(
       layers.map((l) => l.dir),
       opts.optDir,
@@ -178,18 +178,18 @@ async function downloadFunction(
       },
       cleanup: async () => {
         await overlay.undo();
-        await store.cleanup();
+        await cache.cleanup();
       },
     };
   } catch (err) {
-    await store.cleanup().catch(() => {});
+    await cache.cleanup().catch(() => {});
     throw err;
   }
 }
 
-/** The function's code folder in the store: from the cache, or downloaded, verified and extracted. */
+/** The function's code folder: from the cache, or downloaded, verified and extracted into it. */
 function materializeCode(
-  store: Store,
+  cache: CodeCache,
   described: DescribedFunction,
   code: ZipCode,
   how: {
@@ -202,7 +202,7 @@ function materializeCode(
   const { log, signal } = how;
   const label = `code of ${described.basics.functionName}`;
   return materialize(
-    store,
+    cache,
     'code',
     code.sha256Base64,
     (zipPath) =>
@@ -227,7 +227,7 @@ function materializeCode(
 
 /**
  * Runs the code and layer downloads side by side; when one fails, the others are aborted and awaited, so
- * nothing is still writing into the store when the caller cleans it up.
+ * nothing is still writing into the cache when the caller cleans it up.
  */
 async function allOrNothing<A, B>(
   outer: AbortSignal | undefined,

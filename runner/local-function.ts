@@ -10,7 +10,7 @@ import { FunctionNotFoundError, FunctionPrepareError } from './errors.js';
 import type { PreparedFunction } from './function.js';
 import type { Logger } from './log.js';
 import { recoverOverlay } from './opt/overlay.js';
-import type { Compat } from './options.js';
+import type { Compat } from './runtime/compat/shim.js';
 import { runtimeFamily } from './runtime/families.js';
 
 /** Handlers tried in order when none is given (Cirrus tasks, feeders, the console's default, Node's default). */
