@@ -11,7 +11,7 @@ export const LAMBDA_UNZIPPED_LIMIT = 262_144_000;
 /** A zip with more entries than this is refused (Lambda itself has no documented cap; this stops entry floods). */
 export const DEFAULT_MAX_ENTRIES = 100_000;
 
-export interface ExtractOptions {
+export interface ExtractLimits {
   maxEntries?: number;
   /** Budget of unzipped bytes for this archive (pass what is left of the code+layers budget). */
   maxBytes?: number;
@@ -30,10 +30,10 @@ export interface ExtractResult {
 export async function extractZip(
   zipPath: string,
   targetDir: string,
-  opts: ExtractOptions = {},
+  limits: ExtractLimits = {},
 ): Promise<ExtractResult> {
-  const maxEntries = opts.maxEntries ?? DEFAULT_MAX_ENTRIES;
-  const maxBytes = opts.maxBytes ?? LAMBDA_UNZIPPED_LIMIT;
+  const maxEntries = limits.maxEntries ?? DEFAULT_MAX_ENTRIES;
+  const maxBytes = limits.maxBytes ?? LAMBDA_UNZIPPED_LIMIT;
   const tmp = join(dirname(targetDir), `.${basename(targetDir)}.tmp-${randomBytes(6).toString('hex')}`);
   let result: ExtractResult;
   try {

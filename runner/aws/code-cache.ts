@@ -64,7 +64,7 @@ export interface Materialized {
   downloaded: boolean;
 }
 
-export interface MaterializeOptions {
+export interface MaterializeDeps {
   /** What is being put in place, for messages: `code of my-fn`, `layer my-layer:3`. */
   label?: string;
   /** Told when another runner is already downloading the same archive and this one waits for it. */
@@ -97,15 +97,15 @@ export async function materialize(
   sha256Base64: string,
   download: (zipPath: string) => Promise<unknown>,
   extract: (zipPath: string, dir: string) => Promise<ExtractResult>,
-  opts: MaterializeOptions = {},
+  deps: MaterializeDeps = {},
 ): Promise<Materialized> {
   const name = folderFor(kind, sha256Base64);
   const dir = join(cache.dir, name);
   const manifest = manifestOf(dir);
   let told = false;
-  const tell = opts.onChanged;
-  opts = {
-    ...opts,
+  const tell = deps.onChanged;
+  deps = {
+    ...deps,
     onChanged: (why) => {
       if (!told) tell?.(why);
       told = true;
@@ -113,17 +113,17 @@ export async function materialize(
   };
   let lock: HeldLock | undefined;
   if (cache.persistent) {
-    if (intact(dir, opts)) return { dir, downloaded: false };
+    if (intact(dir, deps)) return { dir, downloaded: false };
     const got = await lockOrWait(join(cache.dir, `.${name}.lock`), {
       ready: () => existsSync(manifest),
-      ...opts,
+      ...deps,
     });
     // Whoever held the lock just extracted it: still checked, since its function may already be running.
-    if (got.kind === 'ready' && intact(dir, opts)) return { dir, downloaded: false };
+    if (got.kind === 'ready' && intact(dir, deps)) return { dir, downloaded: false };
     lock =
       got.kind === 'held'
         ? got.lock
-        : await lockOrWait(join(cache.dir, `.${name}.lock`), { ready: () => false, ...opts }).then((again) =>
+        : await lockOrWait(join(cache.dir, `.${name}.lock`), { ready: () => false, ...deps }).then((again) =>
             again.kind === 'held' ? again.lock : undefined,
           );
     await removeLeftovers(cache.dir, name);
@@ -132,7 +132,7 @@ export async function materialize(
   try {
     if (cache.persistent) {
       // The previous holder may have finished between our last look and taking the lock.
-      if (intact(dir, opts)) return { dir, downloaded: false };
+      if (intact(dir, deps)) return { dir, downloaded: false };
       await discard(cache.dir, name);
     }
     await download(zipPath);
@@ -144,7 +144,7 @@ export async function materialize(
     if (err instanceof RunnerError || code === undefined) throw err;
     // Our own disk (full, read-only, no permission): the function cannot be prepared here, exit 3.
     throw new FunctionPrepareError(
-      `could not put the ${opts.label ?? name} into ${cache.dir}: ${(err as Error).message}`,
+      `could not put the ${deps.label ?? name} into ${cache.dir}: ${(err as Error).message}`,
       { cause: err },
     );
   } finally {
@@ -155,7 +155,7 @@ export async function materialize(
 }
 
 /** True when `dir` and its manifest exist and the tree is unchanged; a changed tree is reported. */
-function intact(dir: string, opts: MaterializeOptions): boolean {
+function intact(dir: string, deps: MaterializeDeps): boolean {
   let text: string;
   try {
     text = readFileSync(manifestOf(dir), 'utf8');
@@ -164,7 +164,7 @@ function intact(dir: string, opts: MaterializeOptions): boolean {
   }
   const why = checkManifest(dir, text);
   if (why === undefined) return true;
-  opts.onChanged?.(why);
+  deps.onChanged?.(why);
   return false;
 }
 

@@ -38,23 +38,23 @@ export type DeployedFunction = PreparedFunction & { cleanup(): Promise<void> };
  */
 export async function prepareDeployedFunction(
   ref: string,
-  opts: DeployedFunctionDeps,
+  deps: DeployedFunctionDeps,
 ): Promise<DeployedFunction> {
-  const { log } = opts;
+  const { log } = deps;
   const target = parseFunctionRef(ref);
   // An ARN's own region is the only one GetFunction can find it in; AWS_REGION is for bare names.
-  const region = target.region ?? regionFromEnv(opts.env);
+  const region = target.region ?? regionFromEnv(deps.env);
   if (!region) {
     throw new UsageError(`no AWS region for ${ref}: set AWS_REGION or give the function as an ARN`);
   }
-  const lambda = lambdaClient(opts.env, region, opts.timeouts);
+  const lambda = lambdaClient(deps.env, region, deps.timeouts);
   const answer = await getFunction(lambda, target, ref);
   log.debug(`GetFunction answered for ${ref}`);
   const described = describeFunction(answer, target, region);
-  opts.onDescribed?.(described.identity);
+  deps.onDescribed?.(described.identity);
   refuseUnsupported(described);
   reportConcurrency(described, log);
-  if (opts.describeOnly) return describedOnly(described, lambda);
+  if (deps.describeOnly) return describedOnly(described, lambda);
   const name = described.basics.functionName;
   const { location, sha256Base64 } = described.code;
   if (described.image) {
@@ -74,7 +74,7 @@ export async function prepareDeployedFunction(
     );
   }
   const refreshUrl = async () => (await getFunction(lambda, target, ref)).Code?.Location ?? location;
-  return downloadFunction(described, { location, sha256Base64, refreshUrl }, lambda, opts);
+  return downloadFunction(described, { location, sha256Base64, refreshUrl }, lambda, deps);
 }
 
 /** Durable functions checkpoint and replay through Lambda's durable execution service: not there in Batch. */
@@ -137,16 +137,16 @@ async function downloadFunction(
   described: DescribedFunction,
   code: ZipCode,
   lambda: LambdaClient,
-  opts: DeployedFunctionDeps,
+  deps: DeployedFunctionDeps,
 ): Promise<DeployedFunction> {
-  const { log } = opts;
+  const { log } = deps;
   const name = described.basics.functionName;
-  const cache = await openCodeCache(opts.cacheDir, opts.useCache);
+  const cache = await openCodeCache(deps.cacheDir, deps.useCache);
   try {
-    const [codeDir, layers] = await allOrNothing(opts.signal, (signal) => {
+    const [codeDir, layers] = await allOrNothing(deps.signal, (signal) => {
       const extract = sharedExtractor();
       return [
-        materializeCode(cache, described, code, { extract, log, signal, timeouts: opts.timeouts }),
+        materializeCode(cache, described, code, { extract, log, signal, timeouts: deps.timeouts }),
         materializeLayers(described.layerArns, {
           lambda,
           cache,
@@ -154,7 +154,7 @@ async function downloadFunction(
           extract,
           log,
           signal,
-          ...(opts.timeouts ? { timeouts: opts.timeouts } : {}),
+          ...(deps.timeouts ? { timeouts: deps.timeouts } : {}),
         }),
       ] as const;
     });
@@ -163,14 +163,14 @@ async function downloadFunction(
     log.debug(`${name}: ${fetched} of ${1 + layers.length} archives downloaded, the rest from ${cache.dir}`);
     const overlay = await overlayLayers(
       layers.map((l) => l.dir),
-      opts.optDir,
+      deps.optDir,
       log,
     );
-    log.debug(`${name}: layers copied into ${opts.optDir}`);
+    log.debug(`${name}: layers copied into ${deps.optDir}`);
     return {
       ...described.basics,
       taskRoot: codeDir.dir,
-      optDir: opts.optDir,
+      optDir: deps.optDir,
       environment: described.environment,
       deployed: {
         codeSha256: sha256Hex(code.sha256Base64),

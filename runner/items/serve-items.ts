@@ -45,7 +45,7 @@ const settle = <T>(p: Promise<T>): Promise<Settled<T>> =>
     (error: unknown) => ({ ok: false as const, error }),
   );
 
-export interface ServeItemsInput {
+export interface ServeItemsDeps {
   session: Session;
   opts: RunOptions;
   io: FetchDeps & SlotDeps;
@@ -60,9 +60,9 @@ export interface ServeItemsInput {
 /** Runs `items` in order; resolves with how each ended and, if one ended the child, that error. */
 export async function serveItems(
   items: Item[],
-  input: ServeItemsInput,
+  deps: ServeItemsDeps,
 ): Promise<{ ends: ItemEnd[]; stop: unknown }> {
-  const { io, writes, base } = input;
+  const { io, writes, base } = deps;
   const { log, signal } = io;
   const ends: ItemEnd[] = [];
   let stop: unknown;
@@ -70,19 +70,19 @@ export async function serveItems(
     ends.push(end);
     if (stop === undefined && !end.ok && endsTheChild(end.error)) stop = end.error;
   };
-  const ahead = fetchAhead(items, io, !input.opts.firstAttempt);
+  const ahead = fetchAhead(items, io, !deps.opts.firstAttempt);
   const writing = writesInFlight(record);
   for (let x = 0; x < items.length && stop === undefined; x++) {
     const item = items[x] as Item;
     const got = await ahead.next();
-    stop = stopBefore(signal, input.job, writes.now());
+    stop = stopBefore(signal, deps.job, writes.now());
     if (stop !== undefined) {
       if (got.ok && got.value.kind === 'ready') await got.value.remove();
       break;
     }
     const facts: RunFacts = { ...base, payload: { url: recordUrlOf(item.source) } };
     if (!got.ok) {
-      record(await failedItem(item, facts, got.error, input));
+      record(await failedItem(item, facts, got.error, deps));
       continue;
     }
     if (got.value.kind === 'done') {
@@ -90,7 +90,7 @@ export async function serveItems(
       record({ index: item.index, ok: true });
       continue;
     }
-    await serveItem(item, got.value, facts, input, { record, writing });
+    await serveItem(item, got.value, facts, deps, { record, writing });
   }
   await writing.drain();
   // Fetched for items the child will not run now (it stopped): their files go.
@@ -109,18 +109,18 @@ async function serveItem(
   item: Item,
   { payload, remove }: Ready,
   facts: RunFacts,
-  input: ServeItemsInput,
+  deps: ServeItemsDeps,
   ending: { record: (end: ItemEnd) => void; writing: WritesInFlight },
 ): Promise<void> {
-  const { session, io, writes } = input;
+  const { session, io, writes } = deps;
   const slot = await prepareResultSlot(item.result, { ...io, resultName: `item-${item.index}.out.json` });
   try {
     const served = await session
       .serve({
         openEvent: () => openDigested(payload),
         resultPath: slot.resultPath,
-        timeoutSeconds: input.opts.timeoutSeconds,
-        headers: input.headers,
+        timeoutSeconds: deps.opts.timeoutSeconds,
+        headers: deps.headers,
       })
       .finally(() => {
         facts.requestId = session.lastRequestId();
@@ -135,17 +135,17 @@ async function serveItem(
     await ending.writing.add(written);
   } catch (err) {
     await slot.discard().catch(() => {});
-    ending.record(await failedItem(item, facts, err, input));
+    ending.record(await failedItem(item, facts, err, deps));
   } finally {
     await remove().catch(() => {});
   }
 }
 
 /** A failed item's error part and record; after a stop, whatever failed failed because of it. */
-function failedItem(item: Item, facts: RunFacts, err: unknown, input: ServeItemsInput): Promise<ItemEnd> {
-  const { signal, log } = input.io;
+function failedItem(item: Item, facts: RunFacts, err: unknown, deps: ServeItemsDeps): Promise<ItemEnd> {
+  const { signal, log } = deps.io;
   const stopped = signal?.aborted ?? false;
-  return writeFailedItem(item, facts, asStopped(err, signal, log), { ...input.writes, stopped });
+  return writeFailedItem(item, facts, asStopped(err, signal, log), { ...deps.writes, stopped });
 }
 
 /** The payloads of the next items, fetched (FETCH_AHEAD at most) while one runs. */

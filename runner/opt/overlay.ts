@@ -7,7 +7,7 @@ import { UnsafeArchiveError } from '../errors.js';
 import {
   type Change,
   JOURNAL_DIR,
-  type JournalOptions,
+  type JournalDeps,
   move,
   recoverOverlay,
   takeOptDir,
@@ -24,7 +24,7 @@ export interface Overlay {
   undo(): Promise<void>;
 }
 
-export type OverlayOptions = JournalOptions;
+export type OverlayDeps = JournalDeps;
 
 const nothing: Overlay = { undo: async () => {} };
 
@@ -39,15 +39,15 @@ const nothing: Overlay = { undo: async () => {} };
 export async function applyLayers(
   layers: string[],
   optDir: string,
-  opts: OverlayOptions = {},
+  deps: OverlayDeps = {},
 ): Promise<Overlay> {
   if (layers.length === 0) {
-    await recoverOverlay(optDir, opts);
+    await recoverOverlay(optDir, deps);
     return nothing;
   }
   const created = await mkdir(optDir, { recursive: true });
   const journalDir = join(optDir, JOURNAL_DIR);
-  await takeOptDir(optDir, opts);
+  await takeOptDir(optDir, deps);
   const journal = join(journalDir, 'journal');
   const overlay: Overlay = { undo: () => undoJournal(optDir) };
   try {

@@ -5,7 +5,7 @@ import { envString } from '../../lib/env.js';
 import { RuntimeNotAvailableError } from '../errors.js';
 import { runtimeFamily } from './families.js';
 
-export interface RunnerImageInput {
+export interface RunnerImageDeps {
   functionName: string;
   runtime: string;
   /** true when the runtime was only guessed from local files (no --runtime, no function configuration) */
@@ -17,16 +17,16 @@ export interface RunnerImageInput {
  * The runtime to run the function with in this image: the function's own, or, for a guessed one of the image's
  * family, the image's. Throws RuntimeNotAvailableError (exit 3) naming the image to use otherwise.
  */
-export function checkRunnerImage(input: RunnerImageInput): string {
-  const image = envString(input.env, 'RUN_LAMBDA_IMAGE_RUNTIME');
-  if (!image || image === input.runtime) return input.runtime;
-  if (input.guessed && runtimeFamily(image) === runtimeFamily(input.runtime)) return image;
-  const name = envString(input.env, 'RUN_LAMBDA_IMAGE');
+export function checkRunnerImage(deps: RunnerImageDeps): string {
+  const image = envString(deps.env, 'RUN_LAMBDA_IMAGE_RUNTIME');
+  if (!image || image === deps.runtime) return deps.runtime;
+  if (deps.guessed && runtimeFamily(image) === runtimeFamily(deps.runtime)) return image;
+  const name = envString(deps.env, 'RUN_LAMBDA_IMAGE');
   const suffix = `-${image}`;
   const use = name?.endsWith(suffix)
-    ? `${name.slice(0, -suffix.length)}-${input.runtime}`
-    : `the run-lambda image for ${input.runtime} (run-lambda:<version>-${input.runtime})`;
+    ? `${name.slice(0, -suffix.length)}-${deps.runtime}`
+    : `the run-lambda image for ${deps.runtime} (run-lambda:<version>-${deps.runtime})`;
   throw new RuntimeNotAvailableError(
-    `${input.functionName} runs on ${input.runtime} but this image${name ? ` (${name})` : ''} serves ${image}: run it in ${use}`,
+    `${deps.functionName} runs on ${deps.runtime} but this image${name ? ` (${name})` : ''} serves ${image}: run it in ${use}`,
   );
 }

@@ -40,7 +40,7 @@ export interface Served {
   stored?: StoredResult;
 }
 
-export interface SessionInput {
+export interface SessionDeps {
   api: RuntimeApi;
   host: RuntimeHost;
   invokedFunctionArn: string;
@@ -81,9 +81,9 @@ class NotTakenError extends Error {
   }
 }
 
-export function openSession(input: SessionInput): Session {
-  const { api, host, log } = input;
-  const now = input.now ?? Date.now;
+export function openSession(deps: SessionDeps): Session {
+  const { api, host, log } = deps;
+  const now = deps.now ?? Date.now;
   const runtimes = followRuntimes(api, host, log, now);
   let requestId: string | undefined;
 
@@ -91,8 +91,8 @@ export function openSession(input: SessionInput): Session {
     await host.ready();
     runtimes.watch();
     const started = now();
-    const deadline = invocationDeadline(started, offer.timeoutSeconds, input.job);
-    const job = input.job;
+    const deadline = invocationDeadline(started, offer.timeoutSeconds, deps.job);
+    const job = deps.job;
     if (deadline.by === 'job' && job && deadline.ms <= started)
       throw new JobTimeoutError(jobOverMessage(job, false));
     const id = randomUUID();
@@ -101,10 +101,10 @@ export function openSession(input: SessionInput): Session {
     const offered = offerInvocation(api, offer, {
       requestId: id,
       deadlineMs: deadline.ms,
-      invokedFunctionArn: input.invokedFunctionArn,
+      invokedFunctionArn: deps.invokedFunctionArn,
       traceId: traceId(started),
     });
-    const ends = endsBeforeOutcome(offer, deadline, { ...input, now });
+    const ends = endsBeforeOutcome(offer, deadline, { ...deps, now });
     try {
       const o = await Promise.race([offered.outcome, ends.failed]).finally(() => runtimes.invocationEnded());
       const result = toResult(o);
@@ -120,12 +120,12 @@ export function openSession(input: SessionInput): Session {
   }
 
   async function serve(offer: Offer): Promise<Served> {
-    if (input.signal?.aborted) throw stoppedBy(input.signal);
+    if (deps.signal?.aborted) throw stoppedBy(deps.signal);
     try {
       return await serveOnce(offer);
     } catch (err) {
       if (!(err instanceof NotTakenError)) throw err;
-      if (!input.retryUntaken) throw new FunctionError(err.errorType, err.message);
+      if (!deps.retryUntaken) throw new FunctionError(err.errorType, err.message);
       log.debug(`the runtime went away before it took the event (${err.message}); offering it to a new one`);
     }
     try {
@@ -176,10 +176,10 @@ function offerInvocation(
 function endsBeforeOutcome(
   offer: Offer,
   deadline: Deadline,
-  input: Pick<SessionInput, 'host' | 'signal' | 'setTimer' | 'job'> & { now: () => number },
+  deps: Pick<SessionDeps, 'host' | 'signal' | 'setTimer' | 'job'> & { now: () => number },
 ): { failed: Promise<never>; cancel(): void } {
-  const { host, signal, job } = input;
-  const setTimer = input.setTimer ?? setLongTimeout;
+  const { host, signal, job } = deps;
+  const setTimer = deps.setTimer ?? setLongTimeout;
   const cleanups: (() => void)[] = [];
   const failed = new Promise<never>((_, reject) => {
     offer.failure?.catch(reject);
@@ -192,7 +192,7 @@ function endsBeforeOutcome(
               ? new JobTimeoutError(jobOverMessage(job, true))
               : new TimeoutError(`the function timed out after ${offer.timeoutSeconds} s`),
           );
-        }, deadline.ms - input.now()),
+        }, deadline.ms - deps.now()),
       );
     }
     const onAbort = () => {

@@ -20,7 +20,7 @@ import type { RuntimeCommand } from './which-runtime.js';
 /** How long a runtime gets to exit after a forwarded SIGTERM/SIGINT before its group is killed. */
 export const STOP_GRACE_MS = 2000;
 
-export interface SupervisorInput {
+export interface SupervisorDeps {
   fn: PreparedFunction;
   command: RuntimeCommand;
   /** AWS_LAMBDA_RUNTIME_API: the address the Runtime API listens on. */
@@ -49,21 +49,21 @@ async function lossOf(exit: RuntimeExit, before: number | undefined, count: OomC
   };
 }
 
-export function superviseRuntime(input: SupervisorInput): RuntimeHost {
-  const { log, command } = input;
+export function superviseRuntime(deps: SupervisorDeps): RuntimeHost {
+  const { log, command } = deps;
   // One mark for every process of the run, restarted runtimes included: what leaves a group is found by it.
   const runMark = randomUUID();
   let current: { proc: RuntimeProcess; lost: Promise<RuntimeLoss> } | undefined;
-  const oomKills = oomCounter(input.memoryEvents);
+  const oomKills = oomCounter(deps.memoryEvents);
   let starting: Promise<void> | undefined;
   let starts = 0;
 
   const start = async () => {
     const env = runtimeEnv({
       runMark,
-      fn: input.fn,
-      base: input.env,
-      runtimeApi: input.runtimeApi,
+      fn: deps.fn,
+      base: deps.env,
+      runtimeApi: deps.runtimeApi,
       runtimeDir: command.runtimeDir,
     });
     // Read before the runtime starts: a kill it causes is counted after.
@@ -72,8 +72,8 @@ export function superviseRuntime(input: SupervisorInput): RuntimeHost {
       command: command.command,
       args: command.args,
       env,
-      cwd: input.fn.taskRoot,
-      spawn: input.spawn,
+      cwd: deps.fn.taskRoot,
+      spawn: deps.spawn,
       mark: [RUN_MARK, runMark],
     }).catch((err: Error) => {
       throw new RuntimeNotAvailableError(`cannot start ${command.command}: ${err.message}`, { cause: err });
@@ -111,7 +111,7 @@ export function superviseRuntime(input: SupervisorInput): RuntimeHost {
       if (!running) return;
       log.info(`received ${signal}; passing it to the runtime`);
       running.signalGroup(signal);
-      const grace = setTimeout(() => running.signalGroup('SIGKILL'), input.stopGraceMs ?? STOP_GRACE_MS);
+      const grace = setTimeout(() => running.signalGroup('SIGKILL'), deps.stopGraceMs ?? STOP_GRACE_MS);
       await running.exited;
       clearTimeout(grace);
     },

@@ -26,7 +26,7 @@ export interface RuntimeCommand {
   runtimeDir: string;
 }
 
-export interface ChooseInput {
+export interface ChooseDeps {
   /** --external-runtime: where the runtime started elsewhere connects, and how long it may take */
   external?: { host: string; port: number; initTimeoutSeconds: number };
   env: Env;
@@ -38,8 +38,8 @@ export interface ChooseInput {
 }
 
 /** What serves `fn` (prepared, the run's options applied). */
-export async function chooseRuntime(fn: PreparedFunction, input: ChooseInput): Promise<RuntimeSource> {
-  const { log, external } = input;
+export async function chooseRuntime(fn: PreparedFunction, deps: ChooseDeps): Promise<RuntimeSource> {
+  const { log, external } = deps;
   if (external) {
     log.info(`${fn.functionName}: served to the runtime that connects to ${external.host}:${external.port}`);
     return { kind: 'external', ...external };
@@ -49,16 +49,16 @@ export async function chooseRuntime(fn: PreparedFunction, input: ChooseInput): P
       runtime: fn.runtime,
       taskRoot: fn.taskRoot,
       optDir: fn.optDir,
-      env: input.env,
-      officialClientDir: input.officialClientDir,
-      clientDirs: input.clientDirs,
+      env: deps.env,
+      officialClientDir: deps.officialClientDir,
+      clientDirs: deps.clientDirs,
     }),
   );
   log.info(`${fn.functionName}: ${fn.handler} on ${fn.runtime}, served by ${command.label}`);
   return { kind: 'spawned', command };
 }
 
-export interface CommandInput {
+export interface CommandDeps {
   runtime: string;
   taskRoot: string;
   optDir: string;
@@ -79,17 +79,17 @@ const isExecutable = (p: string) => {
 };
 
 /** The process that serves a function of `runtime` here: the first match (above); exit 3 when there is none. */
-export async function runtimeCommand(input: CommandInput): Promise<RuntimeCommand> {
+export async function runtimeCommand(deps: CommandDeps): Promise<RuntimeCommand> {
   // A --runtime flag was checked when parsed; what is left is the function's own configuration (exit 3).
-  const family = familyOf(input.runtime);
+  const family = familyOf(deps.runtime);
   if (family === undefined) {
     throw new RuntimeNotAvailableError(
-      `the function's configuration names an ${unknownRuntime(input.runtime)}`,
+      `the function's configuration names an ${unknownRuntime(deps.runtime)}`,
     );
   }
   for (const [dir, where] of [
-    [input.taskRoot, 'the task root'],
-    [input.optDir, 'the opt dir'],
+    [deps.taskRoot, 'the task root'],
+    [deps.optDir, 'the opt dir'],
   ] as const) {
     const bootstrap = join(dir, 'bootstrap');
     if (existsSync(bootstrap)) {
@@ -97,9 +97,9 @@ export async function runtimeCommand(input: CommandInput): Promise<RuntimeComman
       return { label: `bootstrap in ${where}`, command: bootstrap, args: [], runtimeDir: dir };
     }
   }
-  const officialDir = input.officialClientDir ?? '/var/runtime';
+  const officialDir = deps.officialClientDir ?? '/var/runtime';
   const officialBootstrap = join(officialDir, 'bootstrap');
-  if (isExecutable(officialBootstrap) && officialClientFamily(officialDir, input.env) === family) {
+  if (isExecutable(officialBootstrap) && officialClientFamily(officialDir, deps.env) === family) {
     return {
       label: "the image's runtime client",
       command: officialBootstrap,
@@ -108,10 +108,10 @@ export async function runtimeCommand(input: CommandInput): Promise<RuntimeComman
     };
   }
   if (family === RuntimeFamily.python) {
-    const onPath = findOnPath('python3', input.env);
-    if (!onPath) throw notAvailable(input.runtime, 'python3 is not on the PATH');
-    const python = resolvePython(onPath, input.taskRoot, input.env);
-    const client = await clientPath(ClientKind.python, input.clientDirs);
+    const onPath = findOnPath('python3', deps.env);
+    if (!onPath) throw notAvailable(deps.runtime, 'python3 is not on the PATH');
+    const python = resolvePython(onPath, deps.taskRoot, deps.env);
+    const client = await clientPath(ClientKind.python, deps.clientDirs);
     return {
       label: "the runner's Python client",
       command: python,
@@ -120,7 +120,7 @@ export async function runtimeCommand(input: CommandInput): Promise<RuntimeComman
     };
   }
   if (family === RuntimeFamily.node) {
-    const client = await clientPath(ClientKind.node, input.clientDirs);
+    const client = await clientPath(ClientKind.node, deps.clientDirs);
     return {
       label: "the runner's Node.js client",
       command: process.execPath,
@@ -134,10 +134,10 @@ export async function runtimeCommand(input: CommandInput): Promise<RuntimeComman
   }
   if (family === RuntimeFamily.custom) {
     throw new RuntimeNotAvailableError(
-      `runtime ${input.runtime} needs a bootstrap in the function's code or in ${input.optDir}; found none`,
+      `runtime ${deps.runtime} needs a bootstrap in the function's code or in ${deps.optDir}; found none`,
     );
   }
-  throw notAvailable(input.runtime, 'the runner serves Python and Node.js only');
+  throw notAvailable(deps.runtime, 'the runner serves Python and Node.js only');
 }
 
 function notAvailable(runtime: string, why: string): RuntimeNotAvailableError {
