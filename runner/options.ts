@@ -38,7 +38,7 @@ export interface RunOptions {
   /** Lambda name/ARN, or a local folder or `.zip`. */
   functionRef: string;
   payloadUrl: string;
-  /** Undefined: the default (DESIGN.md): `.json` → `_out.json` beside the payload, stdout for `data:`/`-`. */
+  /** Undefined: the default (docs/runner.md "Usage"): `.json` → `_out.json` beside the payload, stdout for `data:`/`-`. */
   outputUrl?: string;
   handler?: string;
   runtime?: string;

@@ -1,5 +1,7 @@
-// A run of the runner: one payload (single.ts) or one child's items of an item set (items/run-set.ts), with what both
-// share set up first: the context of their run records and the job's clock.
+// A run of the runner, the top of its parts (docs/architecture.md "The runner"): its options parsed (options.ts), the
+// function prepared (prepare.ts) and served (serve.ts) one payload (single.ts) or one child's items of an item set
+// (items/run-set.ts), then the result and the run record written. Set up here for both: the context of their records
+// and the job's clock.
 import { runItemSet } from './items/run-set.js';
 import type { RunOptions } from './options.js';
 import type { RunDeps, RunResult } from './run-deps.js';

@@ -1,8 +1,9 @@
-// One child of an item set (DESIGN.md "Item sets"): the function prepared once, one runtime (init once, a fresh one
-// only after a crash or a timeout), its items served one after another, the next items fetched while one runs and the
-// items' writes overlapping the next ones' run (serve-items.ts). Exit 0 when every item succeeded (or had its result already), 1 when
-// any failed; 4 (a transient I/O failure: Batch retries the child, which skips the finished items), 3 (the function
-// or its runtime cannot be had) and 128+N (a stop) end the child at once.
+// One child of an item set (docs/runner.md "Item sets (array jobs)"; its way from request to record in
+// docs/architecture.md "The path of one item"): the function prepared once, one runtime (init once, a fresh one only
+// after a crash or a timeout), its items served one after another, the next items fetched while one runs and the
+// items' writes overlapping the next ones' run (serve-items.ts). Exit 0 when every item succeeded (or had its result
+// already), 1 when any failed; 4 (a transient I/O failure: Batch retries the child, which skips the finished items),
+// 3 (the function or its runtime cannot be had) and 128+N (a stop) end the child at once.
 import { itemRange } from '../../lib/job-plan.js';
 import { asRunnerError, ItemsFailedError, StoppedBySignalError } from '../errors.js';
 import type { ItemSetOptions, RunOptions } from '../options.js';

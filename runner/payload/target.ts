@@ -15,7 +15,7 @@ import { fileUrlPath, type PayloadSource } from './source.js';
 export type OutputTarget = { kind: 'stdout' } | { kind: 'file'; path: string } | { kind: 's3'; url: string };
 
 /**
- * DESIGN.md's default: beside the payload with `.json` replaced by `_out.json` (what run.py 0.2 did, so a
+ * The default (docs/runner.md "Usage"): beside the payload with `.json` replaced by `_out.json` (what run.py 0.2 did, so a
  * retried attempt finds its input unchanged); stdout for `data:` and `-`.
  */
 export function defaultOutputUrl(payloadUrl: string): string {

@@ -10,7 +10,7 @@ import { setLongTimeout } from './long-timer.js';
 import { findPeerProcess, type ProcDeps, type ProcessWatch, watchProcess } from './peer-process.js';
 import type { Connection } from './procfs.js';
 
-/** DESIGN.md "External runtime": how long the runner waits for the runtime's first request by default. */
+/** How long the runner waits for the runtime's first request by default (--init-timeout, docs/runner.md "Options"). */
 export const DEFAULT_INIT_TIMEOUT_S = 600;
 
 export interface ExternalRuntimeDeps {
