@@ -1,9 +1,9 @@
 // `node --import tsx bench/cache-check.ts [files]`: what checking a cache entry against its manifest costs
-// (runner/aws/manifest.ts), on a tree like a large Python package: files in folders of 50, 1 KiB each.
+// (runner/aws/cache-manifest.ts), on a tree like a large Python package: files in folders of 50, 1 KiB each.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkManifest, takeManifest } from '../runner/aws/manifest.js';
+import { checkManifest, takeManifest } from '../runner/aws/cache-manifest.js';
 
 const counts = process.argv[2] ? [Number(process.argv[2])] : [100, 1000, 5000, 20000];
 const REPS = 7;

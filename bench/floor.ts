@@ -1,7 +1,7 @@
 // The floor: what a user would do by hand instead of the runner — curl, unzip, python3 — each step timed.
 import { GetFunctionCommand, GetLayerVersionCommand } from '@aws-sdk/client-lambda';
 import { resolvePython } from '../runner/runtime/python.js';
-import { findOnPath } from '../runner/runtime/select.js';
+import { findOnPath } from '../runner/runtime/which-runtime.js';
 import { fakeAuth } from '../test/integration/harness/clients.js';
 import type { Harness } from '../test/integration/harness/index.js';
 import { timed } from './proc.js';

@@ -14,7 +14,7 @@ import * as errors from './errors.js';
 declare const __AWS_MODULE_GZ__: string | undefined;
 declare const __AWS_MODULE_SHA__: string | undefined;
 
-export type AwsModule = typeof import('./aws/entry.js');
+export type AwsModule = typeof import('./aws/index.js');
 
 /** Where the separately bundled AWS half finds this bundle's error classes, so `instanceof` holds across both. */
 export const ERRORS_KEY = Symbol.for('run-lambda.errors');
@@ -49,7 +49,7 @@ export function besideCopy(bundleDir: string, sha: string): string | undefined {
 }
 
 async function load(workDir: string): Promise<AwsModule> {
-  if (typeof __AWS_MODULE_GZ__ !== 'string') return import('./aws/entry.js');
+  if (typeof __AWS_MODULE_GZ__ !== 'string') return import('./aws/index.js');
   (globalThis as Record<symbol, unknown>)[ERRORS_KEY] = errors;
   const bundleDir = dirname(fileURLToPath(import.meta.url));
   const beside =

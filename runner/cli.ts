@@ -1,4 +1,5 @@
-// run-lambda's entry point: parse arguments, run once, end with DESIGN.md's exit code and `<ErrorType>: <message>`.
+// run-lambda's entry point: parse arguments, run once, end with the exit code of runner/errors.ts's table and
+// `<ErrorType>: <message>` (docs/runner.md "Exit codes").
 import { spawn } from 'node:child_process';
 import { asRunnerError, lastLine, UsageError } from './errors.js';
 import { createLogger } from './log.js';

@@ -1,4 +1,4 @@
-// The runner's exit codes and error types, in one table: code, docs (README) and tests read from here.
+// The runner's exit codes and error types, in one table: code, docs (docs/runner.md "Exit codes") and tests read from here.
 import { constants } from 'node:os';
 
 export const ExitCode = {

@@ -22,7 +22,7 @@ export interface PreparedFunction {
   environment: Record<string, string>;
   /** Region the function lives in (from its ARN), when known. */
   region?: string;
-  /** --compat cirrus-v0: the runner's shim the runtime loads instead of `handler` (runtime/compat.ts). */
+  /** --compat cirrus-v0: the runner's shim the runtime loads instead of `handler` (runtime/compat/shim.ts). */
   compatShim?: { handler: string; pythonPath?: string };
   /** The function's LoggingConfig (GetFunction): log format and levels, and its own log group. */
   logging?: FunctionLogging;

@@ -3,10 +3,10 @@
 import { MAX_ITEMS } from '../lib/job-plan.js';
 import { UsageError } from './errors.js';
 import { isLogLevel, type LogLevel, LogLevels } from './log.js';
+import { Compat } from './runtime/compat/shim.js';
 import { runtimeFamily } from './runtime/families.js';
 
-export const Compat = { cirrusV0: 'cirrus-v0' } as const;
-export type Compat = (typeof Compat)[keyof typeof Compat];
+export { Compat } from './runtime/compat/shim.js';
 
 /**
  * Longest accepted duration (about 31 years): finite, and far past any job. Timers longer than Node's

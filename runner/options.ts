@@ -38,7 +38,7 @@ export interface RunOptions {
   /** Lambda name/ARN, or a local folder or `.zip`. */
   functionRef: string;
   payloadUrl: string;
-  /** Undefined: the default (DESIGN.md): `.json` → `_out.json` beside the payload, stdout for `data:`/`-`. */
+  /** Undefined: the default (docs/runner.md "Usage"): `.json` → `_out.json` beside the payload, stdout for `data:`/`-`. */
   outputUrl?: string;
   handler?: string;
   runtime?: string;
@@ -118,12 +118,18 @@ const argvOptions = {
 
 const envName = (flag: string) => `RUN_LAMBDA_${flag.toUpperCase().replace(/-/g, '_')}`;
 
+/** The words of argv, judged: the flags with values, the switches, the positional arguments. */
+interface Words {
+  flags: Map<string, string>;
+  switches: Map<string, boolean>;
+  positional: string[];
+}
+
 /**
- * Parses argv (without `node` and the script) with `env` for the twins. Throws UsageError. node:util's parser
- * splits the words; its own errors are not ours (they suggest `--`), so it runs lax and the tokens are judged
- * here, in argv order: the first of --help, --version or a bad option decides.
+ * node:util's parser splits the words; its own errors are not ours (they suggest `--`), so it runs lax and the
+ * tokens are judged here, in argv order: the first of --help, --version or a bad option decides.
  */
-export function parseArgs(argv: readonly string[], env: Env): ParsedArgs {
+function readWords(argv: readonly string[]): Words | { kind: 'help' } | { kind: 'version' } {
   const { tokens } = parseArgv({
     args: [...argv],
     options: argvOptions,
@@ -131,12 +137,10 @@ export function parseArgs(argv: readonly string[], env: Env): ParsedArgs {
     allowPositionals: true,
     tokens: true,
   });
-  const flags = new Map<string, string>();
-  const switches = new Map<string, boolean>();
-  const positional: string[] = [];
+  const words: Words = { flags: new Map(), switches: new Map(), positional: [] };
   for (const token of tokens) {
     if (token.kind === 'positional') {
-      positional.push(token.value);
+      words.positional.push(token.value);
       continue;
     }
     if (token.kind === 'option-terminator') continue;
@@ -147,7 +151,7 @@ export function parseArgs(argv: readonly string[], env: Env): ParsedArgs {
     if (token.name === 'version') return { kind: 'version' };
     if (token.name === 'no-cache' || token.name === 'external-runtime') {
       if (token.inlineValue) throw new UsageError(`option --${token.name} takes no value`);
-      switches.set(token.name, true);
+      words.switches.set(token.name, true);
       continue;
     }
     if (!(valueFlags as readonly string[]).includes(token.name) || !token.rawName.startsWith('--')) {
@@ -156,8 +160,13 @@ export function parseArgs(argv: readonly string[], env: Env): ParsedArgs {
     if (token.value === undefined || token.value === '') {
       throw new UsageError(`option --${token.name} needs a value`);
     }
-    flags.set(token.name, token.value);
+    words.flags.set(token.name, token.value);
   }
+  return words;
+}
+
+/** `<function> <payload-url> [<output-url>]`, each checked for being there. */
+function positionals(positional: string[]): [string, string, string | undefined] {
   if (positional.length < 2) {
     throw new UsageError(
       positional.length === 0 ? 'missing <function> and <payload-url>' : 'missing <payload-url>',
@@ -167,6 +176,15 @@ export function parseArgs(argv: readonly string[], env: Env): ParsedArgs {
   const [functionRef, payloadUrl, outputUrl] = positional as [string, string, string | undefined];
   if (!functionRef) throw new UsageError('<function> is empty');
   if (!payloadUrl) throw new UsageError('<payload-url> is empty');
+  return [functionRef, payloadUrl, outputUrl];
+}
+
+/** Parses argv (without `node` and the script) with `env` for the twins. Throws UsageError. */
+export function parseArgs(argv: readonly string[], env: Env): ParsedArgs {
+  const words = readWords(argv);
+  if ('kind' in words) return words;
+  const { flags, switches } = words;
+  const [functionRef, payloadUrl, outputUrl] = positionals(words.positional);
 
   const pick = (flag: ValueFlag): string | undefined => flags.get(flag) ?? envString(env, envName(flag));
   const on = (flag: 'no-cache' | 'external-runtime') =>

@@ -1,16 +1,14 @@
-// Gets the function ready to run: its code (local, or GetFunction and downloads), the options that override its
-// configuration, and what serves it (the runtime process to start, or an external runtime to wait for).
+// Gets the function ready to run: its code (local, or GetFunction and downloads), then the run's options over its
+// configuration. What serves it is runtime/which-runtime.ts's choice.
 import type { NetworkTimeouts } from '../lib/aws-config.js';
 import { loadAws } from './aws-module.js';
 import type { FunctionIdentity, PreparedFunction } from './function.js';
-import { prepareLocalFunction } from './local.js';
+import { prepareLocalFunction } from './local-function.js';
 import type { RunOptions } from './options.js';
-import type { RunDeps } from './run.js';
-import { prepareCompatShim } from './runtime/compat.js';
+import type { RunDeps } from './run-deps.js';
+import { prepareCompatShim } from './runtime/compat/shim.js';
 import { functionEnvironment } from './runtime/env.js';
-import { checkImageRuntime } from './runtime/image-runtime.js';
-import type { RuntimeSource } from './runtime/invoke.js';
-import { selectRuntime } from './runtime/select.js';
+import { checkRunnerImage } from './runtime/runner-image.js';
 
 export type Prepared = PreparedFunction & { cleanup?(): Promise<void> };
 
@@ -36,8 +34,8 @@ export async function prepareFunction(
     });
   }
   // Loaded only here: a local run never pays for the AWS SDK.
-  const { prepareRemoteFunction } = await loadAws(workDir);
-  return prepareRemoteFunction(opts.functionRef, {
+  const { prepareDeployedFunction } = await loadAws(workDir);
+  return prepareDeployedFunction(opts.functionRef, {
     cacheDir: opts.cacheDir,
     useCache: opts.useCache,
     optDir: opts.optDir,
@@ -51,45 +49,27 @@ export async function prepareFunction(
 }
 
 /**
- * Applies the run's options to the prepared function and picks what serves it: the runtime process the runner starts
- * (first match of DESIGN.md's list), or, with --external-runtime, the runtime that will connect.
+ * The run's options over the function's configuration: its environment as a process can take it, --handler and
+ * --runtime; for a runtime the runner starts, also the runtime this image serves and the cirrus-v0 shim.
  */
-export async function runtimeFor(
+export async function applyRunOptions(
   fn: PreparedFunction,
   opts: RunOptions,
   deps: RunDeps,
   workDir: string,
   local: boolean,
-): Promise<RuntimeSource> {
+): Promise<void> {
   const { log, env } = deps;
   fn.environment = functionEnvironment(fn.environment, (m) => log.warn(m));
   if (opts.handler) fn.handler = opts.handler;
   if (opts.runtime) fn.runtime = opts.runtime;
-  const ext = opts.externalRuntime;
-  if (ext) {
-    // The runtime, its image and its environment are the other container's; this image's runtime is beside the point.
-    log.info(`${fn.functionName}: served to the runtime that connects to ${ext.host}:${ext.port}`);
-    return { kind: 'external', ...ext };
-  }
-  fn.runtime = checkImageRuntime({
+  // The runtime, its image and its environment are the other container's; this image's runtime is beside the point.
+  if (opts.externalRuntime) return;
+  fn.runtime = checkRunnerImage({
     functionName: fn.functionName,
     runtime: fn.runtime,
     guessed: local && !opts.runtime,
     env,
   });
   if (opts.compat) fn.compatShim = await prepareCompatShim(fn, workDir);
-  const command = await log.step('select the runtime', () =>
-    selectRuntime({
-      runtime: fn.runtime,
-      taskRoot: fn.taskRoot,
-      optDir: fn.optDir,
-      env,
-      imageRuntimeDir: deps.imageRuntimeDir,
-      // Written anew for each run, in its own folder: a client in a shared place could have been rewritten by
-      // an earlier function (as root, modes do not stop it), and writing ~10 KB costs less than checking it.
-      clientDirs: [workDir],
-    }),
-  );
-  log.info(`${fn.functionName}: ${fn.handler} on ${fn.runtime}, served by ${command.label}`);
-  return { kind: 'spawned', command };
 }

@@ -1,29 +1,17 @@
 // Safe zip extraction for function code and layers: no path or symlink out of the target, caps on entries and size.
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import yauzl from 'yauzl';
 import { UnsafeArchiveError } from '../errors.js';
-import {
-  type EntryContent,
-  inflateSmall,
-  makeSymlink,
-  S_IFDIR,
-  S_IFLNK,
-  S_IFMT,
-  SMALL_ENTRY,
-  unixModeOf,
-  WHOLE_ENTRY_BUDGET,
-  writeEntry,
-} from './entry-io.js';
-import { checkedEntryName, resolvesInside } from './paths.js';
+import { EntryWriter } from './entries.js';
 
 /** Lambda's limit on unzipped code plus layers. */
 export const LAMBDA_UNZIPPED_LIMIT = 262_144_000;
 /** A zip with more entries than this is refused (Lambda itself has no documented cap; this stops entry floods). */
 export const DEFAULT_MAX_ENTRIES = 100_000;
 
-export interface ExtractOptions {
+export interface ExtractLimits {
   maxEntries?: number;
   /** Budget of unzipped bytes for this archive (pass what is left of the code+layers budget). */
   maxBytes?: number;
@@ -42,10 +30,10 @@ export interface ExtractResult {
 export async function extractZip(
   zipPath: string,
   targetDir: string,
-  opts: ExtractOptions = {},
+  limits: ExtractLimits = {},
 ): Promise<ExtractResult> {
-  const maxEntries = opts.maxEntries ?? DEFAULT_MAX_ENTRIES;
-  const maxBytes = opts.maxBytes ?? LAMBDA_UNZIPPED_LIMIT;
+  const maxEntries = limits.maxEntries ?? DEFAULT_MAX_ENTRIES;
+  const maxBytes = limits.maxBytes ?? LAMBDA_UNZIPPED_LIMIT;
   const tmp = join(dirname(targetDir), `.${basename(targetDir)}.tmp-${randomBytes(6).toString('hex')}`);
   let result: ExtractResult;
   try {
@@ -130,9 +118,6 @@ async function moveIntoPlace(tmp: string, targetDir: string): Promise<void> {
   }
 }
 
-/** Files written at once: small files are dominated by syscalls, which overlap well. */
-const PARALLEL_WRITES = 8;
-
 async function extractEntries(
   { zip, bytes: archive }: OpenedZip,
   root: string,
@@ -140,117 +125,22 @@ async function extractEntries(
   maxEntries: number,
   maxBytes: number,
 ): Promise<ExtractResult> {
-  const links = new Map<string, string>();
-  const seen = new Set<string>();
-  const madeDirs = new Set<string>();
-  const dirModes: Array<[string, number]> = [];
-  const inflight = new Set<Promise<void>>();
-  let failure: { error: unknown } | undefined;
+  const out = new EntryWriter(zip, archive, root, zipPath, maxBytes);
   let entries = 0;
-  // Reserved from declared sizes before writing; each write may not exceed its declared size, so the
-  // real total cannot pass the budget even with writes running side by side.
-  let reserved = 0;
-  let bytes = 0;
-  // Uncompressed bytes of the entries being inflated whole right now (see WHOLE_ENTRY_BUDGET).
-  let wholeBytes = 0;
-  const ensureDir = async (dir: string) => {
-    if (madeDirs.has(dir)) return;
-    await mkdir(dir, { recursive: true });
-    madeDirs.add(dir);
-  };
-  const drain = async () => {
-    await Promise.allSettled(inflight);
-    if (failure) throw failure.error;
-  };
   try {
     for await (const entry of zip.eachEntry()) {
-      if (failure) break;
+      if (out.failed()) break;
       entries += 1;
       if (entries > maxEntries) {
         throw new UnsafeArchiveError(`${basename(zipPath)} has more than ${maxEntries} entries`);
       }
-      const rawName = yauzl.getFileNameLowLevel(
-        entry.generalPurposeBitFlag,
-        entry.fileNameRaw as unknown as Buffer,
-        entry.extraFields,
-        false,
-      );
-      const name = checkedEntryName(rawName, links);
-      if (name === '') continue;
-      // A name seen before replaces the earlier entry, which must be finished first.
-      if (seen.has(name)) await drain();
-      seen.add(name);
-      const unixMode = unixModeOf(entry);
-      const type = unixMode & S_IFMT;
-      const dest = join(root, name);
-      if (rawName.endsWith('/') || type === S_IFDIR) {
-        await ensureDir(dest);
-        dirModes.push([dest, unixMode & 0o777 ? (unixMode & 0o777) | 0o700 : 0o755]);
-        continue;
-      }
-      if (entry.isEncrypted()) throw new UnsafeArchiveError(`entry ${JSON.stringify(rawName)} is encrypted`);
-      if (entry.uncompressedSize > maxBytes - reserved) throw tooLarge(zipPath, rawName, maxBytes);
-      reserved += entry.uncompressedSize;
-      await ensureDir(dirname(dest));
-      const whole =
-        archive !== undefined &&
-        (entry.compressedSize <= SMALL_ENTRY || wholeBytes + entry.uncompressedSize <= WHOLE_ENTRY_BUDGET);
-      const held =
-        whole && type !== S_IFLNK && entry.compressedSize > SMALL_ENTRY ? entry.uncompressedSize : 0;
-      wholeBytes += held;
-      // Opened only when we read it at once: yauzl starts inflating and may fail before anyone listens.
-      const openContent = (): Promise<EntryContent> =>
-        whole ? inflateSmall(zip, archive, entry, rawName) : zip.openReadStreamPromise(entry);
-      if (type === S_IFLNK) {
-        const target = await makeSymlink(await openContent(), dest, rawName);
-        bytes += target.length;
-        links.set(name, target);
-        continue;
-      }
-      const mode = unixMode & 0o777 ? (unixMode & 0o777) | 0o400 : 0o644;
-      const declared = entry.uncompressedSize;
-      const task: Promise<void> = writeEntry(openContent, dest, mode, declared, rawName, () =>
-        lyingSize(rawName, declared),
-      ).then(
-        (n) => {
-          bytes += n;
-          wholeBytes -= held;
-          inflight.delete(task);
-        },
-        (error: unknown) => {
-          failure ??= { error };
-          wholeBytes -= held;
-          inflight.delete(task);
-        },
-      );
-      inflight.add(task);
-      if (inflight.size >= PARALLEL_WRITES) await Promise.race(inflight);
+      await out.add(entry);
     }
-    await drain();
+    await out.drain();
   } catch (err) {
     // Let running writes finish before the caller removes the folder under them.
-    await Promise.allSettled(inflight);
+    await out.settled();
     throw err;
   }
-  // Checked once every link exists: a link can point through another one made after it.
-  for (const [name, target] of links) {
-    if (!resolvesInside(name, links)) {
-      throw new UnsafeArchiveError(`symlink ${JSON.stringify(name)} points outside the archive: ${target}`);
-    }
-  }
-  // Deepest first, so a read-only folder does not stop us fixing its children.
-  for (const [dir, mode] of dirModes.reverse()) await chmod(dir, mode);
-  return { entries, bytes };
-}
-
-function lyingSize(entry: string, declared: number): UnsafeArchiveError {
-  return new UnsafeArchiveError(
-    `entry ${JSON.stringify(entry)} unzips to more than its declared ${declared} bytes`,
-  );
-}
-
-function tooLarge(zipPath: string, entry: string, maxBytes: number): UnsafeArchiveError {
-  return new UnsafeArchiveError(
-    `${basename(zipPath)} unzips to more than the ${maxBytes} bytes allowed (at entry ${JSON.stringify(entry)})`,
-  );
+  return { entries, bytes: await out.finish() };
 }

@@ -14,7 +14,7 @@ export interface HeldLock {
 
 export type LockResult = { kind: 'held'; lock: HeldLock } | { kind: 'ready' };
 
-export interface LockOptions {
+export interface LockDeps {
   /** True once the entry the lock guards exists: waiting ends there without taking the lock. */
   ready: () => boolean;
   /** Called once when the lock is busy, to say who is being waited for. */
@@ -27,12 +27,12 @@ export interface LockOptions {
  * A lock whose holder died (same host, pid gone) or went silent (other host) is taken over. A takeover race
  * can at worst let two runners download the same entry, which the cache's temp-folder-and-rename tolerates.
  */
-export async function lockOrWait(lockPath: string, opts: LockOptions): Promise<LockResult> {
+export async function lockOrWait(lockPath: string, deps: LockDeps): Promise<LockResult> {
   const me = `${process.pid}@${hostname()}`;
   let delay = FIRST_POLL_MS;
   let told = false;
   for (;;) {
-    if (opts.ready()) return { kind: 'ready' };
+    if (deps.ready()) return { kind: 'ready' };
     try {
       await writeFile(lockPath, me, { flag: 'wx' });
       return { kind: 'held', lock: { release: () => releaseIfMine(lockPath, me) } };
@@ -46,9 +46,9 @@ export async function lockOrWait(lockPath: string, opts: LockOptions): Promise<L
     }
     if (!told && holder) {
       told = true;
-      opts.onWait?.(holder);
+      deps.onWait?.(holder);
     }
-    await sleep(delay, undefined, opts.signal ? { signal: opts.signal } : {});
+    await sleep(delay, undefined, deps.signal ? { signal: deps.signal } : {});
     delay = Math.min(delay * 2, MAX_POLL_MS);
   }
 }

@@ -26,7 +26,7 @@ const RETRY_DELAY_MS = 200;
  */
 export const WRITE_BUFFER = 4 * 1024 * 1024;
 
-export interface DownloadOptions {
+export interface DownloadDeps {
   /** What is being downloaded, for messages: `code of my-fn`, `layer my-layer:3`. */
   label: string;
   /** Base64 SHA-256 Lambda reported (CodeSha256). */
@@ -63,25 +63,21 @@ class DownloadTimeoutError extends Error {
 }
 
 /** Downloads `url` to `destPath`; on any failure the file is removed. Returns the byte count. */
-export async function downloadVerified(
-  url: string,
-  destPath: string,
-  opts: DownloadOptions,
-): Promise<number> {
+export async function downloadVerified(url: string, destPath: string, deps: DownloadDeps): Promise<number> {
   try {
     try {
-      return await downloadRetrying(url, destPath, opts);
+      return await downloadRetrying(url, destPath, deps);
     } catch (err) {
-      if (!(err instanceof HttpStatusError && err.status === 403 && opts.refreshUrl)) throw err;
-      opts.log.info(`the download URL for the ${opts.label} expired; asking for a fresh one`);
-      return await downloadRetrying(await opts.refreshUrl(), destPath, opts);
+      if (!(err instanceof HttpStatusError && err.status === 403 && deps.refreshUrl)) throw err;
+      deps.log.info(`the download URL for the ${deps.label} expired; asking for a fresh one`);
+      return await downloadRetrying(await deps.refreshUrl(), destPath, deps);
     }
   } catch (err) {
     await rm(destPath, { force: true });
-    if (err instanceof FunctionPrepareError || opts.signal?.aborted) throw err;
+    if (err instanceof FunctionPrepareError || deps.signal?.aborted) throw err;
     const why =
       err instanceof HttpStatusError ? `the server answered ${err.message}` : (err as Error).message;
-    throw new FunctionPrepareError(`could not download the ${opts.label}: ${why}`, { cause: err });
+    throw new FunctionPrepareError(`could not download the ${deps.label}: ${why}`, { cause: err });
   }
 }
 
@@ -90,34 +86,34 @@ function worthRetrying(err: unknown): boolean {
   return !(err instanceof RunnerError) && isTransient(err);
 }
 
-function downloadRetrying(url: string, destPath: string, opts: DownloadOptions): Promise<number> {
-  return withRetries(() => downloadOnce(url, destPath, opts), {
+function downloadRetrying(url: string, destPath: string, deps: DownloadDeps): Promise<number> {
+  return withRetries(() => downloadOnce(url, destPath, deps), {
     attempts: DOWNLOAD_ATTEMPTS,
     baseDelayMs: RETRY_DELAY_MS,
     retryable: worthRetrying,
-    ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(deps.signal ? { signal: deps.signal } : {}),
     onRetry(err) {
       const why =
         err instanceof HttpStatusError ? `the server answered ${err.message}` : (err as Error).message;
-      opts.log.info(`the download of the ${opts.label} failed (${why}); trying again`);
+      deps.log.info(`the download of the ${deps.label} failed (${why}); trying again`);
     },
   });
 }
 
-async function downloadOnce(url: string, destPath: string, opts: DownloadOptions): Promise<number> {
-  const res = await request(url, opts.signal, opts.timeouts ?? networkTimeouts());
+async function downloadOnce(url: string, destPath: string, deps: DownloadDeps): Promise<number> {
+  const res = await request(url, deps.signal, deps.timeouts ?? networkTimeouts());
   if (res.statusCode === undefined || res.statusCode < 200 || res.statusCode >= 300) {
     res.resume();
     throw new HttpStatusError(res.statusCode ?? 0);
   }
-  const cap = opts.expectedSize;
+  const cap = deps.expectedSize;
   const declared = Number(res.headers['content-length']);
   if (cap !== undefined && declared > cap) {
     res.destroy();
-    throw tooLarge(opts, cap, `the server announced ${declared} bytes`);
+    throw tooLarge(deps, cap, `the server announced ${declared} bytes`);
   }
   const hash = createHash('sha256');
-  const total = declared || opts.expectedSize || 0;
+  const total = declared || deps.expectedSize || 0;
   let bytes = 0;
   let nextMark = 0.25;
   const meter = new Transform({
@@ -126,12 +122,12 @@ async function downloadOnce(url: string, destPath: string, opts: DownloadOptions
     transform(chunk: Buffer, _enc, cb) {
       bytes += chunk.length;
       if (cap !== undefined && bytes > cap) {
-        cb(tooLarge(opts, cap, `stopped after ${bytes} bytes`));
+        cb(tooLarge(deps, cap, `stopped after ${bytes} bytes`));
         return;
       }
       hash.update(chunk);
       if (total > PROGRESS_THRESHOLD && bytes / total >= nextMark) {
-        opts.log.info(`downloading the ${opts.label}: ${Math.floor((bytes / total) * 100)}% of ${mb(total)}`);
+        deps.log.info(`downloading the ${deps.label}: ${Math.floor((bytes / total) * 100)}% of ${mb(total)}`);
         while (bytes / total >= nextMark) nextMark += 0.25;
       }
       cb(null, chunk);
@@ -141,20 +137,20 @@ async function downloadOnce(url: string, destPath: string, opts: DownloadOptions
     res,
     meter,
     createWriteStream(destPath, { highWaterMark: WRITE_BUFFER }),
-    opts.signal ? { signal: opts.signal } : {},
+    deps.signal ? { signal: deps.signal } : {},
   );
   const actual = hash.digest('base64');
-  if (actual !== opts.sha256Base64) {
+  if (actual !== deps.sha256Base64) {
     throw new ChecksumMismatchError(
-      `the ${opts.label} does not match its checksum: SHA-256 is ${actual}, Lambda reported ${opts.sha256Base64}`,
+      `the ${deps.label} does not match its checksum: SHA-256 is ${actual}, Lambda reported ${deps.sha256Base64}`,
     );
   }
   return bytes;
 }
 
-function tooLarge(opts: DownloadOptions, cap: number, what: string): ChecksumMismatchError {
+function tooLarge(deps: DownloadDeps, cap: number, what: string): ChecksumMismatchError {
   return new ChecksumMismatchError(
-    `the ${opts.label} is larger than the ${cap} bytes Lambda reported (CodeSize): ${what}`,
+    `the ${deps.label} is larger than the ${cap} bytes Lambda reported (CodeSize): ${what}`,
   );
 }
 

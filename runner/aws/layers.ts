@@ -1,4 +1,4 @@
-// A function's layers: GetLayerVersion for each, verified download into the store, then overlay into the opt dir.
+// A function's layers: GetLayerVersion for each, verified download into the cache, then overlay into the opt dir.
 import { GetLayerVersionCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import type { NetworkTimeouts } from '../../lib/aws-config.js';
 import type { ExtractResult } from '../archive/extract.js';
@@ -6,8 +6,8 @@ import { FunctionPrepareError, RunnerError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { applyLayers, type Overlay } from '../opt/overlay.js';
 import { describeAwsError } from './aws-errors.js';
+import { type CodeCache, changedNote, type Materialized, materialize } from './code-cache.js';
 import { downloadVerified } from './download.js';
-import { changedNote, type Materialized, materialize, type Store } from './store.js';
 
 export interface LayerRef {
   arn: string;
@@ -44,9 +44,9 @@ export async function layerContent(lambda: LambdaClient, layer: LayerRef, functi
 /** Downloads (or finds in the cache) every layer, concurrently; returns their folders in the function's order. */
 export function materializeLayers(
   layerArns: string[],
-  opts: {
+  deps: {
     lambda: LambdaClient;
-    store: Store;
+    cache: CodeCache;
     functionName: string;
     extract: (zipPath: string, dir: string) => Promise<ExtractResult>;
     log: Logger;
@@ -55,18 +55,18 @@ export function materializeLayers(
   },
 ): Promise<(Materialized & { arn: string; sha256: string })[]> {
   // One layer failing stops the others, and the answer waits until every one has stopped: nothing may still
-  // be writing into the store (a temp zip, a lock) when the caller cleans up or the process exits.
+  // be writing into the cache (a temp zip, a lock) when the caller cleans up or the process exits.
   const controller = new AbortController();
-  const forward = () => controller.abort(opts.signal?.reason);
-  if (opts.signal?.aborted) forward();
-  else opts.signal?.addEventListener('abort', forward, { once: true });
+  const forward = () => controller.abort(deps.signal?.reason);
+  if (deps.signal?.aborted) forward();
+  else deps.signal?.addEventListener('abort', forward, { once: true });
   const signal = controller.signal;
   const tasks = layerArns.map(async (arn) => {
     const layer = parseLayerArn(arn);
-    const content = await layerContent(opts.lambda, layer, opts.functionName);
+    const content = await layerContent(deps.lambda, layer, deps.functionName);
     const label = `layer ${layer.layerName.split(':').pop()}:${layer.version}`;
     const placed = await materialize(
-      opts.store,
+      deps.cache,
       'layer',
       content.sha256,
       (zipPath) =>
@@ -74,17 +74,17 @@ export function materializeLayers(
           label,
           sha256Base64: content.sha256,
           ...(content.size ? { expectedSize: content.size } : {}),
-          ...(opts.timeouts ? { timeouts: opts.timeouts } : {}),
-          refreshUrl: async () => (await layerContent(opts.lambda, layer, opts.functionName)).location,
-          log: opts.log,
+          ...(deps.timeouts ? { timeouts: deps.timeouts } : {}),
+          refreshUrl: async () => (await layerContent(deps.lambda, layer, deps.functionName)).location,
+          log: deps.log,
           signal,
         }),
-      opts.extract,
+      deps.extract,
       {
         signal,
         label,
-        onWait: (holder) => opts.log.info(`waiting for ${holder}, which is downloading the ${label}`),
-        onChanged: (why) => opts.log.warn(changedNote(label, why)),
+        onWait: (holder) => deps.log.info(`waiting for ${holder}, which is downloading the ${label}`),
+        onChanged: (why) => deps.log.warn(changedNote(label, why)),
       },
     );
     return { ...placed, arn, sha256: content.sha256 };
@@ -97,7 +97,7 @@ export function materializeLayers(
     });
   }
   return Promise.allSettled(tasks).then((results) => {
-    opts.signal?.removeEventListener('abort', forward);
+    deps.signal?.removeEventListener('abort', forward);
     if (first) throw first.error;
     return results.map(
       (r) => (r as PromiseFulfilledResult<Materialized & { arn: string; sha256: string }>).value,

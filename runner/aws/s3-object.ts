@@ -1,13 +1,13 @@
 // Small S3 objects beside the results: a run record or an item's error part in one PutObject, and whether an item's
 // result is already there (a retried child of an array job skips those items).
 import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { s3Client } from './clients.js';
-import { locate, payloadError, type S3IOOptions } from './s3-payload.js';
+import { locate, payloadError, type S3Deps } from './s3-payload.js';
+import { s3Client } from './sdk-clients.js';
 
 /** Writes `body` (JSON) to `url` in one PutObject; the SDK resends a buffered body on transient failures itself. */
-export async function putS3Object(url: string, body: string, opts: S3IOOptions, what: string): Promise<void> {
+export async function putS3Object(url: string, body: string, deps: S3Deps, what: string): Promise<void> {
   const loc = locate(url);
-  const s3 = s3Client(opts.env, opts.timeouts);
+  const s3 = s3Client(deps.env, deps.timeouts);
   try {
     await s3.send(
       new PutObjectCommand({
@@ -16,7 +16,7 @@ export async function putS3Object(url: string, body: string, opts: S3IOOptions, 
         Body: Buffer.from(body),
         ContentType: 'application/json',
       }),
-      opts.signal ? { abortSignal: opts.signal } : {},
+      deps.signal ? { abortSignal: deps.signal } : {},
     );
   } catch (err) {
     throw payloadError('write', loc, err, what);
@@ -24,13 +24,13 @@ export async function putS3Object(url: string, body: string, opts: S3IOOptions, 
 }
 
 /** True when `url` names an object; false for none (404). Other failures are the run's errors (exit 2 or 4). */
-export async function s3ObjectExists(url: string, opts: S3IOOptions): Promise<boolean> {
+export async function s3ObjectExists(url: string, deps: S3Deps): Promise<boolean> {
   const loc = locate(url);
-  const s3 = s3Client(opts.env, opts.timeouts);
+  const s3 = s3Client(deps.env, deps.timeouts);
   try {
     await s3.send(
       new HeadObjectCommand({ Bucket: loc.bucket, Key: loc.key }),
-      opts.signal ? { abortSignal: opts.signal } : {},
+      deps.signal ? { abortSignal: deps.signal } : {},
     );
     return true;
   } catch (err) {

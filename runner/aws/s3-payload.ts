@@ -13,8 +13,8 @@ import { isTransient, withRetries } from '../../lib/retry.js';
 import { parseS3Url, type S3Location } from '../../lib/s3-url.js';
 import { PayloadAccessError, PayloadIOError, type RunnerError, UsageError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { s3Client } from './clients.js';
 import { WRITE_BUFFER } from './download.js';
+import { s3Client } from './sdk-clients.js';
 
 /**
  * Results up to this size go in one PutObject; larger ones as a multipart upload. One request is what curl
@@ -26,7 +26,7 @@ const PART_SIZE = 32 * 1024 * 1024;
 const PART_QUEUE = 2;
 const PROGRESS_THRESHOLD = 10 * 1024 * 1024;
 
-export interface S3IOOptions {
+export interface S3Deps {
   log: Logger;
   env: Env;
   signal?: AbortSignal;
@@ -57,19 +57,19 @@ class BodyCutError extends Error {
 export async function downloadS3Payload(
   url: string,
   destPath: string,
-  opts: S3IOOptions,
+  deps: S3Deps,
 ): Promise<{ bytes: number; sha256: string }> {
   const loc = locate(url);
-  const s3 = s3Client(opts.env, opts.timeouts);
+  const s3 = s3Client(deps.env, deps.timeouts);
   try {
-    return await withRetries(() => readOnce(s3, loc, destPath, opts), {
+    return await withRetries(() => readOnce(s3, loc, destPath, deps), {
       attempts: BODY_ATTEMPTS,
       baseDelayMs: 0,
       // The SDK retried the request itself; a body cut after its answer is ours to read again.
       retryable: (err) => err instanceof BodyCutError,
-      ...(opts.signal ? { signal: opts.signal } : {}),
+      ...(deps.signal ? { signal: deps.signal } : {}),
       onRetry: (err) =>
-        opts.log.info(
+        deps.log.info(
           `reading the payload ${url} failed (${((err as Error).cause as Error)?.message}); trying again`,
         ),
     });
@@ -83,9 +83,9 @@ async function readOnce(
   s3: ReturnType<typeof s3Client>,
   loc: S3Location,
   destPath: string,
-  opts: S3IOOptions,
+  deps: S3Deps,
 ): Promise<{ bytes: number; sha256: string }> {
-  const signal = opts.signal ? { abortSignal: opts.signal } : {};
+  const signal = deps.signal ? { abortSignal: deps.signal } : {};
   const out = await s3.send(new GetObjectCommand({ Bucket: loc.bucket, Key: loc.key }), signal);
   const body = out.Body as Readable | undefined;
   if (!body) throw new Error('the object has no body');
@@ -98,7 +98,7 @@ async function readOnce(
     bytes += chunk.length;
     sha.update(chunk);
     if (total > PROGRESS_THRESHOLD && bytes / total >= nextMark) {
-      opts.log.info(`downloading the payload: ${Math.floor((bytes / total) * 100)}% of ${mb(total)}`);
+      deps.log.info(`downloading the payload: ${Math.floor((bytes / total) * 100)}% of ${mb(total)}`);
       while (bytes / total >= nextMark) nextMark += 0.25;
     }
   });
@@ -106,7 +106,7 @@ async function readOnce(
     await pipeline(
       body,
       createWriteStream(destPath, { highWaterMark: WRITE_BUFFER }),
-      opts.signal ? { signal: opts.signal } : {},
+      deps.signal ? { signal: deps.signal } : {},
     );
   } catch (err) {
     // Our own disk failing is not worth a second read.
@@ -117,7 +117,7 @@ async function readOnce(
   return { bytes, sha256: sha.digest('hex') };
 }
 
-export interface UploadOptions extends S3IOOptions {
+export interface UploadDeps extends S3Deps {
   /** CRC-32 of the file, when already known (the Runtime API computes it as the result arrives). */
   crc32?: number;
 }
@@ -131,23 +131,23 @@ const PUT_RETRY_DELAY_MS = 200;
  * from the file (memory stays flat) with its CRC-32 in the request, so the SDK neither buffers nor re-reads
  * it; larger results go in parts, each retried by the SDK.
  */
-export async function uploadS3Result(url: string, srcPath: string, opts: UploadOptions): Promise<void> {
+export async function uploadS3Result(url: string, srcPath: string, deps: UploadDeps): Promise<void> {
   const loc = locate(url);
-  const s3 = s3Client(opts.env, opts.timeouts);
+  const s3 = s3Client(deps.env, deps.timeouts);
   try {
     const { size } = await stat(srcPath);
     const common = { Bucket: loc.bucket, Key: loc.key, ContentType: 'application/json' };
     if (size <= MULTIPART_THRESHOLD) {
-      const crc = opts.crc32 ?? (await fileCrc32(srcPath));
+      const crc = deps.crc32 ?? (await fileCrc32(srcPath));
       await putRetrying(
         s3,
         { ...common, ContentLength: size, ChecksumCRC32: crc32Base64(crc) },
         srcPath,
-        opts,
+        deps,
       );
       return;
     }
-    opts.log.info(`uploading the result (${mb(size)}) in parts to ${url}`);
+    deps.log.info(`uploading the result (${mb(size)}) in parts to ${url}`);
     const upload = new Upload({
       client: s3,
       params: { ...common, Body: createReadStream(srcPath) },
@@ -155,7 +155,7 @@ export async function uploadS3Result(url: string, srcPath: string, opts: UploadO
       queueSize: PART_QUEUE,
       leavePartsOnError: false,
     });
-    opts.signal?.addEventListener('abort', () => void upload.abort(), { once: true });
+    deps.signal?.addEventListener('abort', () => void upload.abort(), { once: true });
     await upload.done();
   } catch (err) {
     throw payloadError('write', loc, err);
@@ -166,9 +166,9 @@ function putRetrying(
   s3: ReturnType<typeof s3Client>,
   input: Omit<PutObjectCommandInput, 'Body'>,
   srcPath: string,
-  opts: UploadOptions,
+  deps: UploadDeps,
 ): Promise<void> {
-  const signal = opts.signal ? { abortSignal: opts.signal } : {};
+  const signal = deps.signal ? { abortSignal: deps.signal } : {};
   return withRetries(
     async () => {
       const Body = createReadStream(srcPath, { highWaterMark: READ_CHUNK });
@@ -178,8 +178,8 @@ function putRetrying(
       attempts: PUT_ATTEMPTS,
       baseDelayMs: PUT_RETRY_DELAY_MS,
       retryable: isTransient,
-      ...(opts.signal ? { signal: opts.signal } : {}),
-      onRetry: (err) => opts.log.info(`writing the result failed (${(err as Error).message}); trying again`),
+      ...(deps.signal ? { signal: deps.signal } : {}),
+      onRetry: (err) => deps.log.info(`writing the result failed (${(err as Error).message}); trying again`),
     },
   );
 }

@@ -6,13 +6,13 @@ import type { RunOptions } from '../options.js';
 import { openDigested } from '../payload/digest.js';
 import { prepareResultSlot, type SlotDeps } from '../payload/target.js';
 import { type RunFacts, recordUrlOf } from '../record/build.js';
-import { asStopped } from '../run.js';
 import { type JobClock, jobOverMessage } from '../runtime/deadline.js';
 import type { InvocationHeaders } from '../runtime/invocation-headers.js';
 import type { Session } from '../runtime/session.js';
+import { asStopped, stoppedBy } from '../stop.js';
 import { type FetchDeps, type Fetched, fetchItem } from './fetch.js';
 import type { Item } from './plan.js';
-import { type ItemEnd, type ItemWriteDeps, writeFailedItem, writeSucceededItem } from './write-item.js';
+import { type ItemEnd, type ItemWriteDeps, writeFailedItem, writeSucceededItem } from './results.js';
 
 /**
  * Payloads fetched ahead of the item being run, and finished items whose writes may still be under way: on S3, each
@@ -33,7 +33,7 @@ export function endsTheChild(err: unknown): boolean {
 
 /** What ends the child before its next item: a stop signal, or the job's time spent (that item is left unwritten). */
 function stopBefore(signal: AbortSignal | undefined, job: JobClock | undefined, now: number): unknown {
-  if (signal?.aborted) return new StoppedBySignalError((signal.reason as NodeJS.Signals) ?? 'SIGTERM');
+  if (signal?.aborted) return stoppedBy(signal);
   if (job && now >= job.endMs) return new JobTimeoutError(jobOverMessage(job, false));
   return undefined;
 }
@@ -45,7 +45,7 @@ const settle = <T>(p: Promise<T>): Promise<Settled<T>> =>
     (error: unknown) => ({ ok: false as const, error }),
   );
 
-export interface ServeItemsInput {
+export interface ServeItemsDeps {
   session: Session;
   opts: RunOptions;
   io: FetchDeps & SlotDeps;
@@ -60,9 +60,9 @@ export interface ServeItemsInput {
 /** Runs `items` in order; resolves with how each ended and, if one ended the child, that error. */
 export async function serveItems(
   items: Item[],
-  input: ServeItemsInput,
+  deps: ServeItemsDeps,
 ): Promise<{ ends: ItemEnd[]; stop: unknown }> {
-  const { session, opts, io, writes, headers, base } = input;
+  const { io, writes, base } = deps;
   const { log, signal } = io;
   const ends: ItemEnd[] = [];
   let stop: unknown;
@@ -70,34 +70,19 @@ export async function serveItems(
     ends.push(end);
     if (stop === undefined && !end.ok && endsTheChild(end.error)) stop = end.error;
   };
-  const look = !opts.firstAttempt;
-  const ahead: Promise<Settled<Fetched>>[] = [];
-  let fetched = 0;
-  const fetchMore = () => {
-    while (ahead.length < FETCH_AHEAD && fetched < items.length) {
-      ahead.push(settle(fetchItem(items[fetched++] as Item, io, look)));
-    }
-  };
-  const inFlight: Promise<ItemEnd>[] = [];
-  const failed = (item: Item, facts: RunFacts, err: unknown) =>
-    writeFailedItem(item, facts, asStopped(err, signal, log), {
-      ...writes,
-      stopped: signal?.aborted ?? false,
-    });
-
+  const ahead = fetchAhead(items, io, !deps.opts.firstAttempt);
+  const writing = writesInFlight(record);
   for (let x = 0; x < items.length && stop === undefined; x++) {
     const item = items[x] as Item;
-    fetchMore();
-    const got = (await ahead.shift()) as Settled<Fetched>;
-    fetchMore();
-    stop = stopBefore(signal, input.job, writes.now());
+    const got = await ahead.next();
+    stop = stopBefore(signal, deps.job, writes.now());
     if (stop !== undefined) {
       if (got.ok && got.value.kind === 'ready') await got.value.remove();
       break;
     }
     const facts: RunFacts = { ...base, payload: { url: recordUrlOf(item.source) } };
     if (!got.ok) {
-      record(await failed(item, facts, got.error));
+      record(await failedItem(item, facts, got.error, deps));
       continue;
     }
     if (got.value.kind === 'done') {
@@ -105,37 +90,107 @@ export async function serveItems(
       record({ index: item.index, ok: true });
       continue;
     }
-    const { payload, remove } = got.value;
-    const slot = await prepareResultSlot(item.result, { ...io, resultName: `item-${item.index}.out.json` });
-    try {
-      const served = await session
-        .serve({
-          openEvent: () => openDigested(payload),
-          resultPath: slot.resultPath,
-          timeoutSeconds: opts.timeoutSeconds,
-          headers,
-        })
-        .finally(() => {
-          facts.requestId = session.lastRequestId();
-          facts.initialized = session.initializedAt();
-          facts.payload = { url: recordUrlOf(item.source), digest: payload.digest };
-        });
-      const url = recordUrlOf(item.result);
-      inFlight.push(writeSucceededItem(item, slot, facts, served.stored, url, { ...writes, signal }));
-      while (inFlight.length >= WRITES_IN_FLIGHT) record(await (inFlight.shift() as Promise<ItemEnd>));
-    } catch (err) {
-      await slot.discard().catch(() => {});
-      record(await failed(item, facts, err));
-    } finally {
-      await remove().catch(() => {});
-    }
+    await serveItem(item, got.value, facts, deps, { record, writing });
   }
-  for (const w of inFlight.splice(0)) record(await w);
+  await writing.drain();
   // Fetched for items the child will not run now (it stopped): their files go.
-  for (const a of ahead.splice(0)) {
-    const left = await a;
-    if (left.ok && left.value.kind === 'ready') await left.value.remove();
-  }
+  await ahead.drop();
   ends.sort((a, b) => a.index - b.index);
   return { ends, stop };
+}
+
+type Ready = Extract<Fetched, { kind: 'ready' }>;
+
+/**
+ * Serves one item whose event is on disk. Once it is served, its writes (result, then record) go on while the next
+ * items run; a failure is written at once.
+ */
+async function serveItem(
+  item: Item,
+  { payload, remove }: Ready,
+  facts: RunFacts,
+  deps: ServeItemsDeps,
+  ending: { record: (end: ItemEnd) => void; writing: WritesInFlight },
+): Promise<void> {
+  const { session, io, writes } = deps;
+  const slot = await prepareResultSlot(item.result, { ...io, resultName: `item-${item.index}.out.json` });
+  try {
+    const served = await session
+      .serve({
+        openEvent: () => openDigested(payload),
+        resultPath: slot.resultPath,
+        timeoutSeconds: deps.opts.timeoutSeconds,
+        headers: deps.headers,
+      })
+      .finally(() => {
+        facts.requestId = session.lastRequestId();
+        facts.initialized = session.initializedAt();
+        facts.payload = { url: recordUrlOf(item.source), digest: payload.digest };
+      });
+    const url = recordUrlOf(item.result);
+    const written = writeSucceededItem(item, slot, facts, served.stored, url, {
+      ...writes,
+      signal: io.signal,
+    });
+    await ending.writing.add(written);
+  } catch (err) {
+    await slot.discard().catch(() => {});
+    ending.record(await failedItem(item, facts, err, deps));
+  } finally {
+    await remove().catch(() => {});
+  }
+}
+
+/** A failed item's error part and record; after a stop, whatever failed failed because of it. */
+function failedItem(item: Item, facts: RunFacts, err: unknown, deps: ServeItemsDeps): Promise<ItemEnd> {
+  const { signal, log } = deps.io;
+  const stopped = signal?.aborted ?? false;
+  return writeFailedItem(item, facts, asStopped(err, signal, log), { ...deps.writes, stopped });
+}
+
+/** The payloads of the next items, fetched (FETCH_AHEAD at most) while one runs. */
+function fetchAhead(items: Item[], io: FetchDeps, look: boolean) {
+  const ahead: Promise<Settled<Fetched>>[] = [];
+  let fetched = 0;
+  const more = () => {
+    while (ahead.length < FETCH_AHEAD && fetched < items.length) {
+      ahead.push(settle(fetchItem(items[fetched++] as Item, io, look)));
+    }
+  };
+  return {
+    /** The next item's fetch, as it settled. */
+    async next(): Promise<Settled<Fetched>> {
+      more();
+      const got = (await ahead.shift()) as Settled<Fetched>;
+      more();
+      return got;
+    },
+    /** Removes what was fetched for items that will not run now. */
+    async drop(): Promise<void> {
+      for (const a of ahead.splice(0)) {
+        const left = await a;
+        if (left.ok && left.value.kind === 'ready') await left.value.remove();
+      }
+    },
+  };
+}
+
+interface WritesInFlight {
+  /** Adds an item's writes; waits while WRITES_IN_FLIGHT are under way, recording those that end. */
+  add(write: Promise<ItemEnd>): Promise<void>;
+  /** Waits for every write, recording each. */
+  drain(): Promise<void>;
+}
+
+function writesInFlight(record: (end: ItemEnd) => void): WritesInFlight {
+  const inFlight: Promise<ItemEnd>[] = [];
+  return {
+    async add(write) {
+      inFlight.push(write);
+      while (inFlight.length >= WRITES_IN_FLIGHT) record(await (inFlight.shift() as Promise<ItemEnd>));
+    },
+    async drain() {
+      for (const w of inFlight.splice(0)) record(await w);
+    },
+  };
 }

@@ -11,7 +11,7 @@ import { FunctionPrepareError } from '../errors.js';
  */
 export const JOURNAL_DIR = '.run-lambda-overlay';
 
-export interface JournalOptions {
+export interface JournalDeps {
   warn?: (message: string) => void;
 }
 
@@ -27,21 +27,21 @@ export type Change =
   | { op: 'root'; path: string };
 
 /** At the start of a run without layers: takes off what a killed run left, or says who is still using it. */
-export async function recoverOverlay(optDir: string, opts: JournalOptions = {}): Promise<void> {
+export async function recoverOverlay(optDir: string, deps: JournalDeps = {}): Promise<void> {
   const owner = readOwner(optDir);
   if (owner === undefined) return;
   if (ownerAlive(owner)) {
-    opts.warn?.(
+    deps.warn?.(
       `the opt dir ${optDir} holds the layers of another run (${owner}), which this function will see`,
     );
     return;
   }
-  opts.warn?.(`taking the layers of a run that ended without doing so (${owner}) off ${optDir}`);
+  deps.warn?.(`taking the layers of a run that ended without doing so (${owner}) off ${optDir}`);
   await undoJournal(optDir);
 }
 
 /** Makes the journal folder (the lock); a dead owner's is undone first, a live one's refused. */
-export async function takeOptDir(optDir: string, opts: JournalOptions): Promise<void> {
+export async function takeOptDir(optDir: string, deps: JournalDeps): Promise<void> {
   const journalDir = join(optDir, JOURNAL_DIR);
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
@@ -57,7 +57,7 @@ export async function takeOptDir(optDir: string, opts: JournalOptions): Promise<
         `the opt dir ${optDir} is in use by another run (${owner}); wait for it, or give this run its own with --opt-dir`,
       );
     }
-    opts.warn?.(
+    deps.warn?.(
       `taking the layers of a run that ended without doing so (${owner || 'unknown'}) off ${optDir}`,
     );
     await undoJournal(optDir);

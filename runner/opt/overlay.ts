@@ -7,7 +7,7 @@ import { UnsafeArchiveError } from '../errors.js';
 import {
   type Change,
   JOURNAL_DIR,
-  type JournalOptions,
+  type JournalDeps,
   move,
   recoverOverlay,
   takeOptDir,
@@ -24,7 +24,7 @@ export interface Overlay {
   undo(): Promise<void>;
 }
 
-export type OverlayOptions = JournalOptions;
+export type OverlayDeps = JournalDeps;
 
 const nothing: Overlay = { undo: async () => {} };
 
@@ -39,93 +39,125 @@ const nothing: Overlay = { undo: async () => {} };
 export async function applyLayers(
   layers: string[],
   optDir: string,
-  opts: OverlayOptions = {},
+  deps: OverlayDeps = {},
 ): Promise<Overlay> {
   if (layers.length === 0) {
-    await recoverOverlay(optDir, opts);
+    await recoverOverlay(optDir, deps);
     return nothing;
   }
   const created = await mkdir(optDir, { recursive: true });
   const journalDir = join(optDir, JOURNAL_DIR);
-  await takeOptDir(optDir, opts);
+  await takeOptDir(optDir, deps);
   const journal = join(journalDir, 'journal');
-  const record = (changes: Change[]) => {
-    if (changes.length > 0) appendFileSync(journal, changes.map((c) => `${JSON.stringify(c)}\n`).join(''));
-  };
   const overlay: Overlay = { undo: () => undoJournal(optDir) };
   try {
-    if (created) record([{ op: 'root', path: created }]);
+    const laying = new Laying(optDir, (changes) => {
+      if (changes.length > 0) appendFileSync(journal, changes.map((c) => `${JSON.stringify(c)}\n`).join(''));
+    });
+    if (created) laying.record([{ op: 'root', path: created }]);
     await mkdir(join(journalDir, 'backup'));
-    const laid = new Map<string, 'file' | 'dir'>();
-    const links = new Map<string, string>();
-    let backups = 0;
-    const backupOf = () => join(JOURNAL_DIR, 'backup', String(++backups));
     for (const layer of layers) {
       const { dirs, files } = await walk(layer);
-      for (const rel of dirs) {
-        if (rel === JOURNAL_DIR || rel.startsWith(`${JOURNAL_DIR}/`)) {
-          throw new UnsafeArchiveError(`a layer has an entry ${rel}, the runner's own place in the opt dir`);
-        }
-        const dest = join(optDir, rel);
-        const mine = laid.get(rel);
-        if (mine === 'dir') continue;
-        if (mine === 'file') {
-          // An earlier layer's file or link: already journaled, so replaced without a record.
-          await rm(dest, { force: true });
-        } else {
-          const s = lstatSync(dest, { throwIfNoEntry: false });
-          if (s?.isDirectory()) continue; // the opt dir's own folder: merged into
-          const change: Change = s ? { op: 'replace', rel, backup: backupOf() } : { op: 'mkdir', rel };
-          record([change]);
-          if (change.op === 'replace') await move(dest, join(optDir, change.backup));
-        }
-        await mkdir(dest);
-        laid.set(rel, 'dir');
-        links.delete(rel);
-      }
-      const changes: Change[] = [];
-      const jobs: Array<() => Promise<void>> = [];
-      for (const f of files) {
-        const dest = join(optDir, f.rel);
-        const mine = laid.get(f.rel);
-        let clear: (() => Promise<void>) | undefined;
-        if (mine) clear = () => rm(dest, { recursive: true, force: true });
-        else {
-          const s = lstatSync(dest, { throwIfNoEntry: false });
-          if (!s) changes.push({ op: 'add', rel: f.rel });
-          else {
-            const backup = backupOf();
-            changes.push({ op: 'replace', rel: f.rel, backup });
-            clear = () => move(dest, join(optDir, backup));
-          }
-        }
-        laid.set(f.rel, 'file');
-        if (f.link !== undefined) links.set(f.rel, f.link);
-        else links.delete(f.rel);
-        const src = join(layer, f.rel);
-        const link = f.link;
-        jobs.push(async () => {
-          await clear?.();
-          if (link !== undefined) await symlink(link, dest);
-          else await copyFile(src, dest, fsc.COPYFILE_EXCL | fsc.COPYFILE_FICLONE);
-        });
-      }
-      record(changes);
-      await runAll(jobs);
+      await laying.folders(dirs);
+      await laying.files(layer, files);
     }
-    // Each layer's links stay inside it alone; together (a later `a -> .` under an earlier `esc -> a/../..`)
-    // they must stay inside the opt dir as well.
-    for (const [rel, target] of links) {
-      if (!resolvesInside(rel, links)) {
-        throw new UnsafeArchiveError(
-          `the layers together make the symlink ${rel} point outside ${optDir}: ${target}`,
-        );
-      }
-    }
+    laying.checkLinks();
     return overlay;
   } catch (err) {
     await overlay.undo().catch(() => {});
     throw err;
+  }
+}
+
+/** What the layers laid so far have put in the opt dir, each change journaled before it is made. */
+class Laying {
+  /** What a layer laid at each path (a later layer replaces it without another record). */
+  private readonly laid = new Map<string, 'file' | 'dir'>();
+  /** The links laid, by path: checked together once every layer is laid. */
+  private readonly links = new Map<string, string>();
+  private backups = 0;
+
+  constructor(
+    private readonly optDir: string,
+    /** Appends changes to the journal (before they are made). */
+    readonly record: (changes: Change[]) => void,
+  ) {}
+
+  /** A layer's folders, parents first: merged into the opt dir's own, made where nothing (or a file) was. */
+  async folders(dirs: string[]): Promise<void> {
+    for (const rel of dirs) {
+      if (rel === JOURNAL_DIR || rel.startsWith(`${JOURNAL_DIR}/`)) {
+        throw new UnsafeArchiveError(`a layer has an entry ${rel}, the runner's own place in the opt dir`);
+      }
+      const dest = join(this.optDir, rel);
+      const mine = this.laid.get(rel);
+      if (mine === 'dir') continue;
+      if (mine === 'file') {
+        // An earlier layer's file or link: already journaled, so replaced without a record.
+        await rm(dest, { force: true });
+      } else {
+        const s = lstatSync(dest, { throwIfNoEntry: false });
+        if (s?.isDirectory()) continue; // the opt dir's own folder: merged into
+        const change: Change = s ? { op: 'replace', rel, backup: this.backupOf() } : { op: 'mkdir', rel };
+        this.record([change]);
+        if (change.op === 'replace') await move(dest, join(this.optDir, change.backup));
+      }
+      await mkdir(dest);
+      this.laid.set(rel, 'dir');
+      this.links.delete(rel);
+    }
+  }
+
+  /** A layer's files and links, over what is there: journaled together, then copied PARALLEL at a time. */
+  async files(layer: string, files: LayerFile[]): Promise<void> {
+    const changes: Change[] = [];
+    const jobs: Array<() => Promise<void>> = [];
+    for (const f of files) {
+      const dest = join(this.optDir, f.rel);
+      const mine = this.laid.get(f.rel);
+      let clear: (() => Promise<void>) | undefined;
+      if (mine) clear = () => rm(dest, { recursive: true, force: true });
+      else {
+        const s = lstatSync(dest, { throwIfNoEntry: false });
+        if (!s) changes.push({ op: 'add', rel: f.rel });
+        else {
+          const backup = this.backupOf();
+          changes.push({ op: 'replace', rel: f.rel, backup });
+          clear = () => move(dest, join(this.optDir, backup));
+        }
+      }
+      this.laid.set(f.rel, 'file');
+      if (f.link !== undefined) this.links.set(f.rel, f.link);
+      else this.links.delete(f.rel);
+      const src = join(layer, f.rel);
+      const link = f.link;
+      jobs.push(async () => {
+        await clear?.();
+        if (link !== undefined) await symlink(link, dest);
+        else await copyFile(src, dest, fsc.COPYFILE_EXCL | fsc.COPYFILE_FICLONE);
+      });
+    }
+    this.record(changes);
+    await runAll(jobs);
+  }
+
+  /**
+   * Each layer's links stay inside it alone; together (a later `a -> .` under an earlier `esc -> a/../..`) they must
+   * stay inside the opt dir as well.
+   */
+  checkLinks(): void {
+    for (const [rel, target] of this.links) {
+      if (!resolvesInside(rel, this.links)) {
+        throw new UnsafeArchiveError(
+          `the layers together make the symlink ${rel} point outside ${this.optDir}: ${target}`,
+        );
+      }
+    }
+  }
+
+  private backupOf(): string {
+    this.backups += 1;
+    return join(JOURNAL_DIR, 'backup', String(this.backups));
   }
 }
 

@@ -22,19 +22,27 @@ export type PayloadSource =
 /** Classifies a payload URL; throws UsageError for schemes the runner does not read. */
 export function parsePayloadUrl(url: string, cwd: string): PayloadSource {
   if (url === '-') return { kind: 'stdin' };
-  if (url.startsWith('s3://')) {
-    try {
-      parseS3Url(url);
-    } catch (err) {
-      throw new UsageError(`bad payload URL: ${(err as Error).message}`, { cause: err });
-    }
-    return { kind: 's3', url };
-  }
+  if (url.startsWith('s3://')) return s3Place(url, 'payload');
   if (url.startsWith('data:')) return { kind: 'data', bytes: decodeDataUrl(url) };
-  if (url.startsWith('file:')) return { kind: 'file', path: fileUrlPath(url) };
-  if (/^[a-z][a-z0-9+.-]+:\/\//i.test(url)) {
+  if (!url.startsWith('file:') && /^[a-z][a-z0-9+.-]+:\/\//i.test(url)) {
     throw new UsageError(`unsupported payload URL scheme in ${url} (use s3://, file://, data:, a path or -)`);
   }
+  return filePlace(url, cwd);
+}
+
+/** An `s3://bucket/key` URL, checked: UsageError `bad <what> URL: …` when it is not one. */
+export function s3Place(url: string, what: string): { kind: 's3'; url: string } {
+  try {
+    parseS3Url(url);
+  } catch (err) {
+    throw new UsageError(`bad ${what} URL: ${(err as Error).message}`, { cause: err });
+  }
+  return { kind: 's3', url };
+}
+
+/** A `file:` URL or a path (relative to `cwd`), as an absolute path. */
+export function filePlace(url: string, cwd: string): { kind: 'file'; path: string } {
+  if (url.startsWith('file:')) return { kind: 'file', path: fileUrlPath(url) };
   return { kind: 'file', path: isAbsolute(url) ? url : resolve(cwd, url) };
 }
 

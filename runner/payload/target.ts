@@ -1,21 +1,21 @@
 // Output URLs → where the result goes; checked before the function runs, committed only after it succeeded.
 import { createReadStream, createWriteStream } from 'node:fs';
 import { access, constants, lstat, realpath, rename, rm, stat } from 'node:fs/promises';
-import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { NetworkTimeouts } from '../../lib/aws-config.js';
 import type { Env } from '../../lib/env.js';
-import { outputUrlFor, parseS3Url } from '../../lib/s3-url.js';
+import { outputUrlFor } from '../../lib/s3-url.js';
 import { loadAws } from '../aws-module.js';
 import { InvalidOutputError, PayloadAccessError, PayloadIOError, UsageError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { fileUrlPath, type PayloadSource } from './source.js';
+import { filePlace, type PayloadSource, s3Place } from './source.js';
 
 export type OutputTarget = { kind: 'stdout' } | { kind: 'file'; path: string } | { kind: 's3'; url: string };
 
 /**
- * DESIGN.md's default: beside the payload with `.json` replaced by `_out.json` (what run.py 0.2 did, so a
+ * The default (docs/runner.md "Usage"): beside the payload with `.json` replaced by `_out.json` (what run.py 0.2 did, so a
  * retried attempt finds its input unchanged); stdout for `data:` and `-`.
  */
 export function defaultOutputUrl(payloadUrl: string): string {
@@ -25,19 +25,11 @@ export function defaultOutputUrl(payloadUrl: string): string {
 
 export function parseOutputUrl(url: string, cwd: string): OutputTarget {
   if (url === '-') return { kind: 'stdout' };
-  if (url.startsWith('s3://')) {
-    try {
-      parseS3Url(url);
-    } catch (err) {
-      throw new UsageError(`bad output URL: ${(err as Error).message}`, { cause: err });
-    }
-    return { kind: 's3', url };
-  }
-  if (url.startsWith('file:')) return { kind: 'file', path: fileUrlPath(url) };
-  if (/^[a-z][a-z0-9+.-]*:/i.test(url) && !/^[a-z]:[\\/]/i.test(url)) {
+  if (url.startsWith('s3://')) return s3Place(url, 'output');
+  if (!url.startsWith('file:') && /^[a-z][a-z0-9+.-]*:/i.test(url) && !/^[a-z]:[\\/]/i.test(url)) {
     throw new UsageError(`unsupported output URL ${url.slice(0, 40)} (use s3://, file://, a path or -)`);
   }
-  return { kind: 'file', path: isAbsolute(url) ? url : resolve(cwd, url) };
+  return filePlace(url, cwd);
 }
 
 /** Refuses an output that is the payload itself: the input is never overwritten (a retry must find it). */

@@ -1,4 +1,4 @@
-// The run record (DESIGN.md "Run records") from what a run learnt on its way: checked by lib/run-record.ts's parser
+// The run record (docs/runner.md "Run records") from what a run learnt on its way: checked by lib/run-record.ts's parser
 // before it is written. Payload contents never go in: URLs, sizes and hashes only (a data: payload's URL is `data:`).
 import { pathToFileURL } from 'node:url';
 import type { RunError, RunObject, RunRecord } from '../../lib/run-record.js';

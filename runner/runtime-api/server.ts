@@ -19,7 +19,7 @@ export { defaultLimits } from './invocation.js';
 export type { Phase } from './lifecycle.js';
 export type { ApiConnection } from './state.js';
 
-export interface RuntimeApiOptions {
+export interface RuntimeApiDeps {
   /** Default 127.0.0.1; `0.0.0.0` or a container's address for a runtime elsewhere. */
   host?: string;
   /** 0 (the default) picks a free port. */
@@ -62,13 +62,13 @@ export interface RuntimeApi {
 /** Room for an error's X-Ray header as large as the error body itself may be. */
 const MAX_HEADER_BYTES = 2 * LAMBDA_PAYLOAD_LIMIT;
 
-export async function startRuntimeApi(opts: RuntimeApiOptions = {}): Promise<RuntimeApi> {
+export async function startRuntimeApi(deps: RuntimeApiDeps = {}): Promise<RuntimeApi> {
   const life = new Lifecycle();
   const state: ApiState = {
     life,
-    limits: { ...defaultLimits, ...opts.limits },
+    limits: { ...defaultLimits, ...deps.limits },
     inFlight: new Set(),
-    log: opts.log ?? (() => {}),
+    log: deps.log ?? (() => {}),
   };
   // The official clients send the X-Ray cause of an error as a header (the Python one up to 1 MiB, the Node.js
   // one unbounded: the message and stack again); Node's default 16 KiB would answer 431 before any handler.
@@ -99,7 +99,7 @@ export async function startRuntimeApi(opts: RuntimeApiOptions = {}): Promise<Run
   server.requestTimeout = 0;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => {
+    server.listen(deps.port ?? 0, deps.host ?? '127.0.0.1', () => {
       server.off('error', reject);
       resolve();
     });

@@ -6,15 +6,13 @@ import { FALLBACK_REGION, regionFromEnv } from '../../lib/aws-config.js';
 import type { Env } from '../../lib/env.js';
 import { FunctionPrepareError } from '../errors.js';
 import type { PreparedFunction } from '../function.js';
-import type { Compat } from '../options.js';
 
-export interface RuntimeEnvInput {
+export interface RuntimeEnvDeps {
   fn: PreparedFunction;
   /** The runner's own environment: passed through (container credentials, AWS_BATCH_JOB_ID, HOME…). */
   base: Env;
   runtimeApi: string;
   runtimeDir: string;
-  compat?: Compat;
   now?: () => Date;
   /** A value unique to this run, put in every runtime process's environment (RUN_MARK) to find them all. */
   runMark?: string;
@@ -79,8 +77,8 @@ export function logStreamName(now: Date, version: string): string {
   return `${day}/[${version}]${randomBytes(16).toString('hex')}`;
 }
 
-export function runtimeEnv(input: RuntimeEnvInput): Record<string, string> {
-  const { fn, base } = input;
+export function runtimeEnv(deps: RuntimeEnvDeps): Record<string, string> {
+  const { fn, base } = deps;
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(base)) {
     // The runner's own options are not the function's business.
@@ -94,13 +92,13 @@ export function runtimeEnv(input: RuntimeEnvInput): Record<string, string> {
   Object.assign(env, { LANG: env.LANG ?? 'en_US.UTF-8' }, own, {
     _HANDLER: fn.compatShim?.handler ?? fn.handler,
     LAMBDA_TASK_ROOT: fn.taskRoot,
-    LAMBDA_RUNTIME_DIR: input.runtimeDir,
-    AWS_LAMBDA_RUNTIME_API: input.runtimeApi,
+    LAMBDA_RUNTIME_DIR: deps.runtimeDir,
+    AWS_LAMBDA_RUNTIME_API: deps.runtimeApi,
     AWS_LAMBDA_FUNCTION_NAME: fn.functionName,
     AWS_LAMBDA_FUNCTION_VERSION: fn.functionVersion,
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memorySizeMb),
     AWS_LAMBDA_LOG_GROUP_NAME: fn.logging?.logGroup ?? `/aws/lambda/${fn.functionName}`,
-    AWS_LAMBDA_LOG_STREAM_NAME: logStreamName((input.now ?? (() => new Date()))(), fn.functionVersion),
+    AWS_LAMBDA_LOG_STREAM_NAME: logStreamName((deps.now ?? (() => new Date()))(), fn.functionVersion),
     AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
     AWS_REGION: region,
     AWS_DEFAULT_REGION: region,
@@ -139,7 +137,7 @@ export function runtimeEnv(input: RuntimeEnvInput): Record<string, string> {
   // Managed Instances' multi-concurrency: the runner serves one invocation at a time, so clients must not
   // start their concurrent modes (worker threads, processes) as they would under that variable.
   delete env.AWS_LAMBDA_MAX_CONCURRENCY;
-  if (input.runMark) env[RUN_MARK] = input.runMark;
+  if (deps.runMark) env[RUN_MARK] = deps.runMark;
   return env;
 }
 

@@ -7,13 +7,13 @@ import { FunctionError, RuntimeNotAvailableError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { type RuntimeHost, type RuntimeLoss, RuntimeLossType } from './host.js';
 import { setLongTimeout } from './long-timer.js';
-import { findPeerProcess, type ProcessWatch, type ProcOptions, watchProcess } from './peer-process.js';
+import { findPeerProcess, type ProcDeps, type ProcessWatch, watchProcess } from './peer-process.js';
 import type { Connection } from './procfs.js';
 
-/** DESIGN.md "External runtime": how long the runner waits for the runtime's first request by default. */
+/** How long the runner waits for the runtime's first request by default (--init-timeout, docs/runner.md "Options"). */
 export const DEFAULT_INIT_TIMEOUT_S = 600;
 
-export interface ExternalInput {
+export interface ExternalRuntimeDeps {
   /** `host:port` the Runtime API listens on (what the runtime's AWS_LAMBDA_RUNTIME_API must be). */
   address: string;
   /** Resolves at the current runtime's first request (the Runtime API's `connected`). */
@@ -28,7 +28,7 @@ export interface ExternalInput {
   /** A timer (tests pass their own so that they need no sleeps); returns how to cancel it. */
   setTimer?: (fn: () => void, ms: number) => () => void;
   /** Where /proc is and who the runner is (tests lay out their own), and how often the runtime is looked at. */
-  proc?: ProcOptions & { pollMs?: number };
+  proc?: ProcDeps & { pollMs?: number };
 }
 
 /** The runtime's process, found at its first `next` and watched: what the host below knows of its life. */
@@ -47,7 +47,7 @@ interface RuntimeWatch {
  * the helper's parent, which stays). Where it cannot be found, that is said once, and the deadline (or Batch's own
  * timeout) stays what ends a runtime that died.
  */
-function watchRuntime(log: Logger, proc: ExternalInput['proc']): RuntimeWatch {
+function watchRuntime(log: Logger, proc: ExternalRuntimeDeps['proc']): RuntimeWatch {
   let watch: ProcessWatch | undefined;
   let looking: Promise<void> | undefined;
   let gone: RuntimeLoss | undefined;
@@ -93,12 +93,12 @@ function watchRuntime(log: Logger, proc: ExternalInput['proc']): RuntimeWatch {
   };
 }
 
-export function externalRuntime(input: ExternalInput): RuntimeHost {
-  const setTimer = input.setTimer ?? setLongTimeout;
-  const label = `an external runtime at ${input.address}`;
-  const { log } = input;
-  const watch = watchRuntime(log, input.proc);
-  input.onNext?.((conn) => watch.onNext(conn));
+export function externalRuntime(deps: ExternalRuntimeDeps): RuntimeHost {
+  const setTimer = deps.setTimer ?? setLongTimeout;
+  const label = `an external runtime at ${deps.address}`;
+  const { log } = deps;
+  const watch = watchRuntime(log, deps.proc);
+  deps.onNext?.((conn) => watch.onNext(conn));
 
   return {
     label,
@@ -115,12 +115,12 @@ export function externalRuntime(input: ExternalInput): RuntimeHost {
         const cancel = setTimer(() => {
           reject(
             new RuntimeNotAvailableError(
-              `no runtime asked for an invocation at ${input.address} within ${input.initTimeoutSeconds} s (--init-timeout): ` +
-                `the function's container must start its runtime with AWS_LAMBDA_RUNTIME_API=${input.address}`,
+              `no runtime asked for an invocation at ${deps.address} within ${deps.initTimeoutSeconds} s (--init-timeout): ` +
+                `the function's container must start its runtime with AWS_LAMBDA_RUNTIME_API=${deps.address}`,
             ),
           );
-        }, input.initTimeoutSeconds * 1000);
-        input.connected().then(() => {
+        }, deps.initTimeoutSeconds * 1000);
+        deps.connected().then(() => {
           cancel();
           resolve();
         });

@@ -16,7 +16,7 @@ export const RUNTIME_POLL_MS = 500;
 /** Parents followed at most from the socket's holder to the top of its tree. */
 const MAX_DEPTH = 64;
 
-export interface ProcOptions {
+export interface ProcDeps {
   /** Where /proc is (tests lay out their own) */
   root?: string;
   /** The runner's own pid (its ancestors bound the walk up from the runtime) */
@@ -52,9 +52,9 @@ async function topOf(root: string, pid: number, runners: Set<number>): Promise<P
 }
 
 /** The process behind the runtime's connection `conn`, or why it cannot be found. */
-export async function findPeerProcess(conn: Connection, opts: ProcOptions = {}): Promise<FoundProcess> {
-  const root = opts.root ?? PROC_ROOT;
-  const self = opts.selfPid ?? process.pid;
+export async function findPeerProcess(conn: Connection, deps: ProcDeps = {}): Promise<FoundProcess> {
+  const root = deps.root ?? PROC_ROOT;
+  const self = deps.selfPid ?? process.pid;
   const inode = await connectionInode(root, conn);
   if (!inode)
     return {
@@ -86,8 +86,8 @@ export interface ProcessWatch {
  * Watches `stat`'s process: gone when its /proc entry is, when it is a zombie, or when its pid names a process with
  * another start time (reused).
  */
-export function watchProcess(stat: ProcStat, opts: { root?: string; pollMs?: number } = {}): ProcessWatch {
-  const root = opts.root ?? PROC_ROOT;
+export function watchProcess(stat: ProcStat, deps: { root?: string; pollMs?: number } = {}): ProcessWatch {
+  const root = deps.root ?? PROC_ROOT;
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   const gone = new Promise<void>((resolve) => {
@@ -96,7 +96,7 @@ export function watchProcess(stat: ProcStat, opts: { root?: string; pollMs?: num
       if (stopped) return;
       const ended = !now || now.startTime !== stat.startTime || now.state === 'Z' || now.state === 'X';
       if (ended) resolve();
-      else timer = setTimeout(poll, opts.pollMs ?? RUNTIME_POLL_MS).unref();
+      else timer = setTimeout(poll, deps.pollMs ?? RUNTIME_POLL_MS).unref();
     };
     void poll();
   });

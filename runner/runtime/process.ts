@@ -23,7 +23,7 @@ export interface RuntimeProcess {
   end(): number[];
 }
 
-export interface StartRuntimeInput {
+export interface StartRuntimeDeps {
   command: string;
   args: string[];
   env: Record<string, string>;
@@ -35,11 +35,11 @@ export interface StartRuntimeInput {
   mark?: readonly [string, string];
 }
 
-export function startRuntime(input: StartRuntimeInput): Promise<RuntimeProcess> {
-  const logFd = input.logFd ?? 2;
-  const child: ChildProcess = input.spawn(input.command, input.args, {
-    cwd: input.cwd,
-    env: input.env,
+export function startRuntime(deps: StartRuntimeDeps): Promise<RuntimeProcess> {
+  const logFd = deps.logFd ?? 2;
+  const child: ChildProcess = deps.spawn(deps.command, deps.args, {
+    cwd: deps.cwd,
+    env: deps.env,
     detached: true,
     stdio: ['ignore', logFd, logFd],
   });
@@ -58,14 +58,14 @@ export function startRuntime(input: StartRuntimeInput): Promise<RuntimeProcess> 
         }
       };
       // Started after the runtime, off its critical path.
-      const keeper = startKeeper(input.spawn, pid, input.mark, input.env.PATH);
+      const keeper = startKeeper(deps.spawn, pid, deps.mark, deps.env.PATH);
       resolve({
         pid,
         exited,
         signalGroup,
         end() {
           signalGroup('SIGKILL');
-          const marked = input.mark ? killMarked(input.mark[0], input.mark[1]) : [];
+          const marked = deps.mark ? killMarked(deps.mark[0], deps.mark[1]) : [];
           keeper?.kill('SIGKILL');
           return marked;
         },

@@ -3,10 +3,12 @@
 // payload's failure. One session serves a single run's one invocation, or an item set's invocations one by one.
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { FunctionError, JobTimeoutError, StoppedBySignalError, TimeoutError } from '../errors.js';
+import { FunctionError, JobTimeoutError, TimeoutError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { RuntimeApi, StoredResult } from '../runtime-api/server.js';
-import { invocationDeadline, type JobClock, jobOverMessage } from './deadline.js';
+import { stoppedBy, stopSignal } from '../stop.js';
+import { type Deadline, invocationDeadline, type JobClock, jobOverMessage } from './deadline.js';
+import { followRuntimes } from './generations.js';
 import { type RuntimeHost, RuntimeLossType } from './host.js';
 import type { InvocationHeaders } from './invocation-headers.js';
 import { setLongTimeout } from './long-timer.js';
@@ -38,7 +40,7 @@ export interface Served {
   stored?: StoredResult;
 }
 
-export interface SessionInput {
+export interface SessionDeps {
   api: RuntimeApi;
   host: RuntimeHost;
   invokedFunctionArn: string;
@@ -79,135 +81,51 @@ class NotTakenError extends Error {
   }
 }
 
-export function openSession(input: SessionInput): Session {
-  const { api, host, log } = input;
-  const now = input.now ?? Date.now;
-  const setTimer = input.setTimer ?? setLongTimeout;
-  let initialized: number | undefined;
-  /** `initialized` of the runtime that had the last invocation (kept when that runtime is abandoned). */
-  let servedBy: number | undefined;
+export function openSession(deps: SessionDeps): Session {
+  const { api, host, log } = deps;
+  const now = deps.now ?? Date.now;
+  const runtimes = followRuntimes(api, host, log, now);
   let requestId: string | undefined;
-  // Each runtime is a generation: a loss reported for an older one (already abandoned) changes nothing.
-  let generation = 0;
-  let watched = -1;
-
-  // `connected` is armed anew for each runtime (after a reset): the time is the current runtime's.
-  const watchConnection = () => {
-    initialized = undefined;
-    const gen = generation;
-    void api.connected().then(() => {
-      if (gen === generation) initialized ??= now();
-    });
-  };
-  watchConnection();
-
-  /**
-   * The runtime is done for (it went away, or holds an invocation that ended without it): whatever it held ends as
-   * `runtime-lost` with `reason`, everything of it is ended, and the next invocation gets a fresh one.
-   */
-  const abandon = (reason: string, errorType?: RuntimeLossType) => {
-    // What the record of an invocation this runtime held says of it.
-    servedBy ??= initialized;
-    generation += 1;
-    host.discard();
-    api.reset(reason, errorType);
-    watchConnection();
-  };
-
-  /** A runtime that goes away, mid-invocation or between two, is abandoned once its last post is in. */
-  const watchRuntime = () => {
-    if (watched === generation) return;
-    const gen = generation;
-    watched = gen;
-    void host.lost().then(async (loss) => {
-      await api.settled();
-      if (gen !== generation) return;
-      log.debug(`the runtime went away: ${loss.reason}`);
-      abandon(`${loss.reason} before it returned a result`, loss.errorType);
-    });
-  };
 
   async function serveOnce(offer: Offer): Promise<Served> {
     await host.ready();
-    watchRuntime();
+    runtimes.watch();
     const started = now();
-    const deadline = invocationDeadline(started, offer.timeoutSeconds, input.job);
-    const job = input.job;
+    const deadline = invocationDeadline(started, offer.timeoutSeconds, deps.job);
+    const job = deps.job;
     if (deadline.by === 'job' && job && deadline.ms <= started)
       throw new JobTimeoutError(jobOverMessage(job, false));
-    const deadlineMs = deadline.ms;
     const id = randomUUID();
     requestId = id;
-    servedBy = undefined;
-    let stored: StoredResult | undefined;
-    let settled = false;
-    let taken = false;
-    const outcome = api
-      .invoke({
-        ...offer.headers,
-        requestId: id,
-        deadlineMs,
-        invokedFunctionArn: input.invokedFunctionArn,
-        traceId: traceId(started),
-        resultPath: offer.resultPath,
-        resultStored: (info) => {
-          stored = info;
-        },
-        openEvent: () => {
-          taken = true;
-          return offer.openEvent();
-        },
-      })
-      .then((o) => {
-        settled = true;
-        if (o.kind === 'runtime-lost' && !taken) throw new NotTakenError(o.reason, o.errorType);
-        return o;
-      });
-    const cleanups: (() => void)[] = [];
-    const failures = new Promise<never>((_, reject) => {
-      offer.failure?.catch(reject);
-      if (deadline.by !== 'none') {
-        cleanups.push(
-          setTimer(() => {
-            host.kill();
-            reject(
-              deadline.by === 'job' && job
-                ? new JobTimeoutError(jobOverMessage(job, true))
-                : new TimeoutError(`the function timed out after ${offer.timeoutSeconds} s`),
-            );
-          }, deadlineMs - now()),
-        );
-      }
-      const onAbort = () => {
-        const sig = signalOf(input.signal);
-        void host.stop(sig).then(() => reject(new StoppedBySignalError(sig)));
-      };
-      if (input.signal?.aborted) onAbort();
-      else input.signal?.addEventListener('abort', onAbort, { once: true });
-      cleanups.push(() => input.signal?.removeEventListener('abort', onAbort));
+    runtimes.invocationStarted();
+    const offered = offerInvocation(api, offer, {
+      requestId: id,
+      deadlineMs: deadline.ms,
+      invokedFunctionArn: deps.invokedFunctionArn,
+      traceId: traceId(started),
     });
+    const ends = endsBeforeOutcome(offer, deadline, { ...deps, now });
     try {
-      const o = await Promise.race([outcome, failures]).finally(() => {
-        servedBy ??= initialized;
-      });
+      const o = await Promise.race([offered.outcome, ends.failed]).finally(() => runtimes.invocationEnded());
       const result = toResult(o);
+      const stored = offered.stored();
       return { requestId: id, bytes: result.bytes, ...(stored?.bytes === result.bytes ? { stored } : {}) };
     } catch (err) {
       // Still out (a deadline, a stop, a payload that never came): the runtime that holds it is done for.
-      if (!settled) abandon(err instanceof Error ? err.message : String(err));
+      if (!offered.settled()) runtimes.abandon(err instanceof Error ? err.message : String(err));
       throw err;
     } finally {
-      for (const c of cleanups) c();
+      ends.cancel();
     }
   }
 
   async function serve(offer: Offer): Promise<Served> {
-    if (input.signal?.aborted) throw new StoppedBySignalError(signalOf(input.signal));
+    if (deps.signal?.aborted) throw stoppedBy(deps.signal);
     try {
       return await serveOnce(offer);
     } catch (err) {
       if (!(err instanceof NotTakenError)) throw err;
-      if (!input.retryUntaken) throw new FunctionError(err.errorType, err.message);
+      if (!deps.retryUntaken) throw new FunctionError(err.errorType, err.message);
       log.debug(`the runtime went away before it took the event (${err.message}); offering it to a new one`);
     }
     try {
@@ -218,9 +136,76 @@ export function openSession(input: SessionInput): Session {
     }
   }
 
-  return { serve, lastRequestId: () => requestId, initializedAt: () => servedBy ?? initialized };
+  return { serve, lastRequestId: () => requestId, initializedAt: runtimes.initializedAt };
 }
 
-function signalOf(signal: AbortSignal | undefined): NodeJS.Signals {
-  return (signal?.reason as NodeJS.Signals) ?? 'SIGTERM';
+/** Offers the invocation on the Runtime API; its outcome rejects with NotTakenError when the runtime never took it. */
+function offerInvocation(
+  api: RuntimeApi,
+  offer: Offer,
+  invocation: { requestId: string; deadlineMs: number; invokedFunctionArn: string; traceId: string },
+) {
+  let stored: StoredResult | undefined;
+  let settled = false;
+  let taken = false;
+  const outcome = api
+    .invoke({
+      ...offer.headers,
+      ...invocation,
+      resultPath: offer.resultPath,
+      resultStored: (info) => {
+        stored = info;
+      },
+      openEvent: () => {
+        taken = true;
+        return offer.openEvent();
+      },
+    })
+    .then((o) => {
+      settled = true;
+      if (o.kind === 'runtime-lost' && !taken) throw new NotTakenError(o.reason, o.errorType);
+      return o;
+    });
+  return { outcome, stored: () => stored, settled: () => settled };
+}
+
+/**
+ * What ends an invocation before its outcome does, as a promise that only rejects: the payload's failure, its deadline
+ * (the runtime is killed at once), a stop signal (passed on to the runtime, which is given its grace to end).
+ */
+function endsBeforeOutcome(
+  offer: Offer,
+  deadline: Deadline,
+  deps: Pick<SessionDeps, 'host' | 'signal' | 'setTimer' | 'job'> & { now: () => number },
+): { failed: Promise<never>; cancel(): void } {
+  const { host, signal, job } = deps;
+  const setTimer = deps.setTimer ?? setLongTimeout;
+  const cleanups: (() => void)[] = [];
+  const failed = new Promise<never>((_, reject) => {
+    offer.failure?.catch(reject);
+    if (deadline.by !== 'none') {
+      cleanups.push(
+        setTimer(() => {
+          host.kill();
+          reject(
+            deadline.by === 'job' && job
+              ? new JobTimeoutError(jobOverMessage(job, true))
+              : new TimeoutError(`the function timed out after ${offer.timeoutSeconds} s`),
+          );
+        }, deadline.ms - deps.now()),
+      );
+    }
+    const onAbort = () => {
+      void host.stop(stopSignal(signal)).then(() => reject(stoppedBy(signal)));
+    };
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
+    cleanups.push(() => signal?.removeEventListener('abort', onAbort));
+  });
+  return {
+    failed,
+    cancel() {
+      for (const c of cleanups) c();
+    },
+  };
 }

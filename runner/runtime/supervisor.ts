@@ -5,7 +5,6 @@ import type { Env } from '../../lib/env.js';
 import { RuntimeNotAvailableError } from '../errors.js';
 import type { PreparedFunction } from '../function.js';
 import type { Logger } from '../log.js';
-import type { Compat } from '../options.js';
 import { RUN_MARK, runtimeEnv } from './env.js';
 import { type RuntimeHost, type RuntimeLoss, RuntimeLossType } from './host.js';
 import { type OomCount, oomCounter } from './oom.js';
@@ -16,18 +15,17 @@ import {
   type SpawnFn,
   startRuntime,
 } from './process.js';
-import type { RuntimeCommand } from './select.js';
+import type { RuntimeCommand } from './which-runtime.js';
 
 /** How long a runtime gets to exit after a forwarded SIGTERM/SIGINT before its group is killed. */
 export const STOP_GRACE_MS = 2000;
 
-export interface SupervisorInput {
+export interface SupervisorDeps {
   fn: PreparedFunction;
   command: RuntimeCommand;
   /** AWS_LAMBDA_RUNTIME_API: the address the Runtime API listens on. */
   runtimeApi: string;
   env: Env;
-  compat?: Compat;
   spawn: SpawnFn;
   log: Logger;
   stopGraceMs?: number;
@@ -51,23 +49,22 @@ async function lossOf(exit: RuntimeExit, before: number | undefined, count: OomC
   };
 }
 
-export function superviseRuntime(input: SupervisorInput): RuntimeHost {
-  const { log, command } = input;
+export function superviseRuntime(deps: SupervisorDeps): RuntimeHost {
+  const { log, command } = deps;
   // One mark for every process of the run, restarted runtimes included: what leaves a group is found by it.
   const runMark = randomUUID();
   let current: { proc: RuntimeProcess; lost: Promise<RuntimeLoss> } | undefined;
-  const oomKills = oomCounter(input.memoryEvents);
+  const oomKills = oomCounter(deps.memoryEvents);
   let starting: Promise<void> | undefined;
   let starts = 0;
 
   const start = async () => {
     const env = runtimeEnv({
       runMark,
-      fn: input.fn,
-      base: input.env,
-      runtimeApi: input.runtimeApi,
+      fn: deps.fn,
+      base: deps.env,
+      runtimeApi: deps.runtimeApi,
       runtimeDir: command.runtimeDir,
-      compat: input.compat,
     });
     // Read before the runtime starts: a kill it causes is counted after.
     const oomBefore = await oomKills();
@@ -75,8 +72,8 @@ export function superviseRuntime(input: SupervisorInput): RuntimeHost {
       command: command.command,
       args: command.args,
       env,
-      cwd: input.fn.taskRoot,
-      spawn: input.spawn,
+      cwd: deps.fn.taskRoot,
+      spawn: deps.spawn,
       mark: [RUN_MARK, runMark],
     }).catch((err: Error) => {
       throw new RuntimeNotAvailableError(`cannot start ${command.command}: ${err.message}`, { cause: err });
@@ -114,7 +111,7 @@ export function superviseRuntime(input: SupervisorInput): RuntimeHost {
       if (!running) return;
       log.info(`received ${signal}; passing it to the runtime`);
       running.signalGroup(signal);
-      const grace = setTimeout(() => running.signalGroup('SIGKILL'), input.stopGraceMs ?? STOP_GRACE_MS);
+      const grace = setTimeout(() => running.signalGroup('SIGKILL'), deps.stopGraceMs ?? STOP_GRACE_MS);
       await running.exited;
       clearTimeout(grace);
     },

@@ -1,5 +1,5 @@
 // dist/run-lambda.mjs: the runner as one self-contained ESM file (no node_modules at run time).
-// The AWS half (runner/aws/entry.ts and the SDK) is bundled separately and embedded gzipped: local runs
+// The AWS half (runner/aws/index.ts and the SDK) is bundled separately and embedded gzipped: local runs
 // never compile it (see runner/aws-module.ts).
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -33,10 +33,10 @@ async function sharedErrorsPlugin() {
   };
 }
 
-const awsEntryExternal = {
-  name: 'aws-entry-external',
+const awsHalfExternal = {
+  name: 'aws-half-external',
   setup(b) {
-    b.onResolve({ filter: /^\.\/aws\/entry\.js$/ }, (args) => ({ path: args.path, external: true }));
+    b.onResolve({ filter: /^\.\/aws\/index\.js$/ }, (args) => ({ path: args.path, external: true }));
   },
 };
 
@@ -44,7 +44,7 @@ export async function build() {
   const pkg = JSON.parse(await readFile(path('package.json'), 'utf8'));
   const aws = await esbuild.build({
     ...nodeBundle,
-    entryPoints: [path('runner/aws/entry.ts')],
+    entryPoints: [path('runner/aws/index.ts')],
     write: false,
     outfile: 'aws.mjs',
     banner: { js: requireBanner },
@@ -77,6 +77,6 @@ export async function build() {
       }),
     },
     banner: { js: `#!/usr/bin/env node\n${requireBanner}` },
-    plugins: [awsEntryExternal],
+    plugins: [awsHalfExternal],
   });
 }

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { CreateFunctionCommand } from '@aws-sdk/client-lambda';
-import { prepareRemoteFunction, type RemoteFunctionOptions } from '../../runner/aws/function.js';
+import { type DeployedFunctionDeps, prepareDeployedFunction } from '../../runner/aws/deployed-function.js';
 import { exitCodeOf } from '../../runner/errors.js';
 import { createLogger } from '../../runner/log.js';
 import {
@@ -32,7 +32,7 @@ after(async () => {
 });
 
 let n = 0;
-function options(extra: Partial<RemoteFunctionOptions> = {}, lines: string[] = []): RemoteFunctionOptions {
+function options(extra: Partial<DeployedFunctionDeps> = {}, lines: string[] = []): DeployedFunctionDeps {
   n += 1;
   return {
     cacheDir: join(dir, `cache-${n}`),
@@ -56,7 +56,7 @@ test('a Python function with a layer: code, layer in the opt dir, env, memory an
     timeout: 90,
   });
   const opts = options();
-  const fn = await prepareRemoteFunction('prep-py', opts);
+  const fn = await prepareDeployedFunction('prep-py', opts);
   assert.match(await readFile(join(fn.taskRoot, 'lambda_function.py'), 'utf8'), /def lambda_handler/);
   assert.equal(await readFile(join(opts.optDir, 'python/dep.py'), 'utf8'), 'VALUE = 42\n');
   assert.equal(fn.functionName, 'prep-py');
@@ -77,9 +77,9 @@ test('a Python function with a layer: code, layer in the opt dir, env, memory an
 test('a second run of the same version downloads nothing', async () => {
   await createFunction(h, { name: 'prep-cached', files: { 'lambda_function.py': '# cached\n' } });
   const opts = options();
-  await prepareRemoteFunction('prep-cached', opts);
+  await prepareDeployedFunction('prep-cached', opts);
   h.front.clear();
-  const again = await prepareRemoteFunction('prep-cached', { ...opts, optDir: join(dir, 'opt-again') });
+  const again = await prepareDeployedFunction('prep-cached', { ...opts, optDir: join(dir, 'opt-again') });
   assert.equal(h.front.downloads().length, 0);
   assert.equal(h.front.calls('lambda', 'GetFunction').length, 1);
   assert.equal(await readFile(join(again.taskRoot, 'lambda_function.py'), 'utf8'), '# cached\n');
@@ -92,8 +92,8 @@ test('two runs of a new version at once both succeed', async () => {
   });
   const opts = options();
   const [a, b] = await Promise.all([
-    prepareRemoteFunction('prep-race', opts),
-    prepareRemoteFunction('prep-race', { ...opts, optDir: join(dir, 'opt-race-b') }),
+    prepareDeployedFunction('prep-race', opts),
+    prepareDeployedFunction('prep-race', { ...opts, optDir: join(dir, 'opt-race-b') }),
   ]);
   assert.equal(a.taskRoot, b.taskRoot);
   assert.equal(await readFile(join(b.taskRoot, 'lib/x.py'), 'utf8'), 'x');
@@ -108,12 +108,12 @@ test('a qualified ARN asks GetFunction with the Qualifier and reports the qualif
   const version = await publishVersion(h, 'prep-versioned');
   await createAlias(h, 'prep-versioned', 'live', version);
   h.front.clear();
-  const byAlias = await prepareRemoteFunction(`${arnOf('prep-versioned')}:live`, options());
+  const byAlias = await prepareDeployedFunction(`${arnOf('prep-versioned')}:live`, options());
   const call = h.front.calls('lambda', 'GetFunction')[0];
   assert.equal(call?.query.get('Qualifier'), 'live');
   assert.equal(byAlias.invokedFunctionArn, `${arnOf('prep-versioned')}:live`);
   assert.equal(byAlias.functionVersion, version);
-  const byVersion = await prepareRemoteFunction(`prep-versioned:${version}`, options());
+  const byVersion = await prepareDeployedFunction(`prep-versioned:${version}`, options());
   assert.equal(byVersion.invokedFunctionArn, `${arnOf('prep-versioned')}:${version}`);
 });
 
@@ -121,7 +121,7 @@ test('tampered code is refused with exit 3 and nothing is extracted', async () =
   await createFunction(h, { name: 'prep-tampered', files: { 'lambda_function.py': '# t\n' } });
   h.front.codeFault('prep-tampered', { kind: 'wrong-bytes' });
   const opts = options();
-  await assert.rejects(prepareRemoteFunction('prep-tampered', opts), (err: Error) => {
+  await assert.rejects(prepareDeployedFunction('prep-tampered', opts), (err: Error) => {
     assert.equal(err.name, 'ChecksumMismatchError');
     assert.equal(exitCodeOf(err), 3);
     return true;
@@ -135,7 +135,7 @@ for (const kind of ['dotdot', 'symlink-escape', 'through-symlink'] as const) {
     const zip = unsafeZip(kind);
     await createFunction(h, { name, zip });
     const opts = options();
-    await assert.rejects(prepareRemoteFunction(name, opts), (err: Error) => {
+    await assert.rejects(prepareDeployedFunction(name, opts), (err: Error) => {
       assert.equal(err.name, 'UnsafeArchiveError');
       assert.equal(exitCodeOf(err), 3);
       return true;
@@ -150,7 +150,7 @@ test('an expired code URL gets one fresh GetFunction and the download passes', a
   h.front.codeFault('prep-expired', { kind: 'expire-once' });
   h.front.clear();
   const lines: string[] = [];
-  const fn = await prepareRemoteFunction('prep-expired', options({}, lines));
+  const fn = await prepareDeployedFunction('prep-expired', options({}, lines));
   assert.equal(h.front.calls('lambda', 'GetFunction').length, 2);
   assert.deepEqual(
     h.front.downloads().map((d) => d.status),
@@ -161,7 +161,7 @@ test('an expired code URL gets one fresh GetFunction and the download passes', a
 });
 
 test('an unknown function fails with exit 3 naming it', async () => {
-  await assert.rejects(prepareRemoteFunction('prep-no-such-function', options()), (err: Error) => {
+  await assert.rejects(prepareDeployedFunction('prep-no-such-function', options()), (err: Error) => {
     assert.equal(err.name, 'FunctionNotFoundError');
     assert.equal(exitCodeOf(err), 3);
     assert.match(err.message, /prep-no-such-function/);
@@ -178,7 +178,7 @@ test('access denied names the function and the missing permission', async () => 
     code: 'AccessDeniedException',
   });
   try {
-    await assert.rejects(prepareRemoteFunction('prep-denied', options()), (err: Error) => {
+    await assert.rejects(prepareDeployedFunction('prep-denied', options()), (err: Error) => {
       assert.equal(err.name, 'FunctionPrepareError');
       assert.match(err.message, /prep-denied.*lambda:GetFunction/);
       return true;
@@ -191,7 +191,7 @@ test('access denied names the function and the missing permission', async () => 
 test('with the cache off, the code goes to a temp folder that cleanup removes', async () => {
   await createFunction(h, { name: 'prep-nocache' });
   const opts = options({ useCache: false });
-  const fn = await prepareRemoteFunction('prep-nocache', opts);
+  const fn = await prepareDeployedFunction('prep-nocache', opts);
   assert.ok((await stat(fn.taskRoot)).isDirectory());
   assert.equal(existsSync(opts.cacheDir), false);
   await fn.cleanup();
@@ -203,7 +203,7 @@ test('a later layer overrides an earlier one in the opt dir, in the function ord
   const second = await createLayer(h, 'prep-second', { 'python/which.py': 'second' });
   await createFunction(h, { name: 'prep-layers', layers: [first, second] });
   const opts = options();
-  await prepareRemoteFunction('prep-layers', opts);
+  await prepareDeployedFunction('prep-layers', opts);
   assert.equal(await readFile(join(opts.optDir, 'python/which.py'), 'utf8'), 'second');
   assert.equal(await readFile(join(opts.optDir, 'python/a.py'), 'utf8'), 'a');
 });
@@ -212,13 +212,13 @@ test('an architecture other than the host one is a warning, not a failure', asyn
   const other = process.arch === 'arm64' ? 'x86_64' : 'arm64';
   await createFunction(h, { name: 'prep-arch', architectures: [other] });
   const lines: string[] = [];
-  await prepareRemoteFunction('prep-arch', options({}, lines));
+  await prepareDeployedFunction('prep-arch', options({}, lines));
   assert.ok(lines.some((l) => l.includes(`built for ${other}`)));
 });
 
 test('without a region in the env or the ARN, the error says how to give one', async () => {
   const env = { ...h.env, AWS_REGION: '', AWS_DEFAULT_REGION: '' };
-  await assert.rejects(prepareRemoteFunction('prep-py', options({ env })), /AWS_REGION/);
+  await assert.rejects(prepareDeployedFunction('prep-py', options({ env })), /AWS_REGION/);
 });
 
 test('a container image function is refused with exit 3 saying how it runs (its own image beside run-lambda --external-runtime)', async () => {
@@ -231,7 +231,7 @@ test('a container image function is refused with exit 3 saying how it runs (its 
       Code: { ImageUri: `${ACCOUNT_ID}.dkr.ecr.${REGION}.amazonaws.com/my-task:latest` },
     }),
   );
-  await assert.rejects(prepareRemoteFunction('prep-image', options()), (err: Error) => {
+  await assert.rejects(prepareDeployedFunction('prep-image', options()), (err: Error) => {
     assert.equal(err.name, 'FunctionPrepareError');
     assert.equal(exitCodeOf(err), 3);
     assert.match(
@@ -247,7 +247,7 @@ test('a tampered layer is refused with exit 3 naming the layer, and no layer is 
   await createFunction(h, { name: 'prep-bad-layer-fn', layers: [layer] });
   h.front.codeFault('prep-bad-layer', { kind: 'wrong-bytes' });
   const opts = options();
-  await assert.rejects(prepareRemoteFunction('prep-bad-layer-fn', opts), (err: Error) => {
+  await assert.rejects(prepareDeployedFunction('prep-bad-layer-fn', opts), (err: Error) => {
     assert.equal(err.name, 'ChecksumMismatchError');
     assert.match(err.message, /layer prep-bad-layer:1/);
     return true;
@@ -275,7 +275,7 @@ test('one layer failing: the run fails only once its sibling layers have stopped
   h.front.codeFault('prep-settle-bad', { kind: 'wrong-bytes' });
   const opts = options();
   await assert.rejects(
-    prepareRemoteFunction('prep-settle-fn', opts),
+    prepareDeployedFunction('prep-settle-fn', opts),
     /ChecksumMismatchError: the layer prep-settle-bad:1/,
   );
   // Looked at the moment the failure is reported: only finished entries may be there.

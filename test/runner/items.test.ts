@@ -1,4 +1,4 @@
-// Item sets on local folders (DESIGN.md "Item sets"): child j of k items each runs [j*k, min(j*k+k, n)) in one
+// Item sets on local folders (docs/runner.md "Item sets (array jobs)"): child j of k items each runs [j*k, min(j*k+k, n)) in one
 // runtime process (init once), each item's result, record and error part under the output prefix as it ends; a crash
 // or a timeout fails its item and a fresh runtime takes the next; a retried child skips finished items; bad sets are
 // usage errors before anything runs.

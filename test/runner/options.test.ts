@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
 import { test } from 'node:test';
 import { UsageError } from '../../runner/errors.js';
-import { isLocalRef } from '../../runner/local.js';
+import { isLocalRef } from '../../runner/local-function.js';
 import { defaultCacheDir, parseArgs } from '../../runner/options.js';
 import { decodeDataUrl, parsePayloadUrl } from '../../runner/payload/source.js';
 import { defaultOutputUrl, parseOutputUrl } from '../../runner/payload/target.js';

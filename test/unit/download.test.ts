@@ -22,10 +22,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import yazl from 'yazl';
+import { folderFor, materialize, openCodeCache, sharedExtractor } from '../../runner/aws/code-cache.js';
 import { downloadVerified } from '../../runner/aws/download.js';
 import { parseFunctionRef, unqualifiedArn } from '../../runner/aws/function-ref.js';
 import { overlayLayers, parseLayerArn } from '../../runner/aws/layers.js';
-import { folderFor, materialize, openStore, sharedExtractor } from '../../runner/aws/store.js';
 import { ChecksumMismatchError, exitCodeOf, FunctionPrepareError } from '../../runner/errors.js';
 import { createLogger } from '../../runner/log.js';
 
@@ -215,7 +215,7 @@ test('large downloads log progress every 25%', async () => {
 test('the cache extracts a version once; the second run downloads nothing', async () => {
   const zip = await zipOf({ 'index.py': 'x = 1\n' });
   routes.set('/cached', zip);
-  const store = await openStore(join(dir, 'cache1'), true);
+  const store = await openCodeCache(join(dir, 'cache1'), true);
   const fetch = (zipPath: string) =>
     downloadVerified(`${base}/cached`, zipPath, { label: 'code', sha256Base64: sha(zip), log: quietLog() });
   const first = await materialize(store, 'code', sha(zip), fetch, sharedExtractor());
@@ -258,7 +258,7 @@ for (const [what, tamper] of tamperings) {
     const zip = await zipOf({ 'index.py': 'x = 1\n', 'pkg/mod.py': 'y = 1\n' });
     const route = `/tamper-${tamperings.findIndex(([w]) => w === what)}`;
     routes.set(route, zip);
-    const store = await openStore(await mkdtemp(join(dir, 'tamper-')), true);
+    const store = await openCodeCache(await mkdtemp(join(dir, 'tamper-')), true);
     const fetch = (zipPath: string) =>
       downloadVerified(`${base}${route}`, zipPath, {
         label: 'code',
@@ -286,7 +286,7 @@ for (const [what, tamper] of tamperings) {
 test('a cached entry without its manifest (an older runner, or killed before writing it) is extracted again', async () => {
   const zip = await zipOf({ 'index.py': 'x = 1\n' });
   routes.set('/no-manifest', zip);
-  const store = await openStore(await mkdtemp(join(dir, 'nomanifest-')), true);
+  const store = await openCodeCache(await mkdtemp(join(dir, 'nomanifest-')), true);
   const fetch = (zipPath: string) =>
     downloadVerified(`${base}/no-manifest`, zipPath, {
       label: 'code',
@@ -305,7 +305,7 @@ test('three runners filling the cache at once share one download (the entry lock
   routes.set('/race', zip);
   const cacheDir = join(dir, 'cache2');
   const run = async () => {
-    const store = await openStore(cacheDir, true);
+    const store = await openCodeCache(cacheDir, true);
     return materialize(
       store,
       'layer',
@@ -323,7 +323,7 @@ test('three runners filling the cache at once share one download (the entry lock
 });
 
 test('without the cache, the store is a temp folder that cleanup removes', async () => {
-  const store = await openStore(join(dir, 'unused'), false);
+  const store = await openCodeCache(join(dir, 'unused'), false);
   assert.equal(existsSync(join(dir, 'unused')), false);
   await writeFile(join(store.dir, 'x'), 'x');
   await store.cleanup();

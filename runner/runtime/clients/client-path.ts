@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { RuntimeNotAvailableError } from '../errors.js';
+import { RuntimeNotAvailableError } from '../../errors.js';
 
 // Set by the esbuild defines (scripts/build/runner.mjs); absent when running from sources (tests via tsx).
 declare const __PYTHON_CLIENT__: string | undefined;
@@ -26,7 +26,7 @@ function embedded(kind: ClientKind): string | undefined {
  */
 export async function clientPath(kind: ClientKind, dirs: readonly string[]): Promise<string> {
   const text = embedded(kind);
-  if (text === undefined) return fileURLToPath(new URL(`./clients/${files[kind]}`, import.meta.url));
+  if (text === undefined) return fileURLToPath(new URL(`./${files[kind]}`, import.meta.url));
   const hash = createHash('sha256').update(text).digest('hex').slice(0, 16);
   let lastError: unknown;
   for (const dir of dirs) {

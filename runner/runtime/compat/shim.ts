@@ -5,8 +5,12 @@ import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { PreparedFunction } from '../function.js';
-import { RuntimeFamily, runtimeFamily } from './families.js';
+import type { PreparedFunction } from '../../function.js';
+import { RuntimeFamily, runtimeFamily } from '../families.js';
+
+/** --compat's one mode: behave as cirrusgeo/run-lambda 0.2. */
+export const Compat = { cirrusV0: 'cirrus-v0' } as const;
+export type Compat = (typeof Compat)[keyof typeof Compat];
 
 // Set by the esbuild defines (scripts/build/runner.mjs); absent when running from sources (tests via tsx).
 declare const __COMPAT_SHIMS__: { python: string; node: string } | undefined;
@@ -15,7 +19,7 @@ export const SHIM_FILES = { python: 'run_lambda_compat.py', node: 'run-lambda-co
 
 function shimSource(kind: keyof typeof SHIM_FILES): string {
   if (typeof __COMPAT_SHIMS__ === 'object') return __COMPAT_SHIMS__[kind];
-  return readFileSync(fileURLToPath(new URL(`./compat/${SHIM_FILES[kind]}`, import.meta.url)), 'utf8');
+  return readFileSync(fileURLToPath(new URL(`./${SHIM_FILES[kind]}`, import.meta.url)), 'utf8');
 }
 
 /** What the runtime is given instead of the function's handler; `undefined` for a custom runtime. */

@@ -1,11 +1,11 @@
-// Each image serves one Lambda runtime (RUN_LAMBDA_IMAGE_RUNTIME, set by images/Dockerfile): a function of another
+// Each run-lambda image serves one Lambda runtime (RUN_LAMBDA_IMAGE_RUNTIME, set by images/Dockerfile): a function of another
 // runtime is refused before anything starts (a python3.13 function's compiled wheels do not import on 3.12).
 import type { Env } from '../../lib/env.js';
 import { envString } from '../../lib/env.js';
 import { RuntimeNotAvailableError } from '../errors.js';
 import { runtimeFamily } from './families.js';
 
-export interface ImageRuntimeInput {
+export interface RunnerImageDeps {
   functionName: string;
   runtime: string;
   /** true when the runtime was only guessed from local files (no --runtime, no function configuration) */
@@ -17,16 +17,16 @@ export interface ImageRuntimeInput {
  * The runtime to run the function with in this image: the function's own, or, for a guessed one of the image's
  * family, the image's. Throws RuntimeNotAvailableError (exit 3) naming the image to use otherwise.
  */
-export function checkImageRuntime(input: ImageRuntimeInput): string {
-  const image = envString(input.env, 'RUN_LAMBDA_IMAGE_RUNTIME');
-  if (!image || image === input.runtime) return input.runtime;
-  if (input.guessed && runtimeFamily(image) === runtimeFamily(input.runtime)) return image;
-  const name = envString(input.env, 'RUN_LAMBDA_IMAGE');
+export function checkRunnerImage(deps: RunnerImageDeps): string {
+  const image = envString(deps.env, 'RUN_LAMBDA_IMAGE_RUNTIME');
+  if (!image || image === deps.runtime) return deps.runtime;
+  if (deps.guessed && runtimeFamily(image) === runtimeFamily(deps.runtime)) return image;
+  const name = envString(deps.env, 'RUN_LAMBDA_IMAGE');
   const suffix = `-${image}`;
   const use = name?.endsWith(suffix)
-    ? `${name.slice(0, -suffix.length)}-${input.runtime}`
-    : `the run-lambda image for ${input.runtime} (run-lambda:<version>-${input.runtime})`;
+    ? `${name.slice(0, -suffix.length)}-${deps.runtime}`
+    : `the run-lambda image for ${deps.runtime} (run-lambda:<version>-${deps.runtime})`;
   throw new RuntimeNotAvailableError(
-    `${input.functionName} runs on ${input.runtime} but this image${name ? ` (${name})` : ''} serves ${image}: run it in ${use}`,
+    `${deps.functionName} runs on ${deps.runtime} but this image${name ? ` (${name})` : ''} serves ${image}: run it in ${use}`,
   );
 }

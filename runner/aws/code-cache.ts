@@ -7,11 +7,12 @@ import { join } from 'node:path';
 import { type ExtractResult, extractZip, LAMBDA_UNZIPPED_LIMIT } from '../archive/extract.js';
 import { FunctionPrepareError, RunnerError } from '../errors.js';
 import { type HeldLock, lockOrWait } from './cache-lock.js';
-import { checkManifest, takeManifest } from './manifest.js';
+import { checkManifest, takeManifest } from './cache-manifest.js';
 
 export type ArchiveKind = 'code' | 'layer';
 
-export interface Store {
+/** The folder code and layers are extracted into: the cache shared by runs, or (--no-cache) the run's own. */
+export interface CodeCache {
   readonly dir: string;
   readonly persistent: boolean;
   /** Removes the per-run folder (no-op for the shared cache). */
@@ -19,7 +20,7 @@ export interface Store {
 }
 
 /** Opens the cache at `cacheDir`, or a fresh temp folder when the cache is off. */
-export async function openStore(cacheDir: string, useCache: boolean): Promise<Store> {
+export async function openCodeCache(cacheDir: string, useCache: boolean): Promise<CodeCache> {
   if (useCache) {
     await mkdir(cacheDir, { recursive: true }).catch((err: Error) => {
       throw new FunctionPrepareError(
@@ -63,7 +64,7 @@ export interface Materialized {
   downloaded: boolean;
 }
 
-export interface MaterializeOptions {
+export interface MaterializeDeps {
   /** What is being put in place, for messages: `code of my-fn`, `layer my-layer:3`. */
   label?: string;
   /** Told when another runner is already downloading the same archive and this one waits for it. */
@@ -78,7 +79,7 @@ export function changedNote(label: string, why: string): string {
   return `the cached ${label} is not what was extracted (${why}, by an earlier run?); extracting it again`;
 }
 
-/** The manifest of the cache entry `dir` (runner/aws/manifest.ts): written last, so it also says "complete". */
+/** The manifest of the cache entry `dir` (runner/aws/cache-manifest.ts): written last, so it also says "complete". */
 export const manifestOf = (dir: string) => `${dir}.manifest`;
 
 /**
@@ -91,59 +92,59 @@ export const manifestOf = (dir: string) => `${dir}.manifest`;
  * task root, and modes do not stop root, so a changed entry is removed and extracted again.
  */
 export async function materialize(
-  store: Store,
+  cache: CodeCache,
   kind: ArchiveKind,
   sha256Base64: string,
   download: (zipPath: string) => Promise<unknown>,
   extract: (zipPath: string, dir: string) => Promise<ExtractResult>,
-  opts: MaterializeOptions = {},
+  deps: MaterializeDeps = {},
 ): Promise<Materialized> {
   const name = folderFor(kind, sha256Base64);
-  const dir = join(store.dir, name);
+  const dir = join(cache.dir, name);
   const manifest = manifestOf(dir);
   let told = false;
-  const tell = opts.onChanged;
-  opts = {
-    ...opts,
+  const tell = deps.onChanged;
+  deps = {
+    ...deps,
     onChanged: (why) => {
       if (!told) tell?.(why);
       told = true;
     },
   };
   let lock: HeldLock | undefined;
-  if (store.persistent) {
-    if (intact(dir, opts)) return { dir, downloaded: false };
-    const got = await lockOrWait(join(store.dir, `.${name}.lock`), {
+  if (cache.persistent) {
+    if (intact(dir, deps)) return { dir, downloaded: false };
+    const got = await lockOrWait(join(cache.dir, `.${name}.lock`), {
       ready: () => existsSync(manifest),
-      ...opts,
+      ...deps,
     });
     // Whoever held the lock just extracted it: still checked, since its function may already be running.
-    if (got.kind === 'ready' && intact(dir, opts)) return { dir, downloaded: false };
+    if (got.kind === 'ready' && intact(dir, deps)) return { dir, downloaded: false };
     lock =
       got.kind === 'held'
         ? got.lock
-        : await lockOrWait(join(store.dir, `.${name}.lock`), { ready: () => false, ...opts }).then((again) =>
+        : await lockOrWait(join(cache.dir, `.${name}.lock`), { ready: () => false, ...deps }).then((again) =>
             again.kind === 'held' ? again.lock : undefined,
           );
-    await removeLeftovers(store.dir, name);
+    await removeLeftovers(cache.dir, name);
   }
-  const zipPath = join(store.dir, `.${name}.${process.pid}-${randomBytes(4).toString('hex')}.zip`);
+  const zipPath = join(cache.dir, `.${name}.${process.pid}-${randomBytes(4).toString('hex')}.zip`);
   try {
-    if (store.persistent) {
+    if (cache.persistent) {
       // The previous holder may have finished between our last look and taking the lock.
-      if (intact(dir, opts)) return { dir, downloaded: false };
-      await discard(store.dir, name);
+      if (intact(dir, deps)) return { dir, downloaded: false };
+      await discard(cache.dir, name);
     }
     await download(zipPath);
     await extract(zipPath, dir);
-    if (store.persistent) await writeManifest(store.dir, name, dir);
+    if (cache.persistent) await writeManifest(cache.dir, name, dir);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if ((code === 'ENOTEMPTY' || code === 'EEXIST') && existsSync(dir)) return { dir, downloaded: true };
     if (err instanceof RunnerError || code === undefined) throw err;
     // Our own disk (full, read-only, no permission): the function cannot be prepared here, exit 3.
     throw new FunctionPrepareError(
-      `could not put the ${opts.label ?? name} into ${store.dir}: ${(err as Error).message}`,
+      `could not put the ${deps.label ?? name} into ${cache.dir}: ${(err as Error).message}`,
       { cause: err },
     );
   } finally {
@@ -154,7 +155,7 @@ export async function materialize(
 }
 
 /** True when `dir` and its manifest exist and the tree is unchanged; a changed tree is reported. */
-function intact(dir: string, opts: MaterializeOptions): boolean {
+function intact(dir: string, deps: MaterializeDeps): boolean {
   let text: string;
   try {
     text = readFileSync(manifestOf(dir), 'utf8');
@@ -163,23 +164,23 @@ function intact(dir: string, opts: MaterializeOptions): boolean {
   }
   const why = checkManifest(dir, text);
   if (why === undefined) return true;
-  opts.onChanged?.(why);
+  deps.onChanged?.(why);
   return false;
 }
 
 /** Removes an entry that may not be used (changed, or left without a manifest): manifest first, then the folder. */
-async function discard(storeDir: string, name: string): Promise<void> {
-  const dir = join(storeDir, name);
+async function discard(cacheDir: string, name: string): Promise<void> {
+  const dir = join(cacheDir, name);
   await rm(manifestOf(dir), { force: true });
   if (!existsSync(dir)) return;
   // Renamed away first, so the name is free at once even if removing a large tree takes a while.
-  const aside = join(storeDir, `.${name}.stale-${randomBytes(4).toString('hex')}`);
+  const aside = join(cacheDir, `.${name}.stale-${randomBytes(4).toString('hex')}`);
   await rename(dir, aside);
   await rm(aside, { recursive: true, force: true });
 }
 
-async function writeManifest(storeDir: string, name: string, dir: string): Promise<void> {
-  const tmp = join(storeDir, `.${name}.manifest-${process.pid}-${randomBytes(4).toString('hex')}`);
+async function writeManifest(cacheDir: string, name: string, dir: string): Promise<void> {
+  const tmp = join(cacheDir, `.${name}.manifest-${process.pid}-${randomBytes(4).toString('hex')}`);
   await writeFile(tmp, takeManifest(dir));
   await rename(tmp, manifestOf(dir));
 }
@@ -188,8 +189,8 @@ async function writeManifest(storeDir: string, name: string, dir: string): Promi
  * Temp zips and half-extracted folders of `name` left by a runner that was killed (SIGKILL, a lost host):
  * whoever holds the entry's lock is the only one writing them, so the rest are garbage.
  */
-async function removeLeftovers(storeDir: string, name: string): Promise<void> {
+async function removeLeftovers(cacheDir: string, name: string): Promise<void> {
   const lockName = `.${name}.lock`;
-  const mine = (await readdir(storeDir)).filter((f) => f.startsWith(`.${name}.`) && f !== lockName);
-  await Promise.all(mine.map((f) => rm(join(storeDir, f), { recursive: true, force: true })));
+  const mine = (await readdir(cacheDir)).filter((f) => f.startsWith(`.${name}.`) && f !== lockName);
+  await Promise.all(mine.map((f) => rm(join(cacheDir, f), { recursive: true, force: true })));
 }

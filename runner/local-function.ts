@@ -10,7 +10,7 @@ import { FunctionNotFoundError, FunctionPrepareError } from './errors.js';
 import type { PreparedFunction } from './function.js';
 import type { Logger } from './log.js';
 import { recoverOverlay } from './opt/overlay.js';
-import type { Compat } from './options.js';
+import type { Compat } from './runtime/compat/shim.js';
 import { runtimeFamily } from './runtime/families.js';
 
 /** Handlers tried in order when none is given (Cirrus tasks, feeders, the console's default, Node's default). */
@@ -34,7 +34,7 @@ export function isLocalRef(ref: string, cwd: string): boolean {
   );
 }
 
-export interface LocalOptions {
+export interface LocalFunctionDeps {
   handler?: string;
   runtime?: string;
   compat?: Compat;
@@ -61,28 +61,28 @@ export function runtimeOfHandler(taskRoot: string, handler: string): string | un
   return undefined;
 }
 
-export async function prepareLocalFunction(ref: string, opts: LocalOptions): Promise<PreparedFunction> {
-  const home = envString(opts.env, 'HOME') ?? homedir();
-  const path = resolve(opts.cwd, ref.startsWith('~') ? home + ref.slice(1) : ref);
+export async function prepareLocalFunction(ref: string, deps: LocalFunctionDeps): Promise<PreparedFunction> {
+  const home = envString(deps.env, 'HOME') ?? homedir();
+  const path = resolve(deps.cwd, ref.startsWith('~') ? home + ref.slice(1) : ref);
   const s = existsSync(path) ? statSync(path) : undefined;
   if (!s) throw new FunctionNotFoundError(`no function code at ${path}`);
   let taskRoot = path;
   if (s.isFile()) {
     if (!path.endsWith('.zip')) throw new FunctionPrepareError(`${path} is neither a folder nor a .zip`);
-    taskRoot = join(opts.workDir, 'task');
-    const { entries, bytes } = await opts.log.step('extract the code', () => extractZip(path, taskRoot));
-    opts.log.debug(`extracted ${entries} entries (${bytes} bytes) to ${taskRoot}`);
+    taskRoot = join(deps.workDir, 'task');
+    const { entries, bytes } = await deps.log.step('extract the code', () => extractZip(path, taskRoot));
+    deps.log.debug(`extracted ${entries} entries (${bytes} bytes) to ${taskRoot}`);
   } else if (!s.isDirectory()) {
     throw new FunctionPrepareError(`${path} is neither a folder nor a .zip`);
   }
   // The opt dir is used as it is; only what a killed run of a deployed function left there is taken off.
-  await recoverOverlay(opts.optDir, { warn: (m) => opts.log.warn(m) });
+  await recoverOverlay(deps.optDir, { warn: (m) => deps.log.warn(m) });
   const hasBootstrap = existsSync(join(taskRoot, 'bootstrap'));
-  let handler = opts.handler;
-  let runtime = opts.runtime;
+  let handler = deps.handler;
+  let runtime = deps.runtime;
   if (runtime) runtimeFamily(runtime); // refuse an unknown runtime before anything starts
   if (!handler) {
-    const candidates = opts.compat ? compatHandlers : defaultHandlers;
+    const candidates = deps.compat ? compatHandlers : defaultHandlers;
     handler = candidates.find((h) => runtimeOfHandler(taskRoot, h));
     if (!handler && !hasBootstrap) {
       throw new FunctionPrepareError(
@@ -101,10 +101,10 @@ export async function prepareLocalFunction(ref: string, opts: LocalOptions): Pro
     basename(path)
       .replace(/\.zip$/, '')
       .replace(/[^A-Za-z0-9_-]/g, '-') || 'function';
-  const region = regionFromEnv(opts.env) ?? FALLBACK_REGION;
+  const region = regionFromEnv(deps.env) ?? FALLBACK_REGION;
   return {
     taskRoot,
-    optDir: opts.optDir,
+    optDir: deps.optDir,
     handler,
     runtime,
     functionName: name,

@@ -1,0 +1,134 @@
+// GetFunction: asking Lambda for a deployed function, and the one place its answer is read. What the runtime is
+// invoked as (name, ARN, version, memory, timeout, logging, tenancy), what the run record says ran, where the code is,
+// and what the runner cannot run (durable functions) or runs differently (Managed Instances).
+import { GetFunctionCommand, type GetFunctionCommandOutput, type LambdaClient } from '@aws-sdk/client-lambda';
+import { regionFromArn } from '../../lib/aws-config.js';
+import type { FunctionIdentity, FunctionLogging, PreparedFunction } from '../function.js';
+import { describeAwsError } from './aws-errors.js';
+import { type FunctionRef, unqualifiedArn } from './function-ref.js';
+
+type Configuration = NonNullable<GetFunctionCommandOutput['Configuration']>;
+
+/**
+ * What a deployed function is wherever it runs: a PreparedFunction less its code's place, its environment and what
+ * the run record names. An image function configures no handler or runtime: `''` stands for "not configured".
+ */
+export type FunctionBasics = Omit<
+  PreparedFunction,
+  'taskRoot' | 'optDir' | 'environment' | 'compatShim' | 'deployed'
+>;
+
+/** A deployed function as GetFunction's answer describes it. */
+export interface DescribedFunction {
+  basics: FunctionBasics;
+  /** What the run record says ran, known as soon as GetFunction answered. */
+  identity: FunctionIdentity;
+  /** Its own environment variables (Environment.Variables). */
+  environment: Record<string, string>;
+  /** The machine it is built for (Lambda's name: x86_64 or arm64). */
+  architecture: string;
+  /** Its layers' version ARNs, in its order. */
+  layerArns: string[];
+  /** PackageType Image: its code is a container image, not a zip. */
+  image: boolean;
+  /** Where its code is: a zip's presigned URL, SHA-256 (base64, as Lambda gives it) and size; an image and its digest. */
+  code: {
+    location?: string;
+    sha256Base64?: string;
+    size?: number;
+    imageUri?: string;
+    imageDigest: string | null;
+  };
+  /** DurableConfig: its steps checkpoint through Lambda's durable execution service. */
+  durable: boolean;
+  /** Lambda Managed Instances: how many invocations one environment may run at once (when it says). */
+  managedInstances?: { maxConcurrency?: number };
+}
+
+export async function getFunction(
+  lambda: LambdaClient,
+  target: FunctionRef,
+  ref: string,
+): Promise<GetFunctionCommandOutput> {
+  try {
+    return await lambda.send(
+      new GetFunctionCommand({
+        FunctionName: target.functionName,
+        ...(target.qualifier ? { Qualifier: target.qualifier } : {}),
+      }),
+    );
+  } catch (err) {
+    throw describeAwsError(err, {
+      what: `function ${ref}`,
+      permission: 'lambda:GetFunction',
+      notFound: 'function',
+    });
+  }
+}
+
+/** GetFunction's answer for `target`, asked for in `region` (the region of a bare name). */
+export function describeFunction(
+  out: GetFunctionCommandOutput,
+  target: FunctionRef,
+  region: string,
+): DescribedFunction {
+  const config: Configuration = out.Configuration ?? {};
+  const name = config.FunctionName ?? target.functionName;
+  const functionArn = unqualifiedArn(config.FunctionArn ?? target.functionName);
+  const invokedFunctionArn = target.qualifier ? `${functionArn}:${target.qualifier}` : functionArn;
+  const basics: FunctionBasics = {
+    handler: config.Handler ?? '',
+    runtime: config.Runtime ?? '',
+    functionName: name,
+    functionVersion: config.Version ?? '$LATEST',
+    invokedFunctionArn,
+    memorySizeMb: config.MemorySize ?? 128,
+    ...(config.Timeout ? { timeoutSeconds: config.Timeout } : {}),
+    region: regionFromArn(functionArn) ?? region,
+    ...(config.LoggingConfig ? { logging: loggingOf(config.LoggingConfig) } : {}),
+    tenantIsolation: config.TenancyConfig?.TenantIsolationMode === 'PER_TENANT',
+  };
+  const mi = config.CapacityProviderConfig?.LambdaManagedInstancesCapacityProviderConfig;
+  const maxConcurrency = mi?.PerExecutionEnvironmentMaxConcurrency;
+  return {
+    basics,
+    identity: {
+      arn: invokedFunctionArn,
+      version: basics.functionVersion,
+      runtime: basics.runtime,
+      handler: basics.handler,
+      codeSha256: config.CodeSha256 ? sha256Hex(config.CodeSha256) : '',
+    },
+    environment: { ...(config.Environment?.Variables ?? {}) },
+    architecture: config.Architectures?.[0] ?? 'x86_64',
+    layerArns: (config.Layers ?? []).flatMap((l) => (l.Arn ? [l.Arn] : [])),
+    image: config.PackageType === 'Image',
+    code: {
+      ...(out.Code?.Location ? { location: out.Code.Location } : {}),
+      ...(config.CodeSha256 ? { sha256Base64: config.CodeSha256 } : {}),
+      ...(config.CodeSize ? { size: config.CodeSize } : {}),
+      ...(out.Code?.ImageUri ? { imageUri: out.Code.ImageUri } : {}),
+      imageDigest: out.Code?.ResolvedImageUri?.split('@')[1] ?? null,
+    },
+    durable: Boolean(config.DurableConfig),
+    ...(mi ? { managedInstances: maxConcurrency === undefined ? {} : { maxConcurrency } } : {}),
+  };
+}
+
+/**
+ * GetFunction's CodeSha256 as hex: a zip function's is base64 of the digest, an image function's the digest in hex
+ * already (the image manifest's, as `sha256:<hex>` in ResolvedImageUri).
+ */
+export function sha256Hex(value: string): string {
+  if (/^[0-9a-f]{64}$/.test(value)) return value;
+  return Buffer.from(value, 'base64').toString('hex');
+}
+
+function loggingOf(c: NonNullable<Configuration['LoggingConfig']>): FunctionLogging {
+  return {
+    format: c.LogFormat === 'JSON' ? 'JSON' : 'Text',
+    ...(c.ApplicationLogLevel ? { applicationLogLevel: c.ApplicationLogLevel } : {}),
+    ...(c.SystemLogLevel ? { systemLogLevel: c.SystemLogLevel } : {}),
+    ...(c.LogGroup ? { logGroup: c.LogGroup } : {}),
+  };
+}
