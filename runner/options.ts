@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs as parseArgv } from 'node:util';
 import { DEFAULT_IDLE_TIMEOUT_S } from '../lib/aws-config.js';
 import { ConfigError, type Env, envBool, envString } from '../lib/env.js';
+import { isItemSetUrl } from '../lib/item-set.js';
 import {
   AWS_BATCH_JOB_ARRAY_INDEX,
   RUN_LAMBDA_ITEM_COUNT,
@@ -239,11 +240,6 @@ export function defaultCacheDir(env: Env): string {
   return join(envString(env, 'HOME') ?? homedir(), '.cache', 'run-lambda');
 }
 
-/** A URL naming an item set: an S3 prefix or a folder, ending in `/` (never `data:`, whose base64 may end so). */
-export function isItemSetUrl(url: string): boolean {
-  return url.endsWith('/') && !url.startsWith('data:') && url !== '-';
-}
-
 type Pick = (flag: ValueFlag) => string | undefined;
 
 /** The set options, checked together before anything runs; undefined for one payload (which takes none of them). */
@@ -262,7 +258,7 @@ function itemSet(payloadUrl: string, outputUrl: string | undefined, pick: Pick, 
     }
     return undefined;
   }
-  if (outputUrl === undefined || outputUrl === '-' || !outputUrl.endsWith('/')) {
+  if (outputUrl === undefined || !isItemSetUrl(outputUrl)) {
     throw new UsageError(
       `an item set needs an <output-url> ending in / (item i's result goes to <output-url><i>.json), got ${outputUrl === undefined ? 'none' : outputUrl}`,
     );
