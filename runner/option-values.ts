@@ -1,6 +1,7 @@
 // The runner's option values, each checked by one parser that throws UsageError naming the option (options.ts calls
 // them; nothing else reads raw option text).
 import { arraySize, MAX_ITEMS } from '../lib/item-set.js';
+import { AWS_BATCH_JOB_ARRAY_INDEX } from '../lib/job-plan.js';
 import { UsageError } from './errors.js';
 import { isLogLevel, type LogLevel, LogLevels } from './log.js';
 import { Compat } from './runtime/compat/shim.js';
@@ -160,6 +161,6 @@ export function parseBatchContext(
     // Batch counts attempts from 1 and allows at most 10.
     attempt: attempt === undefined ? 1 : parseWhole('AWS_BATCH_JOB_ATTEMPT', attempt, 1, 10),
     arrayIndex:
-      arrayIndex === undefined ? null : parseWhole('AWS_BATCH_JOB_ARRAY_INDEX', arrayIndex, 0, MAX_ITEMS - 1),
+      arrayIndex === undefined ? null : parseWhole(AWS_BATCH_JOB_ARRAY_INDEX, arrayIndex, 0, MAX_ITEMS - 1),
   };
 }
