@@ -7,8 +7,13 @@ import type { FunctionIdentity, PreparedFunction } from '../function.js';
 import type { Logger } from '../log.js';
 import { type CodeCache, changedNote, materialize, openCodeCache, sharedExtractor } from './code-cache.js';
 import { downloadVerified } from './download.js';
-import { hostArchitecture, parseFunctionRef } from './function-ref.js';
-import { type DescribedFunction, describeFunction, getFunction, sha256Hex } from './get-function.js';
+import {
+  type DescribedFunction,
+  describeFunction,
+  functionRefOf,
+  getFunction,
+  sha256Hex,
+} from './get-function.js';
 import { layerContent, materializeLayers, overlayLayers, parseLayerArn } from './layers.js';
 import { lambdaClient } from './sdk-clients.js';
 
@@ -41,7 +46,7 @@ export async function prepareDeployedFunction(
   deps: DeployedFunctionDeps,
 ): Promise<DeployedFunction> {
   const { log } = deps;
-  const target = parseFunctionRef(ref);
+  const target = functionRefOf(ref);
   // An ARN's own region is the only one GetFunction can find it in; AWS_REGION is for bare names.
   const region = target.region ?? regionFromEnv(deps.env);
   if (!region) {
@@ -75,6 +80,11 @@ export async function prepareDeployedFunction(
   }
   const refreshUrl = async () => (await getFunction(lambda, target, ref)).Code?.Location ?? location;
   return downloadFunction(described, { location, sha256Base64, refreshUrl }, lambda, deps);
+}
+
+/** Lambda's architecture names for this host. */
+function hostArchitecture(arch: string = process.arch): string {
+  return arch === 'x64' ? 'x86_64' : arch;
 }
 
 /** Durable functions checkpoint and replay through Lambda's durable execution service: not there in Batch. */

@@ -1,6 +1,7 @@
 // A function's layers: GetLayerVersion for each, verified download into the cache, then overlay into the opt dir.
 import { GetLayerVersionCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import type { NetworkTimeouts } from '../../lib/aws-config.js';
+import { parseLayerVersionArn } from '../../lib/lambda-arn.js';
 import type { ExtractResult } from '../archive/extract.js';
 import { FunctionPrepareError, RunnerError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -16,11 +17,11 @@ export interface LayerRef {
   version: number;
 }
 
-/** Splits `arn:aws:lambda:<region>:<account>:layer:<name>:<version>`. */
+/** Splits `arn:aws:lambda:<region>:<account>:layer:<name>:<version>` (lib/lambda-arn.ts reads it). */
 export function parseLayerArn(arn: string): LayerRef {
-  const m = /^(arn:aws[\w-]*:lambda:[a-z0-9-]+:\d{12}:layer:[\w-]+):(\d+)$/.exec(arn);
-  if (!m?.[1] || !m[2]) throw new FunctionPrepareError(`not a layer version ARN: ${arn}`);
-  return { arn, layerName: m[1], version: Number(m[2]) };
+  const layer = parseLayerVersionArn(arn);
+  if (!layer) throw new FunctionPrepareError(`not a layer version ARN: ${arn}`);
+  return { arn, layerName: layer.layerArn, version: layer.version };
 }
 
 /** GetLayerVersion's content of one layer: where to download it, its SHA-256 (base64, as Lambda gives it), size. */
