@@ -44,9 +44,6 @@ export const RUN_LAMBDA_IMAGE = 'RUN_LAMBDA_IMAGE';
 /** Every variable of the runner's starts so: the runner's own settings, never passed on to the function. */
 export const RUNNER_ENV_PREFIX = 'RUN_LAMBDA_';
 
-/** The set's limit and the items a child runs: for runner/option-values.ts and runner/items/, until they import lib/item-set.ts. */
-export { itemRange, MAX_ITEMS } from './item-set.js';
-
 /**
  * When a SubmitJob carries its own retryStrategy it replaces the definition's entirely, so the template's
  * rule (the list in template.yaml's job definitions) travels with it: retry a lost EC2 host or Fargate Spot

@@ -1,4 +1,4 @@
-// template.yaml's job definitions follow images/matrix.json: one per image, named and tagged as DESIGN.md says,
+// template.yaml's job definitions follow images/matrix.json: one per image, named and tagged as docs/deploy.md "The job definitions" says,
 // all in the dispatcher's JOB_DEFINITIONS map; the generated blocks are what `npm run template` renders.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
