@@ -30,6 +30,7 @@ import {
   entryKey,
   HOST_ARCH,
   type ImageBuild,
+  type StandinSet,
 } from './standins.js';
 
 export const TEST_REPO = 'run-lambda-test';
@@ -154,6 +155,37 @@ async function buildArch(
   return (JSON.parse(readFileSync(summaryFile, 'utf8')) as { images: Omit<BuiltImage, 'ranOn'>[] }).images;
 }
 
+/** One architecture's share of `builds`: its stand-ins, then its images on them. */
+async function buildOneArch(
+  arch: Arch,
+  builds: ImageBuild[],
+  scratch: string,
+  opts: ImageOptions & { progress: (line: string) => void },
+): Promise<{ standins: StandinSet; images: BuiltImage[] }> {
+  const mine = builds.filter((b) => b.arch === arch);
+  const standins = await ensureStandins(mine, { echo: opts.echo, scratch, progress: opts.progress });
+  const basesFile = join(scratch, `bases-${arch}.json`);
+  writeFileSync(basesFile, JSON.stringify({ node: standins.node, bases: standins.bases }));
+  const images = (await buildArch(arch, mine, basesFile, scratch, opts)).map((i) => ({
+    ...i,
+    ranOn: `${standins.describe[entryKey(i)]}, ${arch} (${i.base}); runner's Node.js: ${standins.describe.node}`,
+  }));
+  return { standins, images };
+}
+
+/** Both architectures' stand-ins and images side by side: each is a chain of its own, the arm64 one mostly emulated. */
+function merge(parts: { standins: StandinSet; images: BuiltImage[] }[]) {
+  const standins: StandinSet = { node: {}, bases: {}, describe: {}, built: {} };
+  for (const { standins: s } of parts) {
+    Object.assign(standins.node, s.node);
+    Object.assign(standins.describe, s.describe);
+    Object.assign(standins.built, s.built);
+    for (const [key, byArch] of Object.entries(s.bases))
+      standins.bases[key] = { ...standins.bases[key], ...byArch };
+  }
+  return { standins, images: parts.flatMap((p) => p.images) };
+}
+
 async function build(
   scratch: string,
   opts: ImageOptions & { progress: (line: string) => void },
@@ -165,17 +197,10 @@ async function build(
   }
   const { builds, arm64Skip } = planned;
   if (arm64Skip) opts.progress(`no arm64 images: ${arm64Skip}`);
-  const standins = await ensureStandins(builds, { echo: opts.echo, scratch, progress: opts.progress });
-  const basesFile = join(scratch, 'bases.json');
-  writeFileSync(basesFile, JSON.stringify({ node: standins.node, bases: standins.bases }));
-  const images: BuiltImage[] = [];
-  for (const arch of [...new Set(builds.map((b) => b.arch))]) {
-    for (const i of await buildArch(arch, builds, basesFile, scratch, opts))
-      images.push({
-        ...i,
-        ranOn: `${standins.describe[entryKey(i)]}, ${arch} (${i.base}); runner's Node.js: ${standins.describe.node}`,
-      });
-  }
+  const arches = [...new Set(builds.map((b) => b.arch))];
+  const { standins, images } = merge(
+    await Promise.all(arches.map((arch) => buildOneArch(arch, builds, scratch, opts))),
+  );
   if (images.length !== builds.length)
     throw new Error(`images/build.mjs built ${images.length} images, not the ${builds.length} asked for`);
   const seconds = Math.round((Date.now() - started) / 100) / 10;

@@ -151,7 +151,10 @@ async function npmPackage(name: string, version: string): Promise<string> {
       },
     );
     await run('tar', ['-xzf', join(work, stdout.trim().split('\n').at(-1) ?? ''), '-C', work]);
-    await rename(join(work, 'package'), dir);
+    // Both architectures' stand-ins are made at once: the other may have put the same package in place meanwhile.
+    await rename(join(work, 'package'), dir).catch((err: unknown) => {
+      if (!existsSync(join(dir, 'package.json'))) throw err;
+    });
   } finally {
     await rm(work, { recursive: true, force: true });
   }
