@@ -414,7 +414,7 @@ test('a refused dispatch through the helper fails the feeder with the dispatcher
   assert.match(r.stderr.trim().split('\n').at(-1) ?? '', /^FunctionNotFoundError: /);
   const [staged, ...more] = feederPuts().slice(before);
   assert.ok(staged && more.length === 0);
-  // The helper does not delete it (DESIGN.md: the lifecycle rule on the prefix expires it).
+  // The helper does not delete it (docs/helper.md "What both do": the lifecycle rule on the prefix expires it).
   assert.ok(await w.read(`s3:/${staged}`), 'the staged payload is still there');
   assert.deepEqual(
     w.h.front.requests.filter((q) => callerOf(q) === Callers.feeder && q.operation === 'DeleteObject'),

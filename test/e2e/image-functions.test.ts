@@ -1,4 +1,4 @@
-// Container-image functions end to end (DESIGN.md "Image functions"): the template deployed on moto with
+// Container-image functions end to end (docs/dispatcher.md "Container-image functions"): the template deployed on moto with
 // FunctionImageRepositories → the deployed dispatcher → one registered two-container definition per image (reused) →
 // the job as its containers (the runner, the gate, the function's own image) → result and run record on S3; then
 // every AWS call checked against the deployed policies.

@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { validate } from 'dockerfile-utils';
+import { RUN_LAMBDA_IMAGE, RUN_LAMBDA_IMAGE_RUNTIME } from '../../lib/job-plan.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const dockerfiles = ['images/Dockerfile', 'images/geo-base/Dockerfile'] as const;
@@ -101,6 +102,17 @@ test('images/Dockerfile: Node.js from the NODE_IMAGE stage (no distro package ma
   assert.match(text, /^ENV RUN_LAMBDA_IMAGE_RUNTIME=\$\{RUNTIME\}/m);
   assert.match(text, /^ {4}AWS_EXECUTION_ENV=AWS_Lambda_\$\{RUNTIME\} \\$/m);
   assert.match(text, /^ENTRYPOINT \[\]$/m);
+});
+
+test('images/Dockerfile sets the image variables the runner reads, under the names lib/job-plan.ts gives them', () => {
+  const env = dockerfile().replace(/\\\r?\n/g, ' ');
+  const set = /^ENV (.*)$/m.exec(env)?.[1] ?? '';
+  // The values are the build arguments, as the Dockerfile writes them: `${RUNTIME}`, `${IMAGE_NAME}`.
+  for (const [name, arg] of [
+    [RUN_LAMBDA_IMAGE_RUNTIME, 'RUNTIME'],
+    [RUN_LAMBDA_IMAGE, 'IMAGE_NAME'],
+  ])
+    assert.ok(set.split(/\s+/).includes(`${name}=\${${arg}}`), `ENV sets ${name} from the ${arg} argument`);
 });
 
 test('images/node-bundled is an executable POSIX sh script that starts node through the loader beside it', () => {

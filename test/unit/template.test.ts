@@ -1,4 +1,4 @@
-// template.yaml: cfn-lint is clean, and the job definitions, retry rules and outputs do what DESIGN.md promises.
+// template.yaml: cfn-lint is clean, and the job definitions, retry rules and outputs do what docs/deploy.md promises.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
