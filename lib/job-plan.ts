@@ -159,12 +159,15 @@ function s3Prefix(url: unknown, field: string, set: boolean): string {
 export function parseJobPlan(raw: JobPlan): JobPlan {
   const p = raw.payload;
   const set = p.kind === 'set';
-  s3Prefix(p.url, 'url', set);
   if (set) {
     count(p.itemCount, 'payloads', MAX_ITEMS);
     count(p.itemsPerJob, 'items_per_job', MAX_ITEMS);
   }
-  s3Prefix(raw.output, 'url_out', set);
+  for (const [field, url] of [
+    ['url', p.url],
+    ['url_out', raw.output],
+  ] as const)
+    s3Prefix(url, field, set);
   if (raw.record !== recordUrlFor(raw.output)) fail('url_out', `has no run record URL: ${raw.record}`);
   if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/.test(raw.name))
     fail('name', `is not a Batch job name: ${raw.name}`);

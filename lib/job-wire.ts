@@ -1,7 +1,7 @@
 // A job plan on the wire, both ways: written into a SubmitJob input (the job's `Ref::` parameters, its containers'
 // environment, its array size, timeout and retries), and read back from a job (its parameters and environment, as
-// DescribeJobs or Step Functions hand them over) into the plan's parts. The names are lib/job-plan.ts's
-// (docs/architecture.md "The job contract").
+// DescribeJobs or Step Functions hand them over) into the plan's parts; and the answer the dispatcher gives for it.
+// The names are lib/job-plan.ts's (docs/architecture.md "The job contract").
 import type {
   ResourceRequirement,
   SubmitJobCommandInput,
@@ -22,6 +22,7 @@ import {
   RUN_LAMBDA_JOB_TIMEOUT,
   RUNNER_CONTAINER,
 } from './job-plan.js';
+import type { BatchJobAnswer } from './request.js';
 
 /** The job's `Ref::` parameters (every value a string, as Batch requires). */
 export function jobParameters(plan: JobPlan): JobParameters {
@@ -83,6 +84,36 @@ function overrides(
       ...(environment.length > 0 ? { environment } : {}),
     },
   };
+}
+
+/** What the dispatcher answers for a plan, but for the job id. */
+export function planAnswer(plan: JobPlan): Omit<BatchJobAnswer, 'job_id'> {
+  const p = plan.payload;
+  return {
+    job_name: plan.name,
+    job_queue: plan.queue,
+    job_definition: plan.image.jobDefinition,
+    image: plan.image.flavour,
+    ...(plan.image.kind === 'function-image' ? { function_image: plan.image.image } : {}),
+    url: p.url,
+    url_out: plan.output,
+    record_url: plan.record,
+    ...(p.kind === 'set'
+      ? {
+          item_count: p.itemCount,
+          items_per_job: p.itemsPerJob,
+          array_size: arraySize(p.itemCount, p.itemsPerJob),
+        }
+      : {}),
+  };
+}
+
+/** A planned job as it leaves the dispatcher: its SubmitJob input and the answer its request gets (but the job id). */
+export function planOnTheWire(plan: JobPlan): {
+  input: SubmitJobCommandInput;
+  answer: Omit<BatchJobAnswer, 'job_id'>;
+} {
+  return { input: submitJobInput(plan), answer: planAnswer(plan) };
 }
 
 /** The exact SubmitJob input of a plan (what plan mode answers as `submit_job`). */

@@ -27,9 +27,8 @@ export async function putItems(
   bodies: readonly string[],
   concurrency = ITEM_WRITE_CONCURRENCY,
 ): Promise<void> {
-  await mapBounded(bodies, concurrency, (body, i) =>
-    putObject(s3, { bucket: set.bucket, key: itemKey(set, i) }, body),
-  );
+  const put = (body: string, i: number) => putObject(s3, { bucket: set.bucket, key: itemKey(set, i) }, body);
+  await mapBounded(bodies, concurrency, put);
 }
 
 /** What one dispatch writes: its payload, or its set's items (`bodies[i]` → `<in>/<i>.json`). */

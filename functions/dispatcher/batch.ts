@@ -60,21 +60,19 @@ export async function submitJob(
   };
   // No answer at all, or a 2xx whose body was cut (the SDK then fails to parse it): the job may exist.
   const uncertain = (e: unknown) => !(e instanceof NoJobIdError) && isUnanswered(e);
+  const find = () => findSubmitted(batch, input, started);
   try {
-    const { how, value } = await withRetries(
-      () => sendOrFind(send, () => findSubmitted(batch, input, started), uncertain),
-      {
-        attempts: THROTTLED_ATTEMPTS,
-        baseDelayMs: RETRY_DELAY_MS,
-        retryable: (e, attempt) =>
-          isAnsweredRetryable(e) && attempt < (isThrottling(e) ? THROTTLED_ATTEMPTS : SUBMIT_ATTEMPTS),
-        delayMs: (attempt, e) =>
-          isThrottling(e)
-            ? random() * Math.min(THROTTLE_DELAY_CAP_MS, THROTTLE_DELAY_MS * 2 ** attempt)
-            : RETRY_DELAY_MS * 2 ** (attempt - 1) * (0.5 + random()),
-        sleep: (ms) => clock.sleep(ms),
-      },
-    );
+    const { how, value } = await withRetries(() => sendOrFind(send, find, uncertain), {
+      attempts: THROTTLED_ATTEMPTS,
+      baseDelayMs: RETRY_DELAY_MS,
+      retryable: (e, attempt) =>
+        isAnsweredRetryable(e) && attempt < (isThrottling(e) ? THROTTLED_ATTEMPTS : SUBMIT_ATTEMPTS),
+      delayMs: (attempt, e) =>
+        isThrottling(e)
+          ? random() * Math.min(THROTTLE_DELAY_CAP_MS, THROTTLE_DELAY_MS * 2 ** attempt)
+          : RETRY_DELAY_MS * 2 ** (attempt - 1) * (0.5 + random()),
+      sleep: (ms) => clock.sleep(ms),
+    });
     return { kind: how === 'sent' ? 'submitted' : 'found', jobId: value };
   } catch (err) {
     return { kind: uncertain(err) ? 'unknown' : 'refused', error: err as Error };
@@ -84,6 +82,17 @@ export async function submitJob(
 /** Batch answered SubmitJob without a job id: it made no job that can be found or answered. */
 class NoJobIdError extends Error {
   override name = 'NoJobIdError';
+}
+
+/** Finds the job a SubmitJob like `input` made since `since` (ms epoch); undefined when there is none. */
+export type FindJob = (
+  input: Pick<SubmitJobCommandInput, 'jobQueue' | 'jobName' | 'parameters'>,
+  since: number,
+) => Promise<string | undefined>;
+
+/** findSubmitted on one client: what an idempotency claim uses to look for an abandoned claim's job. */
+export function jobFinder(batch: BatchClient): FindJob {
+  return (input, since) => findSubmitted(batch, input, since);
 }
 
 /** The job a SubmitJob like `input` made since `since` (ms epoch), by name, then by its parameters. */

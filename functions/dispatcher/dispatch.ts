@@ -7,10 +7,10 @@ import { SubmitJobError } from '../../lib/errors.js';
 import type { JsonLogger } from '../../lib/logger.js';
 import { writePayloads } from '../../lib/payload-store.js';
 import type { BatchJobAnswer, BatchJobPlanAnswer, BatchJobRequest } from '../../lib/request.js';
-import { type SubmitOutcome, submitJob } from './batch.js';
+import { jobFinder, type SubmitOutcome, submitJob } from './batch.js';
 import type { DispatcherConfig } from './config.js';
 import { type FunctionLookup, type OwnAccount, resolveFunction } from './functions.js';
-import { type Claim, claimKey, complete, release } from './idempotency.js';
+import { claimKey, type OwnedKey } from './idempotency.js';
 import { chooseJobImage } from './job-image.js';
 import { type PlannedJob, planJob } from './plan.js';
 import type { Clock, RateLimiter } from './rate-limit.js';
@@ -36,12 +36,10 @@ export interface DispatchOptions {
   newId?: () => string;
 }
 
-type Owned = Extract<Claim, { kind: 'owned' }>;
-
 /** What the steps after the claim share: the job, the key's claim when there is one, the request's log. */
 interface Claimed {
   job: PlannedJob;
-  owned: Owned | undefined;
+  owned: OwnedKey | undefined;
   log: JsonLogger;
   options: DispatchOptions;
 }
@@ -51,13 +49,15 @@ export async function dispatch(
   options: DispatchOptions,
 ): Promise<BatchJobAnswer | BatchJobPlanAnswer> {
   // Everything that can be refused without AWS is refused before any call is made; the allow-list before a lookup.
-  const checked = checkRequest(req, options.config, options.defaultKey);
+  const checked = checkRequest(req, options.config, options.defaultKey, options.newId);
   const fn = await resolveFunction(req.lambda_function, options);
   const log = options.log.child({ lambda_function: fn.jobArn, idempotency_key: checked.key });
   const image = await chooseJobImage(req, fn, { ...options, log });
-  const job = planJob(req, fn, image, checked, options);
+  const job = planJob(req, fn, image, checked, options.config);
   const claim =
-    checked.key === undefined || req.plan ? undefined : await claimKey(req, job, checked.keyNamed!, options);
+    checked.key === undefined || req.plan
+      ? undefined
+      : await claimKey(req, job, checked.keyNamed!, { ...options, log, findJob: jobFinder(options.batch) });
   if (claim?.kind === 'done') {
     log.info('idempotent request answered from its record', { job_id: claim.answer.job_id, how: claim.how });
     return claim.answer;
@@ -73,21 +73,8 @@ export async function dispatch(
     ...(options.clock ? { clock: options.clock } : {}),
   });
   const answer = await answerOrUndo(outcome, removeStored, claimed);
-  if (claim)
-    await complete(options.s3, claim.at, claim.record, answer).catch((err: unknown) =>
-      // The job exists; a repeat after the lease finds it in Batch instead of the record.
-      log.warn('could not record the answer for the idempotency key', { error: err }),
-    );
-  logSubmitted(answer, claimed);
+  await claim?.complete(answer);
   return answer;
-}
-
-/** Gives the key up after nothing was submitted, so a retry of the request can dispatch it afresh. */
-async function releaseKey({ owned, options, log }: Claimed): Promise<void> {
-  if (owned)
-    await release(options.s3, owned.at).catch((e: unknown) =>
-      log.warn('could not release the key', { error: e }),
-    );
 }
 
 /** Writes the payload or the set's items; returns their remover. On a failure the key is given up. */
@@ -97,7 +84,7 @@ async function writePayloadsOf(req: BatchJobRequest, claimed: Claimed): Promise<
   try {
     if (placement.writes) remove = await writePayloads(claimed.options.s3, placement.writes);
   } catch (err) {
-    await releaseKey(claimed);
+    await claimed.owned?.release();
     throw err;
   }
   claimed.log.debug('payload placed', {
@@ -114,7 +101,7 @@ function shownUrl(job: PlannedJob): string {
 }
 
 /**
- * The answer of a submitted (or found) job. A refused one takes back its payload and its key; one whose outcome is
+ * The answer of a submitted (or found) job, logged. A refused one takes back its payload and its key; one whose outcome is
  * unknown keeps both (the job may exist: removing its payload could leave it without one; the objects expire with
  * the prefix, and a retry after the key's lease looks for the job before submitting again).
  */
@@ -143,7 +130,7 @@ async function answerOrUndo(
         url: shownUrl(job),
       }),
     );
-    await releaseKey(claimed);
+    await claimed.owned?.release();
     throw new SubmitJobError(
       `SubmitJob failed (queue ${plan.queue}, definition ${plan.image.jobDefinition}): ${outcome.error.message}`,
       { cause: outcome.error },
@@ -151,7 +138,9 @@ async function answerOrUndo(
   }
   if (outcome.kind === 'found')
     log.warn('SubmitJob answer was lost; found the job it made', { job_id: outcome.jobId });
-  return { job_id: outcome.jobId, ...job.answer };
+  const answer = { job_id: outcome.jobId, ...job.answer };
+  logSubmitted(answer, claimed);
+  return answer;
 }
 
 function logSubmitted(answer: BatchJobAnswer, { job, log }: Claimed): void {

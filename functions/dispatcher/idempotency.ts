@@ -1,13 +1,13 @@
 // One job per idempotency key, with no database: the key is claimed by a lease (lib/s3-lease.ts) on a small record
 // beside the payloads, which later holds the answer that every repeat of the request gets.
 import { createHash, randomUUID } from 'node:crypto';
-import type { BatchClient } from '@aws-sdk/client-batch';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { IdempotencyInProgressError, InvalidRequestError } from '../../lib/errors.js';
+import type { JsonLogger } from '../../lib/logger.js';
 import type { BatchJobAnswer, BatchJobRequest } from '../../lib/request.js';
 import { type Lease, type LeaseBody, leaseAt, leaseExpired } from '../../lib/s3-lease.js';
 import { formatS3Url, type S3Location } from '../../lib/s3-url.js';
-import { findSubmitted } from './batch.js';
+import type { FindJob } from './batch.js';
 import type { PlannedJob } from './plan.js';
 
 /**
@@ -53,7 +53,7 @@ class ReleasedMeanwhile extends Error {}
 
 /** One round of a claim: ours, the earlier dispatch's answer, or an error saying why neither. */
 async function claimRound(
-  batch: BatchClient,
+  findJob: FindJob,
   at: S3Location,
   lease: Lease<DispatchRecord>,
   mine: DispatchRecord,
@@ -76,7 +76,7 @@ async function claimRound(
     throw new IdempotencyInProgressError(
       `another dispatch with idempotency_key ${named} is under way until ${new Date(record.expires_at).toISOString()}; try again later`,
     );
-  const jobId = await findSubmitted(batch, record.submit, record.created_at);
+  const jobId = await findJob(record.submit, record.created_at);
   if (jobId) {
     const answer = { ...record.answer, job_id: jobId } as BatchJobAnswer;
     await lease.update({ ...record, status: 'submitted', answer }).catch(() => undefined);
@@ -96,7 +96,7 @@ async function claimRound(
  */
 export async function claim(
   s3: S3Client,
-  batch: BatchClient,
+  findJob: FindJob,
   at: S3Location,
   mine: DispatchRecord,
   named: string,
@@ -106,7 +106,7 @@ export async function claim(
   // Rounds of a compare-and-set, not retries of a failed call: nothing failed, the record changed under us.
   for (let round = 1; round <= CLAIM_ROUNDS; round++) {
     try {
-      return await claimRound(batch, at, lease, mine, named, now);
+      return await claimRound(findJob, at, lease, mine, named, now);
     } catch (err) {
       if (!(err instanceof ReleasedMeanwhile)) throw err;
     }
@@ -118,16 +118,26 @@ export async function claim(
 const MAX_LAMBDA_MS = 15 * 60 * 1000;
 const LEASE_MARGIN_MS = 10_000;
 
+/** A key this dispatch holds: what it records once the job is submitted, or gives up when nothing was. */
+export interface OwnedKey {
+  kind: 'owned';
+  /** Records the answer (every later request with the key gets it); a failure is logged: the job exists. */
+  complete(answer: BatchJobAnswer): Promise<void>;
+  /** Gives the key up (nothing was submitted), so a retry of the request can dispatch it afresh; logged on failure. */
+  release(): Promise<void>;
+}
+
 /**
  * Claims the request's key for its planned job, for as long as this invocation may run: the record holds the
- * request's fingerprint, what finds the job in Batch again, and the answer to give.
+ * request's fingerprint, what finds the job in Batch again, and the answer to give. Owned, it is handed back as
+ * what completes or releases it.
  */
 export async function claimKey(
   req: BatchJobRequest,
   job: Pick<PlannedJob, 'plan' | 'input' | 'answer' | 'dispatchRecord'>,
   keyNamed: string,
-  options: { s3: S3Client; batch: BatchClient; remainingMs?: number },
-): Promise<Claim> {
+  options: { s3: S3Client; findJob: FindJob; log: JsonLogger; remainingMs?: number },
+): Promise<OwnedKey | Extract<Claim, { kind: 'done' }>> {
   const submit = {
     jobName: job.plan.name,
     jobQueue: job.plan.queue,
@@ -139,11 +149,24 @@ export async function claimKey(
     Date.now(),
     lease,
   );
-  return claim(options.s3, options.batch, job.dispatchRecord!, mine, keyNamed);
+  const claimed = await claim(options.s3, options.findJob, job.dispatchRecord!, mine, keyNamed);
+  if (claimed.kind === 'done') return claimed;
+  const { s3, log } = options;
+  const { at, record } = claimed;
+  return {
+    kind: 'owned',
+    complete: (answer) =>
+      complete(s3, at, record, answer).catch((error: unknown) =>
+        // The job exists; a repeat after the lease finds it in Batch instead of the record.
+        log.warn('could not record the answer for the idempotency key', { error }),
+      ),
+    release: () =>
+      release(s3, at).catch((error: unknown) => log.warn('could not release the key', { error })),
+  };
 }
 
 /** Records the answer: every later request with the key gets it. */
-export async function complete(
+async function complete(
   s3: S3Client,
   at: S3Location,
   record: DispatchRecord,
@@ -153,6 +176,6 @@ export async function complete(
 }
 
 /** Gives the key up (nothing was submitted), so a retry of the request can dispatch it afresh. */
-export async function release(s3: S3Client, at: S3Location): Promise<void> {
+async function release(s3: S3Client, at: S3Location): Promise<void> {
   await recordAt(s3, at).release();
 }

@@ -124,9 +124,9 @@ export async function chooseJobImage(
   options: JobImageOptions,
 ): Promise<JobImage> {
   const { image, reason } =
-    fn.packageType === 'Image'
-      ? await functionImageJob(req, fn, options)
-      : chooseDefinition(fn, req.image, options.config);
+    fn.packageType !== 'Image'
+      ? chooseDefinition(fn, req.image, options.config)
+      : await functionImageJob(req, fn, options);
   options.log.debug('image chosen', {
     image: image.flavour,
     ...(image.kind === 'definition' ? { runtime: image.runtime } : { function_image: image.image }),

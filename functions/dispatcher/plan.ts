@@ -1,19 +1,17 @@
 // From a checked request, its function and its image to the job, all planned before anything is written: where the
-// payload goes (and what is to be written there once the key is claimed), the job plan, its SubmitJob input, the
-// answer the request will get, and where its idempotency record goes.
-import { randomUUID } from 'node:crypto';
+// payload goes (and what is to be written there once the key is claimed), the job plan, its SubmitJob input and the
+// answer the request will get (lib/job-wire.ts), and where its idempotency record goes.
 import type { SubmitJobCommandInput } from '@aws-sdk/client-batch';
 import { InvalidRequestError } from '../../lib/errors.js';
-import { arraySize, outputPrefixFor } from '../../lib/item-set.js';
+import { outputPrefixFor } from '../../lib/item-set.js';
 import { type JobImage, type JobPayload, type JobPlan, parseJobPlan } from '../../lib/job-plan.js';
-import { submitJobInput } from '../../lib/job-wire.js';
-import { objectIdFor } from '../../lib/object-id.js';
+import { planOnTheWire } from '../../lib/job-wire.js';
 import { type DispatchObjects, dispatchObjects, inlinePayloadUrl } from '../../lib/payload-keys.js';
 import type { PayloadWrites } from '../../lib/payload-store.js';
 import { type BatchJobAnswer, type BatchJobRequest, BatchLimits, JOB_NAME } from '../../lib/request.js';
 import { recordUrlFor } from '../../lib/run-record.js';
 import { outputUrlFor, type S3Location } from '../../lib/s3-url.js';
-import { type DispatcherConfig, payloadBucket } from './config.js';
+import type { DispatcherConfig } from './config.js';
 import type { TargetFunction } from './functions.js';
 import type { CheckedRequest } from './request-check.js';
 
@@ -47,99 +45,91 @@ export function jobNameFor(functionName: string, qualifier: string | undefined):
   return JOB_NAME.test(name) ? name : 'lambda-job';
 }
 
-/** `…/in/` → `…/out/`, the layout the dispatcher itself uses for sets; anything else needs an explicit url_out. */
-function setOutput(url: string): string {
-  const out = outputPrefixFor(url);
-  if (out === undefined)
-    throw new InvalidRequestError('url_out: is required for an item set url that does not end in /in/');
-  return out;
+/** Where the request's payload goes, and the objects a dispatch with a payload bucket keeps. */
+interface Placed {
+  placement: Placement;
+  objects?: DispatchObjects;
 }
 
 /** The request's payload placed: a URL it names, a set of items to write, or one payload inline or to write. */
-export function place(req: BatchJobRequest, config: DispatcherConfig, objects?: DispatchObjects): Placement {
+export function place(
+  req: BatchJobRequest,
+  checked: CheckedRequest,
+  fn: string,
+  config: DispatcherConfig,
+): Placed {
   const perJob = req.items_per_job ?? 1;
-  if (req.url !== undefined) {
-    if (req.item_count === undefined)
-      return {
+  // The dispatch's own objects (its record, and the payload it writes) where it has a bucket: a request that needs
+  // them and has none was refused by the request check.
+  const objects =
+    checked.bucket === undefined
+      ? undefined
+      : dispatchObjects({ bucket: checked.bucket, prefix: config.payloadPrefix }, fn, checked.objectId);
+  const kept = objects ? { objects } : {};
+  if (req.url !== undefined && req.item_count !== undefined) {
+    // `…/in/` → `…/out/`, the layout the dispatcher itself uses for sets; any other prefix needs an explicit url_out.
+    const output = req.url_out ?? outputPrefixFor(req.url);
+    if (output === undefined)
+      throw new InvalidRequestError('url_out: is required for an item set url that does not end in /in/');
+    const payload: JobPayload = { kind: 'set', url: req.url, itemCount: req.item_count, itemsPerJob: perJob };
+    return { placement: { payload, output, location: 'url' }, ...kept };
+  }
+  if (req.url !== undefined)
+    return {
+      placement: {
         payload: { kind: 'single', url: req.url },
         output: req.url_out ?? outputUrlFor(req.url),
         location: 'url',
-      };
-    const payload: JobPayload = { kind: 'set', url: req.url, itemCount: req.item_count, itemsPerJob: perJob };
-    return { payload, output: req.url_out ?? setOutput(req.url), location: 'url' };
-  }
-  // The request check made sure of the bucket (and so of the objects); were it missing, this throws saying why.
-  if (!objects) payloadBucket(config, 'for requests with a payload');
+      },
+      ...kept,
+    };
   const { payload: ref, set } = objects!;
   if (req.payloads !== undefined) {
     const bodies = req.payloads.map((p) => JSON.stringify(p));
-    return {
+    const placement: Placement = {
       payload: { kind: 'set', url: set.url, itemCount: bodies.length, itemsPerJob: perJob },
       output: req.url_out ?? set.url_out,
       location: 'set',
       size: bodies.reduce((n, b) => n + Buffer.byteLength(b, 'utf8'), 0),
       writes: { kind: 'items', set, bodies },
     };
+    return { placement, objects };
   }
   const body = JSON.stringify(req.payload);
   const size = Buffer.byteLength(body, 'utf8');
   const output = req.url_out ?? ref.url_out;
-  if (config.inlinePayloadLimit > 0 && size <= config.inlinePayloadLimit)
-    return { payload: { kind: 'single', url: inlinePayloadUrl(body) }, output, location: 'inline', size };
-  return {
-    payload: { kind: 'single', url: ref.url },
-    output,
-    location: 's3',
-    size,
-    writes: { kind: 'payload', ref, body },
-  };
-}
-
-/** What the dispatcher answers for a plan, but for the job id. */
-function answerOf(plan: JobPlan): Omit<BatchJobAnswer, 'job_id'> {
-  const p = plan.payload;
-  return {
-    job_name: plan.name,
-    job_queue: plan.queue,
-    job_definition: plan.image.jobDefinition,
-    image: plan.image.flavour,
-    ...(plan.image.kind === 'function-image' ? { function_image: plan.image.image } : {}),
-    url: p.url,
-    url_out: plan.output,
-    record_url: plan.record,
-    ...(p.kind === 'set'
-      ? {
-          item_count: p.itemCount,
-          items_per_job: p.itemsPerJob,
-          array_size: arraySize(p.itemCount, p.itemsPerJob),
-        }
-      : {}),
-  };
+  const placement: Placement =
+    config.inlinePayloadLimit > 0 && size <= config.inlinePayloadLimit
+      ? { payload: { kind: 'single', url: inlinePayloadUrl(body) }, output, location: 'inline', size }
+      : {
+          payload: { kind: 'single', url: ref.url },
+          output,
+          location: 's3',
+          size,
+          writes: { kind: 'payload', ref, body },
+        };
+  return { placement, objects };
 }
 
 /**
- * The request's job: its objects named by the key as it is when it can be (a request's own key always can), else
- * encoded (lib/object-id.ts), else by a fresh id; the plan checked (lib/job-plan.ts) and put on the wire.
+ * The request's job: its name, its payload placed, the plan checked (lib/job-plan.ts) and put on the wire, with the
+ * answer it gets (lib/job-wire.ts).
  */
 export function planJob(
   req: BatchJobRequest,
   fn: TargetFunction,
   image: JobImage,
   checked: CheckedRequest,
-  options: { config: DispatcherConfig; newId?: () => string },
+  config: DispatcherConfig,
 ): PlannedJob {
-  const { config } = options;
-  const id = checked.key !== undefined ? objectIdFor(checked.key) : (options.newId?.() ?? randomUUID());
-  const bucket = config.payloadBucket;
-  const objects =
-    bucket === undefined ? undefined : dispatchObjects({ bucket, prefix: config.payloadPrefix }, fn.name, id);
-  const placement = place(req, config, objects);
+  const name = req.name ?? jobNameFor(fn.name, fn.qualifier);
+  const { placement, objects } = place(req, checked, fn.name, config);
   const plan = parseJobPlan({
     function: fn.jobArn,
     payload: placement.payload,
     output: placement.output,
     record: recordUrlFor(placement.output),
-    name: req.name ?? jobNameFor(fn.name, fn.qualifier),
+    name,
     queue: checked.queue,
     image,
     resources: { vcpus: req.vcpus, memory: req.memory, gpus: req.gpus },
@@ -150,8 +140,7 @@ export function planJob(
   return {
     plan,
     placement,
-    input: submitJobInput(plan),
-    answer: answerOf(plan),
+    ...planOnTheWire(plan),
     ...(objects ? { dispatchRecord: objects.dispatchRecord } : {}),
   };
 }

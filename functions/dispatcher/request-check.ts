@@ -1,7 +1,9 @@
 // What a request is refused for before any AWS call (no queue; no payload bucket where the request needs one), and
-// what the check settles for the steps after it: the job queue, and the key that names its objects and guards
-// against a second job.
+// what the check settles for the steps after it: the job queue, the payload bucket, and the key that guards against
+// a second job with the id that names its objects.
+import { randomUUID } from 'node:crypto';
 import { InvalidRequestError } from '../../lib/errors.js';
+import { objectIdFor } from '../../lib/object-id.js';
 import type { BatchJobRequest } from '../../lib/request.js';
 import { type DispatcherConfig, payloadBucket, withStackPrefix } from './config.js';
 
@@ -12,6 +14,11 @@ export interface CheckedRequest {
   key: string | undefined;
   /** The key as errors name it: quoted and cut, and said to be the message id when it is. */
   keyNamed: string | undefined;
+  /** What names the job's objects: the key as it is when it can be (a request's own key always can), else encoded
+   * (lib/object-id.ts), else a fresh id. */
+  objectId: string;
+  /** The payload bucket; set whenever the request needs one (else it was refused here). */
+  bucket: string | undefined;
 }
 
 /** Refuses what can be refused without AWS; else what the later steps go by. */
@@ -19,6 +26,7 @@ export function checkRequest(
   req: BatchJobRequest,
   config: DispatcherConfig,
   defaultKey: string | undefined,
+  newId: () => string = randomUUID,
 ): CheckedRequest {
   const queue = req.queue === undefined ? config.jobQueue : withStackPrefix(req.queue, config.cirrusStack);
   if (queue === undefined)
@@ -37,5 +45,6 @@ export function checkRequest(
     key === undefined
       ? undefined
       : `${JSON.stringify(key.slice(0, 130))}${req.idempotency_key === undefined ? ' (the SQS message id)' : ''}`;
-  return { queue, key, keyNamed };
+  const objectId = key !== undefined ? objectIdFor(key) : newId();
+  return { queue, key, keyNamed, objectId, bucket: config.payloadBucket };
 }
