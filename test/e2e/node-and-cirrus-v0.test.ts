@@ -129,9 +129,13 @@ for (const [sizeName, count] of [
     const payload = { id: `node-${count}`, features: features(count) };
     const answer = await w.dispatch({ lambda_function: 'e2e-node', payload });
     assert.equal(answer.image, 'lambda');
-    // A nodejs24.x function runs on the nodejs24.x image's definition (the JobDefinitions output's map).
+    // A nodejs24.x function runs on the nodejs24.x image's definition (the JobDefinitions output's map of ARNs; the
+    // dispatcher submits by the definition's name, its latest revision).
     const definitions = JSON.parse(w.stack.outputs.JobDefinitions ?? '{}') as Record<string, string>;
-    assert.equal(answer.job_definition, definitions['lambda:nodejs24.x']);
+    assert.equal(
+      String(definitions['lambda:nodejs24.x']).replace(/^.*:job-definition\/|:\d+$/g, ''),
+      answer.job_definition,
+    );
     assert.equal(answer.job_queue, queueArn);
     assert.equal(answer.url.startsWith('s3://'), count > 20, answer.url.slice(0, 40));
 
@@ -173,7 +177,7 @@ test('a nodejs22.x job straight to the lambda:nodejs22.x definition of the JobDe
   assert.equal(r.exitCode, 0, r.stderr);
   assert.deepEqual(r.command, ['run', fnArn('e2e-node22'), url, urlOut]);
   const def = await w.describeDefinition(definition);
-  assert.match(String(def.containerProperties?.image), /:[^:]+-nodejs22\.x$/);
+  assert.match(String(def.containerProperties?.image), /:[^:]+-nodejs22\.x-x86_64$/);
   const result = JSON.parse(String(await w.read(urlOut))) as { id: string; labels: string[] };
   assert.equal(result.id, 'node22');
   assert.equal(result.labels.length, 30);
