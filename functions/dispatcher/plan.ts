@@ -4,9 +4,15 @@
 import { randomUUID } from 'node:crypto';
 import type { SubmitJobCommandInput } from '@aws-sdk/client-batch';
 import { InvalidRequestError } from '../../lib/errors.js';
-import { arraySize, outputPrefixFor } from '../../lib/item-set.js';
-import { type JobImage, type JobPayload, type JobPlan, parseJobPlan } from '../../lib/job-plan.js';
-import { submitJobInput } from '../../lib/job-wire.js';
+import { outputPrefixFor } from '../../lib/item-set.js';
+import {
+  type ItemIndexes,
+  type JobImage,
+  type JobPayload,
+  type JobPlan,
+  parseJobPlan,
+} from '../../lib/job-plan.js';
+import { planArraySize, submitJobInput } from '../../lib/job-wire.js';
 import { objectIdFor } from '../../lib/object-id.js';
 import { type DispatchObjects, dispatchObjects, inlinePayloadUrl } from '../../lib/payload-keys.js';
 import type { PayloadWrites } from '../../lib/payload-store.js';
@@ -55,8 +61,16 @@ function setOutput(url: string): string {
   return out;
 }
 
-/** The request's payload placed: a URL it names, a set of items to write, or one payload inline or to write. */
-export function place(req: BatchJobRequest, config: DispatcherConfig, objects?: DispatchObjects): Placement {
+/**
+ * The request's payload placed: a URL it names (a set's with its redrive's index list, read beforehand), a set of
+ * items to write, or one payload inline or to write.
+ */
+export function place(
+  req: BatchJobRequest,
+  config: DispatcherConfig,
+  objects?: DispatchObjects,
+  indexes?: ItemIndexes,
+): Placement {
   const perJob = req.items_per_job ?? 1;
   if (req.url !== undefined) {
     if (req.item_count === undefined)
@@ -65,7 +79,13 @@ export function place(req: BatchJobRequest, config: DispatcherConfig, objects?: 
         output: req.url_out ?? outputUrlFor(req.url),
         location: 'url',
       };
-    const payload: JobPayload = { kind: 'set', url: req.url, itemCount: req.item_count, itemsPerJob: perJob };
+    const payload: JobPayload = {
+      kind: 'set',
+      url: req.url,
+      itemCount: req.item_count,
+      itemsPerJob: perJob,
+      ...(indexes ? { indexes } : {}),
+    };
     return { payload, output: req.url_out ?? setOutput(req.url), location: 'url' };
   }
   // The request check made sure of the bucket (and so of the objects); were it missing, this throws saying why.
@@ -111,9 +131,11 @@ function answerOf(plan: JobPlan): Omit<BatchJobAnswer, 'job_id'> {
       ? {
           item_count: p.itemCount,
           items_per_job: p.itemsPerJob,
-          array_size: arraySize(p.itemCount, p.itemsPerJob),
+          array_size: planArraySize(p),
+          ...(p.indexes ? { item_indexes: p.indexes.url } : {}),
         }
       : {}),
+    ...(plan.redriveOf !== undefined ? { redrive_of: plan.redriveOf } : {}),
   };
 }
 
@@ -125,7 +147,7 @@ export function planJob(
   req: BatchJobRequest,
   fn: TargetFunction,
   image: JobImage,
-  checked: CheckedRequest,
+  checked: CheckedRequest & { indexes?: ItemIndexes | undefined },
   options: { config: DispatcherConfig; newId?: () => string },
 ): PlannedJob {
   const { config } = options;
@@ -133,7 +155,7 @@ export function planJob(
   const bucket = config.payloadBucket;
   const objects =
     bucket === undefined ? undefined : dispatchObjects({ bucket, prefix: config.payloadPrefix }, fn.name, id);
-  const placement = place(req, config, objects);
+  const placement = place(req, config, objects, checked.indexes);
   const plan = parseJobPlan({
     function: fn.jobArn,
     payload: placement.payload,
@@ -146,6 +168,7 @@ export function planJob(
     ...(req.timeout !== undefined ? { timeout: req.timeout } : {}),
     ...(req.attempts !== undefined ? { attempts: req.attempts } : {}),
     ...(checked.key !== undefined ? { idempotencyKey: checked.key } : {}),
+    ...(req.redrive_of !== undefined ? { redriveOf: req.redrive_of } : {}),
   });
   return {
     plan,
