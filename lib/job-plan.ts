@@ -2,6 +2,7 @@
 // parameters, the runner's environment variables, its containers. The dispatcher plans it; lib/job-wire.ts writes it
 // into a SubmitJob input and reads it back from a job; the runner and post-batch read it under these names (the
 // job contract: docs/architecture.md "The job contract").
+import { BATCH_JOB_ID } from './batch-job-id.js';
 import { InvalidRequestError } from './errors.js';
 import { indexListProblem, isItemSetUrl, MAX_ITEMS } from './item-set.js';
 import { parseFunctionRef } from './lambda-arn.js';
@@ -35,8 +36,6 @@ export const RUN_LAMBDA_JOB_TIMEOUT = 'RUN_LAMBDA_JOB_TIMEOUT';
 export const RUN_LAMBDA_ITEM_INDEXES = 'RUN_LAMBDA_ITEM_INDEXES';
 /** The Batch job a redrive runs again (its failed and missing items), which every run record of it names. */
 export const RUN_LAMBDA_REDRIVE_OF = 'RUN_LAMBDA_REDRIVE_OF';
-/** A Batch job id (a UUID), or an array child's (`<id>:<index>`). */
-export const BATCH_JOB_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?::\d{1,4})?$/;
 /** Set by the runner for the function it runs, so `isBatchJob()` holds wherever the runner runs it. */
 export const RUN_LAMBDA_JOB = 'RUN_LAMBDA_JOB';
 /** The runner's log level (`--log-level`), which the image functions' job definitions set from the dispatcher's. */

@@ -7,11 +7,11 @@ import type {
   SubmitJobCommandInput,
   TaskContainerOverrides,
 } from '@aws-sdk/client-batch';
+import { BATCH_JOB_ID } from './batch-job-id.js';
 import { type Env, envString } from './env.js';
 import { arraySize, isItemSetUrl, MAX_ITEMS, MIN_ARRAY_SIZE } from './item-set.js';
 import {
   AWS_BATCH_JOB_ARRAY_INDEX,
-  BATCH_JOB_ID,
   FUNCTION_CONTAINER,
   JobParameter,
   type JobParameters,

@@ -1,8 +1,10 @@
 // The one parser of the dispatcher's requests: a raw event (a direct invoke's, or one SQS record's body) becomes a
 // BatchJobRequest or an InvalidRequestError whose message starts with the field at fault.
+
+import { BATCH_JOB_ID } from './batch-job-id.js';
 import { InvalidRequestError } from './errors.js';
 import { indexListProblem, isItemSetUrl, MAX_ITEMS } from './item-set.js';
-import { BATCH_JOB_ID, type ImageName, Images } from './job-plan.js';
+import { type ImageName, Images } from './job-plan.js';
 import { type JsonTextError, parseJsonText } from './json-text.js';
 import { parseFunctionRef } from './lambda-arn.js';
 import { keyProblem } from './object-id.js';
