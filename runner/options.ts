@@ -7,8 +7,10 @@ import { ConfigError, type Env, envBool, envString } from '../lib/env.js';
 import {
   AWS_BATCH_JOB_ARRAY_INDEX,
   RUN_LAMBDA_ITEM_COUNT,
+  RUN_LAMBDA_ITEM_INDEXES,
   RUN_LAMBDA_ITEMS_PER_JOB,
   RUN_LAMBDA_JOB_TIMEOUT,
+  RUN_LAMBDA_REDRIVE_OF,
 } from '../lib/job-plan.js';
 import { UsageError } from './errors.js';
 import type { LogLevel } from './log.js';
@@ -22,6 +24,7 @@ import {
   parseItemSet,
   parseJsonObject,
   parseLogLevel,
+  parseRedriveOf,
   parseRuntime,
   parseSeconds,
   parseTenantId,
@@ -70,6 +73,8 @@ export interface RunOptions {
   externalRuntime?: { host: string; port: number; initTimeoutSeconds: number };
   /** The Batch job this run is (AWS_BATCH_JOB_ID and friends), for the run record. */
   batch?: BatchContext;
+  /** RUN_LAMBDA_REDRIVE_OF: the job this run redrives, for the run record's `redrive_of`. */
+  redriveOf?: string;
   /**
    * AWS_BATCH_JOB_ATTEMPT is 1: no earlier attempt of this job can have finished an item, so an item set's child
    * looks for none (one request less per item).
@@ -102,6 +107,7 @@ const valueFlags = [
   'record',
   'item-count',
   'items-per-job',
+  'item-indexes',
   'runtime-api',
   'init-timeout',
   'memory-events',
@@ -217,6 +223,7 @@ export function parseArgs(argv: readonly string[], env: Env): ParsedArgs {
         envString(env, 'AWS_BATCH_JOB_ATTEMPT'),
         envString(env, AWS_BATCH_JOB_ARRAY_INDEX),
       ),
+      redriveOf: parseRedriveOf(RUN_LAMBDA_REDRIVE_OF, envString(env, RUN_LAMBDA_REDRIVE_OF)),
       imageRuntime: envString(env, 'RUN_LAMBDA_IMAGE_RUNTIME'),
       memoryEvents: pick('memory-events'),
       firstAttempt: envString(env, 'AWS_BATCH_JOB_ATTEMPT') === '1',
@@ -250,12 +257,15 @@ type Pick = (flag: ValueFlag) => string | undefined;
 function itemSet(payloadUrl: string, outputUrl: string | undefined, pick: Pick, env: Env) {
   const count = pick('item-count');
   const perJob = pick('items-per-job');
+  const indexes = pick('item-indexes');
   if (!isItemSetUrl(payloadUrl)) {
-    if (count !== undefined || perJob !== undefined) {
+    if (count !== undefined || perJob !== undefined || indexes !== undefined) {
       const what =
         count !== undefined
           ? `--item-count (${RUN_LAMBDA_ITEM_COUNT})`
-          : `--items-per-job (${RUN_LAMBDA_ITEMS_PER_JOB})`;
+          : perJob !== undefined
+            ? `--items-per-job (${RUN_LAMBDA_ITEMS_PER_JOB})`
+            : `--item-indexes (${RUN_LAMBDA_ITEM_INDEXES})`;
       throw new UsageError(
         `${what} is for an item set, a payload URL ending in /; ${payloadUrl} is one payload`,
       );
@@ -267,11 +277,12 @@ function itemSet(payloadUrl: string, outputUrl: string | undefined, pick: Pick, 
       `an item set needs an <output-url> ending in / (item i's result goes to <output-url><i>.json), got ${outputUrl === undefined ? 'none' : outputUrl}`,
     );
   }
-  return parseItemSet(
+  const set = parseItemSet(
     { name: `--item-count (${RUN_LAMBDA_ITEM_COUNT})`, value: count },
     { name: `--items-per-job (${RUN_LAMBDA_ITEMS_PER_JOB})`, value: perJob },
     { name: AWS_BATCH_JOB_ARRAY_INDEX, value: envString(env, AWS_BATCH_JOB_ARRAY_INDEX) },
   );
+  return indexes === undefined ? set : { ...set, indexesUrl: indexes };
 }
 
 function externalRuntime(on: boolean, pick: Pick): RunOptions['externalRuntime'] {
