@@ -9,6 +9,7 @@ import type {
   LogConfiguration,
   ResourceRequirement,
 } from '@aws-sdk/client-batch';
+import { parentJobId } from '../lib/batch-job-id.js';
 import { type CarriedPlan, JobWireError, readJobPlan } from '../lib/job-wire.js';
 import { aws, NotOursError, UnknownJobError } from './errors.js';
 
@@ -149,8 +150,9 @@ export function jobView(d: JobDetail): JobView {
   const containers = containersOf(d);
   const environment: Record<string, string> = {};
   for (const c of containers) Object.assign(environment, c.environment);
-  const index = d.arrayProperties?.index;
   const id = d.jobId ?? '';
+  // A child says its index; its id (`<id>:<index>`, as Batch names children) says it too.
+  const index = d.arrayProperties?.index ?? (/:(\d+)$/.test(id) ? Number(id.split(':')[1]) : undefined);
   const arch =
     d.container?.runtimePlatform?.cpuArchitecture ??
     d.ecsProperties?.taskProperties?.[0]?.runtimePlatform?.cpuArchitecture;
@@ -172,7 +174,7 @@ export function jobView(d: JobDetail): JobView {
   if (d.createdAt !== undefined) view.createdAt = d.createdAt;
   if (d.startedAt !== undefined) view.startedAt = d.startedAt;
   if (d.stoppedAt !== undefined) view.stoppedAt = d.stoppedAt;
-  if (index !== undefined) view.child = { parent: id.replace(/:\d+$/, ''), index };
+  if (index !== undefined) view.child = { parent: parentJobId(id), index };
   else if (d.arrayProperties?.size !== undefined)
     view.array = { size: d.arrayProperties.size, summary: { ...d.arrayProperties.statusSummary } };
   if (arch) view.architecture = arch;

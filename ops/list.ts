@@ -94,7 +94,9 @@ async function recordKeys(
   const levels = await mapBounded(folders, READS_IN_FLIGHT, (f) => level(s3, bucket, f));
   return levels
     .flatMap((l) => l.keys)
-    .filter((k) => k.key.endsWith(DISPATCH_RECORD_SUFFIX) && (since === undefined || k.modified >= since))
+    // LastModified is whole seconds, and a record is written as its job is made: a second of slack, and the record's
+    // own created_at decides.
+    .filter((k) => k.key.endsWith(DISPATCH_RECORD_SUFFIX) && (since === undefined || k.modified >= since - 1000))
     .map((k) => k.key);
 }
 

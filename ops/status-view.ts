@@ -197,6 +197,8 @@ export function statusLines(r: StatusReport): string[] {
   if (r.items) lines.push(...itemLines(r));
   if (r.record) lines.push(...recordLines(r.record));
   if (r.cost) lines.push(...costLines(r.cost));
+  if (r.job?.status === 'FAILED' && r.items && r.items.failed + r.items.missing === 0)
+    lines.push("note      every item has its result now (a redrive's or a retry's); the job itself failed");
   lines.push(`outcome   ${r.outcome} (exit ${r.exitCode})`);
   return lines;
 }

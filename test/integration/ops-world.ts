@@ -194,6 +194,8 @@ export async function startOpsWorld(): Promise<OpsWorld> {
   const queueArn = await fargateQueue(h);
   await registerDefinition(h);
   await createFunction(h, { name: TASK, files: { 'lambda_function.py': TASK_CODE } });
+  // The dispatcher as deployed: its settings in moto's Lambda (lambda-batch list reads them), its Invoke served here.
+  await createFunction(h, { name: DISPATCHER, env: { PAYLOAD_BUCKET: BUCKET, PAYLOAD_PREFIX: 'batch/' } });
   const dispatch = serveDispatcher(h);
   let runs = 0;
   const own = (): ExecuteJobOptions => {

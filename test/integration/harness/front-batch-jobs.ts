@@ -10,7 +10,8 @@
 // - every job submitted through the front carries its submit's resourceRequirements (over the definition's vCPU and
 //   memory) and retryStrategy; a multi-container job its containers' environment and resources, overrides applied;
 // - TerminateJob is remembered: the executor stops a job asked to terminate (SIGTERM), which then ends FAILED with the
-//   reason given. Jobs the executor never touches stay as moto describes them.
+//   reason given; an array child says its index (moto keeps it but leaves it out). Jobs the executor never touches stay
+//   otherwise as moto describes them.
 import type { EcsContainer, EcsDefinitions } from './front-batch-ecs.js';
 
 type Json = Record<string, unknown>;
@@ -115,6 +116,8 @@ export class BatchJobs {
 
   private describe(job: Json): void {
     const id = String(job.jobId);
+    const child = /:(\d+)$/.exec(id);
+    if (child && !job.arrayProperties) job.arrayProperties = { index: Number(child[1]) };
     const submit = this.submits.get(id.replace(/:\d+$/, ''));
     if (submit) this.fromSubmit(job, submit);
     const run = this.runs.get(id);
