@@ -92,11 +92,12 @@ async function recordKeys(
       ? [functionPrefix(prefix, fn)]
       : (await level(s3, bucket, functionPrefix(prefix))).folders;
   const levels = await mapBounded(folders, READS_IN_FLIGHT, (f) => level(s3, bucket, f));
+  // LastModified is whole seconds, and a record is written as its job is made: a second of slack, and the record's
+  // own created_at decides.
+  const recent = (modified: number) => since === undefined || modified >= since - 1000;
   return levels
     .flatMap((l) => l.keys)
-    // LastModified is whole seconds, and a record is written as its job is made: a second of slack, and the record's
-    // own created_at decides.
-    .filter((k) => k.key.endsWith(DISPATCH_RECORD_SUFFIX) && (since === undefined || k.modified >= since - 1000))
+    .filter((k) => k.key.endsWith(DISPATCH_RECORD_SUFFIX) && recent(k.modified))
     .map((k) => k.key);
 }
 
