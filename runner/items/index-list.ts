@@ -4,13 +4,13 @@
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ItemIndexesError, MAX_INDEX_LIST_BYTES, parseItemIndexes } from '../../lib/item-set.js';
-import { RUN_LAMBDA_ITEM_INDEXES } from '../../lib/job-plan.js';
+import { ItemIndexesError, MAX_INDEX_LIST_BYTES, MAX_ITEMS, parseItemIndexes } from '../../lib/item-set.js';
+import { JobSettingVariables } from '../../lib/job-wire.js';
 import { UsageError } from '../errors.js';
 import { fetchPayload, parsePayloadUrl } from '../payload/source.js';
 import type { RunDeps } from '../run-deps.js';
 
-export const INDEXES_OPTION = `--item-indexes (${RUN_LAMBDA_ITEM_INDEXES})`;
+export const INDEXES_OPTION = `--item-indexes (${JobSettingVariables.itemIndexes})`;
 
 /** The list at `url` (an s3:// object, a file or a path), checked against the set's `count` items. */
 export async function readItemIndexes(
@@ -27,7 +27,7 @@ export async function readItemIndexes(
     await file.ready;
     if ((await stat(file.path)).size > MAX_INDEX_LIST_BYTES)
       throw new UsageError(
-        `${INDEXES_OPTION} ${url} is over ${MAX_INDEX_LIST_BYTES} bytes; a list holds at most 10000 indexes`,
+        `${INDEXES_OPTION} ${url} is over ${MAX_INDEX_LIST_BYTES} bytes; a list holds at most ${MAX_ITEMS} indexes`,
       );
     return parseItemIndexes(await readFile(file.path, 'utf8'), count);
   } catch (err) {
