@@ -1,5 +1,7 @@
-// lambda-batch's errors and its exit codes, in one table beside them (docs/operators.md "Exit codes"): each class sets
-// `name` and the code the command ends with; AWS's own errors become one of them in awsError().
+// lambda-batch's errors and its exit codes, in one table beside them (docs/operators.md "Exit codes"): each type is a
+// class made by lib/error-class.ts below OpsError, named once, with the code the command ends with; AWS's own errors
+// become one of them in awsError().
+import { errorClass } from '../lib/error-class.js';
 import { isTransient } from '../lib/retry.js';
 
 /** What every command may end with, besides `status`'s 1 (failed or missing) and 75 (not finished). */
@@ -14,55 +16,37 @@ export const ExitCodes = {
 /** Base of every error the CLI reports as one line, `lambda-batch: <message>`. */
 export class OpsError extends Error {
   override name = 'OpsError';
+  /** the code lambda-batch ends with */
   readonly exitCode: number = ExitCodes.failed;
 }
 
 /** Bad arguments: the usage text is printed above the message. */
-export class UsageError extends OpsError {
-  override name = 'UsageError';
-  override readonly exitCode = ExitCodes.usage;
-}
+export class UsageError extends errorClass('UsageError', OpsError, { exitCode: ExitCodes.usage }) {}
 
 /** No such Batch job (in this region and account). */
-export class UnknownJobError extends OpsError {
-  override name = 'UnknownJobError';
-  override readonly exitCode = ExitCodes.usage;
-}
+export class UnknownJobError extends errorClass('UnknownJobError', OpsError, { exitCode: ExitCodes.usage }) {}
 
 /** A job or record this project did not make: no run record, no lambda_function/url/url_out parameters. */
-export class NotOursError extends OpsError {
-  override name = 'NotOursError';
-  override readonly exitCode = ExitCodes.usage;
-}
+export class NotOursError extends errorClass('NotOursError', OpsError, { exitCode: ExitCodes.usage }) {}
 
 /** The job has not finished, so what was asked cannot be done yet (a redrive). */
-export class JobRunningError extends OpsError {
-  override name = 'JobRunningError';
-  override readonly exitCode = ExitCodes.usage;
-}
+export class JobRunningError extends errorClass('JobRunningError', OpsError, { exitCode: ExitCodes.usage }) {}
 
 /** AWS refused a call for a reason another try would meet again (access denied, a bad parameter). */
-export class AwsRefusedError extends OpsError {
-  override name = 'AwsRefusedError';
-  override readonly exitCode = ExitCodes.usage;
-}
+export class AwsRefusedError extends errorClass('AwsRefusedError', OpsError, { exitCode: ExitCodes.usage }) {}
 
 /** A call failed for a reason a retry may not meet (5xx, throttling, a lost connection): exit 4. */
-export class TransientAwsError extends OpsError {
-  override name = 'TransientAwsError';
-  override readonly exitCode = ExitCodes.transient;
-}
+export class TransientAwsError extends errorClass('TransientAwsError', OpsError, {
+  exitCode: ExitCodes.transient,
+}) {}
 
 /** The dispatcher refused a redrive (its error type and message), or its answer was lost. */
-export class DispatcherError extends OpsError {
-  override name = 'DispatcherError';
-}
+export class DispatcherError extends errorClass('DispatcherError', OpsError) {}
 
 /** The dispatcher is busy with the same key, or throttled: a retry may pass. */
-export class DispatcherBusyError extends DispatcherError {
-  override name = 'DispatcherBusyError';
-  override readonly exitCode = ExitCodes.transient;
-}
+export class DispatcherBusyError extends errorClass('DispatcherBusyError', DispatcherError, {
+  exitCode: ExitCodes.transient,
+}) {}
 
 /**
  * An AWS SDK error as one of ours: transient (exit 4) or refused (exit 2), its message saying what was being done.
