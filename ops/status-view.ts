@@ -131,9 +131,11 @@ function jobLines(job: JobView): string[] {
       lines.push(
         `container ${c.name}: ${c.exitCode === undefined ? 'no exit code' : `exit ${c.exitCode}`}${c.reason ? ` (${c.reason})` : ''}`,
       );
+  // An array job's attempts are its children's (the cost line counts them); the parent has none of its own.
+  const attempts = job.array ? '' : `, ${job.attempts.length} attempt(s)`;
   if (job.startedAt !== undefined)
     lines.push(
-      `ran       ${iso(job.startedAt)} to ${job.stoppedAt === undefined ? 'now' : iso(job.stoppedAt)}, ${job.attempts.length} attempt(s)`,
+      `ran       ${iso(job.startedAt)} to ${job.stoppedAt === undefined ? 'now' : iso(job.stoppedAt)}${attempts}`,
     );
   return lines;
 }

@@ -1,7 +1,8 @@
 // lambda-batch status against moto through the harness: jobs the dispatcher submitted and the executor ran (one payload
 // that succeeded, one that failed, an item set with failures and missing items, a job still running), the exit code
 // each gives, what the set's items came to and what the run cost, and the clear refusals: an unknown job, a URL that
-// is no run record, a job the dispatcher did not plan.
+// is no run record, a job the dispatcher did not plan. --region and each service's endpoint; a transient AWS error
+// (exit 4) and a refusal (exit 2).
 // Gaps filled, each in its file: moto's Batch runs nothing and says every job SUCCEEDED at once (the executor runs it
 // and tells the front, which answers DescribeJobs as Batch would: harness/batch-exec.ts, front-batch-jobs.ts); the
 // queue's Fargate compute environments need moto's default VPC (ops-world.ts).
@@ -119,6 +120,11 @@ test('an item set: succeeded, failed (grouped by error type) and missing items f
   assert.match(lines, /^ {2}KeyError ×1: 1 {2}\("'band 1'"\)$/m);
   assert.match(lines, /^ {2}missing ×2: 4, 5$/m);
   assert.match(lines, /^children {2}1 SUCCEEDED, 2 FAILED$/m);
+  assert.match(
+    lines,
+    /^ran {7}\S+Z to \S+Z$/m,
+    "an array job's attempts are its children's, counted by the cost",
+  );
 });
 
 test('a job not finished exits 75: RUNNABLE while it waits, RUNNING while it runs; 0 once it succeeded', async () => {
@@ -180,4 +186,50 @@ test('a Batch job the dispatcher did not plan: its state and cost, and a note th
   assert.equal(j.record, undefined);
   assert.equal(j.job.status, 'SUCCEEDED');
   assert.equal(r.code, 0);
+});
+
+test("--region is the clients' region, and each service's endpoint may be its own (AWS_ENDPOINT_URL_<SERVICE>)", async () => {
+  const a = await w.dispatch({ lambda_function: TASK, payload: { n: 2 } });
+  await w.run(a.job_id);
+  const elsewhere = await w.cli(['status', a.job_id, '--region', 'eu-west-1']);
+  assert.equal(elsewhere.code, 2);
+  assert.match(elsewhere.last, new RegExp(`^lambda-batch: there is no Batch job ${a.job_id} in eu-west-1`));
+  // Nothing listens on the general endpoint: the job is read only through the services' own.
+  const front = w.h.env.AWS_ENDPOINT_URL!;
+  const own = await w.cli(['status', a.job_id], {
+    AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
+    AWS_ENDPOINT_URL_BATCH: front,
+    AWS_ENDPOINT_URL_S3: front,
+  });
+  assert.equal(own.code, 0, own.stderr);
+  assert.match(own.stdout, /^outcome {3}succeeded \(exit 0\)$/m);
+});
+
+test('a transient AWS error exits 4 saying a retry may succeed; a refusal exits 2; neither is a usage error', async () => {
+  const a = await w.dispatch({ lambda_function: TASK, payloads: [{ n: 0 }, { n: 1 }], items_per_job: 1 });
+  await w.runArray(a.job_id);
+  const listing = (r: { service: string; operation: string }) =>
+    r.service === 's3' && r.operation === 'ListObjects';
+  const busy = w.h.front.fault({ match: listing, kind: 'error', status: 503, code: 'SlowDown' });
+  try {
+    const r = await w.cli(['status', a.job_id]);
+    assert.equal(r.code, 4, r.stderr);
+    assert.match(
+      r.last,
+      /^lambda-batch: could not list s3:\/\/\S+\/out\/: SlowDown: .* \(a retry may succeed\)$/,
+    );
+    assert.doesNotMatch(r.stderr, /^Usage:/m);
+    assert.ok(busy.hits >= 2, 'the SDK retried first');
+  } finally {
+    busy.remove();
+  }
+  const denied = w.h.front.fault({ match: listing, kind: 'error', status: 403, code: 'AccessDenied' });
+  try {
+    const r = await w.cli(['status', a.job_id]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.last, /^lambda-batch: could not list s3:\/\/\S+\/out\/: AccessDenied: /);
+  } finally {
+    denied.remove();
+  }
+  assert.equal((await w.cli(['status', a.job_id])).code, 0);
 });
