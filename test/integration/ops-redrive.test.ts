@@ -25,6 +25,24 @@ const read = (url: string) => {
 };
 const submits = () => w.h.front.calls('batch', 'SubmitJob').map((r) => r.body as SubmitJobCommandInput);
 
+/** The redrive made one SubmitJob, through the dispatcher, as the original (queue, name, resources) plus its list. */
+function assertOneSubmit(setUrl: string, jobId: string): void {
+  const [submitted, ...more] = submits();
+  assert.equal(more.length, 0, 'one job');
+  assert.deepEqual(submitted!.arrayProperties, { size: 2 });
+  assert.equal(submitted!.jobQueue, w.queueArn);
+  assert.equal(submitted!.jobName, 'ops-task');
+  const env = Object.fromEntries(submitted!.containerOverrides!.environment!.map((e) => [e.name, e.value]));
+  assert.equal(env[RUN_LAMBDA_ITEM_INDEXES], `${setUrl}redrive-1.json`);
+  assert.equal(env[RUN_LAMBDA_REDRIVE_OF], jobId);
+  assert.deepEqual(submitted!.containerOverrides!.resourceRequirements, [
+    { type: 'VCPU', value: '1' },
+    { type: 'MEMORY', value: '3072' },
+  ]);
+  const invoked = w.h.front.calls('lambda', 'Invoke')[0]!.body as { idempotency_key: string };
+  assert.equal(invoked.idempotency_key, `redrive-${jobId}-1`);
+}
+
 test('an item set redriven: only its failed and missing items run again, and both jobs end with status 0', async () => {
   const fixed = join(w.dir, 'fixed-set');
   const payloads = [
@@ -70,20 +88,7 @@ test('an item set redriven: only its failed and missing items run again, and bot
   assert.ok(newId, r.stdout);
   assert.deepEqual(await read(`${a.url}redrive-1.json`), [1, 2, 4, 5]);
 
-  const [submitted, ...more] = submits();
-  assert.equal(more.length, 0, 'one job');
-  assert.deepEqual(submitted!.arrayProperties, { size: 2 });
-  assert.equal(submitted!.jobQueue, w.queueArn);
-  assert.equal(submitted!.jobName, 'ops-task');
-  const env = Object.fromEntries(submitted!.containerOverrides!.environment!.map((e) => [e.name, e.value]));
-  assert.equal(env[RUN_LAMBDA_ITEM_INDEXES], `${a.url}redrive-1.json`);
-  assert.equal(env[RUN_LAMBDA_REDRIVE_OF], a.job_id);
-  assert.deepEqual(submitted!.containerOverrides!.resourceRequirements, [
-    { type: 'VCPU', value: '1' },
-    { type: 'MEMORY', value: '3072' },
-  ]);
-  const invoked = w.h.front.calls('lambda', 'Invoke')[0]!.body as { idempotency_key: string };
-  assert.equal(invoked.idempotency_key, `redrive-${a.job_id}-1`);
+  assertOneSubmit(a.url, a.job_id);
 
   const before = w.h.front.requests.length;
   const children = await w.runArray(newId);
