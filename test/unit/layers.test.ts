@@ -91,7 +91,10 @@ const graph = new Map(
 
 test('every product file imports only down its floors: lib/ nothing above it, the parts never each other', () => {
   assert.ok(files.length > 100, `${files.length} product files`);
-  assert.ok(files.some((f) => f.startsWith('ops/')), 'the operator\'s CLI is among them');
+  assert.ok(
+    files.some((f) => f.startsWith('ops/')),
+    "the operator's CLI is among them",
+  );
   assert.ok([...graph.values()].flat().length > 300, 'the imports were read');
   const wrong = [...graph].flatMap(([from, targets]) =>
     targets.filter((to) => !mayImport(partOf(from)!, partOf(to))).map((to) => `${from} -> ${to}`),
