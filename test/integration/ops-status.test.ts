@@ -125,6 +125,10 @@ test('an item set: succeeded, failed (grouped by error type) and missing items f
     /^ran {7}\S+Z to \S+Z$/m,
     "an array job's attempts are its children's, counted by the cost",
   );
+  // The set's output prefix names the array job through its records.
+  const byPrefix = await w.cli(['status', a.url_out, '--json']);
+  assert.equal(byPrefix.code, 1, byPrefix.stderr);
+  assert.deepEqual([json(byPrefix.stdout).job.job_id, json(byPrefix.stdout).items.missing], [a.job_id, 2]);
 });
 
 test('a job not finished exits 75: RUNNABLE while it waits, RUNNING while it runs; 0 once it succeeded', async () => {
