@@ -4,6 +4,7 @@ import type { DispatcherResult } from './dispatcher.js';
 import type { ItemSetResult } from './dispatcher-items.js';
 import type { ItemChildResult } from './items-child.js';
 import type { MemoryResult } from './memory.js';
+import type { OpsStatusResult } from './ops-status.js';
 import type { OverheadResult } from './overhead.js';
 import { fmtMs, fmtRatio, MB, table } from './stats.js';
 import type { TrivialResult } from './trivial.js';
@@ -18,6 +19,7 @@ export interface BenchResults {
   dispatcher?: DispatcherResult;
   items?: ItemSetResult;
   child?: ItemChildResult;
+  opsStatus?: OpsStatusResult;
   aims?: Record<string, { aim: string; value: number; met: boolean }>;
   durationS?: number;
 }
@@ -114,6 +116,11 @@ export function printReport(r: BenchResults): void {
         ),
       );
     }
+  }
+  if (r.opsStatus) {
+    const o = r.opsStatus;
+    const label = `8 lambda-batch status, ${o.items} items (${o.failed} failed, ${o.missing} missing)`;
+    speed.push(row(label, o.status, "bare listing + failures' reads"));
   }
   out.push(`Speed (medians of ${r.repetitions} runs; ratio = runner / baseline)\n${table(speed)}`);
   if (r.child) {

@@ -1,7 +1,15 @@
 // Client settings shared by every AWS SDK client the project makes (no SDK import here: it stays cheap to load).
 import { ConfigError, type Env, envInt, envString } from './env.js';
 
-export type AwsService = 's3' | 'lambda' | 'batch';
+export type AwsService = 's3' | 'lambda' | 'batch' | 'logs';
+
+/** Each service's part of `AWS_ENDPOINT_URL_<SERVICE>`: its SDK service id, upper case, spaces as `_`. */
+const ENDPOINT_NAMES: Record<AwsService, string> = {
+  s3: 'S3',
+  lambda: 'LAMBDA',
+  batch: 'BATCH',
+  logs: 'CLOUDWATCH_LOGS',
+};
 
 const LOCAL_HOST = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\]|::1|\d+\.\d+\.\d+\.\d+)$/;
 
@@ -10,7 +18,7 @@ const LOCAL_HOST = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\]|::1|\d+\.\d+\.\d+\.\d
  * `AWS_ENDPOINT_URL` variables (the SDK reads them itself; we only need it to choose S3 addressing).
  */
 export function endpointFor(env: Env, service: AwsService): string | undefined {
-  return envString(env, `AWS_ENDPOINT_URL_${service.toUpperCase()}`) ?? envString(env, 'AWS_ENDPOINT_URL');
+  return envString(env, `AWS_ENDPOINT_URL_${ENDPOINT_NAMES[service]}`) ?? envString(env, 'AWS_ENDPOINT_URL');
 }
 
 /** True when the endpoint is a local emulator or an IP address, where virtual-hosted S3 names cannot resolve. */

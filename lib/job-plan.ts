@@ -2,8 +2,9 @@
 // parameters, the runner's environment variables, its containers. The dispatcher plans it; lib/job-wire.ts writes it
 // into a SubmitJob input and reads it back from a job; the runner and post-batch read it under these names (the
 // job contract: docs/architecture.md "The job contract").
+import { BATCH_JOB_ID } from './batch-job-id.js';
 import { InvalidRequestError } from './errors.js';
-import { isItemSetUrl, MAX_ITEMS } from './item-set.js';
+import { indexListProblem, isItemSetUrl, MAX_ITEMS } from './item-set.js';
 import { parseFunctionRef } from './lambda-arn.js';
 import { recordUrlFor } from './run-record.js';
 import { isS3Url, parseS3Url } from './s3-url.js';
@@ -31,6 +32,10 @@ export const AWS_BATCH_JOB_ARRAY_INDEX = 'AWS_BATCH_JOB_ARRAY_INDEX';
  * `--job-timeout`): set by the dispatcher from the request's `timeout` and by the job definitions from their own.
  */
 export const RUN_LAMBDA_JOB_TIMEOUT = 'RUN_LAMBDA_JOB_TIMEOUT';
+/** A redrive's index list (lib/item-set.ts): the runner runs those items of the set instead of all of them. */
+export const RUN_LAMBDA_ITEM_INDEXES = 'RUN_LAMBDA_ITEM_INDEXES';
+/** The Batch job a redrive runs again (its failed and missing items), which every run record of it names. */
+export const RUN_LAMBDA_REDRIVE_OF = 'RUN_LAMBDA_REDRIVE_OF';
 /** Set by the runner for the function it runs, so `isBatchJob()` holds wherever the runner runs it. */
 export const RUN_LAMBDA_JOB = 'RUN_LAMBDA_JOB';
 /** The runner's log level (`--log-level`), which the image functions' job definitions set from the dispatcher's. */
@@ -57,10 +62,19 @@ export const RETRY_ON_EXIT = [
   { onExitCode: '*', action: 'EXIT' },
 ] as const;
 
-/** The job's input: one payload URL (`s3://…` or `data:`), or an item set (`<url><i>.json`, 0-based). */
+/** A redrive's index list: where it is, and how many indexes it holds (the job's array is sized by them). */
+export interface ItemIndexes {
+  url: string;
+  count: number;
+}
+
+/**
+ * The job's input: one payload URL (`s3://…` or `data:`), or an item set (`<url><i>.json`, 0-based), all of it or
+ * the items an index list names.
+ */
 export type JobPayload =
   | { kind: 'single'; url: string }
-  | { kind: 'set'; url: string; itemCount: number; itemsPerJob: number };
+  | { kind: 'set'; url: string; itemCount: number; itemsPerJob: number; indexes?: ItemIndexes };
 
 /**
  * The containers of an image function's job (docs/dispatcher.md "Container-image functions"): the runner, a gate that
@@ -123,6 +137,8 @@ export interface JobPlan {
   attempts?: number;
   /** Names the stored objects and guards against a second job (docs/dispatcher.md "Idempotency"). */
   idempotencyKey?: string;
+  /** The Batch job this one redrives (RUN_LAMBDA_REDRIVE_OF), which its run records name. */
+  redriveOf?: string;
 }
 
 function fail(field: string, problem: string): never {
@@ -162,7 +178,14 @@ export function parseJobPlan(raw: JobPlan): JobPlan {
   if (set) {
     count(p.itemCount, 'payloads', MAX_ITEMS);
     count(p.itemsPerJob, 'items_per_job', MAX_ITEMS);
+    if (p.indexes !== undefined) {
+      const problem = indexListProblem(p.url, p.indexes.url);
+      if (problem) fail('item_indexes', problem);
+      count(p.indexes.count, 'item_indexes', Math.min(MAX_ITEMS, p.itemCount));
+    }
   }
+  if (raw.redriveOf !== undefined && !BATCH_JOB_ID.test(raw.redriveOf))
+    fail('redrive_of', `is not a Batch job id: ${JSON.stringify(raw.redriveOf.slice(0, 80))}`);
   for (const [field, url] of [
     ['url', p.url],
     ['url_out', raw.output],

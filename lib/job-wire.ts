@@ -7,6 +7,7 @@ import type {
   SubmitJobCommandInput,
   TaskContainerOverrides,
 } from '@aws-sdk/client-batch';
+import { BATCH_JOB_ID } from './batch-job-id.js';
 import { type Env, envString } from './env.js';
 import { arraySize, isItemSetUrl, MAX_ITEMS, MIN_ARRAY_SIZE } from './item-set.js';
 import {
@@ -18,8 +19,10 @@ import {
   type JobResources,
   RETRY_ON_EXIT,
   RUN_LAMBDA_ITEM_COUNT,
+  RUN_LAMBDA_ITEM_INDEXES,
   RUN_LAMBDA_ITEMS_PER_JOB,
   RUN_LAMBDA_JOB_TIMEOUT,
+  RUN_LAMBDA_REDRIVE_OF,
   RUNNER_CONTAINER,
 } from './job-plan.js';
 import type { BatchJobAnswer } from './request.js';
@@ -34,19 +37,28 @@ export function jobParameters(plan: JobPlan): JobParameters {
 }
 
 /**
- * The runner's environment the plan adds: the item-set variables (none for a single payload), and the job's timeout
- * when the request sets one (else the job definition's own value stands).
+ * The runner's environment the plan adds: the item-set variables (none for a single payload) with a redrive's index
+ * list, the job a redrive runs again, and the job's timeout when the request sets one (else the job definition's own
+ * value stands).
  */
 export function jobEnvironment(plan: JobPlan): { name: string; value: string }[] {
+  const p = plan.payload;
   const env =
-    plan.payload.kind === 'set'
+    p.kind === 'set'
       ? [
-          { name: RUN_LAMBDA_ITEM_COUNT, value: String(plan.payload.itemCount) },
-          { name: RUN_LAMBDA_ITEMS_PER_JOB, value: String(plan.payload.itemsPerJob) },
+          { name: RUN_LAMBDA_ITEM_COUNT, value: String(p.itemCount) },
+          { name: RUN_LAMBDA_ITEMS_PER_JOB, value: String(p.itemsPerJob) },
+          ...(p.indexes ? [{ name: RUN_LAMBDA_ITEM_INDEXES, value: p.indexes.url }] : []),
         ]
       : [];
+  if (plan.redriveOf !== undefined) env.push({ name: RUN_LAMBDA_REDRIVE_OF, value: plan.redriveOf });
   if (plan.timeout !== undefined) env.push({ name: RUN_LAMBDA_JOB_TIMEOUT, value: String(plan.timeout) });
   return env;
+}
+
+/** Children of a set's array job: one per `itemsPerJob` of its items, or of its index list's when it has one. */
+export function planArraySize(payload: Extract<JobPlan['payload'], { kind: 'set' }>): number {
+  return arraySize(payload.indexes?.count ?? payload.itemCount, payload.itemsPerJob);
 }
 
 function resources(r: JobResources): ResourceRequirement[] {
@@ -102,9 +114,11 @@ export function planAnswer(plan: JobPlan): Omit<BatchJobAnswer, 'job_id'> {
       ? {
           item_count: p.itemCount,
           items_per_job: p.itemsPerJob,
-          array_size: arraySize(p.itemCount, p.itemsPerJob),
+          array_size: planArraySize(p),
+          ...(p.indexes ? { item_indexes: p.indexes.url } : {}),
         }
       : {}),
+    ...(plan.redriveOf !== undefined ? { redrive_of: plan.redriveOf } : {}),
   };
 }
 
@@ -125,7 +139,7 @@ export function submitJobInput(plan: JobPlan): SubmitJobCommandInput {
     parameters: { ...jobParameters(plan) },
   };
   if (plan.payload.kind === 'set') {
-    const size = arraySize(plan.payload.itemCount, plan.payload.itemsPerJob);
+    const size = planArraySize(plan.payload);
     // Batch's arrays have 2 to 10,000 children; a set that fits one child is a plain job.
     if (size >= MIN_ARRAY_SIZE) input.arrayProperties = { size };
   }
@@ -155,8 +169,13 @@ export interface CarriedPlan {
   function: string | undefined;
   url: string | undefined;
   output: string | undefined;
-  /** For an output that is an item set (lib/item-set.ts): how many items, and how many each child runs. */
-  items?: { count: number; perJob: number };
+  /**
+   * For an output that is an item set (lib/item-set.ts): how many items, how many each child runs, and a redrive's
+   * index list (its URL) when the job runs only those.
+   */
+  items?: { count: number; perJob: number; indexes?: string };
+  /** The job a redrive runs again, when this job is one. */
+  redriveOf?: string;
 }
 
 /** The plan's parameters as a job carries them (jobParameters read back); undefined where one is missing. */
@@ -185,14 +204,26 @@ export function readItemCount(environment: CarriedJob['environment']): number {
   return whole(environment, RUN_LAMBDA_ITEM_COUNT, true)!;
 }
 
-/** The whole plan's parts a job carries (its parameters, and an item set's numbers), or JobWireError. */
+/** The whole plan's parts a job carries (its parameters, an item set's numbers, a redrive's), or JobWireError. */
 export function readJobPlan(job: CarriedJob): CarriedPlan {
   const carried: CarriedPlan = readJobParameters(job.parameters);
-  if (carried.output !== undefined && isItemSetUrl(carried.output))
+  const env = job.environment;
+  if (carried.output !== undefined && isItemSetUrl(carried.output)) {
     carried.items = {
-      count: readItemCount(job.environment),
-      perJob: whole(job.environment, RUN_LAMBDA_ITEMS_PER_JOB, false) ?? 1,
+      count: readItemCount(env),
+      perJob: whole(env, RUN_LAMBDA_ITEMS_PER_JOB, false) ?? 1,
     };
+    const indexes = env[RUN_LAMBDA_ITEM_INDEXES];
+    if (indexes !== undefined && indexes !== '') carried.items.indexes = indexes;
+  }
+  const redriveOf = env[RUN_LAMBDA_REDRIVE_OF];
+  if (redriveOf !== undefined && redriveOf !== '') {
+    if (!BATCH_JOB_ID.test(redriveOf))
+      throw new JobWireError(
+        `${RUN_LAMBDA_REDRIVE_OF} is not a Batch job id: ${JSON.stringify(redriveOf.slice(0, 80))}`,
+      );
+    carried.redriveOf = redriveOf;
+  }
   return carried;
 }
 
@@ -200,6 +231,8 @@ export function readJobPlan(job: CarriedJob): CarriedPlan {
 export interface JobSettingsText {
   itemCount?: string;
   itemsPerJob?: string;
+  itemIndexes?: string;
+  redriveOf?: string;
   jobTimeout?: string;
   arrayIndex?: string;
 }
@@ -208,6 +241,8 @@ export interface JobSettingsText {
 export const JobSettingVariables = {
   itemCount: RUN_LAMBDA_ITEM_COUNT,
   itemsPerJob: RUN_LAMBDA_ITEMS_PER_JOB,
+  itemIndexes: RUN_LAMBDA_ITEM_INDEXES,
+  redriveOf: RUN_LAMBDA_REDRIVE_OF,
   jobTimeout: RUN_LAMBDA_JOB_TIMEOUT,
   arrayIndex: AWS_BATCH_JOB_ARRAY_INDEX,
 } as const satisfies Record<keyof JobSettingsText, string>;

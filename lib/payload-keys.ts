@@ -38,9 +38,19 @@ export function payloadKey(prefix: string, functionName: string, id: string): st
   return joinKey(prefix, `${under(functionName, id)}.json`);
 }
 
+/** What ends the key of every idempotency record (lambda-batch lists them by it). */
+export const DISPATCH_RECORD_SUFFIX = '.dispatch.json';
+
 /** The key of the idempotency record of dispatch `id`: `<prefix><function-name>/<id>.dispatch.json`. */
 export function dispatchRecordKey(prefix: string, functionName: string, id: string): string {
-  return joinKey(prefix, `${under(functionName, id)}.dispatch.json`);
+  return joinKey(prefix, `${under(functionName, id)}${DISPATCH_RECORD_SUFFIX}`);
+}
+
+/** Where the objects of `functionName`'s dispatches are (`<prefix><function-name>/`), or all of them (no name). */
+export function functionPrefix(prefix: string, functionName?: string): string {
+  return functionName === undefined
+    ? joinKey(prefix, '')
+    : joinKey(prefix, `${checkFunctionName(functionName)}/`);
 }
 
 /**

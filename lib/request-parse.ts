@@ -1,7 +1,9 @@
 // The one parser of the dispatcher's requests: a raw event (a direct invoke's, or one SQS record's body) becomes a
 // BatchJobRequest or an InvalidRequestError whose message starts with the field at fault.
+
+import { BATCH_JOB_ID } from './batch-job-id.js';
 import { InvalidRequestError } from './errors.js';
-import { isItemSetUrl, MAX_ITEMS } from './item-set.js';
+import { indexListProblem, isItemSetUrl, MAX_ITEMS } from './item-set.js';
 import { type ImageName, Images } from './job-plan.js';
 import { type JsonTextError, parseJsonText } from './json-text.js';
 import { parseFunctionRef } from './lambda-arn.js';
@@ -132,6 +134,7 @@ interface PayloadFields {
   url?: string;
   payloads?: unknown[];
   item_count?: number;
+  item_indexes?: string;
   items_per_job?: number;
   /** `payloads`, or a `url` that is an item set */
   set: boolean;
@@ -157,7 +160,25 @@ function payloadFields(obj: Obj): PayloadFields {
   const items_per_job = integer(obj, 'items_per_job', 1, MAX_ITEMS);
   if (items_per_job !== undefined && !set)
     fail('items_per_job', 'goes only with payloads or an item set url');
-  return { payload: obj.payload, url, payloads, item_count, items_per_job, set };
+  const item_indexes = indexListField(obj, setUrl ? url : undefined);
+  return { payload: obj.payload, url, payloads, item_count, item_indexes, items_per_job, set };
+}
+
+/** `item_indexes`: a redrive's index list, an s3:// object directly under the set's `url` (lib/item-set.ts). */
+function indexListField(obj: Obj, setUrl: string | undefined): string | undefined {
+  const v = s3Url(obj, 'item_indexes');
+  if (v === undefined) return undefined;
+  if (setUrl === undefined) fail('item_indexes', 'goes only with an item set url (one that ends in /)');
+  const problem = indexListProblem(setUrl, v);
+  if (problem) fail('item_indexes', problem);
+  return v;
+}
+
+/** `redrive_of`: the Batch job a redrive runs again (its id; an array child's `<id>:<index>`). */
+function redriveField(obj: Obj): string | undefined {
+  const v = string(obj, 'redrive_of');
+  if (v !== undefined && !BATCH_JOB_ID.test(v)) fail('redrive_of', `is not a Batch job id: ${show(v)}`);
+  return v;
 }
 
 /** The job's settings: image, queue, name, where results go (a prefix for a set), resources and limits. */
@@ -198,7 +219,7 @@ function jobFields(obj: Obj, set: boolean): Omit<JobOptions, 'items_per_job'> {
 export function parseRequest(raw: unknown): BatchJobRequest {
   const obj = requestObject(raw);
   const lambda_function = functionField(obj);
-  const { payload, url, payloads, item_count, items_per_job, set } = payloadFields(obj);
+  const { payload, url, payloads, item_count, item_indexes, items_per_job, set } = payloadFields(obj);
   const idempotency_key = string(obj, 'idempotency_key');
   const keyFault = idempotency_key === undefined ? undefined : keyProblem(idempotency_key);
   if (keyFault) fail('idempotency_key', keyFault);
@@ -209,6 +230,7 @@ export function parseRequest(raw: unknown): BatchJobRequest {
     items_per_job,
     idempotency_key,
     plan: obj.plan as boolean | undefined,
+    redrive_of: redriveField(obj),
   };
   for (const k of Object.keys(options) as (keyof typeof options)[])
     if (options[k] === undefined) delete options[k];
@@ -216,7 +238,7 @@ export function parseRequest(raw: unknown): BatchJobRequest {
   if (url !== undefined)
     return item_count === undefined
       ? { lambda_function, url, ...options }
-      : { lambda_function, url, item_count, ...options };
+      : { lambda_function, url, item_count, ...(item_indexes ? { item_indexes } : {}), ...options };
   return { lambda_function, payload, ...options };
 }
 

@@ -29,16 +29,25 @@ export interface RequestBase extends JobOptions {
   idempotency_key?: string;
   /** Check and store as usual, submit nothing, answer with the SubmitJob input (`submit_job`). */
   plan?: boolean;
+  /** The Batch job this one runs again (a redrive): the job's run records name it. */
+  redrive_of?: string;
 }
 
 /**
  * One dispatcher request: exactly one of `payload` (any JSON but null), `url` (s3://; an item set when it ends in
- * `/`, then with `item_count`) and `payloads` (1 to 10,000 events, stored as an item set).
+ * `/`, then with `item_count`, and optionally `item_indexes`: a redrive's index list under it) and `payloads` (1 to
+ * 10,000 events, stored as an item set).
  */
 export type BatchJobRequest =
-  | (RequestBase & { payload: unknown; url?: undefined; payloads?: undefined })
-  | (RequestBase & { url: string; item_count?: number; payload?: undefined; payloads?: undefined })
-  | (RequestBase & { payloads: unknown[]; payload?: undefined; url?: undefined });
+  | (RequestBase & { payload: unknown; url?: undefined; payloads?: undefined; item_indexes?: undefined })
+  | (RequestBase & {
+      url: string;
+      item_count?: number;
+      item_indexes?: string;
+      payload?: undefined;
+      payloads?: undefined;
+    })
+  | (RequestBase & { payloads: unknown[]; payload?: undefined; url?: undefined; item_indexes?: undefined });
 
 /** What the dispatcher answers for a submitted job (`item_count`, `items_per_job`, `array_size` for an item set). */
 export interface BatchJobAnswer {
@@ -57,6 +66,10 @@ export interface BatchJobAnswer {
   item_count?: number;
   items_per_job?: number;
   array_size?: number;
+  /** A redrive's index list: the job runs only those items (`array_size` children for them). */
+  item_indexes?: string;
+  /** The job a redrive runs again. */
+  redrive_of?: string;
 }
 
 /** The answer in plan mode: everything but `job_id`, and the exact SubmitJob input (for `batch:submitJob.sync`). */
@@ -97,8 +110,10 @@ export const RequestFields = [
   'url',
   'payloads',
   'item_count',
+  'item_indexes',
   'idempotency_key',
   'plan',
+  'redrive_of',
   ...JobOptionFields,
 ] as const;
 

@@ -66,6 +66,8 @@ export interface RunRecord {
   runner: RunRunner;
   /** present when the run was a Batch job */
   batch?: RunBatch;
+  /** the Batch job this run redrives (RUN_LAMBDA_REDRIVE_OF), when it is a redrive */
+  redrive_of?: string;
   /** null when the run failed before it read its payload */
   payload: RunObject | null;
   /** present exactly when status is succeeded */

@@ -2,6 +2,7 @@
 // field, naming the place and the field of the first thing wrong; what the runner writes goes through it too
 // (formatRunRecord), so both sides hold one contract. No AWS SDK here: the runner writes records with this module and
 // post-batch reads them.
+import { BATCH_JOB_ID } from './batch-job-id.js';
 import { ItemParts, isItemSetUrl } from './item-set.js';
 import { type JsonTextError, parseJsonText } from './json-text.js';
 import {
@@ -197,6 +198,12 @@ export function parseRunRecord(raw: unknown, where = 'record'): RunRecord {
   delete record.error;
   delete record.result;
   delete record.batch;
+  delete record.redrive_of;
+  if (o.redrive_of !== undefined && o.redrive_of !== null) {
+    const id = r.string(o, 'redrive_of', '') as string;
+    if (!BATCH_JOB_ID.test(id)) r.fail('redrive_of', `must be a Batch job id, got ${r.show(id)}`);
+    record.redrive_of = id;
+  }
   if (o.batch !== undefined && o.batch !== null) {
     const b = r.object(o.batch, 'batch');
     record.batch = {

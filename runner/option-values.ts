@@ -1,5 +1,6 @@
 // The runner's option values, each checked by one parser that throws UsageError naming the option (options.ts calls
 // them; nothing else reads raw option text).
+import { BATCH_JOB_ID } from '../lib/batch-job-id.js';
 import { arraySize, MAX_ITEMS } from '../lib/item-set.js';
 import { AWS_BATCH_JOB_ARRAY_INDEX } from '../lib/job-plan.js';
 import { UsageError } from './errors.js';
@@ -115,6 +116,8 @@ export interface ItemSetOptions {
   perJob: number;
   /** j: this child (AWS_BATCH_JOB_ARRAY_INDEX, 0 when unset) */
   index: number;
+  /** a redrive's index list (--item-indexes): child j runs its entries [j*k, j*k+k), not items [j*k, j*k+k) */
+  indexesUrl?: string;
 }
 
 /**
@@ -141,6 +144,14 @@ export function parseItemSet(
     );
   }
   return { count: n, perJob: k, index: j };
+}
+
+/** RUN_LAMBDA_REDRIVE_OF: the Batch job a redrive runs again, which every record names; a job id or nothing. */
+export function parseRedriveOf(name: string, v: string | undefined): string | undefined {
+  if (v === undefined) return undefined;
+  if (!BATCH_JOB_ID.test(v))
+    throw new UsageError(`${name} must be a Batch job id, got ${JSON.stringify(v.slice(0, 80))}`);
+  return v;
 }
 
 /** The Batch job a run is part of (the run record's `batch`), from the variables Batch sets. */

@@ -19,6 +19,7 @@ import {
   parseItemSet,
   parseJsonObject,
   parseLogLevel,
+  parseRedriveOf,
   parseRuntime,
   parseSeconds,
   parseTenantId,
@@ -67,6 +68,8 @@ export interface RunOptions {
   externalRuntime?: { host: string; port: number; initTimeoutSeconds: number };
   /** The Batch job this run is (AWS_BATCH_JOB_ID and friends), for the run record. */
   batch?: BatchContext;
+  /** RUN_LAMBDA_REDRIVE_OF: the job this run redrives, for the run record's `redrive_of`. */
+  redriveOf?: string;
   /**
    * AWS_BATCH_JOB_ATTEMPT is 1: no earlier attempt of this job can have finished an item, so an item set's child
    * looks for none (one request less per item).
@@ -99,6 +102,7 @@ const valueFlags = [
   'record',
   'item-count',
   'items-per-job',
+  'item-indexes',
   'runtime-api',
   'init-timeout',
   'memory-events',
@@ -117,6 +121,7 @@ const argvOptions = {
 const jobSettingOf = {
   'item-count': 'itemCount',
   'items-per-job': 'itemsPerJob',
+  'item-indexes': 'itemIndexes',
   'job-timeout': 'jobTimeout',
 } as const satisfies Partial<Record<ValueFlag, keyof JobSettingsText>>;
 type JobSettingFlag = keyof typeof jobSettingOf;
@@ -237,6 +242,7 @@ export function parseArgs(argv: readonly string[], env: Env): ParsedArgs {
         envString(env, 'AWS_BATCH_JOB_ATTEMPT'),
         settings.arrayIndex,
       ),
+      redriveOf: parseRedriveOf(JobSettingVariables.redriveOf, settings.redriveOf),
       imageRuntime: envString(env, RUN_LAMBDA_IMAGE_RUNTIME),
       memoryEvents: pick('memory-events'),
       firstAttempt: envString(env, 'AWS_BATCH_JOB_ATTEMPT') === '1',
@@ -265,9 +271,12 @@ type Pick = (flag: ValueFlag) => string | undefined;
 function itemSet(payloadUrl: string, outputUrl: string | undefined, pick: Pick, arrayIndex?: string) {
   const count = pick('item-count');
   const perJob = pick('items-per-job');
+  const indexes = pick('item-indexes');
   if (!isItemSetUrl(payloadUrl)) {
-    if (count !== undefined || perJob !== undefined) {
-      const what = shown(count !== undefined ? 'item-count' : 'items-per-job');
+    if (count !== undefined || perJob !== undefined || indexes !== undefined) {
+      const what = shown(
+        count !== undefined ? 'item-count' : perJob !== undefined ? 'items-per-job' : 'item-indexes',
+      );
       throw new UsageError(
         `${what} is for an item set, a payload URL ending in /; ${payloadUrl} is one payload`,
       );
@@ -279,11 +288,12 @@ function itemSet(payloadUrl: string, outputUrl: string | undefined, pick: Pick, 
       `an item set needs an <output-url> ending in / (item i's result goes to <output-url><i>.json), got ${outputUrl === undefined ? 'none' : outputUrl}`,
     );
   }
-  return parseItemSet(
+  const set = parseItemSet(
     { name: shown('item-count'), value: count },
     { name: shown('items-per-job'), value: perJob },
     { name: JobSettingVariables.arrayIndex, value: arrayIndex },
   );
+  return indexes === undefined ? set : { ...set, indexesUrl: indexes };
 }
 
 function externalRuntime(on: boolean, pick: Pick): RunOptions['externalRuntime'] {

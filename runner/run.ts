@@ -21,6 +21,7 @@ export async function run(
       version: deps.version ?? '0.0.0-dev',
       ...(opts.imageRuntime ? { imageRuntime: opts.imageRuntime } : {}),
       ...(opts.batch ? { batch: opts.batch } : {}),
+      ...(opts.redriveOf ? { redriveOf: opts.redriveOf } : {}),
     },
   };
   try {

@@ -11,6 +11,7 @@ import { jobFinder, type SubmitOutcome, submitJob } from './batch.js';
 import type { DispatcherConfig } from './config.js';
 import { type FunctionLookup, type OwnAccount, resolveFunction } from './functions.js';
 import { claimKey, type OwnedKey } from './idempotency.js';
+import { readItemIndexes } from './item-indexes.js';
 import { chooseJobImage } from './job-image.js';
 import { type PlannedJob, planJob } from './plan.js';
 import type { Clock, RateLimiter } from './rate-limit.js';
@@ -52,8 +53,9 @@ export async function dispatch(
   const checked = checkRequest(req, options.config, options.defaultKey, options.newId);
   const fn = await resolveFunction(req.lambda_function, options);
   const log = options.log.child({ lambda_function: fn.jobArn, idempotency_key: checked.key });
+  const indexes = await readItemIndexes(req, options.s3);
   const image = await chooseJobImage(req, fn, { ...options, log });
-  const job = planJob(req, fn, image, checked, options.config);
+  const job = planJob(req, fn, image, { ...checked, indexes }, options.config);
   const claim =
     checked.key === undefined || req.plan
       ? undefined
@@ -158,6 +160,8 @@ function logSubmitted(answer: BatchJobAnswer, { job, log }: Claimed): void {
     payload_location: placement.location,
     item_count: answer.item_count,
     array_size: answer.array_size,
+    ...(answer.item_indexes ? { item_indexes: answer.item_indexes } : {}),
+    ...(answer.redrive_of ? { redrive_of: answer.redrive_of } : {}),
     url: shownUrl(job),
     url_out: answer.url_out,
   });

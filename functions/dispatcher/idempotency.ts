@@ -2,28 +2,17 @@
 // beside the payloads, which later holds the answer that every repeat of the request gets.
 import { createHash, randomUUID } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { DispatchRecord } from '../../lib/dispatch-record.js';
 import { IdempotencyInProgressError, InvalidRequestError } from '../../lib/errors.js';
 import type { JsonLogger } from '../../lib/logger.js';
 import type { BatchJobAnswer, BatchJobRequest } from '../../lib/request.js';
-import { type Lease, type LeaseBody, leaseAt, leaseExpired } from '../../lib/s3-lease.js';
+import { type Lease, leaseAt, leaseExpired } from '../../lib/s3-lease.js';
 import { formatS3Url, type S3Location } from '../../lib/s3-url.js';
 import type { FindJob } from './batch.js';
 import type { PlannedJob } from './plan.js';
 
-/**
- * What the record holds: who claimed the key (the lease's `owner`, until `expires_at`: after it a `submitting` claim is
- * abandoned, its Lambda has timed out), for which request, and (once submitted) the answer.
- */
-export interface DispatchRecord extends LeaseBody {
-  status: 'submitting' | 'submitted';
-  request_sha256: string;
-  /** ms since epoch */
-  created_at: number;
-  /** what identifies the job in Batch, to find it when the claimer died after submitting */
-  submit: { jobName: string; jobQueue: string; parameters: Record<string, string> };
-  /** the answer without job_id while submitting; the full answer once submitted */
-  answer: Omit<BatchJobAnswer, 'job_id'> & { job_id?: string };
-}
+/** The record's shape is the job contract's (lambda-batch lists them): lib/dispatch-record.ts. */
+export type { DispatchRecord } from '../../lib/dispatch-record.js';
 
 /** Rounds of a claim whose record keeps vanishing under it before it gives up. */
 const CLAIM_ROUNDS = 3;

@@ -4,7 +4,13 @@
 import type { SubmitJobCommandInput } from '@aws-sdk/client-batch';
 import { InvalidRequestError } from '../../lib/errors.js';
 import { outputPrefixFor } from '../../lib/item-set.js';
-import { type JobImage, type JobPayload, type JobPlan, parseJobPlan } from '../../lib/job-plan.js';
+import {
+  type ItemIndexes,
+  type JobImage,
+  type JobPayload,
+  type JobPlan,
+  parseJobPlan,
+} from '../../lib/job-plan.js';
 import { planOnTheWire } from '../../lib/job-wire.js';
 import { type DispatchObjects, dispatchObjects, inlinePayloadUrl } from '../../lib/payload-keys.js';
 import type { PayloadWrites } from '../../lib/payload-store.js';
@@ -51,10 +57,16 @@ interface Placed {
   objects?: DispatchObjects;
 }
 
-/** The request's payload placed: a URL it names, a set of items to write, or one payload inline or to write. */
+/** A checked request, with its redrive's index list when it has one (read beforehand: item-indexes.ts). */
+export type CheckedJob = CheckedRequest & { indexes?: ItemIndexes | undefined };
+
+/**
+ * The request's payload placed: a URL it names (a set's with its redrive's index list), a set of items to write, or
+ * one payload inline or to write.
+ */
 export function place(
   req: BatchJobRequest,
-  checked: CheckedRequest,
+  checked: CheckedJob,
   fn: string,
   config: DispatcherConfig,
 ): Placed {
@@ -71,7 +83,13 @@ export function place(
     const output = req.url_out ?? outputPrefixFor(req.url);
     if (output === undefined)
       throw new InvalidRequestError('url_out: is required for an item set url that does not end in /in/');
-    const payload: JobPayload = { kind: 'set', url: req.url, itemCount: req.item_count, itemsPerJob: perJob };
+    const payload: JobPayload = {
+      kind: 'set',
+      url: req.url,
+      itemCount: req.item_count,
+      itemsPerJob: perJob,
+      ...(checked.indexes ? { indexes: checked.indexes } : {}),
+    };
     return { placement: { payload, output, location: 'url' }, ...kept };
   }
   if (req.url !== undefined)
@@ -119,7 +137,7 @@ export function planJob(
   req: BatchJobRequest,
   fn: TargetFunction,
   image: JobImage,
-  checked: CheckedRequest,
+  checked: CheckedJob,
   config: DispatcherConfig,
 ): PlannedJob {
   const name = req.name ?? jobNameFor(fn.name, fn.qualifier);
@@ -136,6 +154,7 @@ export function planJob(
     ...(req.timeout !== undefined ? { timeout: req.timeout } : {}),
     ...(req.attempts !== undefined ? { attempts: req.attempts } : {}),
     ...(checked.key !== undefined ? { idempotencyKey: checked.key } : {}),
+    ...(req.redrive_of !== undefined ? { redriveOf: req.redrive_of } : {}),
   });
   return {
     plan,

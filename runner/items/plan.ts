@@ -2,7 +2,7 @@
 // (itemInput) and its result, record and error part (itemUrls) are lib/item-set.ts's layout; here each becomes a
 // payload source or an output target (docs/architecture.md "The path of one item").
 import { stat } from 'node:fs/promises';
-import { itemInput, itemRange, itemUrls } from '../../lib/item-set.js';
+import { arraySize, itemInput, itemRange, itemUrls, listedItems } from '../../lib/item-set.js';
 import { InvalidOutputError, UsageError } from '../errors.js';
 import type { ItemSetOptions } from '../options.js';
 import { type PayloadSource, parsePayloadUrl } from '../payload/source.js';
@@ -24,21 +24,40 @@ function place(url: string, cwd: string): OutputTarget & RecordPlace {
   return t;
 }
 
+/**
+ * The indexes child `set.index` runs: its share of the set, or of a redrive's index list (read beforehand), whose
+ * entries past the list's end are a usage error.
+ */
+export function childIndexes(set: ItemSetOptions, indexes?: readonly number[]): number[] {
+  if (indexes === undefined) {
+    const { start, end } = itemRange(set.index, set.perJob, set.count);
+    return Array.from({ length: end - start }, (_, k) => start + k);
+  }
+  const mine = listedItems(set.index, set.perJob, indexes);
+  if (mine.length === 0) {
+    const children = arraySize(indexes.length, set.perJob);
+    throw new UsageError(
+      `AWS_BATCH_JOB_ARRAY_INDEX ${set.index} is past the end of the index list: ${indexes.length} indexes, ${set.perJob} per job make ${children} ${children === 1 ? 'child (0)' : `children (0 to ${children - 1})`}`,
+    );
+  }
+  return mine;
+}
+
 /** The child's items, in order; checked before anything runs (exit 2 for URLs or an output folder that cannot be). */
 export async function planItems(
   payloadUrl: string,
   outputUrl: string,
   set: ItemSetOptions,
   cwd: string,
+  indexes?: readonly number[],
 ): Promise<Item[]> {
   if (payloadUrl === outputUrl) {
     throw new InvalidOutputError(
       `the output prefix ${outputUrl} is the item set itself; the input is never overwritten (give another <output-url>)`,
     );
   }
-  const { start, end } = itemRange(set.index, set.perJob, set.count);
   const items: Item[] = [];
-  for (let i = start; i < end; i++) {
+  for (const i of childIndexes(set, indexes)) {
     const urls = itemUrls(outputUrl, i);
     items.push({
       index: i,

@@ -4,7 +4,6 @@
 // items' writes overlapping the next ones' run (serve-items.ts). Exit 0 when every item succeeded (or had its result
 // already), 1 when any failed; 4 (a transient I/O failure: Batch retries the child, which skips the finished items),
 // 3 (the function or its runtime cannot be had) and 128+N (a stop) end the child at once.
-import { itemRange } from '../../lib/item-set.js';
 import { asRunnerError, ItemsFailedError, StoppedBySignalError } from '../errors.js';
 import type { ItemSetOptions, RunOptions } from '../options.js';
 import { type RunFacts, recordUrlOf } from '../record/build.js';
@@ -12,6 +11,7 @@ import type { RunDeps, RunResult } from '../run-deps.js';
 import { openServing } from '../serve.js';
 import { asStopped } from '../stop.js';
 import { type FetchDeps, itemFinished } from './fetch.js';
+import { readItemIndexes } from './index-list.js';
 import { type Item, planItems } from './plan.js';
 import { type ItemEnd, type ItemWriteDeps, writeFailedItem } from './results.js';
 import { serveItems } from './serve-items.js';
@@ -21,11 +21,10 @@ export async function runItemSet(opts: RunOptions, set: ItemSetOptions, deps: Ru
   const now = deps.now ?? Date.now;
   const base: RunFacts = { started: now() };
   const outputUrl = opts.outputUrl as string;
-  const items = await planItems(opts.payloadUrl, outputUrl, set, deps.cwd);
-  const { start, end } = itemRange(set.index, set.perJob, set.count);
-  log.info(
-    `item set: items ${start} to ${end - 1} of ${set.count} (child ${set.index}, ${set.perJob} per child)`,
-  );
+  const indexes =
+    set.indexesUrl === undefined ? undefined : await readItemIndexes(set.indexesUrl, set.count, deps);
+  const items = await planItems(opts.payloadUrl, outputUrl, set, deps.cwd, indexes);
+  log.info(describeShare(set, items, indexes));
   const serving = await openServing(opts, deps);
   const { workDir, timeouts } = serving;
   const io = { workDir, stdin: deps.stdin, log, env, signal, timeouts };
@@ -68,6 +67,16 @@ async function failUnfinished(
     const facts: RunFacts = { ...how.base, payload: { url: recordUrlOf(item.source) } };
     if (!done) await writeFailedItem(item, facts, error, how.writes);
   }
+}
+
+/** The log line naming the child's items: a run of the set, or the entries of a redrive's list. */
+function describeShare(set: ItemSetOptions, items: Item[], indexes: number[] | undefined): string {
+  const first = items[0]?.index ?? 0;
+  const last = items.at(-1)?.index ?? 0;
+  if (indexes === undefined)
+    return `item set: items ${first} to ${last} of ${set.count} (child ${set.index}, ${set.perJob} per child)`;
+  const shown = items.map((i) => i.index).join(', ');
+  return `item set: items ${shown} of ${set.count}, from the ${indexes.length} of the index list ${set.indexesUrl} (child ${set.index}, ${set.perJob} per child)`;
 }
 
 /** Exit 0 when every item ended well; else ItemsFailedError naming the failed items and their types (exit 1). */

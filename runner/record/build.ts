@@ -26,6 +26,8 @@ export interface RecordContext {
   version: string;
   imageRuntime?: string;
   batch?: BatchContext;
+  /** the job this run redrives (RUN_LAMBDA_REDRIVE_OF) */
+  redriveOf?: string;
 }
 
 /** Longest error message a record keeps (characters); a longer one is cut, saying so. */
@@ -105,6 +107,7 @@ export function buildRecord(
           },
         }
       : {}),
+    ...(ctx.redriveOf ? { redrive_of: ctx.redriveOf } : {}),
     payload:
       facts.payload && digest ? { url: facts.payload.url, bytes: digest.bytes, sha256: digest.sha256 } : null,
     timings: {

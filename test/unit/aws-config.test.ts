@@ -22,6 +22,12 @@ test('a service endpoint variable wins over AWS_ENDPOINT_URL; an empty one count
   assert.equal(endpointFor(env, 'batch'), 'http://127.0.0.1:5000');
   assert.equal(endpointFor({ ...env, AWS_ENDPOINT_URL_S3: '' }, 's3'), 'http://127.0.0.1:5000');
   assert.equal(endpointFor({}, 'lambda'), undefined);
+  // CloudWatch Logs' service id is two words: its variable is the SDK's AWS_ENDPOINT_URL_CLOUDWATCH_LOGS.
+  assert.equal(
+    endpointFor({ ...env, AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: 'http://127.0.0.1:7000' }, 'logs'),
+    'http://127.0.0.1:7000',
+  );
+  assert.equal(endpointFor(env, 'logs'), 'http://127.0.0.1:5000');
 });
 
 test('S3 is addressed path-style only at a local or IP endpoint, where bucket host names cannot resolve', () => {

@@ -1,12 +1,13 @@
 // Every error type of the project is made by lib/error-class.ts below its part's base: each error's name is its
-// class's exported name (what the runner's last line and Lambda's errorType show), and the runner's carry the exit
-// code of its table.
+// class's exported name (what the runner's last line and Lambda's errorType show), and the runner's and lambda-batch's
+// carry the exit code of their tables.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as helper from '../../functions/helper/errors.js';
 import * as postBatch from '../../functions/post-batch/errors.js';
 import { errorClass } from '../../lib/error-class.js';
 import * as lib from '../../lib/errors.js';
+import * as ops from '../../ops/errors.js';
 import * as runner from '../../runner/errors.js';
 
 /** The exported classes of a module that derive from `Base`, by exported name. */
@@ -30,12 +31,13 @@ test('an error class made by errorClass: instanceof its bases, its name and its 
   assert.match(String(err.stack), /^MadeError: went wrong/);
 });
 
-test("every error type's name is its exported name, in the runner, post-batch, the helper and lib", () => {
+test("every error type's name is its exported name, in the runner, post-batch, the helper, lib and lambda-batch", () => {
   const parts = [
     [runner, runner.RunnerError],
     [postBatch, postBatch.PostBatchError],
     [lib, lib.DispatchError],
     [helper, lib.DispatchError],
+    [ops, ops.OpsError],
   ] as const;
   let seen = 0;
   for (const [mod, Base] of parts) {
@@ -76,4 +78,22 @@ test("the runner's error types end the run with the exit code of its table", () 
     JobTimeoutError: ExitCode.timeout,
     ItemsFailedError: ExitCode.functionFailed,
   });
+});
+
+test("lambda-batch's error types end the command with the exit code of its table", () => {
+  const { ExitCodes } = ops;
+  const codes = Object.fromEntries(
+    classesBelow(ops, ops.OpsError).map(([name, Class]) => [name, (new Class('m') as ops.OpsError).exitCode]),
+  );
+  assert.deepEqual(codes, {
+    UsageError: ExitCodes.usage,
+    UnknownJobError: ExitCodes.usage,
+    NotOursError: ExitCodes.usage,
+    JobRunningError: ExitCodes.usage,
+    AwsRefusedError: ExitCodes.usage,
+    TransientAwsError: ExitCodes.transient,
+    DispatcherError: ExitCodes.failed,
+    DispatcherBusyError: ExitCodes.transient,
+  });
+  assert.ok(new ops.DispatcherBusyError('m') instanceof ops.DispatcherError);
 });

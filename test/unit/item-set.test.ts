@@ -4,12 +4,17 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
   arraySize,
+  indexListProblem,
+  indexListUrl,
   isItemSetUrl,
   itemInput,
   itemRange,
   itemSetPrefixes,
   itemUrls,
+  listedItems,
   outputPrefixFor,
+  parseIndexListName,
+  parseItemIndexes,
   parseItemName,
 } from '../../lib/item-set.js';
 
@@ -76,4 +81,49 @@ test('children split the items as the runner reads them: [j*k, min(j*k+k, n))', 
     covered.reduce((n, r) => n + r.end - r.start, 0),
     1005,
   );
+});
+
+test("a redrive's index list is <set>redrive-<n>.json, read back to its number; other names under the set are not lists", () => {
+  const set = 's3://b/batch/f/k/in/';
+  assert.equal(indexListUrl(set, 3), 's3://b/batch/f/k/in/redrive-3.json');
+  assert.equal(parseIndexListName('redrive-3.json'), 3);
+  for (const name of ['redrive-0.json', 'redrive-03.json', 'redrive-3.json.tmp', '3.json', 'redrive-.json'])
+    assert.equal(parseIndexListName(name), undefined, name);
+  assert.throws(() => indexListUrl('s3://b/k.json', 1), TypeError);
+  assert.equal(indexListProblem(set, indexListUrl(set, 1)), undefined);
+  assert.equal(indexListProblem(set, `${set}failed-items.json`), undefined);
+  assert.match(
+    indexListProblem(set, 's3://b/batch/f/other/in/redrive-1.json') ?? '',
+    /under the item set's prefix/,
+  );
+  assert.match(indexListProblem(set, `${set}sub/redrive-1.json`) ?? '', /directly under/);
+  assert.match(indexListProblem(set, `${set}..json`) ?? '', /directly under/);
+  assert.match(indexListProblem(set, `${set}redrive-1.txt`) ?? '', /ending in \.json/);
+  for (const item of ['7.json', '7.run.json', '7.error.json'])
+    assert.match(indexListProblem(set, `${set}${item}`) ?? '', /names an item/, item);
+});
+
+test('an index list is 1 to 10,000 distinct whole numbers below the item count; each fault names its entry', () => {
+  assert.deepEqual(parseItemIndexes(' [3, 0, 9]\n', 10), [3, 0, 9]);
+  const cases: [string, RegExp][] = [
+    ['{"a": 1}', /must be a JSON array of item indexes, got object/],
+    ['[1, 2', /is not JSON \(5 characters; the parser stopped at offset 5\)/],
+    ['[]', /must hold 1 to 10000 indexes, got 0/],
+    [JSON.stringify(Array.from({ length: 10_001 }, (_, i) => i)), /must hold 1 to 10000 indexes, got 10001/],
+    ['[1, -1]', /entry 1 is not a whole number ≥ 0: -1/],
+    ['[1, 2.5]', /entry 1 is not a whole number ≥ 0: 2.5/],
+    ['["1"]', /entry 0 is not a whole number ≥ 0: "1"/],
+    ['[4, 10]', /entry 1 \(10\) is not below the item count 10/],
+    ['[4, 5, 4]', /index 4 appears twice \(entries 0 and 2\)/],
+    [`[${' '.repeat(300 * 1024)}1]`, /is over 262144 bytes/],
+  ];
+  for (const [text, message] of cases)
+    assert.throws(() => parseItemIndexes(text, 10), { name: 'ItemIndexesError', message }, text.slice(0, 40));
+});
+
+test("child j of a list's job runs the list's entries at [j*k, min(j*k+k, m)), in the list's order", () => {
+  const list = [9, 2, 7, 4, 5];
+  assert.deepEqual(listedItems(0, 2, list), [9, 2]);
+  assert.deepEqual(listedItems(2, 2, list), [5]);
+  assert.deepEqual(listedItems(3, 2, list), []);
 });

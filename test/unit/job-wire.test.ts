@@ -7,9 +7,12 @@ import type { SubmitJobCommandInput } from '@aws-sdk/client-batch';
 import {
   AWS_BATCH_JOB_ARRAY_INDEX,
   type JobPlan,
+  parseJobPlan,
   RUN_LAMBDA_ITEM_COUNT,
+  RUN_LAMBDA_ITEM_INDEXES,
   RUN_LAMBDA_ITEMS_PER_JOB,
   RUN_LAMBDA_JOB_TIMEOUT,
+  RUN_LAMBDA_REDRIVE_OF,
 } from '../../lib/job-plan.js';
 import {
   type CarriedJob,
@@ -76,6 +79,60 @@ test('a single payload, an item set and an image function are read back from the
   const job = carried(submitJobInput(imageFunction));
   assert.deepEqual(readJobPlan(job).items, { count: 25, perJob: 10 });
   assert.equal(job.environment[RUN_LAMBDA_JOB_TIMEOUT], '900');
+});
+
+const JOB_ID = '0f5b9a2c-3d4e-4f60-8a1b-2c3d4e5f6a7b';
+
+test("a redrive's job: its array sized by the index list, the list and the job it redrives carried both ways", () => {
+  const redrive: JobPlan = {
+    ...set,
+    payload: {
+      kind: 'set',
+      url: 's3://bkt/batch/task/k/in/',
+      itemCount: 25,
+      itemsPerJob: 2,
+      indexes: { url: 's3://bkt/batch/task/k/in/redrive-1.json', count: 7 },
+    },
+    redriveOf: JOB_ID,
+  };
+  const input = submitJobInput(parseJobPlan(redrive));
+  assert.deepEqual(
+    input.arrayProperties,
+    { size: 4 },
+    'ceil(7 / 2) children: the list sizes the array, not the set',
+  );
+  const env = Object.fromEntries(input.containerOverrides!.environment!.map((e) => [e.name, e.value]));
+  assert.equal(env[RUN_LAMBDA_ITEM_INDEXES], 's3://bkt/batch/task/k/in/redrive-1.json');
+  assert.equal(env[RUN_LAMBDA_REDRIVE_OF], JOB_ID);
+  assert.deepEqual(readJobPlan(carried(input)), {
+    function: ARN,
+    url: 's3://bkt/batch/task/k/in/',
+    output: 's3://bkt/batch/task/k/out/',
+    items: { count: 25, perJob: 2, indexes: 's3://bkt/batch/task/k/in/redrive-1.json' },
+    redriveOf: JOB_ID,
+  });
+  assert.throws(() => readJobPlan({ parameters: {}, environment: { [RUN_LAMBDA_REDRIVE_OF]: 'job 1' } }), {
+    name: 'JobWireError',
+    message: /RUN_LAMBDA_REDRIVE_OF is not a Batch job id/,
+  });
+  for (const [bad, field] of [
+    [{ ...redrive, redriveOf: 'x' }, /^redrive_of: /],
+    [
+      {
+        ...redrive,
+        payload: { ...redrive.payload, indexes: { url: 's3://bkt/elsewhere/l.json', count: 7 } },
+      },
+      /^item_indexes: /,
+    ],
+    [
+      {
+        ...redrive,
+        payload: { ...redrive.payload, indexes: { url: 's3://bkt/batch/task/k/in/l.json', count: 26 } },
+      },
+      /^item_indexes: .*1 to 25/,
+    ],
+  ] as [JobPlan, RegExp][])
+    assert.throws(() => parseJobPlan(bad), { name: 'InvalidRequestError', message: field });
 });
 
 test("a job's missing parameters are undefined; an item set's job must say how many items, 1 to 10,000", () => {

@@ -1,5 +1,5 @@
-// The parts stand on floors (docs/architecture.md "The parts"): lib/ imports nothing above it, the runner and each
-// function use lib/ and never each other, images/ and scripts/ none of them; and no product file imports, through
+// The parts stand on floors (docs/architecture.md "The parts"): lib/ imports nothing above it, the runner, each
+// function and the operator's CLI (ops/) use lib/ and never each other, images/ and scripts/ none of them; and no product file imports, through
 // any chain of imports (type-only ones included), a file that imports it back.
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const PRODUCT = ['lib', 'runner', 'functions', 'images', 'scripts'];
+const PRODUCT = ['lib', 'runner', 'functions', 'ops', 'images', 'scripts'];
 const CODE = /\.(ts|mts|mjs|js)$/;
 
 function walk(dir: string): string[] {
@@ -37,7 +37,7 @@ function resolveImport(from: string, spec: string): string {
   return ts !== target && existsSync(join(root, ts)) ? ts : target;
 }
 
-/** The part a file belongs to: lib, runner, functions/<name>, images or scripts (else undefined: test/, bench/…). */
+/** The part a file belongs to: lib, runner, functions/<name>, ops, images or scripts (else undefined: test/, bench/…). */
 function partOf(file: string): string | undefined {
   const [top, second] = file.split('/');
   if (top === 'functions') return `functions/${second}`;
@@ -91,6 +91,10 @@ const graph = new Map(
 
 test('every product file imports only down its floors: lib/ nothing above it, the parts never each other', () => {
   assert.ok(files.length > 100, `${files.length} product files`);
+  assert.ok(
+    files.some((f) => f.startsWith('ops/')),
+    "the operator's CLI is among them",
+  );
   assert.ok([...graph.values()].flat().length > 300, 'the imports were read');
   const wrong = [...graph].flatMap(([from, targets]) =>
     targets.filter((to) => !mayImport(partOf(from)!, partOf(to))).map((to) => `${from} -> ${to}`),
@@ -116,6 +120,11 @@ test('the check finds a loop, a wrong floor and every form of import', () => {
   assert.equal(mayImport('functions/helper', 'functions/dispatcher'), false);
   assert.equal(mayImport('scripts', 'lib'), false);
   assert.equal(mayImport('functions/post-batch', 'lib'), true);
+  assert.equal(mayImport('ops', 'lib'), true);
+  assert.equal(mayImport('ops', 'runner'), false);
+  assert.equal(mayImport('ops', 'functions/dispatcher'), false);
+  assert.equal(mayImport('runner', 'ops'), false);
+  assert.equal(mayImport('lib', 'ops'), false);
   assert.equal(mayImport('runner', undefined), true);
   assert.deepEqual(
     relativeImports(

@@ -9,6 +9,16 @@ import {
 } from '../../lib/request-parse.js';
 
 const FN = 'arn:aws:lambda:us-east-1:123456789012:function:my-task';
+const SET = { lambda_function: 'f', url: 's3://bkt/s/in/', item_count: 10 };
+const JOB_ID = '0f5b9a2c-3d4e-4f60-8a1b-2c3d4e5f6a7b';
+
+test('a redrive: a set url with item_count, its index list under the set, and the job it runs again', () => {
+  const raw = { ...SET, item_indexes: 's3://bkt/s/in/redrive-1.json', items_per_job: 2, redrive_of: JOB_ID };
+  assert.deepEqual(parseRequest(structuredClone(raw)), raw);
+  // A single job run again names the job as well; an array child's id is a job id too.
+  const single = { lambda_function: 'f', url: 's3://bkt/k.json', redrive_of: `${JOB_ID}:7` };
+  assert.deepEqual(parseRequest(structuredClone(single)), single);
+});
 
 test('a payload request keeps every given option and drops absent ones', () => {
   const every = {
@@ -224,6 +234,44 @@ const invalid: [string, unknown, string, RegExp][] = [
     /string/,
   ],
   ['plan not a boolean', { lambda_function: 'f', payload: {}, plan: 'yes' }, 'plan', /true or false/],
+  [
+    'item_indexes for one payload',
+    { lambda_function: 'f', url: 's3://bkt/k.json', item_indexes: 's3://bkt/redrive-1.json' },
+    'item_indexes',
+    /only with an item set url/,
+  ],
+  [
+    'item_indexes with payloads',
+    { lambda_function: 'f', payloads: [{}], item_indexes: 's3://bkt/s/in/redrive-1.json' },
+    'item_indexes',
+    /only with an item set url/,
+  ],
+  [
+    'item_indexes outside the set',
+    { ...SET, item_indexes: 's3://bkt/other/redrive-1.json' },
+    'item_indexes',
+    /under the item set's prefix s3:\/\/bkt\/s\/in\//,
+  ],
+  [
+    'item_indexes deeper than the set',
+    { ...SET, item_indexes: 's3://bkt/s/in/x/redrive-1.json' },
+    'item_indexes',
+    /directly under/,
+  ],
+  [
+    "item_indexes naming an item's event",
+    { ...SET, item_indexes: 's3://bkt/s/in/3.json' },
+    'item_indexes',
+    /names an item of the set/,
+  ],
+  ['item_indexes not s3', { ...SET, item_indexes: 'file:///tmp/l.json' }, 'item_indexes', /s3:\/\//],
+  [
+    'redrive_of not a job id',
+    { lambda_function: 'f', payload: {}, redrive_of: 'job-1' },
+    'redrive_of',
+    /Batch job id/,
+  ],
+  ['redrive_of not a string', { lambda_function: 'f', payload: {}, redrive_of: 7 }, 'redrive_of', /string/],
 ];
 
 for (const [what, raw, field, detail] of invalid) {

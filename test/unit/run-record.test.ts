@@ -74,6 +74,16 @@ test('a record that failed before it read its payload or prepared the function s
   assert.equal(r.payload, null);
 });
 
+test("a redrive's record names the job it redrives; a redrive_of that is no job id is refused", () => {
+  const id = '0f5b9a2c-3d4e-4f60-8a1b-2c3d4e5f6a7b';
+  assert.equal(parseRunRecord({ ...succeededRecord(), redrive_of: id }).redrive_of, id);
+  assert.equal(parseRunRecord(succeededRecord()).redrive_of, undefined);
+  assert.throws(() => parseRunRecord({ ...succeededRecord(), redrive_of: 'job 1' }, 's3://b/k.run.json'), {
+    name: 'InvalidRunRecordError',
+    message: 'run record s3://b/k.run.json: redrive_of must be a Batch job id, got "job 1"',
+  });
+});
+
 test('unknown keys of a newer runner are kept', () => {
   const r = parseRunRecord({ ...succeededRecord(), memory_peak_mib: 51 }) as RunRecord & {
     memory_peak_mib: number;

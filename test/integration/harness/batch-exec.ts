@@ -1,7 +1,9 @@
 // Runs a submitted Batch job the way Batch would (moto's Batch runs no container): command, Ref::, env, `run`; a
 // multi-container (ecsProperties) job as its containers in one task (batch-task.ts). Each container runs in the
 // local image that stands for its image (local-images.ts), or, for the run-lambda images when none is given, as a
-// process on this host with `run` on the PATH.
+// process on this host with `run` on the PATH. Each container's output goes to moto's CloudWatch Logs as the awslogs
+// driver sends it (batch-logs.ts), and the front is told the job started and ended, so that DescribeJobs through it
+// answers as Batch would (front-batch-jobs.ts); a TerminateJob through the front stops it with SIGTERM.
 // Gaps filled beyond moto's: a Fargate task has its own loopback, while processes and host-network containers here
 // share the machine's, so each multi-container job gets a port of its own, leased (test/support/ports.ts), in place
 // of 127.0.0.1:9001 (in commands and environment values); and the run-lambda images' own node (RUNNER_NODE) is this
@@ -22,8 +24,9 @@ import {
 import { RUNNER_NODE } from '../../../functions/dispatcher/function-image-definition.js';
 import { EXTERNAL_RUNTIME_API, RUNNER_CONTAINER } from '../../../lib/job-plan.js';
 import { leasePort } from '../../support/ports.js';
+import { type LogConfig, LogShipper, logGroupOf, logsClient, newTask, streamName } from './batch-logs.js';
 import { envFromPairs, mergeParameters, nameFromArn, substituteRefs } from './batch-refs.js';
-import { type ContainerResult, type ContainerSpec, runTask } from './batch-task.js';
+import { type ContainerResult, type ContainerSpec, runTask, type TaskOptions } from './batch-task.js';
 import type { EcsContainer } from './front-batch-ecs.js';
 import type { Harness } from './index.js';
 import type { ImageResolver, LocalImage } from './local-images.js';
@@ -188,6 +191,7 @@ export async function executeJob(
       : {}),
   };
 
+  const runId = opts.array ? `${jobId}:${opts.array.index}` : jobId;
   const bin = await binWithRun(runScript);
   try {
     const envOf = (image: LocalImage | 'host', own: Record<string, string>) => ({
@@ -197,10 +201,15 @@ export async function executeJob(
       ...opts.env,
       ...(image === 'host' || image.kind === 'folder' ? opts.processEnv : {}),
     });
+    // Batch stops a job it is asked to terminate with SIGTERM, as a test's own stop would.
+    const own = opts.stopWhen;
     const task = {
       hostPath: `${bin}:${process.env.PATH ?? '/usr/bin:/bin'}`,
       killAfterMs: opts.killAfterMs,
-      stopWhen: opts.stopWhen,
+      stopWhen: {
+        check: () => own?.check() === true || h.front.batchJobs.terminateRequested(runId),
+        signal: own?.signal ?? 'SIGTERM',
+      },
     };
     if (!ecs) {
       const container = def?.containerProperties ?? {};
@@ -211,7 +220,8 @@ export async function executeJob(
       if (command.length === 0) throw new Error(`job ${jobId} has no command`);
       const own = envFromPairs(container.environment, submitted?.containerOverrides?.environment);
       const image = runnerImage(opts, container.image);
-      const results = await runTask(
+      const results = await runLogged(
+        h,
         [
           {
             name: 'default',
@@ -224,6 +234,11 @@ export async function executeJob(
           },
         ],
         task,
+        {
+          jobId: runId,
+          definition: nameFromArn(job.jobDefinition),
+          logs: { default: container.logConfiguration },
+        },
       );
       const r = results.default!;
       return {
@@ -240,13 +255,15 @@ export async function executeJob(
     // Leased, not merely found free: the runner binds it only once its container starts (test/support/ports.ts).
     const lease = await leasePort();
     try {
-      return await executeTask(ecs.taskProperties?.[0]?.containers ?? [], submitted, parameters, {
+      return await executeTask(h, ecs.taskProperties?.[0]?.containers ?? [], submitted, parameters, {
         opts,
         task,
         envOf,
         batchVars,
         sharedPid: ecs.taskProperties?.[0]?.pidMode === 'task',
         runtimeApi: `127.0.0.1:${lease.port}`,
+        jobId: runId,
+        definition: nameFromArn(job.jobDefinition),
       });
     } finally {
       await lease.release();
@@ -258,12 +275,15 @@ export async function executeJob(
 
 /** A multi-container job: its containers with their overrides, Ref:: substituted, the Runtime API port made private. */
 async function executeTask(
+  h: Harness,
   containers: EcsContainer[],
   submitted: SubmitBody | undefined,
   parameters: Record<string, string>,
   ctx: {
     opts: ExecuteJobOptions;
-    task: { hostPath: string; killAfterMs?: number };
+    task: TaskOptions;
+    jobId: string;
+    definition: string;
     envOf: (image: LocalImage | 'host', own: Record<string, string>) => Record<string, string>;
     batchVars: Record<string, string>;
     /** the definition's pidMode is task: every container joins the runner's PID namespace */
@@ -306,7 +326,14 @@ async function executeTask(
       ...(ctx.sharedPid && c.name !== RUNNER_CONTAINER ? { sharePidWith: RUNNER_CONTAINER } : {}),
     };
   });
-  const results = await runTask(specs, ctx.task);
+  const logs = Object.fromEntries(containers.map((c) => [c.name ?? '', c.logConfiguration]));
+  const results = await runLogged(
+    h,
+    specs,
+    ctx.task,
+    { jobId: ctx.jobId, definition: ctx.definition, logs },
+    true,
+  );
   const essential = specs.find((s) => s.essential && results[s.name]?.started) ?? specs[0]!;
   const main = results[essential.name]!;
   return {
@@ -322,6 +349,52 @@ async function executeTask(
   };
 }
 
+/** The exit code a container ended with: its own, or 128 + the signal that killed it, as Docker and ECS report. */
+function exitCodeOf(r: Pick<ContainerResult, 'exitCode' | 'signal'>): number {
+  return r.exitCode ?? 128 + (r.signal ? (constants.signals[r.signal] ?? 0) : 0);
+}
+
+/**
+ * Runs the task's containers with each one's output shipped to CloudWatch Logs, and tells the front the attempt
+ * started (its task and streams) and ended (every container's exit code; the job's is its essential container's),
+ * once every line is sent.
+ */
+async function runLogged(
+  h: Harness,
+  specs: ContainerSpec[],
+  task: TaskOptions,
+  job: { jobId: string; definition: string; logs: Record<string, LogConfig | undefined> },
+  multiContainer = false,
+): Promise<Record<string, ContainerResult>> {
+  const client = logsClient(h);
+  const { id, arn } = newTask();
+  try {
+    const shippers = new Map<string, LogShipper>();
+    for (const s of specs) {
+      const shipper = new LogShipper(
+        client,
+        logGroupOf(job.logs[s.name]),
+        streamName(job.definition, s.name, id),
+      );
+      await shipper.open();
+      shippers.set(s.name, shipper);
+    }
+    const containers = specs.map((s) => ({ name: s.name, logStreamName: shippers.get(s.name)!.stream }));
+    h.front.batchJobs.started(job.jobId, { startedAt: Date.now(), taskArn: arn, containers }, multiContainer);
+    const withLogs = specs.map((s) => ({ ...s, onOutput: (t: string) => shippers.get(s.name)!.write(t) }));
+    const results = await runTask(withLogs, task);
+    await Promise.all([...shippers.values()].map((s) => s.close()));
+    const essential = specs.find((s) => s.essential && results[s.name]?.started) ?? specs[0]!;
+    const ended = specs
+      .filter((s) => results[s.name]?.started)
+      .map((s) => ({ name: s.name, exitCode: exitCodeOf(results[s.name]!) }));
+    h.front.batchJobs.ended(job.jobId, Date.now(), exitCodeOf(results[essential.name]!), ended);
+    return results;
+  } finally {
+    client.destroy();
+  }
+}
+
 /** What Batch reports for a job whose (only) container exited, and the job is done. */
 export const ESSENTIAL_CONTAINER_EXITED = 'Essential container in task exited';
 
@@ -332,8 +405,7 @@ export const ESSENTIAL_CONTAINER_EXITED = 'Essential container in task exited';
  * the status reason, and the exit code on the job's container and on its last attempt.
  */
 export function describedAsRun(job: JobDetail, run: Pick<JobResult, 'exitCode' | 'signal'>): JobDetail {
-  // A container killed by a signal reports 128 + its number, as Docker and ECS do.
-  const exitCode = run.exitCode ?? 128 + (run.signal ? (constants.signals[run.signal] ?? 0) : 0);
+  const exitCode = exitCodeOf(run);
   const ended = structuredClone(job);
   ended.status = exitCode === 0 ? 'SUCCEEDED' : 'FAILED';
   ended.statusReason = ESSENTIAL_CONTAINER_EXITED;

@@ -22,6 +22,8 @@ export interface ContainerSpec {
   volumes?: string[];
   /** a container of the task whose PID namespace this one joins (the task's pidMode task) */
   sharePidWith?: string;
+  /** told each chunk the container writes, stdout and stderr alike, as the awslogs driver takes both */
+  onOutput?: (text: string) => void;
 }
 
 export interface ContainerResult {
@@ -141,9 +143,11 @@ function launch(spec: ContainerSpec, opts: TaskOptions, pid?: string): Omit<Runn
   const child = spawn(file, args, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout?.on('data', (d: Buffer) => {
     result.stdout += d.toString();
+    spec.onOutput?.(d.toString());
   });
   child.stderr?.on('data', (d: Buffer) => {
     result.stderr += d.toString();
+    spec.onOutput?.(d.toString());
   });
   const exited = new Promise<void>((resolve) => {
     child.on('error', (err) => {

@@ -21,6 +21,7 @@ export interface EcsContainer {
   environment?: { name?: string; value?: string }[];
   dependsOn?: { containerName?: string; condition?: string }[];
   resourceRequirements?: { type?: string; value?: string }[];
+  logConfiguration?: { logDriver?: string; options?: Record<string, string> };
 }
 
 export interface EcsProperties {

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { Agent, createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { EcsDefinitions, type EcsProperties } from './front-batch-ecs.js';
+import { BatchJobs } from './front-batch-jobs.js';
 import { type CodeFaultHandle, type CodeFaultMode, CodeStore, sendAnswer } from './front-code.js';
 import { errorAnswer, type FaultHandle, type FaultSpec, Faults } from './front-faults.js';
 import { type InvokeHandler, invokePathRef, parseFunctionRef, runInvoke } from './front-invoke.js';
@@ -22,6 +23,7 @@ import {
 } from './front-log.js';
 
 export type { EcsContainer, EcsProperties } from './front-batch-ecs.js';
+export type { AttemptRun, BatchJobs, ContainerRun } from './front-batch-jobs.js';
 export type { CodeFaultHandle, CodeFaultMode } from './front-code.js';
 export type { FaultHandle, FaultKind, FaultSpec } from './front-faults.js';
 export type { InvokeContext, InvokeHandler } from './front-invoke.js';
@@ -58,6 +60,8 @@ export interface Front {
   serveInvoke(functionName: string, handler: InvokeHandler): { remove(): void };
   /** the ecsProperties of a job definition registered through the front (moto keeps a stand-in; front-batch-ecs.ts) */
   ecsDefinition(arn: string): EcsProperties | undefined;
+  /** jobs as the executor ran them, which DescribeJobs through the front answers with (front-batch-jobs.ts) */
+  batchJobs: BatchJobs;
   stop(): Promise<void>;
 }
 
@@ -120,6 +124,7 @@ export async function startFront(upstream: string): Promise<Front> {
   const invokers = new Map<string, InvokeHandler>();
   const patches: ConfigurationPatches = new Map();
   const ecs = new EcsDefinitions();
+  const jobs = new BatchJobs(ecs);
   let seq = 0;
   let endpoint = '';
 
@@ -200,6 +205,7 @@ export async function startFront(upstream: string): Promise<Front> {
         return;
       }
       if (pre) upstreamBody = pre.forward;
+      jobs.before(rec.operation, rec.body as Record<string, unknown> | undefined);
     }
 
     let answer: { status: number; headers: Record<string, string>; body: Buffer } | undefined;
@@ -232,12 +238,9 @@ export async function startFront(upstream: string): Promise<Front> {
       let body = await readAll(upRes);
       if (rewrite) body = rewriteCodeLocation(body, code, endpoint, patches);
       if (keep) {
-        body = ecs.after(
-          rec.operation,
-          rec.body as Record<string, unknown> | undefined,
-          body,
-          upRes.statusCode ?? 502,
-        );
+        const request = rec.body as Record<string, unknown> | undefined;
+        const status = upRes.statusCode ?? 502;
+        body = jobs.after(rec.operation, request, ecs.after(rec.operation, request, body, status), status);
         rec.response = parseJson(body);
       }
       answer = { status: upRes.statusCode ?? 502, headers, body };
@@ -291,6 +294,7 @@ export async function startFront(upstream: string): Promise<Front> {
       };
     },
     ecsDefinition: (arn) => ecs.get(arn),
+    batchJobs: jobs,
     async stop() {
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));

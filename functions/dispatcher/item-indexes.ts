@@ -1,0 +1,48 @@
+// A redrive's index list, read before anything is written: the request names it (`item_indexes`, an object under the
+// set's prefix: lib/item-set.ts), and its length sizes the array job. A list that is missing, too large or not 1 to
+// 10,000 distinct indexes below `item_count` is refused as InvalidRequestError naming the field; nothing is submitted.
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { InvalidRequestError, PayloadStoreError } from '../../lib/errors.js';
+import { ItemIndexesError, MAX_INDEX_LIST_BYTES, parseItemIndexes } from '../../lib/item-set.js';
+import type { ItemIndexes } from '../../lib/job-plan.js';
+import type { BatchJobRequest } from '../../lib/request.js';
+import { parseS3Url } from '../../lib/s3-url.js';
+
+const ABSENT = new Set(['NoSuchKey', 'NotFound']);
+
+/** The list's text: at most MAX_INDEX_LIST_BYTES + 1 bytes are fetched, so a larger object is seen without reading it. */
+async function listText(s3: S3Client, url: string): Promise<string> {
+  const { bucket, key } = parseS3Url(url);
+  try {
+    const out = await s3.send(
+      new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=0-${MAX_INDEX_LIST_BYTES}` }),
+    );
+    const bytes = await out.Body!.transformToByteArray();
+    if (bytes.byteLength > MAX_INDEX_LIST_BYTES)
+      throw new InvalidRequestError(
+        `item_indexes: ${url} is over ${MAX_INDEX_LIST_BYTES} bytes; a list holds at most 10000 indexes`,
+      );
+    return Buffer.from(bytes).toString('utf8');
+  } catch (err) {
+    if (err instanceof InvalidRequestError) throw err;
+    if (ABSENT.has((err as Error).name))
+      throw new InvalidRequestError(`item_indexes: there is no object at ${url}`);
+    // An empty object has no byte 0 for the range to start at.
+    if ((err as Error).name === 'InvalidRange')
+      throw new InvalidRequestError(`item_indexes: ${url} is empty`);
+    throw new PayloadStoreError(`could not read ${url}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** The request's index list, checked against its item count; undefined for a request without one. */
+export async function readItemIndexes(req: BatchJobRequest, s3: S3Client): Promise<ItemIndexes | undefined> {
+  if (req.item_indexes === undefined || req.item_count === undefined) return undefined;
+  const url = req.item_indexes;
+  const text = await listText(s3, url);
+  try {
+    return { url, count: parseItemIndexes(text, req.item_count).length };
+  } catch (err) {
+    if (err instanceof ItemIndexesError) throw new InvalidRequestError(`item_indexes: ${url} ${err.message}`);
+    throw err;
+  }
+}
