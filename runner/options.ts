@@ -11,6 +11,7 @@ import {
   RUN_LAMBDA_JOB_TIMEOUT,
 } from '../lib/job-plan.js';
 import { UsageError } from './errors.js';
+import { DEFAULT_EXTENSION_TIMEOUT_S } from './extensions/events.js';
 import type { LogLevel } from './log.js';
 import {
   type BatchContext,
@@ -82,6 +83,11 @@ export interface RunOptions {
    * want of memory (default: the runner's own cgroup's, runtime/oom.ts).
    */
   memoryEvents?: string;
+  /**
+   * --extension-timeout: seconds each extension has, after the runtime answered, to ask for its next event before the
+   * run goes on without it.
+   */
+  extensionTimeoutSeconds: number;
 }
 
 export type ParsedArgs = { kind: 'help' } | { kind: 'version' } | { kind: 'run'; options: RunOptions };
@@ -105,6 +111,7 @@ const valueFlags = [
   'runtime-api',
   'init-timeout',
   'memory-events',
+  'extension-timeout',
 ] as const;
 type ValueFlag = (typeof valueFlags)[number];
 
@@ -219,6 +226,8 @@ export function parseArgs(argv: readonly string[], env: Env): ParsedArgs {
       ),
       imageRuntime: envString(env, 'RUN_LAMBDA_IMAGE_RUNTIME'),
       memoryEvents: pick('memory-events'),
+      extensionTimeoutSeconds:
+        parseSeconds('--extension-timeout', pick('extension-timeout')) ?? DEFAULT_EXTENSION_TIMEOUT_S,
       firstAttempt: envString(env, 'AWS_BATCH_JOB_ATTEMPT') === '1',
     };
     if (options.items && options.recordUrl !== undefined) {

@@ -80,7 +80,7 @@ export function startRuntime(deps: StartRuntimeDeps): Promise<RuntimeProcess> {
  * processes. In a session of its own, so a Ctrl-C to the runner's terminal does not end it first. Without
  * `sh` (or where it cannot start) a SIGKILLed runner orphans its runtime, as it did before.
  */
-function startKeeper(
+export function startKeeper(
   spawn: SpawnFn,
   pgid: number,
   mark: readonly [string, string] | undefined,

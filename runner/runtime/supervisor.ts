@@ -31,6 +31,8 @@ export interface SupervisorDeps {
   stopGraceMs?: number;
   /** The cgroup file whose `oom_kill` count tells an out-of-memory kill (--memory-events; default the runner's own) */
   memoryEvents?: string;
+  /** The run's mark (a fresh one when not given): every runtime process carries it. */
+  runMark?: string;
 }
 
 /**
@@ -52,7 +54,7 @@ async function lossOf(exit: RuntimeExit, before: number | undefined, count: OomC
 export function superviseRuntime(deps: SupervisorDeps): RuntimeHost {
   const { log, command } = deps;
   // One mark for every process of the run, restarted runtimes included: what leaves a group is found by it.
-  const runMark = randomUUID();
+  const runMark = deps.runMark ?? randomUUID();
   let current: { proc: RuntimeProcess; lost: Promise<RuntimeLoss> } | undefined;
   const oomKills = oomCounter(deps.memoryEvents);
   let starting: Promise<void> | undefined;
@@ -117,5 +119,6 @@ export function superviseRuntime(deps: SupervisorDeps): RuntimeHost {
     },
     discard: endCurrent,
     end: endCurrent,
+    pid: () => current?.proc.pid,
   };
 }
