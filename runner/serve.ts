@@ -10,11 +10,12 @@ import { join } from 'node:path';
 import { type NetworkTimeouts, networkTimeouts } from '../lib/aws-config.js';
 import { RuntimeNotAvailableError } from './errors.js';
 import { type ExtensionSummary, summarize } from './extensions/host.js';
+import { findExtensions } from './extensions/launch.js';
 import type { PreparedFunction } from './function.js';
 import { isLocalRef } from './local-function.js';
 import type { Logger } from './log.js';
 import type { RunOptions } from './options.js';
-import { type ExecutionEnvironment, openEnvironment } from './platform/environment.js';
+import { type ExecutionEnvironment, openEnvironment, outputTap } from './platform/environment.js';
 import { applyRunOptions, prepareFunction } from './prepare.js';
 import type { RunFacts } from './record/build.js';
 import type { RunDeps } from './run-deps.js';
@@ -167,6 +168,7 @@ async function serveRuntime(
   const { log } = deps;
   // One mark for every process of the run; the extensions carry one made from it (extensions/env.ts).
   const runMark = randomUUID();
+  const found = source.kind === 'spawned' ? await findExtensions(fn.optDir) : [];
   const host =
     source.kind === 'spawned'
       ? superviseRuntime({
@@ -178,6 +180,8 @@ async function serveRuntime(
           log,
           memoryEvents: opts.memoryEvents,
           runMark,
+          // With extensions, any may subscribe to the function's logs: its output goes through the runner.
+          ...(found.length > 0 ? { pipe: () => outputTap(api.telemetry, 'function') } : {}),
         })
       : externalRuntime({
           address: api.address,
@@ -202,6 +206,7 @@ async function serveRuntime(
         }
       : {}),
     runMark,
+    found,
     extensionTimeoutSeconds: opts.extensionTimeoutSeconds,
     env: deps.env,
     log,

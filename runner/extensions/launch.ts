@@ -46,8 +46,8 @@ export interface LaunchDeps {
   spawn: SpawnFn;
   env: Record<string, string>;
   cwd: string;
-  /** Each chunk of the extension's stdout and stderr. */
-  output(name: string, chunk: Buffer): void;
+  /** Where each of the extension's streams goes (runner/telemetry/log-tap.ts). */
+  tap(name: string, stream: 'stdout' | 'stderr'): { write(chunk: Buffer): void; end(): void };
 }
 
 /** Starts one extension; rejects when it cannot be started at all (Lambda's Extension.LaunchError). */
@@ -61,8 +61,11 @@ export function launchExtension(
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  for (const stream of [child.stdout, child.stderr])
-    stream?.on('data', (c: Buffer) => deps.output(ext.name, c));
+  for (const name of ['stdout', 'stderr'] as const) {
+    const tap = deps.tap(ext.name, name);
+    child[name]?.on('data', (c: Buffer) => tap.write(c));
+    child[name]?.on('end', () => tap.end());
+  }
   const exited = new Promise<RuntimeExit>((resolve) => {
     child.once('exit', (code, signal) => resolve({ code, signal }));
   });

@@ -5,16 +5,17 @@
 import { spawn as nodeSpawn } from 'node:child_process';
 import type { Env } from '../../lib/env.js';
 import { extensionEnv, extensionMark } from '../extensions/env.js';
-import { ShutdownReason } from '../extensions/events.js';
-import { type ExtensionHost, type ExtensionSummary, startExtensions } from '../extensions/host.js';
-import { findExtensions, launchExtension } from '../extensions/launch.js';
+import { SHUTDOWN_LIMIT_MS, ShutdownReason } from '../extensions/events.js';
+import { type ExtensionHost, startExtensions } from '../extensions/host.js';
+import { launchExtension } from '../extensions/launch.js';
 import type { PreparedFunction } from '../function.js';
 import type { Logger } from '../log.js';
 import { RUN_MARK } from '../runtime/env.js';
 import type { RuntimeHost } from '../runtime/host.js';
 import { type SpawnFn, startKeeper } from '../runtime/process.js';
 import type { RuntimeApi } from '../runtime-api/server.js';
-import { noTelemetry, type TelemetrySink } from '../telemetry/facts.js';
+import type { LogLine } from '../telemetry/facts.js';
+import { type LogTap, logTap } from '../telemetry/log-tap.js';
 import { type Phases, platformPhases } from './phases.js';
 import type { LogLineFormat } from './report-lines.js';
 
@@ -25,19 +26,29 @@ export interface EnvironmentDeps {
   /** The runtime's environment, for a runtime the runner starts (the extensions' is made from it); none otherwise. */
   runtimeEnv?: Record<string, string>;
   runMark: string;
+  /** The executables of the opt dir's extensions/ folder (extensions/launch.ts findExtensions). */
+  found: readonly { name: string; path: string }[];
   extensionTimeoutSeconds: number;
   env: Env;
   log: Logger;
   spawn?: SpawnFn;
-  telemetry?: TelemetrySink;
   /** Where START/END/REPORT and the extensions' output go (the runner's stderr). */
   write?: (chunk: string | Buffer) => void;
 }
 
+const stderr = (chunk: string | Buffer) => process.stderr.write(chunk);
+
+/** A tap that passes output on to `write` and hands its lines to telemetry as `type` events (telemetry/log-tap.ts). */
+export function outputTap(
+  telemetry: { log(line: LogLine): void },
+  type: LogLine['type'],
+  write: (chunk: Buffer) => void = stderr,
+): LogTap {
+  return logTap(write, (line) => telemetry.log({ type, at: Date.now(), line }));
+}
+
 export interface ExecutionEnvironment {
   phases: Phases;
-  /** The extensions as the run record lists them. */
-  extensions(): ExtensionSummary[];
   /**
    * The last invocation's phase (not waited for after a stop), the runtime ended (`endRuntime`), then SHUTDOWN and the
    * end of the extensions.
@@ -53,50 +64,53 @@ export function logLineFormat(fn: PreparedFunction, env: Env): LogLineFormat {
 
 export async function openEnvironment(deps: EnvironmentDeps): Promise<ExecutionEnvironment> {
   const { fn, api, log } = deps;
-  const write = deps.write ?? ((chunk: string | Buffer) => process.stderr.write(chunk));
-  const telemetry = deps.telemetry ?? noTelemetry;
+  const write = deps.write ?? stderr;
+  const telemetry = api.telemetry;
+  const format = logLineFormat(fn, deps.env);
+  telemetry.configure({ jsonLogs: format.format === 'JSON' });
   api.extensions.describeFunction({
     functionName: fn.functionName,
     functionVersion: fn.functionVersion,
     handler: fn.handler,
     accountId: fn.invokedFunctionArn.split(':')[4] ?? '',
   });
-  const init = { clock: performance.now(), at: Date.now() };
-  const extensions = deps.runtimeEnv ? await startTheExtensions(deps, deps.runtimeEnv, write) : undefined;
+  let extensions: ExtensionHost | undefined;
   const phases = platformPhases({
     version: fn.functionVersion,
     memorySizeMb: fn.memorySizeMb,
-    format: logLineFormat(fn, deps.env),
-    ...(extensions ? { extensions } : {}),
+    format,
+    extensions: () => extensions,
     telemetry,
     write: (text) => {
       if (text) write(text);
     },
     runtimePid: () => deps.host.pid(),
   });
-  phases.initStarted(init);
+  // Init begins with the extensions, which start before the runtime.
+  phases.initStarted();
+  if (deps.runtimeEnv && deps.found.length > 0)
+    extensions = await startTheExtensions(deps, deps.runtimeEnv, write);
   return {
     phases,
-    extensions: () => extensions?.summary() ?? [],
     async shutdown(stopped, endRuntime) {
       if (!stopped) await phases.drain();
       endRuntime();
       if (!extensions) return;
       const reason = stopped ? ShutdownReason.spindown : phases.shutdownReason();
-      await extensions.shutdown(reason);
+      // The last flush before SHUTDOWN (within its 2 s, so that the extensions still have time to send it on).
+      await extensions.shutdown(reason, () => telemetry.flush(SHUTDOWN_LIMIT_MS / 2));
       log.debug('the extensions are ended');
     },
   };
 }
 
-/** The opt dir's extensions started, and registered (the runtime starts after them); none when there are none. */
+/** The opt dir's extensions started, and registered (the runtime starts after them). */
 async function startTheExtensions(
   deps: EnvironmentDeps,
   runtimeEnv: Record<string, string>,
   write: (chunk: Buffer) => void,
-): Promise<ExtensionHost | undefined> {
-  const found = await findExtensions(deps.fn.optDir);
-  if (found.length === 0) return undefined;
+): Promise<ExtensionHost> {
+  const { found } = deps;
   const spawn = deps.spawn ?? nodeSpawn;
   const env = extensionEnv(runtimeEnv, deps.runMark);
   const mark = [RUN_MARK, extensionMark(deps.runMark)] as const;
@@ -104,7 +118,12 @@ async function startTheExtensions(
     registry: deps.api.extensions,
     found,
     launch: (ext) =>
-      launchExtension(ext, { spawn, env, cwd: deps.fn.taskRoot, output: (_name, chunk) => write(chunk) }),
+      launchExtension(ext, {
+        spawn,
+        env,
+        cwd: deps.fn.taskRoot,
+        tap: () => outputTap(deps.api.telemetry, 'extension', write),
+      }),
     log: deps.log,
     extensionTimeoutMs: deps.extensionTimeoutSeconds * 1000,
     mark,

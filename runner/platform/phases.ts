@@ -14,7 +14,8 @@ export interface PhasesDeps {
   version: string;
   memorySizeMb: number;
   format: LogLineFormat;
-  extensions?: ExtensionHost;
+  /** The run's extensions, once started (none: no extensions). */
+  extensions?: () => ExtensionHost | undefined;
   telemetry: TelemetrySink;
   /** Where START, END and REPORT go (the runner's stderr, as the function's log). */
   write(text: string): void;
@@ -45,7 +46,8 @@ interface Current {
 export function platformPhases(deps: PhasesDeps): Phases {
   const now = deps.now ?? Date.now;
   const clock = deps.clock ?? (() => performance.now());
-  const { telemetry, extensions } = deps;
+  const { telemetry } = deps;
+  const extensions = () => deps.extensions?.();
   let initClock: number | undefined;
   let runtimePid: number | undefined;
   let started = false;
@@ -72,7 +74,7 @@ export function platformPhases(deps: PhasesDeps): Phases {
   };
 
   const report = async (cur: Current, end: InvokeEnd) => {
-    await extensions?.settle();
+    await extensions()?.settle();
     const durationMs = clock() - cur.startClock;
     const metrics = {
       durationMs,
@@ -96,11 +98,12 @@ export function platformPhases(deps: PhasesDeps): Phases {
       if (started && pid !== runtimePid) initStarted();
       started = true;
       runtimePid = pid;
-      await extensions?.initialized();
+      await extensions()?.initialized();
     },
     taken(inv) {
       const initDurationMs = initEnded('success');
-      extensions?.invoke(invokeEvent(inv));
+      extensions()?.invoke(invokeEvent(inv));
+      telemetry.initEnded();
       const at = now();
       deps.write(startLine(deps.format, inv.requestId, deps.version, at));
       telemetry.platform({

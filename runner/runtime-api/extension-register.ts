@@ -25,5 +25,6 @@ export async function handleExtensionRegister(ctx: RouteContext): Promise<void> 
     return;
   }
   state.log(`extension ${name} registered for ${events.join(', ') || 'no events'}`);
+  state.telemetry.platform({ type: 'extension', at: Date.now(), name, state: 'Ready', events });
   sendJson(res, 200, registered.answer, { 'Lambda-Extension-Identifier': registered.id });
 }

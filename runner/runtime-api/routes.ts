@@ -7,9 +7,11 @@ import { handleExtensionInitError } from './extension-init-error.js';
 import { handleExtensionNext } from './extension-next.js';
 import { handleExtensionRegister } from './extension-register.js';
 import { handleInitError } from './init-error.js';
+import { handleLogsSubscribe } from './logs-subscribe.js';
 import { handleNext } from './next.js';
 import { handleResponse } from './response.js';
 import type { RouteContext } from './state.js';
+import { handleTelemetrySubscribe } from './telemetry-subscribe.js';
 
 /** The Runtime API's prefix: only its requests come from the runtime. */
 export const API_PREFIX = '/2018-06-01/runtime';
@@ -34,6 +36,8 @@ export const routes: readonly Route[] = [
   { method: 'GET', path: extension('/event/next'), handle: handleExtensionNext },
   { method: 'POST', path: extension('/init/error'), handle: handleExtensionInitError },
   { method: 'POST', path: extension('/exit/error'), handle: handleExtensionExitError },
+  { method: 'PUT', path: /^\/2022-07-01\/telemetry\/?$/, handle: handleTelemetrySubscribe },
+  { method: 'PUT', path: /^\/2020-08-15\/logs\/?$/, handle: handleLogsSubscribe },
 ];
 
 /** True for a path of the Runtime API (a request of the runtime, not of an extension). */

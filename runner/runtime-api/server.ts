@@ -2,6 +2,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ExtensionRegistry } from '../extensions/registry.js';
+import { TelemetryHub } from '../telemetry/hub.js';
 import {
   type ApiLimits,
   defaultLimits,
@@ -29,6 +30,8 @@ export interface RuntimeApiDeps {
   log?: (message: string) => void;
   /** The Extensions API's state (a fresh, empty one by default). */
   extensions?: ExtensionRegistry;
+  /** The Telemetry and Logs APIs' subscriptions (a fresh hub by default). */
+  telemetry?: TelemetryHub;
 }
 
 export interface RuntimeApi {
@@ -38,6 +41,8 @@ export interface RuntimeApi {
   readonly phase: Phase;
   /** The Extensions API's state, served on the same address. */
   readonly extensions: ExtensionRegistry;
+  /** The Telemetry and Logs APIs' subscriptions and deliveries, served on the same address. */
+  readonly telemetry: TelemetryHub;
   /**
    * Offers one invocation: the next `next` (held until now, or still to come) gets it. Resolves with its
    * outcome; never rejects once accepted. Throws when an invocation is still out (one at a time) or its
@@ -75,6 +80,7 @@ export async function startRuntimeApi(deps: RuntimeApiDeps = {}): Promise<Runtim
     inFlight: new Set(),
     log: deps.log ?? (() => {}),
     extensions: deps.extensions ?? new ExtensionRegistry(),
+    telemetry: deps.telemetry ?? new TelemetryHub(),
   };
   // The official clients send the X-Ray cause of an error as a header (the Python one up to 1 MiB, the Node.js
   // one unbounded: the message and stack again); Node's default 16 KiB would answer 431 before any handler.
@@ -118,6 +124,7 @@ export async function startRuntimeApi(deps: RuntimeApiDeps = {}): Promise<Runtim
       return life.phase;
     },
     extensions: state.extensions,
+    telemetry: state.telemetry,
     invoke: (invocation) => life.offer(invocation),
     connected: () => life.connected(),
     initError: () => life.initError(),
@@ -130,6 +137,7 @@ export async function startRuntimeApi(deps: RuntimeApiDeps = {}): Promise<Runtim
     },
     close() {
       life.close();
+      state.telemetry.close();
       server.closeAllConnections();
       return new Promise((resolve) => server.close(() => resolve()));
     },

@@ -1,6 +1,7 @@
 // What every endpoint handler gets: the lifecycle, the limits, the request and its answer, the path parameters.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ExtensionRegistry } from '../extensions/registry.js';
+import type { TelemetryHub } from '../telemetry/hub.js';
 import type { ApiLimits } from './invocation.js';
 import type { Lifecycle, Refusal } from './lifecycle.js';
 import { ApiErrorType, sendError } from './render.js';
@@ -15,6 +16,8 @@ export interface ApiState {
   readonly life: Lifecycle;
   /** The Extensions API's state (the run's extensions, external and internal). */
   readonly extensions: ExtensionRegistry;
+  /** The Telemetry and Logs APIs' subscriptions, and their deliveries. */
+  readonly telemetry: TelemetryHub;
   readonly limits: ApiLimits;
   /** Posts still being received: the runner waits for them before blaming a runtime exit. */
   readonly inFlight: Set<Promise<unknown>>;

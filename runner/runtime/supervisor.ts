@@ -13,6 +13,7 @@ import {
   type RuntimeExit,
   type RuntimeProcess,
   type SpawnFn,
+  type StartRuntimeDeps,
   startRuntime,
 } from './process.js';
 import type { RuntimeCommand } from './which-runtime.js';
@@ -33,6 +34,8 @@ export interface SupervisorDeps {
   memoryEvents?: string;
   /** The run's mark (a fresh one when not given): every runtime process carries it. */
   runMark?: string;
+  /** The runtime's output through the runner, cut into lines (when extensions may subscribe to it): process.ts. */
+  pipe?: StartRuntimeDeps['pipe'];
 }
 
 /**
@@ -77,6 +80,7 @@ export function superviseRuntime(deps: SupervisorDeps): RuntimeHost {
       cwd: deps.fn.taskRoot,
       spawn: deps.spawn,
       mark: [RUN_MARK, runMark],
+      ...(deps.pipe ? { pipe: deps.pipe } : {}),
     }).catch((err: Error) => {
       throw new RuntimeNotAvailableError(`cannot start ${command.command}: ${err.message}`, { cause: err });
     });

@@ -48,6 +48,8 @@ export interface LogLine {
 export interface TelemetrySink {
   platform(fact: PlatformFact): void;
   log(line: LogLine): void;
+  /** Init is over (subscriptions close). */
+  initEnded(): void;
 }
 
-export const noTelemetry: TelemetrySink = { platform() {}, log() {} };
+export const noTelemetry: TelemetrySink = { platform() {}, log() {}, initEnded() {} };
