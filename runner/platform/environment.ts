@@ -18,6 +18,7 @@ import type { LogLine } from '../telemetry/facts.js';
 import { type LogTap, logTap } from '../telemetry/log-tap.js';
 import { type Phases, platformPhases } from './phases.js';
 import type { LogLineFormat } from './report-lines.js';
+import { ensureSandboxName } from './sandbox-host.js';
 
 export interface EnvironmentDeps {
   fn: PreparedFunction;
@@ -88,8 +89,10 @@ export async function openEnvironment(deps: EnvironmentDeps): Promise<ExecutionE
   });
   // Init begins with the extensions, which start before the runtime.
   phases.initStarted();
-  if (deps.runtimeEnv && deps.found.length > 0)
+  if (deps.runtimeEnv && deps.found.length > 0) {
+    await ensureSandboxName(deps.env, log);
     extensions = await startTheExtensions(deps, deps.runtimeEnv, write);
+  }
   return {
     phases,
     async shutdown(stopped, endRuntime) {
