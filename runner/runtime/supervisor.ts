@@ -6,6 +6,7 @@ import { RuntimeNotAvailableError } from '../errors.js';
 import type { PreparedFunction } from '../function.js';
 import type { Logger } from '../log.js';
 import { RUN_MARK, runtimeEnv } from './env.js';
+import { throughWrapper } from './exec-wrapper.js';
 import { type RuntimeHost, type RuntimeLoss, RuntimeLossType } from './host.js';
 import { type OomCount, oomCounter } from './oom.js';
 import {
@@ -71,11 +72,12 @@ export function superviseRuntime(deps: SupervisorDeps): RuntimeHost {
       runtimeApi: deps.runtimeApi,
       runtimeDir: command.runtimeDir,
     });
+    const how = throughWrapper(command, env);
     // Read before the runtime starts: a kill it causes is counted after.
     const oomBefore = await oomKills();
     const proc = await startRuntime({
-      command: command.command,
-      args: command.args,
+      command: how.command,
+      args: how.args,
       env,
       cwd: deps.fn.taskRoot,
       spawn: deps.spawn,
@@ -86,7 +88,7 @@ export function superviseRuntime(deps: SupervisorDeps): RuntimeHost {
     });
     starts += 1;
     const again = starts > 1 ? ' again' : '';
-    log.debug(`runtime started${again} (pid ${proc.pid}): ${[command.command, ...command.args].join(' ')}`);
+    log.debug(`runtime started${again} (pid ${proc.pid}): ${[how.command, ...how.args].join(' ')}`);
     current = { proc, lost: proc.exited.then((exit) => lossOf(exit, oomBefore, oomKills)) };
   };
 
