@@ -29,9 +29,6 @@ export function awsClientConfig(env: Env, service: AwsService): { forcePathStyle
   return {};
 }
 
-/** The region of a Lambda ARN: for runner/aws/, until it imports lib/lambda-arn.ts itself. */
-export { regionFromArn } from './lambda-arn.js';
-
 /**
  * The region a bare function name, an S3 bucket lookup or a local run uses when nothing more specific names
  * one: what the SDKs themselves fall back to for S3.

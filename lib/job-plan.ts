@@ -35,11 +35,14 @@ export const RUN_LAMBDA_JOB_TIMEOUT = 'RUN_LAMBDA_JOB_TIMEOUT';
 export const RUN_LAMBDA_JOB = 'RUN_LAMBDA_JOB';
 /** The runner's log level (`--log-level`), which the image functions' job definitions set from the dispatcher's. */
 export const RUN_LAMBDA_LOG_LEVEL = 'RUN_LAMBDA_LOG_LEVEL';
+/**
+ * Set by each run-lambda image (images/Dockerfile): the one Lambda runtime it serves (the runner refuses a function of
+ * another) and the image's own name (which the refusal turns into the name of the image to use).
+ */
+export const RUN_LAMBDA_IMAGE_RUNTIME = 'RUN_LAMBDA_IMAGE_RUNTIME';
+export const RUN_LAMBDA_IMAGE = 'RUN_LAMBDA_IMAGE';
 /** Every variable of the runner's starts so: the runner's own settings, never passed on to the function. */
 export const RUNNER_ENV_PREFIX = 'RUN_LAMBDA_';
-
-/** The set's limit and the items a child runs: for runner/option-values.ts and runner/items/, until they import lib/item-set.ts. */
-export { itemRange, MAX_ITEMS } from './item-set.js';
 
 /**
  * When a SubmitJob carries its own retryStrategy it replaces the definition's entirely, so the template's

@@ -1,7 +1,8 @@
 // Lambda function names, references and ARNs, held to Lambda's own limits: a function name is 1-64 letters, digits,
 // `-` or `_`; a qualifier is `$LATEST`, a version (digits) or an alias (1-128 of the name's characters); a reference
 // (a name, a partial or a full ARN, each with an optional qualifier) is at most 170 characters. Every reader of a
-// function reference or a Lambda ARN in lib/ and functions/ goes through this module.
+// function reference or a Lambda ARN (a function's, a layer version's) in lib/, functions/ and runner/ goes through
+// this module.
 import { InvalidRequestError } from './errors.js';
 
 /** A function name: what every payload key's second segment is. */
@@ -74,6 +75,16 @@ export function functionArn(home: FunctionHome, name: string, qualifier?: string
   return qualifier === undefined ? arn : `${arn}:${qualifier}`;
 }
 
+/**
+ * A reference less its qualifier, as GetFunction's FunctionName takes it: the full ARN, `[<region>:]<account>:function:
+ * <name>` of a partial one, else the name (a region given alone is the caller's to ask in).
+ */
+export function unqualifiedRef(parts: FunctionRefParts): string {
+  if (parts.home) return functionArn(parts.home, parts.name);
+  if (parts.account === undefined) return parts.name;
+  return `${parts.region === undefined ? '' : `${parts.region}:`}${parts.account}:function:${parts.name}`;
+}
+
 /** `arn:…:function:<name>` of an ARN that may carry a version or an alias. */
 export function unqualifiedArn(arn: string): string {
   return arn.split(':').slice(0, 7).join(':');
@@ -89,4 +100,13 @@ export function functionHome(arn: string | undefined): FunctionHome | undefined 
 /** The region of any Lambda ARN (`arn:aws:lambda:<region>:…`, a function's or a layer's), or undefined for a bare name. */
 export function regionFromArn(arn: string): string | undefined {
   return ARN_HEAD.exec(arn)?.[2];
+}
+
+// A layer version's ARN: `arn:<partition>:lambda:<region>:<account>:layer:<name>:<version>`.
+const LAYER_VERSION = /^(arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:\d{12}:layer:[a-zA-Z0-9_-]{1,140}):(\d+)$/;
+
+/** A layer version ARN's layer (its ARN without the version: GetLayerVersion's LayerName) and version; else undefined. */
+export function parseLayerVersionArn(arn: string): { layerArn: string; version: number } | undefined {
+  const m = LAYER_VERSION.exec(arn);
+  return m ? { layerArn: m[1]!, version: Number(m[2]) } : undefined;
 }

@@ -1,5 +1,6 @@
 // Many calls with a bound on how many are in flight (the writes of an item set's items, the reads of its records,
-// the records of an SQS batch): one worker loop, and the two ways its callers take a failure.
+// the records of an SQS batch, the files of the runner's layers): one worker loop, and the ways its callers take a
+// failure.
 
 /** Runs `work(i)` for i in [0, count), at most `limit` at a time, in order; stops starting new ones once one says so. */
 async function runBounded(
@@ -60,4 +61,30 @@ export async function mapBounded<T, R>(
   });
   if (failed) throw failed.error;
   return results;
+}
+
+/**
+ * Calls `fn` on every item at once, for calls that stand or fall together and can be stopped (the downloads of a
+ * function's code and layers): the first failure aborts the signal every call was given, each call settles (nothing
+ * is still writing when the caller cleans up), and that first failure is thrown. `outer` aborting aborts them all.
+ */
+export async function mapAbortable<T, R>(
+  items: readonly T[],
+  fn: (item: T, signal: AbortSignal) => Promise<R>,
+  outer?: AbortSignal,
+): Promise<R[]> {
+  const controller = new AbortController();
+  const forward = () => controller.abort(outer?.reason);
+  if (outer?.aborted) forward();
+  else outer?.addEventListener('abort', forward, { once: true });
+  try {
+    return await mapBounded(items, items.length, (item) =>
+      fn(item, controller.signal).catch((err: unknown) => {
+        controller.abort();
+        throw err;
+      }),
+    );
+  } finally {
+    outer?.removeEventListener('abort', forward);
+  }
 }

@@ -14,8 +14,6 @@ import {
   type RunTimings,
 } from './run-record-types.js';
 
-/** Item i's result, record and error part: for runner/items/plan.ts, until it imports lib/item-set.ts itself. */
-export { itemUrls } from './item-set.js';
 /** The record's shape, for the code that builds and reads records. */
 export type { RunError, RunObject, RunRecord } from './run-record-types.js';
 

@@ -1,5 +1,7 @@
 // The runner's exit codes and error types, in one table: code, docs (docs/runner.md "Exit codes") and tests read from here.
+// Each type is a class below RunnerError made by lib/error-class.ts, with the exit code it ends the run with.
 import { constants } from 'node:os';
+import { errorClass } from '../lib/error-class.js';
 
 export const ExitCode = {
   ok: 0,
@@ -24,82 +26,49 @@ export class RunnerError extends Error {
   }
 }
 
-/** Bad arguments, bad URL, a payload that is not JSON. Exit 2. */
-export class UsageError extends RunnerError {
-  override name = 'UsageError';
-  override readonly exitCode = ExitCode.usage;
+/** A runner error type called `name` below RunnerError, that ends the run with `exitCode`. */
+function withExitCode(name: string, exitCode: number) {
+  return errorClass(name, RunnerError, { exitCode });
 }
+
+/** Bad arguments, bad URL, a payload that is not JSON. Exit 2. */
+export class UsageError extends withExitCode('UsageError', ExitCode.usage) {}
 
 /** The payload is not valid JSON. Exit 2. */
-export class InvalidPayloadError extends RunnerError {
-  override name = 'InvalidPayloadError';
-  override readonly exitCode = ExitCode.usage;
-}
+export class InvalidPayloadError extends withExitCode('InvalidPayloadError', ExitCode.usage) {}
 
 /** The function could not be prepared: not found, denied, bad checksum, unsafe archive, no runtime. Exit 3. */
-export class FunctionPrepareError extends RunnerError {
-  override name = 'FunctionPrepareError';
-  override readonly exitCode = ExitCode.prepare;
-}
-
-export class FunctionNotFoundError extends FunctionPrepareError {
-  override name = 'FunctionNotFoundError';
-}
-
-export class ChecksumMismatchError extends FunctionPrepareError {
-  override name = 'ChecksumMismatchError';
-}
-
-export class UnsafeArchiveError extends FunctionPrepareError {
-  override name = 'UnsafeArchiveError';
-}
-
-export class RuntimeNotAvailableError extends FunctionPrepareError {
-  override name = 'RuntimeNotAvailableError';
-}
-
+export class FunctionPrepareError extends withExitCode('FunctionPrepareError', ExitCode.prepare) {}
+export class FunctionNotFoundError extends errorClass('FunctionNotFoundError', FunctionPrepareError) {}
+export class ChecksumMismatchError extends errorClass('ChecksumMismatchError', FunctionPrepareError) {}
+export class UnsafeArchiveError extends errorClass('UnsafeArchiveError', FunctionPrepareError) {}
+export class RuntimeNotAvailableError extends errorClass('RuntimeNotAvailableError', FunctionPrepareError) {}
 /** The function uses a Lambda feature a Batch job cannot provide (durable execution). Exit 3. */
-export class UnsupportedFunctionError extends FunctionPrepareError {
-  override name = 'UnsupportedFunctionError';
-}
+export class UnsupportedFunctionError extends errorClass('UnsupportedFunctionError', FunctionPrepareError) {}
 
 /**
  * The payload or the result's place does not exist or may not be used: no such object, file or bucket,
  * access denied. A retry would fail the same way, so Batch must not make one. Exit 2.
  */
-export class PayloadAccessError extends RunnerError {
-  override name = 'PayloadAccessError';
-  override readonly exitCode = ExitCode.usage;
-}
+export class PayloadAccessError extends withExitCode('PayloadAccessError', ExitCode.usage) {}
 
 /** The output URL cannot take a result (a folder, a missing folder, the payload itself); found before the function runs. Exit 2. */
-export class InvalidOutputError extends RunnerError {
-  override name = 'InvalidOutputError';
-  override readonly exitCode = ExitCode.usage;
-}
+export class InvalidOutputError extends withExitCode('InvalidOutputError', ExitCode.usage) {}
 
 /**
  * The payload could not be read or the result could not be written for a reason a retry may not meet: a 5xx,
  * throttling, a cut or stalled connection, a full disk. Exit 4 (the template's job definitions retry it).
  */
-export class PayloadIOError extends RunnerError {
-  override name = 'PayloadIOError';
-  override readonly exitCode = ExitCode.payload;
-}
+export class PayloadIOError extends withExitCode('PayloadIOError', ExitCode.payload) {}
 
 /** The deadline passed and the runtime was killed. Exit 124. */
-export class TimeoutError extends RunnerError {
-  override name = 'TimeoutError';
-  override readonly exitCode = ExitCode.timeout;
-}
+export class TimeoutError extends withExitCode('TimeoutError', ExitCode.timeout) {}
 
 /**
  * The job's own time (--job-timeout, Batch's attempt duration) ran out: the invocation was ended (or not started)
  * before Batch's SIGTERM. Exit 124; in an item set it ends the child, as the job's end would.
  */
-export class JobTimeoutError extends TimeoutError {
-  override name = 'JobTimeoutError';
-}
+export class JobTimeoutError extends errorClass('JobTimeoutError', TimeoutError) {}
 
 /** The runner was stopped by a signal. Exit 128+N. */
 export class StoppedBySignalError extends RunnerError {
@@ -130,10 +99,7 @@ export class FunctionError extends RunnerError {
  * Items of an item set failed (each has its record and error part under the output prefix); the others succeeded.
  * Exit 1. The message names the failed items and their error types.
  */
-export class ItemsFailedError extends RunnerError {
-  override name = 'ItemsFailedError';
-  override readonly exitCode = ExitCode.functionFailed;
-}
+export class ItemsFailedError extends withExitCode('ItemsFailedError', ExitCode.functionFailed) {}
 
 /**
  * Something failed inside the runner that none of the types above describes: a bug of the runner, not of the

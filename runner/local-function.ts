@@ -5,6 +5,7 @@ import { basename, join, resolve } from 'node:path';
 import { FALLBACK_REGION, regionFromEnv } from '../lib/aws-config.js';
 import type { Env } from '../lib/env.js';
 import { envString } from '../lib/env.js';
+import { functionArn } from '../lib/lambda-arn.js';
 import { extractZip } from './archive/extract.js';
 import { FunctionNotFoundError, FunctionPrepareError } from './errors.js';
 import type { PreparedFunction } from './function.js';
@@ -46,6 +47,8 @@ export interface LocalFunctionDeps {
   log: Logger;
 }
 
+/** Local code belongs to no account: twelve zeros stand in, so the ARN a handler sees has Lambda's shape. */
+const LOCAL_ACCOUNT = '000000000000';
 const pythonRuntime = 'python3.12';
 const nodeRuntime = () => `nodejs${process.versions.node.split('.')[0]}.x`;
 
@@ -109,7 +112,7 @@ export async function prepareLocalFunction(ref: string, deps: LocalFunctionDeps)
     runtime,
     functionName: name,
     functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:${region}:000000000000:function:${name}`,
+    invokedFunctionArn: functionArn({ partition: 'aws', region, account: LOCAL_ACCOUNT }, name),
     // A local run has the machine's memory (capped at Lambda's 10 GB maximum).
     memorySizeMb: Math.min(Math.floor(totalmem() / 1048576), 10240),
     environment: {},

@@ -1,6 +1,7 @@
 // The runner's option values, each checked by one parser that throws UsageError naming the option (options.ts calls
 // them; nothing else reads raw option text).
-import { MAX_ITEMS } from '../lib/job-plan.js';
+import { arraySize, MAX_ITEMS } from '../lib/item-set.js';
+import { AWS_BATCH_JOB_ARRAY_INDEX } from '../lib/job-plan.js';
 import { UsageError } from './errors.js';
 import { isLogLevel, type LogLevel, LogLevels } from './log.js';
 import { Compat } from './runtime/compat/shim.js';
@@ -106,7 +107,7 @@ export function parseWhole(name: string, v: string, min: number, max: number): n
   return n;
 }
 
-/** The items one child of an array job runs (DESIGN.md "Item sets"). */
+/** The items one child of an array job runs (docs/runner.md "Item sets (array jobs)"). */
 export interface ItemSetOptions {
   /** n: items in the whole set */
   count: number;
@@ -115,8 +116,6 @@ export interface ItemSetOptions {
   /** j: this child (AWS_BATCH_JOB_ARRAY_INDEX, 0 when unset) */
   index: number;
 }
-
-export const MAX_ITEM_COUNT = MAX_ITEMS;
 
 /**
  * Checks a set's numbers before anything runs: a count is required (1 to 10,000), k from 1 to 10,000, and the
@@ -132,10 +131,10 @@ export function parseItemSet(
       `${count.name} is required for an item set (a payload URL ending in /): how many items the set holds`,
     );
   }
-  const n = parseWhole(count.name, count.value, 1, MAX_ITEM_COUNT);
-  const k = perJob.value === undefined ? 1 : parseWhole(perJob.name, perJob.value, 1, MAX_ITEM_COUNT);
-  const j = index.value === undefined ? 0 : parseWhole(index.name, index.value, 0, MAX_ITEM_COUNT - 1);
-  const children = Math.ceil(n / k);
+  const n = parseWhole(count.name, count.value, 1, MAX_ITEMS);
+  const k = perJob.value === undefined ? 1 : parseWhole(perJob.name, perJob.value, 1, MAX_ITEMS);
+  const j = index.value === undefined ? 0 : parseWhole(index.name, index.value, 0, MAX_ITEMS - 1);
+  const children = arraySize(n, k);
   if (j >= children) {
     throw new UsageError(
       `${index.name} ${j} is past the end of the set: ${n} items, ${k} per job make ${children} ${children === 1 ? 'child (0)' : `children (0 to ${children - 1})`}`,
@@ -162,8 +161,6 @@ export function parseBatchContext(
     // Batch counts attempts from 1 and allows at most 10.
     attempt: attempt === undefined ? 1 : parseWhole('AWS_BATCH_JOB_ATTEMPT', attempt, 1, 10),
     arrayIndex:
-      arrayIndex === undefined
-        ? null
-        : parseWhole('AWS_BATCH_JOB_ARRAY_INDEX', arrayIndex, 0, MAX_ITEM_COUNT - 1),
+      arrayIndex === undefined ? null : parseWhole(AWS_BATCH_JOB_ARRAY_INDEX, arrayIndex, 0, MAX_ITEMS - 1),
   };
 }

@@ -1,15 +1,12 @@
-// The runner's options: one parser; precedence is flag, then RUN_LAMBDA_<NAME> env twin, then default.
+// The runner's options: one parser; precedence is flag, then its env twin, then default (twinOf says which variable).
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs as parseArgv } from 'node:util';
 import { DEFAULT_IDLE_TIMEOUT_S } from '../lib/aws-config.js';
 import { ConfigError, type Env, envBool, envString } from '../lib/env.js';
-import {
-  AWS_BATCH_JOB_ARRAY_INDEX,
-  RUN_LAMBDA_ITEM_COUNT,
-  RUN_LAMBDA_ITEMS_PER_JOB,
-  RUN_LAMBDA_JOB_TIMEOUT,
-} from '../lib/job-plan.js';
+import { isItemSetUrl } from '../lib/item-set.js';
+import { RUN_LAMBDA_IMAGE_RUNTIME, RUNNER_ENV_PREFIX } from '../lib/job-plan.js';
+import { type JobSettingsText, JobSettingVariables, jobSettingsFromEnv } from '../lib/job-wire.js';
 import { UsageError } from './errors.js';
 import { DEFAULT_EXTENSION_TIMEOUT_S } from './extensions/events.js';
 import type { LogLevel } from './log.js';
@@ -123,7 +120,27 @@ const argvOptions = {
   version: { type: 'boolean' as const, short: 'V' },
 };
 
-const envName = (flag: string) => `RUN_LAMBDA_${flag.toUpperCase().replace(/-/g, '_')}`;
+/** The options a job sets through its environment, under the names lib/job-wire.ts gives them. */
+const jobSettingOf = {
+  'item-count': 'itemCount',
+  'items-per-job': 'itemsPerJob',
+  'job-timeout': 'jobTimeout',
+} as const satisfies Partial<Record<ValueFlag, keyof JobSettingsText>>;
+type JobSettingFlag = keyof typeof jobSettingOf;
+const isJobSetting = (flag: string): flag is JobSettingFlag => Object.hasOwn(jobSettingOf, flag);
+
+/**
+ * The rule, written once: every option has an env twin and the flag wins. The twin of a job setting is the variable
+ * lib/job-wire.ts names (the one the dispatcher writes); any other's is RUN_LAMBDA_<NAME> (`--log-level`:
+ * RUN_LAMBDA_LOG_LEVEL).
+ */
+function twinOf(flag: ValueFlag | 'no-cache' | 'external-runtime'): string {
+  if (isJobSetting(flag)) return JobSettingVariables[jobSettingOf[flag]];
+  return `${RUNNER_ENV_PREFIX}${flag.toUpperCase().replace(/-/g, '_')}`;
+}
+
+/** How an option is named in a message: the flag, and for a job setting its variable too. */
+const shown = (flag: JobSettingFlag) => `--${flag} (${twinOf(flag)})`;
 
 /** The words of argv, judged: the flags with values, the switches, the positional arguments. */
 interface Words {
@@ -193,9 +210,12 @@ export function parseArgs(argv: readonly string[], env: Env): ParsedArgs {
   const { flags, switches } = words;
   const [functionRef, payloadUrl, outputUrl] = positionals(words.positional);
 
-  const pick = (flag: ValueFlag): string | undefined => flags.get(flag) ?? envString(env, envName(flag));
+  const settings = jobSettingsFromEnv(env);
+  const twin = (flag: ValueFlag) =>
+    isJobSetting(flag) ? settings[jobSettingOf[flag]] : envString(env, twinOf(flag));
+  const pick = (flag: ValueFlag): string | undefined => flags.get(flag) ?? twin(flag);
   const on = (flag: 'no-cache' | 'external-runtime') =>
-    switches.get(flag) ?? envBool(env, envName(flag), false);
+    switches.get(flag) ?? envBool(env, twinOf(flag), false);
   try {
     const options: RunOptions = {
       functionRef,
@@ -204,7 +224,7 @@ export function parseArgs(argv: readonly string[], env: Env): ParsedArgs {
       handler: pick('handler'),
       runtime: parseRuntime(pick('runtime')),
       timeoutSeconds: parseSeconds('--timeout', pick('timeout')),
-      jobTimeoutSeconds: parseSeconds(`--job-timeout (${RUN_LAMBDA_JOB_TIMEOUT})`, pick('job-timeout')),
+      jobTimeoutSeconds: parseSeconds(shown('job-timeout'), pick('job-timeout')),
       networkTimeoutSeconds:
         parseSeconds('--network-timeout', pick('network-timeout')) ?? DEFAULT_IDLE_TIMEOUT_S,
       // Absolute, so that the runtime (started in the task root) sees the same folders.
@@ -217,14 +237,14 @@ export function parseArgs(argv: readonly string[], env: Env): ParsedArgs {
       clientContext: parseJsonObject('--client-context', pick('client-context'), true),
       cognitoIdentity: parseJsonObject('--cognito-identity', pick('cognito-identity'), false),
       recordUrl: pick('record'),
-      items: itemSet(payloadUrl, outputUrl || undefined, pick, env),
+      items: itemSet(payloadUrl, outputUrl || undefined, pick, settings.arrayIndex),
       externalRuntime: externalRuntime(on('external-runtime'), pick),
       batch: parseBatchContext(
         envString(env, 'AWS_BATCH_JOB_ID'),
         envString(env, 'AWS_BATCH_JOB_ATTEMPT'),
-        envString(env, AWS_BATCH_JOB_ARRAY_INDEX),
+        settings.arrayIndex,
       ),
-      imageRuntime: envString(env, 'RUN_LAMBDA_IMAGE_RUNTIME'),
+      imageRuntime: envString(env, RUN_LAMBDA_IMAGE_RUNTIME),
       memoryEvents: pick('memory-events'),
       extensionTimeoutSeconds:
         parseSeconds('--extension-timeout', pick('extension-timeout')) ?? DEFAULT_EXTENSION_TIMEOUT_S,
@@ -248,38 +268,30 @@ export function defaultCacheDir(env: Env): string {
   return join(envString(env, 'HOME') ?? homedir(), '.cache', 'run-lambda');
 }
 
-/** A URL naming an item set: an S3 prefix or a folder, ending in `/` (never `data:`, whose base64 may end so). */
-export function isItemSetUrl(url: string): boolean {
-  return url.endsWith('/') && !url.startsWith('data:') && url !== '-';
-}
-
 type Pick = (flag: ValueFlag) => string | undefined;
 
 /** The set options, checked together before anything runs; undefined for one payload (which takes none of them). */
-function itemSet(payloadUrl: string, outputUrl: string | undefined, pick: Pick, env: Env) {
+function itemSet(payloadUrl: string, outputUrl: string | undefined, pick: Pick, arrayIndex?: string) {
   const count = pick('item-count');
   const perJob = pick('items-per-job');
   if (!isItemSetUrl(payloadUrl)) {
     if (count !== undefined || perJob !== undefined) {
-      const what =
-        count !== undefined
-          ? `--item-count (${RUN_LAMBDA_ITEM_COUNT})`
-          : `--items-per-job (${RUN_LAMBDA_ITEMS_PER_JOB})`;
+      const what = shown(count !== undefined ? 'item-count' : 'items-per-job');
       throw new UsageError(
         `${what} is for an item set, a payload URL ending in /; ${payloadUrl} is one payload`,
       );
     }
     return undefined;
   }
-  if (outputUrl === undefined || outputUrl === '-' || !outputUrl.endsWith('/')) {
+  if (outputUrl === undefined || !isItemSetUrl(outputUrl)) {
     throw new UsageError(
       `an item set needs an <output-url> ending in / (item i's result goes to <output-url><i>.json), got ${outputUrl === undefined ? 'none' : outputUrl}`,
     );
   }
   return parseItemSet(
-    { name: `--item-count (${RUN_LAMBDA_ITEM_COUNT})`, value: count },
-    { name: `--items-per-job (${RUN_LAMBDA_ITEMS_PER_JOB})`, value: perJob },
-    { name: AWS_BATCH_JOB_ARRAY_INDEX, value: envString(env, AWS_BATCH_JOB_ARRAY_INDEX) },
+    { name: shown('item-count'), value: count },
+    { name: shown('items-per-job'), value: perJob },
+    { name: JobSettingVariables.arrayIndex, value: arrayIndex },
   );
 }
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Prepares a Debian or Ubuntu machine (as root) for the image tests, as CI does (.ci/run): each step is skipped
 # when it is done already, so it can be run again at will.
-# - installs what is missing of docker.io (the engine and CLI), debootstrap (the tests' stand-in bases) and
-#   qemu-user-static (arm64 binaries under emulation);
+# - installs what is missing of docker.io (the engine and CLI), debootstrap (the tests' stand-in bases),
+#   qemu-user-static (arm64 binaries under emulation), gcc-aarch64-linux-gnu (the arm64 test's native program) and
+#   docker-registry (the registry on loopback the publish step is tested against);
 # - starts a Docker engine when none answers (no bridge, no iptables: builds and containers use host networking);
 # - registers qemu-aarch64 with binfmt_misc's F flag (the interpreter opened at registration), so arm64 binaries
 #   also run inside containers, where /usr/bin/qemu-aarch64-static is not.
@@ -14,6 +15,8 @@ missing=()
 command -v docker >/dev/null 2>&1 || missing+=(docker.io)
 command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
 command -v qemu-aarch64-static >/dev/null 2>&1 || missing+=(qemu-user-static)
+command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 || missing+=(gcc-aarch64-linux-gnu)
+command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing ${missing[*]}"
   apt-get update -qq

@@ -1,6 +1,6 @@
-// Renders the parts of template.yaml that follow images/matrix.json: one job definition per image, the
-// dispatcher's JOB_DEFINITIONS map, the dispatcher's and the state machine's SubmitJob resources, and the
-// JobDefinitions output.
+// Renders the parts of template.yaml that follow images/matrix.json: one job definition per image and architecture,
+// the dispatcher's JOB_DEFINITIONS map (x86_64, which the dispatcher reads today), the dispatcher's and the state
+// machine's SubmitJob resources, and the JobDefinitions and JobDefinitionsArm64 outputs.
 // `npm run template` rewrites the marked blocks in place; `--check` only says whether they are current.
 import { readFileSync, writeFileSync } from 'node:fs';
 
@@ -20,30 +20,36 @@ const RETRY_RULES = [
 const pascal = (s) => s.charAt(0).toUpperCase() + s.slice(1);
 
 /**
- * What one matrix entry becomes: its logical id, its definition name (after `<stack>-`), its dispatcher key.
- * The python3.12 ("default") images keep the names they had before the matrix: LambdaJobDefinition, `<stack>-lambda`.
+ * What one matrix entry becomes on one architecture: its logical id, its definition name (after `<stack>-`), its
+ * dispatcher key, its image tag. The names follow the dispatcher's JOB_DEFINITION_PREFIX rule: `<flavour>` for the
+ * python3.12 ("default") images, which keep the names they had before the matrix (LambdaJobDefinition,
+ * `<stack>-lambda`), `<flavour>-<runtime with dots as dashes>` for the others, and `-arm64` after either for arm64.
  */
-export function definitionOf(entry) {
+export function definitionOf(entry, arch = 'x86_64') {
   const prefix = FLAVOUR_IDS[entry.flavour];
   if (!prefix)
     throw new Error(`images/matrix.json: flavour ${entry.flavour} has no logical-id prefix in FLAVOUR_IDS`);
   // python3.13 → Python313, nodejs24.x → Nodejs24X, provided.al2023 → ProvidedAl2023
-  const runtimeId = entry.runtime.split('.').map(pascal).join('');
+  const runtimeId = entry.default ? '' : entry.runtime.split('.').map(pascal).join('');
+  const arm = arch === 'arm64';
+  const name = entry.default ? entry.flavour : `${entry.flavour}-${entry.runtime.replaceAll('.', '-')}`;
   return {
     ...entry,
-    logicalId: entry.default ? `${prefix}JobDefinition` : `${prefix}${runtimeId}JobDefinition`,
-    nameSuffix: entry.default ? entry.flavour : `${entry.flavour}-${entry.runtime.replaceAll('.', '-')}`,
-    key: `${entry.flavour}:${entry.runtime}`,
+    arch,
+    logicalId: `${prefix}${runtimeId}${arm ? 'Arm64' : ''}JobDefinition`,
+    nameSuffix: arm ? `${name}-arm64` : name,
+    key: `${entry.flavour}:${entry.runtime}${arm ? ':arm64' : ''}`,
     imageParameter: `${prefix}ImageRepository`,
   };
 }
 
+/** Every job definition of the matrix: each image on each architecture of `arches`, x86_64 ones first. */
 export function definitions(matrix) {
-  const defs = matrix.images.map(definitionOf);
+  const defs = matrix.arches.flatMap((arch) => matrix.images.map((e) => definitionOf(e, arch)));
   const keys = new Set(defs.map((d) => d.key));
   if (keys.size !== defs.length) throw new Error('images/matrix.json lists a flavour and runtime twice');
   for (const flavour of new Set(defs.map((d) => d.flavour))) {
-    const defaults = defs.filter((d) => d.flavour === flavour && d.default);
+    const defaults = matrix.images.filter((e) => e.flavour === flavour && e.default);
     if (defaults.length !== 1)
       throw new Error(`images/matrix.json: flavour ${flavour} needs exactly one default image`);
   }
@@ -61,8 +67,18 @@ function jobDefinition(d) {
     '    PropagateTags: true',
     '    Parameters: { lambda_function: "", url: "", url_out: "" }',
     '    ContainerProperties:',
-    `      Image: !Sub "\${${d.imageParameter}}:\${ImageVersion}-${d.runtime}"`,
+    `      Image: !Sub "\${${d.imageParameter}}:\${ImageVersion}-${d.runtime}-${d.arch}"`,
     '      Command: [run, Ref::lambda_function, Ref::url, Ref::url_out]',
+    // Fargate runs each job on the architecture its definition declares (X86_64 when none does); EC2 jobs run on the
+    // instances of the queue's compute environment, the arm64 queue's being Graviton ones.
+    ...(d.arch === 'arm64'
+      ? [
+          '      RuntimePlatform: !If',
+          '        - IsFargate',
+          '        - { CpuArchitecture: ARM64, OperatingSystemFamily: LINUX }',
+          '        - !Ref AWS::NoValue',
+        ]
+      : []),
     '      JobRoleArn: !GetAtt JobRole.Arn',
     '      ExecutionRoleArn: !GetAtt JobExecutionRole.Arn',
     '      ResourceRequirements:',
@@ -85,40 +101,67 @@ function jobDefinition(d) {
   ];
 }
 
-// A folded scalar: its line breaks become spaces, which JSON allows between tokens.
-function jsonMap(defs) {
+// A folded scalar: its line breaks become spaces, which JSON allows between tokens. `value` is each entry's !Sub text.
+function jsonMap(defs, value = (d) => `\${${d.logicalId}}`) {
   return defs.map((d, i) => {
     const open = i === 0 ? '{' : '';
     const close = i === defs.length - 1 ? '}' : ',';
-    return `  ${open}"${d.key}": "\${${d.logicalId}}"${close}`;
+    return `  ${open}"${d.key}": "${value(d)}"${close}`;
   });
 }
 
-/** SubmitJob resources for every definition, by name (any revision): the dispatcher's and the state machine's. */
+/**
+ * The dispatcher's JOB_DEFINITIONS: the x86_64 definitions by name (Batch submits a name's latest active revision,
+ * which is the stack's), without the python3.12 ones, which JOB_DEFINITION_LAMBDA and JOB_DEFINITION_GEOLAMBDA give
+ * it. As ARNs, the map alone would take most of Lambda's 4 KB of environment with a stack name of 25 characters.
+ */
+function dispatcherMap(x86) {
+  return jsonMap(
+    x86.filter((d) => !d.default),
+    (d) => `\${AWS::StackName}-${d.nameSuffix}`,
+  );
+}
+
+/**
+ * SubmitJob resources for every definition, the dispatcher's and the state machine's: per flavour, its default's name
+ * (`<stack>-lambda`, any revision) and the names under it (`<stack>-lambda-*`: the other runtimes and the arm64
+ * definitions). One ARN per definition and revision pattern would be about 90 ARNs, which IAM's 10,240 characters for a
+ * role's inline policies do not hold; the names under `<stack>-<flavour>-` are this stack's definitions alone, and the
+ * image functions' `<stack>-fn-` ones stay outside them.
+ */
 function submitResources(defs) {
-  return defs.flatMap((d) => {
-    const arn = `arn:\${AWS::Partition}:batch:\${AWS::Region}:\${AWS::AccountId}:job-definition/\${AWS::StackName}-${d.nameSuffix}`;
-    return [`- !Sub "${arn}"`, `- !Sub "${arn}:*"`];
+  return [...new Set(defs.map((d) => d.flavour))].flatMap((flavour) => {
+    const arn = `arn:\${AWS::Partition}:batch:\${AWS::Region}:\${AWS::AccountId}:job-definition/\${AWS::StackName}-${flavour}`;
+    return [`- !Sub "${arn}"`, `- !Sub "${arn}:*"`, `- !Sub "${arn}-*"`];
   });
 }
 
 /** The text of each generated block, by name, as lines without the block's indentation. */
 export function blocks(matrix) {
   const defs = definitions(matrix);
+  const x86 = defs.filter((d) => d.arch === 'x86_64');
+  const arm = defs.filter((d) => d.arch === 'arm64');
   return {
     'job-definitions': defs.flatMap(jobDefinition).slice(0, -1),
-    'dispatcher-job-definitions': ['JOB_DEFINITIONS: !Sub >-', ...jsonMap(defs)],
+    'dispatcher-job-definitions': ['JOB_DEFINITIONS: !Sub >-', ...dispatcherMap(x86)],
     'submit-job-definitions': submitResources(defs),
     // The state machine submits the dispatcher's plan, so it may submit to the same definitions.
     'state-machine-job-definitions': submitResources(defs),
     'job-definitions-output': [
       'JobDefinitions:',
       '  Description: >-',
-      '    JSON object from "<flavour>:<runtime>" (e.g. "lambda:python3.13") to the ARN of that image\'s job',
-      '    definition, as the dispatcher reads it from JOB_DEFINITIONS.',
+      '    JSON object from "<flavour>:<runtime>" (e.g. "lambda:python3.13") to the ARN of that image\'s x86_64',
+      "    job definition (the dispatcher's JOB_DEFINITIONS names the same ones).",
       '  Value: !Sub >-',
-      ...jsonMap(defs).map((l) => `  ${l}`),
+      ...jsonMap(x86).map((l) => `  ${l}`),
       `  Export: { Name: !Sub "\${AWS::StackName}-JobDefinitions" }`,
+      'JobDefinitionsArm64:',
+      '  Description: >-',
+      '    JSON object from "<flavour>:<runtime>:arm64" (e.g. "lambda:python3.13:arm64") to the ARN of that image\'s',
+      '    arm64 job definition (<stack>-<flavour>[-<runtime>]-arm64).',
+      '  Value: !Sub >-',
+      ...jsonMap(arm).map((l) => `  ${l}`),
+      `  Export: { Name: !Sub "\${AWS::StackName}-JobDefinitionsArm64" }`,
     ],
   };
 }

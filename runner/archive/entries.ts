@@ -136,7 +136,11 @@ export class EntryWriter {
     this.madeDirs.add(dir);
   }
 
-  /** Starts writing a file beside the others; waits while PARALLEL_WRITES are under way. */
+  /**
+   * Starts writing a file beside the others; waits while PARALLEL_WRITES are under way. Its own bound, not
+   * lib/pool.ts's: the entries come one at a time from the archive's stream, and each reserves its bytes before it
+   * starts, so there is no list to hand a pool.
+   */
   private async startWrite(file: FileEntry): Promise<void> {
     const { rawName, declared } = file;
     const task: Promise<void> = writeEntry(file.openContent, file.dest, file.mode, declared, rawName, () =>

@@ -101,29 +101,37 @@ export async function makeSymlink(content: EntryContent, dest: string, name: str
   return target;
 }
 
-async function readAll(content: EntryContent, limit: number, entry: string): Promise<Buffer> {
+/**
+ * The content's chunks as they come (a buffer whole, in one); past `limit` bytes in all (declared sizes can lie), the
+ * stream is destroyed and `tooLarge()` thrown.
+ */
+async function* chunksWithin(
+  content: EntryContent,
+  limit: number,
+  tooLarge: () => Error,
+): AsyncGenerator<Buffer> {
   if (Buffer.isBuffer(content)) {
-    if (content.length > limit) {
-      throw new UnsafeArchiveError(
-        `symlink ${JSON.stringify(entry)} has a target longer than ${limit} bytes`,
-      );
-    }
-    return content;
+    if (content.length > limit) throw tooLarge();
+    yield content;
+    return;
   }
-  const stream = content;
-  const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
+  for await (const chunk of content as AsyncIterable<Buffer>) {
     size += chunk.length;
     if (size > limit) {
-      stream.destroy();
-      throw new UnsafeArchiveError(
-        `symlink ${JSON.stringify(entry)} has a target longer than ${limit} bytes`,
-      );
+      content.destroy();
+      throw tooLarge();
     }
-    chunks.push(chunk);
+    yield chunk;
   }
-  return Buffer.concat(chunks);
+}
+
+async function readAll(content: EntryContent, limit: number, entry: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  const tooLong = () =>
+    new UnsafeArchiveError(`symlink ${JSON.stringify(entry)} has a target longer than ${limit} bytes`);
+  for await (const chunk of chunksWithin(content, limit, tooLong)) chunks.push(chunk);
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
 }
 
 const WRITE_BATCH = 1024 * 1024;
@@ -159,34 +167,22 @@ export async function writeEntry(
   });
   let written = 0;
   try {
-    const content = await openContent();
-    if (Buffer.isBuffer(content)) {
-      if (content.length > budget) throw onTooLarge();
-      await writeAll(fh, content);
-      written = content.length;
-      await fh.chmod(mode);
-      return written;
-    }
-    const stream = content;
     // Inflate streams yield 16 KiB chunks; one write per chunk leaves the disk idle between them, so
     // chunks are gathered into writes of about 1 MiB.
     let pending: Buffer[] = [];
     let pendingBytes = 0;
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
+    const flush = async () => {
+      await writeAll(fh, pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes));
+      pending = [];
+      pendingBytes = 0;
+    };
+    for await (const chunk of chunksWithin(await openContent(), budget, onTooLarge)) {
       written += chunk.length;
-      if (written > budget) {
-        stream.destroy();
-        throw onTooLarge();
-      }
       pending.push(chunk);
       pendingBytes += chunk.length;
-      if (pendingBytes >= WRITE_BATCH) {
-        await writeAll(fh, Buffer.concat(pending, pendingBytes));
-        pending = [];
-        pendingBytes = 0;
-      }
+      if (pendingBytes >= WRITE_BATCH) await flush();
     }
-    if (pendingBytes > 0) await writeAll(fh, Buffer.concat(pending, pendingBytes));
+    if (pendingBytes > 0) await flush();
     await fh.chmod(mode);
   } catch (err) {
     if (err instanceof UnsafeArchiveError) throw err;

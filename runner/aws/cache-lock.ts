@@ -1,7 +1,7 @@
 // A lock file per cache entry, so runners started together on a new version download it once and the rest wait.
 import { readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { withRetries } from '../../lib/retry.js';
 
 /** A lock from another host (a shared volume) counts as abandoned when it has not changed for this long. */
 export const FOREIGN_LOCK_STALE_MS = 15 * 60 * 1000;
@@ -22,35 +22,61 @@ export interface LockDeps {
   signal?: AbortSignal;
 }
 
+/** One look found the lock held: by `holder` (undefined: unreadable), or `abandoned` by it and just removed. */
+class LockBusy extends Error {
+  override name = 'LockBusy';
+  constructor(
+    lockPath: string,
+    readonly holder: string | undefined,
+    readonly abandoned: boolean,
+  ) {
+    super(`${lockPath} is held by ${holder ?? 'another runner'}`);
+  }
+}
+
 /**
  * Takes `lockPath` (O_EXCL; the file holds `pid@host`) or waits until `ready()` says another runner finished.
- * A lock whose holder died (same host, pid gone) or went silent (other host) is taken over. A takeover race
- * can at worst let two runners download the same entry, which the cache's temp-folder-and-rename tolerates.
+ * A lock whose holder died (same host, pid gone) or went silent (other host) is taken over at once. A takeover race
+ * can at worst let two runners download the same entry, which the cache's temp-folder-and-rename tolerates. The
+ * looks are lib/retry.ts's loop, for as long as it takes (or until `signal` aborts): 25 ms apart, doubling to 500.
  */
 export async function lockOrWait(lockPath: string, deps: LockDeps): Promise<LockResult> {
   const me = `${process.pid}@${hostname()}`;
-  let delay = FIRST_POLL_MS;
+  let poll = FIRST_POLL_MS;
   let told = false;
-  for (;;) {
-    if (deps.ready()) return { kind: 'ready' };
-    try {
-      await writeFile(lockPath, me, { flag: 'wx' });
-      return { kind: 'held', lock: { release: () => releaseIfMine(lockPath, me) } };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
-    const holder = await readHolder(lockPath);
-    if (holder !== undefined && (await abandoned(lockPath, holder))) {
-      await unlink(lockPath).catch(() => {});
-      continue;
-    }
-    if (!told && holder) {
+  return withRetries(() => look(lockPath, me, deps), {
+    attempts: Number.POSITIVE_INFINITY,
+    baseDelayMs: FIRST_POLL_MS,
+    retryable: (err) => err instanceof LockBusy,
+    delayMs: (_, err) => {
+      if ((err as LockBusy).abandoned) return 0;
+      const wait = poll;
+      poll = Math.min(poll * 2, MAX_POLL_MS);
+      return wait;
+    },
+    onRetry: (err) => {
+      const { holder, abandoned } = err as LockBusy;
+      if (told || !holder || abandoned) return;
       told = true;
       deps.onWait?.(holder);
-    }
-    await sleep(delay, undefined, deps.signal ? { signal: deps.signal } : {});
-    delay = Math.min(delay * 2, MAX_POLL_MS);
+    },
+    ...(deps.signal ? { signal: deps.signal } : {}),
+  });
+}
+
+/** One look: the entry is ready, or the lock is now ours; else LockBusy. */
+async function look(lockPath: string, me: string, deps: LockDeps): Promise<LockResult> {
+  if (deps.ready()) return { kind: 'ready' };
+  try {
+    await writeFile(lockPath, me, { flag: 'wx' });
+    return { kind: 'held', lock: { release: () => releaseIfMine(lockPath, me) } };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   }
+  const holder = await readHolder(lockPath);
+  const abandoned = holder !== undefined && (await isAbandoned(lockPath, holder));
+  if (abandoned) await unlink(lockPath).catch(() => {});
+  throw new LockBusy(lockPath, holder, abandoned);
 }
 
 async function readHolder(lockPath: string): Promise<string | undefined> {
@@ -61,7 +87,7 @@ async function readHolder(lockPath: string): Promise<string | undefined> {
   }
 }
 
-async function abandoned(lockPath: string, holder: string): Promise<boolean> {
+async function isAbandoned(lockPath: string, holder: string): Promise<boolean> {
   const m = /^(\d+)@(.*)$/.exec(holder);
   if (m?.[2] === hostname()) return !alive(Number(m[1]));
   // Empty (its writer died between create and write) or another host's: judged by age.

@@ -2,13 +2,19 @@
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { type NetworkTimeouts, regionFromEnv } from '../../lib/aws-config.js';
 import type { Env } from '../../lib/env.js';
+import { mapAbortable } from '../../lib/pool.js';
 import { FunctionPrepareError, UnsupportedFunctionError, UsageError } from '../errors.js';
 import type { FunctionIdentity, PreparedFunction } from '../function.js';
 import type { Logger } from '../log.js';
 import { type CodeCache, changedNote, materialize, openCodeCache, sharedExtractor } from './code-cache.js';
 import { downloadVerified } from './download.js';
-import { hostArchitecture, parseFunctionRef } from './function-ref.js';
-import { type DescribedFunction, describeFunction, getFunction, sha256Hex } from './get-function.js';
+import {
+  type DescribedFunction,
+  describeFunction,
+  functionRefOf,
+  getFunction,
+  sha256Hex,
+} from './get-function.js';
 import { layerContent, materializeLayers, overlayLayers, parseLayerArn } from './layers.js';
 import { lambdaClient } from './sdk-clients.js';
 
@@ -41,7 +47,7 @@ export async function prepareDeployedFunction(
   deps: DeployedFunctionDeps,
 ): Promise<DeployedFunction> {
   const { log } = deps;
-  const target = parseFunctionRef(ref);
+  const target = functionRefOf(ref);
   // An ARN's own region is the only one GetFunction can find it in; AWS_REGION is for bare names.
   const region = target.region ?? regionFromEnv(deps.env);
   if (!region) {
@@ -75,6 +81,11 @@ export async function prepareDeployedFunction(
   }
   const refreshUrl = async () => (await getFunction(lambda, target, ref)).Code?.Location ?? location;
   return downloadFunction(described, { location, sha256Base64, refreshUrl }, lambda, deps);
+}
+
+/** Lambda's architecture names for this host. */
+function hostArchitecture(arch: string = process.arch): string {
+  return arch === 'x64' ? 'x86_64' : arch;
 }
 
 /** Durable functions checkpoint and replay through Lambda's durable execution service: not there in Batch. */
@@ -143,10 +154,11 @@ async function downloadFunction(
   const name = described.basics.functionName;
   const cache = await openCodeCache(deps.cacheDir, deps.useCache);
   try {
-    const [codeDir, layers] = await allOrNothing(deps.signal, (signal) => {
-      const extract = sharedExtractor();
-      return [
-        materializeCode(cache, described, code, { extract, log, signal, timeouts: deps.timeouts }),
+    const extract = sharedExtractor();
+    const [codeDir, layers] = await allOrNothing(
+      deps.signal,
+      (signal) => materializeCode(cache, described, code, { extract, log, signal, timeouts: deps.timeouts }),
+      (signal) =>
         materializeLayers(described.layerArns, {
           lambda,
           cache,
@@ -156,8 +168,7 @@ async function downloadFunction(
           signal,
           ...(deps.timeouts ? { timeouts: deps.timeouts } : {}),
         }),
-      ] as const;
-    });
+    );
     log.debug(`${name}: code and layers in place`);
     const fetched = [codeDir, ...layers].filter((m) => m.downloaded).length;
     log.debug(`${name}: ${fetched} of ${1 + layers.length} archives downloaded, the rest from ${cache.dir}`);
@@ -227,23 +238,17 @@ function materializeCode(
 
 /**
  * Runs the code and layer downloads side by side; when one fails, the others are aborted and awaited, so
- * nothing is still writing into the cache when the caller cleans it up.
+ * nothing is still writing into the cache when the caller cleans it up (lib/pool.ts's mapAbortable).
  */
 async function allOrNothing<A, B>(
   outer: AbortSignal | undefined,
-  start: (signal: AbortSignal) => readonly [Promise<A>, Promise<B>],
+  a: (signal: AbortSignal) => Promise<A>,
+  b: (signal: AbortSignal) => Promise<B>,
 ): Promise<[A, B]> {
-  const controller = new AbortController();
-  const forward = () => controller.abort(outer?.reason);
-  outer?.addEventListener('abort', forward, { once: true });
-  const tasks = start(controller.signal);
-  try {
-    return await Promise.all(tasks);
-  } catch (err) {
-    controller.abort();
-    await Promise.allSettled(tasks);
-    throw err;
-  } finally {
-    outer?.removeEventListener('abort', forward);
-  }
+  const [first, second] = await mapAbortable<(signal: AbortSignal) => Promise<unknown>, unknown>(
+    [a, b],
+    (start, signal) => start(signal),
+    outer,
+  );
+  return [first as A, second as B];
 }

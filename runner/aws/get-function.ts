@@ -2,10 +2,16 @@
 // invoked as (name, ARN, version, memory, timeout, logging, tenancy), what the run record says ran, where the code is,
 // and what the runner cannot run (durable functions) or runs differently (Managed Instances).
 import { GetFunctionCommand, type GetFunctionCommandOutput, type LambdaClient } from '@aws-sdk/client-lambda';
-import { regionFromArn } from '../../lib/aws-config.js';
+import {
+  type FunctionRefParts,
+  parseFunctionRef,
+  regionFromArn,
+  unqualifiedArn,
+  unqualifiedRef,
+} from '../../lib/lambda-arn.js';
+import { UsageError } from '../errors.js';
 import type { FunctionIdentity, FunctionLogging, PreparedFunction } from '../function.js';
 import { describeAwsError } from './aws-errors.js';
-import { type FunctionRef, unqualifiedArn } from './function-ref.js';
 
 type Configuration = NonNullable<GetFunctionCommandOutput['Configuration']>;
 
@@ -45,18 +51,28 @@ export interface DescribedFunction {
   managedInstances?: { maxConcurrency?: number };
 }
 
+/** The `<function>` argument's parts (lib/lambda-arn.ts reads every form Lambda takes), or UsageError (exit 2). */
+export function functionRefOf(ref: string): FunctionRefParts {
+  const parts = parseFunctionRef(ref);
+  // An ARN without its region and account (Lambda's pattern lets one leave them out) names no function to ask for.
+  if (parts === undefined || (parts.arn && parts.home === undefined))
+    throw new UsageError(`not a Lambda function name or ARN: ${ref}`);
+  return parts;
+}
+
+/** What GetFunction is asked for a reference: the reference less its qualifier, and the qualifier apart. */
+export function getFunctionInput(target: FunctionRefParts): { FunctionName: string; Qualifier?: string } {
+  const FunctionName = unqualifiedRef(target);
+  return target.qualifier === undefined ? { FunctionName } : { FunctionName, Qualifier: target.qualifier };
+}
+
 export async function getFunction(
   lambda: LambdaClient,
-  target: FunctionRef,
+  target: FunctionRefParts,
   ref: string,
 ): Promise<GetFunctionCommandOutput> {
   try {
-    return await lambda.send(
-      new GetFunctionCommand({
-        FunctionName: target.functionName,
-        ...(target.qualifier ? { Qualifier: target.qualifier } : {}),
-      }),
-    );
+    return await lambda.send(new GetFunctionCommand(getFunctionInput(target)));
   } catch (err) {
     throw describeAwsError(err, {
       what: `function ${ref}`,
@@ -69,12 +85,12 @@ export async function getFunction(
 /** GetFunction's answer for `target`, asked for in `region` (the region of a bare name). */
 export function describeFunction(
   out: GetFunctionCommandOutput,
-  target: FunctionRef,
+  target: FunctionRefParts,
   region: string,
 ): DescribedFunction {
   const config: Configuration = out.Configuration ?? {};
-  const name = config.FunctionName ?? target.functionName;
-  const functionArn = unqualifiedArn(config.FunctionArn ?? target.functionName);
+  const name = config.FunctionName ?? target.name;
+  const functionArn = unqualifiedArn(config.FunctionArn ?? unqualifiedRef(target));
   const invokedFunctionArn = target.qualifier ? `${functionArn}:${target.qualifier}` : functionArn;
   const basics: FunctionBasics = {
     handler: config.Handler ?? '',

@@ -1,6 +1,8 @@
 // A function's layers: GetLayerVersion for each, verified download into the cache, then overlay into the opt dir.
 import { GetLayerVersionCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import type { NetworkTimeouts } from '../../lib/aws-config.js';
+import { parseLayerVersionArn } from '../../lib/lambda-arn.js';
+import { mapAbortable } from '../../lib/pool.js';
 import type { ExtractResult } from '../archive/extract.js';
 import { FunctionPrepareError, RunnerError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -16,11 +18,11 @@ export interface LayerRef {
   version: number;
 }
 
-/** Splits `arn:aws:lambda:<region>:<account>:layer:<name>:<version>`. */
+/** Splits `arn:aws:lambda:<region>:<account>:layer:<name>:<version>` (lib/lambda-arn.ts reads it). */
 export function parseLayerArn(arn: string): LayerRef {
-  const m = /^(arn:aws[\w-]*:lambda:[a-z0-9-]+:\d{12}:layer:[\w-]+):(\d+)$/.exec(arn);
-  if (!m?.[1] || !m[2]) throw new FunctionPrepareError(`not a layer version ARN: ${arn}`);
-  return { arn, layerName: m[1], version: Number(m[2]) };
+  const layer = parseLayerVersionArn(arn);
+  if (!layer) throw new FunctionPrepareError(`not a layer version ARN: ${arn}`);
+  return { arn, layerName: layer.layerArn, version: layer.version };
 }
 
 /** GetLayerVersion's content of one layer: where to download it, its SHA-256 (base64, as Lambda gives it), size. */
@@ -56,53 +58,38 @@ export function materializeLayers(
 ): Promise<(Materialized & { arn: string; sha256: string })[]> {
   // One layer failing stops the others, and the answer waits until every one has stopped: nothing may still
   // be writing into the cache (a temp zip, a lock) when the caller cleans up or the process exits.
-  const controller = new AbortController();
-  const forward = () => controller.abort(deps.signal?.reason);
-  if (deps.signal?.aborted) forward();
-  else deps.signal?.addEventListener('abort', forward, { once: true });
-  const signal = controller.signal;
-  const tasks = layerArns.map(async (arn) => {
-    const layer = parseLayerArn(arn);
-    const content = await layerContent(deps.lambda, layer, deps.functionName);
-    const label = `layer ${layer.layerName.split(':').pop()}:${layer.version}`;
-    const placed = await materialize(
-      deps.cache,
-      'layer',
-      content.sha256,
-      (zipPath) =>
-        downloadVerified(content.location, zipPath, {
-          label,
-          sha256Base64: content.sha256,
-          ...(content.size ? { expectedSize: content.size } : {}),
-          ...(deps.timeouts ? { timeouts: deps.timeouts } : {}),
-          refreshUrl: async () => (await layerContent(deps.lambda, layer, deps.functionName)).location,
-          log: deps.log,
+  return mapAbortable(
+    layerArns,
+    async (arn, signal) => {
+      const layer = parseLayerArn(arn);
+      const content = await layerContent(deps.lambda, layer, deps.functionName);
+      const label = `layer ${layer.layerName.split(':').pop()}:${layer.version}`;
+      const placed = await materialize(
+        deps.cache,
+        'layer',
+        content.sha256,
+        (zipPath) =>
+          downloadVerified(content.location, zipPath, {
+            label,
+            sha256Base64: content.sha256,
+            ...(content.size ? { expectedSize: content.size } : {}),
+            ...(deps.timeouts ? { timeouts: deps.timeouts } : {}),
+            refreshUrl: async () => (await layerContent(deps.lambda, layer, deps.functionName)).location,
+            log: deps.log,
+            signal,
+          }),
+        deps.extract,
+        {
           signal,
-        }),
-      deps.extract,
-      {
-        signal,
-        label,
-        onWait: (holder) => deps.log.info(`waiting for ${holder}, which is downloading the ${label}`),
-        onChanged: (why) => deps.log.warn(changedNote(label, why)),
-      },
-    );
-    return { ...placed, arn, sha256: content.sha256 };
-  });
-  let first: { error: unknown } | undefined;
-  for (const t of tasks) {
-    t.catch((error: unknown) => {
-      first ??= { error };
-      controller.abort();
-    });
-  }
-  return Promise.allSettled(tasks).then((results) => {
-    deps.signal?.removeEventListener('abort', forward);
-    if (first) throw first.error;
-    return results.map(
-      (r) => (r as PromiseFulfilledResult<Materialized & { arn: string; sha256: string }>).value,
-    );
-  });
+          label,
+          onWait: (holder) => deps.log.info(`waiting for ${holder}, which is downloading the ${label}`),
+          onChanged: (why) => deps.log.warn(changedNote(label, why)),
+        },
+      );
+      return { ...placed, arn, sha256: content.sha256 };
+    },
+    deps.signal,
+  );
 }
 
 /**

@@ -1,8 +1,8 @@
-// The items one child of an item set runs (DESIGN.md "Item sets"): child j of k items each runs [j*k, min(j*k+k, n)),
-// item i's event at <payload-url><i>.json, its result, record and error part under <output-url>.
+// The items one child of an item set runs, as places to read and write: which items (itemRange), item i's event
+// (itemInput) and its result, record and error part (itemUrls) are lib/item-set.ts's layout; here each becomes a
+// payload source or an output target (docs/architecture.md "The path of one item").
 import { stat } from 'node:fs/promises';
-import { itemRange } from '../../lib/job-plan.js';
-import { itemUrls } from '../../lib/run-record.js';
+import { itemInput, itemRange, itemUrls } from '../../lib/item-set.js';
 import { InvalidOutputError, UsageError } from '../errors.js';
 import type { ItemSetOptions } from '../options.js';
 import { type PayloadSource, parsePayloadUrl } from '../payload/source.js';
@@ -42,7 +42,7 @@ export async function planItems(
     const urls = itemUrls(outputUrl, i);
     items.push({
       index: i,
-      source: parsePayloadUrl(`${payloadUrl}${i}.json`, cwd),
+      source: parsePayloadUrl(itemInput(payloadUrl, i), cwd),
       result: place(urls.result, cwd),
       record: place(urls.record, cwd),
       error: place(urls.error, cwd),

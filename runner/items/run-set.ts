@@ -4,7 +4,7 @@
 // items' writes overlapping the next ones' run (serve-items.ts). Exit 0 when every item succeeded (or had its result
 // already), 1 when any failed; 4 (a transient I/O failure: Batch retries the child, which skips the finished items),
 // 3 (the function or its runtime cannot be had) and 128+N (a stop) end the child at once.
-import { itemRange } from '../../lib/job-plan.js';
+import { itemRange } from '../../lib/item-set.js';
 import { asRunnerError, ItemsFailedError, StoppedBySignalError } from '../errors.js';
 import type { ItemSetOptions, RunOptions } from '../options.js';
 import { type RunFacts, recordUrlOf } from '../record/build.js';

@@ -43,6 +43,8 @@ export async function recoverOverlay(optDir: string, deps: JournalDeps = {}): Pr
 /** Makes the journal folder (the lock); a dead owner's is undone first, a live one's refused. */
 export async function takeOptDir(optDir: string, deps: JournalDeps): Promise<void> {
   const journalDir = join(optDir, JOURNAL_DIR);
+  // Rounds of a claim, not retries of a failure (lib/retry.ts): each round that finds a dead owner undoes its
+  // journal and claims again at once; nothing here is worth a wait.
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       await mkdir(journalDir);

@@ -2,6 +2,7 @@
 import { appendFileSync, constants as fsc, lstatSync } from 'node:fs';
 import { copyFile, mkdir, readdir, readlink, rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { mapBounded } from '../../lib/pool.js';
 import { resolvesInside } from '../archive/paths.js';
 import { UnsafeArchiveError } from '../errors.js';
 import {
@@ -138,7 +139,7 @@ class Laying {
       });
     }
     this.record(changes);
-    await runAll(jobs);
+    await mapBounded(jobs, PARALLEL, (job) => job());
   }
 
   /**
@@ -183,22 +184,4 @@ async function walk(root: string): Promise<{ dirs: string[]; files: LayerFile[] 
   };
   await visit('');
   return { dirs, files };
-}
-
-/** Runs `jobs` a few at a time; on a failure starts no more, waits for the running ones, then throws the first. */
-async function runAll(jobs: Array<() => Promise<void>>): Promise<void> {
-  let next = 0;
-  let failed: { error: unknown } | undefined;
-  const worker = async () => {
-    while (!failed && next < jobs.length) {
-      const job = jobs[next++];
-      try {
-        await job?.();
-      } catch (error) {
-        failed ??= { error };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(PARALLEL, jobs.length) }, worker));
-  if (failed) throw failed.error;
 }

@@ -4,6 +4,7 @@ import { readdirSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { FALLBACK_REGION, regionFromEnv } from '../../lib/aws-config.js';
 import type { Env } from '../../lib/env.js';
+import { RUN_LAMBDA_JOB, RUNNER_ENV_PREFIX } from '../../lib/job-plan.js';
 import { FunctionPrepareError } from '../errors.js';
 import type { PreparedFunction } from '../function.js';
 
@@ -46,7 +47,7 @@ export function functionEnvironment(
         `the function's environment variable ${JSON.stringify(k)} cannot be passed to a process: ${bad}`,
       );
     }
-    if (k.startsWith('RUN_LAMBDA_')) dropped.push(k);
+    if (k.startsWith(RUNNER_ENV_PREFIX)) dropped.push(k);
     else kept[k] = v;
   }
   if (dropped.length > 0) {
@@ -82,10 +83,10 @@ export function runtimeEnv(deps: RuntimeEnvDeps): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(base)) {
     // The runner's own options are not the function's business.
-    if (v !== undefined && !k.startsWith('RUN_LAMBDA_')) env[k] = v;
+    if (v !== undefined && !k.startsWith(RUNNER_ENV_PREFIX)) env[k] = v;
   }
   const own: Record<string, string> = {};
-  for (const [k, v] of Object.entries(fn.environment)) if (!k.startsWith('RUN_LAMBDA_')) own[k] = v;
+  for (const [k, v] of Object.entries(fn.environment)) if (!k.startsWith(RUNNER_ENV_PREFIX)) own[k] = v;
   const region = fn.region ?? regionFromEnv(base) ?? FALLBACK_REGION;
   const opt = fn.optDir;
   const nodeMajor = process.versions.node.split('.')[0];
@@ -124,7 +125,7 @@ export function runtimeEnv(deps: RuntimeEnvDeps): Record<string, string> {
       own.NODE_PATH,
     ),
     // The helper's isBatchJob(): true in any job the runner runs, in Batch or not.
-    RUN_LAMBDA_JOB: '1',
+    [RUN_LAMBDA_JOB]: '1',
     // Python reads bytecode but writes none: nothing lands in the (cached, checked) task root, as in
     // Lambda's read-only /var/task. A PYTHONPYCACHEPREFIX would do that too, but recompiles the standard
     // library on every start (+300 ms for a handful of imports here).

@@ -1,7 +1,7 @@
 // Each run-lambda image serves one Lambda runtime (RUN_LAMBDA_IMAGE_RUNTIME, set by images/Dockerfile): a function of another
 // runtime is refused before anything starts (a python3.13 function's compiled wheels do not import on 3.12).
-import type { Env } from '../../lib/env.js';
-import { envString } from '../../lib/env.js';
+import { type Env, envString } from '../../lib/env.js';
+import { RUN_LAMBDA_IMAGE, RUN_LAMBDA_IMAGE_RUNTIME } from '../../lib/job-plan.js';
 import { RuntimeNotAvailableError } from '../errors.js';
 import { runtimeFamily } from './families.js';
 
@@ -18,10 +18,10 @@ export interface RunnerImageDeps {
  * family, the image's. Throws RuntimeNotAvailableError (exit 3) naming the image to use otherwise.
  */
 export function checkRunnerImage(deps: RunnerImageDeps): string {
-  const image = envString(deps.env, 'RUN_LAMBDA_IMAGE_RUNTIME');
+  const image = envString(deps.env, RUN_LAMBDA_IMAGE_RUNTIME);
   if (!image || image === deps.runtime) return deps.runtime;
   if (deps.guessed && runtimeFamily(image) === runtimeFamily(deps.runtime)) return image;
-  const name = envString(deps.env, 'RUN_LAMBDA_IMAGE');
+  const name = envString(deps.env, RUN_LAMBDA_IMAGE);
   const suffix = `-${image}`;
   const use = name?.endsWith(suffix)
     ? `${name.slice(0, -suffix.length)}-${deps.runtime}`

@@ -29,7 +29,8 @@ async function reachable(base, entry) {
     if (seen.has(rel)) return;
     seen.add(rel);
     const text = await readFile(`${base}${rel}`, 'utf8');
-    for (const m of text.matchAll(/from '(\.{1,2}\/[^']+)\.js'/g))
+    // `from './x.js'`, and the `import("./x.js")` tsc writes for a type it names in place (an error class's base).
+    for (const m of text.matchAll(/(?:from '|import\(")(\.{1,2}\/[^'"]+)\.js['"]/g))
       await visit(posix.normalize(posix.join(posix.dirname(rel), `${m[1]}.d.ts`)));
   };
   await visit(entry);

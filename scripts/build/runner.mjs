@@ -40,6 +40,24 @@ const awsHalfExternal = {
   },
 };
 
+/**
+ * A module the runner writes out for a runtime to run (its Node.js client, the cirrus-v0 shim), as one file: what it
+ * imports (runner/runtime/clients/handler-loader.mjs) bundled in, its own code as written (no minifying: its stack
+ * traces are the function's to read), for whatever Node.js the function's runtime is.
+ */
+async function standalone(entry) {
+  const out = await esbuild.build({
+    entryPoints: [path(entry)],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    write: false,
+    legalComments: 'none',
+    logLevel: 'warning',
+  });
+  return out.outputFiles[0].text;
+}
+
 export async function build() {
   const pkg = JSON.parse(await readFile(path('package.json'), 'utf8'));
   const aws = await esbuild.build({
@@ -68,12 +86,12 @@ export async function build() {
       __PYTHON_CLIENT__: JSON.stringify(
         await readFile(path('runner/runtime/clients/python_client.py'), 'utf8'),
       ),
-      __NODE_CLIENT__: JSON.stringify(await readFile(path('runner/runtime/clients/node-client.mjs'), 'utf8')),
+      __NODE_CLIENT__: JSON.stringify(await standalone('runner/runtime/clients/node-client.mjs')),
       __AWS_MODULE_GZ__: JSON.stringify(gzipSync(awsCode, { level: 9 }).toString('base64')),
       __AWS_MODULE_SHA__: JSON.stringify(awsSha),
       __COMPAT_SHIMS__: JSON.stringify({
         python: await readFile(path('runner/runtime/compat/run_lambda_compat.py'), 'utf8'),
-        node: await readFile(path('runner/runtime/compat/run-lambda-compat.mjs'), 'utf8'),
+        node: await standalone('runner/runtime/compat/run-lambda-compat.mjs'),
       }),
     },
     banner: { js: `#!/usr/bin/env node\n${requireBanner}` },

@@ -123,7 +123,7 @@ before(
       layers: [gdal],
     });
     await createFunction(w.h, { name: 'e2e-failing', files: { 'lambda_function.py': FAILING_PY } });
-    await createFunction(w.h, { name: 'e2e-py311', runtime: 'python3.11', files: code(PLAIN_PY), env });
+    await createFunction(w.h, { name: 'e2e-py310', runtime: 'python3.10', files: code(PLAIN_PY), env });
   },
   { timeout: E2E_SETUP_TIMEOUT_MS },
 );
@@ -219,13 +219,13 @@ test('a failing handler ends the job with exit 1, a Type: message last line, not
   assert.equal(retryAction(def, 4), 'retry');
 });
 
-test('a python3.11 function has no image (no job definition for lambda:python3.11): refused before anything is written', async () => {
+test('a python3.10 function (a runtime AWS has deprecated) has no image (no job definition for lambda:python3.10): refused before anything is written', async () => {
   const puts = () => w.h.front.calls('s3', 'PutObject').length;
   const submits = () => w.h.front.calls('batch', 'SubmitJob').length;
   const [p0, s0] = [puts(), submits()];
   await assert.rejects(
-    w.dispatch({ lambda_function: 'e2e-py311', payload: payloadOf('py311', 20_000) }),
-    (err: Error) => err.name === 'UnsupportedRuntimeError' && /lambda:python3\.11/.test(err.message),
+    w.dispatch({ lambda_function: 'e2e-py310', payload: payloadOf('py310', 20_000) }),
+    (err: Error) => err.name === 'UnsupportedRuntimeError' && /lambda:python3\.10/.test(err.message),
   );
   assert.deepEqual([puts(), submits()], [p0, s0], 'nothing written, nothing submitted');
 });
@@ -277,21 +277,24 @@ test('the dispatcher answering Invoke is what the stack deployed: the packaged d
   }
 });
 
-test("the deployed JOB_DEFINITIONS names an active definition for every image of the matrix, on that image's tag", async () => {
+test("the deployed definitions: one per image of the matrix and architecture, each on that architecture's tag; JOB_DEFINITIONS names the x86_64 ones", async () => {
   const matrix = JSON.parse(await readFile(join(REPO_ROOT, 'images/matrix.json'), 'utf8')) as {
-    images: { flavour: string; runtime: string }[];
+    images: { flavour: string; runtime: string; default?: boolean }[];
   };
   const env = w.dispatcher.configuration.Environment?.Variables ?? {};
-  const map = JSON.parse(String(env.JOB_DEFINITIONS)) as Record<string, string>;
-  assert.deepEqual(JSON.parse(out('JobDefinitions')), map, 'the JobDefinitions output is the same map');
-  assert.deepEqual(Object.keys(map).sort(), matrix.images.map((i) => `${i.flavour}:${i.runtime}`).sort());
+  const x86 = JSON.parse(out('JobDefinitions')) as Record<string, string>;
+  const arm = JSON.parse(out('JobDefinitionsArm64')) as Record<string, string>;
+  const keys = matrix.images.map((i) => `${i.flavour}:${i.runtime}`);
+  assert.deepEqual(Object.keys(x86).sort(), [...keys].sort());
+  assert.deepEqual(Object.keys(arm).sort(), keys.map((k) => `${k}:arm64`).sort());
   const { ImageVersion, LambdaImageRepository, GeoLambdaImageRepository } = w.stack.parameters;
-  for (const [key, arn] of Object.entries(map)) {
-    const [flavour, runtime] = key.split(':');
+  const names: Record<string, string> = {};
+  for (const [key, arn] of [...Object.entries(x86), ...Object.entries(arm)]) {
+    const [flavour, runtime, arch = 'x86_64'] = key.split(':');
     const def = await w.describeDefinition(arn);
     assert.equal(def.status, 'ACTIVE', key);
     const repository = flavour === 'geolambda' ? GeoLambdaImageRepository : LambdaImageRepository;
-    assert.equal(def.containerProperties?.image, `${repository}:${ImageVersion}-${runtime}`, key);
+    assert.equal(def.containerProperties?.image, `${repository}:${ImageVersion}-${runtime}-${arch}`, key);
     assert.deepEqual(def.containerProperties?.command, [
       'run',
       'Ref::lambda_function',
@@ -299,9 +302,40 @@ test("the deployed JOB_DEFINITIONS names an active definition for every image of
       'Ref::url_out',
     ]);
     assert.equal(def.containerProperties?.jobRoleArn, out('JobRoleArn'), key);
+    assert.equal(
+      def.jobDefinitionName,
+      `${w.stack.name}-${definitionSuffix(flavour ?? '', runtime ?? '', arch)}`,
+      key,
+    );
+    if (arch === 'x86_64') names[key] = def.jobDefinitionName ?? '';
   }
-  assert.equal(map['lambda:python3.12'], out('LambdaJobDefinitionArn'));
-  assert.equal(map['geolambda:python3.12'], out('GeoLambdaJobDefinitionArn'));
+  // The dispatcher's map: every x86_64 definition but python3.12's by name; those two come from their own variables.
+  const map = JSON.parse(String(env.JOB_DEFINITIONS)) as Record<string, string>;
+  const others = Object.fromEntries(
+    Object.entries(names).filter(
+      ([k]) => !matrix.images.find((i) => `${i.flavour}:${i.runtime}` === k)?.default,
+    ),
+  );
+  assert.deepEqual(map, others);
+  assert.equal(env.JOB_DEFINITION_LAMBDA, x86['lambda:python3.12']);
+  assert.equal(x86['lambda:python3.12'], out('LambdaJobDefinitionArn'));
+  assert.equal(x86['geolambda:python3.12'], out('GeoLambdaJobDefinitionArn'));
+  assert.equal(env.JOB_DEFINITION_PREFIX, w.stack.name);
+});
+
+/** A definition's name after `<stack>-`: `<flavour>[-<runtime with dots as dashes>][-arm64]`. */
+function definitionSuffix(flavour: string, runtime: string, arch: string): string {
+  const name = runtime === 'python3.12' ? flavour : `${flavour}-${runtime.replaceAll('.', '-')}`;
+  return arch === 'arm64' ? `${name}-arm64` : name;
+}
+
+test("the deployed dispatcher's environment is within Lambda's 4 KB", (t) => {
+  const env = w.dispatcher.configuration.Environment?.Variables ?? {};
+  const bytes = Buffer.byteLength(JSON.stringify(env));
+  t.diagnostic(`${bytes} bytes for the stack ${w.stack.name} (${w.stack.name.length} characters)`);
+  assert.ok(bytes < 4096, `${bytes} bytes`);
+  // On FARGATE arm64 jobs share the queue.
+  assert.equal(env.JOB_QUEUE_ARM64, env.JOB_QUEUE);
 });
 
 // A feeder with the stack's helper layer, run by the runner as Lambda runs it (its code, the layer as its /opt).
@@ -380,7 +414,7 @@ test('a refused dispatch through the helper fails the feeder with the dispatcher
   assert.match(r.stderr.trim().split('\n').at(-1) ?? '', /^FunctionNotFoundError: /);
   const [staged, ...more] = feederPuts().slice(before);
   assert.ok(staged && more.length === 0);
-  // The helper does not delete it (DESIGN.md: the lifecycle rule on the prefix expires it).
+  // The helper does not delete it (docs/helper.md "What both do": the lifecycle rule on the prefix expires it).
   assert.ok(await w.read(`s3:/${staged}`), 'the staged payload is still there');
   assert.deepEqual(
     w.h.front.requests.filter((q) => callerOf(q) === Callers.feeder && q.operation === 'DeleteObject'),

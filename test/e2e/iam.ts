@@ -3,8 +3,8 @@
 // moto's own IAM enforcement (INITIAL_NO_AUTH_ACTION_COUNT) matches actions but, by its own notes, neither
 // resources nor conditions, so the decision is made here: an explicit Deny wins, then any Allow; nothing else.
 // Gaps filled: moto's CloudFormation stores a role's inline policies as Python dicts, so GetRolePolicy answers
-// with their Python repr (see decode); and it keeps a statement that `!If [cond, …, AWS::NoValue]` removed as a
-// null in the Statement list, where CloudFormation leaves the element out (rolePolicies drops it too).
+// with their Python repr (see decode); and it keeps a statement, or a resource, that `!If [cond, …, AWS::NoValue]`
+// removed as a null in its list, where CloudFormation leaves the element out (rolePolicies drops both too).
 import { spawnSync } from 'node:child_process';
 import {
   GetPolicyCommand,
@@ -73,8 +73,14 @@ export async function rolePolicies(h: Harness, roleArn: string): Promise<RolePol
   const RoleName = roleArn.split('/').at(-1) ?? '';
   const statements: RolePolicies['statements'] = [];
   const add = (doc: { Statement?: unknown }, from: string) => {
-    for (const s of list(doc.Statement as Statement | Statement[] | null))
-      if (s !== null) statements.push({ ...s, from });
+    for (const s of list(doc.Statement as Statement | Statement[] | null)) {
+      if (s === null) continue;
+      const resources = list(s.Resource as string | (string | null)[] | undefined);
+      const kept = Array.isArray(s.Resource)
+        ? { Resource: resources.filter((r): r is string => r !== null) }
+        : {};
+      statements.push({ ...s, ...kept, from });
+    }
   };
   try {
     const { PolicyNames } = await iam.send(new ListRolePoliciesCommand({ RoleName }));

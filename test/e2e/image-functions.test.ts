@@ -1,4 +1,4 @@
-// Container-image functions end to end (DESIGN.md "Image functions"): the template deployed on moto with
+// Container-image functions end to end (docs/dispatcher.md "Container-image functions"): the template deployed on moto with
 // FunctionImageRepositories → the deployed dispatcher → one registered two-container definition per image (reused) →
 // the job as its containers (the runner, the gate, the function's own image) → result and run record on S3; then
 // every AWS call checked against the deployed policies.
@@ -123,7 +123,8 @@ before(
       });
       const local = docker
         ? await dockerFunctionImage(
-            docker.standins.bases[fn.image.runtime === 'python' ? 'lambda:python3.12' : 'lambda:nodejs22.x']!,
+            docker.standins.bases[fn.image.runtime === 'python' ? 'lambda:python3.12' : 'lambda:nodejs22.x']
+              ?.x86_64 as string,
             fn.image,
             `FROM the stand-in ${fn.image.runtime} Lambda base`,
           )
@@ -159,7 +160,7 @@ test('the deployed dispatcher registers one definition for an image (a second re
   assert.equal(task?.taskRoleArn, w.stack.outputs.JobRoleArn);
   const runner = task?.containers?.find((c) => c.name === 'runner');
   const { LambdaImageRepository, ImageVersion } = w.stack.parameters;
-  assert.equal(runner?.image, `${LambdaImageRepository}:${ImageVersion}-provided.al2023`);
+  assert.equal(runner?.image, `${LambdaImageRepository}:${ImageVersion}-provided.al2023-x86_64`);
   assert.equal(runner?.essential, true);
   assert.equal(retryAction(def, 1), 'exit');
   assert.equal(retryAction(def, 4), 'retry');

@@ -16,7 +16,6 @@ import {
   type JobDetail,
 } from '@aws-sdk/client-batch';
 import { InvokeCommand } from '@aws-sdk/client-lambda';
-import { readMatrix } from '../../images/matrix.mjs';
 import type { BatchJobAnswer } from '../../lib/request.js';
 import { parseS3Url } from '../../lib/s3-url.js';
 import { skipReason } from '../images/docker.js';
@@ -123,17 +122,19 @@ interface JobImages {
   note: string;
 }
 
-/** The stack's run-lambda images (`<repository>:<ImageVersion>-<runtime>`) mapped to the images test/images built. */
+/**
+ * The stack's run-lambda images (`<repository>:<ImageVersion>-<runtime>-<arch>`, as the job definitions and the image
+ * functions' runner name them) mapped to the images test/images built: every x86_64 one, and those built for arm64.
+ */
 async function jobImages(parameters: Record<string, string>): Promise<JobImages> {
   const reason = skipReason();
   if (reason) return { note: `as processes on this host (no containers: ${reason})` };
   const set = await ensureImages();
   const table = new Map<string, LocalImage>();
-  for (const entry of readMatrix().images) {
+  for (const built of set.images) {
     const repository =
-      entry.flavour === 'geolambda' ? parameters.GeoLambdaImageRepository : parameters.LambdaImageRepository;
-    const built = set.get(entry.flavour, entry.runtime);
-    table.set(`${repository}:${parameters.ImageVersion}-${entry.runtime}`, {
+      built.flavour === 'geolambda' ? parameters.GeoLambdaImageRepository : parameters.LambdaImageRepository;
+    table.set(`${repository}:${parameters.ImageVersion}-${built.runtime}-${built.arch}`, {
       kind: 'docker',
       ref: built.id,
       describe: `container ${built.tags[0]} (${built.id.slice(0, 19)}) built on ${built.ranOn}`,

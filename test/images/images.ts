@@ -1,24 +1,46 @@
-// The images the container tests run: every matrix entry built from images/Dockerfile on its stand-in base.
+// The images the container tests run: the matrix entries `npm test` builds (each entry's standin.npm_test: every
+// x86_64 image the tests need, python3.12 on arm64 too), built from images/Dockerfile on their stand-in bases.
 // `npm test` builds them once, before any test file starts (scripts/test.mjs runs this file with --out; one line per
 // stand-in and image, with its time), so no file's timeout cuts a build and every file finds them ready
 // (prepared.ts). A test file started on its own builds them itself, or finds them in the engine's cache. Builders
-// take turns per engine (lock.ts): an interrupted build's lock is taken over, a running one waited for.
+// take turns per engine (lock.ts): an interrupted build's lock is taken over, a running one waited for. Where arm64
+// binaries cannot run (no emulator registered), the arm64 images are left out and `arm64Skip` says why.
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type ImageEntry, readMatrix, repoRoot } from '../../images/matrix.mjs';
+import {
+  ARCHES,
+  type Arch,
+  checkArch,
+  type ImageEntry,
+  npmTestArches,
+  readMatrix,
+  repoRoot,
+} from '../../images/matrix.mjs';
 import { docker, skipReason } from './docker.js';
 import { run } from './exec.js';
 import { type LockOwner, withLock } from './lock.js';
 import { type ImageSetData, readPrepared, writePrepared } from './prepared.js';
-import { CannotBuildStandinsError, ensureStandins, entryKey } from './standins.js';
+import {
+  CannotBuildStandinsError,
+  emulationMissing,
+  ensureStandins,
+  entryKey,
+  HOST_ARCH,
+  type ImageBuild,
+  type StandinSet,
+} from './standins.js';
 
 export const TEST_REPO = 'run-lambda-test';
 
 export interface BuiltImage extends ImageEntry {
+  arch: Arch;
+  /** its architecture's tag first; on this machine's architecture also the tags over both */
   tags: string[];
+  /** the name it gives itself (RUN_LAMBDA_IMAGE): the tag over both architectures */
+  name: string;
   /** the base it was built on (a stand-in tag) */
   base: string;
   /** what that base is, for the tests' "ran on" lines */
@@ -30,8 +52,8 @@ export interface BuiltImage extends ImageEntry {
 }
 
 export interface ImageSet extends ImageSetData {
-  /** the image of `<flavour>:<runtime>` */
-  get(flavour: string, runtime: string): BuiltImage;
+  /** the image of `<flavour>:<runtime>` on `arch` (x86_64 unless given) */
+  get(flavour: string, runtime: string, arch?: Arch): BuiltImage;
 }
 
 export interface ImageOptions {
@@ -54,9 +76,12 @@ export function lockPath(env: NodeJS.ProcessEnv = process.env): string {
 function imageSet(data: ImageSetData): ImageSet {
   return {
     ...data,
-    get(flavour, runtime) {
-      const i = data.images.find((x) => x.flavour === flavour && x.runtime === runtime);
-      if (!i) throw new Error(`no ${flavour} image for ${runtime} in images/matrix.json`);
+    get(flavour, runtime, arch = 'x86_64') {
+      const i = data.images.find((x) => x.flavour === flavour && x.runtime === runtime && x.arch === arch);
+      if (!i) {
+        const why = arch === 'arm64' && data.arm64Skip ? ` (${data.arm64Skip})` : '';
+        throw new Error(`no ${arch} ${flavour} image for ${runtime} among the images npm test builds${why}`);
+      }
       return i;
     },
   };
@@ -64,7 +89,11 @@ function imageSet(data: ImageSetData): ImageSet {
 
 /** True when every image and stand-in of `data` is still in the engine. */
 async function present(data: ImageSetData): Promise<boolean> {
-  const refs = [...data.images.map((i) => i.id), data.standins.node, ...Object.values(data.standins.bases)];
+  const refs = [
+    ...data.images.map((i) => i.id),
+    ...Object.values(data.standins.node),
+    ...Object.values(data.standins.bases).flatMap((b) => Object.values(b)),
+  ].filter((r): r is string => !!r);
   return (await docker(['image', 'inspect', '--format', '{{.Id}}', ...refs])).code === 0;
 }
 
@@ -90,37 +119,109 @@ export function ensureImages(opts: ImageOptions = {}): Promise<ImageSet> {
   return cached;
 }
 
-async function build(
+/** The images npm test builds: each entry on the architectures of its standin.npm_test that can run here. */
+export function testBuilds(): { builds: ImageBuild[]; arm64Skip?: string } {
+  const arm64Skip = emulationMissing('arm64');
+  const builds = readMatrix().images.flatMap((entry) =>
+    npmTestArches(entry)
+      .filter((arch) => arch !== 'arm64' || !arm64Skip)
+      .map((arch) => ({ entry, arch })),
+  );
+  return { builds, ...(arm64Skip ? { arm64Skip } : {}) };
+}
+
+/** Runs images/build.mjs for one architecture's share of `builds` on the stand-ins; returns its summary's images. */
+async function buildArch(
+  arch: Arch,
+  builds: ImageBuild[],
+  basesFile: string,
   scratch: string,
   opts: ImageOptions & { progress: (line: string) => void },
-): Promise<ImageSet> {
-  const started = Date.now();
-  if (!existsSync(join(root, 'dist/run-lambda-aws.mjs'))) {
-    await run('npm', ['run', 'build', '--silent'], { cwd: root, what: 'npm run build' });
-  }
-  const standins = await ensureStandins({ echo: opts.echo, scratch, progress: opts.progress });
-  const basesFile = join(scratch, 'bases.json');
-  const summaryFile = join(scratch, 'summary.json');
-  writeFileSync(basesFile, JSON.stringify({ node: standins.node, bases: standins.bases }));
+): Promise<Omit<BuiltImage, 'ranOn'>[]> {
+  const summaryFile = join(scratch, `summary-${arch}.json`);
   const args = ['images/build.mjs', '--repo', TEST_REPO, '--bases', basesFile, '--summary', summaryFile];
-  await run(process.execPath, [...args, '--no-npm-build'], {
+  args.push('--arch', arch, '--no-npm-build');
+  for (const b of builds) if (b.arch === arch) args.push('--only', entryKey(b.entry));
+  await run(process.execPath, args, {
     cwd: root,
     echo: opts.echo,
-    what: 'node images/build.mjs (on the stand-ins)',
+    what: `node images/build.mjs --arch ${arch} (on the stand-ins)`,
     // images/build.mjs says `built <tags> in <s> s (<size>)` as each image is done
     onStderrLine: (line) => {
       const done = /^built (.+ in [\d.]+ s\b.*)$/.exec(line);
       if (done?.[1] && !opts.echo) opts.progress(done[1]);
     },
   });
-  const summary = JSON.parse(readFileSync(summaryFile, 'utf8')) as { images: Omit<BuiltImage, 'ranOn'>[] };
-  const images = summary.images.map((i) => ({
+  return (JSON.parse(readFileSync(summaryFile, 'utf8')) as { images: Omit<BuiltImage, 'ranOn'>[] }).images;
+}
+
+/** One architecture's share of `builds`: its stand-ins, then its images on them. */
+async function buildOneArch(
+  arch: Arch,
+  builds: ImageBuild[],
+  scratch: string,
+  opts: ImageOptions & { progress: (line: string) => void },
+): Promise<{ standins: StandinSet; images: BuiltImage[] }> {
+  const mine = builds.filter((b) => b.arch === arch);
+  const standins = await ensureStandins(mine, { echo: opts.echo, scratch, progress: opts.progress });
+  const basesFile = join(scratch, `bases-${arch}.json`);
+  writeFileSync(basesFile, JSON.stringify({ node: standins.node, bases: standins.bases }));
+  const images = (await buildArch(arch, mine, basesFile, scratch, opts)).map((i) => ({
     ...i,
-    ranOn: `${standins.describe[entryKey(i)]} (${i.base}); runner's Node.js: ${standins.describe.node}`,
+    ranOn: `${standins.describe[entryKey(i)]}, ${arch} (${i.base}); runner's Node.js: ${standins.describe.node}`,
   }));
-  if (images.length !== readMatrix().images.length)
-    throw new Error('images/build.mjs built fewer images than the matrix has');
-  return imageSet({ standins, images, seconds: Math.round((Date.now() - started) / 100) / 10 });
+  return { standins, images };
+}
+
+/** Both architectures' stand-ins and images side by side: each is a chain of its own, the arm64 one mostly emulated. */
+function merge(parts: { standins: StandinSet; images: BuiltImage[] }[]) {
+  const standins: StandinSet = { node: {}, bases: {}, describe: {}, built: {} };
+  for (const { standins: s } of parts) {
+    Object.assign(standins.node, s.node);
+    Object.assign(standins.describe, s.describe);
+    Object.assign(standins.built, s.built);
+    for (const [key, byArch] of Object.entries(s.bases))
+      standins.bases[key] = { ...standins.bases[key], ...byArch };
+  }
+  return { standins, images: parts.flatMap((p) => p.images) };
+}
+
+async function build(
+  scratch: string,
+  opts: ImageOptions & { progress: (line: string) => void },
+  planned: { builds: ImageBuild[]; arm64Skip?: string } = testBuilds(),
+): Promise<ImageSet> {
+  const started = Date.now();
+  if (!existsSync(join(root, 'dist/run-lambda-aws.mjs'))) {
+    await run('npm', ['run', 'build', '--silent'], { cwd: root, what: 'npm run build' });
+  }
+  const { builds, arm64Skip } = planned;
+  if (arm64Skip) opts.progress(`no arm64 images: ${arm64Skip}`);
+  const arches = [...new Set(builds.map((b) => b.arch))];
+  const { standins, images } = merge(
+    await Promise.all(arches.map((arch) => buildOneArch(arch, builds, scratch, opts))),
+  );
+  if (images.length !== builds.length)
+    throw new Error(`images/build.mjs built ${images.length} images, not the ${builds.length} asked for`);
+  const seconds = Math.round((Date.now() - started) / 100) / 10;
+  return imageSet({ standins, images, seconds, ...(arm64Skip ? { arm64Skip } : {}) });
+}
+
+/** `--all --arch <x86_64|arm64|all>`: every image of the matrix on the stand-ins, no test set; exit 1 when one fails. */
+async function buildAll(argv: string[]): Promise<number> {
+  const i = argv.indexOf('--arch');
+  const which = i === -1 ? HOST_ARCH : (argv[i + 1] ?? '');
+  const arches = which === 'all' ? [...ARCHES] : [checkArch(which)];
+  const builds = arches.flatMap((arch) => readMatrix().images.map((entry) => ({ entry, arch })));
+  toStderr(`the stand-ins and all ${builds.length} images of the matrix for ${arches.join(', ')}`);
+  const progress = toStderr;
+  const set = await withLock(lockPath(), (scratch) =>
+    build(scratch, { echo: argv.includes('--verbose'), progress }, { builds }),
+  );
+  for (const [name, seconds] of Object.entries(set.standins.built))
+    toStderr(`stand-in ${name}: ${seconds} s`);
+  toStderr(`built ${set.images.length} images in ${set.seconds} s`);
+  return 0;
 }
 
 /**
@@ -128,6 +229,7 @@ async function build(
  * with --out, writes what the test files are to find (prepared.ts). Exit 1 only when the build failed.
  */
 async function main(argv: string[]): Promise<number> {
+  if (argv.includes('--all')) return buildAll(argv);
   const out = argv.includes('--out') ? argv[argv.indexOf('--out') + 1] : undefined;
   const hand = (p: Parameters<typeof writePrepared>[1]) => out && writePrepared(out, p);
   const skip = skipReason();
@@ -137,12 +239,13 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   toStderr(
-    `the stand-in bases and ${readMatrix().images.length} images for the image tests (cold: minutes; warm: seconds)`,
+    `the stand-in bases and ${testBuilds().builds.length} images for the image tests (cold: minutes; warm: seconds)`,
   );
   try {
     const set = await ensureImages({ echo: argv.includes('--verbose') });
     toStderr(`the stand-ins and ${set.images.length} images are ready (${set.seconds} s)`);
-    hand({ ready: { standins: set.standins, images: set.images, seconds: set.seconds } });
+    const { get: _get, ...data } = set;
+    hand({ ready: data });
     return 0;
   } catch (err) {
     const message = (err as Error).message;

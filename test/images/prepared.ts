@@ -12,6 +12,8 @@ export interface ImageSetData {
   standins: StandinSet;
   images: BuiltImage[];
   seconds: number;
+  /** why no arm64 image was built (no emulator here), when none was */
+  arm64Skip?: string;
 }
 
 export type Prepared = { ready: ImageSetData } | { skip: string } | { error: string };

@@ -1,11 +1,13 @@
-// Every image of the matrix, in a real Docker engine: `run --version`, a deployed function from moto (code plus a
-// layer) on each runtime, cirrus-v0 compat through the image's own client, and a runtime the image does not serve.
+// Every x86_64 image npm test builds, in a real Docker engine: `run --version`, a deployed function from moto (code plus
+// a layer) on each Python, Node.js and OS-only runtime (Java, Ruby and .NET: languages.test.ts), cirrus-v0 compat
+// through the image's own client, and a runtime the image does not serve.
 // Gap: the public bases are replaced by stand-ins (support.ts); moto is the AWS, reached over host networking.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { readMatrix } from '../../images/matrix.mjs';
+import { npmTestArches, readMatrix } from '../../images/matrix.mjs';
 import { createFunction, createLayer, getJson, putObject } from '../integration/harness/fixtures.js';
 import type { Harness } from '../integration/harness/index.js';
+import { docker } from './docker.js';
 import type { ImageSet } from './images.js';
 import { ranOn, runIn, skip, withImagesAndHarness } from './support.js';
 
@@ -65,10 +67,14 @@ read -r status <&4
 sleep 30
 `;
 
-for (const entry of readMatrix().images) {
-  const name = `${entry.flavour}-${entry.runtime.replace(/\W/g, '')}`;
+/** The families whose deployed functions this file runs; the other languages run from folders (languages.test.ts). */
+const DEPLOYED_FAMILIES = ['python', 'nodejs', 'provided'];
 
-  test(`${entry.repository} ${entry.runtime}: run --version prints the version, and the image names its runtime`, {
+for (const entry of readMatrix().images.filter((e) => npmTestArches(e).includes('x86_64'))) {
+  const name = `${entry.flavour}-${entry.runtime.replace(/\W/g, '')}`;
+  const family = entry.runtime.replace(/\d.*$/, '');
+
+  test(`${entry.repository} ${entry.runtime}: run --version prints the version, and the image names its runtime, architecture and stand-in`, {
     skip,
   }, async (t) => {
     const image = set.get(entry.flavour, entry.runtime);
@@ -76,72 +82,94 @@ for (const entry of readMatrix().images) {
     const r = await runIn(image, ['run', '--version']);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout.trim(), `run-lambda ${version}`);
-    const env = await runIn(image, ['sh', '-c', 'echo "$RUN_LAMBDA_IMAGE_RUNTIME $RUN_LAMBDA_IMAGE"']);
-    assert.equal(env.stdout.trim(), `${entry.runtime} ${image.tags[0]}`);
+    const env = await runIn(image, [
+      'sh',
+      '-c',
+      'echo "$RUN_LAMBDA_IMAGE_RUNTIME $RUN_LAMBDA_IMAGE $AWS_EXECUTION_ENV"',
+    ]);
+    assert.equal(env.stdout.trim(), `${entry.runtime} ${image.name} AWS_Lambda_${entry.runtime}`);
+    assert.equal(image.name, `run-lambda-test/${entry.repository}:${version}-${entry.runtime}`);
+    assert.equal(image.tags[0], `${image.name}-x86_64`);
+    const inspect = await docker([
+      'image',
+      'inspect',
+      '--format',
+      '{{.Architecture}}|{{index .Config.Labels "run-lambda.standin"}}',
+      image.id,
+    ]);
+    const [arch, label] = inspect.stdout.trim().split('|');
+    assert.equal(arch, 'amd64');
+    assert.match(label ?? '', /^stand-in of /, 'the image says what its base stands in for');
+    t.diagnostic(`label run-lambda.standin: ${label}`);
   });
 
-  test(`${entry.repository} ${entry.runtime}: a function deployed on moto (code plus a layer) runs and its result reaches S3`, {
-    skip,
-  }, async (t) => {
-    const image = set.get(entry.flavour, entry.runtime);
-    t.diagnostic(ranOn(image));
-    const fn = `img-${name}`;
-    const family = entry.runtime.replace(/\d.*$/, '');
-    let layer: string;
-    let spec: Parameters<typeof createFunction>[1];
-    if (family === 'python') {
-      layer = await createLayer(h, `${fn}-layer`, { 'python/helper.py': `NAME = "py-layer"\n` }, [
-        entry.runtime,
-      ]);
-      spec = { name: fn, runtime: entry.runtime, files: { 'lambda_function.py': PY_TASK }, layers: [layer] };
-    } else if (family === 'nodejs') {
-      layer = await createLayer(
-        h,
-        `${fn}-layer`,
-        {
-          'nodejs/node_modules/layerlib/index.js': `exports.NAME = 'node-layer';\n`,
-        },
-        [entry.runtime],
-      );
-      spec = {
-        name: fn,
-        runtime: entry.runtime,
-        handler: 'index.handler',
-        files: { 'index.js': NODE_TASK },
-        layers: [layer],
-      };
-    } else {
-      layer = await createLayer(h, `${fn}-layer`, { 'lib.sh': `LAYER_NAME=sh-layer\n` }, [entry.runtime]);
-      spec = {
-        name: fn,
-        runtime: entry.runtime,
-        handler: 'unused',
-        files: { bootstrap: { content: BOOTSTRAP, mode: 0o755 } },
-        layers: [layer],
-      };
-    }
-    await createFunction(h, spec);
-    await putObject(h, BUCKET, `${fn}/in.json`, { hello: entry.runtime });
-    const r = await runRemote(image, [fn, `s3://${BUCKET}/${fn}/in.json`, `s3://${BUCKET}/${fn}/out.json`]);
-    assert.equal(r.code, 0, r.stderr);
-    const out = (await getJson(h, BUCKET, `${fn}/out.json`)) as Record<string, unknown>;
-    if (family === 'python') {
-      assert.deepEqual(out.echo, { hello: entry.runtime });
-      assert.equal(out.layer, 'py-layer');
-      assert.equal(out.function, fn);
-      assert.match(r.stderr, /served by the image's runtime client/);
-      t.diagnostic(`the stand-in's Python is ${out.python}`);
-    } else if (family === 'nodejs') {
-      assert.deepEqual(out.echo, { hello: entry.runtime });
-      assert.equal(out.layer, 'node-layer');
-      assert.equal(out.sdk, 'function');
-      assert.equal(String(out.node).split('.')[0], entry.runtime.replace(/^nodejs(\d+)\.x$/, '$1'));
-      assert.match(r.stderr, /served by the image's runtime client/);
-    } else {
-      assert.deepEqual(out, { custom: true, layer: 'sh-layer', event: { hello: entry.runtime } });
-      assert.match(r.stderr, /served by bootstrap in the task root/);
-    }
-  });
+  if (DEPLOYED_FAMILIES.includes(family))
+    test(`${entry.repository} ${entry.runtime}: a function deployed on moto (code plus a layer) runs and its result reaches S3`, {
+      skip,
+    }, async (t) => {
+      const image = set.get(entry.flavour, entry.runtime);
+      t.diagnostic(ranOn(image));
+      const fn = `img-${name}`;
+      let layer: string;
+      let spec: Parameters<typeof createFunction>[1];
+      if (family === 'python') {
+        layer = await createLayer(h, `${fn}-layer`, { 'python/helper.py': `NAME = "py-layer"\n` }, [
+          entry.runtime,
+        ]);
+        spec = {
+          name: fn,
+          runtime: entry.runtime,
+          files: { 'lambda_function.py': PY_TASK },
+          layers: [layer],
+        };
+      } else if (family === 'nodejs') {
+        layer = await createLayer(
+          h,
+          `${fn}-layer`,
+          {
+            'nodejs/node_modules/layerlib/index.js': `exports.NAME = 'node-layer';\n`,
+          },
+          [entry.runtime],
+        );
+        spec = {
+          name: fn,
+          runtime: entry.runtime,
+          handler: 'index.handler',
+          files: { 'index.js': NODE_TASK },
+          layers: [layer],
+        };
+      } else {
+        layer = await createLayer(h, `${fn}-layer`, { 'lib.sh': `LAYER_NAME=sh-layer\n` }, [entry.runtime]);
+        spec = {
+          name: fn,
+          runtime: entry.runtime,
+          handler: 'unused',
+          files: { bootstrap: { content: BOOTSTRAP, mode: 0o755 } },
+          layers: [layer],
+        };
+      }
+      await createFunction(h, spec);
+      await putObject(h, BUCKET, `${fn}/in.json`, { hello: entry.runtime });
+      const r = await runRemote(image, [fn, `s3://${BUCKET}/${fn}/in.json`, `s3://${BUCKET}/${fn}/out.json`]);
+      assert.equal(r.code, 0, r.stderr);
+      const out = (await getJson(h, BUCKET, `${fn}/out.json`)) as Record<string, unknown>;
+      if (family === 'python') {
+        assert.deepEqual(out.echo, { hello: entry.runtime });
+        assert.equal(out.layer, 'py-layer');
+        assert.equal(out.function, fn);
+        assert.match(r.stderr, /served by the image's runtime client/);
+        t.diagnostic(`the stand-in's Python is ${out.python}`);
+      } else if (family === 'nodejs') {
+        assert.deepEqual(out.echo, { hello: entry.runtime });
+        assert.equal(out.layer, 'node-layer');
+        assert.equal(out.sdk, 'function');
+        assert.equal(String(out.node).split('.')[0], entry.runtime.replace(/^nodejs(\d+)\.x$/, '$1'));
+        assert.match(r.stderr, /served by the image's runtime client/);
+      } else {
+        assert.deepEqual(out, { custom: true, layer: 'sh-layer', event: { hello: entry.runtime } });
+        assert.match(r.stderr, /served by bootstrap in the task root/);
+      }
+    });
 
   test(`${entry.repository} ${entry.runtime}: a function of another runtime is refused, exit 3, naming the image to use`, {
     skip,
@@ -153,10 +181,10 @@ for (const entry of readMatrix().images) {
     await createFunction(h, { name: fn, runtime: other });
     const r = await runRemote(image, [fn, 'data:application/json;base64,e30=', '-']);
     assert.equal(r.code, 3, r.stderr);
-    const use = image.tags[0]?.replace(/-[^-]+$/, `-${other}`);
+    const use = `${image.name.slice(0, -entry.runtime.length)}${other}`;
     assert.equal(
       r.lastLine,
-      `RuntimeNotAvailableError: ${fn} runs on ${other} but this image (${image.tags[0]}) serves ${entry.runtime}: run it in ${use}`,
+      `RuntimeNotAvailableError: ${fn} runs on ${other} but this image (${image.name}) serves ${entry.runtime}: run it in ${use}`,
     );
     assert.doesNotMatch(r.stderr, /served by/, 'no runtime was started');
   });

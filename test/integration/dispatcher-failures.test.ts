@@ -189,7 +189,7 @@ test('SubmitJob failing (unknown queue) removes the written payload and says whi
 });
 
 let batchNo = 0;
-/** An SQS event of `bodies`; message ids `m<i>-<batch>`, fresh per event (they key idempotency, DESIGN.md). */
+/** An SQS event of `bodies`; message ids `m<i>-<batch>`, fresh per event (they key idempotency: docs/dispatcher.md "Idempotency"). */
 function sqsEvent(bodies: string[]): SQSEvent {
   const b = ++batchNo;
   return { Records: bodies.map((body, i) => sqsRecord(`m${i}-${b}`, `r${i}`, body)) };

@@ -1,4 +1,4 @@
-// Idempotency (DESIGN.md): the same key gives the same answer and never a second job; SQS message ids are keys.
+// Idempotency (docs/dispatcher.md "Idempotency"): the same key gives the same answer and never a second job; SQS message ids are keys.
 // The claim is an S3 conditional write (If-None-Match: *), which moto 5.2.1 honours on PutObject (412 when the
 // key exists) along with If-Match; nothing here fills a gap in the harness.
 import assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-// The dispatcher for container-image functions (DESIGN.md "Image functions"), on moto through the front: one
+// The dispatcher for container-image functions (docs/dispatcher.md "Container-image functions"), on moto through the front: one
 // two-container job definition per image digest and configuration, found again by name, registered once even when
 // dispatchers race; refusals before anything is written or registered; the submission's overrides.
 // Gaps filled, each in the file that fills it: moto's Batch refuses ecsProperties definitions and knows no

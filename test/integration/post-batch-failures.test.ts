@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { JobDetail } from '@aws-sdk/client-batch';
-import { itemUrls } from '../../lib/run-record.js';
+import { itemUrls } from '../../lib/item-set.js';
 import { failedRecord, succeededRecord } from '../support/run-records.js';
 import { BUCKET, caughtJobFailure, rejectsNamed, startWorld, type World } from './post-batch-world.js';
 

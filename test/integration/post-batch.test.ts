@@ -1,5 +1,5 @@
 // post-batch against jobs on moto's Batch and run records on moto's S3, over real HTTP through the harness.
-// The records are built as DESIGN.md "Run records" defines them (the runner does not write them yet). Events are
+// The records are built by hand as docs/runner.md "Run records" defines them (test/support/run-records.ts). Events are
 // what Step Functions hands over after batch:submitJob.sync, built from moto's own DescribeJobs answer
 // (asStepFunctionsOutput), or {job_id}, which post-batch describes on moto itself. moto's Batch runs no container
 // and marks every job SUCCEEDED here; post-batch-failures.test.ts has FAILED jobs.
@@ -9,8 +9,8 @@ import type { Context } from 'aws-lambda';
 import { readConfig } from '../../functions/post-batch/config.js';
 import { createHandler } from '../../functions/post-batch/handler.js';
 import { type Fetched, type OutputReader, s3Reader } from '../../functions/post-batch/reader.js';
+import { itemUrls } from '../../lib/item-set.js';
 import { createJsonLogger } from '../../lib/logger.js';
-import { itemUrls } from '../../lib/run-record.js';
 import { failedRecord, succeededRecord } from '../support/run-records.js';
 import {
   asStepFunctionsOutput,

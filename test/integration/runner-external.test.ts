@@ -10,7 +10,8 @@ import { test } from 'node:test';
 import { CreateFunctionCommand, GetFunctionCommand } from '@aws-sdk/client-lambda';
 import { parseRunRecordJson } from '../../lib/run-record.js';
 import { runLambda, withRunnerHarness } from '../faults/support.js';
-import { freePort, listening, startFunctionContainer } from '../support/function-container.js';
+import { listening, startFunctionContainer } from '../support/function-container.js';
+import { withLeasedPort } from '../support/ports.js';
 import { ACCOUNT_ID, createRole, getJson, getObject, putObject, REGION } from './harness/fixtures.js';
 import type { Harness } from './harness/index.js';
 
@@ -44,31 +45,32 @@ withRunnerHarness({ prefix: 'runner-external-', bucket: BUCKET }, async (started
 
 async function runBeside(key: string, event: unknown) {
   await putObject(h, BUCKET, `${key}/in.json`, event);
-  const port = await freePort();
-  const address = `127.0.0.1:${port}`;
-  let container: ChildProcess | undefined;
-  h.front.clear();
-  const r = await runLambda({
-    h,
-    tmp: join(dir, `tmp-${key}`),
-    cacheDir: join(dir, `cache-${key}`),
-    args: [
-      '--external-runtime',
-      '--runtime-api',
-      address,
-      FN,
-      `s3://${BUCKET}/${key}/in.json`,
-      `s3://${BUCKET}/${key}/out.json`,
-    ],
-    onStderr(text) {
-      if (!container && text.includes(listening(address)))
-        container = startFunctionContainer(address, taskRoot, 'app.handler', {
-          AWS_LAMBDA_FUNCTION_NAME: FN,
-        });
-    },
+  return withLeasedPort(async (port) => {
+    const address = `127.0.0.1:${port}`;
+    let container: ChildProcess | undefined;
+    h.front.clear();
+    const r = await runLambda({
+      h,
+      tmp: join(dir, `tmp-${key}`),
+      cacheDir: join(dir, `cache-${key}`),
+      args: [
+        '--external-runtime',
+        '--runtime-api',
+        address,
+        FN,
+        `s3://${BUCKET}/${key}/in.json`,
+        `s3://${BUCKET}/${key}/out.json`,
+      ],
+      onStderr(text) {
+        if (!container && text.includes(listening(address)))
+          container = startFunctionContainer(address, taskRoot, 'app.handler', {
+            AWS_LAMBDA_FUNCTION_NAME: FN,
+          });
+      },
+    });
+    container?.kill('SIGKILL');
+    return r;
   });
-  container?.kill('SIGKILL');
-  return r;
 }
 
 test('an Image function runs with --external-runtime beside its container: result on S3, no code downloaded', async () => {

@@ -105,6 +105,12 @@ class Clients(unittest.TestCase):
             self.assertEqual(cirrus_batch._client("lambda", env).meta.config.retries["total_max_attempts"], 1)
             self.assertGreater(cirrus_batch._client("s3", env).meta.config.retries["total_max_attempts"], 1)
 
+    def test_every_item_writer_has_a_pooled_connection(self):
+        env = {"AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY": "s"}
+        with mock.patch.dict(os.environ, env):
+            pool = cirrus_batch._client("s3", env).meta.config.max_pool_connections
+            self.assertEqual(pool, cirrus_batch.ITEM_WRITE_CONCURRENCY)
+
 
 class ConfigErrors(unittest.TestCase):
     def test_without_a_dispatcher_the_helper_names_the_variable(self):

@@ -8,7 +8,8 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { freePort, listening, startFunctionContainer } from '../support/function-container.js';
+import { listening, startFunctionContainer } from '../support/function-container.js';
+import { withLeasedPort } from '../support/ports.js';
 import { fx, runCli } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'external-'));
@@ -21,18 +22,22 @@ async function runExternal(
   code = fx('python-fn'),
   out?: string,
 ) {
-  const port = await freePort();
-  const address = `127.0.0.1:${port}`;
-  const output = out ?? join(dir, `${handler}-${port}.json`);
-  let fnProc: ChildProcess | undefined;
-  const r = await runCli(['--external-runtime', '--runtime-api', address, ...extra, code, payload, output], {
-    onStderr(text) {
-      if (!fnProc && text.includes(listening(address)))
-        fnProc = startFunctionContainer(address, code, handler);
-    },
+  return withLeasedPort(async (port) => {
+    const address = `127.0.0.1:${port}`;
+    const output = out ?? join(dir, `${handler}-${port}.json`);
+    let fnProc: ChildProcess | undefined;
+    const r = await runCli(
+      ['--external-runtime', '--runtime-api', address, ...extra, code, payload, output],
+      {
+        onStderr(text) {
+          if (!fnProc && text.includes(listening(address)))
+            fnProc = startFunctionContainer(address, code, handler);
+        },
+      },
+    );
+    fnProc?.kill('SIGKILL');
+    return { ...r, out: output, address, started: fnProc !== undefined, fnProc };
   });
-  fnProc?.kill('SIGKILL');
-  return { ...r, out: output, address, started: fnProc !== undefined, fnProc };
 }
 
 test('external runtime: a runtime started as a separate process connects to --runtime-api and is served the invocation', async () => {
@@ -101,22 +106,23 @@ test('external runtime: in an item set, the item whose runtime dies fails as Run
 });
 
 test('external runtime: one that never connects ends the run with exit 3 naming the address and the wait', async () => {
-  const port = await freePort();
-  const r = await runCli([
-    '--external-runtime',
-    '--runtime-api',
-    `127.0.0.1:${port}`,
-    '--init-timeout',
-    '0.5',
-    fx('python-fn'),
-    fx('payload.json'),
-    join(dir, 'never.json'),
-  ]);
-  assert.equal(r.code, 3, r.stderr);
-  assert.equal(
-    r.last,
-    `RuntimeNotAvailableError: no runtime asked for an invocation at 127.0.0.1:${port} within 0.5 s (--init-timeout): the function's container must start its runtime with AWS_LAMBDA_RUNTIME_API=127.0.0.1:${port}`,
-  );
+  await withLeasedPort(async (port) => {
+    const r = await runCli([
+      '--external-runtime',
+      '--runtime-api',
+      `127.0.0.1:${port}`,
+      '--init-timeout',
+      '0.5',
+      fx('python-fn'),
+      fx('payload.json'),
+      join(dir, 'never.json'),
+    ]);
+    assert.equal(r.code, 3, r.stderr);
+    assert.equal(
+      r.last,
+      `RuntimeNotAvailableError: no runtime asked for an invocation at 127.0.0.1:${port} within 0.5 s (--init-timeout): the function's container must start its runtime with AWS_LAMBDA_RUNTIME_API=127.0.0.1:${port}`,
+    );
+  });
 });
 
 test('external runtime: an address already in use is exit 3 before anything runs', async () => {
@@ -200,14 +206,15 @@ for (const [name, args, env, last] of usage) {
 }
 
 test('external runtime: the env twins turn it on (RUN_LAMBDA_EXTERNAL_RUNTIME, RUN_LAMBDA_RUNTIME_API, RUN_LAMBDA_INIT_TIMEOUT)', async () => {
-  const port = await freePort();
-  const r = await runCli([fx('python-fn'), fx('payload.json'), join(dir, 'twins.json')], {
-    env: {
-      RUN_LAMBDA_EXTERNAL_RUNTIME: 'true',
-      RUN_LAMBDA_RUNTIME_API: `127.0.0.1:${port}`,
-      RUN_LAMBDA_INIT_TIMEOUT: '0.3',
-    },
+  await withLeasedPort(async (port) => {
+    const r = await runCli([fx('python-fn'), fx('payload.json'), join(dir, 'twins.json')], {
+      env: {
+        RUN_LAMBDA_EXTERNAL_RUNTIME: 'true',
+        RUN_LAMBDA_RUNTIME_API: `127.0.0.1:${port}`,
+        RUN_LAMBDA_INIT_TIMEOUT: '0.3',
+      },
+    });
+    assert.equal(r.code, 3, r.stderr);
+    assert.match(r.last, new RegExp(`at 127\\.0\\.0\\.1:${port} within 0\\.3 s`));
   });
-  assert.equal(r.code, 3, r.stderr);
-  assert.match(r.last, new RegExp(`at 127\\.0\\.0\\.1:${port} within 0\\.3 s`));
 });

@@ -3,7 +3,6 @@
 // Python client over a folder of code, pointed at an address where `run --external-runtime` serves the Runtime API.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,15 +11,6 @@ const CLIENT = fileURLToPath(new URL('../../runner/runtime/clients/python_client
 const ENTRYPOINT = join(mkdtempSync(join(tmpdir(), 'fn-container-')), 'lambda-entrypoint.sh');
 writeFileSync(ENTRYPOINT, `#!/bin/sh\nexport _HANDLER="$1"\nexec python3 -u '${CLIENT}'\n`);
 chmodSync(ENTRYPOINT, 0o755);
-
-/** A port nothing listens on now (for the runner's --runtime-api). */
-export async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const { port } = s.address() as { port: number };
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 /** What the runner prints once it listens for the function's runtime on `address`. */
 export const listening = (address: string) => `listening for the function's runtime on ${address}`;

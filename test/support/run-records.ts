@@ -1,4 +1,4 @@
-// Run records as DESIGN.md "Run records" defines them, made by hand for the tests of their readers (post-batch).
+// Run records as docs/runner.md "Run records" defines them, made by hand for the tests of their readers (post-batch).
 import { createHash } from 'node:crypto';
 import type { RunRecord } from '../../lib/run-record.js';
 

@@ -48,7 +48,10 @@ function machine(have: string[]) {
     join(bin, 'apt-get'),
     `echo "apt-get $*" >> '${log}'
 for p in "$@"; do
-  case "$p" in debootstrap) f=debootstrap ;; qemu-user-static) f=qemu-aarch64-static ;; *) continue ;; esac
+  case "$p" in
+    debootstrap) f=debootstrap ;; qemu-user-static) f=qemu-aarch64-static ;;
+    gcc-aarch64-linux-gnu) f=aarch64-linux-gnu-gcc ;; docker-registry) f=docker-registry ;; *) continue ;;
+  esac
   printf '#!/bin/sh\\n' > '${bin}'/$f; chmod +x '${bin}'/$f
 done`,
   );
@@ -64,7 +67,7 @@ const entryText = (interpreter: string, flags: string) =>
   `enabled\ninterpreter ${interpreter}\nflags: ${flags}\noffset 0\nmagic 7f454c46\n`;
 
 test('with everything in place it installs nothing, starts nothing and leaves the registration alone', () => {
-  const m = machine(['debootstrap', 'qemu-aarch64-static']);
+  const m = machine(['debootstrap', 'qemu-aarch64-static', 'aarch64-linux-gnu-gcc', 'docker-registry']);
   writeFileSync(join(m.binfmt, 'qemu-aarch64'), entryText(join(m.bin, 'qemu-aarch64-static'), 'OCF'));
   const r = m.run();
   assert.equal(r.status, 0, r.out);
@@ -80,7 +83,12 @@ test('with everything in place it installs nothing, starts nothing and leaves th
 test('what is missing is installed with apt-get', () => {
   const m = machine([]);
   const r = m.run();
-  assert.ok(r.calls.includes('apt-get install -y -qq debootstrap qemu-user-static'), r.calls.join('\n'));
+  assert.ok(
+    r.calls.includes(
+      'apt-get install -y -qq debootstrap qemu-user-static gcc-aarch64-linux-gnu docker-registry',
+    ),
+    r.calls.join('\n'),
+  );
   assert.ok(!r.calls.some((c) => c.includes('docker.io')), 'docker was there');
 });
 

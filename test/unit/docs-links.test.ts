@@ -1,6 +1,7 @@
 // The documents hold together: every relative link in README.md and docs/*.md names a file of the repository (and
-// every #anchor a heading of the page it names, slugged as GitHub does), and the README stays a start of at most 300
-// lines, the reference living under docs/.
+// every #anchor a heading of the page it names, slugged as GitHub does); every page of docs/ the code names (with the
+// section it quotes: `docs/runner.md "Exit codes"`) is there; and the README stays a start of at most 300 lines, the
+// reference living under docs/.
 import assert from 'node:assert/strict';
 import {
   existsSync,
@@ -89,6 +90,39 @@ function brokenLinks(base: string, file: string): string[] {
   return broken;
 }
 
+/** Where code names a page of docs/: `docs/<page>.md`, and the section quoted after it (`"Exit codes"`), if any. */
+function docMentions(text: string): { page: string; section?: string }[] {
+  // A mention may run on over a comment's next line (`//`, `#`, ` *`).
+  const flat = text.replace(/\n\s*(?:\/\/|#|\*)\s*/g, ' ');
+  return [...flat.matchAll(/\bdocs\/([a-z0-9-]+\.md)(?:[ ,:]*"([^"\n]+)")?/g)].map((m) =>
+    m[2] === undefined ? { page: m[1] as string } : { page: m[1] as string, section: m[2] },
+  );
+}
+
+/** Every page of docs/ that `file` (a path under `base`) names but the repository lacks, or a section it lacks. */
+function brokenMentions(base: string, file: string): string[] {
+  const broken: string[] = [];
+  for (const { page, section } of docMentions(readFileSync(join(base, file), 'utf8'))) {
+    const path = join(base, 'docs', page);
+    if (!existsSync(path)) broken.push(`${file}: docs/${page}: no such page`);
+    else if (section !== undefined && !anchors(readFileSync(path, 'utf8')).has(slug(section)))
+      broken.push(`${file}: docs/${page} "${section}": no such heading`);
+  }
+  return broken;
+}
+
+/** The repository's code and configuration (not its pages, nor what is built or installed), under `dir`. */
+function codeFiles(base: string, dir = ''): string[] {
+  return readdirSync(join(base, dir), { withFileTypes: true }).flatMap((entry) => {
+    const rel = dir === '' ? entry.name : `${dir}/${entry.name}`;
+    if (entry.isDirectory())
+      return ['node_modules', 'dist', 'docs', '.git', '.venv', '.cache', '.aws-sam'].includes(entry.name)
+        ? []
+        : codeFiles(base, rel);
+    return /\.(ts|mts|mjs|js|py|sh|ya?ml|json|toml)$|^Dockerfile$|^run$/.test(entry.name) ? [rel] : [];
+  });
+}
+
 const pages = [
   'README.md',
   ...readdirSync(join(root, 'docs'))
@@ -102,6 +136,16 @@ for (const page of pages) {
     assert.deepEqual(brokenLinks(root, page), []);
   });
 }
+
+test('every page of docs/ the code names is there, and so is every section it quotes', () => {
+  const self = relative(root, fileURLToPath(import.meta.url));
+  const files = codeFiles(root).filter((f) => f !== self);
+  assert.ok(files.length > 200, `${files.length} files read`);
+  assert.deepEqual(
+    files.flatMap((f) => brokenMentions(root, f)),
+    [],
+  );
+});
 
 test(`README.md is a start of at most ${README_MAX_LINES} lines (the reference lives under docs/)`, () => {
   const text = readFileSync(join(root, 'README.md'), 'utf8');
@@ -153,5 +197,22 @@ test('the check names a missing file, a missing heading and a link that leaves t
     '../elsewhere.md: outside the repository',
     '#nowhere: no heading #nowhere',
     'docs/missing-ref.md: no such file',
+  ]);
+});
+
+test('the code check names a missing page and a missing section, also when the mention runs on to the next line', () => {
+  mkdirSync(join(sandbox, 'src'));
+  writeFileSync(
+    join(sandbox, 'src/x.ts'),
+    [
+      '// Item sets (docs/a.md "Item sets (array jobs)"), records (docs/a.md',
+      '// "Run records"), and docs/none.md.',
+      '# docs/a.md: "A"',
+      '',
+    ].join('\n'),
+  );
+  assert.deepEqual(brokenMentions(sandbox, 'src/x.ts'), [
+    'src/x.ts: docs/a.md "Run records": no such heading',
+    'src/x.ts: docs/none.md: no such page',
   ]);
 });

@@ -22,9 +22,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import yazl from 'yazl';
+import { unqualifiedArn } from '../../lib/lambda-arn.js';
 import { folderFor, materialize, openCodeCache, sharedExtractor } from '../../runner/aws/code-cache.js';
 import { downloadVerified } from '../../runner/aws/download.js';
-import { parseFunctionRef, unqualifiedArn } from '../../runner/aws/function-ref.js';
+import { functionRefOf, getFunctionInput } from '../../runner/aws/get-function.js';
 import { overlayLayers, parseLayerArn } from '../../runner/aws/layers.js';
 import { ChecksumMismatchError, exitCodeOf, FunctionPrepareError } from '../../runner/errors.js';
 import { createLogger } from '../../runner/log.js';
@@ -359,23 +360,28 @@ test('layers are overlaid into the opt dir in order, a later layer over an earli
 
 test('function references: names, ARNs and qualifiers become FunctionName, Qualifier and region', () => {
   const arn = 'arn:aws:lambda:eu-west-1:123456789012:function:my-task';
-  assert.deepEqual(parseFunctionRef('my-task'), { functionName: 'my-task' });
-  assert.deepEqual(parseFunctionRef('my-task:live'), { functionName: 'my-task', qualifier: 'live' });
-  assert.deepEqual(parseFunctionRef(arn), { functionName: arn, region: 'eu-west-1' });
-  assert.deepEqual(parseFunctionRef(`${arn}:42`), {
-    functionName: arn,
-    qualifier: '42',
+  // What GetFunction is asked, and the region it is asked in (none: AWS_REGION's).
+  const target = (ref: string) => {
+    const parts = functionRefOf(ref);
+    return { ...getFunctionInput(parts), ...(parts.region ? { region: parts.region } : {}) };
+  };
+  assert.deepEqual(target('my-task'), { FunctionName: 'my-task' });
+  assert.deepEqual(target('my-task:live'), { FunctionName: 'my-task', Qualifier: 'live' });
+  assert.deepEqual(target(arn), { FunctionName: arn, region: 'eu-west-1' });
+  assert.deepEqual(target(`${arn}:42`), {
+    FunctionName: arn,
+    Qualifier: '42',
     region: 'eu-west-1',
   });
-  assert.deepEqual(parseFunctionRef(`${arn}:$LATEST`), {
-    functionName: arn,
-    qualifier: '$LATEST',
+  assert.deepEqual(target(`${arn}:$LATEST`), {
+    FunctionName: arn,
+    Qualifier: '$LATEST',
     region: 'eu-west-1',
   });
   assert.equal(unqualifiedArn(`${arn}:7`), arn);
   for (const bad of ['', 'a:b:c', 'my task', `${arn}:1:2`]) {
     assert.throws(
-      () => parseFunctionRef(bad),
+      () => functionRefOf(bad),
       (err: Error) => err.name === 'UsageError',
       bad,
     );

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { identityOf, type LockOwner, ownerAlive, withLock } from '../images/lock.js';
-import { procStat } from '../support/procs.js';
+import { procStat, running } from '../support/procs.js';
 
 const work = mkdtempSync(join(tmpdir(), 'images-lock-'));
 after(() => rmSync(work, { recursive: true, force: true }));
@@ -74,21 +74,28 @@ test('a live owner is waited for; the lock is taken once it has exited', async (
   const child = await sleeper();
   const dir = lockPath();
   leftBehind(dir, identityOf(child.pid as number));
+  const exited = once(child, 'exit');
   const waited: number[] = [];
+  let killed = false;
   let ownerRunningInside: boolean | undefined;
   await withLock(
     dir,
     async () => {
-      ownerRunningInside = child.exitCode === null && child.signalCode === null;
+      // Asked of the system, not of Node: the lock sees the owner gone once it is a zombie, which may be before
+      // Node has reaped it and set child.exitCode.
+      ownerRunningInside = !killed || running(child.pid as number);
     },
     {
       pollMs: 20,
       onWait: (o) => {
         waited.push(o.pid);
-        setTimeout(() => child.kill('SIGKILL'), 200);
+        setTimeout(() => {
+          killed = child.kill('SIGKILL');
+        }, 200);
       },
     },
   );
+  await exited;
   assert.deepEqual(waited, [child.pid], 'it waited for the live owner, and said so once');
   assert.equal(ownerRunningInside, false, 'it went in only after the owner had gone');
 });

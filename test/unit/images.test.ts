@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { validate } from 'dockerfile-utils';
+import { RUN_LAMBDA_IMAGE, RUN_LAMBDA_IMAGE_RUNTIME } from '../../lib/job-plan.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const dockerfiles = ['images/Dockerfile', 'images/geo-base/Dockerfile'] as const;
@@ -86,9 +87,10 @@ test('images/Dockerfile copies only files that exist after the build and the roo
 test('images/Dockerfile: Node.js from the NODE_IMAGE stage (no distro package manager), the SDK by npm ci from a lockfile', () => {
   const text = dockerfile();
   assert.match(text, /^FROM \$\{NODE_IMAGE\} AS node$/m);
-  assert.match(text, /^COPY --from=node \/usr\/local\/bin\/node /m);
+  assert.match(text, /^FROM node AS runner-node$/m);
+  assert.match(text, /^COPY --from=runner-node \/runner\/ \/usr\/local\/lib\/run-lambda\/$/m);
   assert.doesNotMatch(text, /\b(dnf|yum|microdnf|apt-get|apk) /);
-  assert.match(text, /RUN npm ci /);
+  assert.match(text, /\bbundled\) npm ci --omit=dev /);
   assert.doesNotMatch(text, /npm install/);
   const lock = JSON.parse(read('images/aws-sdk/package-lock.json')) as {
     packages: Record<string, { version?: string }>;
@@ -98,47 +100,103 @@ test('images/Dockerfile: Node.js from the NODE_IMAGE stage (no distro package ma
     'the lockfile pins @aws-sdk/client-s3',
   );
   assert.match(text, /^ENV RUN_LAMBDA_IMAGE_RUNTIME=\$\{RUNTIME\}/m);
+  assert.match(text, /^ {4}AWS_EXECUTION_ENV=AWS_Lambda_\$\{RUNTIME\} \\$/m);
   assert.match(text, /^ENTRYPOINT \[\]$/m);
 });
 
-test('images/matrix.json: every runtime once per flavour, bases pinned by exact tag, the default tags python3.12', () => {
+test('images/Dockerfile sets the image variables the runner reads, under the names lib/job-plan.ts gives them', () => {
+  const env = dockerfile().replace(/\\\r?\n/g, ' ');
+  const set = /^ENV (.*)$/m.exec(env)?.[1] ?? '';
+  // The values are the build arguments, as the Dockerfile writes them: `${RUNTIME}`, `${IMAGE_NAME}`.
+  for (const [name, arg] of [
+    [RUN_LAMBDA_IMAGE_RUNTIME, 'RUNTIME'],
+    [RUN_LAMBDA_IMAGE, 'IMAGE_NAME'],
+  ])
+    assert.ok(set.split(/\s+/).includes(`${name}=\${${arg}}`), `ENV sets ${name} from the ${arg} argument`);
+});
+
+test('images/node-bundled is an executable POSIX sh script that starts node through the loader beside it', () => {
+  const script = join(root, 'images/node-bundled');
+  assert.ok((statSync(script).mode & 0o111) !== 0, 'images/node-bundled is executable');
+  const text = readFileSync(script, 'utf8');
+  assert.match(text, /^#!\/bin\/sh\n/);
+  assert.match(text, /exec "\$loader" --library-path "\$here\/lib" "\$here\/libexec\/node" "\$@"/);
+  assert.equal(spawnSync('sh', ['-n', script]).status, 0);
+});
+
+/** The Lambda base image of a runtime and the start of its tags: python3.13 → python:3.13., java8.al2023 → java:8.al2023. */
+function lambdaBase(runtime: string): string {
+  const m =
+    /^(python|nodejs|java|ruby|dotnet|provided)\.?(\d+(?:\.\d+)?|al2023)?(?:\.x)?(\.al2(?:023)?)?$/.exec(
+      runtime,
+    );
+  assert.ok(m, `${runtime} is a Lambda runtime identifier`);
+  return `public.ecr.aws/lambda/${m[1]}:${m[2] ?? ''}${m[3] ?? ''}`;
+}
+
+test('images/matrix.json: every Lambda runtime AWS supports, once per flavour, each on its own base, pinned by date', () => {
   const m = JSON.parse(read('images/matrix.json')) as {
+    arches: string[];
     node: { image: string };
     images: {
       flavour: string;
       runtime: string;
       base: string;
+      os: string;
+      unpinned?: string;
       default?: boolean;
-      standin: { target: string };
+      standin: { target: string; npm_test?: string[] };
     }[];
   };
+  assert.deepEqual(m.arches, ['x86_64', 'arm64']);
   const runtimes = (f: string) => m.images.filter((e) => e.flavour === f).map((e) => e.runtime);
+  // AWS's supported runtimes on 2026-12-06 (its Lambda runtimes page): those with a deprecation date still ahead.
   assert.deepEqual(runtimes('lambda'), [
+    'python3.11',
     'python3.12',
     'python3.13',
     'python3.14',
     'nodejs22.x',
     'nodejs24.x',
+    'java8.al2',
+    'java8.al2023',
+    'java11',
+    'java11.al2023',
+    'java17',
+    'java17.al2023',
+    'java21',
+    'java25',
+    'ruby3.3',
+    'ruby3.4',
+    'ruby4.0',
+    'dotnet10',
     'provided.al2023',
   ]);
   assert.deepEqual(runtimes('geolambda'), ['python3.12', 'python3.13']);
   for (const e of m.images) {
-    // python3.13 → python:3.13., nodejs22.x → nodejs:22., provided.al2023 → provided:al2023.
-    const prefix = e.runtime.replace(
-      /^(python)(3\.\d+)$|^(nodejs)(\d+)\.x$|^(provided)\.(al2023)$/,
-      '$1$3$5:$2$4$6.',
-    );
     assert.ok(
-      e.base.startsWith(`public.ecr.aws/lambda/${prefix}`),
+      e.base.startsWith(`${lambdaBase(e.runtime)}.`) || e.base === lambdaBase(e.runtime),
       `${e.runtime}: ${e.base} is its Lambda base`,
     );
-    assert.match(e.base, /:[a-z\d.]+\.\d{4}\.\d\d\.\d\d\.\d\d$/, `${e.base} is an exact dated tag`);
+    if (e.unpinned) assert.equal(e.base, lambdaBase(e.runtime), `${e.runtime} says why it is not pinned`);
+    else assert.match(e.base, /\.\d{4}\.\d\d\.\d\d\.\d\d$/, `${e.base} is an exact dated tag`);
+    // Amazon Linux 2: python3.11 and the java8.al2, java11 and java17 bases; all others are Amazon Linux 2023.
+    assert.equal(
+      e.os,
+      /^(python3\.11|java8\.al2|java11|java17)$/.test(e.runtime) ? 'al2' : 'al2023',
+      e.runtime,
+    );
     assert.ok(e.standin.target, `${e.flavour} ${e.runtime} names its stand-in`);
   }
   assert.match(m.node.image, /^node:\d+\.\d+\.\d+-[a-z]+-slim$/);
   assert.deepEqual(
     m.images.filter((e) => e.default).map((e) => `${e.flavour}:${e.runtime}`),
     ['lambda:python3.12', 'geolambda:python3.12'],
+  );
+  // npm test builds one arm64 image, python3.12 (the whole arm64 matrix is `npm run images -- --arch arm64`).
+  assert.deepEqual(
+    m.images.filter((e) => e.standin.npm_test?.includes('arm64')).map((e) => `${e.flavour}:${e.runtime}`),
+    ['lambda:python3.12'],
   );
 });
 

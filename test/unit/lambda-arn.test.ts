@@ -9,9 +9,11 @@ import {
   functionParts,
   MAX_FUNCTION_REF_LENGTH,
   parseFunctionRef,
+  parseLayerVersionArn,
   regionFromArn,
   requestedFunction,
   unqualifiedArn,
+  unqualifiedRef,
 } from '../../lib/lambda-arn.js';
 
 const FN = 'arn:aws:lambda:us-east-1:123456789012:function:my-task';
@@ -91,4 +93,24 @@ test('the region of a Lambda ARN in any partition; none for a bare name or anoth
   assert.equal(regionFromArn('arn:aws-us-gov:lambda:us-gov-west-1:123456789012:function:f'), 'us-gov-west-1');
   assert.equal(regionFromArn('my-function'), undefined);
   assert.equal(regionFromArn('arn:aws:s3:::bucket'), undefined);
+});
+
+test('a reference less its qualifier, as GetFunction takes it: the full ARN, a partial ARN, or the name', () => {
+  const without = (ref: string) => unqualifiedRef(parseFunctionRef(ref)!);
+  assert.equal(without(`${FN}:prod`), FN);
+  assert.equal(without('my-task:$LATEST'), 'my-task');
+  assert.equal(without('123456789012:my-task:7'), '123456789012:function:my-task');
+  assert.equal(without('eu-west-1:123456789012:function:my-task'), 'eu-west-1:123456789012:function:my-task');
+});
+
+test('a layer version ARN splits into the layer (GetLayerVersion LayerName) and its version; anything else is none', () => {
+  const layer = 'arn:aws:lambda:us-west-2:552188055668:layer:geolambda';
+  assert.deepEqual(parseLayerVersionArn(`${layer}:4`), { layerArn: layer, version: 4 });
+  for (const bad of [
+    layer,
+    `${layer}:x`,
+    `${FN}:4`,
+    `arn:aws:lambda:us-west-2:552188055668:layer:${'n'.repeat(141)}:1`,
+  ])
+    assert.equal(parseLayerVersionArn(bad), undefined, bad);
 });

@@ -1,7 +1,8 @@
-// The one bounded pool (lib/pool.ts) that the item writes, the item-record reads and the SQS records go through.
+// The one bounded pool (lib/pool.ts) that the item writes, the item-record reads, the SQS records and the runner's
+// layer files and downloads go through.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { mapBounded, settleBounded } from '../../lib/pool.js';
+import { mapAbortable, mapBounded, settleBounded } from '../../lib/pool.js';
 
 /** A call per item that waits until the test lets it go, counting how many are in flight at most. */
 function gated() {
@@ -93,4 +94,43 @@ test('mapBounded returns the results in input order; nothing to do is no call', 
     [],
   );
   assert.equal(calls, 0);
+});
+
+/** A call that runs until its signal aborts, then fails with the abort; `settled` counts those that ended. */
+function untilAborted(state: { settled: number }) {
+  return (signal: AbortSignal) =>
+    new Promise<never>((_, fail) => {
+      // Settles a turn later, as a real download does once it has closed its file.
+      const end = () =>
+        setImmediate(() => {
+          state.settled++;
+          fail(new Error('aborted'));
+        });
+      if (signal.aborted) end();
+      else signal.addEventListener('abort', end);
+    });
+}
+
+test('mapAbortable: the first failure aborts the calls still running and is thrown once every call has settled', async () => {
+  const state = { settled: 0 };
+  const wait = untilAborted(state);
+  const run = mapAbortable([0, 1, 2], async (i, signal) => {
+    if (i === 1) throw new Error('layer 1 failed');
+    return wait(signal);
+  });
+  await assert.rejects(run, /layer 1 failed/);
+  assert.equal(state.settled, 2, 'both other calls ended before the failure was thrown');
+});
+
+test('mapAbortable: an outer abort, before or during, aborts every call; results come in input order', async () => {
+  assert.deepEqual(await mapAbortable([2, 1], async (n) => n * 10), [20, 10]);
+  for (const early of [true, false]) {
+    const outer = new AbortController();
+    if (early) outer.abort('SIGTERM');
+    const state = { settled: 0 };
+    const run = mapAbortable([0, 1], (_, signal) => untilAborted(state)(signal), outer.signal);
+    if (!early) setImmediate(() => outer.abort('SIGTERM'));
+    await assert.rejects(run, /aborted/);
+    assert.equal(state.settled, 2);
+  }
 });

@@ -102,7 +102,7 @@ const PRE_BATCH = {
   url: 's3://cirrus-payloads/batch/workflow/abc.json',
   url_out: 's3://cirrus-payloads/batch/workflow/abc_out.json',
 };
-// The dispatcher's plan answer as DESIGN.md lists it; submit_job is the SDK's SubmitJob input (camelCase).
+// The dispatcher's plan answer as docs/dispatcher.md "Plan" lists it; submit_job is the SDK's SubmitJob input (camelCase).
 const PLAN_ANSWER = {
   job_name: 'my-task',
   job_queue: 'lambda-as-batch',

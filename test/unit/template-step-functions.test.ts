@@ -182,22 +182,37 @@ test("the state machine's role invokes only the dispatcher and post-batch and su
   const submit = bySid(statements, 'SubmitPlannedJobs');
   assert.deepEqual(actionsOf(submit), ['batch:SubmitJob']);
   const resources = submit.Resource as unknown[];
-  assert.deepEqual(resources[0], { 'Fn::If': ['CreateQueue', { Ref: 'JobQueue' }, { Ref: 'JobQueueArn' }] });
-  const subs = resources.slice(1).map((r) => (r as { 'Fn::Sub': string })['Fn::Sub']);
+  // The stack's queues: the x86_64 one, and the arm64 one given or made (on FARGATE arm64 jobs share the first).
+  assert.deepEqual(resources.slice(0, 3), [
+    { 'Fn::If': ['CreateQueue', { Ref: 'JobQueue' }, { Ref: 'JobQueueArn' }] },
+    { 'Fn::If': ['HasJobQueueArm64', { Ref: 'JobQueueArm64Arn' }, { Ref: 'AWS::NoValue' }] },
+    { 'Fn::If': ['CreateArm64Queue', { Ref: 'JobQueueArm64' }, { Ref: 'AWS::NoValue' }] },
+  ]);
+  const subs = resources.slice(3).map((r) => (r as { 'Fn::Sub': string })['Fn::Sub']);
   const arn = (name: string) =>
     `arn:\${AWS::Partition}:batch:\${AWS::Region}:\${AWS::AccountId}:job-definition/${name}`;
+  // Every definition the dispatcher may plan: per flavour its python3.12 one (any revision) and those under it (the
+  // other runtimes and the arm64 ones); the image functions' that it registers.
+  const flavours = ['lambda', 'geolambda'].map((f) => `\${AWS::StackName}-${f}`);
+  assert.deepEqual(
+    subs.sort(),
+    [
+      ...flavours.flatMap((n) => [arn(n), `${arn(n)}:*`, `${arn(n)}-*`]),
+      arn(`\${AWS::StackName}-fn-*`),
+    ].sort(),
+  );
   const names = Object.values(jobDefinitions(template)).map(
     (d) => (d.name as { 'Fn::Sub': string })['Fn::Sub'],
   );
-  assert.ok(names.length >= 8);
-  // Every definition the dispatcher may plan (the template's, any revision; the image functions' it registers).
-  assert.deepEqual(
-    subs.sort(),
-    [...names.flatMap((n) => [arn(n), `${arn(n)}:*`]), arn(`\${AWS::StackName}-fn-*`)].sort(),
-  );
-  // The dispatcher's own SubmitJob resources are the same definitions.
+  assert.ok(names.length >= 40);
+  for (const n of names)
+    assert.ok(
+      flavours.some((f) => n === f || n.startsWith(`${f}-`)),
+      n,
+    );
+  // The dispatcher's own SubmitJob resources are the same queues and definitions.
   const dispatcher = statementsOf(resource(template, 'Dispatcher').Properties?.Policies);
-  const dispatcherSubmit = (bySid(dispatcher, 'SubmitJobs').Resource as unknown[]).slice(1);
+  const dispatcherSubmit = bySid(dispatcher, 'SubmitJobs').Resource as unknown[];
   for (const r of dispatcherSubmit) assert.ok(resources.some((x) => JSON.stringify(x) === JSON.stringify(r)));
 });
 

@@ -1,4 +1,4 @@
-// template.yaml: cfn-lint is clean, and the job definitions, retry rules and outputs do what DESIGN.md promises.
+// template.yaml: cfn-lint is clean, and the job definitions, retry rules and outputs do what docs/deploy.md promises.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
@@ -78,11 +78,12 @@ const exits: [string, Exit, 'RETRY' | 'EXIT'][] = [
   ],
 ];
 
-test('the template has one job definition per image of images/matrix.json', () => {
+test('the template has one job definition per image of images/matrix.json and architecture', () => {
   const matrix = JSON.parse(readFileSync(new URL('images/matrix.json', root), 'utf8')) as {
+    arches: unknown[];
     images: unknown[];
   };
-  assert.equal(Object.keys(defs).length, matrix.images.length);
+  assert.equal(Object.keys(defs).length, matrix.images.length * matrix.arches.length);
 });
 
 for (const [image, def] of Object.entries(defs)) {
@@ -182,18 +183,19 @@ test('the dispatcher environment the template sets is a configuration the dispat
     PAYLOAD_BUCKET: 'payload-bucket',
     PAYLOAD_PREFIX: 'batch/',
     JOB_QUEUE: 'arn:aws:batch:us-west-2:123456789012:job-queue/q',
+    JOB_QUEUE_ARM64: 'arn:aws:batch:us-west-2:123456789012:job-queue/q-arm64',
     JOB_DEFINITION_LAMBDA: 'arn:aws:batch:us-west-2:123456789012:job-definition/s-lambda:1',
     JOB_DEFINITION_GEOLAMBDA: 'arn:aws:batch:us-west-2:123456789012:job-definition/s-geolambda:1',
-    JOB_DEFINITIONS: JSON.stringify({
-      'lambda:python3.13': 'arn:aws:batch:us-west-2:123456789012:job-definition/s-lambda-python3-13:1',
-    }),
+    JOB_DEFINITION_PREFIX: 's',
+    JOB_DEFINITIONS: JSON.stringify({ 'lambda:python3.13': 's-lambda-python3-13' }),
     INLINE_PAYLOAD_LIMIT: '16384',
     ALLOWED_FUNCTIONS: '',
     LOG_LEVEL: 'info',
     NODE_OPTIONS: '--enable-source-maps',
     // Image functions, with FunctionImageRepositories given (empty turns them off: imageFunctions undefined).
     ALLOWED_IMAGE_REPOSITORIES: 'arn:aws:ecr:us-west-2:123456789012:repository/cirrus-*',
-    RUNNER_IMAGE: 'cirrusgeo/run-lambda:0.1.0-provided.al2023',
+    RUNNER_IMAGE: 'cirrusgeo/run-lambda:0.1.0-provided.al2023-x86_64',
+    RUNNER_IMAGE_ARM64: 'cirrusgeo/run-lambda:0.1.0-provided.al2023-arm64',
     JOB_ROLE_ARN: 'arn:aws:iam::123456789012:role/s-JobRole-X',
     JOB_EXECUTION_ROLE_ARN: 'arn:aws:iam::123456789012:role/s-JobExecutionRole-X',
     IMAGE_DEFINITION_PREFIX: 's-fn',
@@ -215,6 +217,7 @@ test('the dispatcher environment the template sets is a configuration the dispat
   assert.equal(config.payloadBucket, 'payload-bucket');
   assert.equal(config.jobQueue, stand.JOB_QUEUE);
   assert.equal(config.jobDefinitions['geolambda:python3.12'], stand.JOB_DEFINITION_GEOLAMBDA);
+  assert.equal(config.jobDefinitions['lambda:python3.13'], 's-lambda-python3-13');
   assert.equal(config.inlinePayloadLimit, 16384);
   assert.equal(template.Parameters?.InlinePayloadLimit?.MaxValue, 16384, 'parameter cap = dispatcher cap');
 });
@@ -239,7 +242,7 @@ test('the image parameters default to the cirrusgeo repositories and package.jso
   assert.equal(template.Parameters?.ImageVersion?.Default, version);
 });
 
-test('outputs: dispatcher ARN and name, layer ARN, bucket, queue and the job definitions', () => {
+test('outputs: dispatcher ARN and name, layer ARN, bucket, queues and the job definitions of both architectures', () => {
   const outputs = Object.keys(template.Outputs ?? {});
   for (const name of [
     'DispatcherArn',
@@ -247,9 +250,11 @@ test('outputs: dispatcher ARN and name, layer ARN, bucket, queue and the job def
     'HelperLayerArn',
     'PayloadBucket',
     'JobQueue',
+    'JobQueueArm64',
     'LambdaJobDefinitionArn',
     'GeoLambdaJobDefinitionArn',
     'JobDefinitions',
+    'JobDefinitionsArm64',
   ]) {
     assert.ok(outputs.includes(name), `output ${name} is missing`);
   }

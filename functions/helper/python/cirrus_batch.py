@@ -36,7 +36,11 @@ MAX_INVOKE_BYTES = 6_000_000
 # A set holds 1 to 10,000 items (Batch's array jobs have at most 10,000 children).
 MAX_ITEMS = 10_000
 DEFAULT_PAYLOAD_PREFIX = "batch/"
-# Parallel PutObjects for an item set the helper stores itself (the dispatcher's ITEM_WRITE_CONCURRENCY).
+# Parallel PutObjects for an item set the helper stores itself: one thread and one pooled connection each (the S3
+# client's pool is sized to match; boto3's default pool of 10 would open and throw away a connection per extra thread).
+# Half the dispatcher's 32 (lib/payload-store.ts), which writes from one Node.js event loop: a feeder is usually a
+# small Lambda (a fraction of a vCPU), where boto3 builds and checksums each request in its thread, and 16 writes in
+# flight already hide S3's latency for the sets a feeder stages (only requests over Lambda's 6 MB invoke limit).
 ITEM_WRITE_CONCURRENCY = 16
 
 
@@ -254,7 +258,7 @@ def _client(service, env, region=None):
     # (a retried invocation of the caller resends it with the same idempotency key instead), and waits as long
     # as a Lambda can run (15 minutes). S3 writes are idempotent and keep boto3's standard retries.
     retries = {"mode": "standard", "total_max_attempts": 1} if service == "lambda" else {"mode": "standard", "max_attempts": 3}
-    config = Config(read_timeout=900, retries=retries)
+    config = Config(read_timeout=900, retries=retries, max_pool_connections=ITEM_WRITE_CONCURRENCY)
     endpoint = env.get(f"AWS_ENDPOINT_URL_{service.upper()}") or env.get("AWS_ENDPOINT_URL")
     # Virtual-hosted bucket names cannot resolve on a local emulator or a bare IP.
     if service == "s3" and endpoint and _LOCAL_HOST.match(urlparse(endpoint).hostname or ""):

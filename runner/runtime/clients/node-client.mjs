@@ -4,9 +4,8 @@
 import { existsSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { register } from 'node:module';
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { format } from 'node:util';
+import { loadHandler, typed } from './handler-loader.mjs';
 
 // ES modules ignore NODE_PATH, but Lambda's Node.js runtimes (18+) let `import` find packages in layers
 // (/opt/nodejs/node_modules…). A resolve hook gives bare specifiers that fall through the same NODE_PATH folders.
@@ -148,13 +147,6 @@ function logInvokeError(label, err) {
   return flushed();
 }
 
-function typed(name, message, cause) {
-  const e = new Error(message, { cause });
-  e.name = name;
-  if (cause?.stack) e.stack = `${name}: ${message}\n${cause.stack}`;
-  return e;
-}
-
 // --- response streaming: awslambda.streamifyResponse and HttpResponseStream ---------------------------------
 
 const STREAMING = Symbol.for('aws.lambda.runtime.handler.streaming');
@@ -264,38 +256,9 @@ const CALLBACK_REMOVED =
   'You need to modify this function to use a supported handler signature to use Node.js 24 or later. ' +
   'For more information see https://docs.aws.amazon.com/lambda/latest/dg/nodejs-handler.html.';
 
-/** `dir/file.fn[.sub]` → the function, trying .js, .mjs, .cjs as Lambda does. */
-async function loadHandler(taskRoot, handler) {
-  if (handler.includes('..')) {
-    throw typed(
-      'Runtime.MalformedHandlerName',
-      `'${handler}' is not a valid handler name. Use absolute paths when specifying root directories in handler names.`,
-    );
-  }
-  const slash = handler.lastIndexOf('/');
-  const dot = handler.indexOf('.', slash + 1);
-  if (dot === -1) throw typed('Runtime.MalformedHandlerName', 'Bad handler');
-  const modulePath = resolve(taskRoot, handler.slice(0, dot));
-  const fnPath = handler.slice(dot + 1).split('.');
-  const file = ['.js', '.mjs', '.cjs'].map((ext) => modulePath + ext).find((f) => existsSync(f));
-  if (!file) throw typed('Runtime.ImportModuleError', `Error: Cannot find module '${handler.slice(0, dot)}'`);
-  let mod;
-  try {
-    mod = await import(pathToFileURL(file).href);
-  } catch (err) {
-    if (err instanceof SyntaxError)
-      throw typed('Runtime.UserCodeSyntaxError', `${err.name}: ${err.message}`, err);
-    if (err?.code === 'ERR_MODULE_NOT_FOUND' || err?.code === 'MODULE_NOT_FOUND') {
-      throw typed('Runtime.ImportModuleError', `Error: ${err.message}`, err);
-    }
-    throw err;
-  }
-  const pick = (root) => fnPath.reduce((o, k) => (o == null ? undefined : o[k]), root);
-  const fn = pick(mod) ?? pick(mod.default);
-  if (fn === undefined || fn === null) {
-    throw typed('Runtime.HandlerNotFound', `${handler} is undefined or not exported`);
-  }
-  if (typeof fn !== 'function') throw typed('Runtime.HandlerNotFound', `${handler} is not a function`);
+/** The handler (handler-loader.mjs), held to what this runtime takes: response streaming, no callbacks on nodejs24.x. */
+async function loadRuntimeHandler(taskRoot, handler) {
+  const fn = await loadHandler(taskRoot, handler);
   const streaming = fn[STREAMING];
   if (streaming && streaming !== 'response') {
     throw typed('Runtime.MalformedStreamingHandler', 'Only response streaming is supported.');
@@ -422,7 +385,7 @@ async function main() {
   const taskRoot = process.env.LAMBDA_TASK_ROOT ?? process.cwd();
   let fn;
   try {
-    fn = await loadHandler(taskRoot, process.env._HANDLER ?? '');
+    fn = await loadRuntimeHandler(taskRoot, process.env._HANDLER ?? '');
   } catch (err) {
     await logInvokeError('Init Error', err);
     const body = formatError(err);

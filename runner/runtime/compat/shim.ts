@@ -17,9 +17,13 @@ declare const __COMPAT_SHIMS__: { python: string; node: string } | undefined;
 
 export const SHIM_FILES = { python: 'run_lambda_compat.py', node: 'run-lambda-compat.mjs' } as const;
 
+/** The shim's file beside this module (when running from sources). */
+const sourceFile = (kind: keyof typeof SHIM_FILES) =>
+  fileURLToPath(new URL(`./${SHIM_FILES[kind]}`, import.meta.url));
+
 function shimSource(kind: keyof typeof SHIM_FILES): string {
   if (typeof __COMPAT_SHIMS__ === 'object') return __COMPAT_SHIMS__[kind];
-  return readFileSync(fileURLToPath(new URL(`./${SHIM_FILES[kind]}`, import.meta.url)), 'utf8');
+  return readFileSync(sourceFile(kind), 'utf8');
 }
 
 /** What the runtime is given instead of the function's handler; `undefined` for a custom runtime. */
@@ -40,7 +44,10 @@ export async function prepareCompatShim(fn: PreparedFunction, dir: string): Prom
     await writeFile(join(folder, SHIM_FILES.python), shimSource('python'));
     return { handler: 'run_lambda_compat.handler', pythonPath: folder };
   }
+  // The official Node.js client takes an absolute module path (and refuses `..`); so does the runner's own. From
+  // sources the shim is loaded where it is, beside the loader it imports; the bundle's is one file to write.
+  if (typeof __COMPAT_SHIMS__ !== 'object')
+    return { handler: `${sourceFile('node').replace(/\.mjs$/, '')}.handler` };
   await writeFile(join(folder, SHIM_FILES.node), shimSource('node'));
-  // The official Node.js client takes an absolute module path (and refuses `..`); so does the runner's own.
   return { handler: `${join(folder, 'run-lambda-compat')}.handler` };
 }

@@ -3,8 +3,9 @@
 // local image that stands for its image (local-images.ts), or, for the run-lambda images when none is given, as a
 // process on this host with `run` on the PATH.
 // Gaps filled beyond moto's: a Fargate task has its own loopback, while processes and host-network containers here
-// share the machine's, so each multi-container job gets a free port in place of 127.0.0.1:9001 (in commands and
-// environment values); and the run-lambda images' own node (RUNNER_NODE) is this process's node on the host.
+// share the machine's, so each multi-container job gets a port of its own, leased (test/support/ports.ts), in place
+// of 127.0.0.1:9001 (in commands and environment values); and the run-lambda images' own node (RUNNER_NODE) is this
+// process's node on the host.
 import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { constants, tmpdir } from 'node:os';
@@ -20,12 +21,12 @@ import {
 } from '@aws-sdk/client-batch';
 import { RUNNER_NODE } from '../../../functions/dispatcher/function-image-definition.js';
 import { EXTERNAL_RUNTIME_API, RUNNER_CONTAINER } from '../../../lib/job-plan.js';
+import { leasePort } from '../../support/ports.js';
 import { envFromPairs, mergeParameters, nameFromArn, substituteRefs } from './batch-refs.js';
 import { type ContainerResult, type ContainerSpec, runTask } from './batch-task.js';
 import type { EcsContainer } from './front-batch-ecs.js';
 import type { Harness } from './index.js';
 import type { ImageResolver, LocalImage } from './local-images.js';
-import { freePort } from './moto.js';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -236,13 +237,20 @@ export async function executeJob(
         ranIn: r.ranIn,
       };
     }
-    return await executeTask(ecs.taskProperties?.[0]?.containers ?? [], submitted, parameters, {
-      opts,
-      task,
-      envOf,
-      batchVars,
-      sharedPid: ecs.taskProperties?.[0]?.pidMode === 'task',
-    });
+    // Leased, not merely found free: the runner binds it only once its container starts (test/support/ports.ts).
+    const lease = await leasePort();
+    try {
+      return await executeTask(ecs.taskProperties?.[0]?.containers ?? [], submitted, parameters, {
+        opts,
+        task,
+        envOf,
+        batchVars,
+        sharedPid: ecs.taskProperties?.[0]?.pidMode === 'task',
+        runtimeApi: `127.0.0.1:${lease.port}`,
+      });
+    } finally {
+      await lease.release();
+    }
   } finally {
     await rm(bin, { recursive: true, force: true });
   }
@@ -260,11 +268,12 @@ async function executeTask(
     batchVars: Record<string, string>;
     /** the definition's pidMode is task: every container joins the runner's PID namespace */
     sharedPid: boolean;
+    /** the private address that stands for the task's own 127.0.0.1:9001 */
+    runtimeApi: string;
   },
 ): Promise<JobResult> {
   const { opts } = ctx;
-  const port = `127.0.0.1:${await freePort()}`;
-  const local = (v: string) => (v === EXTERNAL_RUNTIME_API ? port : v);
+  const local = (v: string) => (v === EXTERNAL_RUNTIME_API ? ctx.runtimeApi : v);
   const overrides = submitted?.ecsPropertiesOverride?.taskProperties?.[0]?.containers ?? [];
   const runnerRef = containers.find((c) => c.name === RUNNER_CONTAINER)?.image;
   const specs: ContainerSpec[] = containers.map((c) => {
