@@ -1,7 +1,7 @@
 // Client settings shared by every AWS SDK client the project makes (no SDK import here: it stays cheap to load).
 import { ConfigError, type Env, envInt, envString } from './env.js';
 
-export type AwsService = 's3' | 'lambda' | 'batch';
+export type AwsService = 's3' | 'lambda' | 'batch' | 'sts';
 
 const LOCAL_HOST = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\]|::1|\d+\.\d+\.\d+\.\d+)$/;
 

@@ -85,6 +85,11 @@ export interface RunOptions {
    * run goes on without it.
    */
   extensionTimeoutSeconds: number;
+  /**
+   * --assume-function-role: a deployed function runs with its own execution role's credentials, assumed by the job
+   * role, instead of the job role's.
+   */
+  assumeFunctionRole: boolean;
 }
 
 export type ParsedArgs = { kind: 'help' } | { kind: 'version' } | { kind: 'run'; options: RunOptions };
@@ -116,9 +121,13 @@ const argvOptions = {
   ...Object.fromEntries(valueFlags.map((f) => [f, { type: 'string' as const }])),
   'no-cache': { type: 'boolean' as const },
   'external-runtime': { type: 'boolean' as const },
+  'assume-function-role': { type: 'boolean' as const },
   help: { type: 'boolean' as const, short: 'h' },
   version: { type: 'boolean' as const, short: 'V' },
 };
+
+const SWITCHES = ['no-cache', 'external-runtime', 'assume-function-role'] as const;
+type Switch = (typeof SWITCHES)[number];
 
 /** The options a job sets through its environment, under the names lib/job-wire.ts gives them. */
 const jobSettingOf = {
@@ -134,7 +143,7 @@ const isJobSetting = (flag: string): flag is JobSettingFlag => Object.hasOwn(job
  * lib/job-wire.ts names (the one the dispatcher writes); any other's is RUN_LAMBDA_<NAME> (`--log-level`:
  * RUN_LAMBDA_LOG_LEVEL).
  */
-function twinOf(flag: ValueFlag | 'no-cache' | 'external-runtime'): string {
+function twinOf(flag: ValueFlag | Switch): string {
   if (isJobSetting(flag)) return JobSettingVariables[jobSettingOf[flag]];
   return `${RUNNER_ENV_PREFIX}${flag.toUpperCase().replace(/-/g, '_')}`;
 }
@@ -173,7 +182,7 @@ function readWords(argv: readonly string[]): Words | { kind: 'help' } | { kind: 
     if (!word.startsWith('--') && word.length > 2) throw new UsageError(`unknown option ${word}`);
     if (token.name === 'help') return { kind: 'help' };
     if (token.name === 'version') return { kind: 'version' };
-    if (token.name === 'no-cache' || token.name === 'external-runtime') {
+    if ((SWITCHES as readonly string[]).includes(token.name)) {
       if (token.inlineValue) throw new UsageError(`option --${token.name} takes no value`);
       words.switches.set(token.name, true);
       continue;
@@ -214,8 +223,7 @@ export function parseArgs(argv: readonly string[], env: Env): ParsedArgs {
   const twin = (flag: ValueFlag) =>
     isJobSetting(flag) ? settings[jobSettingOf[flag]] : envString(env, twinOf(flag));
   const pick = (flag: ValueFlag): string | undefined => flags.get(flag) ?? twin(flag);
-  const on = (flag: 'no-cache' | 'external-runtime') =>
-    switches.get(flag) ?? envBool(env, twinOf(flag), false);
+  const on = (flag: Switch) => switches.get(flag) ?? envBool(env, twinOf(flag), false);
   try {
     const options: RunOptions = {
       functionRef,
@@ -246,6 +254,7 @@ export function parseArgs(argv: readonly string[], env: Env): ParsedArgs {
       ),
       imageRuntime: envString(env, RUN_LAMBDA_IMAGE_RUNTIME),
       memoryEvents: pick('memory-events'),
+      assumeFunctionRole: on('assume-function-role'),
       extensionTimeoutSeconds:
         parseSeconds('--extension-timeout', pick('extension-timeout')) ?? DEFAULT_EXTENSION_TIMEOUT_S,
       firstAttempt: envString(env, 'AWS_BATCH_JOB_ATTEMPT') === '1',

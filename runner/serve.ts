@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type NetworkTimeouts, networkTimeouts } from '../lib/aws-config.js';
-import { RuntimeNotAvailableError } from './errors.js';
+import { RuntimeNotAvailableError, UsageError } from './errors.js';
 import { type ExtensionSummary, summarize } from './extensions/host.js';
 import { findExtensions } from './extensions/launch.js';
 import type { PreparedFunction } from './function.js';
@@ -16,7 +16,7 @@ import { isLocalRef } from './local-function.js';
 import type { Logger } from './log.js';
 import type { RunOptions } from './options.js';
 import { type ExecutionEnvironment, openEnvironment, outputTap } from './platform/environment.js';
-import { applyRunOptions, prepareFunction } from './prepare.js';
+import { applyRunOptions, giveCredentials, prepareFunction } from './prepare.js';
 import type { RunFacts } from './record/build.js';
 import type { RunDeps } from './run-deps.js';
 import { runtimeEnv } from './runtime/env.js';
@@ -64,6 +64,10 @@ export async function openServing(opts: RunOptions, deps: RunDeps): Promise<Serv
   const { log, signal } = deps;
   const now = deps.now ?? Date.now;
   const local = isLocalRef(opts.functionRef, deps.cwd);
+  if (local && opts.assumeFunctionRole)
+    throw new UsageError(
+      '--assume-function-role is for a deployed function: code from a folder has no execution role',
+    );
   const timeouts = networkTimeouts(opts.networkTimeoutSeconds);
   const workDir = await mkdtemp(join(tmpdir(), 'run-lambda-'));
   let api: RuntimeApi | undefined;
@@ -102,6 +106,7 @@ export async function openServing(opts: RunOptions, deps: RunDeps): Promise<Serv
       facts.fn = fn;
       const headers = invocationHeaders(fn, opts);
       await applyRunOptions(fn, opts, deps, workDir, local);
+      await abortable(giveCredentials(fn, opts, deps, { workDir, local, timeouts }), signal);
       const source = await chooseRuntime(fn, {
         ...(opts.externalRuntime ? { external: opts.externalRuntime } : {}),
         env: deps.env,
