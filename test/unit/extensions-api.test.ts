@@ -174,6 +174,41 @@ test('init/error needs the error type header, answers 202, and no call of that e
   await api.close();
 });
 
+test('exit/error after init: the same header and answer as init/error, the type kept for the record, the extension done', async () => {
+  const api = await started();
+  const id = String(
+    (await register(api, 'ext-a', { events: ['INVOKE'] })).headers['lambda-extension-identifier'],
+  );
+  const post = (headers: Record<string, string>) =>
+    callPath(api, 'POST', `${EXT}/exit/error`, '{"errorMessage":"lost its backend"}', headers);
+  assert.equal(
+    refusal(await post({ 'Lambda-Extension-Identifier': id })).errorType,
+    'Extension.MissingHeader',
+  );
+  assert.equal(
+    refusal(
+      await post({
+        'Lambda-Extension-Identifier': '00000000-0000-0000-0000-000000000000',
+        'Lambda-Extension-Function-Error-Type': 'Extension.LostBackend',
+      }),
+    ).errorType,
+    'Extension.UnknownExtensionIdentifier',
+  );
+  const ok = await post({
+    'Lambda-Extension-Identifier': id,
+    'Lambda-Extension-Function-Error-Type': 'Extension.LostBackend',
+  });
+  assert.equal(ok.status, 202);
+  const [view] = api.extensions.list();
+  assert.equal(view?.errorType, 'Extension.LostBackend');
+  assert.equal(view?.errorMessage, 'lost its backend');
+  const after = await callPath(api, 'GET', `${EXT}/event/next`, undefined, {
+    'Lambda-Extension-Identifier': id,
+  });
+  assert.equal(JSON.parse(after.body).errorType, 'Extension.InvalidExtensionState');
+  await api.close();
+});
+
 test("an extension's requests do not count as the runtime's first request", async () => {
   const api = await started();
   let connected = false;
