@@ -91,7 +91,10 @@ async function assumeFunctionRole(fn: PreparedFunction, region: string, deps: Cr
     deps.log.info(`the function runs with ${creds.whose}${until(creds)}`);
     return creds;
   } catch (err) {
-    throw describeAwsError(err, { what: `the role ${role}`, permission: `sts:AssumeRole on ${role}` });
+    throw describeAwsError(err, {
+      what: `the role ${role}`,
+      permission: `sts:AssumeRole on ${role}, and the role must trust the job role (docs/extensions.md)`,
+    });
   } finally {
     sts.destroy();
   }
