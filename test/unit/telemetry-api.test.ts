@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { createServer as createTcpServer } from 'node:net';
 import { test } from 'node:test';
 import { startRuntimeApi } from '../../runner/runtime-api/server.js';
+import { RETRY_DELAYS_MS } from '../../runner/telemetry/delivery.js';
 import { callPath } from '../support/runtime-api-client.js';
 
 async function registered() {
@@ -76,6 +77,48 @@ test('events go to a sandbox.localdomain URI as a POSTed JSON array, on the loop
   );
   await api.close();
   listener.close();
+});
+
+test('a batch the listener refuses through every retry is dropped, and the next batch says so with platform.logsDropped', async (t) => {
+  let refusals = RETRY_DELAYS_MS.length + 1;
+  let refused: unknown[] = [];
+  const got: { type: string; record: unknown }[] = [];
+  const listener = createServer((req, res) => {
+    let text = '';
+    req.on('data', (c) => {
+      text += c;
+    });
+    req.on('end', () => {
+      if (refusals > 0) {
+        refusals -= 1;
+        refused = JSON.parse(text);
+        res.statusCode = 500;
+      } else got.push(...JSON.parse(text));
+      res.end();
+    });
+  });
+  await new Promise<void>((r) => listener.listen(0, '127.0.0.1', r));
+  const { api, id } = await registered();
+  t.after(async () => {
+    await api.close();
+    listener.close();
+  });
+  const port = (listener.address() as AddressInfo).port;
+  await callPath(api, 'PUT', '/2022-07-01/telemetry', body(port), { 'Lambda-Extension-Identifier': id });
+  api.telemetry.log({ type: 'function', at: Date.now(), line: 'lost' });
+  await api.telemetry.flush(5000);
+  api.telemetry.log({ type: 'function', at: Date.now(), line: 'kept' });
+  await api.telemetry.flush(5000);
+  assert.equal(refusals, 0, 'the first batch was tried once and retried after each delay');
+  assert.ok(!got.some((e) => e.record === 'lost' || e.type === 'platform.telemetrySubscription'));
+  const dropped = got.find((e) => e.type === 'platform.logsDropped')?.record as
+    | { droppedRecords: number; droppedBytes: number; reason: string }
+    | undefined;
+  assert.equal(dropped?.droppedRecords, refused.length, 'every event of the refused batch');
+  assert.ok(refused.length >= 2, 'the subscription event and the line at least');
+  assert.ok(Number(dropped?.droppedBytes) > 0);
+  assert.equal(typeof dropped?.reason, 'string');
+  assert.ok(got.some((e) => e.type === 'function' && e.record === 'kept'));
 });
 
 test('a TCP subscriber gets newline-delimited JSON', async () => {
