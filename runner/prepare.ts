@@ -85,6 +85,10 @@ export async function giveCredentials(
   deps: RunDeps,
   how: { workDir: string; local: boolean; timeouts: NetworkTimeouts },
 ): Promise<void> {
+  if (opts.externalRuntime && opts.assumeFunctionRole)
+    deps.log.warn(
+      "--assume-function-role does not apply with --external-runtime: the function's own container has its credentials",
+    );
   if (how.local || opts.externalRuntime) return;
   const { functionCredentials } = await loadAws(how.workDir);
   fn.credentials = await functionCredentials(fn, {

@@ -117,11 +117,13 @@ test('--assume-function-role: the function runs with its execution role, assumed
     role,
   });
   for (const how of [['--assume-function-role'], []]) {
+    h.front.clear();
     const r = await runLambda(
       [...how, 'creds-own', 'data:,{}', '-'],
       how.length ? {} : { RUN_LAMBDA_ASSUME_FUNCTION_ROLE: '1' },
     );
     assert.equal(r.code, 0, r.stderr);
+    assert.equal(h.front.calls('sts', 'AssumeRole').length, 1, 'one AssumeRole, through the endpoint');
     const got = JSON.parse(r.stdout);
     assert.notEqual(got.AWS_ACCESS_KEY_ID, h.env.AWS_ACCESS_KEY_ID);
     assert.ok(got.AWS_SESSION_TOKEN, 'a session token');
