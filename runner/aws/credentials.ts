@@ -3,7 +3,7 @@
 // Secrets extension authenticates its callers with the session token). By default the job role's, resolved through the
 // same chain as the runner's own SDK clients (in Batch: the container credentials endpoint). With
 // --assume-function-role, the function's own execution role (GetFunction's Configuration.Role), assumed by the job role
-// through STS, so that the function keeps exactly its Lambda permissions. The STS client is loaded only then.
+// through STS, so that the function keeps exactly its Lambda permissions. The STS client is evaluated only then.
 import {
   FALLBACK_REGION,
   type NetworkTimeouts,
@@ -67,7 +67,7 @@ async function assumeFunctionRole(fn: PreparedFunction, region: string, deps: Cr
     throw new FunctionPrepareError(
       `--assume-function-role: ${fn.functionName} has no execution role to assume`,
     );
-  // Loaded only here: a run that does not assume a role never compiles the STS client.
+  // Imported only here: in the bundle its modules are evaluated on this first use, never by a run that assumes no role.
   const { STSClient, AssumeRoleCommand } = await import('@aws-sdk/client-sts');
   const sts = new STSClient(sdkClientConfig(deps.env, 'sts', { region, timeouts: deps.timeouts }));
   try {
