@@ -2,6 +2,7 @@
 import type { Comparison } from './context.js';
 import type { DispatcherResult } from './dispatcher.js';
 import type { ItemSetResult } from './dispatcher-items.js';
+import type { ExtensionResult } from './extension.js';
 import type { ItemChildResult } from './items-child.js';
 import type { MemoryResult } from './memory.js';
 import type { OpsStatusResult } from './ops-status.js';
@@ -20,6 +21,7 @@ export interface BenchResults {
   items?: ItemSetResult;
   child?: ItemChildResult;
   opsStatus?: OpsStatusResult;
+  extension?: ExtensionResult;
   aims?: Record<string, { aim: string; value: number; met: boolean }>;
   durationS?: number;
 }
@@ -55,6 +57,10 @@ export function judgeAims(r: BenchResults): BenchResults['aims'] {
       met: moto.child.ratio <= 1.1,
     };
   }
+  if (r.extension) {
+    const extra = r.extension.idle.extraMs;
+    aims.idleExtension = { aim: '≤ 50 ms over the same run without', value: extra, met: extra <= 50 };
+  }
   if (r.memory) {
     const gain = r.memory.gain100MiBTo1GiBMb;
     aims.memoryFlat = { aim: 'peak(1 GiB) − peak(100 MiB) ≤ 16 MiB', value: gain, met: gain <= 16 };
@@ -82,8 +88,8 @@ function stepsTable(title: string, c: Comparison): string {
   return `${title}\n${table(rows)}`;
 }
 
-export function printReport(r: BenchResults): void {
-  const out: string[] = [];
+/** The speed table's rows: one per figure measured, ratio first. */
+function speedRows(r: BenchResults): string[][] {
   const speed: string[][] = [['figure', 'ratio', 'runner', 'baseline', 'extra']];
   if (r.overhead) {
     speed.push(row('1 cold: 30 MB code + 5 MB layer, 20 MB event and result', r.overhead.cold, 'floor'));
@@ -122,6 +128,14 @@ export function printReport(r: BenchResults): void {
     const label = `8 lambda-batch status, ${o.items} items (${o.failed} failed, ${o.missing} missing)`;
     speed.push(row(label, o.status, "bare listing + failures' reads"));
   }
+  if (r.extension)
+    speed.push(row('9 one idle extension, local folder', r.extension.idle, 'same run without'));
+  return speed;
+}
+
+export function printReport(r: BenchResults): void {
+  const out: string[] = [];
+  const speed = speedRows(r);
   out.push(`Speed (medians of ${r.repetitions} runs; ratio = runner / baseline)\n${table(speed)}`);
   if (r.child) {
     for (const v of [r.child.moto, r.child.latency]) {

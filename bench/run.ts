@@ -1,5 +1,5 @@
 // `npm run bench`: runs every figure against moto through the integration harness, prints a table, writes results.json.
-// Options: --reps N (default 5), --only overhead,trivial,memory,dispatcher,items,child,ops-status (default all).
+// Options: --reps N (default 5), --only overhead,trivial,memory,dispatcher,items,child,ops-status,extension (default all).
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +7,7 @@ import { startHarness } from '../test/integration/harness/index.js';
 import type { BenchContext } from './context.js';
 import { measureDispatcher } from './dispatcher.js';
 import { measureItemSets } from './dispatcher-items.js';
+import { measureExtension } from './extension.js';
 import { floorPython } from './floor.js';
 import { measureItemChild } from './items-child.js';
 import { measureMemory } from './memory.js';
@@ -16,7 +17,16 @@ import { ROOT, timed } from './proc.js';
 import { type BenchResults, judgeAims, printReport } from './report.js';
 import { measureTrivial } from './trivial.js';
 
-const FIGURES = ['overhead', 'trivial', 'memory', 'dispatcher', 'items', 'child', 'ops-status'] as const;
+const FIGURES = [
+  'overhead',
+  'trivial',
+  'memory',
+  'dispatcher',
+  'items',
+  'child',
+  'ops-status',
+  'extension',
+] as const;
 type Figure = (typeof FIGURES)[number];
 
 function parseArgs(argv: string[]): { reps: number; only: Set<Figure> } {
@@ -62,6 +72,7 @@ async function main(): Promise<void> {
     if (only.has('items')) results.items = await measureItemSets(ctx);
     if (only.has('child')) results.child = await measureItemChild(ctx);
     if (only.has('ops-status')) results.opsStatus = await measureOpsStatus(ctx);
+    if (only.has('extension')) results.extension = await measureExtension(ctx);
   } finally {
     await h.stop();
     await rm(scratch, { recursive: true, force: true });

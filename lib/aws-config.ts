@@ -1,7 +1,7 @@
 // Client settings shared by every AWS SDK client the project makes (no SDK import here: it stays cheap to load).
 import { ConfigError, type Env, envInt, envString } from './env.js';
 
-export type AwsService = 's3' | 'lambda' | 'batch' | 'logs';
+export type AwsService = 's3' | 'lambda' | 'batch' | 'logs' | 'sts';
 
 /** Each service's part of `AWS_ENDPOINT_URL_<SERVICE>`: its SDK service id, upper case, spaces as `_`. */
 const ENDPOINT_NAMES: Record<AwsService, string> = {
@@ -9,6 +9,7 @@ const ENDPOINT_NAMES: Record<AwsService, string> = {
   lambda: 'LAMBDA',
   batch: 'BATCH',
   logs: 'CLOUDWATCH_LOGS',
+  sts: 'STS',
 };
 
 const LOCAL_HOST = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\]|::1|\d+\.\d+\.\d+\.\d+)$/;

@@ -47,6 +47,16 @@ export interface RunObject {
   sha256: string;
 }
 
+/** One of the function's extensions: an executable of its layers' extensions/ folder, or one registered from inside
+ * its runtime (`external` false); whether it registered, the events it registered for, and the error type it reported. */
+export interface RunExtension {
+  name: string;
+  external: boolean;
+  registered: boolean;
+  events: string[];
+  error_type?: string;
+}
+
 /** ISO 8601 times, in order; `prepared` and `initialized` are null when the run failed before them. */
 export interface RunTimings {
   started: string;
@@ -73,4 +83,6 @@ export interface RunRecord {
   /** present exactly when status is succeeded */
   result?: RunObject;
   timings: RunTimings;
+  /** present when the function had extensions */
+  extensions?: RunExtension[];
 }

@@ -7,6 +7,7 @@ import { ItemParts, isItemSetUrl } from './item-set.js';
 import { type JsonTextError, parseJsonText } from './json-text.js';
 import {
   type RunError,
+  type RunExtension,
   type RunObject,
   type RunRecord,
   type RunStatus,
@@ -129,6 +130,26 @@ function runError(r: Reader, v: unknown, path: string): RunError {
   };
 }
 
+function extensions(r: Reader, v: unknown): RunExtension[] {
+  if (!Array.isArray(v)) r.fail('extensions', `must be an array, got ${r.show(v)}`);
+  return v.map((e: unknown, i: number) => {
+    const p = `extensions[${i}].`;
+    const o = r.object(e, `extensions[${i}]`);
+    for (const key of ['external', 'registered'] as const)
+      if (typeof o[key] !== 'boolean') r.fail(`${p}${key}`, `must be true or false, got ${r.show(o[key])}`);
+    const events = o.events;
+    if (!Array.isArray(events) || events.some((x) => typeof x !== 'string'))
+      r.fail(`${p}events`, `must be an array of strings, got ${r.show(events)}`);
+    return {
+      name: r.string(o, 'name', p) as string,
+      external: o.external as boolean,
+      registered: o.registered as boolean,
+      events: events as string[],
+      ...(o.error_type === undefined ? {} : { error_type: r.string(o, 'error_type', p) as string }),
+    };
+  });
+}
+
 function timings(r: Reader, v: unknown): RunTimings {
   const o = r.object(v, 'timings');
   const t: RunTimings = {
@@ -204,6 +225,8 @@ export function parseRunRecord(raw: unknown, where = 'record'): RunRecord {
     if (!BATCH_JOB_ID.test(id)) r.fail('redrive_of', `must be a Batch job id, got ${r.show(id)}`);
     record.redrive_of = id;
   }
+  delete record.extensions;
+  if (o.extensions !== undefined && o.extensions !== null) record.extensions = extensions(r, o.extensions);
   if (o.batch !== undefined && o.batch !== null) {
     const b = r.object(o.batch, 'batch');
     record.batch = {

@@ -30,6 +30,23 @@ export interface PreparedFunction {
   tenantIsolation?: boolean;
   /** What the run record says ran: known for a deployed function, absent for local code. */
   deployed?: DeployedIdentity;
+  /** Its execution role (GetFunction's Configuration.Role), for a deployed function. */
+  role?: string;
+  /**
+   * The credentials its runtime and extensions get as AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN, as
+   * Lambda gives them (aws/credentials.ts); none for local code, which keeps what the caller's environment has.
+   */
+  credentials?: FunctionCredentials;
+}
+
+/** Credentials for the function's processes, and whose they are. */
+export interface FunctionCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+  expiration?: Date;
+  /** "the job role's", "its execution role arn:aws:iam::…:role/x" */
+  whose: string;
 }
 
 /** A deployed function as GetFunction describes it (the run record's `function` and `layers`). */

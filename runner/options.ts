@@ -8,6 +8,7 @@ import { isItemSetUrl } from '../lib/item-set.js';
 import { RUN_LAMBDA_IMAGE_RUNTIME, RUNNER_ENV_PREFIX } from '../lib/job-plan.js';
 import { type JobSettingsText, JobSettingVariables, jobSettingsFromEnv } from '../lib/job-wire.js';
 import { UsageError } from './errors.js';
+import { DEFAULT_EXTENSION_TIMEOUT_S } from './extensions/events.js';
 import type { LogLevel } from './log.js';
 import {
   type BatchContext,
@@ -82,6 +83,16 @@ export interface RunOptions {
    * want of memory (default: the runner's own cgroup's, runtime/oom.ts).
    */
   memoryEvents?: string;
+  /**
+   * --extension-timeout: seconds each extension has, after the runtime answered, to ask for its next event before the
+   * run goes on without it.
+   */
+  extensionTimeoutSeconds: number;
+  /**
+   * --assume-function-role: a deployed function runs with its own execution role's credentials, assumed by the job
+   * role, instead of the job role's.
+   */
+  assumeFunctionRole: boolean;
 }
 
 export type ParsedArgs = { kind: 'help' } | { kind: 'version' } | { kind: 'run'; options: RunOptions };
@@ -106,6 +117,7 @@ const valueFlags = [
   'runtime-api',
   'init-timeout',
   'memory-events',
+  'extension-timeout',
 ] as const;
 type ValueFlag = (typeof valueFlags)[number];
 
@@ -113,9 +125,13 @@ const argvOptions = {
   ...Object.fromEntries(valueFlags.map((f) => [f, { type: 'string' as const }])),
   'no-cache': { type: 'boolean' as const },
   'external-runtime': { type: 'boolean' as const },
+  'assume-function-role': { type: 'boolean' as const },
   help: { type: 'boolean' as const, short: 'h' },
   version: { type: 'boolean' as const, short: 'V' },
 };
+
+const SWITCHES = ['no-cache', 'external-runtime', 'assume-function-role'] as const;
+type Switch = (typeof SWITCHES)[number];
 
 /** The options a job sets through its environment, under the names lib/job-wire.ts gives them. */
 const jobSettingOf = {
@@ -132,7 +148,7 @@ const isJobSetting = (flag: string): flag is JobSettingFlag => Object.hasOwn(job
  * lib/job-wire.ts names (the one the dispatcher writes); any other's is RUN_LAMBDA_<NAME> (`--log-level`:
  * RUN_LAMBDA_LOG_LEVEL).
  */
-function twinOf(flag: ValueFlag | 'no-cache' | 'external-runtime'): string {
+function twinOf(flag: ValueFlag | Switch): string {
   if (isJobSetting(flag)) return JobSettingVariables[jobSettingOf[flag]];
   return `${RUNNER_ENV_PREFIX}${flag.toUpperCase().replace(/-/g, '_')}`;
 }
@@ -171,7 +187,7 @@ function readWords(argv: readonly string[]): Words | { kind: 'help' } | { kind: 
     if (!word.startsWith('--') && word.length > 2) throw new UsageError(`unknown option ${word}`);
     if (token.name === 'help') return { kind: 'help' };
     if (token.name === 'version') return { kind: 'version' };
-    if (token.name === 'no-cache' || token.name === 'external-runtime') {
+    if ((SWITCHES as readonly string[]).includes(token.name)) {
       if (token.inlineValue) throw new UsageError(`option --${token.name} takes no value`);
       words.switches.set(token.name, true);
       continue;
@@ -212,8 +228,7 @@ export function parseArgs(argv: readonly string[], env: Env): ParsedArgs {
   const twin = (flag: ValueFlag) =>
     isJobSetting(flag) ? settings[jobSettingOf[flag]] : envString(env, twinOf(flag));
   const pick = (flag: ValueFlag): string | undefined => flags.get(flag) ?? twin(flag);
-  const on = (flag: 'no-cache' | 'external-runtime') =>
-    switches.get(flag) ?? envBool(env, twinOf(flag), false);
+  const on = (flag: Switch) => switches.get(flag) ?? envBool(env, twinOf(flag), false);
   try {
     const options: RunOptions = {
       functionRef,
@@ -245,6 +260,9 @@ export function parseArgs(argv: readonly string[], env: Env): ParsedArgs {
       redriveOf: parseRedriveOf(JobSettingVariables.redriveOf, settings.redriveOf),
       imageRuntime: envString(env, RUN_LAMBDA_IMAGE_RUNTIME),
       memoryEvents: pick('memory-events'),
+      assumeFunctionRole: on('assume-function-role'),
+      extensionTimeoutSeconds:
+        parseSeconds('--extension-timeout', pick('extension-timeout')) ?? DEFAULT_EXTENSION_TIMEOUT_S,
       firstAttempt: envString(env, 'AWS_BATCH_JOB_ATTEMPT') === '1',
     };
     if (options.items && options.recordUrl !== undefined) {

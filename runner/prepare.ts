@@ -73,3 +73,28 @@ export async function applyRunOptions(
   });
   if (opts.compat) fn.compatShim = await prepareCompatShim(fn, workDir);
 }
+
+/**
+ * The credentials a deployed function's runtime and extensions get (aws/credentials.ts): the job role's, or with
+ * --assume-function-role its execution role's. Local code keeps what the caller's environment has; an external runtime
+ * has the environment its own container gives it.
+ */
+export async function giveCredentials(
+  fn: PreparedFunction,
+  opts: RunOptions,
+  deps: RunDeps,
+  how: { workDir: string; local: boolean; timeouts: NetworkTimeouts },
+): Promise<void> {
+  if (opts.externalRuntime && opts.assumeFunctionRole)
+    deps.log.warn(
+      "--assume-function-role does not apply with --external-runtime: the function's own container has its credentials",
+    );
+  if (how.local || opts.externalRuntime) return;
+  const { functionCredentials } = await loadAws(how.workDir);
+  fn.credentials = await functionCredentials(fn, {
+    env: deps.env,
+    log: deps.log,
+    timeouts: how.timeouts,
+    assumeFunctionRole: opts.assumeFunctionRole,
+  });
+}

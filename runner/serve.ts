@@ -3,18 +3,23 @@
 // then the function is prepared, its runtime chosen, and a session serves it invocations over the Runtime API
 // (listening before a runtime the runner starts, so there is no race) until it closes: the runtime's processes ended,
 // the Runtime API closed, an aborted preparation given a moment to clean up after itself, the work folder removed.
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type NetworkTimeouts, networkTimeouts } from '../lib/aws-config.js';
-import { RuntimeNotAvailableError } from './errors.js';
+import { RuntimeNotAvailableError, UsageError } from './errors.js';
+import { type ExtensionSummary, summarize } from './extensions/host.js';
+import { findExtensions } from './extensions/launch.js';
 import type { PreparedFunction } from './function.js';
 import { isLocalRef } from './local-function.js';
 import type { Logger } from './log.js';
 import type { RunOptions } from './options.js';
-import { applyRunOptions, prepareFunction } from './prepare.js';
+import { type ExecutionEnvironment, openEnvironment, outputTap } from './platform/environment.js';
+import { applyRunOptions, giveCredentials, prepareFunction } from './prepare.js';
 import type { RunFacts } from './record/build.js';
 import type { RunDeps } from './run-deps.js';
+import { runtimeEnv } from './runtime/env.js';
 import { externalRuntime } from './runtime/external.js';
 import { type InvocationHeaders, invocationHeaders } from './runtime/invocation-headers.js';
 import { openSession, type Session } from './runtime/session.js';
@@ -46,8 +51,10 @@ export interface Serving {
    * GetFunction said, the prepared function and when it was ready. `retryUntaken`: an item set's (session.ts).
    */
   prepare(facts: RunFacts, how?: { retryUntaken?: boolean }): Promise<ServedFunction>;
-  /** Ends the runtime (its whole process group) and the Runtime API: before a result is written or a failure recorded. */
+  /** Ends the runtime (its whole process group): before a result is written or a failure recorded. */
   endRuntime(): Promise<void>;
+  /** The function's extensions, as the run record lists them (none before `prepare`). */
+  extensions(): ExtensionSummary[];
   /** Ends everything of the serving, whatever state it is in; never throws. */
   close(): Promise<void>;
 }
@@ -57,6 +64,10 @@ export async function openServing(opts: RunOptions, deps: RunDeps): Promise<Serv
   const { log, signal } = deps;
   const now = deps.now ?? Date.now;
   const local = isLocalRef(opts.functionRef, deps.cwd);
+  if (local && opts.assumeFunctionRole)
+    throw new UsageError(
+      '--assume-function-role is for a deployed function: code from a folder has no execution role',
+    );
   const timeouts = networkTimeouts(opts.networkTimeoutSeconds);
   const workDir = await mkdtemp(join(tmpdir(), 'run-lambda-'));
   let api: RuntimeApi | undefined;
@@ -64,7 +75,7 @@ export async function openServing(opts: RunOptions, deps: RunDeps): Promise<Serv
   let preparing: Promise<void> | undefined;
   let cleanupPrepared: (() => Promise<void>) | undefined;
   const close = async () => {
-    await runtime?.close().catch(noop);
+    await runtime?.close(signal?.aborted ?? false).catch(noop);
     await api?.close().catch(noop);
     // A stop rejects at once; the aborted downloads still remove their temp files and cache locks first.
     if (preparing) await settledWithin(preparing, PREPARE_STOP_GRACE_MS);
@@ -95,6 +106,7 @@ export async function openServing(opts: RunOptions, deps: RunDeps): Promise<Serv
       facts.fn = fn;
       const headers = invocationHeaders(fn, opts);
       await applyRunOptions(fn, opts, deps, workDir, local);
+      await abortable(giveCredentials(fn, opts, deps, { workDir, local, timeouts }), signal);
       const source = await chooseRuntime(fn, {
         ...(opts.externalRuntime ? { external: opts.externalRuntime } : {}),
         env: deps.env,
@@ -106,12 +118,13 @@ export async function openServing(opts: RunOptions, deps: RunDeps): Promise<Serv
       });
       facts.prepared = now();
       api ??= await listenRuntimeApi(undefined, log);
-      runtime = serveRuntime(api, fn, source, { opts, deps, retryUntaken: how.retryUntaken ?? false });
+      runtime = await serveRuntime(api, fn, source, { opts, deps, retryUntaken: how.retryUntaken ?? false });
       return { fn, headers, session: runtime.session };
     },
     async endRuntime() {
-      await runtime?.close();
+      runtime?.endRuntime();
     },
+    extensions: () => (api ? summarize(api.extensions) : []),
     close,
   };
 }
@@ -139,19 +152,28 @@ async function listenRuntimeApi(
 
 interface RuntimeServing {
   session: Session;
-  /** Ends the runtime (its group, marked processes, keeper) and the Runtime API. */
-  close(): Promise<void>;
+  environment: ExecutionEnvironment;
+  /** Ends the runtime (its group, marked processes, keeper). */
+  endRuntime(): void;
+  /** Ends the environment (the extensions' SHUTDOWN) and the Runtime API. */
+  close(stopped: boolean): Promise<void>;
 }
 
-/** The runtime's host on `api` (a process the runner supervises, or an external runtime) and the session that serves it. */
-function serveRuntime(
+/**
+ * The runtime's host on `api` (a process the runner supervises, or an external runtime), the environment around it (its
+ * extensions, the platform's lines and events) and the session that serves it.
+ */
+async function serveRuntime(
   api: RuntimeApi,
   fn: PreparedFunction,
   source: RuntimeSource,
   run: { opts: RunOptions; deps: RunDeps; retryUntaken: boolean },
-): RuntimeServing {
+): Promise<RuntimeServing> {
   const { opts, deps } = run;
   const { log } = deps;
+  // One mark for every process of the run; the extensions carry one made from it (extensions/env.ts).
+  const runMark = randomUUID();
+  const found = source.kind === 'spawned' ? await findExtensions(fn.optDir) : [];
   const host =
     source.kind === 'spawned'
       ? superviseRuntime({
@@ -162,6 +184,9 @@ function serveRuntime(
           spawn: deps.spawn,
           log,
           memoryEvents: opts.memoryEvents,
+          runMark,
+          // With extensions, any may subscribe to the function's logs: its output goes through the runner.
+          ...(found.length > 0 ? { pipe: () => outputTap(api.telemetry, 'function') } : {}),
         })
       : externalRuntime({
           address: api.address,
@@ -170,6 +195,28 @@ function serveRuntime(
           initTimeoutSeconds: source.initTimeoutSeconds,
           log,
         });
+  const environment = await openEnvironment({
+    fn,
+    api,
+    host,
+    ...(source.kind === 'spawned'
+      ? {
+          runtimeEnv: runtimeEnv({
+            runMark,
+            fn,
+            base: deps.env,
+            runtimeApi: api.address,
+            runtimeDir: source.command.runtimeDir,
+          }),
+        }
+      : {}),
+    runMark,
+    found,
+    extensionTimeoutSeconds: opts.extensionTimeoutSeconds,
+    env: deps.env,
+    log,
+    spawn: deps.spawn,
+  });
   const session = openSession({
     api,
     host,
@@ -179,11 +226,14 @@ function serveRuntime(
     now: deps.now,
     retryUntaken: run.retryUntaken,
     job: deps.job,
+    observer: environment.phases,
   });
   return {
     session,
-    async close() {
-      host.end();
+    environment,
+    endRuntime: () => host.end(),
+    async close(stopped) {
+      await environment.shutdown(stopped, () => host.end());
       await api.close();
     },
   };

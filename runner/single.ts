@@ -39,6 +39,7 @@ export async function runSingle(opts: RunOptions, deps: RunDeps): Promise<RunRes
   const record = (end: { ok: true } | { ok: false; error: unknown }, stopped = false) => {
     if (!place) return Promise.resolve(false);
     facts.payload = { url: recordUrlOf(source), digest: digest() };
+    facts.extensions = serving.extensions();
     const writeDeps = { workDir, log, env, timeouts, stopped };
     return writeRecord(place, () => buildRecord(facts, end, deps.record, now()), writeDeps);
   };

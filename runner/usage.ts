@@ -1,5 +1,6 @@
 // The runner's one usage text: printed by --help and above every usage error.
 import { DEFAULT_IDLE_TIMEOUT_S, MAX_CONNECT_TIMEOUT_S } from '../lib/aws-config.js';
+import { DEFAULT_EXTENSION_TIMEOUT_S } from './extensions/events.js';
 import { LogLevels } from './log.js';
 import { JOB_END_MARGIN_MS } from './runtime/deadline.js';
 import { DEFAULT_INIT_TIMEOUT_S } from './runtime/external.js';
@@ -49,6 +50,10 @@ Options (each also read from RUN_LAMBDA_<NAME>, e.g. RUN_LAMBDA_LOG_LEVEL; a fla
                         function's own image), which connects to --runtime-api
   --runtime-api <h:p>   where the Runtime API listens with --external-runtime (default ${DEFAULT_EXTERNAL_RUNTIME_API})
   --init-timeout <s>    how long to wait for the external runtime's first request (default ${DEFAULT_INIT_TIMEOUT_S}; exit 3)
+  --assume-function-role  run a deployed function with its own execution role's credentials, assumed by the job
+                        role through STS (for one hour), instead of the job role's
+  --extension-timeout <s>  how long each extension (in <opt-dir>/extensions) has, after the runtime answered, to
+                        ask for its next event before the run goes on without it (default ${DEFAULT_EXTENSION_TIMEOUT_S})
   --memory-events <f>   the cgroup file whose oom_kill count tells that the runtime was killed for want of memory
                         (Runtime.OutOfMemory; default: the runner's own cgroup's memory.events, v1 memory.oom_control)
   --help                show this text

@@ -89,6 +89,8 @@ function jobDefinition(d) {
     // The runner keeps the handler's deadline within the attempt's duration (lib/job-plan.ts RUN_LAMBDA_JOB_TIMEOUT);
     // a request's own `timeout` overrides both.
     '        - { Name: RUN_LAMBDA_JOB_TIMEOUT, Value: !Ref JobTimeoutSeconds }',
+    // The function's own execution role, assumed by the job role (the runner's --assume-function-role).
+    '        - { Name: RUN_LAMBDA_ASSUME_FUNCTION_ROLE, Value: !Ref AssumeFunctionRole }',
     '      NetworkConfiguration: !If [IsFargate, { AssignPublicIp: !Ref AssignPublicIp }, !Ref AWS::NoValue]',
     '      FargatePlatformConfiguration: !If [IsFargate, { PlatformVersion: LATEST }, !Ref AWS::NoValue]',
     '    Timeout:',

@@ -1,4 +1,4 @@
-// Turns AWS SDK errors from GetFunction / GetLayerVersion into the runner's prepare errors (exit 3).
+// Turns AWS SDK errors from GetFunction / GetLayerVersion / AssumeRole into the runner's prepare errors (exit 3).
 import { FunctionNotFoundError, FunctionPrepareError, RunnerError } from '../errors.js';
 
 interface SdkErrorShape {

@@ -21,7 +21,7 @@ type Configuration = NonNullable<GetFunctionCommandOutput['Configuration']>;
  */
 export type FunctionBasics = Omit<
   PreparedFunction,
-  'taskRoot' | 'optDir' | 'environment' | 'compatShim' | 'deployed'
+  'taskRoot' | 'optDir' | 'environment' | 'compatShim' | 'deployed' | 'credentials'
 >;
 
 /** A deployed function as GetFunction's answer describes it. */
@@ -103,6 +103,7 @@ export function describeFunction(
     region: regionFromArn(functionArn) ?? region,
     ...(config.LoggingConfig ? { logging: loggingOf(config.LoggingConfig) } : {}),
     tenantIsolation: config.TenancyConfig?.TenantIsolationMode === 'PER_TENANT',
+    ...(config.Role ? { role: config.Role } : {}),
   };
   const mi = config.CapacityProviderConfig?.LambdaManagedInstancesCapacityProviderConfig;
   const maxConcurrency = mi?.PerExecutionEnvironmentMaxConcurrency;

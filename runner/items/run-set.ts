@@ -31,12 +31,14 @@ export async function runItemSet(opts: RunOptions, set: ItemSetOptions, deps: Ru
   const writes = { workDir, log, env, timeouts, record: deps.record, now };
   try {
     const { headers, session } = await serving.prepare(base, { retryUntaken: true }).catch(async (err) => {
+      base.extensions = serving.extensions();
       const error = asStopped(err, signal, log);
       if (!(error instanceof StoppedBySignalError)) {
         await failUnfinished(items, error, { base, look: !opts.firstAttempt, io, writes });
       }
       throw error;
     });
+    base.extensions = serving.extensions();
     const { ends, stop } = await serveItems(items, {
       session,
       opts,

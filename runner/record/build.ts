@@ -3,6 +3,7 @@
 import { pathToFileURL } from 'node:url';
 import type { RunError, RunObject, RunRecord } from '../../lib/run-record.js';
 import { asRunnerError, FunctionError } from '../errors.js';
+import type { ExtensionSummary } from '../extensions/host.js';
 import type { FunctionIdentity, PreparedFunction } from '../function.js';
 import type { BatchContext } from '../options.js';
 import type { PayloadDigest } from '../payload/digest.js';
@@ -19,6 +20,8 @@ export interface RunFacts {
   requestId?: string;
   payload?: { url: string; digest?: PayloadDigest };
   result?: RunObject;
+  /** The function's extensions (none: the record has no `extensions`). */
+  extensions?: ExtensionSummary[];
 }
 
 /** Who wrote the record, and where (the same for every record of a run). */
@@ -117,6 +120,15 @@ export function buildRecord(
       finished: iso(finished),
     },
   };
+  if (facts.extensions && facts.extensions.length > 0) {
+    record.extensions = facts.extensions.map((e) => ({
+      name: e.name,
+      external: e.external,
+      registered: e.registered,
+      events: e.events,
+      ...(e.errorType ? { error_type: e.errorType } : {}),
+    }));
+  }
   if (end.ok) {
     if (!facts.result) throw new Error('a succeeded run without a result');
     record.result = facts.result;

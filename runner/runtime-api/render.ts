@@ -1,4 +1,5 @@
-// The one place that renders Runtime API answers: Lambda's `{errorMessage, errorType}` bodies and the 202.
+// The one place that renders the API's answers: Lambda's `{errorMessage, errorType}` bodies, the 202, and the JSON
+// answers of the Extensions, Telemetry and Logs APIs.
 import type { ServerResponse } from 'node:http';
 
 /** Error types the Runtime API answers with, as Lambda names them. */
@@ -17,6 +18,16 @@ export function sendError(
   errorType: ApiErrorType,
   message: string,
 ): void {
+  sendRefusalBody(res, status, errorType, message);
+}
+
+/** An error answer with any of the APIs' error types (`Extension.…`, `ValidationError`, `Logs.…`). */
+export function sendRefusalBody(
+  res: ServerResponse,
+  status: number,
+  errorType: string,
+  message: string,
+): void {
   if (res.headersSent) {
     res.destroy();
     return;
@@ -27,6 +38,22 @@ export function sendError(
     'Content-Type': 'application/json',
     'Content-Length': Buffer.byteLength(body),
     Connection: 'close',
+  });
+  res.end(body);
+}
+
+/** A JSON answer (`value` serialized), with extra headers. */
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  value: unknown,
+  headers: Record<string, string> = {},
+): void {
+  const body = JSON.stringify(value);
+  res.writeHead(status, {
+    'Content-Type': 'application/json',
+    'Content-Length': Buffer.byteLength(body),
+    ...headers,
   });
   res.end(body);
 }

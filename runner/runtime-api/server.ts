@@ -1,6 +1,8 @@
 // The Runtime API server: listens before the runtime starts, then serves it a sequence of invocations, one at a time.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ExtensionRegistry } from '../extensions/registry.js';
+import { TelemetryHub } from '../telemetry/hub.js';
 import {
   type ApiLimits,
   defaultLimits,
@@ -11,7 +13,7 @@ import {
 } from './invocation.js';
 import { Lifecycle, type Phase } from './lifecycle.js';
 import { ApiErrorType, sendError } from './render.js';
-import { match } from './routes.js';
+import { isRuntimePath, match } from './routes.js';
 import type { ApiConnection, ApiState } from './state.js';
 
 export type { ApiLimits, ErrorReport, Invocation, Outcome, StoredResult } from './invocation.js';
@@ -26,6 +28,10 @@ export interface RuntimeApiDeps {
   port?: number;
   limits?: Partial<ApiLimits>;
   log?: (message: string) => void;
+  /** The Extensions API's state (a fresh, empty one by default). */
+  extensions?: ExtensionRegistry;
+  /** The Telemetry and Logs APIs' subscriptions (a fresh hub by default). */
+  telemetry?: TelemetryHub;
 }
 
 export interface RuntimeApi {
@@ -33,6 +39,10 @@ export interface RuntimeApi {
   readonly address: string;
   /** Where the runtime is in its lifecycle. */
   readonly phase: Phase;
+  /** The Extensions API's state, served on the same address. */
+  readonly extensions: ExtensionRegistry;
+  /** The Telemetry and Logs APIs' subscriptions and deliveries, served on the same address. */
+  readonly telemetry: TelemetryHub;
   /**
    * Offers one invocation: the next `next` (held until now, or still to come) gets it. Resolves with its
    * outcome; never rejects once accepted. Throws when an invocation is still out (one at a time) or its
@@ -69,14 +79,17 @@ export async function startRuntimeApi(deps: RuntimeApiDeps = {}): Promise<Runtim
     limits: { ...defaultLimits, ...deps.limits },
     inFlight: new Set(),
     log: deps.log ?? (() => {}),
+    extensions: deps.extensions ?? new ExtensionRegistry(),
+    telemetry: deps.telemetry ?? new TelemetryHub(),
   };
   // The official clients send the X-Ray cause of an error as a header (the Python one up to 1 MiB, the Node.js
   // one unbounded: the message and stack again); Node's default 16 KiB would answer 431 before any handler.
   const server: Server = createServer({ maxHeaderSize: MAX_HEADER_BYTES }, (req, res) => {
-    life.touch();
+    // Only the runtime's own requests say that it is there (an extension's do not).
+    if (isRuntimePath(req.url ?? '')) life.touch();
     const found = match(req.method ?? 'GET', req.url ?? '/');
     if ('status' in found) {
-      const msg = `${req.method} ${req.url} is not a Runtime API call`;
+      const msg = `${req.method} ${req.url} is not a Runtime, Extensions, Telemetry or Logs API call`;
       sendError(res, found.status, ApiErrorType.notFound, msg);
       return;
     }
@@ -110,6 +123,8 @@ export async function startRuntimeApi(deps: RuntimeApiDeps = {}): Promise<Runtim
     get phase() {
       return life.phase;
     },
+    extensions: state.extensions,
+    telemetry: state.telemetry,
     invoke: (invocation) => life.offer(invocation),
     connected: () => life.connected(),
     initError: () => life.initError(),
@@ -122,6 +137,7 @@ export async function startRuntimeApi(deps: RuntimeApiDeps = {}): Promise<Runtim
     },
     close() {
       life.close();
+      state.telemetry.close();
       server.closeAllConnections();
       return new Promise((resolve) => server.close(() => resolve()));
     },

@@ -23,6 +23,32 @@ export interface RuntimeEnvDeps {
 export const RUN_MARK = 'RUN_LAMBDA_RUN_ID';
 
 /**
+ * Where else the SDKs would find credentials: gone when the function is given its own, so that it runs with exactly
+ * those (and cannot reach the job role's endpoint when it runs with its execution role).
+ */
+const OTHER_CREDENTIAL_SOURCES = [
+  'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI',
+  'AWS_CONTAINER_CREDENTIALS_FULL_URI',
+  'AWS_CONTAINER_AUTHORIZATION_TOKEN',
+  'AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE',
+  'AWS_WEB_IDENTITY_TOKEN_FILE',
+  'AWS_ROLE_ARN',
+  'AWS_ROLE_SESSION_NAME',
+  'AWS_PROFILE',
+];
+
+/** The credentials variables as Lambda sets them, in place of every other source. */
+function credentialsEnv(env: Record<string, string>, fn: PreparedFunction): void {
+  const c = fn.credentials;
+  if (!c) return;
+  for (const k of OTHER_CREDENTIAL_SOURCES) delete env[k];
+  env.AWS_ACCESS_KEY_ID = c.accessKeyId;
+  env.AWS_SECRET_ACCESS_KEY = c.secretAccessKey;
+  if (c.sessionToken) env.AWS_SESSION_TOKEN = c.sessionToken;
+  else delete env.AWS_SESSION_TOKEN;
+}
+
+/**
  * The function's own variables as the runtime gets them. `RUN_LAMBDA_*` are the runner's settings, set by the
  * runner alone: a function that configures one (`RUN_LAMBDA_COMPAT` in its Lambda configuration) must not
  * switch the runner or its clients into a mode, so they are dropped, with one warning naming them. A NUL in
@@ -135,6 +161,7 @@ export function runtimeEnv(deps: RuntimeEnvDeps): Record<string, string> {
   if (fn.compatShim) env.RUN_LAMBDA_COMPAT_HANDLER = fn.handler;
   Object.assign(env, logFormatEnv(fn, env));
   for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
+  credentialsEnv(env, fn);
   // Managed Instances' multi-concurrency: the runner serves one invocation at a time, so clients must not
   // start their concurrent modes (worker threads, processes) as they would under that variable.
   delete env.AWS_LAMBDA_MAX_CONCURRENCY;

@@ -133,5 +133,6 @@ export function externalRuntime(deps: ExternalRuntimeDeps): RuntimeHost {
     stop: async () => {},
     discard() {},
     end: () => watch.stop(),
+    pid: () => undefined,
   };
 }

@@ -29,4 +29,6 @@ export interface RuntimeHost {
   discard(): void;
   /** Ends everything of the run's runtimes (the last step of a run). */
   end(): void;
+  /** The current runtime's process id, for one the runner started (its memory is reported); undefined otherwise. */
+  pid(): number | undefined;
 }

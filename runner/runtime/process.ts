@@ -33,16 +33,29 @@ export interface StartRuntimeDeps {
   logFd?: number;
   /** `[name, value]` of the variable in `env` that marks the run's processes (runtime/env.ts RUN_MARK). */
   mark?: readonly [string, string];
+  /**
+   * Takes the runtime's stdout and stderr through the runner instead of `logFd` (to cut them into lines for telemetry):
+   * each stream's chunks go to the function it returns.
+   */
+  pipe?: (stream: 'stdout' | 'stderr') => { write(chunk: Buffer): void; end(): void };
 }
 
 export function startRuntime(deps: StartRuntimeDeps): Promise<RuntimeProcess> {
   const logFd = deps.logFd ?? 2;
+  const out = deps.pipe ? 'pipe' : logFd;
   const child: ChildProcess = deps.spawn(deps.command, deps.args, {
     cwd: deps.cwd,
     env: deps.env,
     detached: true,
-    stdio: ['ignore', logFd, logFd],
+    stdio: ['ignore', out, out],
   });
+  if (deps.pipe) {
+    for (const name of ['stdout', 'stderr'] as const) {
+      const tap = deps.pipe(name);
+      child[name]?.on('data', (c: Buffer) => tap.write(c));
+      child[name]?.on('end', () => tap.end());
+    }
+  }
   const exited = new Promise<RuntimeExit>((resolve) => {
     child.once('exit', (code, signal) => resolve({ code, signal }));
   });
@@ -80,7 +93,7 @@ export function startRuntime(deps: StartRuntimeDeps): Promise<RuntimeProcess> {
  * processes. In a session of its own, so a Ctrl-C to the runner's terminal does not end it first. Without
  * `sh` (or where it cannot start) a SIGKILLed runner orphans its runtime, as it did before.
  */
-function startKeeper(
+export function startKeeper(
   spawn: SpawnFn,
   pgid: number,
   mark: readonly [string, string] | undefined,

@@ -12,6 +12,7 @@ import { followRuntimes } from './generations.js';
 import { type RuntimeHost, RuntimeLossType } from './host.js';
 import type { InvocationHeaders } from './invocation-headers.js';
 import { setLongTimeout } from './long-timer.js';
+import { endOfError, endOfOutcome, type InvocationObserver } from './observer.js';
 import { toResult } from './outcome.js';
 
 export { NO_TIMEOUT_DEADLINE_MS } from './deadline.js';
@@ -57,6 +58,8 @@ export interface SessionDeps {
    * offered again, once, to a fresh runtime. A single run has one runtime and reports its loss as it is.
    */
   retryUntaken?: boolean;
+  /** Watches each invocation's phases. */
+  observer?: InvocationObserver;
 }
 
 export interface Session {
@@ -90,6 +93,7 @@ export function openSession(deps: SessionDeps): Session {
   async function serveOnce(offer: Offer): Promise<Served> {
     await host.ready();
     runtimes.watch();
+    await deps.observer?.beforeInvoke();
     const started = now();
     const deadline = invocationDeadline(started, offer.timeoutSeconds, deps.job);
     const job = deps.job;
@@ -98,19 +102,24 @@ export function openSession(deps: SessionDeps): Session {
     const id = randomUUID();
     requestId = id;
     runtimes.invocationStarted();
-    const offered = offerInvocation(api, offer, {
+    const invocation = {
       requestId: id,
       deadlineMs: deadline.ms,
       invokedFunctionArn: deps.invokedFunctionArn,
       traceId: traceId(started),
-    });
+    };
+    const offered = offerInvocation(api, offer, invocation, () => deps.observer?.taken(invocation));
     const ends = endsBeforeOutcome(offer, deadline, { ...deps, now });
+    let reported = false;
     try {
       const o = await Promise.race([offered.outcome, ends.failed]).finally(() => runtimes.invocationEnded());
+      reported = true;
+      deps.observer?.ended(id, endOfOutcome(o));
       const result = toResult(o);
       const stored = offered.stored();
       return { requestId: id, bytes: result.bytes, ...(stored?.bytes === result.bytes ? { stored } : {}) };
     } catch (err) {
+      if (!reported && !(err instanceof NotTakenError)) deps.observer?.ended(id, endOfError(err));
       // Still out (a deadline, a stop, a payload that never came): the runtime that holds it is done for.
       if (!offered.settled()) runtimes.abandon(err instanceof Error ? err.message : String(err));
       throw err;
@@ -144,6 +153,7 @@ function offerInvocation(
   api: RuntimeApi,
   offer: Offer,
   invocation: { requestId: string; deadlineMs: number; invokedFunctionArn: string; traceId: string },
+  onTaken: () => void,
 ) {
   let stored: StoredResult | undefined;
   let settled = false;
@@ -157,6 +167,7 @@ function offerInvocation(
         stored = info;
       },
       openEvent: () => {
+        if (!taken) onTaken();
         taken = true;
         return offer.openEvent();
       },

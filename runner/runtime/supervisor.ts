@@ -6,6 +6,7 @@ import { RuntimeNotAvailableError } from '../errors.js';
 import type { PreparedFunction } from '../function.js';
 import type { Logger } from '../log.js';
 import { RUN_MARK, runtimeEnv } from './env.js';
+import { throughWrapper } from './exec-wrapper.js';
 import { type RuntimeHost, type RuntimeLoss, RuntimeLossType } from './host.js';
 import { type OomCount, oomCounter } from './oom.js';
 import {
@@ -13,6 +14,7 @@ import {
   type RuntimeExit,
   type RuntimeProcess,
   type SpawnFn,
+  type StartRuntimeDeps,
   startRuntime,
 } from './process.js';
 import type { RuntimeCommand } from './which-runtime.js';
@@ -31,6 +33,10 @@ export interface SupervisorDeps {
   stopGraceMs?: number;
   /** The cgroup file whose `oom_kill` count tells an out-of-memory kill (--memory-events; default the runner's own) */
   memoryEvents?: string;
+  /** The run's mark (a fresh one when not given): every runtime process carries it. */
+  runMark?: string;
+  /** The runtime's output through the runner, cut into lines (when extensions may subscribe to it): process.ts. */
+  pipe?: StartRuntimeDeps['pipe'];
 }
 
 /**
@@ -52,7 +58,7 @@ async function lossOf(exit: RuntimeExit, before: number | undefined, count: OomC
 export function superviseRuntime(deps: SupervisorDeps): RuntimeHost {
   const { log, command } = deps;
   // One mark for every process of the run, restarted runtimes included: what leaves a group is found by it.
-  const runMark = randomUUID();
+  const runMark = deps.runMark ?? randomUUID();
   let current: { proc: RuntimeProcess; lost: Promise<RuntimeLoss> } | undefined;
   const oomKills = oomCounter(deps.memoryEvents);
   let starting: Promise<void> | undefined;
@@ -66,21 +72,23 @@ export function superviseRuntime(deps: SupervisorDeps): RuntimeHost {
       runtimeApi: deps.runtimeApi,
       runtimeDir: command.runtimeDir,
     });
+    const how = throughWrapper(command, env);
     // Read before the runtime starts: a kill it causes is counted after.
     const oomBefore = await oomKills();
     const proc = await startRuntime({
-      command: command.command,
-      args: command.args,
+      command: how.command,
+      args: how.args,
       env,
       cwd: deps.fn.taskRoot,
       spawn: deps.spawn,
       mark: [RUN_MARK, runMark],
+      ...(deps.pipe ? { pipe: deps.pipe } : {}),
     }).catch((err: Error) => {
       throw new RuntimeNotAvailableError(`cannot start ${command.command}: ${err.message}`, { cause: err });
     });
     starts += 1;
     const again = starts > 1 ? ' again' : '';
-    log.debug(`runtime started${again} (pid ${proc.pid}): ${[command.command, ...command.args].join(' ')}`);
+    log.debug(`runtime started${again} (pid ${proc.pid}): ${[how.command, ...how.args].join(' ')}`);
     current = { proc, lost: proc.exited.then((exit) => lossOf(exit, oomBefore, oomKills)) };
   };
 
@@ -117,5 +125,6 @@ export function superviseRuntime(deps: SupervisorDeps): RuntimeHost {
     },
     discard: endCurrent,
     end: endCurrent,
+    pid: () => current?.proc.pid,
   };
 }

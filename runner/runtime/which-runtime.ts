@@ -24,6 +24,11 @@ export interface RuntimeCommand {
   args: string[];
   /** LAMBDA_RUNTIME_DIR for this runtime. */
   runtimeDir: string;
+  /**
+   * One of the runner's own clients, which the runner starts through AWS_LAMBDA_EXEC_WRAPPER (runtime/exec-wrapper.ts);
+   * a bootstrap, the base images' official one included, applies the wrapper itself.
+   */
+  ownClient?: boolean;
 }
 
 export interface ChooseDeps {
@@ -117,6 +122,7 @@ export async function runtimeCommand(deps: CommandDeps): Promise<RuntimeCommand>
       command: python,
       args: ['-u', client],
       runtimeDir: officialDir,
+      ownClient: true,
     };
   }
   if (family === RuntimeFamily.node) {
@@ -130,6 +136,7 @@ export async function runtimeCommand(deps: CommandDeps): Promise<RuntimeCommand>
         client,
       ],
       runtimeDir: officialDir,
+      ownClient: true,
     };
   }
   if (family === RuntimeFamily.custom) {

@@ -43,7 +43,7 @@ withRunnerHarness({ prefix: 'runner-external-', bucket: BUCKET }, async (started
   );
 });
 
-async function runBeside(key: string, event: unknown) {
+async function runBeside(key: string, event: unknown, flags: string[] = []) {
   await putObject(h, BUCKET, `${key}/in.json`, event);
   return withLeasedPort(async (port) => {
     const address = `127.0.0.1:${port}`;
@@ -54,6 +54,7 @@ async function runBeside(key: string, event: unknown) {
       tmp: join(dir, `tmp-${key}`),
       cacheDir: join(dir, `cache-${key}`),
       args: [
+        ...flags,
         '--external-runtime',
         '--runtime-api',
         address,
@@ -95,6 +96,14 @@ test('an Image function runs with --external-runtime beside its container: resul
   });
   assert.match(String(rec.function.image?.digest), /^sha256:[0-9a-f]{64}$/);
   assert.ok(rec.timings.initialized, 'the external runtime’s first request');
+});
+
+test("--assume-function-role does not apply to an external runtime, which has its own container's credentials: a warning, no STS call", async () => {
+  const r = await runBeside('assume', { tile: 8 }, ['--assume-function-role']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /--assume-function-role does not apply with --external-runtime/);
+  assert.deepEqual(h.front.calls('sts', 'AssumeRole'), []);
+  assert.deepEqual(((await getJson(h, BUCKET, 'assume/out.json')) as { got: unknown }).got, { tile: 8 });
 });
 
 test('an Image function without --external-runtime is exit 3, naming the image and the two-container job', async () => {

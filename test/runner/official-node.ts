@@ -16,16 +16,17 @@ import { type CliResult, root, runCli, runnerNode } from './helpers.js';
 export type Reference = { optDir: string } | { skip: string };
 
 let cached: Reference | undefined;
+let entry: { index: string } | { skip: string } | undefined;
 
-/** An opt dir that starts the official client, or why it cannot run here. */
-export function officialNodeClient(): Reference {
-  if (cached) return cached;
+/** The official client's entry point (its index.mjs), or why it cannot run here. */
+export function officialNodeEntry(): { index: string } | { skip: string } {
+  if (entry) return entry;
   let pkg: string;
   try {
     pkg = dirname(createRequire(join(root, 'package.json')).resolve('aws-lambda-ric/package.json'));
   } catch {
-    cached = { skip: 'aws-lambda-ric is not installed (npm ci installs it as a devDependency)' };
-    return cached;
+    entry = { skip: 'aws-lambda-ric is not installed (npm ci installs it as a devDependency)' };
+    return entry;
   }
   const native = join(pkg, 'rapid-client.node');
   // Loading the native client needs the variable (it reads it at load), not a server.
@@ -35,17 +36,26 @@ export function officialNodeClient(): Reference {
   });
   if (!existsSync(native) || probe.status !== 0) {
     const why = probe.stderr.trim().split('\n').at(-1) ?? 'missing';
-    cached = {
+    entry = {
       skip: `aws-lambda-ric's native client does not load here (${why}); run npm rebuild aws-lambda-ric after installing cmake, autoconf, automake, libtool, g++ and make`,
     };
+    return entry;
+  }
+  entry = { index: join(pkg, 'index.mjs') };
+  return entry;
+}
+
+/** An opt dir that starts the official client, or why it cannot run here. */
+export function officialNodeClient(): Reference {
+  if (cached) return cached;
+  const found = officialNodeEntry();
+  if ('skip' in found) {
+    cached = found;
     return cached;
   }
   const optDir = mkdtempSync(join(tmpdir(), 'official-node-'));
   const bootstrap = join(optDir, 'bootstrap');
-  writeFileSync(
-    bootstrap,
-    `#!/bin/sh\nexec ${JSON.stringify(runnerNode)} ${JSON.stringify(join(pkg, 'index.mjs'))}\n`,
-  );
+  writeFileSync(bootstrap, `#!/bin/sh\nexec ${JSON.stringify(runnerNode)} ${JSON.stringify(found.index)}\n`);
   chmodSync(bootstrap, 0o755);
   cached = { optDir };
   return cached;

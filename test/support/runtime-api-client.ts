@@ -1,4 +1,4 @@
-// A plain HTTP client for the runner's Runtime API in unit tests: one request, its status, headers and body.
+// A plain HTTP client for the runner's Runtime API (and the APIs beside it) in unit tests: one request, its status, headers and body.
 import { request } from 'node:http';
 import type { RuntimeApi } from '../../runner/runtime-api/server.js';
 
@@ -17,9 +17,21 @@ export interface CallOptions {
   endWhen?: Promise<void>;
 }
 
-/** Sends one request; a Buffer[] body goes chunked (no Content-Length). */
+/** Sends one Runtime API request (`path` after its prefix); a Buffer[] body goes chunked (no Content-Length). */
 export function call(
   api: RuntimeApi,
+  method: string,
+  path: string,
+  body?: string | Buffer[],
+  headers: Record<string, string> = {},
+  opts: CallOptions = {},
+): Promise<Reply> {
+  return callPath(api, method, PREFIX + path, body, headers, opts);
+}
+
+/** The same with the whole path: the Extensions (/2020-01-01/…), Telemetry and Logs APIs. */
+export function callPath(
+  api: Pick<RuntimeApi, 'address'>,
   method: string,
   path: string,
   body?: string | Buffer[],
@@ -29,21 +41,18 @@ export function call(
   const [host, port] = api.address.split(':');
   const trailer = opts.trailers ? { Trailer: Object.keys(opts.trailers).join(', ') } : {};
   return new Promise((resolve, reject) => {
-    const req = request(
-      { host, port, method, path: PREFIX + path, headers: { ...headers, ...trailer } },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            headers: res.headers,
-            body: Buffer.concat(chunks).toString(),
-          }),
-        );
-        res.on('error', reject);
-      },
-    );
+    const req = request({ host, port, method, path, headers: { ...headers, ...trailer } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          body: Buffer.concat(chunks).toString(),
+        }),
+      );
+      res.on('error', reject);
+    });
     req.on('error', reject);
     if (Array.isArray(body)) {
       // Chunked, no Content-Length: the limit must be enforced while streaming.

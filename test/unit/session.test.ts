@@ -63,6 +63,7 @@ function standInHost() {
       });
     },
     end() {},
+    pid: () => undefined,
     lose: (why, errorType = 'Runtime.ExitError') => lose({ reason: why, errorType }),
   };
   return host;

@@ -221,6 +221,44 @@ test('image functions add their permissions only with FunctionImageRepositories,
   assert.match(prefixSub(locks!), /\$\{Bucket\}\/\$\{PayloadPrefix\}\*\.jobdef\.json/);
 });
 
+test('the job role may assume function execution roles only with AssumeFunctionRole, in a policy of its own, and every job is told', () => {
+  assert.equal(template.Parameters?.AssumeFunctionRole?.Default, 'false');
+  assert.deepEqual(template.Conditions?.AssumesFunctionRoles, {
+    'Fn::Equals': [{ Ref: 'AssumeFunctionRole' }, 'true'],
+  });
+  const role = resource(template, 'JobRole', 'AWS::IAM::Role').Properties ?? {};
+  assert.ok(
+    !inlineStatements(role.Policies)
+      .flatMap(actionsOf)
+      .some((a) => a.startsWith('sts:')),
+  );
+  const policy = resource(template, 'JobAssumeFunctionRolesPolicy', 'AWS::IAM::Policy');
+  assert.equal(policy.Condition, 'AssumesFunctionRoles');
+  assert.deepEqual(policy.Properties?.Roles, [{ Ref: 'JobRole' }]);
+  const statements =
+    (policy.Properties?.PolicyDocument as { Statement: Statement[] } | undefined)?.Statement ?? [];
+  assert.deepEqual(statements.flatMap(actionsOf), ['sts:AssumeRole']);
+  // Roles only: FunctionRoleArns, else this account's.
+  assert.deepEqual(statements[0]?.Resource, {
+    'Fn::If': [
+      'HasFunctionRoleArns',
+      { Ref: 'FunctionRoleArns' },
+      { 'Fn::Sub': `arn:\${AWS::Partition}:iam::\${AWS::AccountId}:role/*` },
+    ],
+  });
+  for (const id of Object.keys(jobDefinitions(template))) {
+    const container = resource(template, id).Properties?.ContainerProperties as {
+      Environment: { Name: string; Value: unknown }[];
+    };
+    const env = container.Environment;
+    assert.deepEqual(
+      env.find((e) => e.Name === 'RUN_LAMBDA_ASSUME_FUNCTION_ROLE')?.Value,
+      { Ref: 'AssumeFunctionRole' },
+      id,
+    );
+  }
+});
+
 test('the execution role pulls only from the run-lambda repositories (when in ECR) and FunctionImageRepositories, and logs only to /aws/batch/job', () => {
   const role = resource(template, 'JobExecutionRole', 'AWS::IAM::Role').Properties ?? {};
   assert.equal(
