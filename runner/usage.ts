@@ -43,6 +43,8 @@ Options (each also read from RUN_LAMBDA_<NAME>, e.g. RUN_LAMBDA_LOG_LEVEL; a fla
   --record <url>        where the run record goes (default: beside the result; a set's go beside each item)
   --item-count <n>      items in the set (required with an item set; 1 to 10000)
   --items-per-job <k>   items each child of the array job runs (default 1); child j is AWS_BATCH_JOB_ARRAY_INDEX
+  --ignore-architecture run a function built for another machine (x86_64, arm64) anyway, with a warning: for
+                        code with nothing native (otherwise refused, exit 3, naming the image to use)
   --external-runtime    start no runtime: serve the Runtime API to one started elsewhere (a container image
                         function's own image), which connects to --runtime-api
   --runtime-api <h:p>   where the Runtime API listens with --external-runtime (default ${DEFAULT_EXTERNAL_RUNTIME_API})

@@ -11,6 +11,7 @@ import {
 } from '../../lib/lambda-arn.js';
 import { UsageError } from '../errors.js';
 import type { FunctionIdentity, FunctionLogging, PreparedFunction } from '../function.js';
+import { DEFAULT_ARCHITECTURE } from '../runtime/architecture.js';
 import { describeAwsError } from './aws-errors.js';
 
 type Configuration = NonNullable<GetFunctionCommandOutput['Configuration']>;
@@ -104,6 +105,7 @@ export function describeFunction(
     ...(config.LoggingConfig ? { logging: loggingOf(config.LoggingConfig) } : {}),
     tenantIsolation: config.TenancyConfig?.TenantIsolationMode === 'PER_TENANT',
   };
+  const architecture = config.Architectures?.[0] ?? DEFAULT_ARCHITECTURE;
   const mi = config.CapacityProviderConfig?.LambdaManagedInstancesCapacityProviderConfig;
   const maxConcurrency = mi?.PerExecutionEnvironmentMaxConcurrency;
   return {
@@ -114,9 +116,10 @@ export function describeFunction(
       runtime: basics.runtime,
       handler: basics.handler,
       codeSha256: config.CodeSha256 ? sha256Hex(config.CodeSha256) : '',
+      architecture,
     },
     environment: { ...(config.Environment?.Variables ?? {}) },
-    architecture: config.Architectures?.[0] ?? 'x86_64',
+    architecture,
     layerArns: (config.Layers ?? []).flatMap((l) => (l.Arn ? [l.Arn] : [])),
     image: config.PackageType === 'Image',
     code: {
