@@ -11,6 +11,7 @@ import { type SubmitOutcome, submitJob } from './batch.js';
 import type { DispatcherConfig } from './config.js';
 import { type FunctionLookup, type OwnAccount, resolveFunction } from './functions.js';
 import { type Claim, claimKey, complete, release } from './idempotency.js';
+import { jobQueueFor } from './job-definition-names.js';
 import { chooseJobImage } from './job-image.js';
 import { type PlannedJob, planJob } from './plan.js';
 import type { Clock, RateLimiter } from './rate-limit.js';
@@ -54,8 +55,9 @@ export async function dispatch(
   const checked = checkRequest(req, options.config, options.defaultKey);
   const fn = await resolveFunction(req.lambda_function, options);
   const log = options.log.child({ lambda_function: fn.jobArn, idempotency_key: checked.key });
+  const queue = jobQueueFor(fn, req.queue, checked.queue, options.config);
   const image = await chooseJobImage(req, fn, { ...options, log });
-  const job = planJob(req, fn, image, checked, options);
+  const job = planJob(req, fn, image, { ...checked, queue }, options);
   const claim =
     checked.key === undefined || req.plan ? undefined : await claimKey(req, job, checked.keyNamed!, options);
   if (claim?.kind === 'done') {

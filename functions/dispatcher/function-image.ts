@@ -55,6 +55,10 @@ export function checkFunctionImage(
       `image: ${req.image} does not apply to ${fn.jobArn}: a container-image function runs its own image (beside the plain run-lambda runner)`,
     );
   if (req.gpus) throw new InvalidRequestError('gpus: image functions run on Fargate, which has no GPUs');
+  if (image.architecture === 'arm64' && config.runnerImageArm64 === undefined)
+    throw new UnsupportedRuntimeError(
+      `${what} built for arm64, and this dispatcher has no arm64 runner image (RUNNER_IMAGE_ARM64) to run beside it`,
+    );
   if (image.entryPoint)
     throw new UnsupportedRuntimeError(
       `${what} with ImageConfig.EntryPoint ${JSON.stringify(image.entryPoint)}: a Batch job's container runs its image's own ENTRYPOINT, which a job definition cannot change; build the image with that ENTRYPOINT instead`,

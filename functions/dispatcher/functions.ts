@@ -32,6 +32,8 @@ export interface TargetFunction extends QualifiedFunction {
   /** e.g. `python3.13`; undefined for container-image functions. */
   runtime: string | undefined;
   packageType: string;
+  /** `x86_64` or `arm64` (Configuration.Architectures; Lambda's default, x86_64, when it names none) */
+  architecture: string;
   layerArns: string[];
   tags: Record<string, string>;
   /** For PackageType Image, when the lookup resolves images: what its two-container job is made from. */
@@ -220,6 +222,7 @@ export function createFunctionLookup(
       ...ref,
       runtime: cfg.Runtime,
       packageType: cfg.PackageType ?? 'Zip',
+      architecture: cfg.Architectures?.[0] ?? 'x86_64',
       layerArns: (cfg.Layers ?? []).flatMap((l) => (l.Arn ? [l.Arn] : [])),
       tags,
     };
