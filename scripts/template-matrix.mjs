@@ -148,7 +148,7 @@ export function blocks(matrix) {
       'JobDefinitions:',
       '  Description: >-',
       '    JSON object from "<flavour>:<runtime>" (e.g. "lambda:python3.13") to the ARN of that image\'s x86_64',
-      "    job definition (the dispatcher names the same ones from JOB_DEFINITION_PREFIX).",
+      '    job definition (the dispatcher names the same ones from JOB_DEFINITION_PREFIX).',
       '  Value: !Sub >-',
       ...jsonMap(x86).map((l) => `  ${l}`),
       `  Export: { Name: !Sub "\${AWS::StackName}-JobDefinitions" }`,
