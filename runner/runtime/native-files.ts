@@ -1,10 +1,11 @@
 // Local code's architecture, read from its native files' ELF headers: the local-mode half of the architecture check
-// (architecture.ts). Only files that can be native code are opened (shared objects, Node.js
-// addons, a bootstrap, what is in a bin/ folder), 20 bytes each, and the walk stops at the first one built for this
-// machine: code that ships several platforms' binaries runs.
+// (architecture.ts). Only files that can be native code are opened (shared objects, Node.js addons, a bootstrap, what
+// is in a bin/ folder), 20 bytes each, and the walk stops at the first level that holds one built for this machine:
+// code that ships several platforms' binaries runs.
 import { open, readdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { Env } from '../../lib/env.js';
+import { mapBounded } from '../../lib/pool.js';
 import type { Logger } from '../log.js';
 import { Architecture, checkArchitecture, hostArchitecture } from './architecture.js';
 
@@ -51,27 +52,48 @@ export type NativeFindings =
   | { kind: 'none' }
   | { kind: 'other'; architecture: string; file: string };
 
+/** Folders listed, and headers read, at once: the walk's cost is waiting on the disk, not work. */
+const AT_ONCE = 16;
+
+interface Place {
+  root: string;
+  path: string;
+}
+
+/** The folders and candidate files right under `dirs`, in their order. */
+async function listLevel(dirs: readonly Place[]): Promise<{ dirs: Place[]; files: Place[] }> {
+  const listed = await mapBounded(dirs, AT_ONCE, (d) =>
+    readdir(d.path, { withFileTypes: true }).catch(() => []),
+  );
+  const next: { dirs: Place[]; files: Place[] } = { dirs: [], files: [] };
+  listed.forEach((entries, i) => {
+    const { root, path: dir } = dirs[i] as Place;
+    for (const entry of entries) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) next.dirs.push({ root, path });
+      else if (entry.isFile() && mayBeNative(entry.name, dir)) next.files.push({ root, path });
+    }
+  });
+  return next;
+}
+
 /**
- * Walks `roots` (symbolic links are not followed) for native files: `host` as soon as one is built for this machine,
- * else the first file built for another, else `none`. A file is named relative to its root.
+ * Walks `roots` a level at a time (symbolic links are not followed) for native files: `host` as soon as a level holds
+ * one built for this machine, else the first file built for another, else `none`. A file is named relative to its root.
  */
 export async function nativeFindings(roots: readonly string[], host: string): Promise<NativeFindings> {
   let other: NativeFindings = { kind: 'none' };
-  for (const root of roots) {
-    const pending = [root];
-    while (pending.length > 0) {
-      const dir = pending.pop() as string;
-      const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
-      for (const entry of entries) {
-        const path = join(dir, entry.name);
-        if (entry.isDirectory()) pending.push(path);
-        if (!entry.isFile() || !mayBeNative(entry.name, dir)) continue;
-        const architecture = await fileArchitecture(path);
-        if (architecture === host) return { kind: 'host' };
-        if (architecture && other.kind === 'none')
-          other = { kind: 'other', architecture, file: relative(root, path) };
-      }
+  let level: Place[] = roots.map((root) => ({ root, path: root }));
+  while (level.length > 0) {
+    const { dirs, files } = await listLevel(level);
+    const architectures = await mapBounded(files, AT_ONCE, (f) => fileArchitecture(f.path));
+    if (architectures.includes(host)) return { kind: 'host' };
+    const i = architectures.findIndex((a) => a !== undefined);
+    if (i !== -1 && other.kind === 'none') {
+      const { root, path } = files[i] as Place;
+      other = { kind: 'other', architecture: architectures[i] as string, file: relative(root, path) };
     }
+    level = dirs;
   }
   return other;
 }
