@@ -8,6 +8,7 @@ import type {
   RegisterJobDefinitionCommandInput,
   TaskContainerProperties,
 } from '@aws-sdk/client-batch';
+import { Architecture } from '../../lib/architecture.js';
 import {
   EXTERNAL_RUNTIME_API,
   FUNCTION_CONTAINER,
@@ -81,7 +82,9 @@ const pairs = (env: Record<string, string>): KeyValuePair[] =>
 
 /** The run-lambda image of the runner and the gate: the one of the function's architecture (checked to be there). */
 export function runnerImageOf(config: ImageFunctionConfig, architecture: string): string {
-  return architecture === 'arm64' ? (config.runnerImageArm64 ?? config.runnerImage) : config.runnerImage;
+  return architecture === Architecture.arm64
+    ? (config.runnerImageArm64 ?? config.runnerImage)
+    : config.runnerImage;
 }
 
 /** The runner: `run --external-runtime` with the job's parameters, the dispatcher's log level and the attempt's time. */
@@ -155,7 +158,7 @@ function taskProperties(
     networkConfiguration: { assignPublicIp: config.assignPublicIp },
     runtimePlatform: {
       operatingSystemFamily: 'LINUX',
-      cpuArchitecture: architecture === 'arm64' ? 'ARM64' : 'X86_64',
+      cpuArchitecture: architecture === Architecture.arm64 ? 'ARM64' : 'X86_64',
     },
     containers,
   };

@@ -9,6 +9,7 @@ import {
   type LambdaClient,
   ListTagsCommand,
 } from '@aws-sdk/client-lambda';
+import { architectureOf } from '../../lib/architecture.js';
 import { FunctionNotAllowedError, FunctionNotFoundError, InvalidRequestError } from '../../lib/errors.js';
 import { globToRegExp } from '../../lib/glob.js';
 import { type FunctionHome, functionArn, functionHome, requestedFunction } from '../../lib/lambda-arn.js';
@@ -152,7 +153,7 @@ function imageOf(cfg: FunctionConfiguration, resolved: string): FunctionImage {
     environment: Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, String(v)])),
     version: cfg.Version ?? '$LATEST',
     memorySize: cfg.MemorySize ?? 128,
-    architecture: cfg.Architectures?.[0] ?? 'x86_64',
+    architecture: architectureOf(cfg.Architectures),
     logging: {
       format: cfg.LoggingConfig?.LogFormat,
       applicationLogLevel: cfg.LoggingConfig?.ApplicationLogLevel,
@@ -222,7 +223,7 @@ export function createFunctionLookup(
       ...ref,
       runtime: cfg.Runtime,
       packageType: cfg.PackageType ?? 'Zip',
-      architecture: cfg.Architectures?.[0] ?? 'x86_64',
+      architecture: architectureOf(cfg.Architectures),
       layerArns: (cfg.Layers ?? []).flatMap((l) => (l.Arn ? [l.Arn] : [])),
       tags,
     };

@@ -1,11 +1,12 @@
 // Where a zip function's job goes by its architecture: the job definition of its flavour, runtime and architecture
 // (a JOB_DEFINITIONS override for its key, else the name the stack gives it under JOB_DEFINITION_PREFIX, the
 // template's naming), and for arm64 the arm64 queue. What cannot run is refused before anything is written.
+import { Architecture } from '../../lib/architecture.js';
 import { UnsupportedRuntimeError } from '../../lib/errors.js';
 import type { ImageName } from '../../lib/job-plan.js';
 import { DEFAULT_RUNTIME, type DispatcherConfig } from './config.js';
 
-export const ARM64 = 'arm64';
+const ARM64 = Architecture.arm64;
 
 /** The key a definition is configured under: `<flavour>:<runtime>`, and `:arm64` after it for arm64. */
 export function definitionKey(flavour: ImageName, runtime: string, architecture: string): string {

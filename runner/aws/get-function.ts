@@ -2,6 +2,7 @@
 // invoked as (name, ARN, version, memory, timeout, logging, tenancy), what the run record says ran, where the code is,
 // and what the runner cannot run (durable functions) or runs differently (Managed Instances).
 import { GetFunctionCommand, type GetFunctionCommandOutput, type LambdaClient } from '@aws-sdk/client-lambda';
+import { architectureOf } from '../../lib/architecture.js';
 import {
   type FunctionRefParts,
   parseFunctionRef,
@@ -11,7 +12,6 @@ import {
 } from '../../lib/lambda-arn.js';
 import { UsageError } from '../errors.js';
 import type { FunctionIdentity, FunctionLogging, PreparedFunction } from '../function.js';
-import { DEFAULT_ARCHITECTURE } from '../runtime/architecture.js';
 import { describeAwsError } from './aws-errors.js';
 
 type Configuration = NonNullable<GetFunctionCommandOutput['Configuration']>;
@@ -105,7 +105,7 @@ export function describeFunction(
     ...(config.LoggingConfig ? { logging: loggingOf(config.LoggingConfig) } : {}),
     tenantIsolation: config.TenancyConfig?.TenantIsolationMode === 'PER_TENANT',
   };
-  const architecture = config.Architectures?.[0] ?? DEFAULT_ARCHITECTURE;
+  const architecture = architectureOf(config.Architectures);
   const mi = config.CapacityProviderConfig?.LambdaManagedInstancesCapacityProviderConfig;
   const maxConcurrency = mi?.PerExecutionEnvironmentMaxConcurrency;
   return {

@@ -1,17 +1,11 @@
 // Which machine a function is built for, against this one: a function of another architecture is refused before any
 // of its code is downloaded (its native code would not load), unless --ignore-architecture says it holds none
 // (docs/runner.md "Architectures").
+import { Architecture } from '../../lib/architecture.js';
 import { type Env, envString } from '../../lib/env.js';
 import { RUN_LAMBDA_IMAGE } from '../../lib/job-plan.js';
 import { ArchitectureMismatchError } from '../errors.js';
 import type { Logger } from '../log.js';
-
-/** Lambda's names for the two architectures it runs (`Configuration.Architectures`). */
-export const Architecture = { x86_64: 'x86_64', arm64: 'arm64' } as const;
-export type Architecture = (typeof Architecture)[keyof typeof Architecture];
-
-/** The architecture a function has when its configuration names none (Lambda's default). */
-export const DEFAULT_ARCHITECTURE: Architecture = Architecture.x86_64;
 
 /** This machine under Lambda's name (`x64` is `x86_64`); a machine Lambda has no name for keeps Node's. */
 export function hostArchitecture(arch: string = process.arch): string {

@@ -4,10 +4,11 @@
 // code that ships several platforms' binaries runs.
 import { open, readdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
+import { Architecture } from '../../lib/architecture.js';
 import type { Env } from '../../lib/env.js';
 import { mapBounded } from '../../lib/pool.js';
 import type { Logger } from '../log.js';
-import { Architecture, checkArchitecture, hostArchitecture } from './architecture.js';
+import { checkArchitecture, hostArchitecture } from './architecture.js';
 
 /** ELF's e_machine values of Lambda's two architectures. */
 export const EM_X86_64 = 62;
