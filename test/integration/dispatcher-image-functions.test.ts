@@ -192,8 +192,10 @@ test('an arm64 image function: its task on ARM64 with the arm64 runner image, it
   assert.deepEqual(writes(), []);
   const answer = await dispatcher(arm64)({ lambda_function: 'img-arm64', payload: { tile: 2 } });
   assert.equal(answer.job_queue, 'stk-disp-queue');
+  const [reg] = registered('img-arm64');
+  assert.ok(reg, 'its definition was registered');
   const task = (
-    registered('img-arm64')[0]?.body as {
+    reg.body as {
       ecsProperties: {
         taskProperties: {
           runtimePlatform: { cpuArchitecture: string };
