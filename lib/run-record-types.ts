@@ -18,6 +18,11 @@ export interface RunFunction {
   runtime: string | null;
   handler: string | null;
   code_sha256: string | null;
+  /**
+   * the machine it is built for, x86_64 or arm64: a deployed function's configuration; for local code, what its native
+   * files show (null when it has none, and in records of earlier runners)
+   */
+  architecture: string | null;
   /** a container image function (PackageType Image): its image, and the digest it resolved to */
   image?: { uri: string; digest: string | null };
 }
@@ -31,6 +36,8 @@ export interface RunRunner {
   version: string;
   /** the image's runtime (RUN_LAMBDA_IMAGE_RUNTIME); null outside the images */
   image_runtime: string | null;
+  /** the machine the runner ran on (x86_64, arm64); null in records of earlier runners */
+  architecture: string | null;
 }
 
 export interface RunBatch {

@@ -76,6 +76,11 @@ class Reader {
     return v;
   }
 
+  /** A string or null that a record of an older runner may not have at all (read as null). */
+  optional(o: Obj, key: string, path: string): string | null {
+    return o[key] === undefined ? null : this.string(o, key, path, { nullable: true });
+  }
+
   int(o: Obj, key: string, path: string, min: number, max: number, nullable = false): number | null {
     const v = o[key];
     if (v === undefined) this.fail(`${path}${key}`, 'is missing');
@@ -200,6 +205,7 @@ export function parseRunRecord(raw: unknown, where = 'record'): RunRecord {
       runtime: r.string(fn, 'runtime', 'function.', { nullable: true }),
       handler: r.string(fn, 'handler', 'function.', { nullable: true }),
       code_sha256: r.sha(fn, 'code_sha256', 'function.', true),
+      architecture: r.optional(fn, 'architecture', 'function.'),
       ...(fn.image === undefined || fn.image === null ? {} : { image: image(r, fn.image) }),
     },
     layers: layers.map((l: unknown, i: number) => {
@@ -212,6 +218,7 @@ export function parseRunRecord(raw: unknown, where = 'record'): RunRecord {
     runner: {
       version: r.string(runner, 'version', 'runner.') as string,
       image_runtime: r.string(runner, 'image_runtime', 'runner.', { nullable: true }),
+      architecture: r.optional(runner, 'architecture', 'runner.'),
     },
     payload: o.payload === null ? null : runObject(r, o.payload, 'payload'),
     timings: timings(r, o.timings),

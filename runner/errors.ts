@@ -43,6 +43,11 @@ export class FunctionNotFoundError extends errorClass('FunctionNotFoundError', F
 export class ChecksumMismatchError extends errorClass('ChecksumMismatchError', FunctionPrepareError) {}
 export class UnsafeArchiveError extends errorClass('UnsafeArchiveError', FunctionPrepareError) {}
 export class RuntimeNotAvailableError extends errorClass('RuntimeNotAvailableError', FunctionPrepareError) {}
+/** The function is built for another machine's architecture than this one (docs/runner.md "Architectures"). Exit 3. */
+export class ArchitectureMismatchError extends errorClass(
+  'ArchitectureMismatchError',
+  FunctionPrepareError,
+) {}
 /** The function uses a Lambda feature a Batch job cannot provide (durable execution). Exit 3. */
 export class UnsupportedFunctionError extends errorClass('UnsupportedFunctionError', FunctionPrepareError) {}
 

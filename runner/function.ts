@@ -28,6 +28,11 @@ export interface PreparedFunction {
   logging?: FunctionLogging;
   /** TenancyConfig PER_TENANT: every invocation names a tenant. Undefined when unknown (local code). */
   tenantIsolation?: boolean;
+  /**
+   * The machine it is built for (x86_64 or arm64): a deployed function's configuration; for local code, what its
+   * native files say (undefined when it has none).
+   */
+  architecture?: string;
   /** What the run record says ran: known for a deployed function, absent for local code. */
   deployed?: DeployedIdentity;
   /** Its execution role (GetFunction's Configuration.Role), for a deployed function. */
@@ -75,4 +80,6 @@ export interface FunctionIdentity {
   handler: string;
   /** hex */
   codeSha256: string;
+  /** Configuration.Architectures (x86_64 when it names none) */
+  architecture: string;
 }

@@ -65,6 +65,8 @@ export interface RunOptions {
   recordUrl?: string;
   /** The payload URL is an item set (ends in `/`): the items this child runs. */
   items?: ItemSetOptions;
+  /** --ignore-architecture: run a function built for another machine's architecture, with a warning. */
+  ignoreArchitecture: boolean;
   /** --external-runtime: no runtime is started; one elsewhere connects to `host:port`. */
   externalRuntime?: { host: string; port: number; initTimeoutSeconds: number };
   /** The Batch job this run is (AWS_BATCH_JOB_ID and friends), for the run record. */
@@ -95,6 +97,9 @@ export interface RunOptions {
   assumeFunctionRole: boolean;
 }
 
+/** Where layers go, as in Lambda. */
+export const DEFAULT_OPT_DIR = '/opt';
+
 export type ParsedArgs = { kind: 'help' } | { kind: 'version' } | { kind: 'run'; options: RunOptions };
 
 const valueFlags = [
@@ -121,17 +126,17 @@ const valueFlags = [
 ] as const;
 type ValueFlag = (typeof valueFlags)[number];
 
+/** The options that take no value: each on when given, or when its env twin is true. */
+const switchFlags = ['no-cache', 'external-runtime', 'ignore-architecture', 'assume-function-role'] as const;
+type SwitchFlag = (typeof switchFlags)[number];
+const isSwitch = (name: string): name is SwitchFlag => (switchFlags as readonly string[]).includes(name);
+
 const argvOptions = {
   ...Object.fromEntries(valueFlags.map((f) => [f, { type: 'string' as const }])),
-  'no-cache': { type: 'boolean' as const },
-  'external-runtime': { type: 'boolean' as const },
-  'assume-function-role': { type: 'boolean' as const },
+  ...Object.fromEntries(switchFlags.map((f) => [f, { type: 'boolean' as const }])),
   help: { type: 'boolean' as const, short: 'h' },
   version: { type: 'boolean' as const, short: 'V' },
 };
-
-const SWITCHES = ['no-cache', 'external-runtime', 'assume-function-role'] as const;
-type Switch = (typeof SWITCHES)[number];
 
 /** The options a job sets through its environment, under the names lib/job-wire.ts gives them. */
 const jobSettingOf = {
@@ -148,7 +153,7 @@ const isJobSetting = (flag: string): flag is JobSettingFlag => Object.hasOwn(job
  * lib/job-wire.ts names (the one the dispatcher writes); any other's is RUN_LAMBDA_<NAME> (`--log-level`:
  * RUN_LAMBDA_LOG_LEVEL).
  */
-function twinOf(flag: ValueFlag | Switch): string {
+function twinOf(flag: ValueFlag | SwitchFlag): string {
   if (isJobSetting(flag)) return JobSettingVariables[jobSettingOf[flag]];
   return `${RUNNER_ENV_PREFIX}${flag.toUpperCase().replace(/-/g, '_')}`;
 }
@@ -187,7 +192,7 @@ function readWords(argv: readonly string[]): Words | { kind: 'help' } | { kind: 
     if (!word.startsWith('--') && word.length > 2) throw new UsageError(`unknown option ${word}`);
     if (token.name === 'help') return { kind: 'help' };
     if (token.name === 'version') return { kind: 'version' };
-    if ((SWITCHES as readonly string[]).includes(token.name)) {
+    if (isSwitch(token.name)) {
       if (token.inlineValue) throw new UsageError(`option --${token.name} takes no value`);
       words.switches.set(token.name, true);
       continue;
@@ -228,7 +233,7 @@ export function parseArgs(argv: readonly string[], env: Env): ParsedArgs {
   const twin = (flag: ValueFlag) =>
     isJobSetting(flag) ? settings[jobSettingOf[flag]] : envString(env, twinOf(flag));
   const pick = (flag: ValueFlag): string | undefined => flags.get(flag) ?? twin(flag);
-  const on = (flag: Switch) => switches.get(flag) ?? envBool(env, twinOf(flag), false);
+  const on = (flag: SwitchFlag) => switches.get(flag) ?? envBool(env, twinOf(flag), false);
   try {
     const options: RunOptions = {
       functionRef,
@@ -243,7 +248,7 @@ export function parseArgs(argv: readonly string[], env: Env): ParsedArgs {
       // Absolute, so that the runtime (started in the task root) sees the same folders.
       cacheDir: resolve(pick('cache-dir') ?? defaultCacheDir(env)),
       useCache: !on('no-cache'),
-      optDir: resolve(pick('opt-dir') ?? '/opt'),
+      optDir: resolve(pick('opt-dir') ?? DEFAULT_OPT_DIR),
       compat: parseCompat(pick('compat')),
       logLevel: parseLogLevel(pick('log-level') ?? 'info'),
       tenantId: parseTenantId(pick('tenant-id')),
@@ -251,6 +256,7 @@ export function parseArgs(argv: readonly string[], env: Env): ParsedArgs {
       cognitoIdentity: parseJsonObject('--cognito-identity', pick('cognito-identity'), false),
       recordUrl: pick('record'),
       items: itemSet(payloadUrl, outputUrl || undefined, pick, settings.arrayIndex),
+      ignoreArchitecture: on('ignore-architecture'),
       externalRuntime: externalRuntime(on('external-runtime'), pick),
       batch: parseBatchContext(
         envString(env, 'AWS_BATCH_JOB_ID'),

@@ -4,10 +4,11 @@ import type { NetworkTimeouts } from '../lib/aws-config.js';
 import { loadAws } from './aws-module.js';
 import type { FunctionIdentity, PreparedFunction } from './function.js';
 import { prepareLocalFunction } from './local-function.js';
-import type { RunOptions } from './options.js';
+import { DEFAULT_OPT_DIR, type RunOptions } from './options.js';
 import type { RunDeps } from './run-deps.js';
 import { prepareCompatShim } from './runtime/compat/shim.js';
 import { functionEnvironment } from './runtime/env.js';
+import { checkLocalArchitecture } from './runtime/native-files.js';
 import { checkRunnerImage } from './runtime/runner-image.js';
 
 export type Prepared = PreparedFunction & { cleanup?(): Promise<void> };
@@ -22,7 +23,7 @@ export async function prepareFunction(
   onDescribed?: (identity: FunctionIdentity) => void,
 ): Promise<Prepared> {
   if (local) {
-    return prepareLocalFunction(opts.functionRef, {
+    const fn = await prepareLocalFunction(opts.functionRef, {
       handler: opts.handler,
       runtime: opts.runtime,
       compat: opts.compat,
@@ -32,6 +33,18 @@ export async function prepareFunction(
       env: deps.env,
       log: deps.log,
     });
+    const architecture = await deps.log.step('check the native files', () =>
+      checkLocalArchitecture({
+        functionName: fn.functionName,
+        runtime: fn.runtime,
+        // The machine's own /opt holds more than layers; a folder named by --opt-dir is the layers'.
+        roots: opts.optDir === DEFAULT_OPT_DIR ? [fn.taskRoot] : [fn.taskRoot, opts.optDir],
+        ignore: opts.ignoreArchitecture,
+        env: deps.env,
+        log: deps.log,
+      }),
+    );
+    return architecture ? { ...fn, architecture } : fn;
   }
   // Loaded only here: a local run never pays for the AWS SDK.
   const { prepareDeployedFunction } = await loadAws(workDir);
@@ -44,6 +57,7 @@ export async function prepareFunction(
     signal: deps.signal,
     timeouts,
     describeOnly: opts.externalRuntime !== undefined,
+    ignoreArchitecture: opts.ignoreArchitecture,
     ...(onDescribed ? { onDescribed } : {}),
   });
 }

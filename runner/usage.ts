@@ -46,6 +46,8 @@ Options (each also read from RUN_LAMBDA_<NAME>, e.g. RUN_LAMBDA_LOG_LEVEL; a fla
   --items-per-job <k>   items each child of the array job runs (default 1); child j is AWS_BATCH_JOB_ARRAY_INDEX
   --item-indexes <url>  a redrive's index list: a JSON array of the set's items to run (distinct, each below
                         --item-count, at most 10000); child j runs the list's entries j*k to j*k+k-1
+  --ignore-architecture run a function built for another machine (x86_64, arm64) anyway, with a warning: for
+                        code with nothing native (otherwise refused, exit 3, naming the image to use)
   --external-runtime    start no runtime: serve the Runtime API to one started elsewhere (a container image
                         function's own image), which connects to --runtime-api
   --runtime-api <h:p>   where the Runtime API listens with --external-runtime (default ${DEFAULT_EXTERNAL_RUNTIME_API})

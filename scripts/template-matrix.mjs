@@ -1,6 +1,6 @@
 // Renders the parts of template.yaml that follow images/matrix.json: one job definition per image and architecture,
-// the dispatcher's JOB_DEFINITIONS map (x86_64, which the dispatcher reads today), the dispatcher's and the state
-// machine's SubmitJob resources, and the JobDefinitions and JobDefinitionsArm64 outputs.
+// the dispatcher's JOB_DEFINITION_RUNTIMES (the images whose definitions it names from JOB_DEFINITION_PREFIX), the
+// dispatcher's and the state machine's SubmitJob resources, and the JobDefinitions and JobDefinitionsArm64 outputs.
 // `npm run template` rewrites the marked blocks in place; `--check` only says whether they are current.
 import { readFileSync, writeFileSync } from 'node:fs';
 
@@ -113,15 +113,12 @@ function jsonMap(defs, value = (d) => `\${${d.logicalId}}`) {
 }
 
 /**
- * The dispatcher's JOB_DEFINITIONS: the x86_64 definitions by name (Batch submits a name's latest active revision,
- * which is the stack's), without the python3.12 ones, which JOB_DEFINITION_LAMBDA and JOB_DEFINITION_GEOLAMBDA give
- * it. As ARNs, the map alone would take most of Lambda's 4 KB of environment with a stack name of 25 characters.
+ * The dispatcher's JOB_DEFINITION_RUNTIMES: every `<flavour>:<runtime>` of the matrix, whose definitions on both
+ * architectures it names from JOB_DEFINITION_PREFIX as definitionOf does (functions/dispatcher/job-definition-names.ts),
+ * so the template writes no map of names: 21 names as a JSON map would take a third of Lambda's 4 KB of environment.
  */
-function dispatcherMap(x86) {
-  return jsonMap(
-    x86.filter((d) => !d.default),
-    (d) => `\${AWS::StackName}-${d.nameSuffix}`,
-  );
+function dispatcherRuntimes(x86) {
+  return ['JOB_DEFINITION_RUNTIMES: >-', ...x86.map((d) => `  ${d.flavour}:${d.runtime}`)];
 }
 
 /**
@@ -145,7 +142,7 @@ export function blocks(matrix) {
   const arm = defs.filter((d) => d.arch === 'arm64');
   return {
     'job-definitions': defs.flatMap(jobDefinition).slice(0, -1),
-    'dispatcher-job-definitions': ['JOB_DEFINITIONS: !Sub >-', ...dispatcherMap(x86)],
+    'dispatcher-job-definitions': dispatcherRuntimes(x86),
     'submit-job-definitions': submitResources(defs),
     // The state machine submits the dispatcher's plan, so it may submit to the same definitions.
     'state-machine-job-definitions': submitResources(defs),
@@ -153,7 +150,7 @@ export function blocks(matrix) {
       'JobDefinitions:',
       '  Description: >-',
       '    JSON object from "<flavour>:<runtime>" (e.g. "lambda:python3.13") to the ARN of that image\'s x86_64',
-      "    job definition (the dispatcher's JOB_DEFINITIONS names the same ones).",
+      '    job definition (the dispatcher names the same ones from JOB_DEFINITION_PREFIX).',
       '  Value: !Sub >-',
       ...jsonMap(x86).map((l) => `  ${l}`),
       `  Export: { Name: !Sub "\${AWS::StackName}-JobDefinitions" }`,

@@ -10,11 +10,19 @@ export interface DispatcherConfig {
   payloadPrefix: string;
   /** JOB_QUEUE, with the `${CIRRUS_STACK}-` prefix when bare (withStackPrefix). */
   jobQueue: string | undefined;
+  /** JOB_QUEUE_ARM64, the same way: where arm64 jobs go; undefined when the dispatcher has no arm64 queue. */
+  jobQueueArm64: string | undefined;
   /**
-   * Job definition (name or ARN) per image, keyed `<flavour>:<runtime>` (e.g. `lambda:python3.13`), each with the
-   * `${CIRRUS_STACK}-` prefix when bare.
+   * Job definition (name or ARN) per image and architecture, keyed `<flavour>:<runtime>` (x86_64, e.g.
+   * `lambda:python3.13`) or `<flavour>:<runtime>:arm64`, each with the `${CIRRUS_STACK}-` prefix when bare: the
+   * overrides of JOB_DEFINITIONS and the two python3.12 variables. They win over the prefix's names.
    */
   jobDefinitions: Record<string, string>;
+  /**
+   * JOB_DEFINITION_PREFIX (the stack's name) and the `<flavour>:<runtime>` images it has definitions of
+   * (JOB_DEFINITION_RUNTIMES), for both architectures: the names job-definition-names.ts derives.
+   */
+  definitionPrefix: { prefix: string; images: string[] } | undefined;
   geoLayerPattern: RegExp;
   /** Largest payload JSON (bytes) sent inline as a `data:` URL; 0 writes every payload to S3. */
   inlinePayloadLimit: number;
@@ -38,8 +46,10 @@ export interface DispatcherConfig {
 export interface ImageFunctionConfig {
   /** ECR repository ARN globs a function's image must come from (the same globs limit the execution role) */
   repositories: string[];
-  /** the run-lambda image of the runner container */
+  /** the run-lambda image of the runner container (x86_64) */
   runnerImage: string;
+  /** the same for arm64 functions (RUNNER_IMAGE_ARM64); undefined: arm64 image functions are refused */
+  runnerImageArm64: string | undefined;
   jobRoleArn: string;
   executionRoleArn: string;
   /** every registered definition's name starts with it (the dispatcher's IAM scope) */
@@ -67,11 +77,14 @@ export const DEFAULT_RUNTIME = 'python3.12';
 /** Batch's own limit on SubmitJob calls per second per account and region. */
 export const BATCH_SUBMIT_LIMIT = 50;
 
-const IMAGE_KEY = /^([a-z]+):([a-z0-9][a-z0-9.]*)$/;
+const IMAGE_KEY = /^([a-z]+):([a-z0-9][a-z0-9.]*)(:arm64)?$/;
 const DEFINITION =
   /^([A-Za-z0-9][A-Za-z0-9_-]{0,127}(:\d+)?|arn:aws[a-zA-Z-]*:batch:[a-z0-9-]+:\d{12}:job-definition\/[A-Za-z0-9][A-Za-z0-9_-]{0,127}(:\d+)?)$/;
 
-/** `JOB_DEFINITIONS` (a JSON object `"<flavour>:<runtime>": "<name or ARN>"`) merged with the two python3.12 variables. */
+/**
+ * `JOB_DEFINITIONS` (a JSON object `"<flavour>:<runtime>[:arm64]": "<name or ARN>"`) merged with the two python3.12
+ * variables. Empty only when JOB_DEFINITION_PREFIX names them all.
+ */
 export function readJobDefinitions(env: Env): Record<string, string> {
   const out: Record<string, string> = {};
   const raw = envString(env, 'JOB_DEFINITIONS');
@@ -90,7 +103,7 @@ export function readJobDefinitions(env: Env): Record<string, string> {
       const m = IMAGE_KEY.exec(key);
       if (!m || !(Images as readonly string[]).includes(m[1]!))
         throw new ConfigError(
-          `JOB_DEFINITIONS key ${JSON.stringify(key)} is not "<flavour>:<runtime>" with a flavour of ${Images.join(', ')}`,
+          `JOB_DEFINITIONS key ${JSON.stringify(key)} is not "<flavour>:<runtime>" or "<flavour>:<runtime>:arm64" with a flavour of ${Images.join(', ')}`,
         );
       if (typeof value !== 'string' || !DEFINITION.test(value))
         throw new ConfigError(
@@ -110,13 +123,41 @@ export function readJobDefinitions(env: Env): Record<string, string> {
       throw new ConfigError(`${name} (${value}) and JOB_DEFINITIONS["${key}"] (${out[key]}) disagree`);
     out[key] = value;
   }
-  if (Object.keys(out).length === 0)
+  if (Object.keys(out).length === 0 && envString(env, 'JOB_DEFINITION_PREFIX') === undefined)
     throw new ConfigError(
-      'JOB_DEFINITIONS (or JOB_DEFINITION_LAMBDA / JOB_DEFINITION_GEOLAMBDA) is required',
+      'JOB_DEFINITION_PREFIX or JOB_DEFINITIONS (or JOB_DEFINITION_LAMBDA / JOB_DEFINITION_GEOLAMBDA) is required',
     );
   return out;
 }
 
+/** JOB_DEFINITION_PREFIX and JOB_DEFINITION_RUNTIMES (`<flavour>:<runtime>` each), or undefined without a prefix. */
+export function readDefinitionPrefix(env: Env): DispatcherConfig['definitionPrefix'] {
+  const prefix = envString(env, 'JOB_DEFINITION_PREFIX');
+  const images = envList(env, 'JOB_DEFINITION_RUNTIMES');
+  if (prefix === undefined) {
+    if (images.length > 0)
+      throw new ConfigError('JOB_DEFINITION_RUNTIMES is for JOB_DEFINITION_PREFIX, which is unset');
+    return undefined;
+  }
+  if (!DEFINITION_PREFIX.test(prefix))
+    throw new ConfigError(
+      `JOB_DEFINITION_PREFIX must be 1-96 letters, digits, - or _, starting with a letter or digit, got ${JSON.stringify(prefix)}`,
+    );
+  if (images.length === 0)
+    throw new ConfigError(
+      'JOB_DEFINITION_RUNTIMES is required with JOB_DEFINITION_PREFIX: the images it has definitions of',
+    );
+  for (const key of images) {
+    const m = IMAGE_KEY.exec(key);
+    if (!m || m[3] || !(Images as readonly string[]).includes(m[1]!))
+      throw new ConfigError(
+        `JOB_DEFINITION_RUNTIMES holds ${JSON.stringify(key)}, which is not "<flavour>:<runtime>" with a flavour of ${Images.join(', ')}`,
+      );
+  }
+  return { prefix, images };
+}
+
+const IMAGE_REFERENCE = /^[\w.:/@-]{1,255}$/;
 const ROLE_ARN = /^arn:aws[a-zA-Z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
 const DEFINITION_PREFIX = /^[A-Za-z0-9][A-Za-z0-9_-]{0,95}$/;
 const ECR_REPOSITORY_GLOB =
@@ -161,7 +202,11 @@ export function readImageFunctionConfig(env: Env): ImageFunctionConfig | undefin
   if (memory < 512) throw new ConfigError(`JOB_MEMORY must be at least 512 MiB, got ${memory}`);
   return {
     repositories,
-    runnerImage: matching(env, 'RUNNER_IMAGE', /^[\w.:/@-]{1,255}$/, 'an image reference'),
+    runnerImage: matching(env, 'RUNNER_IMAGE', IMAGE_REFERENCE, 'an image reference'),
+    runnerImageArm64:
+      envString(env, 'RUNNER_IMAGE_ARM64') === undefined
+        ? undefined
+        : matching(env, 'RUNNER_IMAGE_ARM64', IMAGE_REFERENCE, 'an image reference'),
     jobRoleArn: matching(env, 'JOB_ROLE_ARN', ROLE_ARN, 'an IAM role ARN'),
     executionRoleArn: matching(env, 'JOB_EXECUTION_ROLE_ARN', ROLE_ARN, 'an IAM role ARN'),
     definitionPrefix: (() => {
@@ -220,12 +265,15 @@ export function readConfig(env: Env): DispatcherConfig {
     );
   const stack = envString(env, 'CIRRUS_STACK');
   const queue = envString(env, 'JOB_QUEUE');
+  const queueArm64 = envString(env, 'JOB_QUEUE_ARM64');
   const definitions = Object.entries(readJobDefinitions(env)).map(([k, d]) => [k, withStackPrefix(d, stack)]);
   return {
     payloadBucket: envString(env, 'PAYLOAD_BUCKET') ?? envString(env, 'CIRRUS_PAYLOAD_BUCKET'),
     payloadPrefix,
     jobQueue: queue === undefined ? undefined : withStackPrefix(queue, stack),
+    jobQueueArm64: queueArm64 === undefined ? undefined : withStackPrefix(queueArm64, stack),
     jobDefinitions: Object.fromEntries(definitions),
+    definitionPrefix: readDefinitionPrefix(env),
     geoLayerPattern,
     inlinePayloadLimit,
     allowedFunctions: envList(env, 'ALLOWED_FUNCTIONS'),

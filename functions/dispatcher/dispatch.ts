@@ -12,6 +12,7 @@ import type { DispatcherConfig } from './config.js';
 import { type FunctionLookup, type OwnAccount, resolveFunction } from './functions.js';
 import { claimKey, type OwnedKey } from './idempotency.js';
 import { readItemIndexes } from './item-indexes.js';
+import { jobQueueFor } from './job-definition-names.js';
 import { chooseJobImage } from './job-image.js';
 import { type PlannedJob, planJob } from './plan.js';
 import type { Clock, RateLimiter } from './rate-limit.js';
@@ -53,9 +54,10 @@ export async function dispatch(
   const checked = checkRequest(req, options.config, options.defaultKey, options.newId);
   const fn = await resolveFunction(req.lambda_function, options);
   const log = options.log.child({ lambda_function: fn.jobArn, idempotency_key: checked.key });
+  const queue = jobQueueFor(fn, req.queue, checked.queue, options.config);
   const indexes = await readItemIndexes(req, options.s3);
   const image = await chooseJobImage(req, fn, { ...options, log });
-  const job = planJob(req, fn, image, { ...checked, indexes }, options.config);
+  const job = planJob(req, fn, image, { ...checked, queue, indexes }, options.config);
   const claim =
     checked.key === undefined || req.plan
       ? undefined

@@ -8,6 +8,7 @@ import type {
   RegisterJobDefinitionCommandInput,
   TaskContainerProperties,
 } from '@aws-sdk/client-batch';
+import { Architecture } from '../../lib/architecture.js';
 import {
   EXTERNAL_RUNTIME_API,
   FUNCTION_CONTAINER,
@@ -79,11 +80,18 @@ const pairs = (env: Record<string, string>): KeyValuePair[] =>
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([name, value]) => ({ name, value }));
 
+/** The run-lambda image of the runner and the gate: the one of the function's architecture (checked to be there). */
+export function runnerImageOf(config: ImageFunctionConfig, architecture: string): string {
+  return architecture === Architecture.arm64
+    ? (config.runnerImageArm64 ?? config.runnerImage)
+    : config.runnerImage;
+}
+
 /** The runner: `run --external-runtime` with the job's parameters, the dispatcher's log level and the attempt's time. */
-function runnerContainer(config: ImageFunctionConfig): TaskContainerProperties {
+function runnerContainer(config: ImageFunctionConfig, image: string): TaskContainerProperties {
   return {
     name: RUNNER_CONTAINER,
-    image: config.runnerImage,
+    image,
     essential: true,
     command: [
       'run',
@@ -104,10 +112,10 @@ function runnerContainer(config: ImageFunctionConfig): TaskContainerProperties {
 }
 
 /** The gate: on the runner's image (already pulled), started with the runner, done once its Runtime API listens. */
-function readyContainer(config: ImageFunctionConfig): TaskContainerProperties {
+function readyContainer(image: string): TaskContainerProperties {
   return {
     name: READY_CONTAINER,
-    image: config.runnerImage,
+    image,
     essential: false,
     dependsOn: [{ containerName: RUNNER_CONTAINER, condition: 'START' }],
     command: [RUNNER_NODE, '-e', READY_SCRIPT, EXTERNAL_RUNTIME_API, String(READY_TIMEOUT_SECONDS)],
@@ -150,7 +158,7 @@ function taskProperties(
     networkConfiguration: { assignPublicIp: config.assignPublicIp },
     runtimePlatform: {
       operatingSystemFamily: 'LINUX',
-      cpuArchitecture: architecture === 'arm64' ? 'ARM64' : 'X86_64',
+      cpuArchitecture: architecture === Architecture.arm64 ? 'ARM64' : 'X86_64',
     },
     containers,
   };
@@ -171,6 +179,7 @@ export function functionImageDefinition(
 ): FunctionImageDefinition {
   const digest = RESOLVED_IMAGE.exec(image.resolved)?.[3] ?? '';
   const name = definitionName(config.definitionPrefix, fn.name, digest);
+  const runner = runnerImageOf(config, image.architecture);
   const input: RegisterJobDefinitionCommandInput = {
     jobDefinitionName: name,
     type: 'container',
@@ -182,7 +191,11 @@ export function functionImageDefinition(
     ecsProperties: {
       taskProperties: [
         taskProperties(
-          [runnerContainer(config), readyContainer(config), functionContainer(image, environment, config)],
+          [
+            runnerContainer(config, runner),
+            readyContainer(runner),
+            functionContainer(image, environment, config),
+          ],
           image.architecture,
           config,
         ),

@@ -2,6 +2,7 @@
 // job at all (image functions on, on Fargate, its image from an allowed ECR repository, nothing Batch cannot
 // express), and its container's environment as Lambda would give it. Its two-container definition is in
 // function-image-definition.ts.
+import { Architecture } from '../../lib/architecture.js';
 import { FunctionNotAllowedError, InvalidRequestError, UnsupportedRuntimeError } from '../../lib/errors.js';
 import { globToRegExp } from '../../lib/glob.js';
 import { EXTERNAL_RUNTIME_API, RUN_LAMBDA_JOB, RUNNER_ENV_PREFIX } from '../../lib/job-plan.js';
@@ -55,6 +56,10 @@ export function checkFunctionImage(
       `image: ${req.image} does not apply to ${fn.jobArn}: a container-image function runs its own image (beside the plain run-lambda runner)`,
     );
   if (req.gpus) throw new InvalidRequestError('gpus: image functions run on Fargate, which has no GPUs');
+  if (image.architecture === Architecture.arm64 && config.runnerImageArm64 === undefined)
+    throw new UnsupportedRuntimeError(
+      `${what} built for arm64, and this dispatcher has no arm64 runner image (RUNNER_IMAGE_ARM64) to run beside it`,
+    );
   if (image.entryPoint)
     throw new UnsupportedRuntimeError(
       `${what} with ImageConfig.EntryPoint ${JSON.stringify(image.entryPoint)}: a Batch job's container runs its image's own ENTRYPOINT, which a job definition cannot change; build the image with that ENTRYPOINT instead`,

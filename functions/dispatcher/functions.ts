@@ -9,6 +9,7 @@ import {
   type LambdaClient,
   ListTagsCommand,
 } from '@aws-sdk/client-lambda';
+import { architectureOf } from '../../lib/architecture.js';
 import { FunctionNotAllowedError, FunctionNotFoundError, InvalidRequestError } from '../../lib/errors.js';
 import { globToRegExp } from '../../lib/glob.js';
 import { type FunctionHome, functionArn, functionHome, requestedFunction } from '../../lib/lambda-arn.js';
@@ -32,6 +33,8 @@ export interface TargetFunction extends QualifiedFunction {
   /** e.g. `python3.13`; undefined for container-image functions. */
   runtime: string | undefined;
   packageType: string;
+  /** `x86_64` or `arm64` (Configuration.Architectures; Lambda's default, x86_64, when it names none) */
+  architecture: string;
   layerArns: string[];
   tags: Record<string, string>;
   /** For PackageType Image, when the lookup resolves images: what its two-container job is made from. */
@@ -150,7 +153,7 @@ function imageOf(cfg: FunctionConfiguration, resolved: string): FunctionImage {
     environment: Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, String(v)])),
     version: cfg.Version ?? '$LATEST',
     memorySize: cfg.MemorySize ?? 128,
-    architecture: cfg.Architectures?.[0] ?? 'x86_64',
+    architecture: architectureOf(cfg.Architectures),
     logging: {
       format: cfg.LoggingConfig?.LogFormat,
       applicationLogLevel: cfg.LoggingConfig?.ApplicationLogLevel,
@@ -220,6 +223,7 @@ export function createFunctionLookup(
       ...ref,
       runtime: cfg.Runtime,
       packageType: cfg.PackageType ?? 'Zip',
+      architecture: architectureOf(cfg.Architectures),
       layerArns: (cfg.Layers ?? []).flatMap((l) => (l.Arn ? [l.Arn] : [])),
       tags,
     };

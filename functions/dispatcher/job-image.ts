@@ -15,6 +15,7 @@ import { type DispatcherConfig, payloadBucket } from './config.js';
 import { checkFunctionImage, functionEnvironment } from './function-image.js';
 import { functionImageDefinition } from './function-image-definition.js';
 import type { TargetFunction } from './functions.js';
+import { configuredImages, definitionKey, jobDefinitionFor } from './job-definition-names.js';
 import { ensureDefinition } from './job-definitions.js';
 import type { Clock } from './rate-limit.js';
 
@@ -48,22 +49,24 @@ export function chooseFlavour(
   };
 }
 
-/** The job definition for the function's runtime in the chosen flavour, or UnsupportedRuntimeError naming both. */
+/**
+ * The job definition for the function's runtime and architecture in the chosen flavour (job-definition-names.ts), or
+ * UnsupportedRuntimeError naming the image and the architecture.
+ */
 export function chooseDefinition(
   fn: TargetFunction,
   requested: BatchJobRequest['image'],
   config: DispatcherConfig,
 ): { image: JobImage; reason: string } {
   const { image: flavour, reason } = chooseFlavour(requested, fn, config.geoLayerPattern);
-  const configured = Object.keys(config.jobDefinitions).sort().join(', ');
   if (fn.runtime === undefined)
     throw new UnsupportedRuntimeError(
-      `function ${fn.jobArn} has no runtime (PackageType ${fn.packageType}); job definitions are configured for ${configured}`,
+      `function ${fn.jobArn} has no runtime (PackageType ${fn.packageType}); job definitions are configured for ${configuredImages(config)}`,
     );
-  const jobDefinition = config.jobDefinitions[`${flavour}:${fn.runtime}`];
+  const jobDefinition = jobDefinitionFor(config, flavour, fn.runtime, fn.architecture);
   if (jobDefinition === undefined)
     throw new UnsupportedRuntimeError(
-      `no job definition for image ${flavour}:${fn.runtime} (runtime ${fn.runtime} of ${fn.jobArn}, image ${flavour} by ${reason}); configured: ${configured}`,
+      `no job definition for image ${flavour}:${fn.runtime} on ${fn.architecture} (key ${definitionKey(flavour, fn.runtime, fn.architecture)}; runtime ${fn.runtime} and architecture ${fn.architecture} of ${fn.jobArn}, image ${flavour} by ${reason}); configured: ${configuredImages(config)}`,
     );
   return { image: { kind: 'definition', flavour, runtime: fn.runtime, jobDefinition }, reason };
 }

@@ -6,6 +6,7 @@ import { mapAbortable } from '../../lib/pool.js';
 import { FunctionPrepareError, UnsupportedFunctionError, UsageError } from '../errors.js';
 import type { FunctionIdentity, PreparedFunction } from '../function.js';
 import type { Logger } from '../log.js';
+import { checkArchitecture } from '../runtime/architecture.js';
 import { type CodeCache, changedNote, materialize, openCodeCache, sharedExtractor } from './code-cache.js';
 import { downloadVerified } from './download.js';
 import {
@@ -31,6 +32,8 @@ export interface DeployedFunctionDeps {
    * its configuration is read: no code or layer is downloaded, nothing goes into the opt dir.
    */
   describeOnly?: boolean;
+  /** --ignore-architecture: a function built for another machine runs, with a warning, instead of being refused. */
+  ignoreArchitecture?: boolean;
   /** Told what GetFunction said ran, as soon as it answered (a run that fails later still records it). */
   onDescribed?: (identity: FunctionIdentity) => void;
 }
@@ -59,6 +62,15 @@ export async function prepareDeployedFunction(
   const described = describeFunction(answer, target, region);
   deps.onDescribed?.(described.identity);
   refuseUnsupported(described);
+  // Before any download: its code would be fetched only to fail to load.
+  checkArchitecture({
+    functionName: described.basics.functionName,
+    architecture: described.architecture,
+    runtime: described.basics.runtime,
+    ignore: deps.ignoreArchitecture ?? false,
+    env: deps.env,
+    log,
+  });
   reportConcurrency(described, log);
   if (deps.describeOnly) return describedOnly(described, lambda);
   const name = described.basics.functionName;
@@ -69,11 +81,6 @@ export async function prepareDeployedFunction(
       `${name} is a container image function${image}: it runs in its own image, as the job of two containers the dispatcher submits for it (that image beside run-lambda --external-runtime); this runner cannot start it by itself`,
     );
   }
-  if (described.architecture !== hostArchitecture()) {
-    log.warn(
-      `${name} is built for ${described.architecture} but this machine is ${hostArchitecture()}; native code may fail to load`,
-    );
-  }
   if (!location || !sha256Base64 || !described.basics.handler || !described.basics.runtime) {
     throw new FunctionPrepareError(
       `GetFunction for ${name} returned no code location, checksum, handler or runtime`,
@@ -81,11 +88,6 @@ export async function prepareDeployedFunction(
   }
   const refreshUrl = async () => (await getFunction(lambda, target, ref)).Code?.Location ?? location;
   return downloadFunction(described, { location, sha256Base64, refreshUrl }, lambda, deps);
-}
-
-/** Lambda's architecture names for this host. */
-function hostArchitecture(arch: string = process.arch): string {
-  return arch === 'x64' ? 'x86_64' : arch;
 }
 
 /** Durable functions checkpoint and replay through Lambda's durable execution service: not there in Batch. */
@@ -123,6 +125,7 @@ async function describedOnly(described: DescribedFunction, lambda: LambdaClient)
   const uri = described.code.imageUri;
   return {
     ...described.basics,
+    architecture: described.architecture,
     // The code is in the runtime's own container; nothing of it is here, nor its environment.
     taskRoot: '',
     optDir: '',
@@ -180,6 +183,7 @@ async function downloadFunction(
     log.debug(`${name}: layers copied into ${deps.optDir}`);
     return {
       ...described.basics,
+      architecture: described.architecture,
       taskRoot: codeDir.dir,
       optDir: deps.optDir,
       environment: described.environment,

@@ -2,6 +2,7 @@
 // invoked as (name, ARN, version, memory, timeout, logging, tenancy), what the run record says ran, where the code is,
 // and what the runner cannot run (durable functions) or runs differently (Managed Instances).
 import { GetFunctionCommand, type GetFunctionCommandOutput, type LambdaClient } from '@aws-sdk/client-lambda';
+import { architectureOf } from '../../lib/architecture.js';
 import {
   type FunctionRefParts,
   parseFunctionRef,
@@ -105,6 +106,7 @@ export function describeFunction(
     tenantIsolation: config.TenancyConfig?.TenantIsolationMode === 'PER_TENANT',
     ...(config.Role ? { role: config.Role } : {}),
   };
+  const architecture = architectureOf(config.Architectures);
   const mi = config.CapacityProviderConfig?.LambdaManagedInstancesCapacityProviderConfig;
   const maxConcurrency = mi?.PerExecutionEnvironmentMaxConcurrency;
   return {
@@ -115,9 +117,10 @@ export function describeFunction(
       runtime: basics.runtime,
       handler: basics.handler,
       codeSha256: config.CodeSha256 ? sha256Hex(config.CodeSha256) : '',
+      architecture,
     },
     environment: { ...(config.Environment?.Variables ?? {}) },
-    architecture: config.Architectures?.[0] ?? 'x86_64',
+    architecture,
     layerArns: (config.Layers ?? []).flatMap((l) => (l.Arn ? [l.Arn] : [])),
     image: config.PackageType === 'Image',
     code: {

@@ -7,6 +7,7 @@ import type { ExtensionSummary } from '../extensions/host.js';
 import type { FunctionIdentity, PreparedFunction } from '../function.js';
 import type { BatchContext } from '../options.js';
 import type { PayloadDigest } from '../payload/digest.js';
+import { hostArchitecture } from '../runtime/architecture.js';
 
 /** What a run (or one item of a set) learnt, filled in as it goes; times are epoch ms. */
 export interface RunFacts {
@@ -90,6 +91,7 @@ export function buildRecord(
           runtime: orNull(fn.runtime),
           handler: orNull(fn.handler),
           code_sha256: orNull(deployed?.codeSha256),
+          architecture: orNull(fn.architecture),
           ...(deployed?.image ? { image: deployed.image } : {}),
         }
       : {
@@ -98,9 +100,14 @@ export function buildRecord(
           runtime: orNull(facts.described?.runtime),
           handler: orNull(facts.described?.handler),
           code_sha256: orNull(facts.described?.codeSha256),
+          architecture: orNull(facts.described?.architecture),
         },
     layers: deployed?.layers.map((l) => ({ arn: l.arn, code_sha256: l.codeSha256 })) ?? [],
-    runner: { version: ctx.version, image_runtime: ctx.imageRuntime ?? null },
+    runner: {
+      version: ctx.version,
+      image_runtime: ctx.imageRuntime ?? null,
+      architecture: hostArchitecture(),
+    },
     ...(ctx.batch
       ? {
           batch: {

@@ -10,7 +10,7 @@ export const RuntimeFamily = {
 export type RuntimeFamily = (typeof RuntimeFamily)[keyof typeof RuntimeFamily];
 
 const known =
-  /^(python3\.\d+|nodejs\d+\.x|provided(\.al2|\.al2023)?|java\d+(\.al2)?|dotnet(core)?\d+(\.\d+)?|ruby\d+\.\d+|go1\.x)$/;
+  /^(python3\.\d+|nodejs\d+\.x|provided(\.al2|\.al2023)?|java\d+(\.al2|\.al2023)?|dotnet(core)?\d+(\.\d+)?|ruby\d+\.\d+|go1\.x)$/;
 
 /** The family of a runtime identifier; UsageError for something that is not a Lambda runtime (a bad flag). */
 export function runtimeFamily(runtime: string): RuntimeFamily {

@@ -8,12 +8,15 @@
 // compute environment, loses a layer's name and ARN, and returns inline role policies as Python reprs (stack.ts,
 // iam.ts, which also list what is left unfilled).
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { SubmitJobCommand } from '@aws-sdk/client-batch';
 import { AttachRolePolicyCommand, IAMClient } from '@aws-sdk/client-iam';
 import type { BatchJobAnswer } from '../../lib/request.js';
+import { skipReason } from '../images/docker.js';
+import { emulationMissing } from '../images/emulation.js';
 import { REPO_ROOT } from '../integration/harness/batch-exec.js';
 import { TEST_CREDENTIALS } from '../integration/harness/clients.js';
 import {
@@ -277,7 +280,7 @@ test('the dispatcher answering Invoke is what the stack deployed: the packaged d
   }
 });
 
-test("the deployed definitions: one per image of the matrix and architecture, each on that architecture's tag; JOB_DEFINITIONS names the x86_64 ones", async () => {
+test("the deployed definitions: one per image of the matrix and architecture, each on that architecture's tag, under the names the dispatcher derives", async () => {
   const matrix = JSON.parse(await readFile(join(REPO_ROOT, 'images/matrix.json'), 'utf8')) as {
     images: { flavour: string; runtime: string; default?: boolean }[];
   };
@@ -309,14 +312,10 @@ test("the deployed definitions: one per image of the matrix and architecture, ea
     );
     if (arch === 'x86_64') names[key] = def.jobDefinitionName ?? '';
   }
-  // The dispatcher's map: every x86_64 definition but python3.12's by name; those two come from their own variables.
-  const map = JSON.parse(String(env.JOB_DEFINITIONS)) as Record<string, string>;
-  const others = Object.fromEntries(
-    Object.entries(names).filter(
-      ([k]) => !matrix.images.find((i) => `${i.flavour}:${i.runtime}` === k)?.default,
-    ),
-  );
-  assert.deepEqual(map, others);
+  // No map of names: the dispatcher derives them from the prefix for the images it is told of, on both architectures.
+  assert.equal(env.JOB_DEFINITIONS, undefined);
+  assert.deepEqual(String(env.JOB_DEFINITION_RUNTIMES).split(/\s+/).sort(), [...keys].sort());
+  assert.deepEqual(Object.keys(names).sort(), [...keys].sort());
   assert.equal(env.JOB_DEFINITION_LAMBDA, x86['lambda:python3.12']);
   assert.equal(x86['lambda:python3.12'], out('LambdaJobDefinitionArn'));
   assert.equal(x86['geolambda:python3.12'], out('GeoLambdaJobDefinitionArn'));
@@ -328,6 +327,61 @@ function definitionSuffix(flavour: string, runtime: string, arch: string): strin
   const name = runtime === 'python3.12' ? flavour : `${flavour}-${runtime.replaceAll('.', '-')}`;
   return arch === 'arm64' ? `${name}-arm64` : name;
 }
+
+// An arm64 function with native code, from the deployed stack to its result, in the arm64 image of its runtime (run
+// here under emulation); where no engine answers or arm64 binaries cannot run here, this says so and skips.
+const arm64Skip =
+  skipReason() ??
+  emulationMissing('arm64') ??
+  (spawnSync('aarch64-linux-gnu-gcc', ['--version']).status === 0
+    ? undefined
+    : "aarch64-linux-gnu-gcc is not installed (Debian's gcc-aarch64-linux-gnu)");
+if (arm64Skip) process.stderr.write(`the arm64 job end to end SKIPPED: ${arm64Skip}\n`);
+
+const NATIVE_PY = `import os, platform, subprocess
+
+def lambda_handler(event, context):
+    here = os.path.dirname(os.path.abspath(__file__))
+    native = subprocess.run([os.path.join(here, "bin", "machine")], check=True, capture_output=True, text=True)
+    return {"id": event["id"], "python": platform.machine(), "native": native.stdout.strip()}
+`;
+
+test('an arm64 function with native code runs on the arm64 definition, in the arm64 image, to its result', {
+  skip: arm64Skip,
+  timeout: 600_000,
+}, async () => {
+  const program = join(w.dir, 'machine-arm64');
+  await writeFile(
+    `${program}.c`,
+    '#include <stdio.h>\nint main(void) { puts("aarch64 code ran"); return 0; }\n',
+  );
+  const cc = spawnSync('aarch64-linux-gnu-gcc', ['-static', '-Os', '-o', program, `${program}.c`], {
+    encoding: 'utf8',
+  });
+  assert.equal(cc.status, 0, cc.stderr);
+  await createFunction(w.h, {
+    name: 'e2e-arm64',
+    architectures: ['arm64'],
+    files: {
+      'lambda_function.py': NATIVE_PY,
+      'bin/machine': { content: await readFile(program), mode: 0o755 },
+    },
+  });
+  const answer = await w.dispatch({ lambda_function: 'e2e-arm64', payload: { id: 'arm-1' } });
+  assert.equal(answer.job_definition, `${w.stack.name}-lambda-arm64`);
+  assert.equal(answer.job_queue, out('JobQueue'), 'on FARGATE arm64 jobs share the queue');
+  const r = await w.runJob(answer.job_id);
+  assert.equal(r.exitCode, 0, r.stderr);
+  assert.match(String(r.ranIn), /python3\.12-arm64/);
+  assert.deepEqual(JSON.parse(String(await w.read(answer.url_out))), {
+    id: 'arm-1',
+    python: 'aarch64',
+    native: 'aarch64 code ran',
+  });
+  const record = JSON.parse(String(await w.read(answer.record_url)));
+  assert.equal(record.function.architecture, 'arm64');
+  assert.equal(record.runner.architecture, 'arm64');
+});
 
 test("the deployed dispatcher's environment is within Lambda's 4 KB", (t) => {
   const env = w.dispatcher.configuration.Environment?.Variables ?? {};

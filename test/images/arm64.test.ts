@@ -1,7 +1,8 @@
 // An arm64 image, python3.12, built from the same recipe on arm64 stand-ins and run here under emulation (qemu-aarch64
 // registered with binfmt_misc's F flag, so that it works inside containers): it declares arm64, its runner's Node.js
 // is the arm64 build, and a local Python function whose folder carries an aarch64 program (compiled here by Debian's
-// cross compiler) runs it there, where the machine is aarch64.
+// cross compiler) runs it there, where the machine is aarch64. Deployed (moto), an arm64 function whose zip carries
+// that program runs in the arm64 image, and each image refuses the other machine's function before downloading it.
 // Gap: the public bases are replaced by stand-ins (support.ts); the whole arm64 matrix is `npm run images -- --arch
 // arm64`, not built here. Where arm64 binaries cannot run, or the cross compiler is missing, this file says so and skips.
 import assert from 'node:assert/strict';
@@ -10,6 +11,10 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { createFunction } from '../integration/harness/fixtures.js';
+import { type Harness, startHarness } from '../integration/harness/index.js';
+import { parseLastLine } from '../runner/helpers.js';
+import { compile, missingCompiler } from '../support/elf.js';
 import { docker } from './docker.js';
 import type { BuiltImage } from './images.js';
 import { readPrepared } from './prepared.js';
@@ -63,16 +68,24 @@ def lambda_handler(event, context):
 `;
 
 let image: BuiltImage;
+let x86: BuiltImage;
 let work: string;
+let h: Harness | undefined;
 before(
   async () => {
     if (skip) return;
-    image = (await images()).get('lambda', 'python3.12', 'arm64');
+    const set = await images();
+    image = set.get('lambda', 'python3.12', 'arm64');
+    x86 = set.get('lambda', 'python3.12', 'x86_64');
     work = await mkdtemp(join(tmpdir(), 'image-arm64-'));
+    h = await startHarness();
   },
   { timeout: BUILD_TIMEOUT_MS },
 );
-after(() => (work ? rm(work, { recursive: true, force: true }) : undefined));
+after(async () => {
+  await h?.stop();
+  if (work) await rm(work, { recursive: true, force: true });
+});
 
 test('run-lambda python3.12 arm64: declares arm64, runs on aarch64 here, with the arm64 build of the runner’s Node.js', {
   skip,
@@ -125,4 +138,63 @@ test('run-lambda python3.12 arm64: a local function whose folder carries an aarc
     python_machine: 'aarch64',
     native: { machine: 'aarch64', sum: 333833500 },
   });
+});
+
+const x86Skip = skip ?? missingCompiler('x86_64');
+
+/** A deployed python3.12 function built for `arch`, whose zip carries bin/tile-sum, a static program for `arch`. */
+async function deployTileSum(name: string, arch: 'x86_64' | 'arm64'): Promise<void> {
+  const program = join(work, `${name}.bin`);
+  await writeFile(join(work, 'tile-sum.c'), PROGRAM);
+  if (arch === 'arm64') {
+    const cc = spawnSync(CC, ['-static', '-O2', '-o', program, join(work, 'tile-sum.c')], {
+      encoding: 'utf8',
+    });
+    assert.equal(cc.status, 0, cc.stderr);
+  } else compile('x86_64', program, 'program');
+  await createFunction(h!, {
+    name,
+    architectures: [arch],
+    files: {
+      'lambda_function.py': TASK,
+      'bin/tile-sum': { content: await readFile(program), mode: 0o755 },
+    },
+  });
+}
+
+const payload = `data:application/json;base64,${Buffer.from('{"tile": "31UFS"}').toString('base64')}`;
+
+test('run-lambda python3.12 arm64: a deployed arm64 function whose zip carries aarch64 code runs in it', {
+  skip,
+}, async (t) => {
+  t.diagnostic(ranOn(image));
+  await deployTileSum('tile-arm64', 'arm64');
+  // By id: the tag is shared by every worktree's build on this engine.
+  const r = await runIn(image.id, ['run', 'tile-arm64', payload, '-'], { env: h!.env, timeoutMs: 300_000 });
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout).native, { machine: 'aarch64', sum: 333833500 });
+});
+
+test("each python3.12 image refuses the other machine's deployed function before downloading it: exit 3, naming the image to use", {
+  skip: x86Skip,
+}, async (t) => {
+  t.diagnostic(ranOn(image));
+  await deployTileSum('tile-arm64-refused', 'arm64');
+  await deployTileSum('tile-x86', 'x86_64');
+  for (const [on, fn, built, machine] of [
+    [x86, 'tile-arm64-refused', 'arm64', 'x86_64'],
+    [image, 'tile-x86', 'x86_64', 'arm64'],
+  ] as const) {
+    h!.front.clear();
+    const r = await runIn(on.id, ['run', fn, payload, '-'], { env: h!.env, timeoutMs: 300_000 });
+    assert.equal(r.code, 3, r.stderr);
+    const { type, message } = parseLastLine(r.lastLine);
+    assert.equal(type, 'ArchitectureMismatchError');
+    assert.match(message, new RegExp(`built for ${built} but this machine is ${machine}`));
+    assert.match(
+      message,
+      new RegExp(`run-lambda-test/run-lambda:${version.replaceAll('.', '\\.')}-python3\\.12-${built}`),
+    );
+    assert.equal(h!.front.downloads().length, 0, `${fn}'s code was not fetched`);
+  }
 });

@@ -49,6 +49,7 @@ before(async () => {
     ['img-plan', 'tasks/plan:v1', {}],
     ['img-items', 'tasks/items:v1', {}],
     ['img-moved', 'tasks/moved:v1', {}],
+    ['img-arm64', 'tasks/arm:v1', { architectures: ['arm64'] }],
   ];
   for (const [name, repo, spec] of fns) {
     const fn = await createImageFunction(w.h, { name, imageUri: `${REGISTRY}/${repo}`, ...spec });
@@ -168,6 +169,48 @@ test('an image function: one two-container definition for its digest, named from
   assert.match(over?.environment?.[0]?.value ?? '', /^\d{4}\/\d\d\/\d\d\/\[\$LATEST\][0-9a-f]{32}$/);
   const job = await w.describe(answer.job_id);
   assert.equal(job.jobDefinition, answer.job_definition);
+});
+
+test('an arm64 image function: its task on ARM64 with the arm64 runner image, its job on the arm64 queue; refused, registering nothing, without one', async () => {
+  const arm64 = {
+    RUNNER_IMAGE_ARM64: 'cirrusgeo/run-lambda:0.1.0-provided.al2023-arm64',
+    JOB_QUEUE_ARM64: 'stk-disp-queue',
+  };
+  w.h.front.clear();
+  await assert.rejects(
+    dispatcher({ RUNNER_IMAGE_ARM64: '', JOB_QUEUE_ARM64: 'stk-disp-queue' })({
+      lambda_function: 'img-arm64',
+      payload: {},
+    }),
+    /no arm64 runner image \(RUNNER_IMAGE_ARM64\)/,
+  );
+  await assert.rejects(
+    dispatcher({ ...arm64, JOB_QUEUE_ARM64: '' })({ lambda_function: 'img-arm64', payload: {} }),
+    /built for arm64 and this dispatcher has no arm64 job queue/,
+  );
+  assert.deepEqual(registered('img-arm64'), []);
+  assert.deepEqual(writes(), []);
+  const answer = await dispatcher(arm64)({ lambda_function: 'img-arm64', payload: { tile: 2 } });
+  assert.equal(answer.job_queue, 'stk-disp-queue');
+  const [reg] = registered('img-arm64');
+  assert.ok(reg, 'its definition was registered');
+  const task = (
+    reg.body as {
+      ecsProperties: {
+        taskProperties: {
+          runtimePlatform: { cpuArchitecture: string };
+          containers: { name: string; image: string }[];
+        }[];
+      };
+    }
+  ).ecsProperties.taskProperties[0]!;
+  assert.equal(task.runtimePlatform.cpuArchitecture, 'ARM64');
+  const images = Object.fromEntries(task.containers.map((c) => [c.name, c.image]));
+  assert.deepEqual(images, {
+    runner: arm64.RUNNER_IMAGE_ARM64,
+    ready: arm64.RUNNER_IMAGE_ARM64,
+    function: resolved['img-arm64'],
+  });
 });
 
 test('a second request, from another dispatcher container, finds the definition by name and registers nothing', async () => {

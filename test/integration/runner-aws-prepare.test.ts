@@ -208,12 +208,45 @@ test('a later layer overrides an earlier one in the opt dir, in the function ord
   assert.equal(await readFile(join(opts.optDir, 'python/a.py'), 'utf8'), 'a');
 });
 
-test('an architecture other than the host one is a warning, not a failure', async () => {
-  const other = process.arch === 'arm64' ? 'x86_64' : 'arm64';
-  await createFunction(h, { name: 'prep-arch', architectures: [other] });
+const otherArch = process.arch === 'arm64' ? 'x86_64' : 'arm64';
+const hostArch = process.arch === 'arm64' ? 'arm64' : 'x86_64';
+
+test("a function built for another machine's architecture is refused (exit 3) before its code or layers are downloaded", async () => {
+  const layer = await createLayer(h, 'prep-arch-deps', { 'python/dep.py': 'VALUE = 1\n' });
+  await createFunction(h, { name: 'prep-arch', architectures: [otherArch], layers: [layer] });
+  h.front.clear();
+  const opts = options({ env: { ...h.env, RUN_LAMBDA_IMAGE: 'cirrusgeo/run-lambda:1.2.3-python3.12' } });
+  const err = await prepareDeployedFunction('prep-arch', opts).then(
+    () => assert.fail('an arm64 function ran on x86_64'),
+    (e: Error) => e,
+  );
+  assert.equal(err.name, 'ArchitectureMismatchError');
+  assert.equal(exitCodeOf(err), 3);
+  assert.match(err.message, new RegExp(`built for ${otherArch} but this machine is ${hostArch}`));
+  assert.match(err.message, new RegExp(`cirrusgeo/run-lambda:1\\.2\\.3-python3\\.12-${otherArch}`));
+  assert.equal(h.front.downloads().length, 0, 'no code was fetched');
+  assert.equal(h.front.calls('lambda', 'GetLayerVersion').length, 0, 'no layer was asked for');
+  assert.equal(existsSync(opts.optDir), false);
+});
+
+test('--ignore-architecture runs a function of another architecture with one warning', async () => {
+  await createFunction(h, { name: 'prep-arch-ignored', architectures: [otherArch] });
   const lines: string[] = [];
-  await prepareDeployedFunction('prep-arch', options({}, lines));
-  assert.ok(lines.some((l) => l.includes(`built for ${other}`)));
+  const fn = await prepareDeployedFunction('prep-arch-ignored', options({ ignoreArchitecture: true }, lines));
+  assert.equal(fn.architecture, otherArch);
+  assert.match(await readFile(join(fn.taskRoot, 'lambda_function.py'), 'utf8'), /def lambda_handler/);
+  assert.equal(lines.filter((l) => l.includes(`built for ${otherArch}`)).length, 1);
+  assert.match(lines.join(''), /running it anyway \(--ignore-architecture\)/);
+  await fn.cleanup();
+});
+
+test("a function of this machine's architecture (or none named, Lambda's x86_64) runs without a word about it", async () => {
+  await createFunction(h, { name: 'prep-arch-host', architectures: [hostArch] });
+  const lines: string[] = [];
+  const fn = await prepareDeployedFunction('prep-arch-host', options({}, lines));
+  assert.equal(fn.architecture, hostArch);
+  assert.ok(!lines.some((l) => l.includes('built for')));
+  await fn.cleanup();
 });
 
 test('without a region in the env or the ARN, the error says how to give one', async () => {

@@ -92,6 +92,7 @@ test('an Image function runs with --external-runtime beside its container: resul
     runtime: null,
     handler: null,
     code_sha256: fn.Configuration?.CodeSha256,
+    architecture: 'x86_64',
     image: { uri: IMAGE, digest: String(fn.Code?.ResolvedImageUri?.split('@')[1]) },
   });
   assert.match(String(rec.function.image?.digest), /^sha256:[0-9a-f]{64}$/);

@@ -92,9 +92,10 @@ async function assertCommon(rec: RunRecord | undefined, payload: Buffer, raw: st
     runtime: 'python3.12',
     handler: 'lambda_function.lambda_handler',
     code_sha256: code,
+    architecture: 'x86_64',
   });
   assert.deepEqual(rec.layers, [{ arn: layerArn, code_sha256: layer }]);
-  assert.deepEqual(rec.runner, { version, image_runtime: null });
+  assert.deepEqual(rec.runner, { version, image_runtime: null, architecture: 'x86_64' });
   assert.deepEqual(rec.payload, {
     url: rec.payload?.url,
     bytes: payload.length,

@@ -229,6 +229,19 @@ const badInputs: {
     last: /^UsageError: option --no-cache takes no value$/,
   },
   {
+    name: '--ignore-architecture with a value',
+    args: ['--ignore-architecture=1', py, payload],
+    code: 2,
+    last: /^UsageError: option --ignore-architecture takes no value$/,
+  },
+  {
+    name: 'RUN_LAMBDA_IGNORE_ARCHITECTURE that is no boolean',
+    args: [py, payload],
+    env: { RUN_LAMBDA_IGNORE_ARCHITECTURE: 'maybe' },
+    code: 2,
+    last: /^UsageError: RUN_LAMBDA_IGNORE_ARCHITECTURE must be true or false, got "maybe"$/,
+  },
+  {
     name: 'empty inline value',
     args: ['--opt-dir=', py, payload],
     code: 2,

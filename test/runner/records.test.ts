@@ -31,6 +31,7 @@ test('records: beside a file result (.json → .run.json), with the local file U
     runtime: 'python3.12',
     handler: 'handlers.echo',
     code_sha256: null,
+    architecture: null,
   });
   assert.deepEqual(rec.layers, []);
   assert.equal(rec.runner.image_runtime, 'python3.12');

@@ -15,9 +15,10 @@ function base(): Omit<RunRecord, 'status' | 'exit_code'> {
       runtime: 'python3.12',
       handler: 'lambda_function.lambda_handler',
       code_sha256: CODE_SHA,
+      architecture: 'x86_64',
     },
     layers: [{ arn: 'arn:aws:lambda:us-east-1:123456789012:layer:numpy:3', code_sha256: sha256('layer') }],
-    runner: { version: '0.1.0', image_runtime: 'python3.12' },
+    runner: { version: '0.1.0', image_runtime: 'python3.12', architecture: 'x86_64' },
     batch: { job_id: 'job-1', attempt: 1, array_index: null },
     payload: { url: 's3://b/batch/task/k.json', bytes: 2, sha256: sha256('{}') },
     timings: {

@@ -141,6 +141,7 @@ function fn(runtime: string | undefined, over: Partial<TargetFunction> = {}): Ta
     jobArn: ARN,
     runtime,
     packageType: runtime ? 'Zip' : 'Image',
+    architecture: 'x86_64',
     layerArns: [],
     tags: {},
     ...over,

@@ -28,6 +28,7 @@ function fn(over: Partial<TargetFunction> = {}): TargetFunction {
     jobArn: arn,
     runtime: 'python3.12',
     packageType: 'Zip',
+    architecture: 'x86_64',
     layerArns: [],
     tags: {},
     ...over,
@@ -69,12 +70,67 @@ test('JOB_DEFINITIONS maps <flavour>:<runtime> to definitions; the two variables
   assert.deepEqual(readConfig(same).jobDefinitions, { 'lambda:python3.12': 'x' });
 });
 
+test('JOB_DEFINITION_PREFIX alone configures the definitions of its images; JOB_QUEUE_ARM64 gets the stack prefix', () => {
+  const c = readConfig({
+    JOB_DEFINITION_PREFIX: 'stk',
+    JOB_DEFINITION_RUNTIMES: 'lambda:python3.12, lambda:nodejs22.x geolambda:python3.12',
+    JOB_DEFINITIONS: '{"lambda:python3.13:arm64": "my-own-arm64"}',
+    JOB_QUEUE_ARM64: 'arm-queue',
+    CIRRUS_STACK: 'cirrus',
+  });
+  assert.deepEqual(c.definitionPrefix, {
+    prefix: 'stk',
+    images: ['lambda:python3.12', 'lambda:nodejs22.x', 'geolambda:python3.12'],
+  });
+  assert.deepEqual(c.jobDefinitions, { 'lambda:python3.13:arm64': 'cirrus-my-own-arm64' });
+  assert.equal(c.jobQueueArm64, 'cirrus-arm-queue');
+  assert.equal(readConfig(ENV).jobQueueArm64, undefined);
+  assert.equal(readConfig({ ...ENV, JOB_QUEUE_ARM64: '' }).jobQueueArm64, undefined, 'empty: no arm64 queue');
+});
+
 // Each: the env and what the ConfigError must say (it always names the variable).
 const badConfigs: [string, Record<string, string>, RegExp][] = [
   [
     'no definitions at all',
     {},
-    /^JOB_DEFINITIONS \(or JOB_DEFINITION_LAMBDA \/ JOB_DEFINITION_GEOLAMBDA\) is required$/,
+    /^JOB_DEFINITION_PREFIX or JOB_DEFINITIONS \(or JOB_DEFINITION_LAMBDA \/ JOB_DEFINITION_GEOLAMBDA\) is required$/,
+  ],
+  [
+    'a prefix without the images it names',
+    { JOB_DEFINITION_PREFIX: 'stk' },
+    /^JOB_DEFINITION_RUNTIMES is required with JOB_DEFINITION_PREFIX/,
+  ],
+  [
+    'images without a prefix',
+    { ...ENV, JOB_DEFINITION_RUNTIMES: 'lambda:python3.12' },
+    /^JOB_DEFINITION_RUNTIMES is for JOB_DEFINITION_PREFIX, which is unset$/,
+  ],
+  [
+    'an image of the prefix with an architecture',
+    { JOB_DEFINITION_PREFIX: 'stk', JOB_DEFINITION_RUNTIMES: 'lambda:python3.12:arm64' },
+    /^JOB_DEFINITION_RUNTIMES holds "lambda:python3.12:arm64"/,
+  ],
+  [
+    'a prefix that is no definition name',
+    { JOB_DEFINITION_PREFIX: 'my stack', JOB_DEFINITION_RUNTIMES: 'lambda:python3.12' },
+    /^JOB_DEFINITION_PREFIX must be 1-96 letters/,
+  ],
+  [
+    'an arm64 key of another architecture',
+    { JOB_DEFINITIONS: '{"lambda:python3.12:x86_64":"d"}' },
+    /^JOB_DEFINITIONS key "lambda:python3.12:x86_64" is not/,
+  ],
+  [
+    'an arm64 runner image that is no image reference',
+    {
+      ...ENV,
+      ALLOWED_IMAGE_REPOSITORIES: 'arn:aws:ecr:us-east-1:123456789012:repository/x',
+      RUNNER_IMAGE: 'r:1',
+      RUNNER_IMAGE_ARM64: 'not an image',
+      JOB_ROLE_ARN: 'arn:aws:iam::123456789012:role/j',
+      JOB_EXECUTION_ROLE_ARN: 'arn:aws:iam::123456789012:role/e',
+    },
+    /^RUNNER_IMAGE_ARM64 is not an image reference/,
   ],
   ['JOB_DEFINITIONS not JSON', { JOB_DEFINITIONS: '{lambda' }, /^JOB_DEFINITIONS is not JSON/],
   ['JOB_DEFINITIONS an array', { JOB_DEFINITIONS: '["a"]' }, /^JOB_DEFINITIONS must be a JSON object/],

@@ -71,6 +71,7 @@ test("the runner's error types end the run with the exit code of its table", () 
     UnsafeArchiveError: ExitCode.prepare,
     RuntimeNotAvailableError: ExitCode.prepare,
     UnsupportedFunctionError: ExitCode.prepare,
+    ArchitectureMismatchError: ExitCode.prepare,
     PayloadAccessError: ExitCode.usage,
     InvalidOutputError: ExitCode.usage,
     PayloadIOError: ExitCode.payload,

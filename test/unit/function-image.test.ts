@@ -64,6 +64,7 @@ function fn(over: Partial<FunctionImage> = {}): TargetFunction {
     jobArn: ARN,
     runtime: undefined,
     packageType: 'Image',
+    architecture: over.architecture ?? 'x86_64',
     layerArns: [],
     tags: {},
     image: image(over),

@@ -40,8 +40,9 @@ test('a failed record carries its error; a local run has no ARN, version, code h
         runtime: 'python3.12',
         handler: 'task.handler',
         code_sha256: null,
+        architecture: null,
       },
-      runner: { version: '0.1.0', image_runtime: null },
+      runner: { version: '0.1.0', image_runtime: null, architecture: 'arm64' },
       batch: undefined,
     }),
   );
@@ -84,6 +85,21 @@ test("a redrive's record names the job it redrives; a redrive_of that is no job 
   });
 });
 
+test("a record names the function's architecture and the runner's; an earlier runner's record without them reads null", () => {
+  const r = parseRunRecord(succeededRecord());
+  assert.equal(r.function.architecture, 'x86_64');
+  assert.equal(r.runner.architecture, 'x86_64');
+  const older = succeededRecord() as unknown as {
+    function: Record<string, unknown>;
+    runner: Record<string, unknown>;
+  };
+  delete older.function.architecture;
+  delete older.runner.architecture;
+  const o = parseRunRecord(older);
+  assert.equal(o.function.architecture, null);
+  assert.equal(o.runner.architecture, null);
+});
+
 test('unknown keys of a newer runner are kept', () => {
   const r = parseRunRecord({ ...succeededRecord(), memory_peak_mib: 51 }) as RunRecord & {
     memory_peak_mib: number;
@@ -122,6 +138,16 @@ const bad: [string, (r: Record<string, unknown>) => unknown, RegExp][] = [
     'function.handler a number',
     (r) => ({ ...r, function: { ...(r.function as object), handler: 1 } }),
     /function\.handler must be a string or null/,
+  ],
+  [
+    'function.architecture a list',
+    (r) => ({ ...r, function: { ...(r.function as object), architecture: ['arm64'] } }),
+    /function\.architecture must be a string or null/,
+  ],
+  [
+    'runner.architecture empty',
+    (r) => ({ ...r, runner: { ...(r.runner as object), architecture: '' } }),
+    /runner\.architecture must not be empty/,
   ],
   [
     'code sha256 short',

@@ -1,12 +1,13 @@
 // template.yaml's job definitions follow images/matrix.json: one per image and architecture, named and tagged as the
-// dispatcher's JOB_DEFINITION_PREFIX rule says, the x86_64 ones in the dispatcher's JOB_DEFINITIONS map by name, all in
-// the outputs; the generated blocks are what `npm run template` renders.
+// dispatcher's JOB_DEFINITION_PREFIX rule says (the dispatcher derives the same names), all in the outputs; the generated blocks are what `npm run template` renders.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { readConfig } from '../../functions/dispatcher/config.js';
+import { jobDefinitionFor } from '../../functions/dispatcher/job-definition-names.js';
 import { jobDefinitions, loadTemplate, resource } from '../support/cfn-yaml.js';
 
 const root = new URL('../../', import.meta.url).pathname;
@@ -145,12 +146,20 @@ test('the python3.12 images keep the definitions the dispatcher already had (JOB
   assert.deepEqual(env.JOB_DEFINITION_GEOLAMBDA, { Ref: bySuffix('geolambda')[0] });
 });
 
-test('JOB_DEFINITIONS names the x86_64 definition of every other <flavour>:<runtime> of the matrix (python3.12 comes from JOB_DEFINITION_LAMBDA/GEOLAMBDA)', () => {
-  const map = subMap(dispatcherEnv().JOB_DEFINITIONS);
-  const others = matrix.images.filter((i) => !i.default).map((i) => `${i.flavour}:${i.runtime}`);
-  assert.deepEqual(Object.keys(map).sort(), others.sort());
-  for (const [key, name] of Object.entries(map))
-    assert.equal(name, `\${AWS::StackName}-${EXPECTED_SUFFIX[key]}`, key);
+test("JOB_DEFINITION_RUNTIMES lists every <flavour>:<runtime> of the matrix, and the dispatcher's names for them are the template's on both architectures", () => {
+  const listed = String(dispatcherEnv().JOB_DEFINITION_RUNTIMES).split(/\s+/);
+  const keys = matrix.images.map((i) => `${i.flavour}:${i.runtime}`);
+  assert.deepEqual([...listed].sort(), [...keys].sort());
+  const config = readConfig({ JOB_DEFINITION_PREFIX: 'STACK', JOB_DEFINITION_RUNTIMES: listed.join(' ') });
+  for (const key of keys) {
+    const [flavour, runtime] = key.split(':') as ['lambda' | 'geolambda', string];
+    for (const arch of matrix.arches) {
+      const suffix = `${EXPECTED_SUFFIX[key]}${arch === 'arm64' ? '-arm64' : ''}`;
+      bySuffix(suffix); // the template has it
+      assert.equal(jobDefinitionFor(config, flavour, runtime, arch), `STACK-${suffix}`, `${key} on ${arch}`);
+    }
+  }
+  assert.equal(jobDefinitionFor(config, 'lambda', 'python3.9', 'x86_64'), undefined, 'no image, no name');
 });
 
 test('the outputs map every image to its definition: JobDefinitions the x86_64 ones, JobDefinitionsArm64 the arm64 ones', () => {

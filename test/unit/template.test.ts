@@ -187,7 +187,7 @@ test('the dispatcher environment the template sets is a configuration the dispat
     JOB_DEFINITION_LAMBDA: 'arn:aws:batch:us-west-2:123456789012:job-definition/s-lambda:1',
     JOB_DEFINITION_GEOLAMBDA: 'arn:aws:batch:us-west-2:123456789012:job-definition/s-geolambda:1',
     JOB_DEFINITION_PREFIX: 's',
-    JOB_DEFINITIONS: JSON.stringify({ 'lambda:python3.13': 's-lambda-python3-13' }),
+    JOB_DEFINITION_RUNTIMES: 'lambda:python3.12 lambda:python3.13 geolambda:python3.12',
     INLINE_PAYLOAD_LIMIT: '16384',
     ALLOWED_FUNCTIONS: '',
     LOG_LEVEL: 'info',
@@ -217,7 +217,13 @@ test('the dispatcher environment the template sets is a configuration the dispat
   assert.equal(config.payloadBucket, 'payload-bucket');
   assert.equal(config.jobQueue, stand.JOB_QUEUE);
   assert.equal(config.jobDefinitions['geolambda:python3.12'], stand.JOB_DEFINITION_GEOLAMBDA);
-  assert.equal(config.jobDefinitions['lambda:python3.13'], 's-lambda-python3-13');
+  assert.equal(config.jobQueueArm64, stand.JOB_QUEUE_ARM64);
+  assert.deepEqual(config.definitionPrefix?.images, [
+    'lambda:python3.12',
+    'lambda:python3.13',
+    'geolambda:python3.12',
+  ]);
+  assert.equal(config.imageFunctions?.runnerImageArm64, stand.RUNNER_IMAGE_ARM64);
   assert.equal(config.inlinePayloadLimit, 16384);
   assert.equal(template.Parameters?.InlinePayloadLimit?.MaxValue, 16384, 'parameter cap = dispatcher cap');
 });
