@@ -1,8 +1,7 @@
-// Where a zip function's job goes by its architecture: the job definition of its flavour, runtime and architecture
-// (a JOB_DEFINITIONS override for its key, else the name the stack gives it under JOB_DEFINITION_PREFIX, the
-// template's naming), and for arm64 the arm64 queue. What cannot run is refused before anything is written.
+// The job definition a zip function's job runs on: the one of its flavour, runtime and architecture (a
+// JOB_DEFINITIONS override for its key, else the name the stack gives it under JOB_DEFINITION_PREFIX, the template's
+// naming). Its queue is job-queue.ts's.
 import { Architecture } from '../../lib/architecture.js';
-import { UnsupportedRuntimeError } from '../../lib/errors.js';
 import type { ImageName } from '../../lib/job-plan.js';
 import { DEFAULT_RUNTIME, type DispatcherConfig } from './config.js';
 
@@ -52,22 +51,4 @@ export function configuredImages(
     keys.add(`${image}:${ARM64}`);
   }
   return [...keys].sort().join(', ');
-}
-
-/**
- * The queue of a function's job: the request's when it names one (the caller knows where it sends it); else, for an
- * arm64 function, JOB_QUEUE_ARM64, and none is UnsupportedRuntimeError (an x86_64 queue's hosts cannot run it);
- * else JOB_QUEUE (`checked`, which the request check settled).
- */
-export function jobQueueFor(
-  fn: { jobArn: string; architecture: string },
-  requested: string | undefined,
-  checked: string,
-  config: Pick<DispatcherConfig, 'jobQueueArm64'>,
-): string {
-  if (requested !== undefined || fn.architecture !== ARM64) return checked;
-  if (config.jobQueueArm64 !== undefined) return config.jobQueueArm64;
-  throw new UnsupportedRuntimeError(
-    `function ${fn.jobArn} is built for arm64 and this dispatcher has no arm64 job queue (JOB_QUEUE_ARM64 is unset: the stack's queues are x86_64 only); give the stack an arm64 queue, rebuild the function for x86_64, or name a queue that runs arm64 in the request`,
-  );
 }

@@ -2,22 +2,14 @@
 // flavour is the request's `image`, else the function's `batch:image` tag, else geolambda for a GDAL layer, else
 // lambda; the image is that flavour for the function's runtime, named by its job definition. A container-image
 // function runs its own image beside the runner, by the two-container definition registered for its digest
-// (function-image.ts builds it, job-definitions.ts registers it once).
-import { randomBytes } from 'node:crypto';
-import type { BatchClient } from '@aws-sdk/client-batch';
-import type { S3Client } from '@aws-sdk/client-s3';
+// (function-image-job.ts).
 import { UnsupportedRuntimeError } from '../../lib/errors.js';
 import { type ImageName, Images, type JobImage } from '../../lib/job-plan.js';
-import type { JsonLogger } from '../../lib/logger.js';
-import { definitionLockKey } from '../../lib/payload-keys.js';
 import type { BatchJobRequest } from '../../lib/request.js';
-import { type DispatcherConfig, payloadBucket } from './config.js';
-import { checkFunctionImage, functionEnvironment } from './function-image.js';
-import { functionImageDefinition } from './function-image-definition.js';
+import type { DispatcherConfig } from './config.js';
+import { type FunctionImageJobOptions, functionImageJob } from './function-image-job.js';
 import type { TargetFunction } from './functions.js';
 import { configuredImages, definitionKey, jobDefinitionFor } from './job-definition-names.js';
-import { ensureDefinition } from './job-definitions.js';
-import type { Clock } from './rate-limit.js';
 
 export const IMAGE_TAG = 'batch:image';
 
@@ -71,60 +63,11 @@ export function chooseDefinition(
   return { image: { kind: 'definition', flavour, runtime: fn.runtime, jobDefinition }, reason };
 }
 
-/** What choosing an image function's image takes: its definition may have to be registered under a lock. */
-export interface JobImageOptions {
-  config: DispatcherConfig;
-  s3: S3Client;
-  batch: BatchClient;
-  log: JsonLogger;
-  clock?: Clock;
-}
-
-/** Lambda's log stream name form (`2026/01/31/[$LATEST]<32 hex>`), one per job as one per execution environment. */
-function logStreamName(now: Date, version: string): string {
-  return `${now.toISOString().slice(0, 10).replace(/-/g, '/')}/[${version}]${randomBytes(16).toString('hex')}`;
-}
-
-/**
- * A container-image function's job: checked (nothing written when refused), then its two-container definition
- * found or registered once, and what each submission adds to the function's container (its log stream).
- */
-export async function functionImageJob(
-  req: Pick<BatchJobRequest, 'image' | 'gpus'>,
-  fn: TargetFunction,
-  options: JobImageOptions,
-): Promise<{ image: JobImage; reason: string }> {
-  const { config, log } = options;
-  const image = checkFunctionImage(fn, req, config.imageFunctions);
-  const bucket = payloadBucket(
-    config,
-    'for image functions (their job definitions are registered under a lock there)',
-  );
-  const { environment, dropped } = functionEnvironment(fn, image);
-  if (dropped.length > 0)
-    log.warn("ignoring the function's RUN_LAMBDA_* variables: they are the runner's own settings", {
-      variables: dropped,
-    });
-  const def = functionImageDefinition(fn, image, environment, config.imageFunctions!);
-  const lock = { bucket, key: definitionLockKey(config.payloadPrefix, fn.name, def.name, def.spec) };
-  const ensured = await ensureDefinition({ ...options, lock }, def);
-  return {
-    image: {
-      kind: 'function-image',
-      flavour: 'lambda',
-      image: image.resolved,
-      jobDefinition: ensured.arn,
-      environment: [{ name: 'AWS_LAMBDA_LOG_STREAM_NAME', value: logStreamName(new Date(), image.version) }],
-    },
-    reason: `container image (job definition ${ensured.how})`,
-  };
-}
-
 /** The image that runs the request's job (UnsupportedRuntimeError and friends before anything is written). */
 export async function chooseJobImage(
   req: BatchJobRequest,
   fn: TargetFunction,
-  options: JobImageOptions,
+  options: FunctionImageJobOptions,
 ): Promise<JobImage> {
   const { image, reason } =
     fn.packageType !== 'Image'

@@ -7,8 +7,8 @@ import { readConfig } from '../../functions/dispatcher/config.js';
 import { checkFunctionImage } from '../../functions/dispatcher/function-image.js';
 import { functionImageDefinition } from '../../functions/dispatcher/function-image-definition.js';
 import type { TargetFunction } from '../../functions/dispatcher/functions.js';
-import { jobQueueFor } from '../../functions/dispatcher/job-definition-names.js';
 import { chooseDefinition } from '../../functions/dispatcher/job-image.js';
+import { jobQueueFor } from '../../functions/dispatcher/job-queue.js';
 import type { Env } from '../../lib/env.js';
 
 const ARN = 'arn:aws:lambda:us-west-2:123456789012:function:task';
