@@ -43,6 +43,19 @@ export function judgeAims(r: BenchResults): BenchResults['aims'] {
     aims.coldOverhead5MB = { aim: '≤ 1.0× floor (5 MB event)', value: cold.ratio, met: cold.ratio <= 1.0 };
     aims.warmOverhead5MB = { aim: '≤ 1.1× floor (5 MB event)', value: warm.ratio, met: warm.ratio <= 1.1 };
   }
+  if (r.trivial) {
+    const { local, startup } = r.trivial;
+    aims.localFixedCost = {
+      aim: `runner − python3 ≤ node -e 0 (${startup.baselineMs} ms) + 40 ms, local empty handler`,
+      value: local.extraMs,
+      met: local.extraMs <= startup.baselineMs + 40,
+    };
+    aims.startup = {
+      aim: '--version − node -e 0 ≤ 30 ms',
+      value: startup.extraMs,
+      met: startup.extraMs <= 30,
+    };
+  }
   if (r.child) {
     const { moto, latency } = r.child;
     aims.itemChild = {
