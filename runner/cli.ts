@@ -1,10 +1,8 @@
 // run-lambda's entry point: parse arguments, run once, end with the exit code of runner/errors.ts's table and
 // `<ErrorType>: <message>` (docs/runner.md "Exit codes").
-import { spawn } from 'node:child_process';
 import { asRunnerError, lastLine, UsageError } from './errors.js';
 import { createLogger } from './log.js';
 import { parseArgs, USAGE } from './options.js';
-import { run } from './run.js';
 
 declare const __RUNNER_VERSION__: string | undefined;
 const VERSION = typeof __RUNNER_VERSION__ === 'string' ? __RUNNER_VERSION__ : '0.0.0-dev';
@@ -52,6 +50,8 @@ async function main(argv: string[]): Promise<number> {
   for (const sig of stopSignals) process.on(sig, () => controller.abort(sig));
   onUsr1 = () => log.warn('ignoring SIGUSR1 (it would open the Node.js inspector)');
   try {
+    // Loaded only for a run: --version, --help and a usage error never evaluate the runner's modules.
+    const [{ run }, { spawn }] = await Promise.all([import('./run.js'), import('node:child_process')]);
     await run(opts, {
       env,
       cwd: process.cwd(),

@@ -6,7 +6,6 @@ import { FALLBACK_REGION, regionFromEnv } from '../lib/aws-config.js';
 import type { Env } from '../lib/env.js';
 import { envString } from '../lib/env.js';
 import { functionArn } from '../lib/lambda-arn.js';
-import { extractZip } from './archive/extract.js';
 import { FunctionNotFoundError, FunctionPrepareError } from './errors.js';
 import type { PreparedFunction } from './function.js';
 import type { Logger } from './log.js';
@@ -73,6 +72,8 @@ export async function prepareLocalFunction(ref: string, deps: LocalFunctionDeps)
   if (s.isFile()) {
     if (!path.endsWith('.zip')) throw new FunctionPrepareError(`${path} is neither a folder nor a .zip`);
     taskRoot = join(deps.workDir, 'task');
+    // Loaded only for a zip: a folder's run never evaluates the zip reader (yauzl) or loads zlib.
+    const { extractZip } = await import('./archive/extract.js');
     const { entries, bytes } = await deps.log.step('extract the code', () => extractZip(path, taskRoot));
     deps.log.debug(`extracted ${entries} entries (${bytes} bytes) to ${taskRoot}`);
   } else if (!s.isDirectory()) {

@@ -1,6 +1,6 @@
 // Prepares a deployed Lambda function to run here: GetFunction, verified code and layer downloads, cache, /opt.
 import type { LambdaClient } from '@aws-sdk/client-lambda';
-import { type NetworkTimeouts, regionFromEnv } from '../../lib/aws-config.js';
+import { endpointFor, type NetworkTimeouts, regionFromEnv } from '../../lib/aws-config.js';
 import type { Env } from '../../lib/env.js';
 import { mapAbortable } from '../../lib/pool.js';
 import { FunctionPrepareError, UnsupportedFunctionError, UsageError } from '../errors.js';
@@ -170,6 +170,7 @@ async function downloadFunction(
           log,
           signal,
           ...(deps.timeouts ? { timeouts: deps.timeouts } : {}),
+          endpoint: endpointFor(deps.env, 'lambda') ?? '',
         }),
     );
     log.debug(`${name}: code and layers in place`);

@@ -10,6 +10,7 @@ import { applyLayers, type Overlay } from '../opt/overlay.js';
 import { describeAwsError } from './aws-errors.js';
 import { type CodeCache, changedNote, type Materialized, materialize } from './code-cache.js';
 import { downloadVerified } from './download.js';
+import { knownLayerSha, rememberLayerSha } from './layer-index.js';
 
 export interface LayerRef {
   arn: string;
@@ -54,42 +55,59 @@ export function materializeLayers(
     log: Logger;
     signal?: AbortSignal;
     timeouts?: NetworkTimeouts;
+    /** The Lambda endpoint the layers come from (AWS_ENDPOINT_URL_LAMBDA…), when not AWS's own. */
+    endpoint?: string;
   },
 ): Promise<(Materialized & { arn: string; sha256: string })[]> {
   // One layer failing stops the others, and the answer waits until every one has stopped: nothing may still
   // be writing into the cache (a temp zip, a lock) when the caller cleans up or the process exits.
-  return mapAbortable(
-    layerArns,
-    async (arn, signal) => {
-      const layer = parseLayerArn(arn);
-      const content = await layerContent(deps.lambda, layer, deps.functionName);
-      const label = `layer ${layer.layerName.split(':').pop()}:${layer.version}`;
-      const placed = await materialize(
-        deps.cache,
-        'layer',
-        content.sha256,
-        (zipPath) =>
-          downloadVerified(content.location, zipPath, {
-            label,
-            sha256Base64: content.sha256,
-            ...(content.size ? { expectedSize: content.size } : {}),
-            ...(deps.timeouts ? { timeouts: deps.timeouts } : {}),
-            refreshUrl: async () => (await layerContent(deps.lambda, layer, deps.functionName)).location,
-            log: deps.log,
-            signal,
-          }),
-        deps.extract,
-        {
-          signal,
-          label,
-          onWait: (holder) => deps.log.info(`waiting for ${holder}, which is downloading the ${label}`),
-          onChanged: (why) => deps.log.warn(changedNote(label, why)),
-        },
+  return mapAbortable(layerArns, (arn, signal) => materializeLayer(arn, { ...deps, signal }), deps.signal);
+}
+
+type LayerDeps = Parameters<typeof materializeLayers>[1];
+
+/**
+ * One layer, from the cache or downloaded. A layer version the cache holds needs no GetLayerVersion (layer-index.ts):
+ * it is asked only when the layer must be downloaded, and the bytes are verified against the checksum either way.
+ */
+async function materializeLayer(
+  arn: string,
+  deps: LayerDeps,
+): Promise<Materialized & { arn: string; sha256: string }> {
+  const { cache, signal, endpoint } = deps;
+  const layer = parseLayerArn(arn);
+  let asked: ReturnType<typeof layerContent> | undefined;
+  const content = () => {
+    asked ??= layerContent(deps.lambda, layer, deps.functionName);
+    return asked;
+  };
+  const known = cache.persistent ? knownLayerSha(cache.dir, arn, endpoint) : undefined;
+  const sha256 = known ?? (await content()).sha256;
+  const label = `layer ${layer.layerName.split(':').pop()}:${layer.version}`;
+  const download = async (zipPath: string) => {
+    const c = await content();
+    if (c.sha256 !== sha256)
+      throw new FunctionPrepareError(
+        `${label}: GetLayerVersion gives CodeSha256 ${c.sha256} where the cache recorded ${sha256}; remove ${cache.dir} or pass --no-cache`,
       );
-      return { ...placed, arn, sha256: content.sha256 };
-    },
-    deps.signal,
-  );
+    return downloadVerified(c.location, zipPath, {
+      label,
+      sha256Base64: sha256,
+      ...(c.size ? { expectedSize: c.size } : {}),
+      ...(deps.timeouts ? { timeouts: deps.timeouts } : {}),
+      refreshUrl: async () => (await layerContent(deps.lambda, layer, deps.functionName)).location,
+      log: deps.log,
+      ...(signal ? { signal } : {}),
+    });
+  };
+  const placed = await materialize(cache, 'layer', sha256, download, deps.extract, {
+    ...(signal ? { signal } : {}),
+    label,
+    onWait: (holder) => deps.log.info(`waiting for ${holder}, which is downloading the ${label}`),
+    onChanged: (why) => deps.log.warn(changedNote(label, why)),
+  });
+  if (cache.persistent && !known) await rememberLayerSha(cache.dir, arn, sha256, endpoint);
+  return { ...placed, arn, sha256 };
 }
 
 /**

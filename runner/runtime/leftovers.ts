@@ -9,8 +9,10 @@ const MAX_PASSES = 5;
  * SIGKILLs every process (other than this one) whose environment holds `name=value`; returns their pids.
  * Linux only (no /proc elsewhere: nothing is done). Processes of other users that we may not read are skipped.
  * A process can escape by clearing its own environment (exec with a new one); the job's end catches those.
+ * Processes of process group `killedGroup`, SIGKILLed as a group just before, are left to that signal: one
+ * still dying would otherwise be counted as outside it and cost a whole second pass over /proc.
  */
-export function killMarked(name: string, value: string, procDir = '/proc'): number[] {
+export function killMarked(name: string, value: string, procDir = '/proc', killedGroup?: number): number[] {
   const entry = `${name}=${value}`;
   const killed: number[] = [];
   for (let pass = 0; pass < MAX_PASSES; pass++) {
@@ -30,7 +32,8 @@ export function killMarked(name: string, value: string, procDir = '/proc'): numb
       } catch {
         continue;
       }
-      if (!holds(environ, entry)) continue;
+      if (!holds(environ, entry) || (killedGroup !== undefined && groupOf(procDir, pid) === killedGroup))
+        continue;
       try {
         process.kill(n, 'SIGKILL');
         killed.push(n);
@@ -42,6 +45,16 @@ export function killMarked(name: string, value: string, procDir = '/proc'): numb
     if (found === 0) break;
   }
   return killed;
+}
+
+/** The process group of `pid` (the fifth field of /proc/<pid>/stat, after the command in parentheses). */
+function groupOf(procDir: string, pid: string): number | undefined {
+  try {
+    const stat = readFileSync(`${procDir}/${pid}/stat`, 'latin1');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+  } catch {
+    return undefined;
+  }
 }
 
 /** True when the NUL-separated `environ` holds the entry `entry` exactly. */

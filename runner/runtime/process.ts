@@ -78,7 +78,7 @@ export function startRuntime(deps: StartRuntimeDeps): Promise<RuntimeProcess> {
         signalGroup,
         end() {
           signalGroup('SIGKILL');
-          const marked = deps.mark ? killMarked(deps.mark[0], deps.mark[1]) : [];
+          const marked = deps.mark ? killMarked(deps.mark[0], deps.mark[1], undefined, pid) : [];
           keeper?.kill('SIGKILL');
           return marked;
         },

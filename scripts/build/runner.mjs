@@ -33,6 +33,25 @@ async function sharedErrorsPlugin() {
   };
 }
 
+/**
+ * Node's built-in modules as lazy `require`s: esbuild hoists an ES import of an external module to the top of the
+ * bundle, so every built-in the runner uses (http, child_process, zlib, crypto…) would load before `--version` could
+ * answer. Through `require` each loads when the module that uses it is first evaluated (cli.ts imports run.js only
+ * for a run).
+ */
+const lazyBuiltins = {
+  name: 'lazy-builtins',
+  setup(b) {
+    b.onResolve({ filter: /^node:/ }, (args) =>
+      args.namespace === 'lazy-builtin' ? undefined : { path: args.path, namespace: 'lazy-builtin' },
+    );
+    b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => ({
+      contents: `module.exports = require(${JSON.stringify(args.path)});`,
+      loader: 'js',
+    }));
+  },
+};
+
 const awsHalfExternal = {
   name: 'aws-half-external',
   setup(b) {
@@ -95,6 +114,6 @@ export async function build() {
       }),
     },
     banner: { js: `#!/usr/bin/env node\n${requireBanner}` },
-    plugins: [awsHalfExternal],
+    plugins: [awsHalfExternal, lazyBuiltins],
   });
 }

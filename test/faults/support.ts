@@ -193,8 +193,12 @@ export async function listTree(dir: string): Promise<string[]> {
   return out.sort();
 }
 
-/** Entries of a cache dir other than finished archives and their manifests (temp zips, half folders, locks…). */
+/**
+ * Entries of a cache dir other than finished archives, their manifests and the layer versions' records
+ * (runner/aws/layer-index.ts): temp zips, half folders, locks…
+ */
 export async function cacheLeftovers(cacheDir: string): Promise<string[]> {
-  const kept = /^((code|layer)-[0-9a-f]{64}\/.*|(code|layer)-[0-9a-f]{64}\.manifest)$/;
+  const kept =
+    /^((code|layer)-[0-9a-f]{64}\/.*|(code|layer)-[0-9a-f]{64}\.manifest|\.layer-version-[0-9a-f]{64})$/;
   return (await listTree(cacheDir)).filter((f) => !kept.test(f) && !/^(code|layer)-[0-9a-f]{64}\/$/.test(f));
 }

@@ -85,6 +85,37 @@ test('a second run of the same version downloads nothing', async () => {
   assert.equal(await readFile(join(again.taskRoot, 'lambda_function.py'), 'utf8'), '# cached\n');
 });
 
+test('a warm run finds its cached layer version without GetLayerVersion; the layer is still in the opt dir and the record', async () => {
+  const layer = await createLayer(h, 'prep-warm-deps', { 'python/warm.py': 'W = 1\n' });
+  await createFunction(h, {
+    name: 'prep-warm',
+    layers: [layer],
+    files: { 'lambda_function.py': '# warm\n' },
+  });
+  const opts = options();
+  const first = await prepareDeployedFunction('prep-warm', opts);
+  h.front.clear();
+  const again = await prepareDeployedFunction('prep-warm', { ...opts, optDir: join(dir, 'opt-warm-again') });
+  assert.equal(h.front.calls('lambda', 'GetLayerVersion').length, 0, 'a layer version never changes');
+  assert.equal(
+    h.front.calls('lambda', 'GetFunction').length,
+    1,
+    'the function may have changed: asked every run',
+  );
+  assert.equal(h.front.downloads().length, 0);
+  assert.equal(await readFile(join(again.optDir, 'python/warm.py'), 'utf8'), 'W = 1\n');
+  assert.deepEqual(again.deployed?.layers, first.deployed?.layers);
+  // Another endpoint's layer of the same ARN is another layer: the record is not taken for it.
+  h.front.clear();
+  const elsewhere = { ...h.env, AWS_ENDPOINT_URL_LAMBDA: `${h.env.AWS_ENDPOINT_URL}/` };
+  await prepareDeployedFunction('prep-warm', {
+    ...opts,
+    env: elsewhere,
+    optDir: join(dir, 'opt-warm-other'),
+  });
+  assert.equal(h.front.calls('lambda', 'GetLayerVersion').length, 1);
+});
+
 test('two runs of a new version at once both succeed', async () => {
   await createFunction(h, {
     name: 'prep-race',
@@ -311,9 +342,10 @@ test('one layer failing: the run fails only once its sibling layers have stopped
     prepareDeployedFunction('prep-settle-fn', opts),
     /ChecksumMismatchError: the layer prep-settle-bad:1/,
   );
-  // Looked at the moment the failure is reported: only finished entries may be there.
+  // Looked at the moment the failure is reported: only finished entries (and the record of a finished layer
+  // version, runner/aws/layer-index.ts) may be there.
   const left = (await readdir(opts.cacheDir)).filter(
-    (f) => !/^(code|layer)-[0-9a-f]{64}(\.manifest)?$/.test(f),
+    (f) => !/^((code|layer)-[0-9a-f]{64}(\.manifest)?|\.layer-version-[0-9a-f]{64})$/.test(f),
   );
   held.remove();
   h.front.clearFaults();

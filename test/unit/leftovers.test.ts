@@ -21,6 +21,23 @@ test('killMarked ends exactly the processes whose environment holds the mark, in
   }
 });
 
+test('killMarked leaves the processes of the group it is told was killed to that kill, and ends the marked ones outside it', async () => {
+  const mark = randomUUID();
+  const env = { ...process.env, RUN_LAMBDA_RUN_ID: mark };
+  const inGroup = spawn('sleep', ['60'], { detached: true, env });
+  const outside = spawn('setsid', ['sleep', '60'], { env });
+  await Promise.all([inGroup, outside].map((c) => new Promise((r) => c.once('spawn', r))));
+  try {
+    const gone = new Promise((r) => outside.once('exit', (_c, s) => r(s)));
+    assert.deepEqual(killMarked('RUN_LAMBDA_RUN_ID', mark, '/proc', inGroup.pid), [outside.pid]);
+    assert.equal(await gone, 'SIGKILL');
+    assert.equal(inGroup.exitCode, null, 'the group is left to the group kill');
+  } finally {
+    inGroup.kill('SIGKILL');
+    outside.kill('SIGKILL');
+  }
+});
+
 test('killMarked on a system without /proc does nothing', () => {
   assert.deepEqual(killMarked('RUN_LAMBDA_RUN_ID', 'x', '/no/such/proc'), []);
 });
