@@ -132,98 +132,122 @@ export async function startExtensions(deps: ExtensionHostDeps): Promise<Extensio
   return extensionHost(deps, { launched, exits, end }, now() + EXTENSION_INIT_LIMIT_MS);
 }
 
+/** The run's error if an extension failed its init; undefined while all is well. */
+function initFailure(
+  registry: ExtensionRegistry,
+  exits: Map<string, RuntimeExit>,
+): FunctionError | undefined {
+  for (const v of registry.list()) {
+    if (v.state === 'failed') {
+      const what = `extension ${v.name} reported an error during init`;
+      return new FunctionError(
+        v.errorType ?? ExtensionFailure.crash,
+        v.errorMessage ? `${what}: ${v.errorMessage}` : what,
+      );
+    }
+    if (v.state === 'exited') {
+      const exit = exits.get(v.name);
+      return new FunctionError(
+        ExtensionFailure.crash,
+        `extension ${v.name} ${exit ? describeExit(exit) : 'exited'} before init ended`,
+      );
+    }
+  }
+  return undefined;
+}
+
+/** What an init step waits on: the extensions, their exits, and Lambda's init limit (an epoch ms). */
+interface InitWait {
+  registry: ExtensionRegistry;
+  exits: Map<string, RuntimeExit>;
+  deadline: number;
+  now: () => number;
+}
+
+/** Waits until every extension is `done` (registered, or asked for its first event), one fails, or the limit. */
+async function initStep(w: InitWait, done: (v: ExtensionView) => boolean, what: string): Promise<void> {
+  const pending = () => w.registry.list().filter((v) => !done(v));
+  const r = await until(
+    w.registry,
+    () => initFailure(w.registry, w.exits) ?? (pending().length === 0 ? true : undefined),
+    w.deadline,
+    w.now,
+  );
+  if (r instanceof FunctionError) throw r;
+  if (r === undefined) {
+    const late = pending().map((v) => v.name);
+    throw new FunctionError(
+      ExtensionFailure.initTimeout,
+      `extension ${late.join(', ')} did not ${what} within Lambda's init limit of ${EXTENSION_INIT_LIMIT_MS / 1000} s`,
+    );
+  }
+}
+
+/** After the runtime's answer, waits up to --extension-timeout for those told of the invocation to ask again. */
+async function settle(deps: ExtensionHostDeps, waitingFor: string[], now: () => number): Promise<string[]> {
+  const { registry } = deps;
+  const late = () =>
+    registry.list().filter((v) => waitingFor.includes(v.name) && v.state === 'ready' && !v.idle);
+  await until(registry, () => (late().length === 0 ? true : undefined), now() + deps.extensionTimeoutMs, now);
+  const names = late().map((v) => v.name);
+  if (names.length > 0) {
+    deps.log.warn(
+      `extension ${names.join(', ')} did not ask for its next event within ${deps.extensionTimeoutMs / 1000} s of the runtime's answer (--extension-timeout); going on without waiting for it`,
+    );
+  }
+  return names;
+}
+
+/** SHUTDOWN to those subscribed, then waits until each has exited or asked again (or the 2 s limit): then all end. */
+async function shutdown(
+  deps: ExtensionHostDeps,
+  procs: { launched: LaunchedExtension[]; exits: Map<string, RuntimeExit>; end(): void },
+  reason: Parameters<ExtensionHost['shutdown']>[0],
+  now: () => number,
+): Promise<void> {
+  const { registry } = deps;
+  const deadline = now() + SHUTDOWN_LIMIT_MS;
+  const told = registry.dispatch(shutdownEvent(reason, deadline));
+  deps.log.debug(`SHUTDOWN (${reason}) to ${told.join(', ') || 'no extension'}`);
+  // Done: every one told has exited, or asked for another event after it.
+  const alive = () => procs.launched.filter((l) => told.includes(l.name) && !procs.exits.has(l.name));
+  const done = () =>
+    alive().every((l) => registry.list().find((v) => v.name === l.name)?.idle) ? true : undefined;
+  await until(registry, done, deadline, now);
+  procs.end();
+}
+
 function extensionHost(
   deps: ExtensionHostDeps,
   procs: { launched: LaunchedExtension[]; exits: Map<string, RuntimeExit>; end(): void },
   initDeadline: number,
 ): ExtensionHost {
-  const { registry, log } = deps;
-  const { launched, exits } = procs;
+  const { registry } = deps;
   const now = deps.now ?? Date.now;
+  const wait: InitWait = { registry, exits: procs.exits, deadline: initDeadline, now };
   let initDone = false;
   let awaiting: string[] = [];
-
-  /** The run's error if an extension failed its init; undefined while all is well. */
-  const initFailure = (): FunctionError | undefined => {
-    for (const v of registry.list()) {
-      if (v.state === 'failed') {
-        const what = `extension ${v.name} reported an error during init`;
-        return new FunctionError(
-          v.errorType ?? ExtensionFailure.crash,
-          v.errorMessage ? `${what}: ${v.errorMessage}` : what,
-        );
-      }
-      if (v.state === 'exited') {
-        const exit = exits.get(v.name);
-        return new FunctionError(
-          ExtensionFailure.crash,
-          `extension ${v.name} ${exit ? describeExit(exit) : 'exited'} before init ended`,
-        );
-      }
-    }
-    return undefined;
-  };
-
-  const initStep = async (done: (v: ExtensionView) => boolean, what: string): Promise<void> => {
-    if (initDone) return;
-    const pending = () => registry.list().filter((v) => !done(v));
-    const r = await until(
-      registry,
-      () => initFailure() ?? (pending().length === 0 ? true : undefined),
-      initDeadline,
-      now,
-    );
-    if (r instanceof FunctionError) throw r;
-    if (r === undefined) {
-      const late = pending().map((v) => v.name);
-      throw new FunctionError(
-        ExtensionFailure.initTimeout,
-        `extension ${late.join(', ')} did not ${what} within Lambda's init limit of ${EXTENSION_INIT_LIMIT_MS / 1000} s`,
-      );
-    }
-  };
-
   return {
-    names: launched.map((l) => l.name),
-    registered: () => initStep((v) => v.state !== 'launched', 'register'),
+    names: procs.launched.map((l) => l.name),
+    registered: async () => {
+      if (!initDone) await initStep(wait, (v) => v.state !== 'launched', 'register');
+    },
     async initialized() {
-      await initStep((v) => v.initialized, 'ask for its first event');
+      if (!initDone) await initStep(wait, (v) => v.initialized, 'ask for its first event');
       initDone = true;
     },
     invoke(event) {
       registry.closeRegistration();
       awaiting = registry.dispatch(event);
     },
-    async settle() {
+    settle() {
       const waitingFor = awaiting;
       awaiting = [];
-      const late = () =>
-        registry.list().filter((v) => waitingFor.includes(v.name) && v.state === 'ready' && !v.idle);
-      await until(
-        registry,
-        () => (late().length === 0 ? true : undefined),
-        now() + deps.extensionTimeoutMs,
-        now,
-      );
-      const names = late().map((v) => v.name);
-      if (names.length > 0) {
-        log.warn(
-          `extension ${names.join(', ')} did not ask for its next event within ${deps.extensionTimeoutMs / 1000} s of the runtime's answer (--extension-timeout); going on without waiting for it`,
-        );
-      }
-      return names;
+      return settle(deps, waitingFor, now);
     },
     async shutdown(reason, beforeEvent) {
       await beforeEvent?.().catch(() => {});
-      const deadline = now() + SHUTDOWN_LIMIT_MS;
-      const told = registry.dispatch(shutdownEvent(reason, deadline));
-      log.debug(`SHUTDOWN (${reason}) to ${told.join(', ') || 'no extension'}`);
-      // Done: every one told has exited, or asked for another event after it.
-      const alive = () => launched.filter((l) => told.includes(l.name) && !exits.has(l.name));
-      const done = () =>
-        alive().every((l) => registry.list().find((v) => v.name === l.name)?.idle) ? true : undefined;
-      await until(registry, done, deadline, now);
-      procs.end();
+      await shutdown(deps, procs, reason, now);
     },
     summary: () => summarize(registry),
   };

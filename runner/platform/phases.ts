@@ -43,6 +43,43 @@ interface Current {
   initDurationMs: number | undefined;
 }
 
+/** How an invocation's end becomes the SHUTDOWN's reason. */
+function shutdownReasonOf(status: InvokeEnd['status']): ShutdownReason {
+  if (status === 'timeout') return ShutdownReason.timeout;
+  return status === 'error' ? ShutdownReason.failure : ShutdownReason.spindown;
+}
+
+/** The REPORT line and event, once the extensions asked for their next event (their time counts). */
+async function report(deps: PhasesDeps, cur: Current, end: InvokeEnd, maxMemoryMb: number): Promise<void> {
+  const now = deps.now ?? Date.now;
+  const clock = deps.clock ?? (() => performance.now());
+  await deps.extensions?.()?.settle();
+  const durationMs = clock() - cur.startClock;
+  const metrics = {
+    durationMs,
+    billedDurationMs: Math.ceil(durationMs),
+    memorySizeMB: deps.memorySizeMb,
+    maxMemoryUsedMB: maxMemoryMb,
+    ...(cur.initDurationMs === undefined ? {} : { initDurationMs: cur.initDurationMs }),
+  };
+  const r = { status: end.status, ...(end.errorType ? { errorType: end.errorType } : {}), metrics };
+  const at = now();
+  deps.write(reportLine(deps.format, cur.requestId, r, at));
+  deps.telemetry.platform({ type: 'report', at, requestId: cur.requestId, traceId: cur.traceId, ...r });
+}
+
+/** The START line and event when the runtime takes the event. */
+function announceStart(deps: PhasesDeps, inv: { requestId: string; traceId: string }, at: number): void {
+  deps.write(startLine(deps.format, inv.requestId, deps.version, at));
+  deps.telemetry.platform({
+    type: 'start',
+    at,
+    requestId: inv.requestId,
+    version: deps.version,
+    traceId: inv.traceId,
+  });
+}
+
 export function platformPhases(deps: PhasesDeps): Phases {
   const now = deps.now ?? Date.now;
   const clock = deps.clock ?? (() => performance.now());
@@ -73,22 +110,6 @@ export function platformPhases(deps: PhasesDeps): Phases {
     return durationMs;
   };
 
-  const report = async (cur: Current, end: InvokeEnd) => {
-    await extensions()?.settle();
-    const durationMs = clock() - cur.startClock;
-    const metrics = {
-      durationMs,
-      billedDurationMs: Math.ceil(durationMs),
-      memorySizeMB: deps.memorySizeMb,
-      maxMemoryUsedMB: maxMemoryMb,
-      ...(cur.initDurationMs === undefined ? {} : { initDurationMs: cur.initDurationMs }),
-    };
-    const r = { status: end.status, ...(end.errorType ? { errorType: end.errorType } : {}), metrics };
-    const at = now();
-    deps.write(reportLine(deps.format, cur.requestId, r, at));
-    telemetry.platform({ type: 'report', at, requestId: cur.requestId, traceId: cur.traceId, ...r });
-  };
-
   return {
     initStarted,
     async beforeInvoke() {
@@ -104,15 +125,7 @@ export function platformPhases(deps: PhasesDeps): Phases {
       const initDurationMs = initEnded('success');
       extensions()?.invoke(invokeEvent(inv));
       telemetry.initEnded();
-      const at = now();
-      deps.write(startLine(deps.format, inv.requestId, deps.version, at));
-      telemetry.platform({
-        type: 'start',
-        at,
-        requestId: inv.requestId,
-        version: deps.version,
-        traceId: inv.traceId,
-      });
+      announceStart(deps, inv, now());
       current = { requestId: inv.requestId, traceId: inv.traceId, startClock: clock(), initDurationMs };
     },
     ended(requestId, end) {
@@ -123,19 +136,14 @@ export function platformPhases(deps: PhasesDeps): Phases {
         return;
       }
       current = undefined;
-      reason =
-        end.status === 'timeout'
-          ? ShutdownReason.timeout
-          : end.status === 'error'
-            ? ShutdownReason.failure
-            : ShutdownReason.spindown;
+      reason = shutdownReasonOf(end.status);
       const at = now();
       const durationMs = clock() - cur.startClock;
       deps.write(endLine(deps.format, requestId, { ...end, durationMs }, at));
       telemetry.platform({ type: 'runtimeDone', at, requestId, traceId: cur.traceId, durationMs, ...end });
       // Now: the runtime is ended right after it answered.
       maxMemoryMb = Math.max(maxMemoryMb, peakMemoryMb(deps.runtimePid()));
-      lastPhase = report(cur, end).catch(() => {});
+      lastPhase = report(deps, cur, end, maxMemoryMb).catch(() => {});
     },
     drain: () => lastPhase,
     shutdownReason: () => reason,

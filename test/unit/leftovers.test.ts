@@ -3,13 +3,27 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { KEEPER_SCRIPT, killMarked } from '../../runner/runtime/leftovers.js';
+
+/** Resolves once each process runs `sleep` (a process still in its exec has no environment /proc can read yet). */
+async function execed(...pids: (number | undefined)[]): Promise<void> {
+  const comm = (pid: number | undefined) => {
+    try {
+      return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+    } catch {
+      return '';
+    }
+  };
+  for (let i = 0; i < 200 && !pids.every((p) => comm(p) === 'sleep'); i++) await sleep(10);
+}
 
 test('killMarked ends exactly the processes whose environment holds the mark, in any session', async () => {
   const mark = randomUUID();
   const marked = spawn('setsid', ['sleep', '60'], { env: { ...process.env, RUN_LAMBDA_RUN_ID: mark } });
   const other = spawn('sleep', ['60'], { env: { ...process.env, RUN_LAMBDA_RUN_ID: `${mark}-not` } });
   await Promise.all([marked, other].map((c) => new Promise((r) => c.once('spawn', r))));
+  await execed(marked.pid, other.pid);
   try {
     const gone = new Promise((r) => marked.once('exit', (_c, s) => r(s)));
     assert.deepEqual(killMarked('RUN_LAMBDA_RUN_ID', mark), [marked.pid]);
@@ -27,6 +41,7 @@ test('killMarked leaves the processes of the group it is told was killed to that
   const inGroup = spawn('sleep', ['60'], { detached: true, env });
   const outside = spawn('setsid', ['sleep', '60'], { env });
   await Promise.all([inGroup, outside].map((c) => new Promise((r) => c.once('spawn', r))));
+  await execed(inGroup.pid, outside.pid);
   try {
     const gone = new Promise((r) => outside.once('exit', (_c, s) => r(s)));
     assert.deepEqual(killMarked('RUN_LAMBDA_RUN_ID', mark, '/proc', inGroup.pid), [outside.pid]);
