@@ -5,7 +5,7 @@ import type { Env } from '../lib/env.js';
 import type { Logger } from './log.js';
 import type { RecordContext } from './record/build.js';
 import type { JobClock } from './runtime/deadline.js';
-import type { SpawnFn } from './runtime/process.js';
+import type { SpawnFn } from './runtime/process-group.js';
 
 export interface RunDeps {
   env: Env;

@@ -6,7 +6,7 @@
 import { FunctionError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { killMarked } from '../runtime/leftovers.js';
-import { describeExit, type RuntimeExit } from '../runtime/process.js';
+import { describeExit, type RuntimeExit } from '../runtime/process-group.js';
 import {
   EXTENSION_INIT_LIMIT_MS,
   type InvokeEvent,

@@ -1,11 +1,10 @@
 // Starts the external extensions: every executable file in `<opt-dir>/extensions/` (Lambda's /opt/extensions, where a
 // layer puts them), each in a process group of its own, its stdout and stderr piped through the runner (to the job's
 // log as the function's output is, and to telemetry subscribers as `extension` events).
-import type { ChildProcess } from 'node:child_process';
 import { constants } from 'node:fs';
 import { access, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { RuntimeExit, SpawnFn } from '../runtime/process.js';
+import { type RuntimeExit, type SpawnFn, spawnGroup } from '../runtime/process-group.js';
 
 /** One started extension process. */
 export interface LaunchedExtension {
@@ -51,40 +50,17 @@ export interface LaunchDeps {
 }
 
 /** Starts one extension; rejects when it cannot be started at all (Lambda's Extension.LaunchError). */
-export function launchExtension(
+export async function launchExtension(
   ext: { name: string; path: string },
   deps: LaunchDeps,
 ): Promise<LaunchedExtension> {
-  const child: ChildProcess = deps.spawn(ext.path, [], {
+  const child = await spawnGroup({
+    spawn: deps.spawn,
+    command: ext.path,
+    args: [],
     cwd: deps.cwd,
     env: deps.env,
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    output: (stream) => deps.tap(ext.name, stream),
   });
-  for (const name of ['stdout', 'stderr'] as const) {
-    const tap = deps.tap(ext.name, name);
-    child[name]?.on('data', (c: Buffer) => tap.write(c));
-    child[name]?.on('end', () => tap.end());
-  }
-  const exited = new Promise<RuntimeExit>((resolve) => {
-    child.once('exit', (code, signal) => resolve({ code, signal }));
-  });
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('spawn', () => {
-      const pid = child.pid as number;
-      resolve({
-        name: ext.name,
-        pid,
-        exited,
-        signal(signal) {
-          try {
-            process.kill(-pid, signal);
-          } catch {
-            // ESRCH: the group is already gone
-          }
-        },
-      });
-    });
-  });
+  return { name: ext.name, pid: child.pid, exited: child.exited, signal: child.signalGroup };
 }

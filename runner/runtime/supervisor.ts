@@ -9,14 +9,8 @@ import { RUN_MARK, runtimeEnv } from './env.js';
 import { throughWrapper } from './exec-wrapper.js';
 import { type RuntimeHost, type RuntimeLoss, RuntimeLossType } from './host.js';
 import { type OomCount, oomCounter } from './oom.js';
-import {
-  describeExit,
-  type RuntimeExit,
-  type RuntimeProcess,
-  type SpawnFn,
-  type StartRuntimeDeps,
-  startRuntime,
-} from './process.js';
+import { type RuntimeProcess, type StartRuntimeDeps, startRuntime } from './process.js';
+import { describeExit, type RuntimeExit, type SpawnFn } from './process-group.js';
 import type { RuntimeCommand } from './which-runtime.js';
 
 /** How long a runtime gets to exit after a forwarded SIGTERM/SIGINT before its group is killed. */
