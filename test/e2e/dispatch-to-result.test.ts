@@ -83,6 +83,69 @@ const FAILING_PY = `def lambda_handler(event, context):
 
 const IMAGES = { lambda: 'e2e-plain', geolambda: 'e2e-geo' } as const;
 
+// A function that carries what runs beside its handler, in its layer: an external extension (/opt/extensions) and a
+// wrapper its environment names in AWS_LAMBDA_EXEC_WRAPPER, both written from AWS's documents (Extensions API,
+// Telemetry API, "Wrapper scripts"). What this leaves out of Lambda and Batch: the image is built on the stand-in
+// Python base, whose bootstrap applies the wrapper as the real base's does (test/images/standins); Docker, not ECS,
+// starts the container; the listener binds every address, so sandbox.localdomain in /etc/hosts is not what is tested
+// here (test/images/extensions.test.ts is). And what the runner leaves out of Lambda (docs/extensions.md): the job is
+// one execution environment, so SHUTDOWN (spindown) follows the job's only INVOKE, and no X-Ray segment is sent.
+const EXT_NAME = 'e2e-telemetry-ext';
+const EXTENSION = `#!/usr/bin/env python3
+# Registers for INVOKE and SHUTDOWN, subscribes a listener of its own to the Telemetry API (platform and function
+# events), prints each event it is given, and appends each batch its listener receives to $TELEMETRY_OUT.
+import http.server, json, os, sys, threading, urllib.request
+
+API = "http://%s/" % os.environ["AWS_LAMBDA_RUNTIME_API"]
+NAME = os.path.basename(sys.argv[0])
+
+def call(method, path, body=None, headers=None):
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(API + path, data=data, method=method, headers=headers or {})
+    with urllib.request.urlopen(req) as r:
+        return r.headers, r.read()
+
+class Listener(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        batch = self.rfile.read(int(self.headers["Content-Length"]))
+        with open(os.environ["TELEMETRY_OUT"], "ab") as f:
+            f.write(batch + b"\\n")
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+headers, _ = call("POST", "2020-01-01/extension/register", {"events": ["INVOKE", "SHUTDOWN"]},
+                  {"Lambda-Extension-Name": NAME})
+me = {"Lambda-Extension-Identifier": headers["Lambda-Extension-Identifier"]}
+listener = http.server.HTTPServer(("0.0.0.0", 0), Listener)
+threading.Thread(target=listener.serve_forever, daemon=True).start()
+call("PUT", "2022-07-01/telemetry", {
+    "schemaVersion": "2022-12-13",
+    "types": ["platform", "function"],
+    "buffering": {"maxItems": 1000, "maxBytes": 262144, "timeoutMs": 25},
+    "destination": {"protocol": "HTTP", "URI": "http://sandbox.localdomain:%d/" % listener.server_port},
+}, me)
+while True:
+    _, body = call("GET", "2020-01-01/extension/event/next", None, me)
+    event = json.loads(body)
+    print("%s: %s %s" % (NAME, event["eventType"], event.get("requestId") or event.get("shutdownReason")), flush=True)
+    if event["eventType"] == "SHUTDOWN":
+        break
+`;
+// Lambda hands a wrapper the interpreter and its arguments; this one marks the environment and runs them.
+const WRAPPER = `#!/bin/sh
+export WRAPPED_BY="$(basename "$0") $1"
+exec "$@"
+`;
+const CARRIED_PY = `import os
+
+def lambda_handler(event, context):
+    print("e2e-carried: handling %s" % event["id"], flush=True)
+    return {"id": event["id"], "wrapped_by": os.environ.get("WRAPPED_BY")}
+`;
+
 /** A payload of about `bytes` of JSON, with unicode in every feature. */
 function payloadOf(id: string, bytes: number) {
   const feature = (i: number) => ({
@@ -127,6 +190,16 @@ before(
     });
     await createFunction(w.h, { name: 'e2e-failing', files: { 'lambda_function.py': FAILING_PY } });
     await createFunction(w.h, { name: 'e2e-py310', runtime: 'python3.10', files: code(PLAIN_PY), env });
+    const carried = await createLayer(w.h, 'e2e-carried', {
+      [`extensions/${EXT_NAME}`]: { content: EXTENSION, mode: 0o755 },
+      'e2e-wrapper.sh': { content: WRAPPER, mode: 0o755 },
+    });
+    await createFunction(w.h, {
+      name: 'e2e-carried',
+      files: { 'lambda_function.py': CARRIED_PY },
+      layers: [carried],
+      env: { AWS_LAMBDA_EXEC_WRAPPER: '/opt/e2e-wrapper.sh', TELEMETRY_OUT: join(w.dir, 'telemetry.jsonl') },
+    });
   },
   { timeout: E2E_SETUP_TIMEOUT_MS },
 );
@@ -473,6 +546,55 @@ test('a refused dispatch through the helper fails the feeder with the dispatcher
   assert.deepEqual(
     w.h.front.requests.filter((q) => callerOf(q) === Callers.feeder && q.operation === 'DeleteObject'),
     [],
+  );
+});
+
+test('a function whose layer carries an extension and a wrapper runs as in Lambda: the wrapper starts the runtime, the extension gets INVOKE then SHUTDOWN and its telemetry, the log has START/END/REPORT', async (t) => {
+  const ran = await w.jobsRun();
+  if (!ran.startsWith('in the run-lambda images')) {
+    // As a process the layer goes elsewhere than /opt, where AWS_LAMBDA_EXEC_WRAPPER points.
+    t.skip(`jobs run ${ran}`);
+    return;
+  }
+  const answer = await w.dispatch({ lambda_function: 'e2e-carried', payload: { id: 'carried-1' } });
+  assert.equal(answer.image, 'lambda');
+  const r = await w.runJob(answer.job_id);
+  assert.equal(r.exitCode, 0, r.stderr);
+  const result = JSON.parse(String(await w.read(answer.url_out))) as { id: string; wrapped_by: string };
+  assert.equal(result.id, 'carried-1');
+  assert.match(
+    String(result.wrapped_by),
+    /^e2e-wrapper\.sh \/\S*python3/,
+    'the runtime did not start through the wrapper',
+  );
+
+  // The job's log: the extension's own lines (INVOKE, then SHUTDOWN), and Lambda's START/END/REPORT around the invoke.
+  const lines = r.stderr.split('\n');
+  const said = lines.flatMap((l) => /e2e-telemetry-ext: (INVOKE|SHUTDOWN) (\S+)/.exec(l)?.slice(1, 3) ?? []);
+  const requestId = String(said[1]);
+  assert.deepEqual(said, ['INVOKE', requestId, 'SHUTDOWN', 'spindown'], r.stderr);
+  const at = (re: RegExp) => lines.findIndex((l) => re.test(l));
+  const start = at(new RegExp(`^START RequestId: ${requestId} Version: \\$LATEST$`));
+  const end = at(new RegExp(`^END RequestId: ${requestId}$`));
+  const report = at(
+    new RegExp(`^REPORT RequestId: ${requestId}\\tDuration: [\\d.]+ ms\\tBilled Duration: \\d+ ms`),
+  );
+  assert.ok(start >= 0 && start < end && end < report, r.stderr);
+
+  // What its telemetry listener received: the platform events of the invoke and the handler's own line.
+  const events = (await readFile(join(w.dir, 'telemetry.jsonl'), 'utf8'))
+    .trim()
+    .split('\n')
+    .flatMap((batch) => JSON.parse(batch) as { type: string; record: unknown }[]);
+  const ofInvoke = (type: string) =>
+    events.find((e) => e.type === type && (e.record as { requestId?: string }).requestId === requestId);
+  for (const type of ['platform.start', 'platform.runtimeDone', 'platform.report'])
+    assert.ok(ofInvoke(type), `no ${type} among ${events.map((e) => e.type).join(', ')}`);
+  const done = ofInvoke('platform.runtimeDone')?.record as { status?: string } | undefined;
+  assert.equal(done?.status, 'success');
+  assert.ok(
+    events.some((e) => e.type === 'function' && String(e.record).includes('e2e-carried: handling carried-1')),
+    'the function event of the handler line',
   );
 });
 
