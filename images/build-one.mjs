@@ -2,6 +2,7 @@
 // architecture the image declares (the legacy builder takes it from the base), `run --version`, and the machine the
 // image runs on (`uname -m`; an arm64 image on an x86_64 host runs under emulation).
 import { docker, ImageBuildError, must } from './docker-cli.mjs';
+import { addedBytes, addedLine } from './layer-bytes.mjs';
 import { archTag, baseFor, dockerArch, listTags, MACHINE, nodeImageFor } from './matrix.mjs';
 
 /**
@@ -38,6 +39,10 @@ async function geoBase(entry, arch, ctx) {
   ctx.geoBases.add(tag);
   return tag;
 }
+
+/** The runner's node (images/Dockerfile's NODE_LIBC): the base's own, or one shipped on the base's C library or its own. */
+const nodeLibc = (/** @type {ImageEntry} */ e) =>
+  e.runner_node === 'base' ? 'base' : e.os === 'al2' ? 'bundled' : 'system';
 
 /** What the image declares and does: its architecture, `run --version`, `uname -m`. Throws ImageBuildError. */
 async function check(tag, arch) {
@@ -89,7 +94,7 @@ export async function buildImage(entry, arch, ctx) {
   const args = ['build', '--network', 'host', '-f', 'images/Dockerfile', '--target', entry.flavour];
   args.push('--build-arg', `BASE_IMAGE=${base}`, '--build-arg', `NODE_IMAGE=${node}`);
   args.push('--build-arg', `NODE_SDK=${entry.node_sdk ? 'bundled' : 'none'}`);
-  args.push('--build-arg', `NODE_LIBC=${entry.os === 'al2' ? 'bundled' : 'system'}`);
+  args.push('--build-arg', `NODE_LIBC=${nodeLibc(entry)}`);
   args.push('--build-arg', `RUNTIME=${entry.runtime}`, '--build-arg', `VERSION=${ctx.version}`);
   args.push('--build-arg', `IMAGE_NAME=${name}`);
   for (const t of tags) args.push('--tag', t);
@@ -98,6 +103,8 @@ export async function buildImage(entry, arch, ctx) {
   await must([...args, '.'], `building ${tag}`);
   const seconds = Math.round((Date.now() - started) / 100) / 10;
   const { bytes, id } = await check(tag, arch);
+  const added = await addedBytes(tag, base);
   ctx.log(`built ${tags.join(', ')} in ${seconds} s (${Math.round(bytes / 1e6)} MB)`);
-  return { ...entry, arch, base, node, tags, name, seconds, bytes, id };
+  ctx.log(addedLine(tag, base, added.bytes));
+  return { ...entry, arch, base, node, tags, name, seconds, bytes, addedBytes: added.bytes, id };
 }

@@ -7,6 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { buildImage, HOST_ARCH } from './build-one.mjs';
 import { ImageBuildError } from './docker-cli.mjs';
+import { addedLine } from './layer-bytes.mjs';
 import { ARCHES, checkArch, packageVersion, readMatrix, repoRoot } from './matrix.mjs';
 import { publish } from './publish.mjs';
 
@@ -15,6 +16,8 @@ const USAGE = `Usage: npm run images -- [options]
 Builds the run-lambda and run-geolambda images of images/matrix.json with Docker (images/Dockerfile), each tagged
 <repo>/<repository>:<version>-<runtime>-<arch>; the images of this machine's architecture also get
 <repo>/<repository>:<version>-<runtime> (and <repo>/<repository>:<version> for each flavour's default).
+Prints a line per image: "<tag>: +X.X MB over <base> (compressed)", the layers it adds over its base, each gzip -6
+as a registry ships them (what a job's task pulls beyond the base).
 
   --arch <arch>        x86_64, arm64 or all (default: this machine's, ${HOST_ARCH}); the other architecture's images
                        are built from its own bases and run here under emulation (qemu-aarch64 registered with binfmt_misc)
@@ -27,7 +30,8 @@ Builds the run-lambda and run-geolambda images of images/matrix.json with Docker
                        (a registry on 127.0.0.1 or localhost is spoken to over plain HTTP)
   --bases <file>       JSON {"node": {"<arch>": image}, "bases": {"<flavour>:<runtime>": {"<arch>": image}}}: build on
                        other bases than the pinned ones (the tests' stand-ins); a geolambda entry's base is then its geo base
-  --summary <file>     write what was built (tags, bases, seconds, bytes, manifest lists) as JSON
+  --summary <file>     write what was built (tags, bases, seconds, bytes, compressed bytes added
+                       over the base, manifest lists) as JSON
   --no-npm-build       do not run npm run build first (dist/ is already built)
   --help`;
 
@@ -123,6 +127,8 @@ async function main(argv) {
       `${JSON.stringify({ version, repo: opts.repo, images: built, manifests }, null, 2)}\n`,
     );
   log(`built ${built.length} image(s) for ${opts.repo} ${version} (${opts.arches.join(', ')})`);
+  // What each image adds over its base, as a registry ships it: what a job's task pulls beyond the base.
+  for (const b of built) console.log(addedLine(b.tags[0], b.base, b.addedBytes));
 }
 
 main(process.argv.slice(2)).catch((err) => {

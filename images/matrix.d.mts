@@ -17,6 +17,8 @@ export interface ImageEntry {
   unpinned?: string;
   default?: boolean;
   node_sdk?: boolean;
+  /** `base`: the runner runs on the base's own Node.js (/var/lang/bin/node); the image ships none */
+  runner_node?: 'base';
   geo_base?: boolean;
   standin: Standin;
 }

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
  * @typedef {{ target: string, suite: string, node?: string, jdk?: string, npm_test?: Arch[] }} Standin
  * @typedef {{ flavour: 'lambda' | 'geolambda', repository: string, runtime: string, base: string,
  *   digests?: Partial<Record<Arch, string>>, os: 'al2' | 'al2023', unpinned?: string, default?: boolean,
- *   node_sdk?: boolean, geo_base?: boolean, standin: Standin }} ImageEntry
+ *   node_sdk?: boolean, runner_node?: 'base', geo_base?: boolean, standin: Standin }} ImageEntry
  * @typedef {{ arches: Arch[], node: { image: string, standin: Standin }, geo: Record<string, string>,
  *   images: ImageEntry[] }} Matrix
  */
@@ -51,6 +51,8 @@ function checkEntry(e, arches) {
         `${what}: digests.${arch} must be an architecture of arches and sha256:<64 hex digits>`,
       );
   if (e.os !== 'al2' && e.os !== 'al2023') throw new Error(`${what}: os must be al2 or al2023, not ${e.os}`);
+  if (e.runner_node !== undefined && e.runner_node !== 'base')
+    throw new Error(`${what}: runner_node must be "base" (the base's own Node.js runs the runner) or absent`);
   for (const a of e.standin.npm_test ?? [])
     if (!arches.includes(a)) throw new Error(`${what}: standin.npm_test names ${a}, not one of ${arches}`);
 }

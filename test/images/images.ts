@@ -47,6 +47,8 @@ export interface BuiltImage extends ImageEntry {
   ranOn: string;
   seconds: number;
   bytes: number;
+  /** the layers it adds over its base, each gzip -6 as a registry ships them (images/layer-bytes.mjs) */
+  addedBytes: number;
   /** the image's id (sha256:…), which another build's tag cannot move */
   id: string;
 }

@@ -84,12 +84,21 @@ test('images/Dockerfile copies only files that exist after the build and the roo
   }
 });
 
-test('images/Dockerfile: Node.js from the NODE_IMAGE stage (no distro package manager), the SDK by npm ci from a lockfile', () => {
+test('images/Dockerfile: Node.js from the NODE_IMAGE stage (no distro package manager on the base; binutils to strip it in that stage only), the SDK by npm ci from a lockfile', () => {
   const text = dockerfile();
   assert.match(text, /^FROM \$\{NODE_IMAGE\} AS node$/m);
   assert.match(text, /^FROM node AS runner-node$/m);
   assert.match(text, /^COPY --from=runner-node \/runner\/ \/usr\/local\/lib\/run-lambda\/$/m);
-  assert.doesNotMatch(text, /\b(dnf|yum|microdnf|apt-get|apk) /);
+  const [build = '', onBase = ''] = text.split(/^FROM \$\{BASE_IMAGE\} AS lambda$/m);
+  assert.ok(onBase, 'the lambda stage starts FROM the BASE_IMAGE argument');
+  assert.doesNotMatch(onBase, /\b(dnf|yum|microdnf|apt-get|apk) /);
+  const runnerNode = build.slice(build.indexOf('FROM node AS runner-node'));
+  assert.match(runnerNode, /apt-get install -y --no-install-recommends binutils\b/);
+  assert.match(runnerNode, /strip --strip-unneeded -o \/runner\/node \/usr\/local\/bin\/node/);
+  assert.doesNotMatch(
+    build.slice(0, build.indexOf('FROM node AS runner-node')),
+    /\b(dnf|yum|microdnf|apt-get|apk) /,
+  );
   assert.match(text, /\bbundled\) npm ci --omit=dev /);
   assert.doesNotMatch(text, /npm install/);
   const lock = JSON.parse(read('images/aws-sdk/package-lock.json')) as {
