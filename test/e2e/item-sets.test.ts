@@ -162,7 +162,9 @@ test('a single job’s run record end to end: at record_url, every field true ag
     runtime: 'python3.12',
     handler: 'lambda_function.lambda_handler',
     code_sha256: Buffer.from(fn.Configuration?.CodeSha256 ?? '', 'base64').toString('hex'),
+    architecture: fn.Configuration?.Architectures?.[0] ?? 'x86_64',
   });
+  assert.equal(record.runner.architecture, 'x86_64');
   assert.deepEqual(record.payload, { url: answer.url, bytes: stored.length, sha256: sha256(stored) });
   assert.deepEqual(record.result, { url: answer.url_out, bytes: result.length, sha256: sha256(result) });
   assert.deepEqual(record.batch, { job_id: answer.job_id, attempt: 1, array_index: null });
