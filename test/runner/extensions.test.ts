@@ -185,7 +185,8 @@ test('init/error fails the run with the error type the extension posted: exit 1,
       error_type: 'Extension.BadConfig',
     },
   ]);
-  assert.equal(w.log('node-ext').at(-1)?.initError, 202);
+  // The 202 the extension gets is test/unit/extensions-api.test.ts's: here the run may end the extension before it
+  // logs the answer, as Lambda ends an environment whose init failed.
 });
 
 test('an extension that exits before init ends fails the run as Extension.Crash', async () => {
