@@ -53,7 +53,7 @@ test('a symlink as the output is followed: the file it names gets the result, th
 
 test('a character device as the output (a null device made with mknod) is written through, not replaced', async (t) => {
   // Making a device node needs root; CI runs as root, so the test runs there (a laptop run says why it skipped).
-  if (process.getuid?.() !== 0) return t.skip('mknod needs root');
+  if (process.getuid?.() !== 0) return t.skip('mknod needs root'); // not root: a device node cannot be made; CI is root
   const dir = fresh();
   const dev = join(dir, 'null');
   // Our own node for /dev/null's device (1,3): a failing runner must not replace the machine's /dev/null.
