@@ -15,7 +15,6 @@ import { planOnTheWire } from '../../lib/job-wire.js';
 import { type DispatchObjects, dispatchObjects, inlinePayloadUrl } from '../../lib/payload-keys.js';
 import type { PayloadWrites } from '../../lib/payload-store.js';
 import { type BatchJobAnswer, type BatchJobRequest, BatchLimits, JOB_NAME } from '../../lib/request.js';
-import { recordUrlFor } from '../../lib/run-record.js';
 import { outputUrlFor, type S3Location } from '../../lib/s3-url.js';
 import type { DispatcherConfig } from './config.js';
 import type { TargetFunction } from './functions.js';
@@ -146,7 +145,6 @@ export function planJob(
     function: fn.jobArn,
     payload: placement.payload,
     output: placement.output,
-    record: recordUrlFor(placement.output),
     name,
     queue: checked.queue,
     image,
