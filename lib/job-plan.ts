@@ -168,11 +168,15 @@ function s3Prefix(url: unknown, field: string, set: boolean): string {
   return url;
 }
 
+/** A plan as its maker gives it: the record may be left out, as it follows from the output. */
+export type JobPlanInput = Omit<JobPlan, 'record'> & { record?: string };
+
 /**
- * Checks a plan's invariants (the shape a runner and Batch rely on) and returns it; throws
- * InvalidRequestError naming the request field at fault. The dispatcher passes every plan through it.
+ * Checks a plan's invariants (the shape a runner and Batch rely on) and returns it, with its run record's URL where it
+ * names none (the output's, by lib/run-record.ts); throws InvalidRequestError naming the request field at fault. The
+ * dispatcher passes every plan through it.
  */
-export function parseJobPlan(raw: JobPlan): JobPlan {
+export function parseJobPlan(raw: JobPlanInput): JobPlan {
   const p = raw.payload;
   const set = p.kind === 'set';
   if (set) {
@@ -191,7 +195,9 @@ export function parseJobPlan(raw: JobPlan): JobPlan {
     ['url_out', raw.output],
   ] as const)
     s3Prefix(url, field, set);
-  if (raw.record !== recordUrlFor(raw.output)) fail('url_out', `has no run record URL: ${raw.record}`);
+  const record = recordUrlFor(raw.output);
+  if (raw.record !== undefined && raw.record !== record)
+    fail('url_out', `has no run record URL: ${raw.record}`);
   if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/.test(raw.name))
     fail('name', `is not a Batch job name: ${raw.name}`);
   if (raw.queue === '') fail('queue', 'is required');
@@ -204,5 +210,5 @@ export function parseJobPlan(raw: JobPlan): JobPlan {
     fail('image', `is not a known image: ${JSON.stringify(img)}`);
   if (parseFunctionRef(raw.function)?.home === undefined)
     fail('lambda_function', `is not a full function ARN: ${raw.function}`);
-  return raw;
+  return { ...raw, record };
 }

@@ -1,6 +1,6 @@
-// One request → one Batch job, in named steps: check, resolve the function, choose the image, plan, claim the key,
-// write the payload, then submit (or answer the plan) and record the answer; a refused job takes back what it wrote
-// (docs/architecture.md "The path of a job").
+// One request → one Batch job, in named steps: check, resolve the function, read a redrive's index list, place the
+// payload, choose the image, plan, claim the key, write the payload, then submit (or answer the plan) and record the
+// answer; a refused job takes back what it wrote (docs/architecture.md "The path of a job").
 import type { BatchClient } from '@aws-sdk/client-batch';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { SubmitJobError } from '../../lib/errors.js';
@@ -11,9 +11,10 @@ import { jobFinder, type SubmitOutcome, submitJob } from './batch.js';
 import type { DispatcherConfig } from './config.js';
 import { type FunctionLookup, type OwnAccount, resolveFunction } from './functions.js';
 import { claimKey, type OwnedKey } from './idempotency.js';
-import { readItemIndexes } from './item-indexes.js';
+import { readIndexList } from './item-indexes.js';
 import { chooseJobImage } from './job-image.js';
 import { jobQueueFor } from './job-queue.js';
+import { place } from './place.js';
 import { type PlannedJob, planJob } from './plan.js';
 import type { Clock, RateLimiter } from './rate-limit.js';
 import { checkRequest } from './request-check.js';
@@ -55,9 +56,10 @@ export async function dispatch(
   const fn = await resolveFunction(req.lambda_function, options);
   const log = options.log.child({ lambda_function: fn.jobArn, idempotency_key: checked.key });
   const queue = jobQueueFor(fn, req.queue, checked.queue, options.config);
-  const indexes = await readItemIndexes(req, options.s3);
+  const list = await readIndexList(req, options.s3);
+  const placed = place(req, checked, fn.name, list, options.config);
   const image = await chooseJobImage(req, fn, { ...options, log });
-  const job = planJob(req, fn, image, { ...checked, queue, indexes }, options.config);
+  const job = planJob(req, fn, image, placed, { ...checked, queue });
   const claim =
     checked.key === undefined || req.plan
       ? undefined

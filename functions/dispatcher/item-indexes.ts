@@ -1,10 +1,9 @@
-// A redrive's index list, read before anything is written: the request names it (`item_indexes`, an object under the
-// set's prefix: lib/item-set.ts), and its length sizes the array job. A list that is missing, too large or not 1 to
-// 10,000 distinct indexes below `item_count` is refused as InvalidRequestError naming the field; nothing is submitted.
+// A redrive's index list read, before anything is written: the request names it (`item_indexes`, an object under the
+// set's prefix: lib/item-set.ts). A list that is missing, empty or too large is refused here as InvalidRequestError
+// naming the field; its text is parsed where the set is placed (place.ts), and its length sizes the array job.
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { InvalidRequestError, PayloadStoreError } from '../../lib/errors.js';
-import { ItemIndexesError, MAX_INDEX_LIST_BYTES, parseItemIndexes } from '../../lib/item-set.js';
-import type { ItemIndexes } from '../../lib/job-plan.js';
+import { MAX_INDEX_LIST_BYTES } from '../../lib/item-set.js';
 import type { BatchJobRequest } from '../../lib/request.js';
 import { parseS3Url } from '../../lib/s3-url.js';
 
@@ -34,15 +33,15 @@ async function listText(s3: S3Client, url: string): Promise<string> {
   }
 }
 
-/** The request's index list, checked against its item count; undefined for a request without one. */
-export async function readItemIndexes(req: BatchJobRequest, s3: S3Client): Promise<ItemIndexes | undefined> {
+/** A redrive's index list as read: where it is and its text. */
+export interface IndexListText {
+  url: string;
+  text: string;
+}
+
+/** The request's index list, read; undefined for a request without one. */
+export async function readIndexList(req: BatchJobRequest, s3: S3Client): Promise<IndexListText | undefined> {
   if (req.item_indexes === undefined || req.item_count === undefined) return undefined;
   const url = req.item_indexes;
-  const text = await listText(s3, url);
-  try {
-    return { url, count: parseItemIndexes(text, req.item_count).length };
-  } catch (err) {
-    if (err instanceof ItemIndexesError) throw new InvalidRequestError(`item_indexes: ${url} ${err.message}`);
-    throw err;
-  }
+  return { url, text: await listText(s3, url) };
 }

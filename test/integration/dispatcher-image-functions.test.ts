@@ -21,7 +21,7 @@ import type { Env } from '../../lib/env.js';
 import { createJsonLogger } from '../../lib/logger.js';
 import type { BatchJobAnswer, BatchJobPlanAnswer } from '../../lib/request.js';
 import { BUCKET, CONTEXT, DISPATCHER_ENV, fnArn, startWorld, type World } from './dispatcher-fixtures.js';
-import { ACCOUNT_ID, createImageFunction, createRole, REGION } from './harness/fixtures.js';
+import { ACCOUNT_ID, createImageFunction, createRole, putObject, REGION } from './harness/fixtures.js';
 import { ecsDefinitionProblem } from './harness/front-batch-ecs.js';
 import type { RecordedRequest } from './harness/front-log.js';
 
@@ -48,6 +48,7 @@ before(async () => {
     ['img-held', 'tasks/held:v1', {}],
     ['img-plan', 'tasks/plan:v1', {}],
     ['img-items', 'tasks/items:v1', {}],
+    ['img-placed', 'tasks/placed:v1', {}],
     ['img-moved', 'tasks/moved:v1', {}],
     ['img-arm64', 'tasks/arm:v1', { architectures: ['arm64'] }],
   ];
@@ -453,6 +454,24 @@ test("an image function's item set: one array job, the item-set variables on the
     RUN_LAMBDA_ITEM_COUNT: '3',
     RUN_LAMBDA_ITEMS_PER_JOB: '2',
   });
+});
+
+test("an image function's set refused where its payload is placed (no url_out for a prefix outside the in/ layout, a redrive list past the set): nothing registered or written", async () => {
+  await putObject(w.h, BUCKET, 'img/placed/in/redrive-1.json', [5]);
+  w.h.front.clear();
+  const set = { lambda_function: 'img-placed', item_count: 2 };
+  await assert.rejects(dispatcher()({ ...set, url: `s3://${BUCKET}/img/placed/items/` }), {
+    name: 'InvalidRequestError',
+    message: 'url_out: is required for an item set url that does not end in /in/',
+  });
+  const url = `s3://${BUCKET}/img/placed/in/`;
+  await assert.rejects(dispatcher()({ ...set, url, item_indexes: `${url}redrive-1.json` }), {
+    name: 'InvalidRequestError',
+    message: /^item_indexes: s3:\/\/.*\/redrive-1\.json entry 0 \(5\) is not below the item count 2$/,
+  });
+  assert.deepEqual(registered('img-placed'), []);
+  assert.deepEqual(writes(), []);
+  assert.equal(calls('SubmitJob').length, 0);
 });
 
 test('the same idempotency_key for an image function: the same answer and one job', async () => {
