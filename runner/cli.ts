@@ -55,7 +55,7 @@ async function main(argv: string[]): Promise<number> {
     await run(opts, {
       env,
       cwd: process.cwd(),
-      stdin: process.stdin,
+      stdin: () => process.stdin,
       stdout: process.stdout,
       log,
       spawn,

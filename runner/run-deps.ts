@@ -10,7 +10,8 @@ import type { SpawnFn } from './runtime/process-group.js';
 export interface RunDeps {
   env: Env;
   cwd: string;
-  stdin: Readable;
+  /** Asked for only when the payload is `-`: opening process.stdin costs a few ms, and a run rarely reads it. */
+  stdin: () => Readable;
   stdout: Writable;
   log: Logger;
   spawn: SpawnFn;

@@ -86,7 +86,7 @@ export interface PayloadFile {
 
 export interface FetchPayloadDeps {
   workDir: string;
-  stdin: Readable;
+  stdin: () => Readable;
   log: Logger;
   env: Env;
   signal?: AbortSignal;
@@ -112,7 +112,7 @@ export function fetchPayload(source: PayloadSource, deps: FetchPayloadDeps): Pay
       const tap = digestTap((d) => {
         file.digest = d;
       });
-      file.ready = pipeline(deps.stdin, tap, createWriteStream(tmp), { signal: deps.signal }).catch(
+      file.ready = pipeline(deps.stdin(), tap, createWriteStream(tmp), { signal: deps.signal }).catch(
         ioError('read the payload from stdin'),
       );
       return file;

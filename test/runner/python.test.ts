@@ -136,6 +136,19 @@ test('python: a result that is not JSON-serializable is Runtime.MarshalError; De
   assert.deepEqual(JSON.parse(d.stdout), { int: 3, float: 2.5 });
 });
 
+test('python: a result over 1 MiB arrives whole; one UTF-8 cannot carry is refused before a byte of it is sent', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'py-big-'));
+  const out = join(dir, 'out.json');
+  const r = await runCli([...h('big_unicode'), fn, payload, out]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(JSON.parse(readFileSync(out, 'utf8')).text, 'Zürich ✓ 東京 🚀 '.repeat(150000));
+  const bad = join(dir, 'bad.json');
+  const s = await runCli([...h('big_lone_surrogate'), fn, payload, bad]);
+  assert.equal(s.code, 1);
+  assert.match(s.last, /^Runtime\.MarshalError: Unable to marshal response: .*surrogates not allowed$/);
+  assert.equal(existsSync(bad), false, 'no part of the result is written');
+});
+
 test('python: a null result is written as null', async () => {
   const r = await runCli([...h('none'), fn, payload, '-']);
   assert.equal(r.code, 0);

@@ -345,10 +345,6 @@ def marshal(result):
     return text, "application/json"
 
 
-# No pair is ever split in a Python str, so any code point here is a lone surrogate, which UTF-8 cannot carry.
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
 def _chunks(text):
     for i in range(0, len(text), CHUNK):
         yield text[i : i + CHUNK].encode("utf-8")
@@ -415,8 +411,9 @@ def serve(handler_fn):
                 payload = text
             elif len(text) > CHUNK:
                 # A lone surrogate would fail only when its chunk is encoded: find it now, not mid-upload.
-                if not ASCII_ONLY and _SURROGATE.search(text):
-                    raise UnicodeEncodeError("utf-8", "", 0, 1, "surrogates not allowed")
+                if not text.isascii():
+                    for _ in _chunks(text):
+                        pass
                 payload = _chunks(text)
             else:
                 payload = text.encode("utf-8")
