@@ -11,7 +11,7 @@ import type { Harness } from '../integration/harness/index.js';
 import type { BuiltImage, ImageSet } from './images.js';
 import { ranOn, runIn, skip, withImagesAndHarness } from './support.js';
 
-const ROUNDS = 11;
+const ROUNDS = 3;
 const EVENT = "'data:application/json;base64,e30='"; // {}
 const LIB = '/usr/local/lib/run-lambda';
 
