@@ -1,7 +1,8 @@
 // Loads the runner's AWS half on first use. The bundle carries it gzipped, so a run with local code and
 // payloads never compiles the AWS SDK: V8 compiles a whole ES module before running it (~150 ms for the SDK).
-// Beside the bundle (the build's dist/, the images) it is also a plain file; the images compile that file when
-// they are built, into a V8 compile cache at a stable path (images/bake-aws.mjs), so a job does not pay for it.
+// Beside the bundle (the build's dist/, the images) it is also a plain file; the images compile that file, and the
+// bundle, when they are built, into a V8 compile cache at a stable path (images/bake-cache.mjs), so a job pays for
+// neither. The images' entry (images/start.mjs) turns the cache on before it imports the bundle.
 import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import * as nodeModule from 'node:module';
@@ -19,7 +20,7 @@ export type AwsModule = typeof import('./aws/index.js');
 /** Where the separately bundled AWS half finds this bundle's error classes, so `instanceof` holds across both. */
 export const ERRORS_KEY = Symbol.for('run-lambda.errors');
 
-/** The plain copy beside the bundle, and the compile cache the images bake for it (images/bake-aws.mjs). */
+/** The plain copy beside the bundle, and the compile cache the images bake for it (images/bake-cache.mjs). */
 export const AWS_FILE = 'run-lambda-aws.mjs';
 export const COMPILE_CACHE_DIR = 'compile-cache';
 
@@ -55,7 +56,8 @@ async function load(workDir: string): Promise<AwsModule> {
   const beside =
     typeof __AWS_MODULE_SHA__ === 'string' ? besideCopy(bundleDir, __AWS_MODULE_SHA__) : undefined;
   if (beside) {
-    // Only this process, only when the image baked one: the functions' runtimes never inherit it.
+    // Only this process, only when the image baked one: the functions' runtimes never inherit it. Already on when
+    // the images' entry started the runner; this serves `node run-lambda.mjs` in an image.
     const cache = join(bundleDir, COMPILE_CACHE_DIR);
     const compileCache = nodeModule as { enableCompileCache?: (dir: string) => unknown }; // Node >= 22.1
     if (existsSync(cache)) compileCache.enableCompileCache?.(cache);

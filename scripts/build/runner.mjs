@@ -89,7 +89,7 @@ export async function build() {
   });
   const awsCode = aws.outputFiles[0].contents;
   // The same AWS half as a plain file beside the bundle, for the images to compile at build time
-  // (images/bake-aws.mjs); its first line names the hash the bundle checks before it imports it.
+  // (images/bake-cache.mjs); its first line names the hash the bundle checks before it imports it.
   const awsSha = createHash('sha256').update(awsCode).digest('hex');
   await mkdir(path('dist'), { recursive: true });
   await writeFile(

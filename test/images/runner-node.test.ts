@@ -72,7 +72,8 @@ for (const runtime of ['nodejs22.x', 'nodejs24.x']) {
     const traced = await runIn(image, ['sh', '-x', '/usr/local/bin/run', '--version']);
     assert.equal(traced.code, 0, traced.stderr);
     assert.match(traced.stdout, /^run-lambda /);
-    assert.match(traced.stderr, /exec \/var\/lang\/bin\/node \S+\/run-lambda\.mjs --version/);
+    // The images' entry (start.mjs: the baked compile cache on, then the bundle).
+    assert.match(traced.stderr, /exec \/var\/lang\/bin\/node \S+\/run-lambda\/start\.mjs --version/);
     // Without the base's node the runner cannot start: no Node.js of the image's own is there to take over.
     const r = await runIn(image, [
       'sh',

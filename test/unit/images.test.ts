@@ -34,10 +34,12 @@ before(() => {
     const b = spawnSync(process.execPath, ['scripts/build.mjs', 'runner'], { cwd: root, encoding: 'utf8' });
     assert.equal(b.status, 0, `building dist/run-lambda.mjs failed:\n${b.stderr}`);
   }
-  // The image's layout: /usr/local/bin/run and /usr/local/lib/run-lambda/run-lambda.mjs, and no node_modules.
+  // The image's layout: /usr/local/bin/run, /usr/local/lib/run-lambda/{start,run-lambda}.mjs, and no node_modules
+  // (nor the compile cache the image bakes: start.mjs runs the bundle without one).
   sandbox = mkdtempSync(join(tmpdir(), 'run-image-'));
   for (const [source, destination] of [
     ['images/run', 'bin/run'],
+    ['images/start.mjs', 'lib/run-lambda/start.mjs'],
     ['dist/run-lambda.mjs', 'lib/run-lambda/run-lambda.mjs'],
     ['dist/run-lambda-aws.mjs', 'lib/run-lambda/run-lambda-aws.mjs'],
   ] as const) {
@@ -78,7 +80,8 @@ test('images/Dockerfile copies only files that exist after the build and the roo
     'dist/run-lambda.mjs',
     'dist/run-lambda-aws.mjs',
     'images/run',
-    'images/bake-aws.mjs',
+    'images/start.mjs',
+    'images/bake-cache.mjs',
   ]) {
     assert.ok(sources.includes(needed), `the image copies ${needed}`);
   }
@@ -209,17 +212,18 @@ test('images/matrix.json: every Lambda runtime AWS supports, once per flavour, e
   );
 });
 
-test('the run wrapper is an executable POSIX sh script that runs the bundle with plain node', () => {
+test('the run wrapper is an executable POSIX sh script that runs the images’ entry (else the bundle) with plain node', () => {
   const wrapper = join(root, 'images/run');
   assert.ok((statSync(wrapper).mode & 0o111) !== 0, 'images/run is executable (COPY keeps the mode)');
   const text = readFileSync(wrapper, 'utf8');
   assert.match(text, /^#!\/bin\/sh\n/);
-  assert.match(text, /exec "\$node" "\$lib\/run-lambda\.mjs" "\$@"/);
+  assert.match(text, /^entry="\$lib\/start\.mjs"\n\[ -f "\$entry" \] \|\| entry="\$lib\/run-lambda\.mjs"$/m);
+  assert.match(text, /exec "\$node" "\$entry" "\$@"/);
   const syntax = spawnSync('sh', ['-n', wrapper]);
   assert.equal(syntax.status, 0);
 });
 
-// As in the image: only the wrapper and the bundle, node found on the PATH, no NODE_PATH, no node_modules above.
+// As in the image: only the wrapper, the entry and the bundle, node found on the PATH, no NODE_PATH, no node_modules above.
 function runInSandbox(args: string[]) {
   const env = { PATH: `${dirname(process.execPath)}:/usr/bin:/bin`, HOME: sandbox, LANG: 'C.UTF-8' };
   return spawnSync(join(sandbox, 'bin/run'), args, { cwd: sandbox, env, encoding: 'utf8', timeout: 30_000 });
