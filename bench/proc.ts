@@ -70,16 +70,17 @@ export interface RunnerRun extends Timed {
 let probeSeq = 0;
 
 /**
- * Runs `node dist/run-lambda.mjs --log-level debug …args` with the exit probe preloaded. `scratch` is a
- * folder for the probe's report.
+ * Runs `node dist/run-lambda.mjs --log-level debug …args` with the exit probe preloaded (`opts.node`: another
+ * Node.js binary than the bench's own). `scratch` is a folder for the probe's report.
  */
 export async function runRunner(
   args: readonly string[],
   scratch: string,
-  opts: RunOpts = {},
+  opts: RunOpts & { node?: string } = {},
 ): Promise<RunnerRun> {
   const file = join(scratch, `probe-${process.pid}-${++probeSeq}.json`);
-  const r = await timed(process.execPath, ['--import', PROBE, RUNNER, '--log-level', 'debug', ...args], {
+  const node = opts.node ?? process.execPath;
+  const r = await timed(node, ['--import', PROBE, RUNNER, '--log-level', 'debug', ...args], {
     ...opts,
     env: { ...opts.env, BENCH_PROBE_FILE: file },
   });

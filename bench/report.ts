@@ -60,6 +60,19 @@ export function judgeAims(r: BenchResults): BenchResults['aims'] {
       value: startup.extraMs,
       met: startup.extraMs <= 30,
     };
+    const n22 = r.trivial.imagesNode;
+    if (n22) {
+      aims.localFixedCostImagesNode = {
+        aim: `the same on Node.js ${n22.version}: ≤ its node -e 0 (${n22.startup.baselineMs} ms) + 40 ms`,
+        value: n22.local.extraMs,
+        met: n22.local.extraMs <= n22.startup.baselineMs + 40,
+      };
+      aims.startupImagesNode = {
+        aim: `--version − node -e 0 ≤ 30 ms on Node.js ${n22.version}`,
+        value: n22.startup.extraMs,
+        met: n22.startup.extraMs <= 30,
+      };
+    }
   }
   if (r.child) {
     const { moto, latency } = r.child;
@@ -121,6 +134,11 @@ function speedRows(r: BenchResults): string[][] {
     speed.push(row('3a empty handler, local folder', r.trivial.local, 'python3 calls it'));
     speed.push(row('3b empty handler, deployed, S3 event/result', r.trivial.aws, 'curl + python3 + curl'));
     speed.push(row('   start-up: run-lambda --version', r.trivial.startup, 'node -e 0'));
+    const n22 = r.trivial.imagesNode;
+    if (n22) {
+      speed.push(row(`3a on Node.js ${n22.version} (the images')`, n22.local, 'python3 calls it'));
+      speed.push(row(`   start-up on Node.js ${n22.version}`, n22.startup, 'its node -e 0'));
+    }
   }
   if (r.dispatcher) {
     const d = r.dispatcher;

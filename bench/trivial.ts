@@ -2,6 +2,7 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createBucket, createFunction, putObject } from '../test/integration/harness/fixtures.js';
+import { LAMBDA_NODE, lambdaNode } from '../test/support/lambda-node.js';
 import { type BenchContext, type Comparison, compare } from './context.js';
 import { Floor } from './floor.js';
 import { BUCKET } from './overhead.js';
@@ -15,6 +16,11 @@ export interface TrivialResult {
   aws: Comparison;
   /** `node dist/run-lambda.mjs --version` vs `node -e 0` */
   startup: Comparison;
+  /**
+   * `local` and `startup` again on the images' Node.js (the official nodejs22.x build, as the images run the runner on
+   * it), interleaved with the same floor: the machine's own `node` may be another build and release.
+   */
+  imagesNode: { version: string; local: Comparison; startup: Comparison };
 }
 
 export async function measureTrivial(ctx: BenchContext): Promise<TrivialResult> {
@@ -50,6 +56,10 @@ export async function measureTrivial(ctx: BenchContext): Promise<TrivialResult> 
   const aws = { runner: [] as number[], floor: [] as number[], rs: [] as Record<string, number>[] };
   const fs: Record<string, number>[] = [];
   const start = { runner: [] as number[], node: [] as number[] };
+  const node22 = lambdaNode('nodejs22.x');
+  const local22 = { runner: [] as number[], rs: [] as Record<string, number>[] };
+  const start22 = { runner: [] as number[], node: [] as number[] };
+  await runRunner(localArgs, scratch, { node: node22 });
   for (let i = 0; i < reps; i++) {
     progress(`trivial handler and start-up: repetition ${i + 1} of ${reps}`);
     const call = { task, opt, event, result: join(dir, 'floor-result.json') };
@@ -59,6 +69,9 @@ export async function measureTrivial(ctx: BenchContext): Promise<TrivialResult> 
     const r = await runRunner(localArgs, scratch);
     local.runner.push(r.ms);
     local.rs.push(r.steps);
+    const r22 = await runRunner(localArgs, scratch, { node: node22 });
+    local22.runner.push(r22.ms);
+    local22.rs.push(r22.steps);
 
     const fa = new Floor(h, ctx.python);
     await fa.s3Get('S3 GET event (curl)', BUCKET, 'trivial/in.json', event);
@@ -74,10 +87,17 @@ export async function measureTrivial(ctx: BenchContext): Promise<TrivialResult> 
 
     start.node.push((await timed(process.execPath, ['-e', '0'])).ms);
     start.runner.push((await timed(process.execPath, [RUNNER, '--version'])).ms);
+    start22.node.push((await timed(node22, ['-e', '0'])).ms);
+    start22.runner.push((await timed(node22, [RUNNER, '--version'])).ms);
   }
   return {
     local: compare(local.runner, local.floor, { runner: local.rs }),
     aws: compare(aws.runner, aws.floor, { runner: aws.rs, baseline: fs }),
     startup: compare(start.runner, start.node),
+    imagesNode: {
+      version: LAMBDA_NODE['nodejs22.x'].version,
+      local: compare(local22.runner, local.floor, { runner: local22.rs }),
+      startup: compare(start22.runner, start22.node),
+    },
   };
 }
