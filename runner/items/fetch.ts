@@ -1,8 +1,9 @@
 // Gets an item ready while the one before it runs: is its result already there (a retried child skips it), and if not,
 // its event on local disk, hashed as it arrives.
-import { rm, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadAws } from '../aws-module.js';
+import { removeFile } from '../payload/remove.js';
 import { type FetchPayloadDeps, fetchPayload, ioError, type PayloadFile } from '../payload/source.js';
 import type { OutputTarget } from '../payload/target.js';
 import type { Item } from './plan.js';
@@ -48,5 +49,5 @@ export async function fetchItem(item: Item, deps: FetchDeps, look: boolean): Pro
   const payload = fetchPayload(item.source, { ...deps, path });
   await payload.ready;
   const own = item.source.kind !== 'file';
-  return { kind: 'ready', payload, remove: () => (own ? rm(path, { force: true }) : Promise.resolve()) };
+  return { kind: 'ready', payload, remove: () => (own ? removeFile(path) : Promise.resolve()) };
 }

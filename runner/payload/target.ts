@@ -1,6 +1,6 @@
 // Output URLs → where the result goes; checked before the function runs, committed only after it succeeded.
 import { createReadStream, createWriteStream } from 'node:fs';
-import { access, constants, lstat, realpath, rename, rm, stat } from 'node:fs/promises';
+import { access, constants, lstat, realpath, rename, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -10,6 +10,7 @@ import { outputUrlFor } from '../../lib/s3-url.js';
 import { loadAws } from '../aws-module.js';
 import { InvalidOutputError, PayloadAccessError, PayloadIOError, UsageError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { removeFile } from './remove.js';
 import { filePlace, type PayloadSource, s3Place } from './source.js';
 
 export type OutputTarget = { kind: 'stdout' } | { kind: 'file'; path: string } | { kind: 's3'; url: string };
@@ -81,7 +82,7 @@ export interface SlotDeps {
 /** Checks the target can take a result (before the function runs) and picks where the result lands first. */
 export async function prepareResultSlot(target: OutputTarget, deps: SlotDeps): Promise<ResultSlot> {
   const inWorkDir = join(deps.workDir, deps.resultName ?? 'result.json');
-  const discard = (path: string) => () => rm(path, { force: true });
+  const discard = (path: string) => () => removeFile(path);
   switch (target.kind) {
     case 'file': {
       const place = await fileTarget(target.path);
