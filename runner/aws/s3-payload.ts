@@ -53,12 +53,28 @@ class BodyCutError extends Error {
   override name = 'BodyCutError';
 }
 
-/** Streams `s3://bucket/key` to `destPath`; returns its size and SHA-256 (hex), hashed as it arrived. */
+export interface DownloadDeps extends S3Deps {
+  /**
+   * An object of at most this many bytes is kept in memory (returned as `body`) rather than written to `destPath`:
+   * an item's event, where the file's write, read and removal cost more than its bytes.
+   */
+  inMemoryUpTo?: number;
+}
+
+export interface Downloaded {
+  bytes: number;
+  /** hex */
+  sha256: string;
+  /** The payload itself when it was kept in memory (no file at `destPath`). */
+  body?: Buffer;
+}
+
+/** Streams `s3://bucket/key` to `destPath` (or memory); returns its size and SHA-256 (hex), hashed as it arrived. */
 export async function downloadS3Payload(
   url: string,
   destPath: string,
-  deps: S3Deps,
-): Promise<{ bytes: number; sha256: string }> {
+  deps: DownloadDeps,
+): Promise<Downloaded> {
   const loc = locate(url);
   const s3 = s3Client(deps.env, deps.timeouts);
   try {
@@ -83,13 +99,14 @@ async function readOnce(
   s3: ReturnType<typeof s3Client>,
   loc: S3Location,
   destPath: string,
-  deps: S3Deps,
-): Promise<{ bytes: number; sha256: string }> {
+  deps: DownloadDeps,
+): Promise<Downloaded> {
   const signal = deps.signal ? { abortSignal: deps.signal } : {};
   const out = await s3.send(new GetObjectCommand({ Bucket: loc.bucket, Key: loc.key }), signal);
   const body = out.Body as Readable | undefined;
   if (!body) throw new Error('the object has no body');
   const total = out.ContentLength ?? 0;
+  if (out.ContentLength !== undefined && total <= (deps.inMemoryUpTo ?? -1)) return readToMemory(body, deps);
   let bytes = 0;
   let nextMark = 0.25;
   // Each attempt rewrites the file whole, so each hashes from the start.
@@ -115,6 +132,29 @@ async function readOnce(
     throw new BodyCutError('the payload body was cut', { cause: err });
   }
   return { bytes, sha256: sha.digest('hex') };
+}
+
+/** A small payload's body into memory, hashed as it arrives; a body cut on the way is read again (BodyCutError). */
+async function readToMemory(body: Readable, deps: S3Deps): Promise<Downloaded> {
+  const sha = createHash('sha256');
+  const chunks: Buffer[] = [];
+  let bytes = 0;
+  try {
+    await pipeline(
+      body,
+      async (source: AsyncIterable<Buffer>) => {
+        for await (const chunk of source) {
+          chunks.push(chunk);
+          bytes += chunk.length;
+          sha.update(chunk);
+        }
+      },
+      deps.signal ? { signal: deps.signal } : {},
+    );
+  } catch (err) {
+    throw new BodyCutError('the payload body was cut', { cause: err });
+  }
+  return { bytes, sha256: sha.digest('hex'), body: Buffer.concat(chunks, bytes) };
 }
 
 export interface UploadDeps extends S3Deps {

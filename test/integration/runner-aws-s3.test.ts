@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -31,6 +32,41 @@ test('a payload object is streamed to a file', async () => {
   const { bytes } = await downloadS3Payload('s3://payloads/in/a.json', dest, opts());
   assert.equal(bytes, 17);
   assert.deepEqual(JSON.parse(await readFile(dest, 'utf8')), { hello: 'world' });
+});
+
+test('an object of at most inMemoryUpTo bytes is kept in memory, hashed; a larger one goes to the file', async () => {
+  await putObject(h, 'payloads', 'in/small.json', { hello: 'world' });
+  const dest = join(dir, 'small.json');
+  const small = await downloadS3Payload('s3://payloads/in/small.json', dest, { ...opts(), inMemoryUpTo: 17 });
+  assert.equal(small.bytes, 17);
+  assert.deepEqual(JSON.parse(String(small.body)), { hello: 'world' });
+  assert.equal(small.sha256, createHash('sha256').update('{"hello":"world"}').digest('hex'));
+  assert.equal(existsSync(dest), false, 'no file for a payload kept in memory');
+  const large = await downloadS3Payload('s3://payloads/in/small.json', dest, { ...opts(), inMemoryUpTo: 16 });
+  assert.equal(large.body, undefined);
+  assert.equal(large.sha256, small.sha256);
+  assert.deepEqual(JSON.parse(await readFile(dest, 'utf8')), { hello: 'world' });
+});
+
+test('a body cut on its way to memory is read again, whole', async () => {
+  await putObject(h, 'payloads', 'in/cut.json', { items: ['a'.repeat(4000)] });
+  const cut = h.front.fault({
+    match: (r) => r.operation === 'GetObject',
+    times: 1,
+    kind: 'drop',
+    afterBytes: 100,
+  });
+  try {
+    const got = await downloadS3Payload('s3://payloads/in/cut.json', join(dir, 'cut.json'), {
+      ...opts(),
+      inMemoryUpTo: 1 << 20,
+    });
+    assert.equal(cut.hits, 1);
+    assert.deepEqual(JSON.parse(String(got.body)), { items: ['a'.repeat(4000)] });
+    assert.equal(got.bytes, got.body?.length);
+  } finally {
+    cut.remove();
+  }
 });
 
 test('a missing key fails with exit 2 naming the bucket and key, and leaves no file', async () => {
