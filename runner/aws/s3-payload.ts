@@ -160,6 +160,8 @@ async function readToMemory(body: Readable, deps: S3Deps): Promise<Downloaded> {
 export interface UploadDeps extends S3Deps {
   /** CRC-32 of the file, when already known (the Runtime API computes it as the result arrives). */
   crc32?: number;
+  /** The result itself, when it was kept in memory: sent from there, and there is no file at `srcPath`. */
+  body?: Buffer;
 }
 
 /** Tries of a single PutObject: it is sent from a file stream, which the SDK cannot resend, so we retry it. */
@@ -167,18 +169,18 @@ export const PUT_ATTEMPTS = 3;
 const PUT_RETRY_DELAY_MS = 200;
 
 /**
- * Writes the file at `srcPath` to `s3://bucket/key`. Up to MULTIPART_THRESHOLD it is one PutObject streamed
- * from the file (memory stays flat) with its CRC-32 in the request, so the SDK neither buffers nor re-reads
- * it; larger results go in parts, each retried by the SDK.
+ * Writes the file at `srcPath` (or `deps.body`, a result kept in memory) to `s3://bucket/key`. Up to
+ * MULTIPART_THRESHOLD it is one PutObject streamed from the file (memory stays flat) with its CRC-32 in the request,
+ * so the SDK neither buffers nor re-reads it; larger results go in parts, each retried by the SDK.
  */
 export async function uploadS3Result(url: string, srcPath: string, deps: UploadDeps): Promise<void> {
   const loc = locate(url);
   const s3 = s3Client(deps.env, deps.timeouts);
   try {
-    const { size } = await stat(srcPath);
+    const size = deps.body?.length ?? (await stat(srcPath)).size;
     const common = { Bucket: loc.bucket, Key: loc.key, ContentType: 'application/json' };
     if (size <= MULTIPART_THRESHOLD) {
-      const crc = deps.crc32 ?? (await fileCrc32(srcPath));
+      const crc = deps.crc32 ?? (deps.body ? crc32(deps.body) : await fileCrc32(srcPath));
       await putRetrying(
         s3,
         { ...common, ContentLength: size, ChecksumCRC32: crc32Base64(crc) },
@@ -190,7 +192,7 @@ export async function uploadS3Result(url: string, srcPath: string, deps: UploadD
     deps.log.info(`uploading the result (${mb(size)}) in parts to ${url}`);
     const upload = new Upload({
       client: s3,
-      params: { ...common, Body: createReadStream(srcPath) },
+      params: { ...common, Body: deps.body ?? createReadStream(srcPath) },
       partSize: PART_SIZE,
       queueSize: PART_QUEUE,
       leavePartsOnError: false,
@@ -211,7 +213,7 @@ function putRetrying(
   const signal = deps.signal ? { abortSignal: deps.signal } : {};
   return withRetries(
     async () => {
-      const Body = createReadStream(srcPath, { highWaterMark: READ_CHUNK });
+      const Body = deps.body ?? createReadStream(srcPath, { highWaterMark: READ_CHUNK });
       await s3.send(new PutObjectCommand({ ...input, Body }), signal);
     },
     {

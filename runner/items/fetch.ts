@@ -43,9 +43,9 @@ export async function itemFinished(item: Item, deps: FetchDeps): Promise<boolean
 }
 
 /**
- * Events on S3 up to this size are kept in memory, not written to the work folder and read back: a STAC item is a
- * few KB, and its file's write, read and removal cost more than its bytes. With FETCH_AHEAD items fetched ahead of
- * the one running, a child holds at most a few of them.
+ * Events and results on S3 up to this size are kept in memory, not written to the work folder and read back: a STAC
+ * item is a few KB, and a file's write, read and removal cost more than its bytes. With FETCH_AHEAD events fetched
+ * ahead of the item running and WRITES_IN_FLIGHT results being written, a child holds at most a few of them.
  */
 export const ITEM_IN_MEMORY_BYTES = 1024 * 1024;
 

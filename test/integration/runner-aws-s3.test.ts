@@ -183,6 +183,19 @@ test('the result PutObject carries the CRC-32 of exactly the bytes stored (compu
   assert.equal(put?.headers['x-amz-checksum-crc32'], crc32Header(body));
 });
 
+test('a result kept in memory is written from there with its CRC-32; there is no file to read', async () => {
+  const body = Buffer.from(JSON.stringify({ kept: 'é'.repeat(100) }));
+  h.front.clear();
+  await uploadS3Result('s3://payloads/out/kept_out.json', join(dir, 'never-written.json'), {
+    ...opts(),
+    body,
+  });
+  const [put] = h.front.calls('s3', 'PutObject');
+  assert.ok((await getObject(h, 'payloads', 'out/kept_out.json'))?.equals(body));
+  assert.equal(put?.headers['x-amz-checksum-crc32'], crc32Header(body));
+  assert.equal(h.front.calls('s3', 'PutObject').length, 1);
+});
+
 test('a CRC-32 given by the caller is the one sent', async () => {
   const src = join(dir, 'crc-given.json');
   const body = Buffer.from('{"given":true}');
