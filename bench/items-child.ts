@@ -7,7 +7,7 @@ import { fakeAuth } from '../test/integration/harness/clients.js';
 import { createBucket, createFunction, getObject, putObject } from '../test/integration/harness/fixtures.js';
 import { type BenchContext, type Comparison, compare } from './context.js';
 import { runRunner, timed } from './proc.js';
-import { round } from './stats.js';
+import { median, round } from './stats.js';
 import { itemsPayload } from './workload.js';
 
 const BUCKET = 'bench-item-child';
@@ -56,6 +56,11 @@ export interface ItemChildVariant {
   steadyPerItemMs: number;
   /** the runner's fixed part: wall time minus steady state × items (start, GetFunction, runtime start, last writes) */
   fixedMs: number;
+  /**
+   * the runner process's own CPU time per item (its whole CPU time, start-up included, divided by the items):
+   * less sensitive to the machine's other load than the wall times, which share its cores with moto and the front
+   */
+  runnerCpuPerItemMs?: number;
   /** S3 requests per item: the runner's (GET, PUT result, PUT record) and the floor's (GET, PUT) */
   requestsPerItem: { runner: number; floor: number };
 }
@@ -135,6 +140,7 @@ async function variant(
     const runner: number[] = [];
     const floor: number[] = [];
     const steady: number[] = [];
+    const cpu: number[] = [];
     let requests = { runner: 0, floor: 0 };
     for (let i = 0; i < reps; i++) {
       progress(
@@ -160,6 +166,7 @@ async function variant(
       const r = await runRunner(args(`out-${latencyMs}-${i}`, opt), scratch, { env });
       await rm(opt, { recursive: true, force: true });
       runner.push(r.ms);
+      cpu.push(r.cpuMs);
       const s3 = h.front.calls('s3').length;
       requests = { runner: s3 / CHILD_ITEMS, floor: floorRequests / CHILD_ITEMS };
       const t = itemTimes(r.stderr);
@@ -175,6 +182,7 @@ async function variant(
       perItemFloorMs: round(child.baselineMs / CHILD_ITEMS, 2),
       steadyPerItemMs: round(steadyMs, 2),
       fixedMs: round(child.runnerMs - steadyMs * CHILD_ITEMS),
+      runnerCpuPerItemMs: round(median(cpu) / CHILD_ITEMS, 2),
       requestsPerItem: { runner: round(requests.runner, 2), floor: round(requests.floor, 2) },
     };
   } finally {

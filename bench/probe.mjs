@@ -1,4 +1,5 @@
-// Preloaded into a measured node process (`node --import`): at exit, writes its own peak RSS and lifetime as JSON.
+// Preloaded into a measured node process (`node --import`): at exit, writes its own peak RSS, lifetime and CPU time
+// (user + system, all its threads; not its children's) as JSON.
 // Peak RSS is VmHWM from /proc/self/status: it belongs to this process's address space since exec. Not
 // resourceUsage().maxRSS: Linux carries the pre-exec high-water mark over exec, i.e. the forking parent's
 // RSS (the bench process), which would hide the runner's own. The runtime is another process either way.
@@ -18,6 +19,8 @@ function peakRssKb() {
 
 if (file) {
   process.on('exit', () => {
-    writeFileSync(file, JSON.stringify({ maxRssKb: peakRssKb(), lifetimeMs: performance.now() }));
+    const cpu = process.cpuUsage();
+    const cpuMs = (cpu.user + cpu.system) / 1000;
+    writeFileSync(file, JSON.stringify({ maxRssKb: peakRssKb(), lifetimeMs: performance.now(), cpuMs }));
   });
 }

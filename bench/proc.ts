@@ -63,6 +63,8 @@ export function timed(cmd: string, args: readonly string[], opts: RunOpts = {}):
 export interface RunnerRun extends Timed {
   /** the runner process's own peak RSS (KiB) */
   maxRssKb: number;
+  /** the runner process's own CPU time, user + system (ms; not the runtime's or any child's) */
+  cpuMs: number;
   /** `<step> took N ms` lines of the debug log, by step */
   steps: Record<string, number>;
 }
@@ -84,7 +86,11 @@ export async function runRunner(
     ...opts,
     env: { ...opts.env, BENCH_PROBE_FILE: file },
   });
-  const probe = JSON.parse(await readFile(file, 'utf8')) as { maxRssKb: number; lifetimeMs: number };
+  const probe = JSON.parse(await readFile(file, 'utf8')) as {
+    maxRssKb: number;
+    lifetimeMs: number;
+    cpuMs: number;
+  };
   await rm(file, { force: true });
   const steps = parseSteps(r.stderr);
   // Outside the log's clock: node start-up and loading the bundle before the logger exists, and the clean-up
@@ -94,7 +100,7 @@ export async function runRunner(
     probe.lifetimeMs - (steps['(at) last log line'] ?? 0),
   );
   steps['(process) spawn + reap'] = Math.round(r.ms - probe.lifetimeMs);
-  return { ...r, maxRssKb: probe.maxRssKb, steps };
+  return { ...r, maxRssKb: probe.maxRssKb, cpuMs: probe.cpuMs, steps };
 }
 
 /** Peak RSS (KiB) of a bare node process with the same probe: the floor any node program starts from. */

@@ -181,8 +181,9 @@ export function printReport(r: BenchResults): void {
       out.push(
         `7 (${v.s3LatencyMs === 0 ? 'moto' : `S3 +${v.s3LatencyMs} ms`}) per item: runner ${v.perItemRunnerMs} ms, floor ${v.perItemFloorMs} ms; ` +
           `runner steady state ${v.steadyPerItemMs} ms per item, fixed part ${fmtMs(v.fixedMs)} (node, GetFunction, the ` +
-          `runtime's start, the last writes); S3 requests per item: runner ${v.requestsPerItem.runner} (GET, PUT result, ` +
-          `PUT record), floor ${v.requestsPerItem.floor}`,
+          `runtime's start, the last writes); runner CPU ${v.runnerCpuPerItemMs ?? '?'} ms per item (its own, start-up ` +
+          `included); S3 requests per item: runner ${v.requestsPerItem.runner} (GET, PUT result, PUT record), floor ` +
+          `${v.requestsPerItem.floor}`,
       );
     }
   }

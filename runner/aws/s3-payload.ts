@@ -53,12 +53,28 @@ class BodyCutError extends Error {
   override name = 'BodyCutError';
 }
 
-/** Streams `s3://bucket/key` to `destPath`; returns its size and SHA-256 (hex), hashed as it arrived. */
+export interface DownloadDeps extends S3Deps {
+  /**
+   * An object of at most this many bytes is kept in memory (returned as `body`) rather than written to `destPath`:
+   * an item's event, where the file's write, read and removal cost more than its bytes.
+   */
+  inMemoryUpTo?: number;
+}
+
+export interface Downloaded {
+  bytes: number;
+  /** hex */
+  sha256: string;
+  /** The payload itself when it was kept in memory (no file at `destPath`). */
+  body?: Buffer;
+}
+
+/** Streams `s3://bucket/key` to `destPath` (or memory); returns its size and SHA-256 (hex), hashed as it arrived. */
 export async function downloadS3Payload(
   url: string,
   destPath: string,
-  deps: S3Deps,
-): Promise<{ bytes: number; sha256: string }> {
+  deps: DownloadDeps,
+): Promise<Downloaded> {
   const loc = locate(url);
   const s3 = s3Client(deps.env, deps.timeouts);
   try {
@@ -83,13 +99,14 @@ async function readOnce(
   s3: ReturnType<typeof s3Client>,
   loc: S3Location,
   destPath: string,
-  deps: S3Deps,
-): Promise<{ bytes: number; sha256: string }> {
+  deps: DownloadDeps,
+): Promise<Downloaded> {
   const signal = deps.signal ? { abortSignal: deps.signal } : {};
   const out = await s3.send(new GetObjectCommand({ Bucket: loc.bucket, Key: loc.key }), signal);
   const body = out.Body as Readable | undefined;
   if (!body) throw new Error('the object has no body');
   const total = out.ContentLength ?? 0;
+  if (out.ContentLength !== undefined && total <= (deps.inMemoryUpTo ?? -1)) return readToMemory(body, deps);
   let bytes = 0;
   let nextMark = 0.25;
   // Each attempt rewrites the file whole, so each hashes from the start.
@@ -117,9 +134,34 @@ async function readOnce(
   return { bytes, sha256: sha.digest('hex') };
 }
 
+/** A small payload's body into memory, hashed as it arrives; a body cut on the way is read again (BodyCutError). */
+async function readToMemory(body: Readable, deps: S3Deps): Promise<Downloaded> {
+  const sha = createHash('sha256');
+  const chunks: Buffer[] = [];
+  let bytes = 0;
+  try {
+    await pipeline(
+      body,
+      async (source: AsyncIterable<Buffer>) => {
+        for await (const chunk of source) {
+          chunks.push(chunk);
+          bytes += chunk.length;
+          sha.update(chunk);
+        }
+      },
+      deps.signal ? { signal: deps.signal } : {},
+    );
+  } catch (err) {
+    throw new BodyCutError('the payload body was cut', { cause: err });
+  }
+  return { bytes, sha256: sha.digest('hex'), body: Buffer.concat(chunks, bytes) };
+}
+
 export interface UploadDeps extends S3Deps {
   /** CRC-32 of the file, when already known (the Runtime API computes it as the result arrives). */
   crc32?: number;
+  /** The result itself, when it was kept in memory: sent from there, and there is no file at `srcPath`. */
+  body?: Buffer;
 }
 
 /** Tries of a single PutObject: it is sent from a file stream, which the SDK cannot resend, so we retry it. */
@@ -127,18 +169,18 @@ export const PUT_ATTEMPTS = 3;
 const PUT_RETRY_DELAY_MS = 200;
 
 /**
- * Writes the file at `srcPath` to `s3://bucket/key`. Up to MULTIPART_THRESHOLD it is one PutObject streamed
- * from the file (memory stays flat) with its CRC-32 in the request, so the SDK neither buffers nor re-reads
- * it; larger results go in parts, each retried by the SDK.
+ * Writes the file at `srcPath` (or `deps.body`, a result kept in memory) to `s3://bucket/key`. Up to
+ * MULTIPART_THRESHOLD it is one PutObject streamed from the file (memory stays flat) with its CRC-32 in the request,
+ * so the SDK neither buffers nor re-reads it; larger results go in parts, each retried by the SDK.
  */
 export async function uploadS3Result(url: string, srcPath: string, deps: UploadDeps): Promise<void> {
   const loc = locate(url);
   const s3 = s3Client(deps.env, deps.timeouts);
   try {
-    const { size } = await stat(srcPath);
+    const size = deps.body?.length ?? (await stat(srcPath)).size;
     const common = { Bucket: loc.bucket, Key: loc.key, ContentType: 'application/json' };
     if (size <= MULTIPART_THRESHOLD) {
-      const crc = deps.crc32 ?? (await fileCrc32(srcPath));
+      const crc = deps.crc32 ?? (deps.body ? crc32(deps.body) : await fileCrc32(srcPath));
       await putRetrying(
         s3,
         { ...common, ContentLength: size, ChecksumCRC32: crc32Base64(crc) },
@@ -150,7 +192,7 @@ export async function uploadS3Result(url: string, srcPath: string, deps: UploadD
     deps.log.info(`uploading the result (${mb(size)}) in parts to ${url}`);
     const upload = new Upload({
       client: s3,
-      params: { ...common, Body: createReadStream(srcPath) },
+      params: { ...common, Body: deps.body ?? createReadStream(srcPath) },
       partSize: PART_SIZE,
       queueSize: PART_QUEUE,
       leavePartsOnError: false,
@@ -171,7 +213,7 @@ function putRetrying(
   const signal = deps.signal ? { abortSignal: deps.signal } : {};
   return withRetries(
     async () => {
-      const Body = createReadStream(srcPath, { highWaterMark: READ_CHUNK });
+      const Body = deps.body ?? createReadStream(srcPath, { highWaterMark: READ_CHUNK });
       await s3.send(new PutObjectCommand({ ...input, Body }), signal);
     },
     {

@@ -1,8 +1,9 @@
 // Gets an item ready while the one before it runs: is its result already there (a retried child skips it), and if not,
-// its event on local disk, hashed as it arrives.
-import { rm, stat } from 'node:fs/promises';
+// its event on local disk (or in memory, when small), hashed as it arrives.
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadAws } from '../aws-module.js';
+import { removeFile } from '../payload/remove.js';
 import { type FetchPayloadDeps, fetchPayload, ioError, type PayloadFile } from '../payload/source.js';
 import type { OutputTarget } from '../payload/target.js';
 import type { Item } from './plan.js';
@@ -41,12 +42,19 @@ export async function itemFinished(item: Item, deps: FetchDeps): Promise<boolean
   return (await resultExists(item.record, deps)) && (await resultExists(item.result, deps));
 }
 
+/**
+ * Events and results on S3 up to this size are kept in memory, not written to the work folder and read back: a STAC
+ * item is a few KB, and a file's write, read and removal cost more than its bytes. With FETCH_AHEAD events fetched
+ * ahead of the item running and WRITES_IN_FLIGHT results being written, a child holds at most a few of them.
+ */
+export const ITEM_IN_MEMORY_BYTES = 1024 * 1024;
+
 /** `look`: whether an earlier attempt may have finished it (false on a Batch job's first attempt). */
 export async function fetchItem(item: Item, deps: FetchDeps, look: boolean): Promise<Fetched> {
   if (look && (await itemFinished(item, deps))) return { kind: 'done' };
   const path = join(deps.workDir, `item-${item.index}.json`);
-  const payload = fetchPayload(item.source, { ...deps, path });
+  const payload = fetchPayload(item.source, { ...deps, path, inMemoryUpTo: ITEM_IN_MEMORY_BYTES });
   await payload.ready;
-  const own = item.source.kind !== 'file';
-  return { kind: 'ready', payload, remove: () => (own ? rm(path, { force: true }) : Promise.resolve()) };
+  const own = item.source.kind !== 'file' && payload.bytes === undefined;
+  return { kind: 'ready', payload, remove: () => (own ? removeFile(path) : Promise.resolve()) };
 }

@@ -5,6 +5,7 @@ import type { Logger } from '../log.js';
 import type { ResultSlot } from '../payload/target.js';
 import { buildRecord, errorPart, type RecordContext, type RunFacts } from '../record/build.js';
 import { type WriteDeps, writePlace, writeRecord } from '../record/write.js';
+import type { StoredResult } from '../runtime-api/invocation.js';
 import type { Item } from './plan.js';
 
 export interface ItemWriteDeps extends WriteDeps {
@@ -42,16 +43,17 @@ export async function writeSucceededItem(
   item: Item,
   slot: ResultSlot,
   facts: RunFacts,
-  stored: { bytes: number; crc32: number; sha256: string } | undefined,
+  stored: StoredResult | undefined,
   resultUrl: string,
   deps: ItemWriteDeps & { signal?: AbortSignal },
 ): Promise<ItemEnd> {
   try {
-    await slot.commit(stored ? { crc32: stored.crc32 } : {});
+    await slot.commit(stored ? { crc32: stored.crc32, ...(stored.body ? { body: stored.body } : {}) } : {});
   } catch (err) {
     return writeFailedItem(item, facts, err, { ...deps, stopped: deps.signal?.aborted ?? false });
   } finally {
-    await slot.discard().catch(() => {});
+    // A result kept in memory left no file to remove.
+    if (!stored?.body) await slot.discard().catch(() => {});
   }
   if (stored) facts.result = { url: resultUrl, bytes: stored.bytes, sha256: stored.sha256 };
   deps.log.info(`item ${item.index} succeeded (${stored?.bytes ?? 0} bytes)`);

@@ -10,7 +10,7 @@ import { type JobClock, jobOverMessage } from '../runtime/deadline.js';
 import type { InvocationHeaders } from '../runtime/invocation-headers.js';
 import type { Session } from '../runtime/session.js';
 import { asStopped, stoppedBy } from '../stop.js';
-import { type FetchDeps, type Fetched, fetchItem } from './fetch.js';
+import { type FetchDeps, type Fetched, fetchItem, ITEM_IN_MEMORY_BYTES } from './fetch.js';
 import type { Item } from './plan.js';
 import { type ItemEnd, type ItemWriteDeps, writeFailedItem, writeSucceededItem } from './results.js';
 
@@ -113,12 +113,17 @@ async function serveItem(
   ending: { record: (end: ItemEnd) => void; writing: WritesInFlight },
 ): Promise<void> {
   const { session, io, writes } = deps;
-  const slot = await prepareResultSlot(item.result, { ...io, resultName: `item-${item.index}.out.json` });
+  const slot = await prepareResultSlot(item.result, {
+    ...io,
+    resultName: `item-${item.index}.out.json`,
+    inMemoryUpTo: ITEM_IN_MEMORY_BYTES,
+  });
   try {
     const served = await session
       .serve({
         openEvent: () => openDigested(payload),
         resultPath: slot.resultPath,
+        ...(slot.inMemoryUpTo === undefined ? {} : { resultInMemoryUpTo: slot.inMemoryUpTo }),
         timeoutSeconds: deps.opts.timeoutSeconds,
         headers: deps.headers,
       })

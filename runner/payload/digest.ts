@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { pipeline, type Readable, Transform } from 'node:stream';
+import { pipeline, Readable, Transform } from 'node:stream';
 
 export interface PayloadDigest {
   bytes: number;
@@ -39,14 +39,17 @@ export interface DigestedFile {
   path: string;
   ready: Promise<unknown>;
   digest?: PayloadDigest;
+  /** The payload in memory instead of at `path` (a small item's event), its digest taken on its way in. */
+  bytes?: Buffer;
 }
 
 /**
- * Opens the payload for the runtime once it is on disk. When no download hashed it (a local file), it is hashed
- * here, on its way to the runtime.
+ * Opens the payload for the runtime once it is on disk (or in memory). When no download hashed it (a local file), it
+ * is hashed here, on its way to the runtime.
  */
 export async function openDigested(payload: DigestedFile): Promise<{ stream: Readable; size: number }> {
   await payload.ready;
+  if (payload.bytes) return { stream: Readable.from([payload.bytes]), size: payload.bytes.length };
   const { size } = await stat(payload.path);
   const file = createReadStream(payload.path, { highWaterMark: 1 << 20 });
   if (payload.digest) return { stream: file, size };

@@ -82,6 +82,8 @@ export interface PayloadFile {
   ready: Promise<void>;
   /** Its size and SHA-256, once a stream has seen all of it (the download, or the event sent to the runtime). */
   digest?: PayloadDigest;
+  /** The payload itself, once `ready`, when it was small enough to keep in memory (`inMemoryUpTo`): no file at `path`. */
+  bytes?: Buffer;
 }
 
 export interface FetchPayloadDeps {
@@ -93,6 +95,8 @@ export interface FetchPayloadDeps {
   timeouts?: NetworkTimeouts;
   /** Where a payload that is not a local file lands (default `<workDir>/payload.json`). */
   path?: string;
+  /** An S3 payload of at most this many bytes is kept in memory (`bytes`), not written to `path`. */
+  inMemoryUpTo?: number;
 }
 
 /** Starts getting the payload to a local file; the runtime may start before `ready` resolves. */
@@ -127,14 +131,16 @@ export function fetchPayload(source: PayloadSource, deps: FetchPayloadDeps): Pay
 
 async function downloadS3(url: string, file: PayloadFile, deps: FetchPayloadDeps): Promise<void> {
   const { downloadS3Payload } = await loadAws(deps.workDir);
-  const digest = await downloadS3Payload(url, file.path, {
+  const { bytes, sha256, body } = await downloadS3Payload(url, file.path, {
     log: deps.log,
     env: deps.env,
     ...(deps.signal ? { signal: deps.signal } : {}),
     ...(deps.timeouts ? { timeouts: deps.timeouts } : {}),
+    ...(deps.inMemoryUpTo === undefined ? {} : { inMemoryUpTo: deps.inMemoryUpTo }),
   });
-  file.digest = digest;
-  deps.log.debug(`payload: ${digest.bytes} bytes from ${url}`);
+  file.digest = { bytes, sha256 };
+  if (body) file.bytes = body;
+  deps.log.debug(`payload: ${bytes} bytes from ${url}${body ? ' (kept in memory)' : ''}`);
 }
 
 async function checkReadable(path: string): Promise<void> {

@@ -1,6 +1,6 @@
 // Output URLs → where the result goes; checked before the function runs, committed only after it succeeded.
 import { createReadStream, createWriteStream } from 'node:fs';
-import { access, constants, lstat, realpath, rename, rm, stat } from 'node:fs/promises';
+import { access, constants, lstat, realpath, rename, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -10,6 +10,7 @@ import { outputUrlFor } from '../../lib/s3-url.js';
 import { loadAws } from '../aws-module.js';
 import { InvalidOutputError, PayloadAccessError, PayloadIOError, UsageError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { removeFile } from './remove.js';
 import { filePlace, type PayloadSource, s3Place } from './source.js';
 
 export type OutputTarget = { kind: 'stdout' } | { kind: 'file'; path: string } | { kind: 's3'; url: string };
@@ -55,9 +56,12 @@ export interface ResultSlot {
   resultPath: string;
   /**
    * Moves the finished result to the target; returns a human description of where it went. `crc32` is the
-   * result's checksum when the Runtime API computed it on the way in (sent with an S3 upload).
+   * result's checksum when the Runtime API computed it on the way in (sent with an S3 upload); `body` the result
+   * itself when it was kept in memory (as `inMemoryUpTo` allows), in place of the file at `resultPath`.
    */
-  commit(stored?: { crc32?: number }): Promise<string>;
+  commit(stored?: { crc32?: number; body?: Buffer }): Promise<string>;
+  /** A result of at most this many bytes may be kept in memory and committed from there (S3 targets of items). */
+  inMemoryUpTo?: number;
   /** Removes a result that must not be committed. */
   discard(): Promise<void>;
   /**
@@ -76,12 +80,14 @@ export interface SlotDeps {
   timeouts?: NetworkTimeouts;
   /** The result's file name in the work folder (an item set's items each have their own). */
   resultName?: string;
+  /** An S3 target takes a result of at most this many bytes from memory (`ResultSlot.inMemoryUpTo`). */
+  inMemoryUpTo?: number;
 }
 
 /** Checks the target can take a result (before the function runs) and picks where the result lands first. */
 export async function prepareResultSlot(target: OutputTarget, deps: SlotDeps): Promise<ResultSlot> {
   const inWorkDir = join(deps.workDir, deps.resultName ?? 'result.json');
-  const discard = (path: string) => () => rm(path, { force: true });
+  const discard = (path: string) => () => removeFile(path);
   switch (target.kind) {
     case 'file': {
       const place = await fileTarget(target.path);
@@ -116,11 +122,13 @@ export async function prepareResultSlot(target: OutputTarget, deps: SlotDeps): P
             ...(deps.signal ? { signal: deps.signal } : {}),
             ...(deps.timeouts ? { timeouts: deps.timeouts } : {}),
             ...(stored?.crc32 === undefined ? {} : { crc32: stored.crc32 }),
+            ...(stored?.body === undefined ? {} : { body: stored.body }),
           });
           return target.url;
         },
         discard: discard(inWorkDir),
         recordBeside: true,
+        ...(deps.inMemoryUpTo === undefined ? {} : { inMemoryUpTo: deps.inMemoryUpTo }),
       };
   }
 }

@@ -19,17 +19,24 @@ export interface Invocation {
   /** Where the response body is streamed to (created by the `response` endpoint). */
   resultPath: string;
   /**
+   * A response that declares at most this many bytes (its Content-Length; not one posted in streaming mode) is kept
+   * in memory and handed over as `resultStored`'s `body`, not written to `resultPath` (an item's small result).
+   */
+  resultInMemoryUpTo?: number;
+  /**
    * Told the size, CRC-32 and SHA-256 (hex) of the result once it is stored, just before the outcome settles: the
    * upload sends the checksum and the run record the hash, instead of reading the file again to compute them.
    */
   resultStored?: (info: StoredResult) => void;
 }
 
-/** What the `response` endpoint learnt of a result as it streamed to disk. */
+/** What the `response` endpoint learnt of a result as it streamed to disk (or to memory). */
 export interface StoredResult {
   bytes: number;
   crc32: number;
   sha256: string;
+  /** The result itself when it was kept in memory (`resultInMemoryUpTo`): nothing at `resultPath`. */
+  body?: Buffer;
 }
 
 /** `{errorType, errorMessage, stackTrace}` as a runtime reports a failure. */
@@ -41,7 +48,7 @@ export interface ErrorReport {
 
 /** How one invocation ended, as far as the Runtime API can tell. */
 export type Outcome =
-  /** the result is in `resultPath`; `streamed` when posted in streaming mode */
+  /** the result is in `resultPath` (or was handed over in memory); `streamed` when posted in streaming mode */
   | { kind: 'response'; bytes: number; contentType?: string; streamed: boolean }
   /** the runtime sent a result but the runner could not store it (its own disk: full, read-only…) */
   | { kind: 'result-not-stored'; message: string }

@@ -1,9 +1,10 @@
-// POST /runtime/invocation/{id}/response: streams the result to disk (never parsed), then 202. In streaming
-// mode (`Lambda-Runtime-Function-Response-Mode: streaming`) the body is chunked and may end in error trailers.
+// POST /runtime/invocation/{id}/response: streams the result to disk (never parsed; a small one the invocation allows
+// stays in memory), then 202. In streaming mode (`Lambda-Runtime-Function-Response-Mode: streaming`) the body is
+// chunked and may end in error trailers.
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { unlink } from 'node:fs/promises';
-import { Transform } from 'node:stream';
+import { Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { crc32 } from 'node:zlib';
 import { isRefusal } from './lifecycle.js';
@@ -32,6 +33,26 @@ function trailerError(trailers: NodeJS.Dict<string>) {
   if (type === undefined && body === undefined) return undefined;
   const text = body === undefined ? '' : Buffer.from(body, 'base64').toString('utf8');
   return parseErrorBody(text || '{}', type);
+}
+
+/** Whether the response may stay in memory: it declares its length, within the invocation's `resultInMemoryUpTo`. */
+function keepsInMemory(ctx: RouteContext, upTo: number | undefined, streamed: boolean): boolean {
+  const declared = Number(ctx.req.headers['content-length'] ?? Number.NaN);
+  return upTo !== undefined && !streamed && Number.isFinite(declared) && declared <= upTo;
+}
+
+/** A sink that keeps what it is given; `body()` is all of it, once the pipeline has ended. */
+function inMemory(): { sink: Writable; body(): Buffer } {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      chunks.push(chunk);
+      size += chunk.length;
+      done();
+    },
+  });
+  return { sink, body: () => Buffer.concat(chunks, size) };
 }
 
 export async function handleResponse(ctx: RouteContext): Promise<void> {
@@ -67,15 +88,17 @@ export async function handleResponse(ctx: RouteContext): Promise<void> {
       done(bytes > limit ? new TooLargeError() : null, chunk);
     },
   });
-  const file = createWriteStream(path, { highWaterMark: WRITE_BUFFER });
+  const kept = keepsInMemory(ctx, slot.invocation.resultInMemoryUpTo, streamed) ? inMemory() : undefined;
+  const sink = kept?.sink ?? createWriteStream(path, { highWaterMark: WRITE_BUFFER });
   let diskError: Error | undefined;
-  file.once('error', (err) => {
-    diskError = err;
-  });
+  if (!kept)
+    sink.once('error', (err: Error) => {
+      diskError = err;
+    });
   try {
-    await pipeline(req, counter, file);
+    await pipeline(req, counter, sink);
   } catch (err) {
-    await unlink(path).catch(() => {});
+    if (!kept) await unlink(path).catch(() => {});
     if (err instanceof TooLargeError) {
       finishTooLarge();
     } else if (diskError) {
@@ -96,7 +119,8 @@ export async function handleResponse(ctx: RouteContext): Promise<void> {
     sendAccepted(res);
     return;
   }
-  slot.invocation.resultStored?.({ bytes, crc32: crc, sha256: sha.digest('hex') });
+  const body = kept?.body();
+  slot.invocation.resultStored?.({ bytes, crc32: crc, sha256: sha.digest('hex'), ...(body ? { body } : {}) });
   const contentType = headerValue(req.headers['content-type']);
   life.finish(slot, { kind: 'response', bytes, streamed, ...(contentType ? { contentType } : {}) });
   sendAccepted(res);

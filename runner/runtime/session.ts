@@ -28,6 +28,8 @@ export interface Offer {
   openEvent(): Promise<{ stream: Readable; size?: number }>;
   /** Where the runtime's response is streamed to. */
   resultPath: string;
+  /** A response of at most this many bytes is kept in memory (`Served.stored.body`), not written to `resultPath`. */
+  resultInMemoryUpTo?: number;
   timeoutSeconds?: number;
   headers?: InvocationHeaders;
   /** Rejects when the payload cannot be had (its download failed): the invocation ends with that error. */
@@ -163,6 +165,7 @@ function offerInvocation(
       ...offer.headers,
       ...invocation,
       resultPath: offer.resultPath,
+      ...(offer.resultInMemoryUpTo === undefined ? {} : { resultInMemoryUpTo: offer.resultInMemoryUpTo }),
       resultStored: (info) => {
         stored = info;
       },

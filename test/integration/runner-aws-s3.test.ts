@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -31,6 +32,41 @@ test('a payload object is streamed to a file', async () => {
   const { bytes } = await downloadS3Payload('s3://payloads/in/a.json', dest, opts());
   assert.equal(bytes, 17);
   assert.deepEqual(JSON.parse(await readFile(dest, 'utf8')), { hello: 'world' });
+});
+
+test('an object of at most inMemoryUpTo bytes is kept in memory, hashed; a larger one goes to the file', async () => {
+  await putObject(h, 'payloads', 'in/small.json', { hello: 'world' });
+  const dest = join(dir, 'small.json');
+  const small = await downloadS3Payload('s3://payloads/in/small.json', dest, { ...opts(), inMemoryUpTo: 17 });
+  assert.equal(small.bytes, 17);
+  assert.deepEqual(JSON.parse(String(small.body)), { hello: 'world' });
+  assert.equal(small.sha256, createHash('sha256').update('{"hello":"world"}').digest('hex'));
+  assert.equal(existsSync(dest), false, 'no file for a payload kept in memory');
+  const large = await downloadS3Payload('s3://payloads/in/small.json', dest, { ...opts(), inMemoryUpTo: 16 });
+  assert.equal(large.body, undefined);
+  assert.equal(large.sha256, small.sha256);
+  assert.deepEqual(JSON.parse(await readFile(dest, 'utf8')), { hello: 'world' });
+});
+
+test('a body cut on its way to memory is read again, whole', async () => {
+  await putObject(h, 'payloads', 'in/cut.json', { items: ['a'.repeat(4000)] });
+  const cut = h.front.fault({
+    match: (r) => r.operation === 'GetObject',
+    times: 1,
+    kind: 'drop',
+    afterBytes: 100,
+  });
+  try {
+    const got = await downloadS3Payload('s3://payloads/in/cut.json', join(dir, 'cut.json'), {
+      ...opts(),
+      inMemoryUpTo: 1 << 20,
+    });
+    assert.equal(cut.hits, 1);
+    assert.deepEqual(JSON.parse(String(got.body)), { items: ['a'.repeat(4000)] });
+    assert.equal(got.bytes, got.body?.length);
+  } finally {
+    cut.remove();
+  }
 });
 
 test('a missing key fails with exit 2 naming the bucket and key, and leaves no file', async () => {
@@ -145,6 +181,19 @@ test('the result PutObject carries the CRC-32 of exactly the bytes stored (compu
   const stored = await getObject(h, 'payloads', 'out/crc_out.json');
   assert.ok(stored?.equals(body));
   assert.equal(put?.headers['x-amz-checksum-crc32'], crc32Header(body));
+});
+
+test('a result kept in memory is written from there with its CRC-32; there is no file to read', async () => {
+  const body = Buffer.from(JSON.stringify({ kept: 'é'.repeat(100) }));
+  h.front.clear();
+  await uploadS3Result('s3://payloads/out/kept_out.json', join(dir, 'never-written.json'), {
+    ...opts(),
+    body,
+  });
+  const [put] = h.front.calls('s3', 'PutObject');
+  assert.ok((await getObject(h, 'payloads', 'out/kept_out.json'))?.equals(body));
+  assert.equal(put?.headers['x-amz-checksum-crc32'], crc32Header(body));
+  assert.equal(h.front.calls('s3', 'PutObject').length, 1);
 });
 
 test('a CRC-32 given by the caller is the one sent', async () => {

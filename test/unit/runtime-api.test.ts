@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
-import type { ApiLimits, Invocation } from '../../runner/runtime-api/invocation.js';
+import { crc32 } from 'node:zlib';
+import type { ApiLimits, Invocation, StoredResult } from '../../runner/runtime-api/invocation.js';
 import { API_PREFIX, match } from '../../runner/runtime-api/routes.js';
 import { startRuntimeApi } from '../../runner/runtime-api/server.js';
 import { call } from '../support/runtime-api-client.js';
@@ -126,6 +128,50 @@ test('a response for the request id is streamed to the result file and answered 
   assert.deepEqual(await outcome, { kind: 'response', bytes: 11, streamed: false });
   assert.equal(readFileSync(resultPath, 'utf8'), '{"ok":true}');
   await api.close();
+});
+
+test('a response that declares at most resultInMemoryUpTo bytes is handed over in memory, hashed; no file', async () => {
+  let stored: StoredResult | undefined;
+  const { api, resultPath, outcome } = await startApi({
+    invocation: { resultInMemoryUpTo: 11, resultStored: (s) => (stored = s) },
+  });
+  await call(api, 'GET', '/invocation/next');
+  const r = await call(api, 'POST', `/invocation/${REQUEST_ID}/response`, '{"ok":true}', {
+    'Content-Length': '11',
+  });
+  assert.equal(r.status, 202);
+  assert.deepEqual(await outcome, { kind: 'response', bytes: 11, streamed: false });
+  assert.equal(String(stored?.body), '{"ok":true}');
+  assert.equal(stored?.crc32, crc32('{"ok":true}'));
+  assert.equal(stored?.sha256, createHash('sha256').update('{"ok":true}').digest('hex'));
+  assert.equal(existsSync(resultPath), false);
+  await api.close();
+});
+
+test('a response over resultInMemoryUpTo, or of no declared length, goes to the result file', async () => {
+  for (const [upTo, body, headers] of [
+    [10, '{"ok":true}', { 'Content-Length': '11' }],
+    [1024, [Buffer.from('{"ok":'), Buffer.from('true}')], {}],
+  ] as const) {
+    let stored: StoredResult | undefined;
+    const { api, resultPath, outcome } = await startApi({
+      invocation: { resultInMemoryUpTo: upTo, resultStored: (s) => (stored = s) },
+    });
+    await call(api, 'GET', '/invocation/next');
+    const r = await call(
+      api,
+      'POST',
+      `/invocation/${REQUEST_ID}/response`,
+      body as string | Buffer[],
+      headers,
+    );
+    assert.equal(r.status, 202);
+    assert.deepEqual(await outcome, { kind: 'response', bytes: 11, streamed: false });
+    assert.equal(stored?.body, undefined);
+    assert.equal(stored?.bytes, 11);
+    assert.equal(readFileSync(resultPath, 'utf8'), '{"ok":true}');
+    await api.close();
+  }
 });
 
 test('a response with a wrong request id is refused with 400', async () => {
