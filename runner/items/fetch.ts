@@ -55,6 +55,6 @@ export async function fetchItem(item: Item, deps: FetchDeps, look: boolean): Pro
   const path = join(deps.workDir, `item-${item.index}.json`);
   const payload = fetchPayload(item.source, { ...deps, path, inMemoryUpTo: ITEM_IN_MEMORY_BYTES });
   await payload.ready;
-  const own = item.source.kind !== 'file' && payload.bytes === undefined;
+  const own = item.source.kind !== 'file' && payload.body === undefined;
   return { kind: 'ready', payload, remove: () => (own ? removeFile(path) : Promise.resolve()) };
 }

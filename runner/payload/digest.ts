@@ -40,7 +40,7 @@ export interface DigestedFile {
   ready: Promise<unknown>;
   digest?: PayloadDigest;
   /** The payload in memory instead of at `path` (a small item's event), its digest taken on its way in. */
-  bytes?: Buffer;
+  body?: Buffer;
 }
 
 /**
@@ -49,7 +49,7 @@ export interface DigestedFile {
  */
 export async function openDigested(payload: DigestedFile): Promise<{ stream: Readable; size: number }> {
   await payload.ready;
-  if (payload.bytes) return { stream: Readable.from([payload.bytes]), size: payload.bytes.length };
+  if (payload.body) return { stream: Readable.from([payload.body]), size: payload.body.length };
   const { size } = await stat(payload.path);
   const file = createReadStream(payload.path, { highWaterMark: 1 << 20 });
   if (payload.digest) return { stream: file, size };

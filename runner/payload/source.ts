@@ -83,7 +83,7 @@ export interface PayloadFile {
   /** Its size and SHA-256, once a stream has seen all of it (the download, or the event sent to the runtime). */
   digest?: PayloadDigest;
   /** The payload itself, once `ready`, when it was small enough to keep in memory (`inMemoryUpTo`): no file at `path`. */
-  bytes?: Buffer;
+  body?: Buffer;
 }
 
 export interface FetchPayloadDeps {
@@ -139,7 +139,7 @@ async function downloadS3(url: string, file: PayloadFile, deps: FetchPayloadDeps
     ...(deps.inMemoryUpTo === undefined ? {} : { inMemoryUpTo: deps.inMemoryUpTo }),
   });
   file.digest = { bytes, sha256 };
-  if (body) file.bytes = body;
+  if (body) file.body = body;
   deps.log.debug(`payload: ${bytes} bytes from ${url}${body ? ' (kept in memory)' : ''}`);
 }
 

@@ -2,12 +2,11 @@
 // sandbox.localdomain: the runner adds the name, so that an extension can bind its telemetry listener to it, as in
 // Lambda, and its subscription to http://sandbox.localdomain:<port> is delivered there.
 import assert from 'node:assert/strict';
-import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import type { ImageSet } from './images.js';
-import { BUILD_TIMEOUT_MS, images, ranOn, runIn, skip } from './support.js';
+import { ranOn, runIn, skip, withImagesAndWork } from './support.js';
 
 const EXTENSION = new URL('../runner/fixtures/extensions/py-telemetry-ext.py', import.meta.url);
 const HANDLER = `def lambda_handler(event, context):
@@ -17,15 +16,9 @@ const HANDLER = `def lambda_handler(event, context):
 
 let set: ImageSet;
 let work: string;
-before(
-  async () => {
-    if (skip) return;
-    set = await images();
-    work = await mkdtemp(join(tmpdir(), 'run-lambda-image-ext-'));
-  },
-  { timeout: BUILD_TIMEOUT_MS },
-);
-after(() => (work ? rm(work, { recursive: true, force: true }) : undefined));
+withImagesAndWork('run-lambda-image-ext-', (started) => {
+  ({ set, work } = started);
+});
 
 test('python3.12: an extension binds its telemetry listener to sandbox.localdomain and gets the events there', {
   skip,

@@ -4,27 +4,20 @@
 // Debian's OpenJDK for Java, Debian's Ruby 3.3 for every Ruby runtime); Debian packages no .NET, so the .NET stand-in
 // has none, and its test shows the routing (the base's client is started) and the refusals only.
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import type { BuiltImage, ImageSet } from './images.js';
-import { BUILD_TIMEOUT_MS, images, ranOn, runIn, skip } from './support.js';
+import { ranOn, runIn, skip, withImagesAndWork } from './support.js';
 
 const EVENT = { tile: '31UFS', bands: [4, 3, 2] };
 const PAYLOAD = `data:application/json;base64,${Buffer.from(JSON.stringify(EVENT)).toString('base64')}`;
 
 let set: ImageSet;
 let work: string;
-before(
-  async () => {
-    if (skip) return;
-    set = await images();
-    work = await mkdtemp(join(tmpdir(), 'image-languages-'));
-  },
-  { timeout: BUILD_TIMEOUT_MS },
-);
-after(() => (work ? rm(work, { recursive: true, force: true }) : undefined));
+withImagesAndWork('image-languages-', (started) => {
+  ({ set, work } = started);
+});
 
 /** A folder of function code on this machine; `files` relative to it. */
 async function folder(name: string, files: Record<string, string>): Promise<string> {

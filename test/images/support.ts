@@ -2,6 +2,9 @@
 // Gap these tests fill (no registry is reachable here): the images are built from images/Dockerfile on
 // stand-in bases (test/images/standins), and moto (the harness) is the AWS they reach over host networking.
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { createBucket } from '../integration/harness/fixtures.js';
 import { type Harness, startHarness } from '../integration/harness/index.js';
@@ -47,6 +50,27 @@ export function withImagesAndHarness(
     { timeout: BUILD_TIMEOUT_MS },
   );
   after(() => h?.stop());
+}
+
+/**
+ * A test file's setup without a harness. before() (nothing when the file is skipped) builds or finds the images, makes
+ * a work folder (its name starting `prefix`) and hands both to `ready`; after() removes the folder.
+ */
+export function withImagesAndWork(
+  prefix: string,
+  ready: (started: { set: ImageSet; work: string }) => void,
+): void {
+  let work: string | undefined;
+  before(
+    async () => {
+      if (skip) return;
+      const set = await images();
+      work = await mkdtemp(join(tmpdir(), prefix));
+      ready({ set, work });
+    },
+    { timeout: BUILD_TIMEOUT_MS },
+  );
+  after(() => (work ? rm(work, { recursive: true, force: true }) : undefined));
 }
 
 export interface RunOptions {
