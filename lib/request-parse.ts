@@ -1,5 +1,5 @@
 // The one parser of the dispatcher's requests: a raw event (a direct invoke's, or one SQS record's body) becomes a
-// BatchJobRequest or an InvalidRequestError whose message starts with the field at fault.
+// request (lib/request.ts's ParsedRequest) or an InvalidRequestError whose message starts with the field at fault.
 
 import { BATCH_JOB_ID } from './batch-job-id.js';
 import { InvalidRequestError } from './errors.js';
@@ -9,14 +9,14 @@ import { type JsonTextError, parseJsonText } from './json-text.js';
 import { parseFunctionRef } from './lambda-arn.js';
 import { keyProblem } from './object-id.js';
 import {
-  type BatchJobRequest,
   BatchLimits,
   JOB_NAME,
   type JobOptions,
+  type ParsedRequest,
   type RequestBase,
   RequestFields,
 } from './request.js';
-import { hasDotSegment, isS3Url, parseS3Url } from './s3-url.js';
+import { hasDotSegment, isS3Url, parseS3Url, type S3Location } from './s3-url.js';
 
 const QUEUE_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
 const QUEUE_ARN = /^arn:aws[a-zA-Z-]*:batch:[a-z0-9-]+:\d{12}:job-queue\/[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
@@ -53,24 +53,32 @@ function integer(obj: Record<string, unknown>, field: string, min: number, max: 
   return v;
 }
 
-function s3Url(obj: Record<string, unknown>, field: string): string | undefined {
+/** An s3:// URL field: the URL as given, and where it points. */
+function s3Location(
+  obj: Record<string, unknown>,
+  field: string,
+): { url: string; at: S3Location } | undefined {
   const v = string(obj, field);
   if (v === undefined) return undefined;
   // Only the scheme is named: a `data:` URL is a payload.
   const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(v)?.[1];
   if (!isS3Url(v)) fail(field, `must be an s3:// URL, got ${scheme ? `a ${scheme}: URL` : 'no URL'}`);
-  let key: string;
+  let at: S3Location;
   try {
-    key = parseS3Url(v).key;
+    at = parseS3Url(v);
   } catch (err) {
     fail(field, (err as Error).message);
   }
-  if (hasDotSegment(key))
+  if (hasDotSegment(at.key))
     fail(
       field,
       `must not hold . or .. between slashes (S3 keeps them, other tools resolve them): ${show(v)}`,
     );
-  return v;
+  return { url: v, at };
+}
+
+function s3Url(obj: Record<string, unknown>, field: string): string | undefined {
+  return s3Location(obj, field)?.url;
 }
 
 /**
@@ -134,7 +142,7 @@ interface PayloadFields {
   url?: string;
   payloads?: unknown[];
   item_count?: number;
-  item_indexes?: string;
+  item_indexes?: { url: string; at: S3Location };
   items_per_job?: number;
   /** `payloads`, or a `url` that is an item set */
   set: boolean;
@@ -165,13 +173,13 @@ function payloadFields(obj: Obj): PayloadFields {
 }
 
 /** `item_indexes`: a redrive's index list, an s3:// object directly under the set's `url` (lib/item-set.ts). */
-function indexListField(obj: Obj, setUrl: string | undefined): string | undefined {
-  const v = s3Url(obj, 'item_indexes');
-  if (v === undefined) return undefined;
+function indexListField(obj: Obj, setUrl: string | undefined): PayloadFields['item_indexes'] {
+  const list = s3Location(obj, 'item_indexes');
+  if (list === undefined) return undefined;
   if (setUrl === undefined) fail('item_indexes', 'goes only with an item set url (one that ends in /)');
-  const problem = indexListProblem(setUrl, v);
+  const problem = indexListProblem(setUrl, list.url);
   if (problem) fail('item_indexes', problem);
-  return v;
+  return list;
 }
 
 /** `redrive_of`: the Batch job a redrive runs again (its id; an array child's `<id>:<index>`). */
@@ -216,7 +224,7 @@ function jobFields(obj: Obj, set: boolean): Omit<JobOptions, 'items_per_job'> {
  * `InvalidRequestError` whose message starts with the field at fault (fields are checked in this order). Its keys
  * come in one order, which the idempotency record's fingerprint of the request depends on.
  */
-export function parseRequest(raw: unknown): BatchJobRequest {
+export function parseRequest(raw: unknown): ParsedRequest {
   const obj = requestObject(raw);
   const lambda_function = functionField(obj);
   const { payload, url, payloads, item_count, item_indexes, items_per_job, set } = payloadFields(obj);
@@ -238,7 +246,14 @@ export function parseRequest(raw: unknown): BatchJobRequest {
   if (url !== undefined)
     return item_count === undefined
       ? { lambda_function, url, ...options }
-      : { lambda_function, url, item_count, ...(item_indexes ? { item_indexes } : {}), ...options };
+      : {
+          lambda_function,
+          url,
+          item_count,
+          ...(item_indexes ? { item_indexes: item_indexes.url } : {}),
+          ...options,
+          ...(item_indexes ? { indexListAt: item_indexes.at } : {}),
+        };
   return { lambda_function, payload, ...options };
 }
 
@@ -257,7 +272,7 @@ function payloadList(v: unknown): unknown[] | undefined {
 }
 
 /** Parses one SQS record body (a JSON text) into a request; a body that is not JSON names `body`. */
-export function parseRequestBody(body: string): BatchJobRequest {
+export function parseRequestBody(body: string): ParsedRequest {
   let raw: unknown;
   try {
     raw = parseJsonText(body);

@@ -1,6 +1,7 @@
 // The dispatcher's request and answer: one exported type each, and the limits and names they are held to. The one
 // parser that validates a raw request is request-parse.ts.
 import type { ImageName, JobResources } from './job-plan.js';
+import type { S3Location } from './s3-url.js';
 
 export { type ImageName, Images } from './job-plan.js';
 
@@ -48,6 +49,13 @@ export type BatchJobRequest =
       payloads?: undefined;
     })
   | (RequestBase & { payloads: unknown[]; payload?: undefined; url?: undefined; item_indexes?: undefined });
+
+/**
+ * A request as lib/request-parse.ts leaves it: its fields, and where its redrive's index list is (`item_indexes`,
+ * parsed there once, so the dispatcher reads the list without parsing its URL again). The location is not a field a
+ * caller sends: the idempotency record's fingerprint of the request leaves it out.
+ */
+export type ParsedRequest = BatchJobRequest & { indexListAt?: S3Location };
 
 /** What the dispatcher answers for a submitted job (`item_count`, `items_per_job`, `array_size` for an item set). */
 export interface BatchJobAnswer {

@@ -6,7 +6,12 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { SubmitJobError } from '../../lib/errors.js';
 import type { JsonLogger } from '../../lib/logger.js';
 import { writePayloads } from '../../lib/payload-store.js';
-import type { BatchJobAnswer, BatchJobPlanAnswer, BatchJobRequest } from '../../lib/request.js';
+import type {
+  BatchJobAnswer,
+  BatchJobPlanAnswer,
+  BatchJobRequest,
+  ParsedRequest,
+} from '../../lib/request.js';
 import { jobFinder, type SubmitOutcome, submitJob } from './batch.js';
 import type { DispatcherConfig } from './config.js';
 import { type FunctionLookup, type OwnAccount, resolveFunction } from './functions.js';
@@ -48,7 +53,7 @@ interface Claimed {
 }
 
 export async function dispatch(
-  req: BatchJobRequest,
+  req: ParsedRequest,
   options: DispatchOptions,
 ): Promise<BatchJobAnswer | BatchJobPlanAnswer> {
   // Everything that can be refused without AWS is refused before any call is made; the allow-list before a lookup.

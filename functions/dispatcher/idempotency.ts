@@ -23,7 +23,8 @@ export type Claim =
 
 /** The request's fingerprint: a key reused for a different request is refused, not answered with another job. */
 export function requestSha256(request: object): string {
-  const { plan: _, ...rest } = request as { plan?: unknown };
+  // Neither `plan` nor what the parser added (the index list's place) is what the caller asked for.
+  const { plan: _, indexListAt: _at, ...rest } = request as { plan?: unknown; indexListAt?: unknown };
   return createHash('sha256').update(JSON.stringify(rest)).digest('hex');
 }
 

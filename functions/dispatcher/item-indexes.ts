@@ -1,17 +1,17 @@
 // A redrive's index list read, before anything is written: the request names it (`item_indexes`, an object under the
-// set's prefix: lib/item-set.ts). A list that is missing, empty or too large is refused here as InvalidRequestError
-// naming the field; its text is parsed where the set is placed (place.ts), and its length sizes the array job.
+// set's prefix: lib/item-set.ts), and its parser has found where it is (lib/request-parse.ts). A list that is missing,
+// empty or too large is refused here as InvalidRequestError naming the field; its text is parsed where the set is
+// placed (place.ts), and its length sizes the array job.
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { InvalidRequestError, PayloadStoreError } from '../../lib/errors.js';
 import { MAX_INDEX_LIST_BYTES } from '../../lib/item-set.js';
-import type { BatchJobRequest } from '../../lib/request.js';
-import { parseS3Url } from '../../lib/s3-url.js';
+import type { ParsedRequest } from '../../lib/request.js';
+import type { S3Location } from '../../lib/s3-url.js';
 
 const ABSENT = new Set(['NoSuchKey', 'NotFound']);
 
 /** The list's text: at most MAX_INDEX_LIST_BYTES + 1 bytes are fetched, so a larger object is seen without reading it. */
-async function listText(s3: S3Client, url: string): Promise<string> {
-  const { bucket, key } = parseS3Url(url);
+async function listText(s3: S3Client, url: string, { bucket, key }: S3Location): Promise<string> {
   try {
     const out = await s3.send(
       new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=0-${MAX_INDEX_LIST_BYTES}` }),
@@ -40,8 +40,13 @@ export interface IndexListText {
 }
 
 /** The request's index list, read; undefined for a request without one. */
-export async function readIndexList(req: BatchJobRequest, s3: S3Client): Promise<IndexListText | undefined> {
+export async function readIndexList(req: ParsedRequest, s3: S3Client): Promise<IndexListText | undefined> {
   if (req.item_indexes === undefined || req.item_count === undefined) return undefined;
+  // A request built by hand rather than parsed would have its list silently left out: the whole set would run.
+  if (req.indexListAt === undefined)
+    throw new TypeError(
+      'item_indexes: the request was not parsed (lib/request-parse.ts), so its list has no place',
+    );
   const url = req.item_indexes;
-  return { url, text: await listText(s3, url) };
+  return { url, text: await listText(s3, url, req.indexListAt) };
 }

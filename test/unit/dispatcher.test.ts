@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { readConfig, withStackPrefix } from '../../functions/dispatcher/config.js';
 import {
   checkAllowed,
@@ -9,12 +10,15 @@ import {
   type TargetFunction,
 } from '../../functions/dispatcher/functions.js';
 import { isSqsEvent } from '../../functions/dispatcher/handler.js';
+import { requestSha256 } from '../../functions/dispatcher/idempotency.js';
+import { readIndexList } from '../../functions/dispatcher/item-indexes.js';
 import { chooseFlavour } from '../../functions/dispatcher/job-image.js';
 import { jobNameFor } from '../../functions/dispatcher/plan.js';
 import { ConfigError } from '../../lib/env.js';
 import { FunctionNotAllowedError, InvalidRequestError, reviveDispatchError } from '../../lib/errors.js';
 import { globToRegExp } from '../../lib/glob.js';
 import { inlinePayloadUrl, payloadKey, payloadRef } from '../../lib/payload-keys.js';
+import { parseRequest } from '../../lib/request-parse.js';
 
 const ENV = { JOB_DEFINITION_LAMBDA: 'run-lambda', JOB_DEFINITION_GEOLAMBDA: 'run-geolambda' };
 const GEO = /gdal|geolambda|lambgeo/i;
@@ -336,4 +340,40 @@ test('a container with a bad config answers every invoke with the ConfigError in
     name: 'ConfigError',
     message: /INLINE_PAYLOAD_LIMIT must be a non-negative integer/,
   });
+});
+
+test("a redrive's parsed request has the same fingerprint as its fields: the list's place is not part of what was asked", () => {
+  const raw = {
+    lambda_function: 'f',
+    url: 's3://bkt/s/in/',
+    item_count: 10,
+    item_indexes: 's3://bkt/s/in/redrive-1.json',
+    idempotency_key: 'k-1',
+  };
+  const parsed = parseRequest(structuredClone(raw));
+  assert.deepEqual(parsed.indexListAt, { bucket: 'bkt', key: 's/in/redrive-1.json' });
+  assert.equal(requestSha256(parsed), requestSha256(raw));
+  assert.notEqual(
+    requestSha256(parsed),
+    requestSha256({ ...raw, item_indexes: 's3://bkt/s/in/redrive-2.json' }),
+  );
+});
+
+test('an index list named by a request that was not parsed is refused before S3 is asked (never the whole set run)', async () => {
+  const s3 = { send: () => assert.fail('S3 was asked') } as unknown as S3Client;
+  const req = {
+    lambda_function: 'f',
+    url: 's3://bkt/s/in/',
+    item_count: 10,
+    item_indexes: 's3://bkt/s/in/r.json',
+  };
+  await assert.rejects(readIndexList(req, s3), (err: Error) => {
+    assert.equal(err.name, 'TypeError');
+    assert.match(err.message, /^item_indexes: the request was not parsed/);
+    return true;
+  });
+  assert.equal(
+    await readIndexList({ lambda_function: 'f', url: 's3://bkt/s/in/', item_count: 10 }, s3),
+    undefined,
+  );
 });
